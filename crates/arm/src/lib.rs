@@ -1,0 +1,22 @@
+//! # azrelo-arm — the vocabulary of Azure Resource Manager
+//!
+//! This crate owns the nouns every other azrelo crate speaks:
+//!
+//! * [`id`] — ARM resource identifiers of every form (tenant, management group,
+//!   subscription, resource group, nested child resources, extension resources on
+//!   any scope): parse, format, compare case-insensitively, navigate.
+//! * [`scan`] — finding every resource id embedded in an arbitrary string, in one
+//!   linear pass, for dependency discovery.
+//! * [`region`] — the embedded region catalog (from ARM's locations API) and lookup
+//!   by any spelling users and Azure produce.
+//! * [`availability`] — resource-type availability per region from a snapshot of
+//!   ARM's providers API; a region the snapshot does not list is *unknown*.
+//!
+//! It must not do I/O (beyond parsing embedded or caller-supplied bytes), talk
+//! HTTP, or know anything about relocation strategy: it is pure, synchronous and
+//! dependency-light so that every crate can use it.
+
+pub mod availability;
+pub mod id;
+pub mod region;
+pub mod scan;
