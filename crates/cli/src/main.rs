@@ -1,1 +1,97 @@
-fn main() {}
+//! # azrelo — the command-line front end
+//!
+//! This crate owns the `azrelo` binary: argument parsing (clap), output
+//! formatting (tables for people, `-o json` for scripts), logging set-up,
+//! error rendering and exit codes. Every command is a thin shell over a library
+//! crate; this crate must not contain domain knowledge (ids, regions, templates,
+//! relocation rules) of its own.
+
+mod cmd;
+mod exit;
+mod output;
+
+use clap::{Parser, Subcommand};
+use exit::CliError;
+use output::OutputFormat;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the command failed (the message says why)
+  2  usage error: unknown command, flag or value
+  3  bad input: a file or value could not be read or understood
+  4  the command ran and found blockers (e.g. `assess` with blocking findings)
+
+Environment:
+  RUST_LOG   fine-grained log filter (overrides -v/-q), e.g. RUST_LOG=azrelo=debug
+
+Learn more: https://github.com/azrelo/azrelo";
+
+/// Relocate Azure workloads from one region to another.
+///
+/// azrelo discovers an estate (from exported files or live from Azure Resource
+/// Manager), builds its complete dependency graph, assesses it against a target
+/// region, plans the move in ordered waves, generates deployable ARM templates
+/// and executes the plan durably.
+#[derive(Debug, Parser)]
+#[command(name = "azrelo", version, about, long_about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Output format: `table` for people, `json` for scripts (stable field names).
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
+    Completions(cmd::completions::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let code = match run(cli) {
+        Ok(()) => 0,
+        Err(err) => err.report(),
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    // Every command gets the output format; commands that print nothing but a
+    // script (completions) ignore it.
+    let out = cli.output;
+    match cli.command {
+        Command::Completions(args) => cmd::completions::run(args, out),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

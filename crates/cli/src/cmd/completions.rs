@@ -1,0 +1,18 @@
+//! `azrelo completions SHELL`: shell completion scripts.
+
+use crate::exit::CliError;
+use crate::output::OutputFormat;
+use clap::CommandFactory;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
+    let mut cmd = crate::Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "azrelo", &mut std::io::stdout());
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! One module per command; each exposes `Args` (clap) and `run`.
+
+pub mod completions;

@@ -1,0 +1,43 @@
+//! Output formatting shared by all commands: tables for people, JSON for scripts.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+use std::io::Write;
+
+/// `--output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables and short summaries for people.
+    Table,
+    /// Pretty-printed JSON with stable field names, for scripts.
+    Json,
+}
+
+/// A new table with azrelo's style and the given header.
+pub fn table<I, S>(header: I) -> Table
+where
+    I: IntoIterator<Item = S>,
+    S: Into<comfy_table::Cell>,
+{
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    t
+}
+
+/// Print a value as pretty JSON on stdout, with a trailing newline.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), crate::exit::CliError> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| crate::exit::CliError::failure(format!("cannot write JSON: {e}")))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Print a table (or any displayable text block) on stdout.
+pub fn print_text(text: impl std::fmt::Display) -> Result<(), crate::exit::CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    Ok(())
+}
