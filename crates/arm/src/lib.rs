@@ -20,3 +20,8 @@ pub mod availability;
 pub mod id;
 pub mod region;
 pub mod scan;
+
+pub use availability::{Availability, Status as AvailabilityStatus};
+pub use id::{IdError, IdKind, ResourceId, ResourceType};
+pub use region::{Region, Regions};
+pub use scan::{IdMatch, find_resource_ids};

@@ -1,1 +1,267 @@
+//! The Azure region catalog.
+//!
+//! Built from the body of ARM's locations API
+//! (`GET /subscriptions/{id}/locations?api-version=2022-12-01`). The embedded
+//! snapshot (`data/locations.json`, as of 2026-03) is read by the same parser a
+//! live refresh uses: [`Regions::from_locations_response`].
+//!
+//! Lookup accepts every spelling users and Azure produce — `westeurope`,
+//! `West Europe`, `WEST EUROPE`, `(Europe) West Europe`, `Australia SouthEast`
+//! — by normalising to lower-case ASCII alphanumerics after stripping a
+//! `(Geography) ` prefix.
+//!
+//! ```
+//! let regions = azrelo_arm::region::Regions::embedded();
+//! let we = regions.get("(Europe) West Europe").unwrap();
+//! assert_eq!(we.name, "westeurope");
+//! assert_eq!(we.paired_regions, ["northeurope"]);
+//! assert_eq!(we.zones.len(), 3);
+//! ```
 
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Provenance of the embedded snapshot.
+pub const LOCATIONS_SNAPSHOT: &str = "ARM locations API (api-version 2022-12-01) via Azure/terraform-azurerm-avm-utl-regions @ 9064b20b, as of 2026-03";
+
+const EMBEDDED: &str = include_str!("../data/locations.json");
+
+/// Physical regions host resources; logical ones (`europe`, `asia`, …) group them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionType {
+    Physical,
+    Logical,
+}
+
+/// A logical availability zone of a subscription and the physical zone it maps to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneMapping {
+    pub logical_zone: String,
+    pub physical_zone: String,
+}
+
+/// One Azure region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Region {
+    /// Programmatic name, e.g. `westeurope`.
+    pub name: String,
+    /// e.g. `West Europe`.
+    pub display_name: String,
+    /// e.g. `(Europe) West Europe`.
+    pub regional_display_name: String,
+    pub region_type: RegionType,
+    /// `Recommended`, `Other`, …
+    pub category: Option<String>,
+    pub geography: Option<String>,
+    pub geography_group: Option<String>,
+    pub physical_location: Option<String>,
+    /// Paired region names (programmatic), usually one.
+    pub paired_regions: Vec<String>,
+    /// Availability zones; empty when the region has none.
+    pub zones: Vec<ZoneMapping>,
+    pub latitude: Option<String>,
+    pub longitude: Option<String>,
+}
+
+/// Why a locations body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RegionError {
+    #[error("the locations response is not valid JSON at line {line}, column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("the locations response has no 'value' array (expected the body of GET /subscriptions/{{id}}/locations)")]
+    Shape,
+    #[error("location #{index} in the response has no 'name'")]
+    MissingName { index: usize },
+}
+
+/// The region catalog with a lookup index over every spelling.
+#[derive(Debug, Clone)]
+pub struct Regions {
+    regions: Vec<Region>,
+    index: HashMap<String, usize>,
+}
+
+/// Normalise a region spelling: drop a leading `(Geography) ` prefix, keep
+/// ASCII alphanumerics, lower-case.
+pub fn normalize(s: &str) -> String {
+    let s = s.trim();
+    let s = match (s.starts_with('('), s.find(')')) {
+        (true, Some(i)) => &s[i + 1..],
+        _ => s,
+    };
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn str_field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(|x| x.as_str())
+}
+
+impl Regions {
+    /// The embedded snapshot (parsed once).
+    pub fn embedded() -> &'static Regions {
+        static CELL: OnceLock<Regions> = OnceLock::new();
+        CELL.get_or_init(|| {
+            Regions::from_locations_response(EMBEDDED.as_bytes())
+                .unwrap_or_else(|e| panic!("embedded locations snapshot is invalid: {e}"))
+        })
+    }
+
+    /// Parse the body of ARM's locations API.
+    pub fn from_locations_response(body: &[u8]) -> Result<Regions, RegionError> {
+        let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| RegionError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        let list = v.get("value").and_then(|x| x.as_array()).ok_or(RegionError::Shape)?;
+        let mut regions = Vec::with_capacity(list.len());
+        for (index, item) in list.iter().enumerate() {
+            let name = str_field(item, "name").ok_or(RegionError::MissingName { index })?;
+            let meta = item.get("metadata").cloned().unwrap_or_default();
+            let region_type = match str_field(&meta, "regionType") {
+                Some(t) if t.eq_ignore_ascii_case("physical") => RegionType::Physical,
+                _ => RegionType::Logical,
+            };
+            let paired_regions = meta
+                .get("pairedRegion")
+                .and_then(|x| x.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| str_field(p, "name").map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut zones: Vec<ZoneMapping> = item
+                .get("availabilityZoneMappings")
+                .and_then(|x| x.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|z| {
+                            Some(ZoneMapping {
+                                logical_zone: str_field(z, "logicalZone")?.to_string(),
+                                physical_zone: str_field(z, "physicalZone")?.to_string(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            zones.sort_by(|a, b| a.logical_zone.cmp(&b.logical_zone));
+            let display_name = str_field(item, "displayName").unwrap_or(name).to_string();
+            regions.push(Region {
+                name: name.to_string(),
+                regional_display_name: str_field(item, "regionalDisplayName")
+                    .unwrap_or(&display_name)
+                    .to_string(),
+                display_name,
+                region_type,
+                category: str_field(&meta, "regionCategory").map(str::to_string),
+                geography: str_field(&meta, "geography").map(str::to_string),
+                geography_group: str_field(&meta, "geographyGroup").map(str::to_string),
+                physical_location: str_field(&meta, "physicalLocation").map(str::to_string),
+                paired_regions,
+                zones,
+                latitude: str_field(&meta, "latitude").map(str::to_string),
+                longitude: str_field(&meta, "longitude").map(str::to_string),
+            });
+        }
+        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut index = HashMap::with_capacity(regions.len() * 3);
+        for (i, r) in regions.iter().enumerate() {
+            for spelling in [&r.name, &r.display_name, &r.regional_display_name] {
+                index.entry(normalize(spelling)).or_insert(i);
+            }
+        }
+        Ok(Regions { regions, index })
+    }
+
+    /// Look a region up by any spelling.
+    pub fn get(&self, spelling: &str) -> Option<&Region> {
+        self.index.get(&normalize(spelling)).map(|&i| &self.regions[i])
+    }
+
+    /// All regions (physical and logical), sorted by name.
+    pub fn all(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Physical regions only, sorted by name.
+    pub fn physical(&self) -> impl Iterator<Item = &Region> {
+        self.regions
+            .iter()
+            .filter(|r| r.region_type == RegionType::Physical)
+    }
+
+    /// The paired region of `spelling`, if it has one.
+    pub fn pair_of(&self, spelling: &str) -> Option<&Region> {
+        let r = self.get(spelling)?;
+        r.paired_regions.first().and_then(|p| self.get(p))
+    }
+
+    /// Whether two regions share a geography (e.g. Key Vault backup/restore
+    /// only works within one). `None` when either is unknown.
+    pub fn same_geography(&self, a: &str, b: &str) -> Option<bool> {
+        let (ra, rb) = (self.get(a)?, self.get(b)?);
+        Some(ra.geography.is_some() && ra.geography == rb.geography)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings() {
+        let r = Regions::embedded();
+        for s in [
+            "westeurope",
+            "West Europe",
+            "WEST EUROPE",
+            "west europe",
+            "WestEurope",
+            "(Europe) West Europe",
+            " westeurope ",
+        ] {
+            assert_eq!(r.get(s).map(|x| x.name.as_str()), Some("westeurope"), "{s}");
+        }
+        assert_eq!(r.get("Australia SouthEast").unwrap().name, "australiasoutheast");
+        assert_eq!(r.get("Germany West Central").unwrap().name, "germanywestcentral");
+        assert!(r.get("atlantis").is_none());
+    }
+
+    #[test]
+    fn counts_pairs_zones() {
+        let r = Regions::embedded();
+        assert_eq!(r.all().len(), 102);
+        assert_eq!(r.physical().count(), 62);
+        assert_eq!(r.pair_of("northeurope").unwrap().name, "westeurope");
+        let sc = r.get("swedencentral").unwrap();
+        assert_eq!(sc.zones.len(), 3);
+        assert_eq!(r.same_geography("westeurope", "northeurope"), Some(true));
+        assert_eq!(r.same_geography("westeurope", "eastus"), Some(false));
+    }
+
+    #[test]
+    fn bad_bodies() {
+        assert!(matches!(
+            Regions::from_locations_response(b"{"),
+            Err(RegionError::Json { .. })
+        ));
+        assert!(matches!(
+            Regions::from_locations_response(b"{}"),
+            Err(RegionError::Shape)
+        ));
+        assert!(matches!(
+            Regions::from_locations_response(br#"{"value":[{}]}"#),
+            Err(RegionError::MissingName { index: 0 })
+        ));
+    }
+}
