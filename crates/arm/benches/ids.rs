@@ -19,7 +19,8 @@ const IDS: &[&str] = &[
 ];
 
 fn text_with_ids(len: usize) -> String {
-    let filler = "lorem ipsum https://example.com/path/to/thing?x=1 dolor sit amet, \"key\": [1, 2, 3] ";
+    let filler =
+        "lorem ipsum https://example.com/path/to/thing?x=1 dolor sit amet, \"key\": [1, 2, 3] ";
     let mut s = String::with_capacity(len + 512);
     let mut i = 0;
     while s.len() < len {
@@ -56,8 +57,8 @@ fn scan(c: &mut Criterion) {
     g.bench_function("64KiB_with_ids", |b| {
         b.iter(|| black_box(find_resource_ids(black_box(&with_ids)).count()))
     });
-    let no_ids: String = "lorem ipsum /path/segments/without/ids dolor sit amet "
-        .repeat(1024 * 1024 / 54);
+    let no_ids: String =
+        "lorem ipsum /path/segments/without/ids dolor sit amet ".repeat(1024 * 1024 / 54);
     g.throughput(Throughput::Bytes(no_ids.len() as u64));
     g.bench_function("1MiB_without_ids", |b| {
         b.iter(|| black_box(find_resource_ids(black_box(&no_ids)).count()))

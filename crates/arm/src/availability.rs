@@ -32,8 +32,7 @@ use std::sync::OnceLock;
 /// Date of the embedded providers snapshot.
 pub const SNAPSHOT_DATE: &str = "2023-11";
 /// Provenance of the embedded providers snapshot.
-pub const PROVIDERS_SNAPSHOT: &str =
-    "ARM providers API via Azure/arm-ttk cache/AllAzureResources.cache.json @ ee07b0c, as of 2023-11";
+pub const PROVIDERS_SNAPSHOT: &str = "ARM providers API via Azure/arm-ttk cache/AllAzureResources.cache.json @ ee07b0c, as of 2023-11";
 
 const EMBEDDED: &str = include_str!("../data/providers.json");
 
@@ -119,7 +118,9 @@ pub enum AvailabilityError {
         column: usize,
         message: String,
     },
-    #[error("the providers response has no 'value' array (expected the body of GET /subscriptions/{{id}}/providers)")]
+    #[error(
+        "the providers response has no 'value' array (expected the body of GET /subscriptions/{{id}}/providers)"
+    )]
     Shape,
     #[error("provider #{index} has no 'namespace'")]
     MissingNamespace { index: usize },
@@ -140,7 +141,11 @@ fn s(v: &serde_json::Value, k: &str) -> Option<String> {
 fn strings(v: &serde_json::Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(|x| x.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -301,7 +306,10 @@ impl Availability {
             return answer(
                 Status::Global,
                 vec![],
-                format!("{} is not a regional type (location 'global')", info.resource_type),
+                format!(
+                    "{} is not a regional type (location 'global')",
+                    info.resource_type
+                ),
             );
         }
         if info.normalized.contains(&key) {
@@ -382,16 +390,30 @@ mod tests {
     #[test]
     fn statuses() {
         let a = Availability::embedded();
-        assert_eq!(a.check("microsoft.keyvault/VAULTS", "westeurope").status, Status::Available);
         assert_eq!(
-            a.check("Microsoft.Network/privateDnsZones", "westeurope").status,
+            a.check("microsoft.keyvault/VAULTS", "westeurope").status,
+            Status::Available
+        );
+        assert_eq!(
+            a.check("Microsoft.Network/privateDnsZones", "westeurope")
+                .status,
             Status::Global
         );
-        assert_eq!(a.check("Contoso.Nope/things", "westeurope").status, Status::UnknownType);
-        assert_eq!(a.check("Microsoft.KeyVault/vaults", "atlantis").status, Status::UnknownRegion);
+        assert_eq!(
+            a.check("Contoso.Nope/things", "westeurope").status,
+            Status::UnknownType
+        );
+        assert_eq!(
+            a.check("Microsoft.KeyVault/vaults", "atlantis").status,
+            Status::UnknownRegion
+        );
         let child = a.check("Microsoft.Network/virtualNetworks/subnets", "West Europe");
         assert_eq!(child.status, Status::Available, "{child:?}");
-        assert!(child.detail.contains("child of Microsoft.Network/virtualNetworks"));
+        assert!(
+            child
+                .detail
+                .contains("child of Microsoft.Network/virtualNetworks")
+        );
     }
 
     #[test]

@@ -61,7 +61,9 @@ pub enum IdError {
         "resource id '{id}' must start with '/' (e.g. /subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/{{Namespace}}/{{type}}/{{name}})"
     )]
     NoLeadingSlash { id: String },
-    #[error("resource id '{id}' has an empty segment at position {position} ('//' or a trailing '/')")]
+    #[error(
+        "resource id '{id}' has an empty segment at position {position} ('//' or a trailing '/')"
+    )]
     EmptySegment { id: String, position: usize },
     #[error("resource id '{id}': expected {expected} at segment {position}, found '{found}'")]
     Unexpected {
@@ -165,7 +167,11 @@ struct Segs<'a> {
 
 impl<'a> Segs<'a> {
     fn new(s: &'a str) -> Self {
-        Segs { s, pos: 1, index: 0 }
+        Segs {
+            s,
+            pos: 1,
+            index: 0,
+        }
     }
     /// Next segment (start, end); `None` at end of input.
     fn next_seg(&mut self) -> Option<(usize, usize)> {
@@ -259,7 +265,11 @@ pub(crate) fn walk(s: &str) -> Walk {
                     let (na, nb) = need!("a provider namespace", seg);
                     pending_block = Some((x - 1, na, nb));
                 } else {
-                    w.error = Some(err_unexpected(segs.index, "'resourceGroups' or 'providers'", seg));
+                    w.error = Some(err_unexpected(
+                        segs.index,
+                        "'resourceGroups' or 'providers'",
+                        seg,
+                    ));
                     return w;
                 }
             }
@@ -287,7 +297,11 @@ pub(crate) fn walk(s: &str) -> Walk {
             pending_block = Some((0, na, nb));
         }
     } else {
-        w.error = Some(err_unexpected(segs.index, "'subscriptions' or 'providers'", first));
+        w.error = Some(err_unexpected(
+            segs.index,
+            "'subscriptions' or 'providers'",
+            first,
+        ));
         return w;
     }
 
@@ -403,7 +417,7 @@ impl ResourceId {
         }
         if s.len() > MAX_ID_LEN {
             return Err(IdError::TooLong {
-                id: format!("{}…", &s[..s.floor_char_boundary(64)]),
+                id: format!("{}…", s.chars().take(64).collect::<String>()),
                 max: MAX_ID_LEN,
             });
         }
@@ -682,16 +696,18 @@ impl ResourceId {
             }
             _ => {}
         }
-        if let (Some(n), Some(block)) = (name, self.0.blocks.last()) {
-            if let Some((_, last)) = block.pairs.last() {
-                replacements.push((*last, n));
+        match (name, self.0.blocks.last()) {
+            (Some(n), Some(block)) => {
+                if let Some((_, last)) = block.pairs.last() {
+                    replacements.push((*last, n));
+                }
             }
-        } else if let (Some(n), true) = (name, self.0.blocks.is_empty()) {
-            if let Scope::ResourceGroup { rg, .. } = self.0.scope {
-                if resource_group.is_none() {
+            (Some(n), None) => {
+                if let (Scope::ResourceGroup { rg, .. }, None) = (self.0.scope, resource_group) {
                     replacements.push((rg, n));
                 }
             }
+            _ => {}
         }
         replacements.sort_by_key(|(s, _)| s.start);
         let mut out = String::with_capacity(raw.len() + 16);
@@ -885,9 +901,7 @@ impl ResourceType {
     pub fn parent_type(&self) -> Option<ResourceType> {
         let i = self.0.rfind('/')?;
         let parent = &self.0[..i];
-        parent
-            .contains('/')
-            .then(|| ResourceType(parent.into()))
+        parent.contains('/').then(|| ResourceType(parent.into()))
     }
 
     /// The lower-cased form, for map keys and data lookups.
@@ -994,7 +1008,10 @@ mod tests {
         let db = id.parent().unwrap();
         assert_eq!(db.name(), Some("db1"));
         let server = db.parent().unwrap();
-        assert_eq!(server.resource_type().unwrap().as_str(), "Microsoft.Sql/servers");
+        assert_eq!(
+            server.resource_type().unwrap().as_str(),
+            "Microsoft.Sql/servers"
+        );
         assert_eq!(server.parent().unwrap().kind(), IdKind::ResourceGroup);
     }
 
@@ -1029,13 +1046,19 @@ mod tests {
         ));
         assert_eq!(ra.kind(), IdKind::Extension);
         assert_eq!(ra.scope().unwrap().kind(), IdKind::Subscription);
-        let pricing = p(&format!("{SUB}/providers/Microsoft.Security/pricings/VirtualMachines"));
+        let pricing = p(&format!(
+            "{SUB}/providers/Microsoft.Security/pricings/VirtualMachines"
+        ));
         assert_eq!(pricing.kind(), IdKind::Resource);
         assert_eq!(pricing.parent().unwrap().kind(), IdKind::Subscription);
-        let pa = p("/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/pa");
+        let pa = p(
+            "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/pa",
+        );
         assert_eq!(pa.kind(), IdKind::Extension);
         assert_eq!(pa.scope().unwrap().kind(), IdKind::ManagementGroup);
-        let tenant_rd = p("/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7");
+        let tenant_rd = p(
+            "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        );
         assert_eq!(tenant_rd.kind(), IdKind::Resource);
         assert_eq!(tenant_rd.parent().unwrap().kind(), IdKind::Tenant);
         // Child of an extension resource.
@@ -1054,7 +1077,9 @@ mod tests {
     #[test]
     fn case_insensitive_eq_hash_and_display() {
         use std::collections::HashSet;
-        let a = p(&format!("{SUB}/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV1"));
+        let a = p(&format!(
+            "{SUB}/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV1"
+        ));
         let b = p(&a.as_str().to_lowercase());
         assert_eq!(a, b);
         let set: HashSet<_> = [a.clone(), b.clone()].into_iter().collect();
@@ -1070,25 +1095,37 @@ mod tests {
             ResourceId::parse("subscriptions/x"),
             Err(IdError::NoLeadingSlash { .. })
         ));
-        let e = ResourceId::parse("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites")
-            .unwrap_err();
+        let e =
+            ResourceId::parse("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites")
+                .unwrap_err();
         assert!(e.to_string().contains("resource name"), "{e}");
         let e = ResourceId::parse("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web")
             .unwrap_err();
         assert!(e.to_string().contains("resource type"), "{e}");
         let e = ResourceId::parse("/subscriptions/x//rg").unwrap_err();
-        assert!(matches!(e, IdError::EmptySegment { position: 3, .. }), "{e}");
+        assert!(
+            matches!(e, IdError::EmptySegment { position: 3, .. }),
+            "{e}"
+        );
         let e = ResourceId::parse("/subscriptions/x/resourceGroups/rg/").unwrap_err();
         assert!(matches!(e, IdError::EmptySegment { .. }), "{e}");
         let e = ResourceId::parse("/subscriptions/x/locations/westeurope").unwrap_err();
-        assert!(e.to_string().contains("'resourceGroups' or 'providers'"), "{e}");
+        assert!(
+            e.to_string().contains("'resourceGroups' or 'providers'"),
+            "{e}"
+        );
         let e = ResourceId::parse("/foo/bar").unwrap_err();
-        assert!(e.to_string().contains("'subscriptions' or 'providers'"), "{e}");
+        assert!(
+            e.to_string().contains("'subscriptions' or 'providers'"),
+            "{e}"
+        );
     }
 
     #[test]
     fn with_names_rewrites_target() {
-        let id = p(&format!("{SUB}/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/st1"));
+        let id = p(&format!(
+            "{SUB}/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/st1"
+        ));
         let t = id.with_names(None, Some("rg-b"), Some("st2"));
         assert_eq!(
             t.as_str(),
@@ -1102,9 +1139,15 @@ mod tests {
         assert_eq!(t.namespace(), "Microsoft.Network");
         assert_eq!(t.type_path(), "virtualNetworks/subnets");
         assert_eq!(t.depth(), 2);
-        assert_eq!(t.parent_type().unwrap().as_str(), "Microsoft.Network/virtualNetworks");
+        assert_eq!(
+            t.parent_type().unwrap().as_str(),
+            "Microsoft.Network/virtualNetworks"
+        );
         assert!(t.parent_type().unwrap().parent_type().is_none());
-        assert_eq!(t, ResourceType::parse("microsoft.network/VIRTUALNETWORKS/subnets").unwrap());
+        assert_eq!(
+            t,
+            ResourceType::parse("microsoft.network/VIRTUALNETWORKS/subnets").unwrap()
+        );
         assert!(ResourceType::parse("Microsoft.Network").is_err());
         assert!(ResourceType::parse("Microsoft.Network//x").is_err());
     }

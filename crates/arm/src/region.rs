@@ -74,7 +74,9 @@ pub enum RegionError {
         column: usize,
         message: String,
     },
-    #[error("the locations response has no 'value' array (expected the body of GET /subscriptions/{{id}}/locations)")]
+    #[error(
+        "the locations response has no 'value' array (expected the body of GET /subscriptions/{{id}}/locations)"
+    )]
     Shape,
     #[error("location #{index} in the response has no 'name'")]
     MissingName { index: usize },
@@ -122,7 +124,10 @@ impl Regions {
             column: e.column(),
             message: e.to_string(),
         })?;
-        let list = v.get("value").and_then(|x| x.as_array()).ok_or(RegionError::Shape)?;
+        let list = v
+            .get("value")
+            .and_then(|x| x.as_array())
+            .ok_or(RegionError::Shape)?;
         let mut regions = Vec::with_capacity(list.len());
         for (index, item) in list.iter().enumerate() {
             let name = str_field(item, "name").ok_or(RegionError::MissingName { index })?;
@@ -185,7 +190,9 @@ impl Regions {
 
     /// Look a region up by any spelling.
     pub fn get(&self, spelling: &str) -> Option<&Region> {
-        self.index.get(&normalize(spelling)).map(|&i| &self.regions[i])
+        self.index
+            .get(&normalize(spelling))
+            .map(|&i| &self.regions[i])
     }
 
     /// All regions (physical and logical), sorted by name.
@@ -232,8 +239,14 @@ mod tests {
         ] {
             assert_eq!(r.get(s).map(|x| x.name.as_str()), Some("westeurope"), "{s}");
         }
-        assert_eq!(r.get("Australia SouthEast").unwrap().name, "australiasoutheast");
-        assert_eq!(r.get("Germany West Central").unwrap().name, "germanywestcentral");
+        assert_eq!(
+            r.get("Australia SouthEast").unwrap().name,
+            "australiasoutheast"
+        );
+        assert_eq!(
+            r.get("Germany West Central").unwrap().name,
+            "germanywestcentral"
+        );
         assert!(r.get("atlantis").is_none());
     }
 

@@ -191,12 +191,16 @@ mod tests {
 
     #[test]
     fn longest_valid_prefix() {
-        let s = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app/config/web/list";
+        let s =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app/config/web/list";
         assert_eq!(
             texts(s),
             ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app/config/web"]
         );
-        assert_eq!(texts("/subscriptions/s/resourceGroups/rg/"), ["/subscriptions/s/resourceGroups/rg"]);
+        assert_eq!(
+            texts("/subscriptions/s/resourceGroups/rg/"),
+            ["/subscriptions/s/resourceGroups/rg"]
+        );
     }
 
     #[test]

@@ -50,16 +50,28 @@ fn every_id_in_the_corpus_parses_and_round_trips() {
     assert!(root.is_dir(), "corpus not found at {}", root.display());
     let mut files = Vec::new();
     json_files(&root, &mut files);
-    assert!(files.len() > 3000, "expected the full corpus, found {} files", files.len());
+    assert!(
+        files.len() > 3000,
+        "expected the full corpus, found {} files",
+        files.len()
+    );
 
     let (mut found, mut lenient_files) = (0usize, 0usize);
     let mut distinct: HashSet<ResourceId> = HashSet::new();
     let mut check = |text: &str, file: &Path| {
         for m in find_resource_ids(text) {
             let id = ResourceId::parse(m.text).unwrap_or_else(|e| {
-                panic!("{}: scanner match {:?} does not parse: {e}", file.display(), m.text)
+                panic!(
+                    "{}: scanner match {:?} does not parse: {e}",
+                    file.display(),
+                    m.text
+                )
             });
-            assert_eq!(id.as_str(), m.text, "display must keep the original spelling");
+            assert_eq!(
+                id.as_str(),
+                m.text,
+                "display must keep the original spelling"
+            );
             assert_eq!(id.to_string(), m.text);
             let again = ResourceId::parse(&id.to_string()).unwrap();
             assert_eq!(again, id);

@@ -11,9 +11,8 @@ use std::hash::{Hash, Hasher};
 fn name() -> impl Strategy<Value = String> {
     // Names as ARM allows them in ids: no '/', no boundary characters, and
     // (for the scanner, which drops sentence punctuation) not ending in '.'.
-    "[A-Za-z0-9]([A-Za-z0-9._;%-]{0,19}[A-Za-z0-9_-])?".prop_filter("not a keyword", |s| {
-        !s.eq_ignore_ascii_case("providers")
-    })
+    "[A-Za-z0-9]([A-Za-z0-9._;%-]{0,19}[A-Za-z0-9_-])?"
+        .prop_filter("not a keyword", |s| !s.eq_ignore_ascii_case("providers"))
 }
 
 fn namespace() -> impl Strategy<Value = String> {

@@ -7,10 +7,22 @@ use azrelo_arm::region::Regions;
 /// Spellings in `providers.json` (2023-11) that name no region of the
 /// locations API, with the reason.
 const UNRESOLVED: &[(&str, &str)] = &[
-    ("MSFT East Asia", "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API"),
-    ("MSFT East US", "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API"),
-    ("MSFT North Europe", "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API"),
-    ("MSFT West US", "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API"),
+    (
+        "MSFT East Asia",
+        "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API",
+    ),
+    (
+        "MSFT East US",
+        "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API",
+    ),
+    (
+        "MSFT North Europe",
+        "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API",
+    ),
+    (
+        "MSFT West US",
+        "Microsoft-internal App Service stamp listed only by Microsoft.Web types; not a customer region and absent from the locations API",
+    ),
 ];
 
 #[test]
@@ -34,5 +46,8 @@ fn every_provider_location_spelling_resolves() {
         spellings.len() - unresolved.len(),
         unresolved.len()
     );
-    assert_eq!(unresolved, expected, "unresolved location spellings changed");
+    assert_eq!(
+        unresolved, expected,
+        "unresolved location spellings changed"
+    );
 }

@@ -54,6 +54,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List Azure regions with pairs and availability zones, or show one.
+    Regions(cmd::regions::Args),
+    /// Facts about resource types (availability per region).
+    Types(cmd::types::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
@@ -75,6 +79,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     // script (completions) ignore it.
     let out = cli.output;
     match cli.command {
+        Command::Regions(args) => cmd::regions::run(args, out),
+        Command::Types(args) => cmd::types::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }
 }

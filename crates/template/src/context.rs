@@ -78,11 +78,19 @@ pub trait Context {
     /// `Value::Unknown`; it may answer a concrete value it knows (e.g. the
     /// declared `properties` of a resource in the same template are *not* used:
     /// runtime state differs from declared input).
-    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, crate::EvalError>;
+    fn runtime(
+        &mut self,
+        function: &str,
+        args: &[Value],
+        expr: &str,
+    ) -> Result<Value, crate::EvalError>;
     /// languageVersion 2.0: the resource id of a symbolic resource name, if the
     /// name is a declared resource (used by `resourceId`-free symbolic references
     /// such as `reference('kv')` and `dependsOn`).
-    fn symbolic_resource_id(&mut self, symbolic_name: &str) -> Option<Result<String, crate::EvalError>>;
+    fn symbolic_resource_id(
+        &mut self,
+        symbolic_name: &str,
+    ) -> Option<Result<String, crate::EvalError>>;
     /// Whether runtime functions are allowed where the current expression sits
     /// (only in resource `properties` and `outputs`; not in names, locations,
     /// `copy.count`, …).

@@ -1,3 +1,5 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
 pub mod completions;
+pub mod regions;
+pub mod types;

@@ -1,0 +1,201 @@
+//! `azrelo regions`: the Azure region catalog.
+
+use crate::exit::CliError;
+use crate::output::{OutputFormat, print_json, print_text, table};
+use azrelo_arm::region::{LOCATIONS_SNAPSHOT, Region, RegionType, Regions};
+use serde::Serialize;
+
+/// List Azure regions with their pairs and availability zones.
+///
+/// By default only physical regions (those that host resources) are listed.
+/// JSON output (`-o json`) is an array of objects with the fields `name`,
+/// `displayName`, `regionalDisplayName`, `regionType`, `category`,
+/// `geography`, `geographyGroup`, `physicalLocation`, `pairedRegions`
+/// (names) and `zones` (`[{logicalZone, physicalZone}]`).
+///
+/// Examples:
+///   azrelo regions
+///   azrelo regions --geography Europe
+///   azrelo regions show "(Europe) West Europe"
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    /// Only regions in this geography (e.g. `Europe`, `United States`) or geography group.
+    #[arg(long, short = 'g')]
+    pub geography: Option<String>,
+    /// Include logical regions (geographies such as `europe`, stage and EUAP regions).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// Show one region by any spelling: `westeurope`, `West Europe`, `(Europe) West Europe`.
+    Show {
+        /// The region name in any spelling.
+        name: String,
+    },
+}
+
+/// The stable JSON shape of a region.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegionJson<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    regional_display_name: &'a str,
+    region_type: RegionType,
+    category: Option<&'a str>,
+    geography: Option<&'a str>,
+    geography_group: Option<&'a str>,
+    physical_location: Option<&'a str>,
+    paired_regions: &'a [String],
+    zones: Vec<ZoneJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ZoneJson<'a> {
+    logical_zone: &'a str,
+    physical_zone: &'a str,
+}
+
+fn to_json(r: &Region) -> RegionJson<'_> {
+    RegionJson {
+        name: &r.name,
+        display_name: &r.display_name,
+        regional_display_name: &r.regional_display_name,
+        region_type: r.region_type,
+        category: r.category.as_deref(),
+        geography: r.geography.as_deref(),
+        geography_group: r.geography_group.as_deref(),
+        physical_location: r.physical_location.as_deref(),
+        paired_regions: &r.paired_regions,
+        zones: r
+            .zones
+            .iter()
+            .map(|z| ZoneJson {
+                logical_zone: &z.logical_zone,
+                physical_zone: &z.physical_zone,
+            })
+            .collect(),
+    }
+}
+
+pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+    let regions = Regions::embedded();
+    if let Some(Sub::Show { name }) = args.command {
+        return show(regions, &name, out);
+    }
+    let geo = args.geography.as_deref().map(str::to_ascii_lowercase);
+    let list: Vec<&Region> = regions
+        .all()
+        .iter()
+        .filter(|r| args.all || r.region_type == RegionType::Physical)
+        .filter(|r| match &geo {
+            None => true,
+            Some(g) => [&r.geography, &r.geography_group]
+                .iter()
+                .any(|x| x.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(g))),
+        })
+        .collect();
+    if let (true, Some(g)) = (list.is_empty(), &args.geography) {
+        {
+            let mut geos: Vec<&str> = regions
+                .all()
+                .iter()
+                .filter_map(|r| r.geography.as_deref())
+                .collect();
+            geos.sort_unstable();
+            geos.dedup();
+            return Err(CliError::bad_input(
+                format!("no region is in the geography '{g}'"),
+                format!("known geographies: {}", geos.join(", ")),
+            ));
+        }
+    }
+    match out {
+        OutputFormat::Json => print_json(&list.iter().map(|r| to_json(r)).collect::<Vec<_>>()),
+        OutputFormat::Table => {
+            let mut t = table(["Name", "Display name", "Geography", "Paired with", "Zones"]);
+            for r in &list {
+                t.add_row([
+                    r.name.clone(),
+                    r.display_name.clone(),
+                    r.geography.clone().unwrap_or_default(),
+                    r.paired_regions.join(", "),
+                    if r.zones.is_empty() {
+                        "-".to_string()
+                    } else {
+                        r.zones.len().to_string()
+                    },
+                ]);
+            }
+            print_text(t)?;
+            print_text(format!(
+                "{} regions. Source: {LOCATIONS_SNAPSHOT}.",
+                list.len()
+            ))
+        }
+    }
+}
+
+fn show(regions: &Regions, name: &str, out: OutputFormat) -> Result<(), CliError> {
+    let Some(r) = regions.get(name) else {
+        return Err(CliError::bad_input(
+            format!("'{name}' is not an Azure region"),
+            "list regions with `azrelo regions` (any spelling works: westeurope, \"West Europe\", \"(Europe) West Europe\")",
+        ));
+    };
+    match out {
+        OutputFormat::Json => print_json(&to_json(r)),
+        OutputFormat::Table => {
+            let mut t = table(["Field", "Value"]);
+            let pair = r
+                .paired_regions
+                .iter()
+                .map(|p| match regions.get(p) {
+                    Some(pr) => format!("{} ({})", pr.name, pr.display_name),
+                    None => p.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let zones = if r.zones.is_empty() {
+                "none".to_string()
+            } else {
+                r.zones
+                    .iter()
+                    .map(|z| format!("{} → {}", z.logical_zone, z.physical_zone))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let rows = [
+                ("Name", r.name.clone()),
+                ("Display name", r.display_name.clone()),
+                ("Regional display name", r.regional_display_name.clone()),
+                ("Type", format!("{:?}", r.region_type).to_ascii_lowercase()),
+                ("Category", r.category.clone().unwrap_or_default()),
+                ("Geography", r.geography.clone().unwrap_or_default()),
+                (
+                    "Geography group",
+                    r.geography_group.clone().unwrap_or_default(),
+                ),
+                (
+                    "Physical location",
+                    r.physical_location.clone().unwrap_or_default(),
+                ),
+                (
+                    "Paired region",
+                    if pair.is_empty() { "none".into() } else { pair },
+                ),
+                ("Availability zones (logical → physical)", zones),
+            ];
+            for (k, v) in rows {
+                t.add_row([k.to_string(), v]);
+            }
+            print_text(t)
+        }
+    }
+}
