@@ -1,8 +1,34 @@
 //! # azrelo-template — an offline ARM template engine
 //!
-//! Owns the ARM template language: lenient JSON, the expression language, the
-//! function library and template expansion. Under construction: only the value
-//! model is in place; the evaluator boundary (`context.rs`) is a draft that is
-//! not compiled yet.
+//! Owns the ARM template language as Azure Resource Manager evaluates it:
+//!
+//! * [`json`] — lenient JSON (comments, trailing commas, raw newlines in
+//!   strings) with file/line/column/JSON-path errors;
+//! * [`expr`] — the expression language (lexer, parser, AST);
+//! * [`eval`] and the function library — every function of the template
+//!   reference, with runtime-only values kept symbolic ([`value::Value::Unknown`]);
+//! * [`hash`] — `uniqueString()` and `guid()` as Azure computes them;
+//! * [`expand`] — template expansion: parameters, variables, user functions,
+//!   copy loops, conditions, child and extension resources, nested and linked
+//!   deployments, languageVersion 2.0 — producing the concrete resources a
+//!   deployment would create.
+//!
+//! The API is parse → evaluate with a deployment context → expanded
+//! deployment: [`expand::Template::parse`] then [`expand::expand`].
+//!
+//! It must not call Azure, read anything but the template files it is given,
+//! or guess a value only Azure knows.
 
+pub mod cidr;
+pub mod date;
+pub mod eval;
+pub mod expand;
+pub mod expr;
+mod functions;
+pub mod hash;
+pub mod json;
 pub mod value;
+
+pub use eval::{Context, DeploymentContext, EvalError, TemplateScope};
+pub use expand::{ExpandOptions, Expanded, ExpandedResource, Template, expand};
+pub use value::Value;

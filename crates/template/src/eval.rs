@@ -1,0 +1,518 @@
+//! Evaluating expressions and template JSON.
+//!
+//! The evaluator knows the expression language and the function library; it
+//! knows nothing about template structure. Expansion hands it a [`Context`]
+//! that answers what only expansion knows (parameters, variables, copy
+//! indexes, runtime lookups).
+
+use crate::expr::{self, Expr, ExprKind, TemplateString};
+use crate::functions;
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::fmt;
+
+/// An evaluation error: what went wrong, in which expression, at which JSON path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    pub message: String,
+    /// The expression being evaluated, when known.
+    pub expression: Option<String>,
+    /// JSON path of the template value, when known (e.g. `$.resources[2].name`).
+    pub path: Option<String>,
+}
+
+impl EvalError {
+    pub fn new(message: impl Into<String>) -> Self {
+        EvalError {
+            message: message.into(),
+            expression: None,
+            path: None,
+        }
+    }
+
+    pub fn at_path(mut self, path: &str) -> Self {
+        if self.path.is_none() {
+            self.path = Some(path.to_string());
+        }
+        self
+    }
+
+    pub fn in_expression(mut self, expr: &str) -> Self {
+        if self.expression.is_none() {
+            let mut e: String = expr.chars().take(300).collect();
+            if e.len() < expr.len() {
+                e.push('…');
+            }
+            self.expression = Some(e);
+        }
+        self
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.path {
+            write!(f, "{p}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(e) = &self.expression {
+            write!(f, " (in expression '[{e}]')")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// The scope a template deploys to (from its `$schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateScope {
+    ResourceGroup,
+    Subscription,
+    ManagementGroup,
+    Tenant,
+}
+
+/// Where a deployment runs: injected by the caller, never read from Azure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentContext {
+    pub tenant_id: String,
+    pub subscription_id: String,
+    pub subscription_display_name: String,
+    /// Resource group name (for resource-group scope deployments).
+    pub resource_group: String,
+    /// Resource group location.
+    pub resource_group_location: String,
+    pub management_group: String,
+    pub deployment_name: String,
+    /// Deployment location (subscription scope and above); defaults to the RG location.
+    pub location: String,
+    /// `AzureCloud`, `AzureChinaCloud` or `AzureUSGovernment`.
+    pub cloud: String,
+    /// "Now" as RFC 3339 UTC, for `utcNow()` in parameter defaults.
+    pub now: String,
+}
+
+impl Default for DeploymentContext {
+    fn default() -> Self {
+        DeploymentContext {
+            tenant_id: "00000000-0000-0000-0000-000000000000".into(),
+            subscription_id: "00000000-0000-0000-0000-000000000000".into(),
+            subscription_display_name: "azrelo subscription".into(),
+            resource_group: "azrelo-rg".into(),
+            resource_group_location: "westeurope".into(),
+            management_group: "azrelo-mg".into(),
+            deployment_name: "azrelo-deployment".into(),
+            location: "westeurope".into(),
+            cloud: "AzureCloud".into(),
+            now: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+}
+
+/// A user-defined function (`functions` section).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserFunction {
+    pub parameters: Vec<String>,
+    pub output: serde_json::Value,
+}
+
+/// What expansion answers for the evaluator.
+pub trait Context {
+    /// `parameters('name')` (case-insensitive).
+    fn parameter(&mut self, name: &str) -> Result<Value, EvalError>;
+    /// `variables('name')` (case-insensitive).
+    fn variable(&mut self, name: &str) -> Result<Value, EvalError>;
+    /// `copyIndex()` / `copyIndex('loop')`, before any offset.
+    fn copy_index(&mut self, loop_name: Option<&str>) -> Result<i64, EvalError>;
+    /// The injected deployment context.
+    fn deployment(&self) -> &DeploymentContext;
+    /// The scope of the template being evaluated.
+    fn scope(&self) -> TemplateScope;
+    /// The `deployment()` object.
+    fn deployment_object(&mut self) -> Value;
+    /// A user-defined function `namespace.name` (case-insensitive).
+    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction>;
+    /// Anything that needs Azure: `reference`, `references`, `list*`,
+    /// `pickZones`, `providers`, `newGuid`/`utcNow` outside defaults… `function`
+    /// is lower-case, `expr` the original call text. Usually answers
+    /// `Value::Unknown`.
+    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError>;
+    /// Whether `utcNow()`/`newGuid()` may produce a value here (parameter defaults).
+    fn in_parameter_default(&self) -> bool {
+        false
+    }
+}
+
+/// Evaluation of one expression tree: the source text (for unknowns and
+/// errors) and the lambda variable stack.
+pub struct Evaluator<'a, 'c> {
+    pub(crate) src: &'a str,
+    pub(crate) ctx: &'c mut dyn Context,
+    pub(crate) lambda_vars: Vec<(String, Value)>,
+    depth: usize,
+}
+
+const MAX_EVAL_DEPTH: usize = 64;
+
+impl<'a, 'c> Evaluator<'a, 'c> {
+    pub fn new(src: &'a str, ctx: &'c mut dyn Context) -> Self {
+        Evaluator {
+            src,
+            ctx,
+            lambda_vars: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    pub(crate) fn text(&self, e: &Expr) -> &'a str {
+        self.src.get(e.span.clone()).unwrap_or("")
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> Result<Value, EvalError> {
+        match &e.kind {
+            ExprKind::Str(s) => Ok(Value::String(s.clone())),
+            ExprKind::Int(i) => Ok(Value::Int(*i)),
+            ExprKind::Member(base, name) => {
+                let b = self.eval(base)?;
+                member(&b, name, self.text(e))
+            }
+            ExprKind::Index(base, idx) => {
+                let b = self.eval(base)?;
+                let i = self.eval(idx)?;
+                index(&b, &i, self.text(e))
+            }
+            ExprKind::Call { name, args } => {
+                self.depth += 1;
+                if self.depth > MAX_EVAL_DEPTH * 4 {
+                    return Err(EvalError::new("expression evaluation nested too deeply"));
+                }
+                let r = functions::call(self, name, args, e);
+                self.depth -= 1;
+                r
+            }
+            ExprKind::UserCall {
+                namespace,
+                name,
+                args,
+            } => self.user_call(namespace, name, args),
+        }
+    }
+
+    fn user_call(&mut self, ns: &str, name: &str, args: &[Expr]) -> Result<Value, EvalError> {
+        if ns.eq_ignore_ascii_case("__bicep") {
+            // Helper functions Bicep emits inline; treat like built-ins.
+            let call = Expr {
+                kind: ExprKind::Call {
+                    name: name.to_string(),
+                    args: args.to_vec(),
+                },
+                span: 0..0,
+            };
+            return self.eval(&call);
+        }
+        let Some(f) = self.ctx.user_function(ns, name) else {
+            return Err(EvalError::new(format!(
+                "the template function '{ns}.{name}' is not defined in the template's 'functions' section"
+            )));
+        };
+        if f.parameters.len() != args.len() {
+            return Err(EvalError::new(format!(
+                "the user-defined function '{ns}.{name}' takes {} argument(s) but {} were given",
+                f.parameters.len(),
+                args.len()
+            )));
+        }
+        self.depth += 1;
+        if self.depth > MAX_EVAL_DEPTH {
+            return Err(EvalError::new(format!(
+                "user-defined function '{ns}.{name}' recursed too deeply"
+            )));
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(a)?);
+        }
+        let mut inner = UdfContext {
+            outer: &mut *self.ctx,
+            params: f.parameters.iter().cloned().zip(values).collect(),
+        };
+        let r = evaluate_json(&f.output, &mut inner, "$.functions");
+        self.depth -= 1;
+        r
+    }
+
+    /// Look a lambda variable up (innermost first).
+    pub(crate) fn lambda_var(&self, name: &str) -> Result<Value, EvalError> {
+        self.lambda_vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| {
+                EvalError::new(format!(
+                    "lambdaVariables('{name}') is not a variable of an enclosing lambda"
+                ))
+            })
+    }
+}
+
+/// The scope of a user-defined function: only its own parameters.
+struct UdfContext<'a> {
+    outer: &'a mut dyn Context,
+    params: Vec<(String, Value)>,
+}
+
+impl Context for UdfContext<'_> {
+    fn parameter(&mut self, name: &str) -> Result<Value, EvalError> {
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| {
+                EvalError::new(format!(
+                    "user-defined functions can only use their own parameters; '{name}' is not one"
+                ))
+            })
+    }
+    fn variable(&mut self, name: &str) -> Result<Value, EvalError> {
+        Err(EvalError::new(format!(
+            "user-defined functions cannot use variables ('{name}')"
+        )))
+    }
+    fn copy_index(&mut self, _: Option<&str>) -> Result<i64, EvalError> {
+        Err(EvalError::new("user-defined functions cannot use copyIndex()"))
+    }
+    fn deployment(&self) -> &DeploymentContext {
+        self.outer.deployment()
+    }
+    fn scope(&self) -> TemplateScope {
+        self.outer.scope()
+    }
+    fn deployment_object(&mut self) -> Value {
+        self.outer.deployment_object()
+    }
+    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
+        self.outer.user_function(namespace, name)
+    }
+    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
+        self.outer.runtime(function, args, expr)
+    }
+}
+
+/// `.name` on a value: case-insensitive property access.
+pub(crate) fn member(b: &Value, name: &str, text: &str) -> Result<Value, EvalError> {
+    match b {
+        Value::Unknown(_) => Ok(Value::unknown(text)),
+        Value::Object(_) => b.get(name).cloned().ok_or_else(|| {
+            let keys: Vec<&str> = b
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).take(20).collect())
+                .unwrap_or_default();
+            EvalError::new(format!(
+                "the language expression property '{name}' doesn't exist, available properties are '{}'",
+                keys.join(", ")
+            ))
+        }),
+        Value::Null => Err(EvalError::new(format!(
+            "the language expression property '{name}' can't be evaluated: the value is null"
+        ))),
+        other => Err(EvalError::new(format!(
+            "the language expression property '{name}' can't be evaluated on a value of type '{}'",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `[i]` on a value.
+pub(crate) fn index(b: &Value, i: &Value, text: &str) -> Result<Value, EvalError> {
+    match (b, i) {
+        (Value::Unknown(_), _) | (_, Value::Unknown(_)) => Ok(Value::unknown(text)),
+        (Value::Array(a), Value::Int(n)) => {
+            if *n < 0 || *n as usize >= a.len() {
+                Err(EvalError::new(format!(
+                    "the language expression index '{n}' is out of bounds for an array of length {}",
+                    a.len()
+                )))
+            } else {
+                Ok(a[*n as usize].clone())
+            }
+        }
+        (Value::Object(_), Value::String(k)) => member(b, k, text),
+        (Value::Array(_), other) => Err(EvalError::new(format!(
+            "an array index must be an integer, not a value of type '{}'",
+            other.type_name()
+        ))),
+        (Value::Object(_), other) => Err(EvalError::new(format!(
+            "an object property name must be a string, not a value of type '{}'",
+            other.type_name()
+        ))),
+        (other, _) => Err(EvalError::new(format!(
+            "a value of type '{}' can't be indexed",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Evaluate one template string: an expression (`[...]`), an escaped literal
+/// (`[[...]`) or a plain literal.
+pub fn evaluate_string(s: &str, ctx: &mut dyn Context) -> Result<Value, EvalError> {
+    match expr::classify(s) {
+        TemplateString::Literal(l) => Ok(Value::String(l.into_owned())),
+        TemplateString::Expression(text) => {
+            if text.trim().is_empty() {
+                return Ok(Value::String(s.to_string()));
+            }
+            let e = expr::parse(text).map_err(|e| {
+                EvalError::new(format!("the template language expression is invalid: {e}"))
+                    .in_expression(text)
+            })?;
+            let mut ev = Evaluator::new(text, ctx);
+            ev.eval(&e).map_err(|err| err.in_expression(text))
+        }
+    }
+}
+
+/// Evaluate every string of a JSON tree. `path` is the JSON path of `v` for
+/// error messages. A `null` result for an object property keeps the property
+/// (callers drop nulls where ARM treats them as absent).
+pub fn evaluate_json(
+    v: &serde_json::Value,
+    ctx: &mut dyn Context,
+    path: &str,
+) -> Result<Value, EvalError> {
+    match v {
+        serde_json::Value::String(s) => evaluate_string(s, ctx).map_err(|e| e.at_path(path)),
+        serde_json::Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for (i, x) in a.iter().enumerate() {
+                out.push(evaluate_json(x, ctx, &format!("{path}[{i}]"))?);
+            }
+            Ok(Value::Array(out))
+        }
+        serde_json::Value::Object(o) => {
+            let mut out = IndexMap::with_capacity(o.len());
+            for (k, x) in o {
+                if k.eq_ignore_ascii_case("copy") && is_property_copy(x) {
+                    for (name, items) in property_copy(x, ctx, &format!("{path}.copy"))? {
+                        out.insert(name, Value::Array(items));
+                    }
+                    continue;
+                }
+                out.insert(k.clone(), evaluate_json(x, ctx, &format!("{path}.{k}"))?);
+            }
+            Ok(Value::Object(out))
+        }
+        other => Ok(Value::from_json(other)),
+    }
+}
+
+/// Maximum iterations of one copy loop (ARM's limit).
+pub const MAX_COPY_COUNT: i64 = 800;
+
+/// A `copy` array of `{name, count, input}` objects (property or variable copy).
+pub fn is_property_copy(v: &serde_json::Value) -> bool {
+    v.as_array().is_some_and(|a| {
+        !a.is_empty()
+            && a.iter().all(|c| {
+                c.get("name").is_some() && c.get("count").is_some() && c.get("input").is_some()
+            })
+    })
+}
+
+/// Evaluate a copy count: an integer from 0 to 800.
+pub fn copy_count(v: &serde_json::Value, ctx: &mut dyn Context, path: &str) -> Result<i64, EvalError> {
+    let n = evaluate_json(v, ctx, path)?;
+    match n {
+        Value::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(n),
+        Value::Int(n) => Err(EvalError::new(format!(
+            "the copy count must be between 0 and {MAX_COPY_COUNT}, not {n}"
+        ))
+        .at_path(path)),
+        Value::Unknown(u) => Err(EvalError::new(format!(
+            "the copy count depends on a runtime value ('{}'), which ARM does not allow",
+            u.expr
+        ))
+        .at_path(path)),
+        other => Err(EvalError::new(format!(
+            "the copy count must be an integer, not a value of type '{}'",
+            other.type_name()
+        ))
+        .at_path(path)),
+    }
+}
+
+/// Expand a property/variable `copy` array into `(name, items)` pairs.
+pub fn property_copy(
+    v: &serde_json::Value,
+    ctx: &mut dyn Context,
+    path: &str,
+) -> Result<Vec<(String, Vec<Value>)>, EvalError> {
+    let mut out = Vec::new();
+    for (i, spec) in v.as_array().into_iter().flatten().enumerate() {
+        let spath = format!("{path}[{i}]");
+        let name = match evaluate_json(&spec["name"], ctx, &format!("{spath}.name"))? {
+            Value::String(s) => s,
+            other => {
+                return Err(EvalError::new(format!(
+                    "the copy name must be a string, not '{}'",
+                    other.type_name()
+                ))
+                .at_path(&spath));
+            }
+        };
+        let count = copy_count(&spec["count"], ctx, &format!("{spath}.count"))?;
+        let mut items = Vec::with_capacity(count as usize);
+        for index in 0..count {
+            let mut lc = LoopContext {
+                outer: &mut *ctx,
+                name: &name,
+                index,
+            };
+            items.push(evaluate_json(&spec["input"], &mut lc, &format!("{spath}.input"))?);
+        }
+        out.push((name, items));
+    }
+    Ok(out)
+}
+
+/// A context inside one iteration of a named copy loop.
+pub struct LoopContext<'a> {
+    pub outer: &'a mut dyn Context,
+    pub name: &'a str,
+    pub index: i64,
+}
+
+impl Context for LoopContext<'_> {
+    fn parameter(&mut self, name: &str) -> Result<Value, EvalError> {
+        self.outer.parameter(name)
+    }
+    fn variable(&mut self, name: &str) -> Result<Value, EvalError> {
+        self.outer.variable(name)
+    }
+    fn copy_index(&mut self, loop_name: Option<&str>) -> Result<i64, EvalError> {
+        match loop_name {
+            None => Ok(self.index),
+            Some(n) if n.eq_ignore_ascii_case(self.name) => Ok(self.index),
+            Some(n) => self.outer.copy_index(Some(n)),
+        }
+    }
+    fn deployment(&self) -> &DeploymentContext {
+        self.outer.deployment()
+    }
+    fn scope(&self) -> TemplateScope {
+        self.outer.scope()
+    }
+    fn deployment_object(&mut self) -> Value {
+        self.outer.deployment_object()
+    }
+    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
+        self.outer.user_function(namespace, name)
+    }
+    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
+        self.outer.runtime(function, args, expr)
+    }
+    fn in_parameter_default(&self) -> bool {
+        self.outer.in_parameter_default()
+    }
+}
