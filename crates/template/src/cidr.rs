@@ -69,14 +69,16 @@ pub fn parse_cidr(s: &str) -> Result<Value, String> {
         o.insert("netmask".to_string(), Value::String(n.show(n.mask())));
         o.insert("broadcast".to_string(), Value::String(n.show(last)));
     }
-    let (first_usable, last_usable) = if n.v6 {
-        (n.addr, last)
-    } else if n.prefix >= 31 {
+    // IPv6 has no broadcast; /31 and /32 IPv4 networks have no reserved addresses.
+    let (first_usable, last_usable) = if n.v6 || n.prefix >= 31 {
         (n.addr, last)
     } else {
         (n.addr + 1, last - 1)
     };
-    o.insert("firstUsable".to_string(), Value::String(n.show(first_usable)));
+    o.insert(
+        "firstUsable".to_string(),
+        Value::String(n.show(first_usable)),
+    );
     o.insert("lastUsable".to_string(), Value::String(n.show(last_usable)));
     o.insert("cidr".to_string(), Value::Int(n.prefix as i64));
     Ok(Value::Object(o))
@@ -121,6 +123,10 @@ pub fn cidr_host(s: &str, index: i64) -> Result<String, String> {
             "cidrHost(): host index {index} is out of range for '{s}'"
         ));
     }
-    let first = if n.prefix >= 31 && !n.v6 { n.addr } else { n.addr + 1 };
+    let first = if n.prefix >= 31 && !n.v6 {
+        n.addr
+    } else {
+        n.addr + 1
+    };
     Ok(n.show(first + index as u128))
 }

@@ -55,7 +55,14 @@ impl DateTime {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        (y, m, d, (rem / 3600) as u32, (rem / 60 % 60) as u32, (rem % 60) as u32)
+        (
+            y,
+            m,
+            d,
+            (rem / 3600) as u32,
+            (rem / 60 % 60) as u32,
+            (rem % 60) as u32,
+        )
     }
 }
 
@@ -63,10 +70,33 @@ impl DateTime {
 /// fractional seconds and `+hh:mm` offsets.
 pub fn parse(s: &str) -> Option<DateTime> {
     let s = s.trim();
+    // ISO 8601 basic format, as utcNow() writes by default: 20260101T000000Z.
+    let expanded;
+    let s = if s.len() >= 15
+        && s.as_bytes()[8] == b'T'
+        && s[..8].bytes().all(|c| c.is_ascii_digit())
+        && s[9..15].bytes().all(|c| c.is_ascii_digit())
+    {
+        expanded = format!(
+            "{}-{}-{}T{}:{}:{}{}",
+            &s[0..4],
+            &s[4..6],
+            &s[6..8],
+            &s[9..11],
+            &s[11..13],
+            &s[13..15],
+            &s[15..]
+        );
+        expanded.as_str()
+    } else {
+        s
+    };
     let b = s.as_bytes();
     let num = |a: usize, n: usize| -> Option<i64> {
         let t = s.get(a..a + n)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
     let y = num(0, 4)?;
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
@@ -151,7 +181,15 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         }
         num.is_empty().then_some(())
     };
-    take(date, &[('Y', 365 * 86_400), ('M', 30 * 86_400), ('W', 7 * 86_400), ('D', 86_400)])?;
+    take(
+        date,
+        &[
+            ('Y', 365 * 86_400),
+            ('M', 30 * 86_400),
+            ('W', 7 * 86_400),
+            ('D', 86_400),
+        ],
+    )?;
     if let Some(t) = time {
         take(t, &[('H', 3600), ('M', 60), ('S', 1)])?;
     }
@@ -186,8 +224,18 @@ pub fn format(t: &DateTime, fmt: &str) -> String {
             }),
             'M' if n >= 3 => {
                 const NAMES: [&str; 12] = [
-                    "January", "February", "March", "April", "May", "June", "July", "August",
-                    "September", "October", "November", "December",
+                    "January",
+                    "February",
+                    "March",
+                    "April",
+                    "May",
+                    "June",
+                    "July",
+                    "August",
+                    "September",
+                    "October",
+                    "November",
+                    "December",
                 ];
                 let name = NAMES[(mo - 1) as usize];
                 out.push_str(if n == 3 { &name[..3] } else { name });
@@ -195,14 +243,24 @@ pub fn format(t: &DateTime, fmt: &str) -> String {
             'M' => out.push_str(&format!("{:0w$}", mo, w = n)),
             'd' if n >= 3 => {
                 const DAYS: [&str; 7] = [
-                    "Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday",
+                    "Thursday",
+                    "Friday",
+                    "Saturday",
+                    "Sunday",
+                    "Monday",
+                    "Tuesday",
+                    "Wednesday",
                 ];
                 let dow = DAYS[(t.secs.div_euclid(86_400).rem_euclid(7)) as usize];
                 out.push_str(if n == 3 { &dow[..3] } else { dow });
             }
             'd' => out.push_str(&format!("{:0w$}", d, w = n)),
             'H' => out.push_str(&format!("{:0w$}", h, w = n)),
-            'h' => out.push_str(&format!("{:0w$}", if h % 12 == 0 { 12 } else { h % 12 }, w = n)),
+            'h' => out.push_str(&format!(
+                "{:0w$}",
+                if h % 12 == 0 { 12 } else { h % 12 },
+                w = n
+            )),
             'm' => out.push_str(&format!("{:0w$}", mi, w = n)),
             's' => out.push_str(&format!("{:0w$}", s, w = n)),
             'f' | 'F' => {
@@ -245,10 +303,20 @@ mod tests {
         assert_eq!(format(&t, "yyyy-MM-ddTHH:mm:ssZ"), "2020-04-07T14:53:14Z");
         assert_eq!(format(&t, "yyyyMMddTHHmmssZ"), "20200407T145314Z");
         assert_eq!(parse("1970-01-01T00:00:00Z").unwrap().epoch(), 0);
-        assert_eq!(parse("2023-02-16T00:00:00Z").unwrap().epoch(), 1_676_505_600);
-        assert_eq!(format(&DateTime::from_epoch(1_683_040_573), "yyyy-MM-ddTHH:mm:ssZ"), "2023-05-02T15:16:13Z");
-        assert_eq!(parse("2020-01-01T01:00:00+01:00").unwrap().epoch(), parse("2020-01-01T00:00:00Z").unwrap().epoch());
+        assert_eq!(
+            parse("2023-02-16T00:00:00Z").unwrap().epoch(),
+            1_676_505_600
+        );
+        assert_eq!(
+            format(&DateTime::from_epoch(1_683_040_573), "yyyy-MM-ddTHH:mm:ssZ"),
+            "2023-05-02T15:16:13Z"
+        );
+        assert_eq!(
+            parse("2020-01-01T01:00:00+01:00").unwrap().epoch(),
+            parse("2020-01-01T00:00:00Z").unwrap().epoch()
+        );
         assert!(parse("yesterday").is_none());
+        assert_eq!(parse("20200407T145314Z"), parse("2020-04-07T14:53:14Z"));
     }
 
     #[test]

@@ -200,8 +200,8 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     }
 
     fn user_call(&mut self, ns: &str, name: &str, args: &[Expr]) -> Result<Value, EvalError> {
-        if ns.eq_ignore_ascii_case("__bicep") {
-            // Helper functions Bicep emits inline; treat like built-ins.
+        if ns.eq_ignore_ascii_case("__bicep") && self.ctx.user_function(ns, name).is_none() {
+            // Bicep's namespace: user functions compiled from `func`, else built-ins.
             let call = Expr {
                 kind: ExprKind::Call {
                     name: name.to_string(),
@@ -281,7 +281,9 @@ impl Context for UdfContext<'_> {
         )))
     }
     fn copy_index(&mut self, _: Option<&str>) -> Result<i64, EvalError> {
-        Err(EvalError::new("user-defined functions cannot use copyIndex()"))
+        Err(EvalError::new(
+            "user-defined functions cannot use copyIndex()",
+        ))
     }
     fn deployment(&self) -> &DeploymentContext {
         self.outer.deployment()
@@ -394,8 +396,8 @@ pub fn evaluate_json(
             let mut out = IndexMap::with_capacity(o.len());
             for (k, x) in o {
                 if k.eq_ignore_ascii_case("copy") && is_property_copy(x) {
-                    for (name, items) in property_copy(x, ctx, &format!("{path}.copy"))? {
-                        out.insert(name, Value::Array(items));
+                    for (name, value) in property_copy(x, ctx, &format!("{path}.copy"))? {
+                        out.insert(name, value);
                     }
                     continue;
                 }
@@ -420,20 +422,22 @@ pub fn is_property_copy(v: &serde_json::Value) -> bool {
     })
 }
 
-/// Evaluate a copy count: an integer from 0 to 800.
-pub fn copy_count(v: &serde_json::Value, ctx: &mut dyn Context, path: &str) -> Result<i64, EvalError> {
+/// Evaluate a copy count: an integer from 0 to 800, or `None` when it
+/// depends on a value only Azure knows (e.g. a nested deployment's output
+/// that is itself runtime-only).
+pub fn copy_count(
+    v: &serde_json::Value,
+    ctx: &mut dyn Context,
+    path: &str,
+) -> Result<Option<i64>, EvalError> {
     let n = evaluate_json(v, ctx, path)?;
     match n {
-        Value::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(n),
+        Value::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(Some(n)),
         Value::Int(n) => Err(EvalError::new(format!(
             "the copy count must be between 0 and {MAX_COPY_COUNT}, not {n}"
         ))
         .at_path(path)),
-        Value::Unknown(u) => Err(EvalError::new(format!(
-            "the copy count depends on a runtime value ('{}'), which ARM does not allow",
-            u.expr
-        ))
-        .at_path(path)),
+        Value::Unknown(_) => Ok(None),
         other => Err(EvalError::new(format!(
             "the copy count must be an integer, not a value of type '{}'",
             other.type_name()
@@ -442,13 +446,15 @@ pub fn copy_count(v: &serde_json::Value, ctx: &mut dyn Context, path: &str) -> R
     }
 }
 
-/// Expand a property/variable `copy` array into `(name, items)` pairs.
+/// Expand a property/variable `copy` array into `(name, value)` pairs; the
+/// value is an array, or unknown when the count is.
 pub fn property_copy(
     v: &serde_json::Value,
     ctx: &mut dyn Context,
     path: &str,
-) -> Result<Vec<(String, Vec<Value>)>, EvalError> {
-    let mut out = Vec::new();
+) -> Result<Vec<(String, Value)>, EvalError> {
+    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut unknown_counts = Vec::new();
     for (i, spec) in v.as_array().into_iter().flatten().enumerate() {
         let spath = format!("{path}[{i}]");
         let name = match evaluate_json(&spec["name"], ctx, &format!("{spath}.name"))? {
@@ -461,7 +467,11 @@ pub fn property_copy(
                 .at_path(&spath));
             }
         };
-        let count = copy_count(&spec["count"], ctx, &format!("{spath}.count"))?;
+        let Some(count) = copy_count(&spec["count"], ctx, &format!("{spath}.count"))? else {
+            out.push((name, Vec::new()));
+            unknown_counts.push(out.len() - 1);
+            continue;
+        };
         let mut items = Vec::with_capacity(count as usize);
         for index in 0..count {
             let mut lc = LoopContext {
@@ -469,11 +479,26 @@ pub fn property_copy(
                 name: &name,
                 index,
             };
-            items.push(evaluate_json(&spec["input"], &mut lc, &format!("{spath}.input"))?);
+            items.push(evaluate_json(
+                &spec["input"],
+                &mut lc,
+                &format!("{spath}.input"),
+            )?);
         }
         out.push((name, items));
     }
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, items))| {
+            if unknown_counts.contains(&i) {
+                let v = Value::unknown(format!("copy count of '{name}'"));
+                (name, v)
+            } else {
+                (name, Value::Array(items))
+            }
+        })
+        .collect())
 }
 
 /// A context inside one iteration of a named copy loop.

@@ -52,7 +52,10 @@ pub struct Template {
 pub enum ExpandError {
     Parse(crate::json::ParseError),
     /// An evaluation or validation error in a template file.
-    Template { file: String, error: EvalError },
+    Template {
+        file: String,
+        error: EvalError,
+    },
 }
 
 impl fmt::Display for ExpandError {
@@ -124,6 +127,10 @@ pub struct ExpandOptions {
     pub base_dir: Option<PathBuf>,
     /// Override the scope from `$schema`.
     pub scope: Option<TemplateScope>,
+    /// The URI the template is deployed from, if it is deployed by link
+    /// (`deployment().properties.templateLink.uri`). `None` models a local
+    /// file deployment, where `templateLink` does not exist.
+    pub template_link: Option<String>,
 }
 
 /// A concrete resource of the deployment.
@@ -141,7 +148,10 @@ pub struct ExpandedResource {
     #[serde(rename = "symbolicName", skip_serializing_if = "Option::is_none")]
     pub symbolic_name: Option<String>,
     /// Evaluated location (may be unknown or absent).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt_value")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_value"
+    )]
     pub location: Option<Value>,
     /// Every other top-level field, evaluated: `properties`, `sku`, `kind`,
     /// `identity`, `tags`, `zones`, `plan`, `extendedLocation`, `scope`, …
@@ -203,11 +213,10 @@ pub struct Expanded {
 
 /// Expand a template.
 pub fn expand(template: &Template, options: &ExpandOptions) -> Result<Expanded, ExpandError> {
-    let base_dir = options.base_dir.clone().or_else(|| {
-        Path::new(&template.file)
-            .parent()
-            .map(Path::to_path_buf)
-    });
+    let base_dir = options
+        .base_dir
+        .clone()
+        .or_else(|| Path::new(&template.file).parent().map(Path::to_path_buf));
     let scope = options.scope.unwrap_or_else(|| template.scope());
     let mut shared = Shared {
         out: Expanded::default(),
@@ -228,6 +237,7 @@ pub fn expand(template: &Template, options: &ExpandOptions) -> Result<Expanded, 
         String::new(),
         0,
     );
+    frame.template_link = options.template_link.clone();
     let outputs = frame.run(&mut shared).map_err(|e| ExpandError::Template {
         file: frame.file.clone(),
         error: e,
@@ -303,6 +313,8 @@ struct Frame {
     pending_deployments: HashMap<String, usize>,
     decls: Vec<Decl>,
     done_decls: HashSet<usize>,
+    /// `deployment().properties.templateLink.uri`, when deployed by link.
+    template_link: Option<String>,
     /// This frame's resources: index in `Shared::out.resources` and dependsOn data.
     mine: Vec<(usize, PendingDeps)>,
     /// Names referenced by `reference()` while evaluating the current resource.
@@ -345,6 +357,7 @@ impl Frame {
             decls: Vec::new(),
             done_decls: HashSet::new(),
             mine: Vec::new(),
+            template_link: None,
             referenced: Vec::new(),
             unknowns: Vec::new(),
             outer: None,
@@ -368,7 +381,10 @@ impl Frame {
 
     fn run(&mut self, shared: &mut Shared) -> Result<IndexMap<String, Value>, EvalError> {
         self.shared = Some(shared as *mut Shared);
-        TARGET.with(|t| t.borrow_mut().push((self.target.clone(), self.target_scope)));
+        TARGET.with(|t| {
+            t.borrow_mut()
+                .push((self.target.clone(), self.target_scope))
+        });
         let r = self.run_inner();
         TARGET.with(|t| t.borrow_mut().pop());
         r
@@ -457,7 +473,11 @@ impl Frame {
                             .cloned()
                             .unwrap_or(serde_json::Value::Null);
                         self.functions.insert(
-                            format!("{}.{}", nsname.to_ascii_lowercase(), mname.to_ascii_lowercase()),
+                            format!(
+                                "{}.{}",
+                                nsname.to_ascii_lowercase(),
+                                mname.to_ascii_lowercase()
+                            ),
                             UserFunction { parameters, output },
                         );
                     }
@@ -492,18 +512,19 @@ impl Frame {
             }
             Some(serde_json::Value::Null) | None => {}
             Some(_) => {
-                return Err(EvalError::new("'resources' must be an array (or an object in languageVersion 2.0)")
-                    .at_path("$.resources"));
+                return Err(EvalError::new(
+                    "'resources' must be an array (or an object in languageVersion 2.0)",
+                )
+                .at_path("$.resources"));
             }
         }
         let _ = lv2;
         for (i, d) in self.decls.iter().enumerate() {
-            if is_deployment_type(&d.json) {
-                if let Some(n) = d.json.get("name").and_then(|n| n.as_str()) {
-                    if !n.starts_with('[') {
-                        self.pending_deployments.insert(n.to_ascii_lowercase(), i);
-                    }
-                }
+            if is_deployment_type(&d.json)
+                && let Some(n) = d.json.get("name").and_then(|n| n.as_str())
+                && !n.starts_with('[')
+            {
+                self.pending_deployments.insert(n.to_ascii_lowercase(), i);
             }
         }
         let mut i = 0;
@@ -523,10 +544,11 @@ impl Frame {
         if let Some(o) = doc.get("outputs").and_then(|o| o.as_object()) {
             for (name, out) in o {
                 let path = format!("$.outputs.{name}");
-                if let Some(c) = out.get("condition") {
-                    if eval::evaluate_json(c, self, &format!("{path}.condition"))? == Value::Bool(false) {
-                        continue;
-                    }
+                if let Some(c) = out.get("condition")
+                    && eval::evaluate_json(c, self, &format!("{path}.condition"))?
+                        == Value::Bool(false)
+                {
+                    continue;
                 }
                 self.unknowns.clear();
                 let value = if let Some(copy) = out.get("copy") {
@@ -535,6 +557,13 @@ impl Frame {
                         self,
                         &format!("{path}.copy.count"),
                     )?;
+                    let Some(count) = count else {
+                        outputs.insert(
+                            name.clone(),
+                            Value::unknown(format!("copy count of output '{name}'")),
+                        );
+                        continue;
+                    };
                     let mut items = Vec::new();
                     for index in 0..count {
                         let mut lc = LoopContext {
@@ -582,7 +611,9 @@ impl Frame {
         let decl = self.decls[i].clone();
         let j = decl.json.clone();
         if !j.is_object() {
-            return Err(EvalError::new("a resource declaration must be an object").at_path(&decl.path));
+            return Err(
+                EvalError::new("a resource declaration must be an object").at_path(&decl.path)
+            );
         }
         if j.get("existing").and_then(|e| e.as_bool()) == Some(true) {
             // languageVersion 2.0 'existing': referenceable, not deployed.
@@ -597,15 +628,35 @@ impl Frame {
                     .to_string();
                 let count = {
                     let cpath = format!("{}.copy.count", decl.path);
-                    let count_json = copy.get("count").cloned().unwrap_or(serde_json::Value::Null);
+                    let cpath = cpath.as_str();
+                    let count_json = copy
+                        .get("count")
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null);
                     match &decl.parent {
-                        Some(ParentInfo { copy: Some((pn, pi)), .. }) => {
+                        Some(ParentInfo {
+                            copy: Some((pn, pi)),
+                            ..
+                        }) => {
                             let (pn, pi) = (pn.clone(), *pi);
-                            let mut lc = LoopContext { outer: self, name: &pn, index: pi };
-                            eval::copy_count(&count_json, &mut lc, &cpath)?
+                            let mut lc = LoopContext {
+                                outer: self,
+                                name: &pn,
+                                index: pi,
+                            };
+                            eval::copy_count(&count_json, &mut lc, cpath)?
                         }
-                        _ => eval::copy_count(&count_json, self, &cpath)?,
+                        _ => eval::copy_count(&count_json, self, cpath)?,
                     }
+                };
+                let Some(count) = count else {
+                    // The number of instances is only known at deployment time.
+                    let owner = format!("{}{}", self.file, decl.path);
+                    self.shared().out.unresolved.push(Unresolved {
+                        owner,
+                        expression: format!("copy count of '{name}'"),
+                    });
+                    return Ok(());
                 };
                 for index in 0..count {
                     self.expand_instance(&decl, Some((&name, index)))?;
@@ -667,7 +718,11 @@ impl Frame {
         let referenced = std::mem::take(&mut self.referenced);
         res.referenced = referenced;
         // Nested deployment: expand it.
-        if res.resource_type.eq_ignore_ascii_case("Microsoft.Resources/deployments") && res.condition {
+        if res
+            .resource_type
+            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+            && res.condition
+        {
             let outputs = self.expand_nested(decl, &res, loop_state.as_ref())?;
             self.nested_outputs
                 .insert(res.name.to_ascii_lowercase(), outputs);
@@ -743,7 +798,11 @@ impl Frame {
             let rel = link.get("relativePath").and_then(|r| r.as_str());
             match (rel, self.shared().base_dir.clone()) {
                 (Some(rel), Some(base)) => {
-                    let rel_v = self.eval_at(&serde_json::Value::String(rel.to_string()), &path, loop_state)?;
+                    let rel_v = self.eval_at(
+                        &serde_json::Value::String(rel.to_string()),
+                        &path,
+                        loop_state,
+                    )?;
                     let rel = rel_v.as_str().unwrap_or(rel).to_string();
                     let p = base.join(&rel);
                     let t = Template::from_file(&p).map_err(|e| {
@@ -812,15 +871,18 @@ impl Frame {
         } else {
             format!("{}/{}", self.deployment_path, res.name)
         };
-        let outputs = if inner_scope {
-            // Parameter values are evaluated in the parent scope.
-            let mut params_in = IndexMap::new();
-            if let Some(p) = props.get("parameters").and_then(|p| p.as_object()) {
-                for (k, pv) in p {
-                    let ppath = format!("{path}.parameters.{k}");
-                    if let Some(v) = pv.get("value") {
-                        let val = self.eval_at(v, &ppath, loop_state)?;
-                        params_in.insert(k.clone(), ParamInput::Value(val));
+        // Parameter values are evaluated in the parent scope; each entry (or
+        // the whole object) may be an expression yielding {value: …}.
+        let mut params_in = IndexMap::new();
+        if let Some(p) = props.get("parameters") {
+            let ppath = format!("{path}.parameters");
+            let evaluated = self.eval_at(p, &ppath, loop_state)?;
+            if let Value::Object(o) = evaluated {
+                for (k, pv) in o {
+                    if pv.is_unknown() {
+                        params_in.insert(k.clone(), ParamInput::Value(pv.clone()));
+                    } else if let Some(v) = pv.get("value") {
+                        params_in.insert(k.clone(), ParamInput::Value(v.clone()));
                     } else if pv.get("reference").is_some() {
                         params_in.insert(
                             k.clone(),
@@ -831,29 +893,44 @@ impl Frame {
                     }
                 }
             }
+        }
+        let outputs = if inner_scope {
             let mut ctx = target.clone();
             if target_scope == TemplateScope::ResourceGroup && rg.is_some() {
                 // A resource group we do not know: keep the parent's location.
                 ctx.resource_group_location = self.target.resource_group_location.clone();
             }
-            let mut child = Frame::new(doc, file, ctx, target_scope, params_in, dpath, self.depth + 1);
+            let mut child = Frame::new(
+                doc,
+                file,
+                ctx,
+                target_scope,
+                params_in,
+                dpath,
+                self.depth + 1,
+            );
             child.target = target;
             child.target_scope = target_scope;
             let shared = self.shared.expect("running");
             // SAFETY: see `Frame::shared`.
             let r = child.run(unsafe { &mut *shared });
             r.map_err(|e| {
-                EvalError::new(format!("in nested deployment '{}': {}", res.name, e.message))
-                    .at_path(e.path.as_deref().unwrap_or(&path))
+                EvalError::new(format!(
+                    "in nested deployment '{}': {}",
+                    res.name, e.message
+                ))
+                .at_path(e.path.as_deref().unwrap_or(&path))
             })?
         } else {
             // Outer scope: the parent's parameters, variables and functions.
+            // A nested template that nevertheless declares parameters (and is
+            // passed values for them) sees those first.
             let mut child = Frame::new(
                 doc,
                 file,
                 self.ctx.clone(),
                 self.scope,
-                IndexMap::new(),
+                params_in,
                 dpath,
                 self.depth + 1,
             );
@@ -864,15 +941,21 @@ impl Frame {
             // SAFETY: see `Frame::shared`.
             let r = child.run(unsafe { &mut *shared });
             r.map_err(|e| {
-                EvalError::new(format!("in nested deployment '{}': {}", res.name, e.message))
-                    .at_path(e.path.as_deref().unwrap_or(&path))
+                EvalError::new(format!(
+                    "in nested deployment '{}': {}",
+                    res.name, e.message
+                ))
+                .at_path(e.path.as_deref().unwrap_or(&path))
             })?
         };
         // Outputs as `reference(name).outputs` sees them: {name: {type, value}}.
         let mut o = IndexMap::new();
         for (k, v) in outputs {
             let mut entry = IndexMap::new();
-            entry.insert("type".to_string(), Value::String(type_name_of(&v).to_string()));
+            entry.insert(
+                "type".to_string(),
+                Value::String(type_name_of(&v).to_string()),
+            );
             entry.insert("value".to_string(), v);
             o.insert(k, Value::Object(entry));
         }
@@ -913,11 +996,17 @@ impl Frame {
         for (k, (idx, p)) in mine.iter().enumerate() {
             let r = &resources[*idx];
             by_id.entry(r.id.to_ascii_lowercase()).or_default().push(k);
-            by_name.entry(r.name.to_ascii_lowercase()).or_default().push(k);
-            if let Some(last) = r.name.rsplit('/').next() {
-                if last.len() != r.name.len() {
-                    by_name.entry(last.to_ascii_lowercase()).or_default().push(k);
-                }
+            by_name
+                .entry(r.name.to_ascii_lowercase())
+                .or_default()
+                .push(k);
+            if let Some(last) = r.name.rsplit('/').next()
+                && last.len() != r.name.len()
+            {
+                by_name
+                    .entry(last.to_ascii_lowercase())
+                    .or_default()
+                    .push(k);
             }
             by_path
                 .entry(interleave(&r.resource_type, &r.name).to_ascii_lowercase())
@@ -1083,9 +1172,9 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
             Some(v) => eval::evaluate_json(v, ctx, &format!("{path}.{k}")).map(Some),
         }
     };
-    let raw_type = get("type").and_then(|t| t.as_str()).ok_or_else(|| {
-        EvalError::new("the resource has no 'type'").at_path(path)
-    })?;
+    let raw_type = get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| EvalError::new("the resource has no 'type'").at_path(path))?;
     let api_version = get("apiVersion")
         .and_then(|a| a.as_str())
         .unwrap_or("")
@@ -1106,22 +1195,48 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
             }
         },
     };
-    let name_v = str_field(ctx, "name")?.ok_or_else(|| {
-        EvalError::new("the resource has no 'name'").at_path(path)
-    })?;
+    let name_v = match str_field(ctx, "name") {
+        Ok(Some(v)) => v,
+        Ok(None) => return Err(EvalError::new("the resource has no 'name'").at_path(path)),
+        Err(_) if !condition => Value::unknown(
+            get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("name")
+                .trim_matches(|c| c == '[' || c == ']'),
+        ),
+        Err(e) => return Err(e),
+    };
     let own_name = match &name_v {
         Value::String(s) => s.clone(),
         Value::Unknown(u) => format!("[{}]", u.expr),
         other => other.to_arm_string(),
     };
-    // Full type and name for nested children.
+    // Full type and name for resources nested in a parent's `resources` array:
+    // a relative type (`databases`, `blobServices/containers`,
+    // `providers/links`) is a child: type and name are prefixed with the
+    // parent's. A full type under the parent's type is a child whose name may
+    // or may not already include the parent's. Any other full type is an
+    // independent resource that was merely written inside the parent.
+    let is_relative = raw_type
+        .split('/')
+        .next()
+        .is_some_and(|first| !first.contains('.'));
     let (mut full_type, mut full_name) = match &decl.parent {
-        Some(p) if !raw_type.contains('/') => (
+        Some(p) if is_relative => (
             format!("{}/{}", p.full_type, raw_type),
             format!("{}/{}", p.name, own_name),
         ),
-        Some(p) if !own_name.contains('/') => {
-            (raw_type.to_string(), format!("{}/{}", p.name, own_name))
+        Some(p)
+            if raw_type
+                .to_ascii_lowercase()
+                .starts_with(&format!("{}/", p.full_type.to_ascii_lowercase())) =>
+        {
+            let type_segs = raw_type.split('/').count() - 1;
+            if own_name.split('/').count() >= type_segs {
+                (raw_type.to_string(), own_name.clone())
+            } else {
+                (raw_type.to_string(), format!("{}/{}", p.name, own_name))
+            }
         }
         _ => (raw_type.to_string(), own_name.clone()),
     };
@@ -1132,7 +1247,9 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
             if NON_BODY.contains(&k.to_ascii_lowercase().as_str()) {
                 continue;
             }
-            if k.eq_ignore_ascii_case("properties") && raw_type.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+            if k.eq_ignore_ascii_case("properties")
+                && raw_type.eq_ignore_ascii_case("Microsoft.Resources/deployments")
+            {
                 // The nested template is expanded separately, in its own scope.
                 let mut props = IndexMap::new();
                 if let Some(po) = v.as_object() {
@@ -1158,7 +1275,13 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
                 body.insert(k.clone(), Value::Object(props));
                 continue;
             }
-            let val = eval::evaluate_json(v, ctx, &format!("{path}.{k}"))?;
+            let val = match eval::evaluate_json(v, ctx, &format!("{path}.{k}")) {
+                Ok(v) => v,
+                // A resource that is not deployed may hold expressions that only
+                // make sense when it is (e.g. an index into an empty array).
+                Err(_) if !condition => continue,
+                Err(e) => return Err(e),
+            };
             if val == Value::Null {
                 continue; // null is treated as absent
             }
@@ -1220,10 +1343,8 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
         body.shift_remove("resourceGroup");
     }
     let scope_value = body.get("scope").cloned();
-    if is_deployment {
-        if let Some(Value::String(s)) = &scope_value {
-            target_scope_prop = Some(s.clone());
-        }
+    if is_deployment && let Some(Value::String(s)) = &scope_value {
+        target_scope_prop = Some(s.clone());
     }
     let id = if is_deployment {
         let sub = target_subscription
@@ -1238,9 +1359,13 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
                 target.resource_group
             ),
             (None, TemplateScope::Subscription) => {
-                format!("/subscriptions/{sub}/providers/Microsoft.Resources/deployments/{full_name}")
+                format!(
+                    "/subscriptions/{sub}/providers/Microsoft.Resources/deployments/{full_name}"
+                )
             }
-            (None, _) => format!("{scope_prefix}/providers/Microsoft.Resources/deployments/{full_name}"),
+            (None, _) => {
+                format!("{scope_prefix}/providers/Microsoft.Resources/deployments/{full_name}")
+            }
         }
     } else if full_type.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") {
         let sub = target.subscription_id.clone();
@@ -1251,6 +1376,26 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
         let ext_type = &full_type[i + "/providers/".len()..];
         let base_segments = base_type.split('/').count() - 1;
         let names: Vec<&str> = full_name.split('/').collect();
+        if names.len() < base_segments + 2 && own_name.starts_with('[') {
+            // The name is only known at deployment time.
+            let id =
+                format!("{scope_prefix}/providers/{base_type}/{full_name}/providers/{ext_type}");
+            full_type = ext_type.to_string();
+            return Ok(Built {
+                id,
+                resource_type: full_type,
+                api_version,
+                name: full_name,
+                location,
+                body,
+                condition,
+                depends_on_raw,
+                referenced: Vec::new(),
+                target_subscription: None,
+                target_resource_group: None,
+                target_scope: None,
+            });
+        }
         if names.len() < base_segments + 2 {
             return Err(EvalError::new(format!(
                 "the extension resource name '{full_name}' must be '<resource name>/<extension namespace>/<extension name>' for the type '{full_type}'"
@@ -1281,7 +1426,10 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
             }
             Some(Value::String(sc)) if !sc.is_empty() => {
                 // Relative id (languageVersion 2.0 / Bicep): relative to the deployment scope.
-                format!("{scope_prefix}/providers/{}/providers/{provider}", sc.trim_matches('/'))
+                format!(
+                    "{scope_prefix}/providers/{}/providers/{provider}",
+                    sc.trim_matches('/')
+                )
             }
             _ => format!("{scope_prefix}/providers/{provider}"),
         }
@@ -1333,7 +1481,8 @@ impl Frame {
             }
             Slot::Pending => {}
         }
-        self.params.insert(key.to_string(), (name.clone(), Slot::InProgress));
+        self.params
+            .insert(key.to_string(), (name.clone(), Slot::InProgress));
         let doc = self.doc.clone();
         let decl = &doc["parameters"][&name];
         let path = format!("$.parameters.{name}");
@@ -1364,7 +1513,8 @@ impl Frame {
         };
         let value = check_param(&name, decl, value, self.secure.contains(key), &doc)
             .map_err(|e| e.at_path(&path))?;
-        self.params.insert(key.to_string(), (name, Slot::Done(value.clone())));
+        self.params
+            .insert(key.to_string(), (name, Slot::Done(value.clone())));
         Ok(value)
     }
 
@@ -1386,17 +1536,19 @@ impl Frame {
             }
             Slot::Pending => {}
         }
-        self.vars.insert(key.to_string(), (name.clone(), Slot::InProgress));
+        self.vars
+            .insert(key.to_string(), (name.clone(), Slot::InProgress));
         let doc = self.doc.clone();
         let value = if let Some(spec) = self.var_copies.get(key).cloned() {
             let arr = serde_json::Value::Array(vec![spec]);
             let mut items = eval::property_copy(&arr, self, "$.variables.copy")?;
-            items.pop().map(|(_, v)| Value::Array(v)).unwrap_or(Value::Null)
+            items.pop().map(|(_, v)| v).unwrap_or(Value::Null)
         } else {
             let v = &doc["variables"][&name];
             eval::evaluate_json(v, self, &format!("$.variables.{name}"))?
         };
-        self.vars.insert(key.to_string(), (name, Slot::Done(value.clone())));
+        self.vars
+            .insert(key.to_string(), (name, Slot::Done(value.clone())));
         Ok(value)
     }
 }
@@ -1414,7 +1566,11 @@ fn check_param(
             "(secure value)".to_string()
         } else {
             let s = v.to_arm_string();
-            if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s }
+            if s.chars().count() > 80 {
+                format!("{}…", s.chars().take(80).collect::<String>())
+            } else {
+                s
+            }
         }
     };
     if v.is_unknown() {
@@ -1455,7 +1611,11 @@ fn check_param(
         ("int", Value::String(s)) => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
             EvalError::new(format!(
                 "the value '{}' of the parameter '{name}' is not an integer",
-                if secure { "(secure value)".into() } else { s.clone() }
+                if secure {
+                    "(secure value)".into()
+                } else {
+                    s.clone()
+                }
             ))
         })?,
         ("bool", Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
@@ -1503,37 +1663,37 @@ fn check_param(
         _ => None,
     };
     if let Some(len) = len {
-        if let Some(min) = decl.get("minLength").and_then(|m| m.as_i64()) {
-            if len < min {
-                return Err(EvalError::new(format!(
-                    "the parameter '{name}' must have a length of at least {min} (it has {len})"
-                )));
-            }
+        if let Some(min) = decl.get("minLength").and_then(|m| m.as_i64())
+            && len < min
+        {
+            return Err(EvalError::new(format!(
+                "the parameter '{name}' must have a length of at least {min} (it has {len})"
+            )));
         }
-        if let Some(max) = decl.get("maxLength").and_then(|m| m.as_i64()) {
-            if len > max {
-                return Err(EvalError::new(format!(
-                    "the parameter '{name}' must have a length of at most {max} (it has {len})"
-                )));
-            }
+        if let Some(max) = decl.get("maxLength").and_then(|m| m.as_i64())
+            && len > max
+        {
+            return Err(EvalError::new(format!(
+                "the parameter '{name}' must have a length of at most {max} (it has {len})"
+            )));
         }
     }
     if let Value::Int(i) = v {
-        if let Some(min) = decl.get("minValue").and_then(|m| m.as_i64()) {
-            if i < min {
-                return Err(EvalError::new(format!(
-                    "the parameter '{name}' must be at least {min} (it is {})",
-                    show(&v)
-                )));
-            }
+        if let Some(min) = decl.get("minValue").and_then(|m| m.as_i64())
+            && i < min
+        {
+            return Err(EvalError::new(format!(
+                "the parameter '{name}' must be at least {min} (it is {})",
+                show(&v)
+            )));
         }
-        if let Some(max) = decl.get("maxValue").and_then(|m| m.as_i64()) {
-            if i > max {
-                return Err(EvalError::new(format!(
-                    "the parameter '{name}' must be at most {max} (it is {})",
-                    show(&v)
-                )));
-            }
+        if let Some(max) = decl.get("maxValue").and_then(|m| m.as_i64())
+            && i > max
+        {
+            return Err(EvalError::new(format!(
+                "the parameter '{name}' must be at most {max} (it is {})",
+                show(&v)
+            )));
         }
     }
     Ok(v)
@@ -1541,10 +1701,14 @@ fn check_param(
 
 impl Context for Frame {
     fn parameter(&mut self, name: &str) -> Result<Value, EvalError> {
-        if let Some(o) = self.outer() {
+        let key = name.to_ascii_lowercase();
+        if self.outer.is_some()
+            && !self.params.contains_key(&key)
+            && let Some(o) = self.outer()
+        {
             return o.parameter(name);
         }
-        self.param_value(&name.to_ascii_lowercase())
+        self.param_value(&key)
     }
     fn variable(&mut self, name: &str) -> Result<Value, EvalError> {
         if let Some(o) = self.outer() {
@@ -1578,30 +1742,61 @@ impl Context for Frame {
                                 .unwrap_or(&serde_json::Value::String("1.0.0.0".into())),
                         ),
                     ),
-                    ("metadata".to_string(), Value::from_json(self.doc.get("metadata").unwrap_or(&serde_json::Value::Null))),
+                    (
+                        "metadata".to_string(),
+                        Value::from_json(
+                            self.doc.get("metadata").unwrap_or(&serde_json::Value::Null),
+                        ),
+                    ),
                 ]
                 .into_iter()
                 .collect(),
             ),
         );
-        props.insert("templateHash".to_string(), Value::String(crate::hash::unique_string(&[&self.file])));
+        if let Some(uri) = &self.template_link {
+            let mut link = IndexMap::new();
+            link.insert("uri".to_string(), Value::String(uri.clone()));
+            link.insert(
+                "contentVersion".to_string(),
+                Value::String("1.0.0.0".into()),
+            );
+            props.insert("templateLink".to_string(), Value::Object(link));
+        }
+        props.insert(
+            "templateHash".to_string(),
+            Value::String(crate::hash::unique_string(&[&self.file])),
+        );
         props.insert("mode".to_string(), Value::String("Incremental".into()));
-        props.insert("provisioningState".to_string(), Value::String("Accepted".into()));
+        props.insert(
+            "provisioningState".to_string(),
+            Value::String("Accepted".into()),
+        );
         let mut o = IndexMap::new();
-        o.insert("name".to_string(), Value::String(self.ctx.deployment_name.clone()));
+        o.insert(
+            "name".to_string(),
+            Value::String(self.ctx.deployment_name.clone()),
+        );
         o.insert("properties".to_string(), Value::Object(props));
         if self.scope != TemplateScope::ResourceGroup {
-            o.insert("location".to_string(), Value::String(self.ctx.location.clone()));
+            o.insert(
+                "location".to_string(),
+                Value::String(self.ctx.location.clone()),
+            );
         }
         Value::Object(o)
     }
     fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
-        let key = format!("{}.{}", namespace.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let key = format!(
+            "{}.{}",
+            namespace.to_ascii_lowercase(),
+            name.to_ascii_lowercase()
+        );
         if let Some(f) = self.functions.get(&key) {
             return Some(f.clone());
         }
         // SAFETY: see `Frame::outer`.
-        self.outer.and_then(|p| unsafe { &*p }.user_function(namespace, name))
+        self.outer
+            .and_then(|p| unsafe { &*p }.user_function(namespace, name))
     }
     fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
         match function {
@@ -1626,12 +1821,12 @@ impl Context for Frame {
                                 return Ok(Value::Object(o));
                             }
                         }
-                    } else if let Some(name) = deployment_name_of(target) {
-                        if let Some(out) = self.nested_outputs.get(&name.to_ascii_lowercase()) {
-                            let mut o = IndexMap::new();
-                            o.insert("outputs".to_string(), out.clone());
-                            return Ok(Value::Object(o));
-                        }
+                    } else if let Some(name) = deployment_name_of(target)
+                        && let Some(out) = self.nested_outputs.get(&name.to_ascii_lowercase())
+                    {
+                        let mut o = IndexMap::new();
+                        o.insert("outputs".to_string(), out.clone());
+                        return Ok(Value::Object(o));
                     }
                 }
                 self.unknowns.push(expr.to_string());
@@ -1657,4 +1852,3 @@ fn deployment_name_of(id: &str) -> Option<&str> {
     let i = lower.rfind("/providers/microsoft.resources/deployments/")?;
     Some(&id[i + "/providers/microsoft.resources/deployments/".len()..])
 }
-

@@ -34,7 +34,10 @@ pub enum ExprKind {
     Str(String),
     Int(i64),
     /// A built-in function call; `name` as written.
-    Call { name: String, args: Vec<Expr> },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
     /// A user-defined function call `namespace.name(args)`.
     UserCall {
         namespace: String,
@@ -141,7 +144,10 @@ impl<'a> Lexer<'a> {
                     }
                     out.push_str(&self.s[run..self.pos]);
                     if self.pos >= self.b.len() {
-                        return Err(self.err(start, "unterminated string literal: missing closing quote (')"));
+                        return Err(self.err(
+                            start,
+                            "unterminated string literal: missing closing quote (')",
+                        ));
                     }
                     // at a quote
                     if self.b.get(self.pos + 1) == Some(&b'\'') {
@@ -163,9 +169,12 @@ impl<'a> Lexer<'a> {
                 if text == "-" {
                     return Err(self.err(start, "'-' must be followed by digits"));
                 }
-                let n: i64 = text
-                    .parse()
-                    .map_err(|_| self.err(start, format!("integer literal '{text}' is out of the 64-bit range")))?;
+                let n: i64 = text.parse().map_err(|_| {
+                    self.err(
+                        start,
+                        format!("integer literal '{text}' is out of the 64-bit range"),
+                    )
+                })?;
                 Tok::Int(n)
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
@@ -220,7 +229,9 @@ impl<'a> Parser<'a> {
     fn expr(&mut self) -> Result<Expr, ExprError> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(self.err(format!("expression nested deeper than {MAX_NESTING} levels")));
+            return Err(self.err(format!(
+                "expression nested deeper than {MAX_NESTING} levels"
+            )));
         }
         let mut e = self.primary()?;
         loop {
@@ -457,11 +468,26 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(parse("concat('a'").unwrap_err().message.contains("expected ','"));
+        assert!(
+            parse("concat('a'")
+                .unwrap_err()
+                .message
+                .contains("expected ','")
+        );
         assert!(parse("'abc").unwrap_err().message.contains("unterminated"));
         assert!(parse("foo").unwrap_err().message.contains("expected '('"));
-        assert!(parse("a() b()").unwrap_err().message.contains("after the end"));
-        assert!(parse("99999999999999999999").unwrap_err().message.contains("64-bit"));
+        assert!(
+            parse("a() b()")
+                .unwrap_err()
+                .message
+                .contains("after the end")
+        );
+        assert!(
+            parse("99999999999999999999")
+                .unwrap_err()
+                .message
+                .contains("64-bit")
+        );
         let deep = format!("{}1{}", "f(".repeat(1000), ")".repeat(1000));
         assert!(parse(&deep).unwrap_err().message.contains("nested"));
     }
@@ -470,7 +496,10 @@ mod tests {
     fn classify_strings() {
         assert_eq!(classify("[a()]"), TemplateString::Expression("a()"));
         assert_eq!(classify("[[a()]"), TemplateString::Literal("[a()]".into()));
-        assert_eq!(classify("[test] value"), TemplateString::Literal("[test] value".into()));
+        assert_eq!(
+            classify("[test] value"),
+            TemplateString::Literal("[test] value".into())
+        );
         assert_eq!(classify("plain"), TemplateString::Literal("plain".into()));
     }
 }

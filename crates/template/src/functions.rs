@@ -69,32 +69,11 @@ fn want_bool(name: &str, v: &Value) -> Result<bool, EvalError> {
     v.as_bool().ok_or_else(|| type_err(name, "Boolean", v))
 }
 
-/// Functions whose result is unknown whenever an argument is (or, for the
-/// string-producing ones, contains) an unknown.
+/// Whether a function's result is unknown whenever an argument is (or, for
+/// the string-producing ones, contains) an unknown.
 fn propagates_unknown(lname: &str) -> bool {
-    !matches!(
-        lname,
-        "createarray"
-            | "createobject"
-            | "array"
-            | "union"
-            | "shallowmerge"
-            | "length"
-            | "empty"
-            | "contains"
-            | "objectkeys"
-            | "items"
-            | "first"
-            | "last"
-            | "skip"
-            | "take"
-            | "flatten"
-            | "tryget"
-            | "coalesce"
-            | "if"
-            | "and"
-            | "or"
-    )
+    // Only the constructors keep an unknown argument in place.
+    !matches!(lname, "createarray" | "createobject" | "array")
 }
 
 fn string_producing(lname: &str) -> bool {
@@ -322,7 +301,10 @@ fn builtin(
                 ("type", "Microsoft.Management/managementGroups".into()),
                 (
                     "properties",
-                    obj([("displayName", mg.into()), ("tenantId", d.tenant_id.clone().into())]),
+                    obj([
+                        ("displayName", mg.into()),
+                        ("tenantId", d.tenant_id.clone().into()),
+                    ]),
                 ),
             ]))
         }
@@ -364,7 +346,10 @@ fn builtin(
                 ev.ctx.deployment().management_group.clone()
             };
             let tail = provider_path(name, strs[t], &strs[t + 1..])?;
-            Ok(format!("/providers/Microsoft.Management/managementGroups/{mg}/providers/{tail}").into())
+            Ok(
+                format!("/providers/Microsoft.Management/managementGroups/{mg}/providers/{tail}")
+                    .into(),
+            )
         }
         "extensionresourceid" => {
             let strs = all_strs(name, &v)?;
@@ -419,7 +404,7 @@ fn builtin(
             need(2, 2)?;
             let ord = match (&v[0], &v[1]) {
                 (Value::Int(a), Value::Int(b)) => a.cmp(b),
-                (Value::String(a), Value::String(b)) => a.cmp(b),
+                (Value::String(a), Value::String(b)) => culture_cmp(a, b),
                 (a, b) => {
                     return Err(err(format!(
                         "the template function '{name}' expects two integers or two strings, got '{}' and '{}'",
@@ -445,13 +430,18 @@ fn builtin(
                 "sub" => a.checked_sub(b),
                 "mul" => a.checked_mul(b),
                 "div" | "mod" if b == 0 => {
-                    return Err(err(format!("the template function '{name}' can't divide by zero")));
+                    return Err(err(format!(
+                        "the template function '{name}' can't divide by zero"
+                    )));
                 }
                 "div" => a.checked_div(b),
                 _ => a.checked_rem(b),
             };
-            r.map(Value::Int)
-                .ok_or_else(|| err(format!("the template function '{name}' overflowed 64-bit integers")))
+            r.map(Value::Int).ok_or_else(|| {
+                err(format!(
+                    "the template function '{name}' overflowed 64-bit integers"
+                ))
+            })
         }
         "int" => {
             need(1, 1)?;
@@ -459,7 +449,9 @@ fn builtin(
                 Value::Int(i) => Ok(Value::Int(*i)),
                 Value::Float(f) => Ok(Value::Int(f.trunc() as i64)),
                 Value::String(s) => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
-                    err(format!("int() can't convert the string '{s}' to an integer"))
+                    err(format!(
+                        "int() can't convert the string '{s}' to an integer"
+                    ))
                 }),
                 other => Err(type_err(name, "String or Integer", other)),
             }
@@ -470,7 +462,9 @@ fn builtin(
                 Value::Int(i) => Ok(Value::Float(*i as f64)),
                 Value::Float(f) => Ok(Value::Float(*f)),
                 Value::String(s) => s.trim().parse::<f64>().map(Value::Float).map_err(|_| {
-                    err(format!("float() can't convert the string '{s}' to a number"))
+                    err(format!(
+                        "float() can't convert the string '{s}' to a number"
+                    ))
                 }),
                 other => Err(type_err(name, "String or Integer", other)),
             }
@@ -508,7 +502,9 @@ fn builtin(
             if start.checked_add(count).is_none() {
                 return Err(err("range() overflows 64-bit integers"));
             }
-            Ok(Value::Array((start..start + count).map(Value::Int).collect()))
+            Ok(Value::Array(
+                (start..start + count).map(Value::Int).collect(),
+            ))
         }
         // ---------------------------------------------------------- arrays & objects
         "array" => {
@@ -520,8 +516,10 @@ fn builtin(
         }
         "createarray" => Ok(Value::Array(v)),
         "createobject" => {
-            if n % 2 != 0 {
-                return Err(err("createObject() expects key/value pairs (an even number of arguments)"));
+            if !n.is_multiple_of(2) {
+                return Err(err(
+                    "createObject() expects key/value pairs (an even number of arguments)",
+                ));
             }
             let mut o = IndexMap::new();
             for pair in v.chunks(2) {
@@ -563,7 +561,9 @@ fn builtin(
                 (Value::String(s), item) => Ok(Value::Bool(s.contains(&item.to_arm_string()))),
                 (Value::Array(a), item) => Ok(Value::Bool(a.contains(item))),
                 (Value::Object(_), Value::String(k)) => Ok(Value::Bool(v[0].get(k).is_some())),
-                (Value::Object(_), other) => Ok(Value::Bool(v[0].get(&other.to_arm_string()).is_some())),
+                (Value::Object(_), other) => {
+                    Ok(Value::Bool(v[0].get(&other.to_arm_string()).is_some()))
+                }
                 (other, _) => Err(type_err(name, "String, Array or Object", other)),
             }
         }
@@ -599,9 +599,13 @@ fn builtin(
                     };
                     Ok(Value::String(c.map(String::from).unwrap_or_default()))
                 }
-                Value::Array(a) => Ok(if lname == "first" { a.first() } else { a.last() }
-                    .cloned()
-                    .unwrap_or(Value::Null)),
+                Value::Array(a) => Ok(if lname == "first" {
+                    a.first()
+                } else {
+                    a.last()
+                }
+                .cloned()
+                .unwrap_or(Value::Null)),
                 Value::Unknown(_) => Ok(Value::unknown(text)),
                 other => Err(type_err(name, "Array or String", other)),
             }
@@ -666,7 +670,10 @@ fn builtin(
             let a = want_array(name, &v[0])?;
             let d = want_str(name, &v[1])?;
             Ok(Value::String(
-                a.iter().map(Value::to_arm_string).collect::<Vec<_>>().join(d),
+                a.iter()
+                    .map(Value::to_arm_string)
+                    .collect::<Vec<_>>()
+                    .join(d),
             ))
         }
         "indexfromend" | "tryindexfromend" => {
@@ -689,7 +696,9 @@ fn builtin(
             let mut cur = v[0].clone();
             for k in &v[1..] {
                 cur = match (&cur, k) {
-                    (Value::Object(_), Value::String(s)) => cur.get(s).cloned().unwrap_or(Value::Null),
+                    (Value::Object(_), Value::String(s)) => {
+                        cur.get(s).cloned().unwrap_or(Value::Null)
+                    }
                     (Value::Array(a), Value::Int(i)) => {
                         if *i >= 0 && (*i as usize) < a.len() {
                             a[*i as usize].clone()
@@ -750,7 +759,10 @@ fn builtin(
                     }
                 }
                 Ok(Value::Array(out))
-            } else if v.iter().all(|x| matches!(x, Value::Object(_) | Value::Null | Value::Unknown(_))) {
+            } else if v
+                .iter()
+                .all(|x| matches!(x, Value::Object(_) | Value::Null | Value::Unknown(_)))
+            {
                 if v.iter().any(Value::is_unknown) {
                     return Ok(Value::unknown(text));
                 }
@@ -786,7 +798,10 @@ fn builtin(
             match &v[0] {
                 Value::Unknown(_) => Ok(Value::unknown(text)),
                 x => Ok(Value::Array(
-                    want_object(name, x)?.keys().map(|k| Value::String(k.clone())).collect(),
+                    want_object(name, x)?
+                        .keys()
+                        .map(|k| Value::String(k.clone()))
+                        .collect(),
                 )),
             }
         }
@@ -798,11 +813,7 @@ fn builtin(
             let o = want_object(name, &v[0])?;
             let mut entries: Vec<(&String, &Value)> = o.iter().collect();
             // Culture-aware order as the engine sorts: case-insensitive, lower case first on ties.
-            entries.sort_by(|a, b| {
-                a.0.to_lowercase()
-                    .cmp(&b.0.to_lowercase())
-                    .then_with(|| b.0.cmp(a.0))
-            });
+            entries.sort_by(|a, b| culture_cmp(a.0, b.0));
             Ok(Value::Array(
                 entries
                     .into_iter()
@@ -813,8 +824,24 @@ fn builtin(
         "json" => {
             need(1, 1)?;
             let s = want_str(name, &v[0])?;
-            let parsed = crate::json::parse(s, "json()")
-                .map_err(|e| err(format!("json(): the string is not valid JSON: {}", e.message)))?;
+            let parsed = match crate::json::parse(s, "json()") {
+                Ok(p) => p,
+                // Newtonsoft, which ARM uses, also reads single-quoted JSON.
+                Err(e) if !s.contains('"') && s.contains('\'') => {
+                    crate::json::parse(&s.replace('\'', "\""), "json()").map_err(|_| {
+                        err(format!(
+                            "json(): the string is not valid JSON: {}",
+                            e.message
+                        ))
+                    })?
+                }
+                Err(e) => {
+                    return Err(err(format!(
+                        "json(): the string is not valid JSON: {}",
+                        e.message
+                    )));
+                }
+            };
             Ok(Value::from_json(&parsed))
         }
         // ---------------------------------------------------------- strings
@@ -852,7 +879,9 @@ fn builtin(
             let s = want_str(name, &v[0])?;
             let old = want_str(name, &v[1])?;
             if old.is_empty() {
-                return Err(err("replace(): the string to replace can't be empty"));
+                // The engine returns the input unchanged (quickstarts rely on
+                // replace(x, sasToken, '') with an empty token).
+                return Ok(Value::String(s.to_string()));
             }
             Ok(Value::String(s.replace(old, want_str(name, &v[2])?)))
         }
@@ -887,7 +916,9 @@ fn builtin(
                     s.len()
                 )));
             }
-            Ok(Value::String(s[start as usize..(start + len) as usize].iter().collect()))
+            Ok(Value::String(
+                s[start as usize..(start + len) as usize].iter().collect(),
+            ))
         }
         "padleft" => {
             need(2, 3)?;
@@ -1024,7 +1055,10 @@ fn builtin(
         "datetimefromepoch" => {
             need(1, 1)?;
             let t = crate::date::DateTime::from_epoch(want_int(name, &v[0])?);
-            Ok(Value::String(crate::date::format(&t, "yyyy-MM-ddTHH:mm:ssZ")))
+            Ok(Value::String(crate::date::format(
+                &t,
+                "yyyy-MM-ddTHH:mm:ssZ",
+            )))
         }
         "datetimetoepoch" => {
             need(1, 1)?;
@@ -1060,15 +1094,22 @@ fn builtin(
     }
 }
 
+/// String order as the engine compares (.NET culture-aware, invariant
+/// culture): case-insensitive first, lower case before upper case on ties
+/// (`greater('A', 'a')` is true; `items()` yields `abcKey` before `ABCKey`).
+fn culture_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| b.cmp(a))
+}
+
 fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 fn deep_merge(into: &mut IndexMap<String, Value>, from: &IndexMap<String, Value>) {
     for (k, v) in from {
-        let existing = into
-            .iter()
-            .position(|(ek, _)| ek.eq_ignore_ascii_case(k));
+        let existing = into.iter().position(|(ek, _)| ek.eq_ignore_ascii_case(k));
         match (existing, v) {
             (Some(i), Value::Object(src)) => {
                 if let Some((_, Value::Object(dst))) = into.get_index_mut(i) {
@@ -1110,6 +1151,8 @@ fn missing_type(name: &str) -> EvalError {
 
 /// `Namespace/type1/name1/type2/name2…` from a type and its names.
 fn provider_path(fname: &str, rtype: &str, names: &[&str]) -> Result<String, EvalError> {
+    // ARM tolerates a trailing '/' on the type ('Microsoft.Web/serverfarms/').
+    let rtype = rtype.trim_end_matches('/');
     let mut segs = rtype.split('/');
     let ns = segs.next().unwrap_or("");
     let types: Vec<&str> = segs.collect();
@@ -1165,17 +1208,18 @@ fn resource_id(ev: &mut Evaluator<'_, '_>, name: &str, v: &[Value]) -> R {
 fn lambda_fn(ev: &mut Evaluator<'_, '_>, lname: &str, name: &str, args: &[Expr], text: &str) -> R {
     // Parse lambda(...) arguments: returns (var names, body).
     fn as_lambda(e: &Expr) -> Option<(Vec<String>, &Expr)> {
-        if let ExprKind::Call { name, args } = &e.kind {
-            if name.eq_ignore_ascii_case("lambda") && !args.is_empty() {
-                let mut vars = Vec::new();
-                for a in &args[..args.len() - 1] {
-                    match &a.kind {
-                        ExprKind::Str(s) => vars.push(s.clone()),
-                        _ => return None,
-                    }
+        if let ExprKind::Call { name, args } = &e.kind
+            && name.eq_ignore_ascii_case("lambda")
+            && !args.is_empty()
+        {
+            let mut vars = Vec::new();
+            for a in &args[..args.len() - 1] {
+                match &a.kind {
+                    ExprKind::Str(s) => vars.push(s.clone()),
+                    _ => return None,
                 }
-                return Some((vars, &args[args.len() - 1]));
             }
+            return Some((vars, &args[args.len() - 1]));
         }
         None
     }
@@ -1187,15 +1231,16 @@ fn lambda_fn(ev: &mut Evaluator<'_, '_>, lname: &str, name: &str, args: &[Expr],
             ))
         })
     };
-    let apply = |ev: &mut Evaluator<'_, '_>, vars: &[String], body: &Expr, values: Vec<Value>| -> R {
-        let base = ev.lambda_vars.len();
-        for (n, v) in vars.iter().zip(values) {
-            ev.lambda_vars.push((n.clone(), v));
-        }
-        let r = ev.eval(body);
-        ev.lambda_vars.truncate(base);
-        r
-    };
+    let apply =
+        |ev: &mut Evaluator<'_, '_>, vars: &[String], body: &Expr, values: Vec<Value>| -> R {
+            let base = ev.lambda_vars.len();
+            for (n, v) in vars.iter().zip(values) {
+                ev.lambda_vars.push((n.clone(), v));
+            }
+            let r = ev.eval(body);
+            ev.lambda_vars.truncate(base);
+            r
+        };
     let min = if lname == "reduce" { 3 } else { 2 };
     let max = if lname == "toobject" { 3 } else { min };
     arity(name, args, min, max)?;
@@ -1302,54 +1347,60 @@ fn lambda_fn(ev: &mut Evaluator<'_, '_>, lname: &str, name: &str, args: &[Expr],
 /// The `environment()` object of a cloud (values from the template-functions
 /// reference for AzureCloud; the sovereign clouds' documented endpoints).
 pub fn environment(cloud: &str) -> Value {
-    let (name, arm, login, graph, portal, suffixes): (&str, &str, &str, &str, &str, [(&str, &str); 6]) =
-        match cloud.to_ascii_lowercase().as_str() {
-            "azurechinacloud" => (
-                "AzureChinaCloud",
-                "https://management.chinacloudapi.cn/",
-                "https://login.chinacloudapi.cn/",
-                "https://graph.chinacloudapi.cn/",
-                "https://portal.azure.cn",
-                [
-                    ("storage", "core.chinacloudapi.cn"),
-                    ("sqlServerHostname", ".database.chinacloudapi.cn"),
-                    ("keyvaultDns", ".vault.azure.cn"),
-                    ("acrLoginServer", ".azurecr.cn"),
-                    ("azureFrontDoorEndpointSuffix", ""),
-                    ("azureDatalakeStoreFileSystem", ""),
-                ],
-            ),
-            "azureusgovernment" => (
-                "AzureUSGovernment",
-                "https://management.usgovcloudapi.net/",
-                "https://login.microsoftonline.us/",
-                "https://graph.windows.net/",
-                "https://portal.azure.us",
-                [
-                    ("storage", "core.usgovcloudapi.net"),
-                    ("sqlServerHostname", ".database.usgovcloudapi.net"),
-                    ("keyvaultDns", ".vault.usgovcloudapi.net"),
-                    ("acrLoginServer", ".azurecr.us"),
-                    ("azureFrontDoorEndpointSuffix", "azurefd.us"),
-                    ("azureDatalakeStoreFileSystem", ""),
-                ],
-            ),
-            _ => (
-                "AzureCloud",
-                "https://management.azure.com/",
-                "https://login.microsoftonline.com/",
-                "https://graph.windows.net/",
-                "https://portal.azure.com",
-                [
-                    ("storage", "core.windows.net"),
-                    ("sqlServerHostname", ".database.windows.net"),
-                    ("keyvaultDns", ".vault.azure.net"),
-                    ("acrLoginServer", ".azurecr.io"),
-                    ("azureFrontDoorEndpointSuffix", "azurefd.net"),
-                    ("azureDatalakeStoreFileSystem", "azuredatalakestore.net"),
-                ],
-            ),
-        };
+    let (name, arm, login, graph, portal, suffixes): (
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        [(&str, &str); 6],
+    ) = match cloud.to_ascii_lowercase().as_str() {
+        "azurechinacloud" => (
+            "AzureChinaCloud",
+            "https://management.chinacloudapi.cn/",
+            "https://login.chinacloudapi.cn/",
+            "https://graph.chinacloudapi.cn/",
+            "https://portal.azure.cn",
+            [
+                ("storage", "core.chinacloudapi.cn"),
+                ("sqlServerHostname", ".database.chinacloudapi.cn"),
+                ("keyvaultDns", ".vault.azure.cn"),
+                ("acrLoginServer", ".azurecr.cn"),
+                ("azureFrontDoorEndpointSuffix", ""),
+                ("azureDatalakeStoreFileSystem", ""),
+            ],
+        ),
+        "azureusgovernment" => (
+            "AzureUSGovernment",
+            "https://management.usgovcloudapi.net/",
+            "https://login.microsoftonline.us/",
+            "https://graph.windows.net/",
+            "https://portal.azure.us",
+            [
+                ("storage", "core.usgovcloudapi.net"),
+                ("sqlServerHostname", ".database.usgovcloudapi.net"),
+                ("keyvaultDns", ".vault.usgovcloudapi.net"),
+                ("acrLoginServer", ".azurecr.us"),
+                ("azureFrontDoorEndpointSuffix", "azurefd.us"),
+                ("azureDatalakeStoreFileSystem", ""),
+            ],
+        ),
+        _ => (
+            "AzureCloud",
+            "https://management.azure.com/",
+            "https://login.microsoftonline.com/",
+            "https://graph.windows.net/",
+            "https://portal.azure.com",
+            [
+                ("storage", "core.windows.net"),
+                ("sqlServerHostname", ".database.windows.net"),
+                ("keyvaultDns", ".vault.azure.net"),
+                ("acrLoginServer", ".azurecr.io"),
+                ("azureFrontDoorEndpointSuffix", "azurefd.net"),
+                ("azureDatalakeStoreFileSystem", "azuredatalakestore.net"),
+            ],
+        ),
+    };
     let mut sfx: IndexMap<String, Value> = suffixes
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
@@ -1491,7 +1542,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn b64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for k in 0..4 {
             if k <= chunk.len() {
@@ -1541,12 +1596,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;

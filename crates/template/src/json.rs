@@ -82,7 +82,8 @@ fn render_path(path: &[PathSeg]) -> String {
             PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
             PathSeg::Key(k)
                 if !k.is_empty()
-                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') =>
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') =>
             {
                 out.push('.');
                 out.push_str(k);
@@ -159,7 +160,7 @@ impl<'a> Parser<'a> {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
             Some(b'"') => Ok(Value::String(self.string()?)),
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'-' | b'.' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(b'n') => self.literal("null", Value::Null),
@@ -192,6 +193,14 @@ impl<'a> Parser<'a> {
             }
         }
         let text = &self.text[start..self.pos];
+        // Newtonsoft (and so ARM's json()) reads '.5' as 0.5.
+        let owned;
+        let text = if text.starts_with('.') || text.starts_with("-.") {
+            owned = text.replacen('.', "0.", 1);
+            owned.as_str()
+        } else {
+            text
+        };
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Number(i.into()));
         }
@@ -249,7 +258,9 @@ impl<'a> Parser<'a> {
                                 if self.s[self.pos..].starts_with(b"\\u") {
                                     self.pos += 2;
                                     let lo = self.hex4()?;
-                                    let c = 0x10000 + ((cp - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3ff);
+                                    let c = 0x10000
+                                        + ((cp - 0xD800) << 10)
+                                        + (lo.wrapping_sub(0xDC00) & 0x3ff);
                                     out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
                                 } else {
                                     out.push('\u{fffd}');
@@ -260,10 +271,9 @@ impl<'a> Parser<'a> {
                         }
                         other => {
                             self.pos -= 2;
-                            return Err(self.err(format!(
-                                "invalid escape '\\{}' in string",
-                                other as char
-                            )));
+                            return Err(
+                                self.err(format!("invalid escape '\\{}' in string", other as char))
+                            );
                         }
                     }
                 }
@@ -356,7 +366,11 @@ mod tests {
 
     #[test]
     fn strict_json() {
-        let v = parse(r#"{"a": [1, -2, 3.5, true, null, "x\u00e9\n"], "b": {}}"#, "t").unwrap();
+        let v = parse(
+            r#"{"a": [1, -2, 3.5, true, null, "x\u00e9\n"], "b": {}}"#,
+            "t",
+        )
+        .unwrap();
         assert_eq!(v, json!({"a": [1, -2, 3.5, true, null, "xé\n"], "b": {}}));
     }
 
@@ -377,14 +391,26 @@ mod tests {
 
     #[test]
     fn errors_have_position_and_path() {
-        let e = parse("{\n  \"resources\": [\n    {\"name\": 1 \"x\": 2}\n  ]\n}", "main.json").unwrap_err();
+        let e = parse(
+            "{\n  \"resources\": [\n    {\"name\": 1 \"x\": 2}\n  ]\n}",
+            "main.json",
+        )
+        .unwrap_err();
         assert_eq!((e.line, e.column), (3, 16));
         assert_eq!(e.path, "$.resources[0]");
-        assert!(e.to_string().starts_with("main.json:3:16 at $.resources[0]: expected ','"));
+        assert!(
+            e.to_string()
+                .starts_with("main.json:3:16 at $.resources[0]: expected ','")
+        );
         let e = parse("[1, 2", "f").unwrap_err();
         assert!(e.message.contains("expected ','"), "{e}");
         let e = parse("{\"a\": tru}", "f").unwrap_err();
         assert_eq!(e.path, "$.a");
-        assert!(parse(&"[".repeat(10_000), "f").unwrap_err().message.contains("nesting"));
+        assert!(
+            parse(&"[".repeat(10_000), "f")
+                .unwrap_err()
+                .message
+                .contains("nesting")
+        );
     }
 }

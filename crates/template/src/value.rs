@@ -141,12 +141,11 @@ impl Value {
     }
 
     fn undo_unknown_marker(self) -> Value {
-        if let Value::Object(o) = &self {
-            if o.len() == 1 {
-                if let Some(Value::String(e)) = o.get(UNKNOWN_MARKER) {
-                    return Value::unknown(e.clone());
-                }
-            }
+        if let Value::Object(o) = &self
+            && o.len() == 1
+            && let Some(Value::String(e)) = o.get(UNKNOWN_MARKER)
+        {
+            return Value::unknown(e.clone());
         }
         self
     }
@@ -162,9 +161,9 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Value::to_json).collect()),
-            Value::Object(o) => serde_json::Value::Object(
-                o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Unknown(u) => {
                 let mut m = serde_json::Map::new();
                 m.insert(

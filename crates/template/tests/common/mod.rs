@@ -1,0 +1,216 @@
+//! Shared helpers for the corpus tests: locating the corpora, filling
+//! quickstart parameter-file placeholders and synthesizing required parameters.
+#![allow(dead_code)]
+
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+pub fn corpus(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(sub)
+}
+
+pub fn files_named(dir: &Path, names: &[&str], out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_named(&p, names, out);
+        } else if p
+            .file_name()
+            .is_some_and(|n| names.contains(&n.to_string_lossy().as_ref()))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// A value for a quickstart `GEN-*` placeholder (the quickstarts' CI fills
+/// these; the exact values do not matter offline, only their shape).
+pub fn placeholder(token: &str) -> Value {
+    const SUB: &str = "00000000-0000-0000-0000-000000000000";
+    let t = token.to_ascii_uppercase();
+    if let Some(n) = t.strip_prefix("GEN-UNIQUE-") {
+        let n: usize = n.parse().unwrap_or(12);
+        let base = "azrelo0123456789abcdefghijklmnopqrstuvwxyz";
+        return json!(base.chars().take(n.max(3)).collect::<String>());
+    }
+    match t.as_str() {
+        "GEN-UNIQUE" => json!("azrelouniq0123"),
+        "GEN-PASSWORD" | "GEN-SELFSIGNED-CERT-PASSWORD" => json!("Azrelo-Test-P@ssw0rd-1"),
+        "GEN-SSH-PUB-KEY" => json!("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7azrelo azrelo@test"),
+        "GEN-GUID" => json!("6f6a1f1e-3a0c-4b8e-9a0e-0d9c1b2a3f4e"),
+        t if t.ends_with("OBJECTID")
+            || t.ends_with("TENANTID")
+            || t.ends_with("APPID")
+            || t.ends_with("CLIENTID") =>
+        {
+            json!("1b2c3d4e-0000-4000-8000-000000000001")
+        }
+        t if t.contains("RESOURCE-ID") => json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/azrelo-prereqs/providers/Microsoft.KeyVault/vaults/kv-azrelo"
+        )),
+        t if t.ends_with("-URI") || t.ends_with("-URL") => {
+            json!("https://kv-azrelo.vault.azure.net/secrets/azrelo/0123456789abcdef")
+        }
+        t if t.contains("CERT-PFXDATA") || t.contains("CERTDATA") || t.contains("CERDATA") => {
+            json!("MIIKazreloBASE64==")
+        }
+        t if t.contains("THUMBPRINT") => json!("0123456789ABCDEF0123456789ABCDEF01234567"),
+        t if t.contains("HOST-NAME")
+            || t.contains("HOSTNAME")
+            || t.contains("FQDN")
+            || t.contains("DNSNAME") =>
+        {
+            json!("azrelo.example.com")
+        }
+        _ => json!("azrelo-placeholder"),
+    }
+}
+
+fn fill(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("GEN-") => placeholder(s),
+        Value::String(s) if s.contains("GEN-UNIQUE") => {
+            json!(s.replace("GEN-UNIQUE", "azrelouniq"))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(fill).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), fill(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Parameter values from a deployment parameters file, placeholders filled.
+/// Key Vault references become unknowns (their secret is not available offline).
+pub fn parameters_file(path: &Path) -> IndexMap<String, Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = azrelo_template::json::parse(&text, &path.display().to_string()).unwrap();
+    let mut out = IndexMap::new();
+    if let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) {
+        for (k, v) in p {
+            if let Some(val) = v.get("value") {
+                // Values the samples leave for the user (null, "", or
+                // GET-PREREQ-* from a prerequisite deployment) are supplied by
+                // `supply_required` like any missing parameter.
+                let unset = val.is_null()
+                    || val
+                        .as_str()
+                        .is_some_and(|s| s.is_empty() || s.starts_with("GET-PREREQ"));
+                if unset {
+                    continue;
+                }
+                out.insert(k.clone(), fill(val));
+            } else if v.get("reference").is_some() {
+                out.insert(
+                    k.clone(),
+                    json!({ azrelo_template::value::UNKNOWN_MARKER: format!("Key Vault reference for '{k}'") }),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A plausible value for a required parameter without a default: from
+/// `allowedValues`, else by type (and `minLength`/`minValue`), following
+/// `$ref` into `definitions`.
+pub fn synthesize(decl: &Value, doc: &Value) -> Value {
+    let mut decl = decl.clone();
+    for _ in 0..8 {
+        let Some(r) = decl.get("$ref").and_then(|r| r.as_str()) else {
+            break;
+        };
+        let key = r.trim_start_matches("#/definitions/");
+        match doc.get("definitions").and_then(|d| d.get(key)) {
+            Some(d) => decl = d.clone(),
+            None => break,
+        }
+    }
+    if let Some(a) = decl.get("allowedValues").and_then(|a| a.as_array())
+        && let Some(first) = a.first()
+    {
+        return if decl.get("type").and_then(|t| t.as_str()) == Some("array") {
+            json!([first])
+        } else {
+            first.clone()
+        };
+    }
+    let t = decl
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("string")
+        .to_ascii_lowercase();
+    match t.as_str() {
+        "int" => json!(
+            decl.get("minValue")
+                .and_then(|m| m.as_i64())
+                .unwrap_or(1)
+                .max(1)
+        ),
+        "bool" => json!(false),
+        "array" => {
+            if let Some(items) = decl.get("items")
+                && (items.get("type").is_some() || items.get("$ref").is_some())
+            {
+                return json!([synthesize(items, doc)]);
+            }
+            json!([])
+        }
+        "object" | "secureobject" => {
+            let mut o = serde_json::Map::new();
+            if let Some(props) = decl.get("properties").and_then(|p| p.as_object()) {
+                for (k, p) in props {
+                    if p.get("nullable").and_then(|n| n.as_bool()) != Some(true) {
+                        o.insert(k.clone(), synthesize(p, doc));
+                    }
+                }
+            }
+            Value::Object(o)
+        }
+        _ => {
+            let min = decl.get("minLength").and_then(|m| m.as_u64()).unwrap_or(0) as usize;
+            let max = decl.get("maxLength").and_then(|m| m.as_u64()).unwrap_or(64) as usize;
+            let mut s = String::from("azrelotest");
+            while s.len() < min {
+                s.push('x');
+            }
+            s.truncate(max.max(1));
+            json!(s)
+        }
+    }
+}
+
+/// Fill every required parameter (no default, not supplied, not nullable).
+pub fn supply_required(doc: &Value, params: &mut IndexMap<String, Value>) {
+    if let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) {
+        for (k, decl) in p {
+            let has = params.keys().any(|x| x.eq_ignore_ascii_case(k));
+            if !has
+                && decl.get("defaultValue").is_none()
+                && decl.get("nullable").and_then(|n| n.as_bool()) != Some(true)
+            {
+                params.insert(k.clone(), synthesize(decl, doc));
+            }
+        }
+    }
+}
+
+/// Expectations file: `path<TAB>reason` lines (# comments allowed).
+pub fn expectations(name: &str) -> IndexMap<String, String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expectations")
+        .join(name);
+    let text = std::fs::read_to_string(&p).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (a, b) = l.split_once('\t').unwrap_or((l, ""));
+            (a.trim().to_string(), b.trim().to_string())
+        })
+        .collect()
+}
