@@ -1257,19 +1257,15 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
                         if pk.eq_ignore_ascii_case("template") {
                             continue;
                         }
-                        if pk.eq_ignore_ascii_case("parameters") {
-                            // Values are evaluated in the parent scope, but secure
-                            // values must not leak into the listing: keep the shape.
-                            props.insert(
-                                pk.clone(),
-                                eval::evaluate_json(pv, ctx, &format!("{path}.properties.{pk}"))?,
-                            );
-                            continue;
+                        match eval::evaluate_json(pv, ctx, &format!("{path}.properties.{pk}")) {
+                            Ok(v) => {
+                                props.insert(pk.clone(), v);
+                            }
+                            // Not deployed: its inputs may be meaningless (Bicep's
+                            // `if (!empty(x))` modules reading x.name).
+                            Err(_) if !condition => {}
+                            Err(e) => return Err(e),
                         }
-                        props.insert(
-                            pk.clone(),
-                            eval::evaluate_json(pv, ctx, &format!("{path}.properties.{pk}"))?,
-                        );
                     }
                 }
                 body.insert(k.clone(), Value::Object(props));
@@ -1333,11 +1329,19 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
     let mut target_scope_prop = None;
     let is_deployment = full_type.eq_ignore_ascii_case("Microsoft.Resources/deployments");
     if is_deployment {
-        if let Some(Value::String(s)) = str_field(ctx, "subscriptionId")? {
-            target_subscription = Some(s);
+        // A deployment that is not deployed may target nonsense (Bicep modules
+        // guarded by `if`): ignore errors there.
+        match str_field(ctx, "subscriptionId") {
+            Ok(Some(Value::String(s))) => target_subscription = Some(s),
+            Ok(_) => {}
+            Err(_) if !condition => {}
+            Err(e) => return Err(e),
         }
-        if let Some(Value::String(r)) = str_field(ctx, "resourceGroup")? {
-            target_resource_group = Some(r);
+        match str_field(ctx, "resourceGroup") {
+            Ok(Some(Value::String(r))) => target_resource_group = Some(r),
+            Ok(_) => {}
+            Err(_) if !condition => {}
+            Err(e) => return Err(e),
         }
         body.shift_remove("subscriptionId");
         body.shift_remove("resourceGroup");
@@ -1493,8 +1497,14 @@ impl Frame {
             .map(|(_, v)| v.clone());
         let value = match provided {
             Some(ParamInput::Literal(v)) => Value::from_json(&v),
-            Some(ParamInput::Value(v)) => v,
-            None => match decl.get("defaultValue") {
+            // A null value passed to a nested deployment counts as not given
+            // (the default applies), which Bicep modules rely on.
+            Some(ParamInput::Value(v))
+                if v != Value::Null || decl.get("defaultValue").is_none() =>
+            {
+                v
+            }
+            _ => match decl.get("defaultValue") {
                 Some(d) => {
                     let was = self.in_default;
                     self.in_default = true;

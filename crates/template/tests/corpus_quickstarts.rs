@@ -33,7 +33,7 @@ fn every_quickstart_expands() {
         let mut params = pfile
             .map(|p| common::parameters_file(&p))
             .unwrap_or_default();
-        common::supply_required(&tpl.doc, &mut params);
+        common::supply_required(&tpl.doc, &mut params, false);
         // The quickstarts are deployed by link from GitHub (their CI does so),
         // which is what `deployment().properties.templateLink.uri` expects.
         let opts = ExpandOptions {

@@ -140,6 +140,24 @@ pub fn synthesize(decl: &Value, doc: &Value) -> Value {
             first.clone()
         };
     }
+    if let Some(d) = decl.get("discriminator") {
+        // A tagged union: take the first variant and set its tag.
+        let prop = d
+            .get("propertyName")
+            .and_then(|p| p.as_str())
+            .unwrap_or("kind");
+        if let Some((tag, variant)) = d
+            .get("mapping")
+            .and_then(|m| m.as_object())
+            .and_then(|m| m.iter().next())
+        {
+            let mut v = synthesize(variant, doc);
+            if let Some(o) = v.as_object_mut() {
+                o.insert(prop.to_string(), json!(tag));
+            }
+            return v;
+        }
+    }
     let t = decl
         .get("type")
         .and_then(|t| t.as_str())
@@ -154,19 +172,20 @@ pub fn synthesize(decl: &Value, doc: &Value) -> Value {
         ),
         "bool" => json!(false),
         "array" => {
-            if let Some(items) = decl.get("items")
-                && (items.get("type").is_some() || items.get("$ref").is_some())
-            {
-                return json!([synthesize(items, doc)]);
+            let min = decl.get("minLength").and_then(|m| m.as_u64()).unwrap_or(0) as usize;
+            match decl.get("items") {
+                Some(items) if items.get("type").is_some() || items.get("$ref").is_some() => {
+                    json!(vec![synthesize(items, doc); min.max(1)])
+                }
+                _ => json!(vec![json!("azrelotest"); min]),
             }
-            json!([])
         }
         "object" | "secureobject" => {
             let mut o = serde_json::Map::new();
             if let Some(props) = decl.get("properties").and_then(|p| p.as_object()) {
                 for (k, p) in props {
                     if p.get("nullable").and_then(|n| n.as_bool()) != Some(true) {
-                        o.insert(k.clone(), synthesize(p, doc));
+                        o.insert(k.clone(), synthesize_named(k, p, doc));
                     }
                 }
             }
@@ -185,17 +204,44 @@ pub fn synthesize(decl: &Value, doc: &Value) -> Value {
     }
 }
 
+/// Like [`synthesize`], but a string named `*ResourceId` gets a real
+/// resource id (modules split such values into segments).
+pub fn synthesize_named(name: &str, decl: &Value, doc: &Value) -> Value {
+    const SUB: &str = "00000000-0000-0000-0000-000000000000";
+    let is_string = decl
+        .get("type")
+        .and_then(|t| t.as_str())
+        .is_some_and(|t| t.eq_ignore_ascii_case("string"));
+    if is_string
+        && name.to_ascii_lowercase().ends_with("resourceid")
+        && decl.get("allowedValues").is_none()
+    {
+        return json!(format!(
+            "/subscriptions/{SUB}/resourceGroups/azrelo-rg/providers/Microsoft.Network/virtualHubs/azrelo-{}",
+            name.to_ascii_lowercase()
+        ));
+    }
+    synthesize(decl, doc)
+}
+
 /// Fill every required parameter (no default, not supplied, not nullable).
-pub fn supply_required(doc: &Value, params: &mut IndexMap<String, Value>) {
-    if let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) {
-        for (k, decl) in p {
-            let has = params.keys().any(|x| x.eq_ignore_ascii_case(k));
-            if !has
-                && decl.get("defaultValue").is_none()
-                && decl.get("nullable").and_then(|n| n.as_bool()) != Some(true)
-            {
-                params.insert(k.clone(), synthesize(decl, doc));
-            }
+/// With `real_ids`, strings named `*ResourceId` get a real resource id (AVM
+/// modules split them; some quickstarts misuse such names for plain names).
+pub fn supply_required(doc: &Value, params: &mut IndexMap<String, Value>, real_ids: bool) {
+    let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) else {
+        return;
+    };
+    for (k, decl) in p {
+        let has = params.keys().any(|x| x.eq_ignore_ascii_case(k));
+        let required = decl.get("defaultValue").is_none()
+            && decl.get("nullable").and_then(|n| n.as_bool()) != Some(true);
+        if !has && required {
+            let v = if real_ids {
+                synthesize_named(k, decl, doc)
+            } else {
+                synthesize(decl, doc)
+            };
+            params.insert(k.clone(), v);
         }
     }
 }

@@ -1,0 +1,79 @@
+//! Robustness: every Azure Verified Module (`../shared/corpus/avm-modules`)
+//! expands given its required parameters, except those listed with a reason
+//! in `tests/expectations/avm.txt`.
+
+mod common;
+
+use azrelo_template::{ExpandOptions, Template, expand};
+
+#[test]
+fn every_avm_module_expands() {
+    let root = common::corpus("avm-modules");
+    let mut files = Vec::new();
+    common::files_named(&root, &["main.json"], &mut files);
+    assert!(files.len() >= 100, "found only {} modules", files.len());
+    let expected = common::expectations("avm.txt");
+    let mut failures = Vec::new();
+    let (mut ok, mut resources) = (0, 0);
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(f).unwrap();
+        let tpl = match Template::parse(&text, &rel) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push((rel, e.to_string()));
+                continue;
+            }
+        };
+        let mut params = indexmap::IndexMap::new();
+        // Parameters typed optional that a module nevertheless dereferences
+        // unconditionally (a disk encryption set cannot exist without a key).
+        const PRACTICALLY_REQUIRED: &[(&str, &str)] = &[(
+            "compute__disk-encryption-set/main.json",
+            "customerManagedKey",
+        )];
+        for (file, p) in PRACTICALLY_REQUIRED {
+            if rel == *file {
+                let decl = &tpl.doc["parameters"][p];
+                params.insert(p.to_string(), common::synthesize(decl, &tpl.doc));
+            }
+        }
+        common::supply_required(&tpl.doc, &mut params, true);
+        let opts = ExpandOptions {
+            parameters: params,
+            ..Default::default()
+        };
+        match expand(&tpl, &opts) {
+            Ok(x) => {
+                ok += 1;
+                resources += x.resources.len();
+            }
+            Err(e) => failures.push((rel, e.to_string())),
+        }
+    }
+    println!(
+        "avm-modules: {ok}/{} expand ({resources} resources); {} listed in expectations",
+        files.len(),
+        expected.len()
+    );
+    let unexpected: Vec<String> = failures
+        .iter()
+        .filter(|(f, _)| !expected.contains_key(f))
+        .map(|(f, e)| format!("{f}\t{e}"))
+        .collect();
+    let now_passing: Vec<&String> = expected
+        .keys()
+        .filter(|k| !failures.iter().any(|(f, _)| f == *k))
+        .collect();
+    assert!(
+        unexpected.is_empty() && now_passing.is_empty(),
+        "unexpected failures ({}):\n{}\n\nlisted but passing now: {:?}",
+        unexpected.len(),
+        unexpected.join("\n"),
+        now_passing
+    );
+    assert!(
+        expected.len() * 100 <= files.len().max(100),
+        "more than 1% excused"
+    );
+}
