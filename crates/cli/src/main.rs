@@ -58,6 +58,8 @@ pub enum Command {
     Regions(cmd::regions::Args),
     /// Facts about resource types (availability per region).
     Types(cmd::types::Args),
+    /// Expand an ARM template offline into the resources it deploys.
+    Expand(cmd::expand::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
@@ -81,6 +83,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Regions(args) => cmd::regions::run(args, out),
         Command::Types(args) => cmd::types::run(args, out),
+        Command::Expand(args) => cmd::expand::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }
 }

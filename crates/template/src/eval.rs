@@ -478,6 +478,7 @@ pub fn property_copy(
                 outer: &mut *ctx,
                 name: &name,
                 index,
+                property_loop: true,
             };
             items.push(evaluate_json(
                 &spec["input"],
@@ -506,6 +507,8 @@ pub struct LoopContext<'a> {
     pub outer: &'a mut dyn Context,
     pub name: &'a str,
     pub index: i64,
+    /// A property or variable `copy` (unnamed `copyIndex()` prefers the enclosing loop).
+    pub property_loop: bool,
 }
 
 impl Context for LoopContext<'_> {
@@ -517,6 +520,9 @@ impl Context for LoopContext<'_> {
     }
     fn copy_index(&mut self, loop_name: Option<&str>) -> Result<i64, EvalError> {
         match loop_name {
+            // Unnamed copyIndex() means the resource (or output) loop; inside a
+            // property loop that is the enclosing one, when there is one.
+            None if self.property_loop => self.outer.copy_index(None).or(Ok(self.index)),
             None => Ok(self.index),
             Some(n) if n.eq_ignore_ascii_case(self.name) => Ok(self.index),
             Some(n) => self.outer.copy_index(Some(n)),

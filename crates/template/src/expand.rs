@@ -313,6 +313,11 @@ struct Frame {
     pending_deployments: HashMap<String, usize>,
     decls: Vec<Decl>,
     done_decls: HashSet<usize>,
+    /// languageVersion 2.0: nested deployments by symbolic name (declaration index, outputs).
+    pending_symbols: HashMap<String, usize>,
+    symbol_outputs: HashMap<String, Value>,
+    /// languageVersion 2.0 `existing` resources (referenceable, not deployed).
+    existing_symbols: HashSet<String>,
     /// `deployment().properties.templateLink.uri`, when deployed by link.
     template_link: Option<String>,
     /// This frame's resources: index in `Shared::out.resources` and dependsOn data.
@@ -358,6 +363,9 @@ impl Frame {
             done_decls: HashSet::new(),
             mine: Vec::new(),
             template_link: None,
+            existing_symbols: HashSet::new(),
+            pending_symbols: HashMap::new(),
+            symbol_outputs: HashMap::new(),
             referenced: Vec::new(),
             unknowns: Vec::new(),
             outer: None,
@@ -520,6 +528,18 @@ impl Frame {
         }
         let _ = lv2;
         for (i, d) in self.decls.iter().enumerate() {
+            if d.json.get("existing").and_then(|e| e.as_bool()) == Some(true) {
+                if let Some(sym) = &d.symbolic {
+                    self.existing_symbols.insert(sym.to_ascii_lowercase());
+                }
+                continue;
+            }
+            // languageVersion 2.0 references modules by symbolic name.
+            if is_deployment_type(&d.json)
+                && let Some(sym) = &d.symbolic
+            {
+                self.pending_symbols.insert(sym.to_ascii_lowercase(), i);
+            }
             if is_deployment_type(&d.json)
                 && let Some(n) = d.json.get("name").and_then(|n| n.as_str())
                 && !n.starts_with('[')
@@ -570,6 +590,7 @@ impl Frame {
                             outer: self,
                             name: "",
                             index,
+                            property_loop: false,
                         };
                         items.push(eval::evaluate_json(
                             copy.get("input").unwrap_or(&serde_json::Value::Null),
@@ -619,6 +640,21 @@ impl Frame {
             // languageVersion 2.0 'existing': referenceable, not deployed.
             return Ok(());
         }
+        if j.get("extension").is_some() || j.get("import").is_some() {
+            // A Bicep extensibility resource (Kubernetes, Microsoft Graph, …):
+            // deployed by an extension, not by Azure Resource Manager.
+            let what = j
+                .get("type")
+                .and_then(|t| t.as_str())
+                .unwrap_or("?")
+                .to_string();
+            let file = self.file.clone();
+            self.shared().out.warnings.push(format!(
+                "{file}{}: '{what}' is an extensibility resource, not an ARM resource; skipped",
+                decl.path
+            ));
+            return Ok(());
+        }
         match j.get("copy") {
             Some(copy) if copy.is_object() => {
                 let name = copy
@@ -643,6 +679,7 @@ impl Frame {
                                 outer: self,
                                 name: &pn,
                                 index: pi,
+                                property_loop: false,
                             };
                             eval::copy_count(&count_json, &mut lc, cpath)?
                         }
@@ -678,6 +715,7 @@ impl Frame {
                     outer: self,
                     name: &name,
                     index,
+                    property_loop: false,
                 };
                 let res = instance(&mut lc, decl)?;
                 let copy_index = copy.map(|(_, i)| i);
@@ -724,6 +762,15 @@ impl Frame {
             && res.condition
         {
             let outputs = self.expand_nested(decl, &res, loop_state.as_ref())?;
+            // expand_nested re-evaluated the parameters already captured above.
+            self.referenced.clear();
+            self.unknowns.clear();
+            if let (Some(sym), None) = (&decl.symbolic, copy_index) {
+                self.symbol_outputs
+                    .insert(sym.to_ascii_lowercase(), outputs.clone());
+            }
+            self.nested_outputs
+                .insert(canonical_id(&res.id), outputs.clone());
             self.nested_outputs
                 .insert(res.name.to_ascii_lowercase(), outputs);
         }
@@ -975,6 +1022,7 @@ impl Frame {
                     outer: self,
                     name: n,
                     index: *i,
+                    property_loop: false,
                 };
                 eval::evaluate_json(v, &mut lc, path)
             }
@@ -986,6 +1034,7 @@ impl Frame {
     fn resolve_depends_on(&mut self) {
         let mine = std::mem::take(&mut self.mine);
         let file = self.file.clone();
+        let existing = std::mem::take(&mut self.existing_symbols);
         let sh = self.shared();
         let resources = &sh.out.resources;
         let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
@@ -995,7 +1044,7 @@ impl Frame {
         let mut by_symbol: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, (idx, p)) in mine.iter().enumerate() {
             let r = &resources[*idx];
-            by_id.entry(r.id.to_ascii_lowercase()).or_default().push(k);
+            by_id.entry(canonical_id(&r.id)).or_default().push(k);
             by_name
                 .entry(r.name.to_ascii_lowercase())
                 .or_default()
@@ -1038,7 +1087,7 @@ impl Frame {
             {
                 let key = entry.to_ascii_lowercase();
                 let hits: Option<&Vec<usize>> = if key.starts_with('/') {
-                    by_id.get(&key)
+                    by_id.get(&canonical_id(&key))
                 } else {
                     by_symbol
                         .get(&key)
@@ -1048,7 +1097,7 @@ impl Frame {
                 };
                 match hits {
                     Some(h) => deps.extend(h.iter().copied().filter(|&d| d != k)),
-                    None if explicit && !key.starts_with('/') => warnings.push(format!(
+                    None if explicit && !key.starts_with('/') && !existing.contains(&key) => warnings.push(format!(
                         "{file}: dependsOn entry '{entry}' of '{}' names no resource of the template; ignored",
                         r.name
                     )),
@@ -1072,6 +1121,23 @@ impl Frame {
             sh.out.resources[idx].depends_on = ids;
         }
         sh.out.warnings.extend(warnings);
+    }
+}
+
+/// A lower-case id in which ARM's equivalent spellings of a resource group id
+/// coincide: `subscriptionResourceId('Microsoft.Resources/resourceGroups', rg)`
+/// yields `/subscriptions/s/providers/Microsoft.Resources/resourceGroups/rg`.
+fn canonical_id(id: &str) -> String {
+    let lower = id.to_ascii_lowercase();
+    match lower.find("/providers/microsoft.resources/resourcegroups/") {
+        Some(i) if lower[..i].matches('/').count() == 2 => {
+            format!(
+                "{}/resourcegroups/{}",
+                &lower[..i],
+                &lower[i + "/providers/microsoft.resources/resourcegroups/".len()..]
+            )
+        }
+        _ => lower,
     }
 }
 
@@ -1355,9 +1421,27 @@ fn instance(ctx: &mut dyn Context, decl: &Decl) -> Result<Built, EvalError> {
             .clone()
             .unwrap_or_else(|| target.subscription_id.clone());
         match (&target_resource_group, target_scope) {
+            // A `scope` property targets a management group or the tenant.
+            (None, _) if target_scope_prop.is_some() => {
+                let sc = target_scope_prop.as_deref().unwrap_or("").trim_matches('/');
+                if sc.is_empty() {
+                    format!("/providers/Microsoft.Resources/deployments/{full_name}")
+                } else if sc.to_ascii_lowercase().starts_with("providers/")
+                    || sc.to_ascii_lowercase().starts_with("subscriptions/")
+                {
+                    format!("/{sc}/providers/Microsoft.Resources/deployments/{full_name}")
+                } else {
+                    format!("/providers/{sc}/providers/Microsoft.Resources/deployments/{full_name}")
+                }
+            }
             (Some(rg), _) => format!(
                 "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Resources/deployments/{full_name}"
             ),
+            (None, _) if target_subscription.is_some() => {
+                format!(
+                    "/subscriptions/{sub}/providers/Microsoft.Resources/deployments/{full_name}"
+                )
+            }
             (None, TemplateScope::ResourceGroup) => format!(
                 "/subscriptions/{sub}/resourceGroups/{}/providers/Microsoft.Resources/deployments/{full_name}",
                 target.resource_group
@@ -1812,12 +1896,27 @@ impl Context for Frame {
         match function {
             "reference" | "references" => {
                 if let Some(Value::String(target)) = args.first() {
-                    if !target.starts_with('/') {
+                    // By name (or symbolic name) the reference is also an
+                    // implicit dependency; by id it is not (ARM's rule).
+                    let key = if target.starts_with('/') {
+                        // By id: the exact deployment when known, else by its name.
+                        let canonical = canonical_id(target);
+                        if self.nested_outputs.contains_key(&canonical) {
+                            Some(canonical)
+                        } else {
+                            deployment_name_of(target).map(str::to_ascii_lowercase)
+                        }
+                    } else {
                         self.referenced.push(target.clone());
-                        // A nested deployment's outputs are known offline.
-                        let key = target.to_ascii_lowercase();
-                        if function == "reference" {
-                            if let Some(&i) = self.pending_deployments.get(&key) {
+                        Some(target.to_ascii_lowercase())
+                    };
+                    // A nested deployment's outputs are known offline.
+                    if let (Some(key), "reference") = (key, function) {
+                        let by_symbol = !target.starts_with('/')
+                            && (self.pending_symbols.contains_key(&key)
+                                || self.symbol_outputs.contains_key(&key));
+                        if by_symbol {
+                            if let Some(&i) = self.pending_symbols.get(&key) {
                                 let unknowns = std::mem::take(&mut self.unknowns);
                                 let referenced = std::mem::take(&mut self.referenced);
                                 let r = self.expand_decl(i);
@@ -1825,18 +1924,20 @@ impl Context for Frame {
                                 self.referenced = referenced;
                                 r?;
                             }
-                            if let Some(out) = self.nested_outputs.get(&key) {
-                                let mut o = IndexMap::new();
-                                o.insert("outputs".to_string(), out.clone());
-                                return Ok(Value::Object(o));
+                            if let Some(out) = self.symbol_outputs.get(&key) {
+                                return Ok(deployment_reference(out, expr));
                             }
+                        } else if let Some(&i) = self.pending_deployments.get(&key) {
+                            let unknowns = std::mem::take(&mut self.unknowns);
+                            let referenced = std::mem::take(&mut self.referenced);
+                            let r = self.expand_decl(i);
+                            self.unknowns = unknowns;
+                            self.referenced = referenced;
+                            r?;
                         }
-                    } else if let Some(name) = deployment_name_of(target)
-                        && let Some(out) = self.nested_outputs.get(&name.to_ascii_lowercase())
-                    {
-                        let mut o = IndexMap::new();
-                        o.insert("outputs".to_string(), out.clone());
-                        return Ok(Value::Object(o));
+                        if let Some(out) = self.nested_outputs.get(&key) {
+                            return Ok(deployment_reference(out, expr));
+                        }
                     }
                 }
                 self.unknowns.push(expr.to_string());
@@ -1855,6 +1956,29 @@ impl Context for Frame {
     fn in_parameter_default(&self) -> bool {
         self.in_default
     }
+}
+
+/// What `reference()` of a nested deployment answers offline: its outputs,
+/// plus the deployment's runtime properties as unknowns.
+fn deployment_reference(outputs: &Value, expr: &str) -> Value {
+    let mut o = IndexMap::new();
+    o.insert("outputs".to_string(), outputs.clone());
+    o.insert("mode".to_string(), Value::String("Incremental".into()));
+    o.insert(
+        "provisioningState".to_string(),
+        Value::String("Succeeded".into()),
+    );
+    for k in [
+        "correlationId",
+        "timestamp",
+        "duration",
+        "outputResources",
+        "templateHash",
+        "parameters",
+    ] {
+        o.insert(k.to_string(), Value::unknown(format!("{expr}.{k}")));
+    }
+    Value::Object(o)
 }
 
 fn deployment_name_of(id: &str) -> Option<&str> {

@@ -100,6 +100,7 @@ fn string_producing(lname: &str) -> bool {
 }
 
 const RUNTIME_FUNCTIONS: &[&str] = &[
+    "extensions",
     "reference",
     "references",
     "pickzones",
@@ -653,6 +654,18 @@ fn builtin(
                 other => Err(type_err(name, "Array or String", other)),
             }
         }
+        "distinct" => {
+            // Not in the function reference; Bicep's baselines use it: the
+            // array without repeated items, first occurrences kept.
+            need(1, 1)?;
+            let mut out: Vec<Value> = Vec::new();
+            for x in want_array(name, &v[0])? {
+                if !out.contains(x) {
+                    out.push(x.clone());
+                }
+            }
+            Ok(Value::Array(out))
+        }
         "flatten" => {
             need(1, 1)?;
             let mut out = Vec::new();
@@ -1067,6 +1080,15 @@ fn builtin(
                 .ok_or_else(|| err(format!("dateTimeToEpoch(): '{s}' is not a date-time")))?;
             Ok(Value::Int(t.epoch()))
         }
+        "like" => {
+            // Not in the function reference; Bicep's baselines exercise it as a
+            // glob match where '*' matches any run of characters.
+            need(2, 2)?;
+            Ok(Value::Bool(glob_match(
+                want_str(name, &v[0])?.as_bytes(),
+                want_str(name, &v[1])?.as_bytes(),
+            )))
+        }
         // ---------------------------------------------------------- CIDR
         "parsecidr" => {
             need(1, 1)?;
@@ -1101,6 +1123,29 @@ fn culture_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.to_lowercase()
         .cmp(&b.to_lowercase())
         .then_with(|| b.cmp(a))
+}
+
+/// `*`-glob matching in linear time (greedy with backtracking to the last star).
+fn glob_match(s: &[u8], p: &[u8]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while i < s.len() {
+        if j < p.len() && p[j] != b'*' && p[j] == s[i] {
+            i += 1;
+            j += 1;
+        } else if j < p.len() && p[j] == b'*' {
+            star = Some(j);
+            mark = i;
+            j += 1;
+        } else if let Some(st) = star {
+            j = st + 1;
+            mark += 1;
+            i = mark;
+        } else {
+            return false;
+        }
+    }
+    p[j..].iter().all(|&c| c == b'*')
 }
 
 fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {

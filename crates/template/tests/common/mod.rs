@@ -164,12 +164,15 @@ pub fn synthesize(decl: &Value, doc: &Value) -> Value {
         .unwrap_or("string")
         .to_ascii_lowercase();
     match t.as_str() {
-        "int" => json!(
-            decl.get("minValue")
-                .and_then(|m| m.as_i64())
-                .unwrap_or(1)
-                .max(1)
-        ),
+        "int" => {
+            let min = decl.get("minValue").and_then(|m| m.as_i64());
+            let max = decl.get("maxValue").and_then(|m| m.as_i64());
+            json!(match (min, max) {
+                (Some(a), _) => a,
+                (None, Some(b)) => b.min(1),
+                (None, None) => 1,
+            })
+        }
         "bool" => json!(false),
         "array" => {
             let min = decl.get("minLength").and_then(|m| m.as_u64()).unwrap_or(0) as usize;
