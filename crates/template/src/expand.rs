@@ -558,7 +558,7 @@ impl Frame {
                 "the template expands to {count} resources; ARM allows at most {MAX_RESOURCES_PER_TEMPLATE} per deployment (split it into nested deployments)"
             )));
         }
-        self.resolve_depends_on();
+        self.resolve_depends_on()?;
         // Outputs.
         let mut outputs = IndexMap::new();
         if let Some(o) = doc.get("outputs").and_then(|o| o.as_object()) {
@@ -1031,28 +1031,29 @@ impl Frame {
     }
 
     /// Resolve `dependsOn` (and `reference()`-by-name) entries of this frame's resources.
-    fn resolve_depends_on(&mut self) {
+    fn resolve_depends_on(&mut self) -> Result<(), EvalError> {
         let mine = std::mem::take(&mut self.mine);
         let file = self.file.clone();
         let existing = std::mem::take(&mut self.existing_symbols);
         let sh = self.shared();
         let resources = &sh.out.resources;
         let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_full_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_last_name: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_copy: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_symbol: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, (idx, p)) in mine.iter().enumerate() {
             let r = &resources[*idx];
             by_id.entry(canonical_id(&r.id)).or_default().push(k);
-            by_name
+            by_full_name
                 .entry(r.name.to_ascii_lowercase())
                 .or_default()
                 .push(k);
             if let Some(last) = r.name.rsplit('/').next()
                 && last.len() != r.name.len()
             {
-                by_name
+                by_last_name
                     .entry(last.to_ascii_lowercase())
                     .or_default()
                     .push(k);
@@ -1075,10 +1076,28 @@ impl Frame {
             }
         }
         let mut warnings = Vec::new();
-        let mut resolved: Vec<(usize, Vec<String>)> = Vec::with_capacity(mine.len());
+        // ARM rejects a template that declares the same resource twice; report
+        // it (compiler test baselines do it on purpose) and keep expanding.
+        for ks in by_id.values() {
+            let deployed: Vec<usize> = ks
+                .iter()
+                .copied()
+                .filter(|&k| resources[mine[k].0].condition)
+                .collect();
+            if deployed.len() > 1 {
+                warnings.push(format!(
+                    "{file}: the resource '{}' is declared {} times; Azure Resource Manager rejects duplicates",
+                    resources[mine[deployed[0]].0].id,
+                    deployed.len()
+                ));
+            }
+        }
+        // Per resource: (dependency, weak). A weak edge comes from a plain name
+        // that matches several resources (or only a child's last name segment):
+        // ARM's own resolution is exact, ours can only guess among candidates.
+        let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); mine.len()];
         for (k, (idx, p)) in mine.iter().enumerate() {
             let r = &resources[*idx];
-            let mut deps: Vec<usize> = Vec::new();
             for (entry, explicit) in p
                 .raw
                 .iter()
@@ -1086,17 +1105,17 @@ impl Frame {
                 .chain(p.referenced.iter().map(|e| (e, false)))
             {
                 let key = entry.to_ascii_lowercase();
-                let hits: Option<&Vec<usize>> = if key.starts_with('/') {
-                    by_id.get(&canonical_id(&key))
+                let (hits, weak): (Option<&Vec<usize>>, bool) = if key.starts_with('/') {
+                    (by_id.get(&canonical_id(&key)), false)
+                } else if let Some(h) = by_symbol.get(&key).or_else(|| by_copy.get(&key)) {
+                    (Some(h), false)
+                } else if let Some(h) = by_path.get(&key).or_else(|| by_full_name.get(&key)) {
+                    (Some(h), h.len() > 1)
                 } else {
-                    by_symbol
-                        .get(&key)
-                        .or_else(|| by_copy.get(&key))
-                        .or_else(|| by_path.get(&key))
-                        .or_else(|| by_name.get(&key))
+                    (by_last_name.get(&key), true)
                 };
                 match hits {
-                    Some(h) => deps.extend(h.iter().copied().filter(|&d| d != k)),
+                    Some(h) => edges[k].extend(h.iter().copied().filter(|&d| d != k).map(|d| (d, weak))),
                     None if explicit && !key.starts_with('/') && !existing.contains(&key) => warnings.push(format!(
                         "{file}: dependsOn entry '{entry}' of '{}' names no resource of the template; ignored",
                         r.name
@@ -1104,24 +1123,123 @@ impl Frame {
                     None => {}
                 }
             }
+            // Dependencies on condition-false resources are dropped (ARM's rule).
+            edges[k].retain(|(d, _)| resources[mine[*d].0].condition);
             let mut seen = HashSet::new();
-            let mut ids = Vec::new();
-            for d in deps {
-                let target = &resources[mine[d].0];
-                if !target.condition {
-                    continue; // dependencies on condition-false resources are dropped
-                }
-                if seen.insert(d) {
-                    ids.push(target.id.clone());
+            edges[k].retain(|(d, _)| seen.insert(*d));
+        }
+        // ARM rejects circular dependencies at validation: a cycle of exact
+        // edges is an error, reported by name.
+        let strong: Vec<Vec<usize>> = edges
+            .iter()
+            .map(|e| e.iter().filter(|(_, w)| !w).map(|(d, _)| *d).collect())
+            .collect();
+        if let Some(cycle) = find_cycle(&strong) {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|&k| resources[mine[k].0].name.clone())
+                .collect();
+            return Err(EvalError::new(format!(
+                "circular dependency between resources: {} -> {}",
+                names.join(" -> "),
+                names[0]
+            ))
+            .at_path("$.resources"));
+        }
+        // A guessed edge that would close a cycle is dropped, with a warning.
+        let mut graph = strong;
+        for (k, list) in edges.iter().enumerate() {
+            for &(d, weak) in list {
+                if weak && !graph[k].contains(&d) {
+                    if reaches(&graph, d, k) {
+                        warnings.push(format!(
+                            "{file}: the ambiguous dependsOn name from '{}' to '{}' would form a cycle; ignored",
+                            resources[mine[k].0].name,
+                            resources[mine[d].0].name
+                        ));
+                    } else {
+                        graph[k].push(d);
+                    }
                 }
             }
-            resolved.push((*idx, ids));
         }
+        let resolved: Vec<(usize, Vec<String>)> = graph
+            .iter()
+            .enumerate()
+            .map(|(k, ds)| {
+                (
+                    mine[k].0,
+                    ds.iter()
+                        .map(|&d| resources[mine[d].0].id.clone())
+                        .collect(),
+                )
+            })
+            .collect();
         for (idx, ids) in resolved {
             sh.out.resources[idx].depends_on = ids;
         }
         sh.out.warnings.extend(warnings);
+        Ok(())
     }
+}
+
+/// Whether `to` is reachable from `from` (iterative DFS).
+fn reaches(graph: &[Vec<usize>], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; graph.len()];
+    let mut stack = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[n], true) {
+            stack.extend(graph[n].iter().copied());
+        }
+    }
+    false
+}
+
+/// One cycle of a directed graph (as node indices), if any. Iterative,
+/// linear in nodes + edges.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    // 0 = unvisited, 1 = on stack, 2 = done
+    let mut state = vec![0u8; edges.len()];
+    let mut parent = vec![usize::MAX; edges.len()];
+    for start in 0..edges.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if *next < edges[node].len() {
+                let to = edges[node][*next];
+                *next += 1;
+                match state[to] {
+                    0 => {
+                        state[to] = 1;
+                        parent[to] = node;
+                        stack.push((to, 0));
+                    }
+                    1 => {
+                        // Back edge node -> to: walk parents from node up to `to`.
+                        let mut cycle = vec![node];
+                        let mut cur = node;
+                        while cur != to {
+                            cur = parent[cur];
+                            cycle.push(cur);
+                        }
+                        cycle.reverse();
+                        return Some(cycle);
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    None
 }
 
 /// A lower-case id in which ARM's equivalent spellings of a resource group id

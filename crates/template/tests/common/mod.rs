@@ -30,18 +30,29 @@ pub fn files_named(dir: &Path, names: &[&str], out: &mut Vec<PathBuf>) {
     }
 }
 
+fn next_unique() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed) % 10_000
+}
+
 /// A value for a quickstart `GEN-*` placeholder (the quickstarts' CI fills
 /// these; the exact values do not matter offline, only their shape).
 pub fn placeholder(token: &str) -> Value {
     const SUB: &str = "00000000-0000-0000-0000-000000000000";
     let t = token.to_ascii_uppercase();
+    // Each GEN-UNIQUE occurrence is a distinct value, as the quickstarts' CI makes them.
     if let Some(n) = t.strip_prefix("GEN-UNIQUE-") {
         let n: usize = n.parse().unwrap_or(12);
-        let base = "azrelo0123456789abcdefghijklmnopqrstuvwxyz";
+        let base = format!(
+            "az{}{}",
+            next_unique(),
+            "relo0123456789abcdefghijklmnopqrstuvwxyz"
+        );
         return json!(base.chars().take(n.max(3)).collect::<String>());
     }
     match t.as_str() {
-        "GEN-UNIQUE" => json!("azrelouniq0123"),
+        "GEN-UNIQUE" => json!(format!("azrelouniq{:04}", next_unique())),
         "GEN-PASSWORD" | "GEN-SELFSIGNED-CERT-PASSWORD" => json!("Azrelo-Test-P@ssw0rd-1"),
         "GEN-SSH-PUB-KEY" => json!("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7azrelo azrelo@test"),
         "GEN-GUID" => json!("6f6a1f1e-3a0c-4b8e-9a0e-0d9c1b2a3f4e"),
