@@ -209,6 +209,80 @@ pub struct Expanded {
     pub unresolved: Vec<Unresolved>,
     /// Non-fatal observations (ignored parameters, unresolvable dependsOn, …).
     pub warnings: Vec<String>,
+    /// Values of secure parameters (`secureString`, string leaves of
+    /// `secureObject`), for [`Expanded::redact`]. Never serialized.
+    #[serde(skip)]
+    pub secrets: Vec<String>,
+}
+
+/// What replaces a secret value in redacted output.
+pub const REDACTED: &str = "***";
+
+impl Expanded {
+    /// Replace every secure parameter value in resources, outputs and
+    /// warnings with `***`: exact matches always, and occurrences inside longer
+    /// strings (connection strings, scripts) for values of 6 or more
+    /// characters. Outputs of type `secureString`/`secureObject` are masked
+    /// whole. Call before showing or writing an expansion anywhere.
+    pub fn redact(&mut self) {
+        let mut secrets: Vec<String> = self
+            .secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        if secrets.is_empty() {
+            return;
+        }
+        let fix = |v: &mut Value| redact_value(v, &secrets);
+        for r in &mut self.resources {
+            if let Some(l) = &mut r.location {
+                fix(l);
+            }
+            for v in r.body.values_mut() {
+                fix(v);
+            }
+        }
+        for v in self.outputs.values_mut() {
+            fix(v);
+        }
+        for w in &mut self.warnings {
+            *w = redact_str(w, &secrets);
+        }
+    }
+}
+
+fn redact_str(s: &str, secrets: &[String]) -> String {
+    let mut out = s.to_string();
+    for sec in secrets {
+        if out == *sec {
+            return REDACTED.to_string();
+        }
+        if sec.chars().count() >= 6 && out.contains(sec.as_str()) {
+            out = out.replace(sec.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+fn redact_value(v: &mut Value, secrets: &[String]) {
+    match v {
+        Value::String(s) => *s = redact_str(s, secrets),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, secrets)),
+        Value::Object(o) => o.values_mut().for_each(|x| redact_value(x, secrets)),
+        _ => {}
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
 }
 
 /// Expand a template.
@@ -607,6 +681,17 @@ impl Frame {
                     )?
                 };
                 let value = coerce_output(out, value);
+                let secure_output = out.get("type").and_then(|t| t.as_str()).is_some_and(|t| {
+                    t.eq_ignore_ascii_case("securestring") || t.eq_ignore_ascii_case("secureobject")
+                });
+                let value = if secure_output {
+                    let mut found = Vec::new();
+                    collect_strings(&value, &mut found);
+                    self.shared().out.secrets.extend(found);
+                    Value::String(REDACTED.to_string())
+                } else {
+                    value
+                };
                 let unknowns = std::mem::take(&mut self.unknowns);
                 let owner = if self.deployment_path.is_empty() {
                     format!("outputs.{name}")
@@ -1725,6 +1810,11 @@ impl Frame {
         };
         let value = check_param(&name, decl, value, self.secure.contains(key), &doc)
             .map_err(|e| e.at_path(&path))?;
+        if self.secure.contains(key) {
+            let mut found = Vec::new();
+            collect_strings(&value, &mut found);
+            self.shared().out.secrets.extend(found);
+        }
         self.params
             .insert(key.to_string(), (name, Slot::Done(value.clone())));
         Ok(value)

@@ -132,7 +132,9 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
         parameters,
         ..Default::default()
     };
-    let expanded = expand(&template, &options).map_err(template_error)?;
+    let mut expanded = expand(&template, &options).map_err(template_error)?;
+    // Secure parameter values never leave the process.
+    expanded.redact();
     for w in &expanded.warnings {
         tracing::warn!("{w}");
     }
