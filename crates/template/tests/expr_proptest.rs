@@ -22,7 +22,11 @@ fn arb_expr() -> impl Strategy<Value = String> {
                 .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
             (inner.clone(), "[a-zA-Z][a-zA-Z0-9]{0,6}").prop_map(|(e, p)| format!("{e}.{p}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}[{b}]")),
-            ("[a-z]{1,5}", "[a-z]{1,5}", prop::collection::vec(inner, 0..3))
+            (
+                "[a-z]{1,5}",
+                "[a-z]{1,5}",
+                prop::collection::vec(inner, 0..3)
+            )
                 .prop_map(|(ns, f, args)| format!("{ns}.{f}({})", args.join(", "))),
         ]
     })
