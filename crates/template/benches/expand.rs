@@ -57,10 +57,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut resources = 0;
             for case in &cases {
-                if let Ok(t) = Template::parse(&case.text, &case.name) {
-                    if let Ok(x) = expand(&t, &case.opts) {
-                        resources += x.resources.len();
-                    }
+                if let Ok(t) = Template::parse(&case.text, &case.name)
+                    && let Ok(x) = expand(&t, &case.opts)
+                {
+                    resources += x.resources.len();
                 }
             }
             black_box(resources)
