@@ -58,6 +58,10 @@ pub enum Command {
     Regions(cmd::regions::Args),
     /// Facts about resource types (availability per region).
     Types(cmd::types::Args),
+    /// Read an estate from exported files (templates, Resource Graph, az resource list, ARM GET bodies).
+    Discover(cmd::discover::Args),
+    /// The complete dependency graph of an estate (table, json, dot, mermaid).
+    Graph(cmd::graph::Args),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -83,6 +87,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Regions(args) => cmd::regions::run(args, out),
         Command::Types(args) => cmd::types::run(args, out),
+        Command::Discover(args) => cmd::discover::run(args, out),
+        Command::Graph(args) => cmd::graph::run(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }

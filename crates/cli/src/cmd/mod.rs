@@ -1,6 +1,9 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
 pub mod completions;
+pub mod discover;
 pub mod expand;
+pub mod graph;
+pub mod inputs;
 pub mod regions;
 pub mod types;

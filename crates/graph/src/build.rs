@@ -1,0 +1,607 @@
+//! Building the graph from an estate.
+
+use crate::{Edge, EdgeKind, Graph, Node, NodeKind};
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_arm::scan::find_resource_ids;
+use azrelo_estate::Estate;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Build the dependency graph of an estate.
+pub fn build(estate: &Estate) -> Graph {
+    let mut b = Builder {
+        g: Graph::default(),
+        principals: HashMap::new(),
+        vaults: HashMap::new(),
+        accounts: HashMap::new(),
+    };
+    b.nodes(estate);
+    b.edges(estate);
+    b.g
+}
+
+struct Builder {
+    g: Graph,
+    /// principal id (lower-case) → node of the identity's owner (UAMI or resource).
+    principals: HashMap<String, u32>,
+    /// Key Vault name → node; storage account name → node (for endpoint references).
+    vaults: HashMap<String, u32>,
+    accounts: HashMap<String, u32>,
+}
+
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn render(prefix: &str, segs: &[Seg<'_>]) -> String {
+    let mut out = String::from(prefix);
+    for s in segs {
+        match s {
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+            Seg::Key(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Key(k) => {
+                out.push_str("['");
+                out.push_str(k);
+                out.push_str("']");
+            }
+        }
+    }
+    out
+}
+
+fn lower_type(id: &ResourceId) -> String {
+    id.type_or_scope_type().to_lowercase()
+}
+
+fn is_global(loc: &str) -> bool {
+    loc.is_empty() || loc.eq_ignore_ascii_case("global")
+}
+
+impl Builder {
+    fn nodes(&mut self, estate: &Estate) {
+        for r in &estate.resources {
+            let n = self.g.add_node(Node {
+                id: r.id.clone(),
+                resource_type: r.resource_type.clone(),
+                location: r.location.clone(),
+                kind: NodeKind::Resource,
+            });
+            let t = r.resource_type.to_ascii_lowercase();
+            if let Some(ident) = &r.identity
+                && let Some(p) = &ident.principal_id
+            {
+                self.principals.insert(p.to_ascii_lowercase(), n);
+            }
+            match t.as_str() {
+                "microsoft.managedidentity/userassignedidentities" => {
+                    if let Some(p) = r.properties.get("principalId").and_then(|p| p.as_str()) {
+                        self.principals.insert(p.to_ascii_lowercase(), n);
+                    }
+                }
+                "microsoft.keyvault/vaults" | "microsoft.keyvault/managedhsms" => {
+                    self.vaults.insert(r.name.to_ascii_lowercase(), n);
+                }
+                "microsoft.storage/storageaccounts" => {
+                    self.accounts.insert(r.name.to_ascii_lowercase(), n);
+                }
+                "microsoft.network/virtualnetworks" => {
+                    // Subnets and peerings written inline become nodes of their
+                    // own, so that NIC -> subnet -> VNet chains are explicit and
+                    // two peered VNets do not depend on each other.
+                    for (key, sn) in INLINE_CHILDREN.iter().flat_map(|k| {
+                        r.properties
+                            .get(*k)
+                            .and_then(|s| s.as_array())
+                            .into_iter()
+                            .flatten()
+                            .map(move |sn| (*k, sn))
+                    }) {
+                        if let Some(id) = inline_id(&r.id, key, sn) {
+                            self.g.add_node(Node {
+                                resource_type: id.type_or_scope_type().to_string(),
+                                id,
+                                location: r.location.clone(),
+                                kind: NodeKind::Inline,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Principal ids of user-assigned identities seen on their consumers.
+        for r in &estate.resources {
+            if let Some(ident) = &r.identity {
+                for (uid, ua) in &ident.user_assigned {
+                    if let (Some(p), Ok(id)) = (&ua.principal_id, ResourceId::parse(uid)) {
+                        let n = self.resolve(&id).0;
+                        self.principals.entry(p.to_ascii_lowercase()).or_insert(n);
+                    }
+                }
+            }
+        }
+        let ext = |id: &ResourceId| Node {
+            resource_type: id.type_or_scope_type().to_string(),
+            id: id.clone(),
+            location: None,
+            kind: NodeKind::Resource,
+        };
+        for x in &estate.role_assignments {
+            self.g.add_node(ext(&x.id));
+        }
+        for x in &estate.diagnostic_settings {
+            self.g.add_node(ext(&x.id));
+        }
+        for x in &estate.locks {
+            self.g.add_node(ext(&x.id));
+        }
+        for x in &estate.policy_exemptions {
+            self.g.add_node(ext(&x.id));
+        }
+    }
+
+    /// The node for an id: itself, else its nearest ancestor in the graph,
+    /// else a new external node (for the top-level resource of a
+    /// sub-resource id). The second value is the id as written when the node
+    /// stands for an ancestor.
+    fn resolve(&mut self, id: &ResourceId) -> (u32, Option<String>) {
+        if let Some(n) = self.g.node(id) {
+            return (n, None);
+        }
+        let mut cur = id.parent();
+        let mut top = id.clone();
+        while let Some(p) = cur {
+            if let Some(n) = self.g.node(&p) {
+                if matches!(p.kind(), IdKind::Resource | IdKind::Extension) {
+                    return (n, Some(id.to_string()));
+                }
+                break;
+            }
+            if matches!(p.kind(), IdKind::Resource | IdKind::Extension) {
+                top = p.clone();
+            }
+            cur = p.parent();
+        }
+        let n = self.g.add_node(Node {
+            resource_type: top.type_or_scope_type().to_string(),
+            id: top.clone(),
+            location: None,
+            kind: NodeKind::External,
+        });
+        (n, (top != *id).then(|| id.to_string()))
+    }
+
+    fn edge(&mut self, from: u32, to: u32, kind: EdgeKind, path: String, detail: Option<String>) {
+        if from == to {
+            return;
+        }
+        let (a, b) = (&self.g.nodes[from as usize], &self.g.nodes[to as usize]);
+        let cross_resource_group = match (a.id.resource_group(), b.id.resource_group()) {
+            (Some(x), Some(y)) => {
+                !x.eq_ignore_ascii_case(y) || a.id.subscription_id() != b.id.subscription_id()
+            }
+            _ => false,
+        };
+        let cross_subscription = match (a.id.subscription_id(), b.id.subscription_id()) {
+            (Some(x), Some(y)) => !x.eq_ignore_ascii_case(y),
+            _ => false,
+        };
+        let cross_region = match (&a.location, &b.location) {
+            (Some(x), Some(y)) if !is_global(x) && !is_global(y) => {
+                azrelo_arm::region::normalize(x) != azrelo_arm::region::normalize(y)
+            }
+            _ => false,
+        };
+        self.g.add_edge(Edge {
+            from,
+            to,
+            kind,
+            path,
+            target_detail: detail,
+            cross_resource_group,
+            cross_subscription,
+            cross_region,
+        });
+    }
+
+    fn edges(&mut self, estate: &Estate) {
+        for r in &estate.resources {
+            let from = self.g.node(&r.id).expect("resource node");
+            let src_type = r.resource_type.to_ascii_lowercase();
+            // Parent / child; a top-level resource depends on its resource
+            // group when the estate holds it.
+            if matches!(r.id.kind(), IdKind::Resource)
+                && r.id.resource_type().is_some_and(|t| t.depth() > 1)
+            {
+                if let Some(p) = r.id.parent() {
+                    let (to, _) = self.resolve(&p);
+                    self.edge(from, to, EdgeKind::Parent, "$.id".into(), None);
+                }
+            } else if matches!(r.id.kind(), IdKind::Resource)
+                && let Some(rg) = r.id.resource_group_id()
+                && let Some(to) = self.g.node(&rg)
+            {
+                self.edge(from, to, EdgeKind::Parent, "$.id".into(), None);
+            }
+            // Explicit dependsOn (template inputs).
+            for (i, d) in r.depends_on.iter().enumerate() {
+                if let Ok(id) = ResourceId::parse(d) {
+                    let (to, detail) = self.resolve(&id);
+                    self.edge(
+                        from,
+                        to,
+                        EdgeKind::DependsOn,
+                        format!("$.dependsOn[{i}]"),
+                        detail,
+                    );
+                }
+            }
+            // User-assigned identities: the KEYS of userAssignedIdentities.
+            if let Some(ident) = &r.identity {
+                for uid in ident.user_assigned.keys() {
+                    if let Ok(id) = ResourceId::parse(uid) {
+                        let (to, _) = self.resolve(&id);
+                        self.edge(
+                            from,
+                            to,
+                            EdgeKind::UserAssignedIdentity,
+                            format!("$.identity.userAssignedIdentities['{uid}']"),
+                            None,
+                        );
+                    }
+                }
+            }
+            // Inline subnets and peerings: their own references (NSG, route
+            // table, NAT gateway, remote VNet).
+            if src_type == "microsoft.network/virtualnetworks" {
+                for (key, i, sn) in INLINE_CHILDREN.iter().flat_map(|k| {
+                    r.properties
+                        .get(*k)
+                        .and_then(|s| s.as_array())
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                        .map(move |(i, sn)| (*k, i, sn))
+                }) {
+                    let Some(sid) = inline_id(&r.id, key, sn) else {
+                        continue;
+                    };
+                    let sn_node = self.resolve(&sid).0;
+                    self.edge(sn_node, from, EdgeKind::Parent, "$.id".into(), None);
+                    let prefix = format!("$.properties.{key}[{i}]");
+                    let mut segs = Vec::new();
+                    let child_type = sid.type_or_scope_type().to_lowercase();
+                    self.scan(sn_node, &child_type, sn, &prefix, &mut segs);
+                }
+            }
+            let mut segs = Vec::new();
+            let props = r.properties.clone();
+            if src_type == "microsoft.network/virtualnetworks" {
+                // Subnets were scanned as their own nodes; scan the rest.
+                if let Some(o) = props.as_object() {
+                    for (k, v) in o {
+                        if INLINE_CHILDREN.contains(&k.as_str()) {
+                            continue;
+                        }
+                        segs.push(Seg::Key(k));
+                        self.scan(from, &src_type, v, "$.properties", &mut segs);
+                        segs.pop();
+                    }
+                }
+            } else {
+                self.scan(from, &src_type, &props, "$.properties", &mut segs);
+            }
+        }
+        for ra in &estate.role_assignments {
+            let from = self.g.node(&ra.id).expect("node");
+            if let Ok(scope) = ResourceId::parse(&ra.scope) {
+                let (to, detail) = self.resolve(&scope);
+                self.edge(
+                    from,
+                    to,
+                    EdgeKind::RoleAssignmentScope,
+                    "$.properties.scope".into(),
+                    detail,
+                );
+            }
+            if let Some(&to) = self.principals.get(&ra.principal_id.to_ascii_lowercase()) {
+                self.edge(
+                    from,
+                    to,
+                    EdgeKind::RoleAssignmentPrincipal,
+                    "$.properties.principalId".into(),
+                    None,
+                );
+            }
+        }
+        for ds in &estate.diagnostic_settings {
+            let from = self.g.node(&ds.id).expect("node");
+            if let Ok(src) = ResourceId::parse(&ds.resource_id) {
+                let (to, detail) = self.resolve(&src);
+                self.edge(from, to, EdgeKind::DiagnosticSource, "$.id".into(), detail);
+            }
+            for (field, v) in [
+                ("workspaceId", &ds.workspace_id),
+                (
+                    "eventHubAuthorizationRuleId",
+                    &ds.event_hub_authorization_rule_id,
+                ),
+                ("storageAccountId", &ds.storage_account_id),
+                ("marketplacePartnerId", &ds.marketplace_partner_id),
+            ] {
+                if let Some(id) = v.as_deref().and_then(|x| ResourceId::parse(x).ok()) {
+                    let (to, detail) = self.resolve(&id);
+                    self.edge(
+                        from,
+                        to,
+                        EdgeKind::DiagnosticDestination,
+                        format!("$.properties.{field}"),
+                        detail,
+                    );
+                }
+            }
+        }
+        for l in &estate.locks {
+            let from = self.g.node(&l.id).expect("node");
+            if let Ok(scope) = ResourceId::parse(&l.scope) {
+                let (to, detail) = self.resolve(&scope);
+                self.edge(from, to, EdgeKind::LockScope, "$.id".into(), detail);
+            }
+        }
+        for x in &estate.policy_exemptions {
+            let from = self.g.node(&x.id).expect("node");
+            if let Ok(scope) = ResourceId::parse(&x.scope) {
+                let (to, detail) = self.resolve(&scope);
+                self.edge(
+                    from,
+                    to,
+                    EdgeKind::PolicyExemptionScope,
+                    "$.id".into(),
+                    detail,
+                );
+            }
+            if let Ok(pa) = ResourceId::parse(&x.policy_assignment_id) {
+                let (to, detail) = self.resolve(&pa);
+                self.edge(
+                    from,
+                    to,
+                    EdgeKind::PolicyExemptionAssignment,
+                    "$.properties.policyAssignmentId".into(),
+                    detail,
+                );
+            }
+        }
+    }
+
+    /// Walk a JSON value; every embedded id and well-known endpoint becomes an edge.
+    fn scan<'a>(
+        &mut self,
+        from: u32,
+        src_type: &str,
+        v: &'a Value,
+        prefix: &str,
+        segs: &mut Vec<Seg<'a>>,
+    ) {
+        match v {
+            Value::String(s) => {
+                for m in find_resource_ids(s) {
+                    let id = m.id();
+                    let (to, detail) = self.resolve(&id);
+                    if to == from {
+                        continue; // a reference to one of its own sub-resources
+                    }
+                    let path = render(prefix, segs);
+                    let kind = classify(src_type, &path, &lower_type(&id));
+                    self.edge(from, to, kind, path, detail);
+                }
+                if s.contains(".vault.") || s.contains(".core.") {
+                    self.endpoints(from, s, prefix, segs);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    segs.push(Seg::Index(i));
+                    self.scan(from, src_type, x, prefix, segs);
+                    segs.pop();
+                }
+            }
+            Value::Object(o) => {
+                for (k, x) in o {
+                    segs.push(Seg::Key(k));
+                    self.scan(from, src_type, x, prefix, segs);
+                    segs.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `https://NAME.vault.azure.net/...` → the vault; `https://NAME.blob.core.windows.net/...` → the account.
+    fn endpoints(&mut self, from: u32, s: &str, prefix: &str, segs: &[Seg<'_>]) {
+        let lower = s.to_ascii_lowercase();
+        let mut found: Vec<u32> = Vec::new();
+        for (suffixes, map) in [
+            (
+                &[
+                    ".vault.azure.net",
+                    ".vault.azure.cn",
+                    ".vault.usgovcloudapi.net",
+                    ".managedhsm.azure.net",
+                ][..],
+                &self.vaults,
+            ),
+            (
+                &[
+                    ".blob.core.",
+                    ".file.core.",
+                    ".queue.core.",
+                    ".table.core.",
+                    ".dfs.core.",
+                    ".web.core.",
+                ][..],
+                &self.accounts,
+            ),
+        ] {
+            for sfx in suffixes {
+                let mut at = 0;
+                while let Some(i) = lower[at..].find(sfx) {
+                    let end = at + i;
+                    let start = lower[..end]
+                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                        .map_or(0, |p| p + 1);
+                    if let Some(&n) = map.get(&lower[start..end]) {
+                        found.push(n);
+                    }
+                    at = end + sfx.len();
+                }
+            }
+        }
+        for to in found {
+            if to != from {
+                let path = render(prefix, segs);
+                self.edge(from, to, EdgeKind::EndpointReference, path, None);
+            }
+        }
+    }
+}
+
+/// The id of an inline child: its `id` (GET bodies), else the parent id plus
+/// the child type segment and its `name` (templates write no ids inline).
+fn inline_id(parent: &ResourceId, key: &str, child: &Value) -> Option<ResourceId> {
+    if let Some(id) = child.get("id").and_then(|i| i.as_str()) {
+        return ResourceId::parse(id).ok();
+    }
+    let name = child.get("name").and_then(|n| n.as_str())?;
+    let id = parent.child(key, name);
+    (id != *parent).then_some(id)
+}
+
+/// Child arrays of a virtual network that become nodes of their own.
+const INLINE_CHILDREN: &[&str] = &["subnets", "virtualNetworkPeerings"];
+
+/// Read-only back-reference properties: (source type, path fragment).
+const BACK_REFERENCES: &[(&str, &str)] = &[
+    (
+        "microsoft.network/networksecuritygroups",
+        ".networkInterfaces",
+    ),
+    ("microsoft.network/networksecuritygroups", ".subnets"),
+    ("microsoft.network/routetables", ".subnets"),
+    ("microsoft.network/natgateways", ".subnets"),
+    ("microsoft.network/publicipaddresses", ".ipConfiguration"),
+    ("microsoft.network/publicipaddresses", ".natGateway"),
+    (
+        "microsoft.network/loadbalancers",
+        ".backendIPConfigurations",
+    ),
+    (
+        "microsoft.network/applicationgateways",
+        ".backendIPConfigurations",
+    ),
+    (
+        "microsoft.network/virtualnetworks/subnets",
+        ".ipConfigurations",
+    ),
+    (
+        "microsoft.network/virtualnetworks/subnets",
+        ".privateEndpoints",
+    ),
+    (
+        "microsoft.network/virtualnetworks/subnets",
+        ".serviceAssociationLinks",
+    ),
+    (
+        "microsoft.network/virtualnetworks/subnets",
+        ".resourceNavigationLinks",
+    ),
+    (
+        "microsoft.network/virtualnetworks/subnets",
+        ".ipConfigurationProfiles",
+    ),
+    ("microsoft.network/networkinterfaces", ".virtualMachine"),
+    ("microsoft.network/networkinterfaces", ".privateEndpoint"),
+    ("microsoft.network/privatednszones", ".virtualNetworkLinks"),
+    ("microsoft.network/privateendpoints", ".networkInterfaces"),
+    ("", ".privateEndpointConnections"),
+];
+
+/// Classify a property reference by source type, JSON path and target type.
+fn classify(src: &str, path: &str, target: &str) -> EdgeKind {
+    for (t, frag) in BACK_REFERENCES {
+        if (t.is_empty() || *t == src) && path.contains(frag) {
+            return EdgeKind::BackReference;
+        }
+    }
+    let is = |t: &str| target == t;
+    let subnet = is("microsoft.network/virtualnetworks/subnets");
+    match src {
+        "microsoft.network/networkinterfaces" if subnet => EdgeKind::NicSubnet,
+        "microsoft.network/networkinterfaces" if is("microsoft.network/networksecuritygroups") => {
+            EdgeKind::NicNsg
+        }
+        "microsoft.network/networkinterfaces"
+            if path.contains("loadBalancerBackendAddressPools")
+                || path.contains("loadBalancerInboundNatRules") =>
+        {
+            EdgeKind::LoadBalancerBackend
+        }
+        "microsoft.network/networkinterfaces"
+            if path.contains("applicationGatewayBackendAddressPools") =>
+        {
+            EdgeKind::LoadBalancerBackend
+        }
+        "microsoft.network/virtualnetworks/subnets"
+            if is("microsoft.network/networksecuritygroups") =>
+        {
+            EdgeKind::SubnetNsg
+        }
+        "microsoft.network/virtualnetworks/subnets" if is("microsoft.network/routetables") => {
+            EdgeKind::SubnetRouteTable
+        }
+        "microsoft.network/virtualnetworks/subnets" if is("microsoft.network/natgateways") => {
+            EdgeKind::SubnetNatGateway
+        }
+        "microsoft.network/loadbalancers" if subnet => EdgeKind::LoadBalancerFrontendSubnet,
+        "microsoft.network/applicationgateways" if subnet => EdgeKind::AppGatewaySubnet,
+        "microsoft.network/virtualnetworks"
+        | "microsoft.network/virtualnetworks/virtualnetworkpeerings"
+            if is("microsoft.network/virtualnetworks") && path.contains("remoteVirtualNetwork") =>
+        {
+            EdgeKind::VnetPeering
+        }
+        "microsoft.network/privateendpoints" if subnet => EdgeKind::PrivateEndpointSubnet,
+        "microsoft.network/privateendpoints" if path.contains("privateLinkServiceId") => {
+            EdgeKind::PrivateEndpointTarget
+        }
+        "microsoft.network/privateendpoints/privatednszonegroups"
+            if is("microsoft.network/privatednszones") =>
+        {
+            EdgeKind::DnsZoneGroupZone
+        }
+        "microsoft.network/privatednszones/virtualnetworklinks"
+            if is("microsoft.network/virtualnetworks") =>
+        {
+            EdgeKind::DnsZoneVnetLink
+        }
+        "microsoft.compute/virtualmachines" if is("microsoft.network/networkinterfaces") => {
+            EdgeKind::VmNic
+        }
+        "microsoft.compute/virtualmachines" if is("microsoft.compute/disks") => EdgeKind::VmDisk,
+        "microsoft.security/automations" => EdgeKind::SecurityExport,
+        "microsoft.security/workspacesettings" => EdgeKind::SecurityWorkspace,
+        _ if src.ends_with("/protecteditems") && path.contains("policyId") => {
+            EdgeKind::BackupPolicy
+        }
+        _ if src.ends_with("/protecteditems") => EdgeKind::BackupProtectedResource,
+        _ if is("microsoft.network/publicipaddresses") => EdgeKind::PublicIp,
+        _ => EdgeKind::PropertyReference,
+    }
+}
