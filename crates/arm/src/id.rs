@@ -807,8 +807,13 @@ impl Ord for ResourceId {
 }
 
 pub(crate) fn hash_ci<H: Hasher>(s: &str, state: &mut H) {
-    for b in s.bytes() {
-        state.write_u8(b.to_ascii_lowercase());
+    // Lower-case through a stack buffer so the hasher sees large writes.
+    let mut buf = [0u8; 128];
+    for chunk in s.as_bytes().chunks(buf.len()) {
+        for (d, c) in buf.iter_mut().zip(chunk) {
+            *d = c.to_ascii_lowercase();
+        }
+        state.write(&buf[..chunk.len()]);
     }
     state.write_u8(0xff);
 }

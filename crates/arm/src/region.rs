@@ -42,7 +42,15 @@ pub struct ZoneMapping {
     pub physical_zone: String,
 }
 
-/// One Azure region.
+/// One Azure region, as ARM's locations API describes it.
+///
+/// ```
+/// let r = azrelo_arm::Regions::embedded().get("Sweden Central").unwrap();
+/// assert!(r.is_physical());
+/// assert_eq!(r.geography.as_deref(), Some("Sweden"));
+/// assert_eq!(r.paired_regions, ["swedensouth"]);
+/// assert_eq!(r.zones.iter().map(|z| z.logical_zone.as_str()).collect::<Vec<_>>(), ["1", "2", "3"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Region {
     /// Programmatic name, e.g. `westeurope`.
@@ -63,6 +71,29 @@ pub struct Region {
     pub zones: Vec<ZoneMapping>,
     pub latitude: Option<String>,
     pub longitude: Option<String>,
+}
+
+impl Region {
+    /// Whether the region hosts resources (as opposed to a logical grouping
+    /// such as `europe` or `unitedstates`).
+    pub fn is_physical(&self) -> bool {
+        self.region_type == RegionType::Physical
+    }
+
+    /// Whether the region has availability zones.
+    pub fn has_zones(&self) -> bool {
+        !self.zones.is_empty()
+    }
+
+    /// The physical zone a logical zone (`"1"`, `"2"`, `"3"`) maps to for the
+    /// subscription the catalog was read with (the mapping differs per
+    /// subscription).
+    pub fn physical_zone(&self, logical: &str) -> Option<&str> {
+        self.zones
+            .iter()
+            .find(|z| z.logical_zone == logical)
+            .map(|z| z.physical_zone.as_str())
+    }
 }
 
 /// Why a locations body could not be read.
@@ -90,7 +121,15 @@ pub struct Regions {
 }
 
 /// Normalise a region spelling: drop a leading `(Geography) ` prefix, keep
-/// ASCII alphanumerics, lower-case.
+/// ASCII alphanumerics, lower-case. Two spellings name the same region when
+/// they normalise equally.
+///
+/// ```
+/// use azrelo_arm::region::normalize;
+/// assert_eq!(normalize("(Europe) West Europe"), "westeurope");
+/// assert_eq!(normalize("Australia SouthEast"), "australiasoutheast");
+/// assert_eq!(normalize(" East US 2 "), "eastus2");
+/// ```
 pub fn normalize(s: &str) -> String {
     let s = s.trim();
     let s = match (s.starts_with('('), s.find(')')) {
@@ -117,7 +156,24 @@ impl Regions {
         })
     }
 
-    /// Parse the body of ARM's locations API.
+    /// Parse the raw body of ARM's locations API
+    /// (`GET /subscriptions/{id}/locations?api-version=2022-12-01`): the same
+    /// parser for the embedded snapshot and a live refresh. Unknown fields are
+    /// ignored; a location without `metadata.regionType: Physical` is logical.
+    ///
+    /// ```
+    /// use azrelo_arm::region::{Regions, RegionType};
+    /// let body = br#"{"value":[{"name":"swedencentral","displayName":"Sweden Central",
+    ///   "regionalDisplayName":"(Europe) Sweden Central",
+    ///   "metadata":{"regionType":"Physical","geography":"Sweden","geographyGroup":"Europe",
+    ///     "pairedRegion":[{"name":"swedensouth","id":"/subscriptions/x/locations/swedensouth"}]},
+    ///   "availabilityZoneMappings":[{"logicalZone":"2","physicalZone":"swedencentral-az1"},
+    ///                               {"logicalZone":"1","physicalZone":"swedencentral-az3"}]}]}"#;
+    /// let regions = Regions::from_locations_response(body).unwrap();
+    /// let sc = regions.get("SWEDEN CENTRAL").unwrap();
+    /// assert_eq!(sc.region_type, RegionType::Physical);
+    /// assert_eq!(sc.physical_zone("1"), Some("swedencentral-az3"));
+    /// ```
     pub fn from_locations_response(body: &[u8]) -> Result<Regions, RegionError> {
         let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| RegionError::Json {
             line: e.line(),
@@ -180,15 +236,36 @@ impl Regions {
         }
         regions.sort_by(|a, b| a.name.cmp(&b.name));
         let mut index = HashMap::with_capacity(regions.len() * 3);
+        // Programmatic names first, so that a display name can never shadow
+        // another region's name; then physical regions' display names before
+        // logical ones'.
         for (i, r) in regions.iter().enumerate() {
-            for spelling in [&r.name, &r.display_name, &r.regional_display_name] {
-                index.entry(normalize(spelling)).or_insert(i);
+            index.entry(normalize(&r.name)).or_insert(i);
+        }
+        for physical in [true, false] {
+            for (i, r) in regions.iter().enumerate() {
+                if r.is_physical() == physical {
+                    for spelling in [&r.display_name, &r.regional_display_name] {
+                        index.entry(normalize(spelling)).or_insert(i);
+                    }
+                }
             }
         }
         Ok(Regions { regions, index })
     }
 
-    /// Look a region up by any spelling.
+    /// Look a region up by any spelling: programmatic name, display name or
+    /// regional display name, in any case, with or without spaces and
+    /// punctuation.
+    ///
+    /// ```
+    /// let regions = azrelo_arm::Regions::embedded();
+    /// for s in ["westeurope", "West Europe", "WEST EUROPE", "WestEurope", "(Europe) West Europe"] {
+    ///     assert_eq!(regions.get(s).unwrap().name, "westeurope");
+    /// }
+    /// assert_eq!(regions.get("Australia SouthEast").unwrap().name, "australiasoutheast");
+    /// assert!(regions.get("atlantis").is_none());
+    /// ```
     pub fn get(&self, spelling: &str) -> Option<&Region> {
         self.index
             .get(&normalize(spelling))
@@ -198,6 +275,34 @@ impl Regions {
     /// All regions (physical and logical), sorted by name.
     pub fn all(&self) -> &[Region] {
         &self.regions
+    }
+
+    /// Every normalised spelling the lookup index holds, with the position in
+    /// [`all`](Self::all) of the region it names.
+    pub(crate) fn index_entries(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.index.iter().map(|(k, &i)| (k.as_str(), i))
+    }
+
+    /// Number of regions (physical and logical).
+    pub fn len(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
+
+    /// The distinct geographies (`Europe`, `United States`, …), sorted.
+    pub fn geographies(&self) -> Vec<&str> {
+        let mut g: Vec<&str> = self
+            .regions
+            .iter()
+            .filter_map(|r| r.geography.as_deref())
+            .collect();
+        g.sort_unstable();
+        g.dedup();
+        g
     }
 
     /// Physical regions only, sorted by name.

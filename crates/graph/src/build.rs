@@ -283,7 +283,7 @@ impl Builder {
                 }
             }
             let mut segs = Vec::new();
-            let props = r.properties.clone();
+            let props = &r.properties;
             if src_type == "microsoft.network/virtualnetworks" {
                 // Subnets were scanned as their own nodes; scan the rest.
                 if let Some(o) = props.as_object() {
@@ -297,7 +297,7 @@ impl Builder {
                     }
                 }
             } else {
-                self.scan(from, &src_type, &props, "$.properties", &mut segs);
+                self.scan(from, &src_type, props, "$.properties", &mut segs);
             }
         }
         for ra in &estate.role_assignments {
