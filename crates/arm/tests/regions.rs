@@ -30,7 +30,6 @@ fn every_provider_location_spelling_resolves() {
     let regions = Regions::embedded();
     let mut spellings: Vec<&str> = Availability::embedded()
         .location_spellings()
-        .into_iter()
         .collect();
     spellings.sort_unstable();
     let mut unresolved: Vec<&str> = spellings
