@@ -28,9 +28,7 @@ const UNRESOLVED: &[(&str, &str)] = &[
 #[test]
 fn every_provider_location_spelling_resolves() {
     let regions = Regions::embedded();
-    let mut spellings: Vec<&str> = Availability::embedded()
-        .location_spellings()
-        .collect();
+    let mut spellings: Vec<&str> = Availability::embedded().location_spellings().collect();
     spellings.sort_unstable();
     let mut unresolved: Vec<&str> = spellings
         .iter()
