@@ -6,11 +6,13 @@ use azrelo_arm::scan::find_resource_ids;
 use azrelo_estate::Estate;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Build the dependency graph of an estate.
 pub fn build(estate: &Estate) -> Graph {
     let mut b = Builder {
         g: Graph::default(),
+        strings: HashMap::new(),
         principals: HashMap::new(),
         vaults: HashMap::new(),
         accounts: HashMap::new(),
@@ -22,6 +24,8 @@ pub fn build(estate: &Estate) -> Graph {
 
 struct Builder {
     g: Graph,
+    /// Interned type and location strings.
+    strings: HashMap<String, Arc<str>>,
     /// principal id (lower-case) → node of the identity's owner (UAMI or resource).
     principals: HashMap<String, u32>,
     /// Key Vault name → node; storage account name → node (for endpoint references).
@@ -66,12 +70,25 @@ fn is_global(loc: &str) -> bool {
 }
 
 impl Builder {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.strings.insert(s.to_string(), a.clone());
+        a
+    }
+
     fn nodes(&mut self, estate: &Estate) {
         for r in &estate.resources {
+            let (resource_type, location) = (
+                self.intern(&r.resource_type),
+                r.location.as_deref().map(|l| self.intern(l)),
+            );
             let n = self.g.add_node(Node {
                 id: r.id.clone(),
-                resource_type: r.resource_type.clone(),
-                location: r.location.clone(),
+                resource_type,
+                location,
                 kind: NodeKind::Resource,
             });
             let t = r.resource_type.to_ascii_lowercase();
@@ -105,10 +122,12 @@ impl Builder {
                             .map(move |sn| (*k, sn))
                     }) {
                         if let Some(id) = inline_id(&r.id, key, sn) {
+                            let resource_type = self.intern(id.type_or_scope_type().as_str());
+                            let location = r.location.as_deref().map(|l| self.intern(l));
                             self.g.add_node(Node {
-                                resource_type: id.type_or_scope_type().to_string(),
+                                resource_type,
                                 id,
-                                location: r.location.clone(),
+                                location,
                                 kind: NodeKind::Inline,
                             });
                         }
@@ -128,23 +147,21 @@ impl Builder {
                 }
             }
         }
-        let ext = |id: &ResourceId| Node {
-            resource_type: id.type_or_scope_type().to_string(),
-            id: id.clone(),
-            location: None,
-            kind: NodeKind::Resource,
-        };
-        for x in &estate.role_assignments {
-            self.g.add_node(ext(&x.id));
-        }
-        for x in &estate.diagnostic_settings {
-            self.g.add_node(ext(&x.id));
-        }
-        for x in &estate.locks {
-            self.g.add_node(ext(&x.id));
-        }
-        for x in &estate.policy_exemptions {
-            self.g.add_node(ext(&x.id));
+        let ids = estate
+            .role_assignments
+            .iter()
+            .map(|x| &x.id)
+            .chain(estate.diagnostic_settings.iter().map(|x| &x.id))
+            .chain(estate.locks.iter().map(|x| &x.id))
+            .chain(estate.policy_exemptions.iter().map(|x| &x.id));
+        for id in ids {
+            let resource_type = self.intern(id.type_or_scope_type().as_str());
+            self.g.add_node(Node {
+                resource_type,
+                id: id.clone(),
+                location: None,
+                kind: NodeKind::Resource,
+            });
         }
     }
 
@@ -170,8 +187,9 @@ impl Builder {
             }
             cur = p.parent();
         }
+        let resource_type = self.intern(top.type_or_scope_type().as_str());
         let n = self.g.add_node(Node {
-            resource_type: top.type_or_scope_type().to_string(),
+            resource_type,
             id: top.clone(),
             location: None,
             kind: NodeKind::External,
@@ -204,8 +222,8 @@ impl Builder {
             from,
             to,
             kind,
-            path,
-            target_detail: detail,
+            path: path.into_boxed_str(),
+            target_detail: detail.map(String::into_boxed_str),
             cross_resource_group,
             cross_subscription,
             cross_region,

@@ -40,6 +40,7 @@ pub use render::{to_dot, to_json, to_mermaid};
 use azrelo_arm::id::ResourceId;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,10 +57,11 @@ pub enum NodeKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
     pub id: ResourceId,
+    /// Interned: a million nodes share a few hundred type strings.
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub resource_type: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<Arc<str>>,
     pub kind: NodeKind,
 }
 
@@ -155,11 +157,11 @@ pub struct Edge {
     pub to: u32,
     pub kind: EdgeKind,
     /// JSON path in the `from` record where the reference sits.
-    pub path: String,
+    pub path: Box<str>,
     /// The referenced id as written, when it names a sub-resource of `to`
     /// (e.g. a load balancer's backend pool).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_detail: Option<String>,
+    pub target_detail: Option<Box<str>>,
     pub cross_resource_group: bool,
     pub cross_subscription: bool,
     pub cross_region: bool,

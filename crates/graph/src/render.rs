@@ -10,7 +10,7 @@ pub fn to_json(g: &Graph) -> serde_json::Value {
         .nodes
         .iter()
         .map(|n| {
-            json!({"id": n.id.as_str(), "type": n.resource_type, "location": n.location, "kind": n.kind})
+            json!({"id": n.id.as_str(), "type": &*n.resource_type, "location": n.location.as_deref(), "kind": n.kind})
         })
         .collect();
     let edges: Vec<_> = g

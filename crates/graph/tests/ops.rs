@@ -26,7 +26,11 @@ fn r(path: &str, props: serde_json::Value) -> Resource {
         plan: None,
         api_version: None,
         depends_on: vec![],
-        provenance: vec![Provenance { file: "t".into(), path: "$".into(), kind: InputKind::ArmGet }],
+        provenance: vec![Provenance {
+            file: "t".into(),
+            path: "$".into(),
+            kind: InputKind::ArmGet,
+        }],
     }
 }
 
@@ -37,14 +41,32 @@ fn id(path: &str) -> String {
 fn estate(extra_cycle: bool) -> Estate {
     let mut e = Estate::new();
     for res in [
-        r("Microsoft.Network/networkSecurityGroups/nsg", json!({"networkInterfaces": [{"id": id("Microsoft.Network/networkInterfaces/nic")}]})),
-        r("Microsoft.Network/virtualNetworks/vnet", json!({"subnets": [{"name": "s", "id": id("Microsoft.Network/virtualNetworks/vnet/subnets/s"),
-            "properties": {"networkSecurityGroup": {"id": id("Microsoft.Network/networkSecurityGroups/nsg")}}}]})),
-        r("Microsoft.Network/networkInterfaces/nic", json!({"ipConfigurations": [{"properties": {"subnet": {"id": id("Microsoft.Network/virtualNetworks/vnet/subnets/s")}}}],
-            "networkSecurityGroup": {"id": id("Microsoft.Network/networkSecurityGroups/nsg")}})),
-        r("Microsoft.Compute/virtualMachines/vm", json!({"networkProfile": {"networkInterfaces": [{"id": id("Microsoft.Network/networkInterfaces/nic")}]}})),
-        r("Microsoft.Web/sites/a", json!({"x": if extra_cycle { id("Microsoft.Web/sites/b") } else { String::new() }})),
-        r("Microsoft.Web/sites/b", json!({"y": id("Microsoft.Web/sites/a")})),
+        r(
+            "Microsoft.Network/networkSecurityGroups/nsg",
+            json!({"networkInterfaces": [{"id": id("Microsoft.Network/networkInterfaces/nic")}]}),
+        ),
+        r(
+            "Microsoft.Network/virtualNetworks/vnet",
+            json!({"subnets": [{"name": "s", "id": id("Microsoft.Network/virtualNetworks/vnet/subnets/s"),
+            "properties": {"networkSecurityGroup": {"id": id("Microsoft.Network/networkSecurityGroups/nsg")}}}]}),
+        ),
+        r(
+            "Microsoft.Network/networkInterfaces/nic",
+            json!({"ipConfigurations": [{"properties": {"subnet": {"id": id("Microsoft.Network/virtualNetworks/vnet/subnets/s")}}}],
+            "networkSecurityGroup": {"id": id("Microsoft.Network/networkSecurityGroups/nsg")}}),
+        ),
+        r(
+            "Microsoft.Compute/virtualMachines/vm",
+            json!({"networkProfile": {"networkInterfaces": [{"id": id("Microsoft.Network/networkInterfaces/nic")}]}}),
+        ),
+        r(
+            "Microsoft.Web/sites/a",
+            json!({"x": if extra_cycle { id("Microsoft.Web/sites/b") } else { String::new() }}),
+        ),
+        r(
+            "Microsoft.Web/sites/b",
+            json!({"y": id("Microsoft.Web/sites/a")}),
+        ),
     ] {
         insert_resource(&mut e, res);
     }
@@ -52,7 +74,10 @@ fn estate(extra_cycle: bool) -> Estate {
 }
 
 fn names(g: &azrelo_graph::Graph, ns: &[u32]) -> Vec<String> {
-    let mut v: Vec<String> = ns.iter().map(|&n| g.nodes[n as usize].id.name().unwrap().to_string()).collect();
+    let mut v: Vec<String> = ns
+        .iter()
+        .map(|&n| g.nodes[n as usize].id.name().unwrap().to_string())
+        .collect();
     v.sort();
     v
 }
@@ -61,12 +86,22 @@ fn names(g: &azrelo_graph::Graph, ns: &[u32]) -> Vec<String> {
 fn closure_and_reverse_dependencies() {
     let e = estate(false);
     let g = azrelo_graph::build(&e);
-    let vm = g.node(&ResourceId::parse(&id("Microsoft.Compute/virtualMachines/vm")).unwrap()).unwrap();
-    assert_eq!(names(&g, &azrelo_graph::closure(&g, &[vm])), ["nic", "nsg", "s", "vm", "vnet"]);
-    let nsg = g.node(&ResourceId::parse(&id("Microsoft.Network/networkSecurityGroups/nsg")).unwrap()).unwrap();
+    let vm = g
+        .node(&ResourceId::parse(&id("Microsoft.Compute/virtualMachines/vm")).unwrap())
+        .unwrap();
+    assert_eq!(
+        names(&g, &azrelo_graph::closure(&g, &[vm])),
+        ["nic", "nsg", "s", "vm", "vnet"]
+    );
+    let nsg = g
+        .node(&ResourceId::parse(&id("Microsoft.Network/networkSecurityGroups/nsg")).unwrap())
+        .unwrap();
     // The NSG's back-reference to the NIC is not a dependency: the NSG needs nothing.
     assert_eq!(names(&g, &azrelo_graph::closure(&g, &[nsg])), ["nsg"]);
-    assert_eq!(names(&g, &azrelo_graph::reverse_dependencies(&g, &[nsg])), ["nic", "nsg", "s", "vm"]);
+    assert_eq!(
+        names(&g, &azrelo_graph::reverse_dependencies(&g, &[nsg])),
+        ["nic", "nsg", "s", "vm"]
+    );
 }
 
 #[test]
@@ -74,8 +109,18 @@ fn topological_order_puts_dependencies_first() {
     let e = estate(false);
     let g = azrelo_graph::build(&e);
     let order = azrelo_graph::topological_order(&g).unwrap();
-    let pos = |n: &str| order.iter().position(|&i| g.nodes[i as usize].id.name() == Some(n)).unwrap();
-    assert!(pos("nsg") < pos("s") && pos("s") < pos("nic") && pos("nic") < pos("vm") && pos("vnet") < pos("s"));
+    let pos = |n: &str| {
+        order
+            .iter()
+            .position(|&i| g.nodes[i as usize].id.name() == Some(n))
+            .unwrap()
+    };
+    assert!(
+        pos("nsg") < pos("s")
+            && pos("s") < pos("nic")
+            && pos("nic") < pos("vm")
+            && pos("vnet") < pos("s")
+    );
     assert!(azrelo_graph::cycles(&g).is_empty());
 }
 
@@ -85,7 +130,10 @@ fn cycles_are_reported_by_id() {
     let g = azrelo_graph::build(&e);
     let cycles = azrelo_graph::cycles(&g);
     assert_eq!(cycles.len(), 1);
-    assert_eq!(cycles[0].members, [id("Microsoft.Web/sites/a"), id("Microsoft.Web/sites/b")]);
+    assert_eq!(
+        cycles[0].members,
+        [id("Microsoft.Web/sites/a"), id("Microsoft.Web/sites/b")]
+    );
     assert!(azrelo_graph::topological_order(&g).is_err());
 }
 
@@ -95,11 +143,22 @@ fn renderings_quote_ids() {
     let g = azrelo_graph::build(&e);
     let dot = azrelo_graph::to_dot(&g);
     assert!(dot.starts_with("digraph estate {"));
-    assert!(dot.contains(&format!("\"{}\" -> \"{}\" [label=\"vm_nic\"]", id("Microsoft.Compute/virtualMachines/vm"), id("Microsoft.Network/networkInterfaces/nic"))));
+    assert!(dot.contains(&format!(
+        "\"{}\" -> \"{}\" [label=\"vm_nic\"]",
+        id("Microsoft.Compute/virtualMachines/vm"),
+        id("Microsoft.Network/networkInterfaces/nic")
+    )));
     assert!(dot.contains("style=dashed"), "back-references are dashed");
     let mm = azrelo_graph::to_mermaid(&g);
     assert!(mm.starts_with("flowchart LR\n"));
     assert!(mm.contains("-->|vm_nic|"));
     let j = azrelo_graph::to_json(&g);
-    assert!(j["edges"].as_array().unwrap().iter().any(|e| e["kind"] == "nic_subnet" && e["path"] == "$.properties.ipConfigurations[0].properties.subnet.id"));
+    assert!(
+        j["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "nic_subnet"
+                && e["path"] == "$.properties.ipConfigurations[0].properties.subnet.id")
+    );
 }
