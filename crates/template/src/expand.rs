@@ -710,6 +710,18 @@ impl Frame {
         Ok(outputs)
     }
 
+    /// Expand a nested deployment declared later, while another resource is
+    /// being evaluated (its `reference()` needs the outputs now); the
+    /// in-progress resource's unknowns and references are kept aside.
+    fn expand_on_demand(&mut self, i: usize) -> Result<(), EvalError> {
+        let unknowns = std::mem::take(&mut self.unknowns);
+        let referenced = std::mem::take(&mut self.referenced);
+        let r = self.expand_decl(i);
+        self.unknowns = unknowns;
+        self.referenced = referenced;
+        r
+    }
+
     fn expand_decl(&mut self, i: usize) -> Result<(), EvalError> {
         if !self.done_decls.insert(i) {
             return Ok(());
@@ -2125,23 +2137,13 @@ impl Context for Frame {
                                 || self.symbol_outputs.contains_key(&key));
                         if by_symbol {
                             if let Some(&i) = self.pending_symbols.get(&key) {
-                                let unknowns = std::mem::take(&mut self.unknowns);
-                                let referenced = std::mem::take(&mut self.referenced);
-                                let r = self.expand_decl(i);
-                                self.unknowns = unknowns;
-                                self.referenced = referenced;
-                                r?;
+                                self.expand_on_demand(i)?;
                             }
                             if let Some(out) = self.symbol_outputs.get(&key) {
                                 return Ok(deployment_reference(out, expr));
                             }
                         } else if let Some(&i) = self.pending_deployments.get(&key) {
-                            let unknowns = std::mem::take(&mut self.unknowns);
-                            let referenced = std::mem::take(&mut self.referenced);
-                            let r = self.expand_decl(i);
-                            self.unknowns = unknowns;
-                            self.referenced = referenced;
-                            r?;
+                            self.expand_on_demand(i)?;
                         }
                         if let Some(out) = self.nested_outputs.get(&key) {
                             return Ok(deployment_reference(out, expr));

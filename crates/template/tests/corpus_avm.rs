@@ -56,22 +56,8 @@ fn every_avm_module_expands() {
         files.len(),
         expected.len()
     );
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(f, _)| !expected.contains_key(f))
-        .map(|(f, e)| format!("{f}\t{e}"))
-        .collect();
-    let now_passing: Vec<&String> = expected
-        .keys()
-        .filter(|k| !failures.iter().any(|(f, _)| f == *k))
-        .collect();
-    assert!(
-        unexpected.is_empty() && now_passing.is_empty(),
-        "unexpected failures ({}):\n{}\n\nlisted but passing now: {:?}",
-        unexpected.len(),
-        unexpected.join("\n"),
-        now_passing
-    );
+    let mismatch = common::expectation_mismatch(&failures, &expected);
+    assert!(mismatch.is_empty(), "{mismatch}");
     assert!(
         expected.len() * 100 <= files.len().max(100),
         "more than 1% excused"

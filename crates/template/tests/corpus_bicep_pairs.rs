@@ -196,26 +196,12 @@ fn classic_and_symbolic_forms_expand_alike() {
         dirs.len(),
         expected.len()
     );
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(f, _)| !expected.contains_key(f))
-        .map(|(f, e)| format!("{f}\t{e}"))
-        .collect();
-    let now_passing: Vec<&String> = expected
-        .keys()
-        .filter(|k| !failures.iter().any(|(f, _)| f == *k))
-        .collect();
+    let mismatch = common::expectation_mismatch(&failures, &expected);
+    assert!(mismatch.is_empty(), "{mismatch}");
     // An excused pair must fail in both forms alike: never excuse a divergence.
     let diverging: Vec<&String> = expected.keys().filter(|k| !both_fail.contains(k)).collect();
     assert!(
         diverging.is_empty(),
         "excused pairs must fail in both forms: {diverging:?}"
-    );
-    assert!(
-        unexpected.is_empty() && now_passing.is_empty(),
-        "unexpected ({}):\n{}\n\nlisted but passing now: {:?}",
-        unexpected.len(),
-        unexpected.join("\n"),
-        now_passing
     );
 }

@@ -274,3 +274,31 @@ pub fn expectations(name: &str) -> IndexMap<String, String> {
         })
         .collect()
 }
+
+/// Compare failures with an expectations file: every failure must be listed
+/// (with its reason) and every listed input must still fail. Returns a
+/// message describing the differences, empty when they agree.
+pub fn expectation_mismatch(
+    failures: &[(String, String)],
+    expected: &IndexMap<String, String>,
+) -> String {
+    let unexpected: Vec<String> = failures
+        .iter()
+        .filter(|(f, _)| !expected.contains_key(f))
+        .map(|(f, e)| format!("{f}\t{e}"))
+        .collect();
+    let now_passing: Vec<&String> = expected
+        .keys()
+        .filter(|k| !failures.iter().any(|(f, _)| f == *k))
+        .collect();
+    if unexpected.is_empty() && now_passing.is_empty() {
+        return String::new();
+    }
+    format!(
+        "unexpected failures ({}):\n{}\n\nlisted but passing now ({}): {:?}",
+        unexpected.len(),
+        unexpected.join("\n"),
+        now_passing.len(),
+        now_passing
+    )
+}
