@@ -14,6 +14,30 @@
 //! compared ASCII-case-insensitively, as ARM does; the original spelling is kept
 //! for display.
 //!
+//! What [`ResourceId::parse`] accepts beyond the strict grammar, and why:
+//!
+//! * **One trailing `/`** is accepted and dropped (`/subscriptions/s/` is
+//!   `/subscriptions/s`), as `Azure.Core.ResourceIdentifier` does; `as_str`
+//!   returns the id without it. `//` anywhere, or two trailing slashes, is an
+//!   error.
+//! * **Names are opaque**: any character except `/`, `?`, `#` and control
+//!   characters — dots, spaces, parentheses, `;` (Azure Backup container names),
+//!   `$` (`containers/$web`), non-ASCII. `?` and `#` start a URL query or
+//!   fragment and are never part of an ARM name, so an id with them is rejected
+//!   with a hint to use [`crate::scan::find_resource_ids`] on URLs.
+//! * **Percent-encoding is kept as written** (ids in URLs are encoded, ids in
+//!   response bodies are not); equality is on the text, so compare
+//!   [`ResourceId::percent_decoded`] forms when mixing the two.
+//! * **Children of a management group** such as
+//!   `/providers/Microsoft.Management/managementGroups/mg/subscriptions/{sub}`
+//!   (type `Microsoft.Management/managementGroups/subscriptions`) are resources
+//!   under the tenant whose [`ResourceId::management_group`] is `mg`.
+//!
+//! Not supported (rejected with a message saying what was expected):
+//! provider-registration ids without a type (`/subscriptions/s/providers/Microsoft.Compute`)
+//! and the non-provider subscription children `/subscriptions/s/locations/{l}`
+//! and `/subscriptions/s/tagNames/{t}`, which name no deployable resource.
+//!
 //! ```
 //! use azrelo_arm::id::{IdKind, ResourceId};
 //!
@@ -26,13 +50,23 @@
 //! assert_eq!(id.name(), Some("web"));
 //! assert_eq!(id.parent().unwrap().name(), Some("vnet1"));
 //! assert_eq!(id, ResourceId::parse(&id.as_str().to_uppercase()).unwrap());
+//!
+//! // An extension resource on that subnet.
+//! let ra = id.child("providers/Microsoft.Authorization/roleAssignments", "5d1c0000-0000-0000-0000-000000000000");
+//! assert_eq!(ra.kind(), IdKind::Extension);
+//! assert_eq!(ra.scope(), Some(id.clone()));
+//! assert_eq!(ra.resource_type().unwrap().as_str(), "Microsoft.Authorization/roleAssignments");
+//!
+//! // Errors say what is wrong, where, and what a valid id looks like.
+//! let err = ResourceId::parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites").unwrap_err();
+//! assert!(err.to_string().contains("the resource name after the type"));
 //! ```
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,31 +86,50 @@ pub enum IdKind {
     Extension,
 }
 
-/// Why a string is not a resource id.
+/// What valid ids look like; every [`IdError`] message ends with it.
+const VALID_FORMS: &str = "a valid id looks like /subscriptions/{sub}/resourceGroups/{rg}/providers/{Namespace}/{type}/{name}[/{childType}/{childName}...][/providers/{Namespace}/{extensionType}/{name}], or a scope: /, /subscriptions/{sub}, /subscriptions/{sub}/resourceGroups/{rg}, /providers/Microsoft.Management/managementGroups/{mg}";
+
+/// Why a string is not a resource id. Segment positions count from 1, the
+/// segment right after the leading `/`. The offending input is quoted (cut
+/// after 200 characters; anything after a `?`, `;`, `&` or `#` that precedes an
+/// `=` is redacted, so SAS tokens and connection strings never reach logs).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("resource id is empty")]
+    #[error("resource id is empty; {hint}", hint = VALID_FORMS)]
     Empty,
-    #[error(
-        "resource id '{id}' must start with '/' (e.g. /subscriptions/{{sub}}/resourceGroups/{{rg}}/providers/{{Namespace}}/{{type}}/{{name}})"
-    )]
+    #[error("resource id '{id}' must start with '/'; {hint}", hint = VALID_FORMS)]
     NoLeadingSlash { id: String },
     #[error(
-        "resource id '{id}' has an empty segment at position {position} ('//' or a trailing '/')"
+        "resource id '{id}' has an empty segment at segment {position} ('//' or more than one trailing '/'); {hint}",
+        hint = VALID_FORMS
     )]
     EmptySegment { id: String, position: usize },
-    #[error("resource id '{id}': expected {expected} at segment {position}, found '{found}'")]
+    #[error(
+        "resource id '{id}': segment {position} is '{found}' but {expected} was expected there; {hint}",
+        hint = VALID_FORMS
+    )]
     Unexpected {
         id: String,
         position: usize,
         expected: &'static str,
         found: String,
     },
-    #[error("resource id '{id}' ends after '{last}': {missing} is missing")]
+    #[error(
+        "resource id '{id}' ends after '{last}': {missing} is missing (odd number of type/name segments?); {hint}",
+        hint = VALID_FORMS
+    )]
     Truncated {
         id: String,
         last: String,
         missing: &'static str,
+    },
+    #[error(
+        "resource id '{id}' has {what} in segment {position}: ids carry no query string, fragment or control characters (to find ids inside URLs or text use azrelo_arm::scan::find_resource_ids)"
+    )]
+    InvalidCharacter {
+        id: String,
+        position: usize,
+        what: &'static str,
     },
     #[error("resource id '{id}' is longer than {max} characters")]
     TooLong { id: String, max: usize },
@@ -85,6 +138,35 @@ pub enum IdError {
 /// Longest id we accept. ARM's own URL limit is far below this; the bound keeps
 /// hostile input from costing memory.
 pub const MAX_ID_LEN: usize = 16 * 1024;
+
+/// The input as quoted in error messages: cut to 200 characters, and with
+/// anything that looks like a query string or connection string (`k=v` after
+/// `?`, `;`, `&` or `#`) redacted.
+pub(crate) fn shown(s: &str) -> String {
+    let mut s = s;
+    let mut redacted = false;
+    if let Some(eq) = s.find('=') {
+        let cut = s[..eq].find(['?', ';', '&', '#']).unwrap_or(0);
+        s = &s[..cut];
+        redacted = true;
+    }
+    let mut out = String::with_capacity(s.len().min(256));
+    for (n, c) in s.chars().enumerate() {
+        if n == 200 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if redacted {
+        out.push_str("<rest redacted>");
+    }
+    out
+}
 
 /// A byte range into the id's text (u32 keeps the parsed form small).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +183,7 @@ impl Span {
 
 /// One `/providers/{ns}/{type}/{name}...` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Block {
+pub(crate) struct Block {
     /// Byte offset of the `/` before `providers`.
     start: u32,
     namespace: Span,
@@ -110,7 +192,7 @@ struct Block {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
+pub(crate) enum Scope {
     Tenant,
     ManagementGroup { name: Span },
     Subscription { sub: Span },
@@ -122,42 +204,69 @@ struct Inner {
     raw: Box<str>,
     scope: Scope,
     blocks: Vec<Block>,
+    /// `resource_type()`, computed on first use.
+    rtype: OnceLock<Option<ResourceType>>,
 }
 
-/// A parsed ARM resource id. Cheap to clone (shared), compared and hashed
-/// case-insensitively, displayed in its original spelling.
+/// A parsed ARM resource id: cheap to clone (shared), compared, ordered and
+/// hashed ASCII-case-insensitively, displayed and serialized (as a JSON string)
+/// in its original spelling.
+///
+/// ```
+/// use azrelo_arm::id::{IdKind, ResourceId};
+/// use std::collections::HashSet;
+///
+/// let sub = "/subscriptions/00000000-0000-0000-0000-000000000001";
+/// let vm: ResourceId = format!("{sub}/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm1")
+///     .parse()
+///     .unwrap();
+/// assert_eq!(vm.subscription_id(), Some("00000000-0000-0000-0000-000000000001"));
+/// assert_eq!(vm.resource_group(), Some("RG"));
+/// assert_eq!(vm.provider_namespace(), Some("Microsoft.Compute"));
+/// assert_eq!(vm.parent().unwrap().kind(), IdKind::ResourceGroup);
+/// assert_eq!(vm.resource_group_id().unwrap().as_str(), format!("{sub}/resourceGroups/RG"));
+/// assert_eq!(vm.subscription_scope().unwrap().as_str(), sub);
+///
+/// // Case-insensitive identity, original spelling for display.
+/// let lower = ResourceId::parse(&vm.as_str().to_lowercase()).unwrap();
+/// let set: HashSet<ResourceId> = [vm.clone(), lower].into_iter().collect();
+/// assert_eq!(set.len(), 1);
+/// assert!(vm.to_string().ends_with("/virtualMachines/vm1"));
+/// assert_eq!(serde_json::to_string(&vm).unwrap(), format!("\"{vm}\""));
+///
+/// // Extension resources on any scope, including child resources.
+/// let diag = ResourceId::parse(&format!(
+///     "{vm}/providers/Microsoft.Insights/diagnosticSettings/toLogs"
+/// )).unwrap();
+/// assert!(diag.is_extension());
+/// assert_eq!(diag.scope(), Some(vm));
+/// ```
 #[derive(Clone)]
 pub struct ResourceId(Arc<Inner>);
 
 /// The outcome of walking segments: either a complete parse or the longest
 /// valid prefix (for the scanner).
 pub(crate) struct Walk {
-    pub(crate) scope: ScopeW,
-    pub(crate) blocks: Vec<BlockW>,
+    pub(crate) scope: Scope,
+    pub(crate) blocks: Vec<Block>,
     /// Byte length of the longest valid id prefix, 0 if none.
     pub(crate) valid_len: usize,
     pub(crate) error: Option<IdError>,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum ScopeW {
-    Tenant,
-    ManagementGroup(Span),
-    Subscription(Span),
-    ResourceGroup(Span, Span),
-}
-
-pub(crate) struct BlockW {
-    start: usize,
-    namespace: Span,
-    pairs: Vec<(Span, Span)>,
 }
 
 fn eq_kw(seg: &str, kw: &str) -> bool {
     seg.eq_ignore_ascii_case(kw)
 }
 
-/// Iterator over `(start, end)` byte ranges of the segments after the leading `/`.
+/// One segment: byte range and the first character that may not appear in an id.
+#[derive(Clone, Copy)]
+struct Seg {
+    a: usize,
+    b: usize,
+    bad: Option<u8>,
+}
+
+/// Iterator over the segments after the leading `/`.
 struct Segs<'a> {
     s: &'a str,
     pos: usize,
@@ -173,19 +282,34 @@ impl<'a> Segs<'a> {
             index: 0,
         }
     }
-    /// Next segment (start, end); `None` at end of input.
-    fn next_seg(&mut self) -> Option<(usize, usize)> {
-        if self.pos > self.s.len() {
+    /// Next segment; `None` at end of input.
+    fn next_seg(&mut self) -> Option<Seg> {
+        let bytes = self.s.as_bytes();
+        if self.pos > bytes.len() {
             return None;
         }
         self.index += 1;
-        let start = self.pos;
-        let end = match self.s.as_bytes()[start..].iter().position(|&b| b == b'/') {
-            Some(i) => start + i,
-            None => self.s.len(),
-        };
-        self.pos = end + 1;
-        Some((start, end))
+        let a = self.pos;
+        let mut bad = None;
+        let mut b = a;
+        while b < bytes.len() {
+            let c = bytes[b];
+            if c == b'/' {
+                break;
+            }
+            if bad.is_none() && (c < b' ' || c == 0x7f || c == b'?' || c == b'#') {
+                bad = Some(c);
+            }
+            b += 1;
+        }
+        self.pos = b + 1;
+        Some(Seg { a, b, bad })
+    }
+    fn mark(&self) -> (usize, usize) {
+        (self.pos, self.index)
+    }
+    fn reset(&mut self, m: (usize, usize)) {
+        (self.pos, self.index) = m;
     }
 }
 
@@ -196,108 +320,142 @@ fn span(a: usize, b: usize) -> Span {
     }
 }
 
+fn bad_what(c: u8) -> &'static str {
+    match c {
+        b'?' => "'?' (a URL query string)",
+        b'#' => "'#' (a URL fragment)",
+        _ => "a control character",
+    }
+}
+
+/// A provider block being read: (block start, namespace, type/name pairs so far).
+type PendingBlock = (usize, Span, Vec<(Span, Span)>);
+
 /// Walk `s` (which starts with `/`) segment by segment, recording structure and
 /// the longest prefix that is a complete id.
 pub(crate) fn walk(s: &str) -> Walk {
     let mut w = Walk {
-        scope: ScopeW::Tenant,
+        scope: Scope::Tenant,
         blocks: Vec::new(),
         valid_len: 0,
         error: None,
     };
-    let err_unexpected = |pos: usize, expected: &'static str, found: &str| IdError::Unexpected {
-        id: s.to_string(),
+    let unexpected = |pos: usize, expected: &'static str, found: &str| IdError::Unexpected {
+        id: shown(s),
         position: pos,
         expected,
-        found: found.to_string(),
+        found: shown(found),
     };
     if s == "/" {
         w.valid_len = 1;
         return w;
     }
     let mut segs = Segs::new(s);
+    // Next segment, which must exist and be non-empty and clean; `$missing`
+    // names what it should have been, `$last` the text before it.
     macro_rules! need {
-        ($what:expr, $last:expr) => {
+        ($missing:expr, $last:expr) => {
             match segs.next_seg() {
                 None => {
                     w.error = Some(IdError::Truncated {
-                        id: s.to_string(),
-                        last: $last.to_string(),
-                        missing: $what,
+                        id: shown(s),
+                        last: shown($last),
+                        missing: $missing,
                     });
                     return w;
                 }
-                Some((a, b)) if a == b => {
-                    w.error = Some(IdError::EmptySegment {
-                        id: s.to_string(),
-                        position: segs.index,
-                    });
-                    return w;
-                }
-                Some(r) => r,
+                Some(g) => check!(g),
             }
         };
     }
-    // Scope.
-    let (a, b) = need!("a first segment", "/");
-    let first = &s[a..b];
-    let mut pending_block: Option<(usize, usize, usize)> = None; // (block start, ns a, ns b)
-    if eq_kw(first, "subscriptions") {
-        let (sa, sb) = need!("the subscription id", first);
-        w.scope = ScopeW::Subscription(span(sa, sb));
-        w.valid_len = sb;
-        match segs.next_seg() {
-            None => return w,
-            Some((x, y)) if x == y => {
+    // A segment that must be non-empty and clean.
+    macro_rules! check {
+        ($g:expr) => {{
+            let g: Seg = $g;
+            if g.a == g.b {
                 w.error = Some(IdError::EmptySegment {
-                    id: s.to_string(),
+                    id: shown(s),
                     position: segs.index,
                 });
                 return w;
             }
-            Some((x, y)) => {
-                let seg = &s[x..y];
-                if eq_kw(seg, "resourceGroups") {
-                    let (ra, rb) = need!("the resource group name", seg);
-                    w.scope = ScopeW::ResourceGroup(span(sa, sb), span(ra, rb));
-                    w.valid_len = rb;
-                } else if eq_kw(seg, "providers") {
-                    let (na, nb) = need!("a provider namespace", seg);
-                    pending_block = Some((x - 1, na, nb));
-                } else {
-                    w.error = Some(err_unexpected(
-                        segs.index,
-                        "'resourceGroups' or 'providers'",
-                        seg,
-                    ));
-                    return w;
-                }
+            if let Some(c) = g.bad {
+                w.error = Some(IdError::InvalidCharacter {
+                    id: shown(s),
+                    position: segs.index,
+                    what: bad_what(c),
+                });
+                return w;
             }
+            (g.a, g.b)
+        }};
+    }
+    // Scope.
+    let (a, b) = need!("a first segment", "/");
+    let first = &s[a..b];
+    // (block start, namespace, pairs already read)
+    let mut pending: Option<PendingBlock> = None;
+    if eq_kw(first, "subscriptions") {
+        let (sa, sb) = need!("the subscription id", first);
+        w.scope = Scope::Subscription { sub: span(sa, sb) };
+        w.valid_len = sb;
+        let Some(g) = segs.next_seg() else {
+            return w;
+        };
+        let (x, y) = check!(g);
+        let seg = &s[x..y];
+        if eq_kw(seg, "resourceGroups") {
+            let (ra, rb) = need!("the resource group name", seg);
+            w.scope = Scope::ResourceGroup {
+                sub: span(sa, sb),
+                rg: span(ra, rb),
+            };
+            w.valid_len = rb;
+        } else if eq_kw(seg, "providers") {
+            let (na, nb) = need!("a provider namespace", seg);
+            pending = Some((x - 1, span(na, nb), Vec::new()));
+        } else {
+            w.error = Some(unexpected(
+                segs.index,
+                "'resourceGroups' or 'providers'",
+                seg,
+            ));
+            return w;
         }
     } else if eq_kw(first, "providers") {
         let (na, nb) = need!("a provider namespace", first);
         let ns = &s[na..nb];
+        let mut block = (0, span(na, nb), Vec::new());
         if eq_kw(ns, "Microsoft.Management") {
             // Possibly a management group scope.
-            let save = segs.pos;
-            let save_index = segs.index;
+            let m = segs.mark();
             match segs.next_seg() {
-                Some((ta, tb)) if eq_kw(&s[ta..tb], "managementGroups") => {
-                    let (ma, mb) = need!("the management group name", &s[ta..tb]);
-                    w.scope = ScopeW::ManagementGroup(span(ma, mb));
+                Some(g) if g.bad.is_none() && eq_kw(&s[g.a..g.b], "managementGroups") => {
+                    let (ma, mb) = need!("the management group name", &s[g.a..g.b]);
                     w.valid_len = mb;
+                    let m2 = segs.mark();
+                    let next = segs.next_seg();
+                    segs.reset(m2);
+                    match next {
+                        Some(n) if !eq_kw(&s[n.a..n.b], "providers") => {
+                            // A child of the management group, e.g. its
+                            // subscriptions: a tenant-level resource block.
+                            block.2.push((span(g.a, g.b), span(ma, mb)));
+                            pending = Some(block);
+                        }
+                        _ => w.scope = Scope::ManagementGroup { name: span(ma, mb) },
+                    }
                 }
                 _ => {
-                    segs.pos = save;
-                    segs.index = save_index;
-                    pending_block = Some((0, na, nb));
+                    segs.reset(m);
+                    pending = Some(block);
                 }
             }
         } else {
-            pending_block = Some((0, na, nb));
+            pending = Some(block);
         }
     } else {
-        w.error = Some(err_unexpected(
+        w.error = Some(unexpected(
             segs.index,
             "'subscriptions' or 'providers'",
             first,
@@ -307,150 +465,151 @@ pub(crate) fn walk(s: &str) -> Walk {
 
     // Provider blocks.
     loop {
-        let (bstart, na, nb) = match pending_block.take() {
+        let (bstart, namespace, pairs) = match pending.take() {
             Some(p) => p,
-            None => match segs.next_seg() {
-                None => return w,
-                Some((x, y)) if x == y => {
-                    w.error = Some(IdError::EmptySegment {
-                        id: s.to_string(),
-                        position: segs.index,
-                    });
+            None => {
+                let Some(g) = segs.next_seg() else {
+                    return w;
+                };
+                let (x, y) = check!(g);
+                let seg = &s[x..y];
+                if !eq_kw(seg, "providers") {
+                    w.error = Some(unexpected(
+                        segs.index,
+                        "'providers' (the start of an extension resource)",
+                        seg,
+                    ));
                     return w;
                 }
-                Some((x, y)) => {
-                    let seg = &s[x..y];
-                    if !eq_kw(seg, "providers") {
-                        w.error = Some(err_unexpected(segs.index, "'providers'", seg));
-                        return w;
-                    }
-                    let (na, nb) = need!("a provider namespace", seg);
-                    (x - 1, na, nb)
-                }
-            },
+                let (na, nb) = need!("a provider namespace", seg);
+                (x - 1, span(na, nb), Vec::new())
+            }
         };
-        let mut block = BlockW {
-            start: bstart,
-            namespace: span(na, nb),
-            pairs: Vec::new(),
+        let mut block = Block {
+            start: bstart as u32,
+            namespace,
+            pairs,
         };
-        let mut last_text = &s[na..nb];
+        let mut last_text = block
+            .pairs
+            .last()
+            .map_or(namespace.get(s), |(_, n)| n.get(s));
         loop {
-            let save = segs.pos;
-            let save_index = segs.index;
-            let (ta, tb) = match segs.next_seg() {
-                None => {
-                    if block.pairs.is_empty() {
-                        w.error = Some(IdError::Truncated {
-                            id: s.to_string(),
-                            last: last_text.to_string(),
-                            missing: "a resource type after the namespace",
-                        });
-                        return w;
-                    }
-                    w.blocks.push(block);
-                    return w;
-                }
-                Some((x, y)) if x == y => {
-                    if block.pairs.is_empty() {
-                        w.error = Some(IdError::EmptySegment {
-                            id: s.to_string(),
-                            position: segs.index,
-                        });
-                        return w;
-                    }
-                    w.blocks.push(block);
-                    w.error = Some(IdError::EmptySegment {
-                        id: s.to_string(),
-                        position: segs.index,
+            let m = segs.mark();
+            let Some(g) = segs.next_seg() else {
+                if block.pairs.is_empty() {
+                    w.error = Some(IdError::Truncated {
+                        id: shown(s),
+                        last: shown(last_text),
+                        missing: "a resource type after the provider namespace",
                     });
-                    return w;
+                } else {
+                    w.blocks.push(block);
                 }
-                Some(r) => r,
+                return w;
             };
-            if !block.pairs.is_empty() && eq_kw(&s[ta..tb], "providers") {
+            if !block.pairs.is_empty() && g.a < g.b && eq_kw(&s[g.a..g.b], "providers") {
                 // Start of an extension block.
-                segs.pos = save;
-                segs.index = save_index;
+                segs.reset(m);
                 break;
             }
-            let (ma, mb) = match segs.next_seg() {
-                None => {
-                    w.error = Some(IdError::Truncated {
-                        id: s.to_string(),
-                        last: s[ta..tb].to_string(),
-                        missing: "the resource name after the type",
-                    });
-                    if !block.pairs.is_empty() {
+            let has_pairs = !block.pairs.is_empty();
+            macro_rules! bail_keep {
+                ($e:expr) => {{
+                    w.error = Some($e);
+                    if has_pairs {
                         w.blocks.push(block);
                     }
                     return w;
-                }
-                Some((x, y)) if x == y => {
-                    w.error = Some(IdError::EmptySegment {
-                        id: s.to_string(),
-                        position: segs.index,
-                    });
-                    if !block.pairs.is_empty() {
-                        w.blocks.push(block);
-                    }
-                    return w;
-                }
-                Some(r) => r,
+                }};
+            }
+            if g.a == g.b {
+                bail_keep!(IdError::EmptySegment {
+                    id: shown(s),
+                    position: segs.index,
+                });
+            }
+            if let Some(c) = g.bad {
+                bail_keep!(IdError::InvalidCharacter {
+                    id: shown(s),
+                    position: segs.index,
+                    what: bad_what(c),
+                });
+            }
+            let (ta, tb) = (g.a, g.b);
+            if eq_kw(&s[ta..tb], "providers") {
+                bail_keep!(unexpected(
+                    segs.index,
+                    "a resource type after the provider namespace",
+                    "providers",
+                ));
+            }
+            let Some(g) = segs.next_seg() else {
+                bail_keep!(IdError::Truncated {
+                    id: shown(s),
+                    last: shown(&s[ta..tb]),
+                    missing: "the resource name after the type",
+                });
             };
-            block.pairs.push((span(ta, tb), span(ma, mb)));
-            last_text = &s[ma..mb];
-            w.valid_len = mb;
+            if g.a == g.b {
+                bail_keep!(IdError::EmptySegment {
+                    id: shown(s),
+                    position: segs.index,
+                });
+            }
+            if let Some(c) = g.bad {
+                bail_keep!(IdError::InvalidCharacter {
+                    id: shown(s),
+                    position: segs.index,
+                    what: bad_what(c),
+                });
+            }
+            block.pairs.push((span(ta, tb), span(g.a, g.b)));
+            last_text = &s[g.a..g.b];
+            w.valid_len = g.b;
         }
         w.blocks.push(block);
     }
 }
 
 impl ResourceId {
-    /// Parse a resource id of any form. The whole string must be an id.
+    /// Parse a resource id of any form. The whole string must be an id (one
+    /// trailing `/` is tolerated and dropped; see the [module docs](self)).
     pub fn parse(s: &str) -> Result<ResourceId, IdError> {
         if s.is_empty() {
             return Err(IdError::Empty);
         }
         if !s.starts_with('/') {
-            return Err(IdError::NoLeadingSlash { id: s.to_string() });
+            return Err(IdError::NoLeadingSlash { id: shown(s) });
         }
         if s.len() > MAX_ID_LEN {
             return Err(IdError::TooLong {
-                id: format!("{}…", s.chars().take(64).collect::<String>()),
+                id: shown(s),
                 max: MAX_ID_LEN,
             });
         }
+        let s = match s.strip_suffix('/') {
+            Some(t) if !t.is_empty() && !t.ends_with('/') => t,
+            _ => s,
+        };
         let w = walk(s);
         if let Some(e) = w.error {
             return Err(e);
         }
         debug_assert_eq!(w.valid_len, s.len());
-        Ok(Self::from_walk(s, w.scope, w.blocks))
+        Ok(Self::from_parts(s, w.scope, w.blocks))
     }
 
-    fn from_walk(s: &str, scope: ScopeW, blocks: Vec<BlockW>) -> ResourceId {
-        let scope = match scope {
-            ScopeW::Tenant => Scope::Tenant,
-            ScopeW::ManagementGroup(n) => Scope::ManagementGroup { name: n },
-            ScopeW::Subscription(sub) => Scope::Subscription { sub },
-            ScopeW::ResourceGroup(sub, rg) => Scope::ResourceGroup { sub, rg },
-        };
+    fn from_parts(s: &str, scope: Scope, blocks: Vec<Block>) -> ResourceId {
         ResourceId(Arc::new(Inner {
             raw: s.into(),
             scope,
-            blocks: blocks
-                .into_iter()
-                .map(|b| Block {
-                    start: b.start as u32,
-                    namespace: b.namespace,
-                    pairs: b.pairs,
-                })
-                .collect(),
+            blocks,
+            rtype: OnceLock::new(),
         }))
     }
 
-    /// The id as written (original spelling).
+    /// The id as written (original spelling, without a tolerated trailing `/`).
     pub fn as_str(&self) -> &str {
         &self.0.raw
     }
@@ -501,10 +660,21 @@ impl ResourceId {
         }
     }
 
-    /// The management group name, if the id is at or below a management group.
+    /// The management group name, if the id is a management group, lies below
+    /// one (extension resources on it) or is one of its children
+    /// (`/providers/Microsoft.Management/managementGroups/{mg}/subscriptions/{sub}`).
     pub fn management_group(&self) -> Option<&str> {
+        let raw = &self.0.raw;
         match self.0.scope {
-            Scope::ManagementGroup { name } => Some(name.get(&self.0.raw)),
+            Scope::ManagementGroup { name } => Some(name.get(raw)),
+            Scope::Tenant => {
+                let b = self.0.blocks.first()?;
+                let (t, n) = b.pairs.first()?;
+                (b.pairs.len() > 1
+                    && eq_kw(b.namespace.get(raw), "Microsoft.Management")
+                    && eq_kw(t.get(raw), "managementGroups"))
+                .then(|| n.get(raw))
+            }
             _ => None,
         }
     }
@@ -524,15 +694,20 @@ impl ResourceId {
     /// `Microsoft.Network/virtualNetworks/subnets`. `None` for scopes
     /// (tenant, management group, subscription, resource group).
     pub fn resource_type(&self) -> Option<ResourceType> {
-        let block = self.0.blocks.last()?;
-        let raw = &self.0.raw;
-        let mut t = String::with_capacity(64);
-        t.push_str(block.namespace.get(raw));
-        for (ty, _) in &block.pairs {
-            t.push('/');
-            t.push_str(ty.get(raw));
-        }
-        Some(ResourceType::from_validated(t))
+        self.0
+            .rtype
+            .get_or_init(|| {
+                let block = self.0.blocks.last()?;
+                let raw = &self.0.raw;
+                let mut t = String::with_capacity(64);
+                t.push_str(block.namespace.get(raw));
+                for (ty, _) in &block.pairs {
+                    t.push('/');
+                    t.push_str(ty.get(raw));
+                }
+                Some(ResourceType::from_validated(t))
+            })
+            .clone()
     }
 
     /// The full resource type, with scopes mapped to ARM's own types
@@ -642,31 +817,93 @@ impl ResourceId {
         }
     }
 
-    /// The id of a child: `{self}/{type_segment}/{name}`. For a scope id
-    /// (subscription, resource group, …) `type_segment` must include the
-    /// provider, e.g. `providers/Microsoft.Network/virtualNetworks`.
+    /// The id of a child: `{self}/{type_segment}/{name}`.
     ///
-    /// # Panics
-    /// Never on valid input; returns a best-effort id string re-parsed, and
-    /// falls back to the parent when the result would not be valid.
+    /// * On a resource, `type_segment` is the child type (`subnets`), or
+    ///   `providers/{Namespace}/{type}` for an extension resource on it.
+    /// * On a scope (tenant, management group, subscription, resource group),
+    ///   `type_segment` is `providers/{Namespace}/{type}`; the leading
+    ///   `providers/` may be left out (`Microsoft.Network/virtualNetworks`).
+    ///
+    /// Returns `self` unchanged when the result would not be a valid id (an
+    /// empty or `/`-containing name, a bare namespace, …) — use
+    /// [`ResourceId::try_child`] to get the reason instead.
     pub fn child(&self, type_segment: &str, name: &str) -> ResourceId {
-        let base = self.0.raw.trim_end_matches('/');
-        let s = format!(
-            "{}/{}/{}",
-            base,
-            type_segment.trim_matches('/'),
-            name.trim_matches('/')
-        );
-        ResourceId::parse(&s).unwrap_or_else(|_| self.clone())
+        self.try_child(type_segment, name)
+            .unwrap_or_else(|_| self.clone())
+    }
+
+    /// Like [`ResourceId::child`], but says why the child id would be invalid.
+    /// `name` must be a single segment (no `/`); `type_segment` may not start
+    /// or end with `/`.
+    pub fn try_child(&self, type_segment: &str, name: &str) -> Result<ResourceId, IdError> {
+        let base = if self.as_str() == "/" {
+            ""
+        } else {
+            self.as_str()
+        };
+        let needs_providers = self.0.blocks.is_empty()
+            && type_segment.contains('/')
+            && !type_segment
+                .get(..10)
+                .is_some_and(|p| p.eq_ignore_ascii_case("providers/"));
+        let mut s = String::with_capacity(base.len() + type_segment.len() + name.len() + 12);
+        s.push_str(base);
+        if needs_providers {
+            s.push_str("/providers");
+        }
+        s.push('/');
+        s.push_str(type_segment);
+        s.push('/');
+        s.push_str(name);
+        if name.contains('/') || name.is_empty() {
+            return Err(IdError::Unexpected {
+                id: shown(&s),
+                position: s.split('/').count() - 1,
+                expected: "a non-empty child name without '/'",
+                found: shown(name),
+            });
+        }
+        ResourceId::parse(&s)
     }
 
     /// The tenant root id `/`.
     pub fn tenant() -> ResourceId {
-        ResourceId(Arc::new(Inner {
-            raw: "/".into(),
-            scope: Scope::Tenant,
-            blocks: Vec::new(),
-        }))
+        ResourceId::from_parts("/", Scope::Tenant, Vec::new())
+    }
+
+    /// This id with `%XX` escapes decoded, for matching ids taken from request
+    /// URLs (`my%20alert`) against ids from response bodies (`my alert`).
+    /// `%2F` (an encoded `/`) and escapes that do not decode to UTF-8 are kept
+    /// as written; returns a clone when nothing changes or the decoded text is
+    /// not a valid id.
+    pub fn percent_decoded(&self) -> ResourceId {
+        let raw = self.as_str();
+        if !raw.contains('%') {
+            return self.clone();
+        }
+        let b = raw.as_bytes();
+        let mut out: Vec<u8> = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' && i + 2 < b.len() {
+                let hex = |c: u8| (c as char).to_digit(16);
+                if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                    let v = (h * 16 + l) as u8;
+                    if v != b'/' {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                }
+            }
+            out.push(b[i]);
+            i += 1;
+        }
+        match String::from_utf8(out) {
+            Ok(t) if t != raw => ResourceId::parse(&t).unwrap_or_else(|_| self.clone()),
+            _ => self.clone(),
+        }
     }
 
     /// A copy of this id with its subscription, resource group and innermost
@@ -1112,7 +1349,12 @@ mod tests {
             matches!(e, IdError::EmptySegment { position: 3, .. }),
             "{e}"
         );
-        let e = ResourceId::parse("/subscriptions/x/resourceGroups/rg/").unwrap_err();
+        // One trailing slash is tolerated and dropped; two are not.
+        assert_eq!(
+            p("/subscriptions/x/resourceGroups/rg/").as_str(),
+            "/subscriptions/x/resourceGroups/rg"
+        );
+        let e = ResourceId::parse("/subscriptions/x/resourceGroups/rg//").unwrap_err();
         assert!(matches!(e, IdError::EmptySegment { .. }), "{e}");
         let e = ResourceId::parse("/subscriptions/x/locations/westeurope").unwrap_err();
         assert!(

@@ -21,6 +21,7 @@ pub mod id;
 pub mod region;
 pub mod scan;
 
+pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};
 pub use id::{IdError, IdKind, ResourceId, ResourceType};
 pub use region::{Region, Regions};

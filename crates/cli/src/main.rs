@@ -55,6 +55,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List Azure regions with pairs and availability zones, or show one.
+    #[command(long_about = cmd::regions::LONG_ABOUT)]
     Regions(cmd::regions::Args),
     /// Facts about resource types (availability per region).
     Types(cmd::types::Args),

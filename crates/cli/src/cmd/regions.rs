@@ -5,24 +5,40 @@ use crate::output::{OutputFormat, print_json, print_text, table};
 use azrelo_arm::region::{LOCATIONS_SNAPSHOT, Region, RegionType, Regions};
 use serde::Serialize;
 
-/// List Azure regions with their pairs and availability zones.
-///
-/// By default only physical regions (those that host resources) are listed.
-/// JSON output (`-o json`) is an array of objects with the fields `name`,
-/// `displayName`, `regionalDisplayName`, `regionType`, `category`,
-/// `geography`, `geographyGroup`, `physicalLocation`, `pairedRegions`
-/// (names) and `zones` (`[{logicalZone, physicalZone}]`).
-///
-/// Examples:
-///   azrelo regions
-///   azrelo regions --geography Europe
-///   azrelo regions show "(Europe) West Europe"
+/// Long help of `azrelo regions` (the JSON field names are a stable contract);
+/// attached to the `regions` command in `main.rs`.
+pub const LONG_ABOUT: &str = "\
+List Azure regions with their pairs and availability zones.
+
+By default only physical regions (those that host resources) are listed;
+`--all` adds logical ones (geographies such as `europe`, stage regions).
+Source: the ARM locations API (api-version 2022-12-01), snapshot of 2026-03.
+
+JSON (`-o json`): an array (for `show`, one object) with the fields
+  name                 programmatic name, e.g. \"westeurope\"
+  displayName          e.g. \"West Europe\"
+  regionalDisplayName  e.g. \"(Europe) West Europe\"
+  regionType           \"physical\" | \"logical\"
+  category             \"Recommended\" | \"Other\" | null
+  geography            e.g. \"Europe\" (null for most logical regions)
+  geographyGroup       e.g. \"Europe\"
+  physicalLocation     e.g. \"Netherlands\"
+  pairedRegions        [name] (usually one; empty for unpaired regions)
+  zones                [{logicalZone, physicalZone}] (empty without zones;
+                       the logical→physical mapping is per subscription)
+
+Examples:
+  azrelo regions
+  azrelo regions --geography Europe
+  azrelo regions show \"(Europe) West Europe\"";
+
+/// `azrelo regions` arguments.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
-    /// Only regions in this geography (e.g. `Europe`, `United States`) or geography group.
+    /// Only regions in this geography (e.g. `Europe`, `Sweden`, `United States`) or
+    /// geography group (e.g. `Europe`, `US`), case-insensitive.
     #[arg(long, short = 'g')]
     pub geography: Option<String>,
     /// Include logical regions (geographies such as `europe`, stage and EUAP regions).
@@ -125,7 +141,11 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                     r.name.clone(),
                     r.display_name.clone(),
                     r.geography.clone().unwrap_or_default(),
-                    r.paired_regions.join(", "),
+                    if r.paired_regions.is_empty() {
+                        "-".to_string()
+                    } else {
+                        r.paired_regions.join(", ")
+                    },
                     if r.zones.is_empty() {
                         "-".to_string()
                     } else {

@@ -1,8 +1,8 @@
-//! `azrelo types`: facts about resource types.
+//! `azrelo types`: facts about resource types (availability per region, api versions).
 
 use crate::exit::CliError;
 use crate::output::{OutputFormat, print_json, print_text, table};
-use azrelo_arm::availability::{Availability, PROVIDERS_SNAPSHOT};
+use azrelo_arm::availability::{Answer, Availability, SnapshotDate, Status};
 use azrelo_arm::id::ResourceType;
 use azrelo_arm::region::Regions;
 use serde::Serialize;
@@ -15,25 +15,39 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
-    /// Where a resource type is offered, from the provider snapshot.
+    /// Where a resource type is offered, from the providers snapshot, and its api versions.
     ///
-    /// The snapshot of ARM's providers API is from 2023-11, older than the
-    /// region list: a region it does not list for the type is reported as
-    /// *unknown*, never as unavailable. Every answer carries the snapshot date.
+    /// The embedded snapshot of ARM's providers API is from 2023-11, older than
+    /// the region list. A status is one of:
+    ///   available       the snapshot lists the region for the type
+    ///   global          the type is not regional (lists 'global', or no location)
+    ///   not-listed      the region existed in 2023-11 but was not listed for the
+    ///                   type: UNKNOWN today, not unavailable
+    ///   unknown-region  no type in the snapshot lists the region (it opened
+    ///                   later): UNKNOWN
+    ///   unknown-type    the snapshot does not know the type: UNKNOWN
+    /// Child types the provider does not list (e.g. .../virtualNetworks/subnets)
+    /// answer with their nearest listed parent (`answeredBy`).
     ///
-    /// JSON output (`-o json`) with `--region`: `{resourceType, region, status,
-    /// zones, snapshot, detail}` where status is one of `available`, `global`,
-    /// `not-listed`, `unknown-region`, `unknown-type`. Without `--region`:
-    /// `{resourceType, snapshot, apiVersions, regions: [{name, zones}]}`.
+    /// JSON (`-o json`) with --region — one object:
+    ///   resourceType, answeredBy (string|null), region, status, zones ([string]),
+    ///   snapshot ("YYYY-MM"), detail
+    /// JSON without --region — one object:
+    ///   resourceType, answeredBy, snapshot, source, global (bool),
+    ///   defaultApiVersion, newestApiVersion, newestStableApiVersion (string|null),
+    ///   apiVersions ([string], as ARM lists them, newest first),
+    ///   regions ([{name, displayName, status, zones}], every physical region),
+    ///   otherListedLocations ([string]: listed locations that are not physical
+    ///   regions of the catalog, e.g. logical stage regions, internal stamps)
     ///
     /// Examples:
     ///   azrelo types availability Microsoft.KeyVault/vaults --region swedencentral
-    ///   azrelo types availability Microsoft.Network/virtualNetworks
+    ///   azrelo types availability Microsoft.Network/virtualNetworks -o json
     #[command(verbatim_doc_comment)]
     Availability {
-        /// Full resource type, e.g. `Microsoft.KeyVault/vaults`.
+        /// Full resource type, e.g. `Microsoft.KeyVault/vaults` (any case).
         resource_type: String,
-        /// Only this region (any spelling).
+        /// Only this region (any spelling: swedencentral, "Sweden Central", "(Europe) Sweden Central").
         #[arg(long, short = 'r')]
         region: Option<String>,
     },
@@ -43,25 +57,50 @@ pub enum Sub {
 #[serde(rename_all = "camelCase")]
 struct AnswerJson<'a> {
     resource_type: &'a str,
+    answered_by: Option<&'a str>,
     region: &'a str,
-    status: azrelo_arm::availability::Status,
+    status: Status,
     zones: &'a [String],
-    snapshot: &'a str,
+    snapshot: SnapshotDate,
     detail: &'a str,
+}
+
+impl<'a> From<&'a Answer> for AnswerJson<'a> {
+    fn from(a: &'a Answer) -> Self {
+        AnswerJson {
+            resource_type: &a.resource_type,
+            answered_by: a.answered_by.as_deref(),
+            region: &a.region,
+            status: a.status,
+            zones: &a.zones,
+            snapshot: a.snapshot,
+            detail: &a.detail,
+        }
+    }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RegionsJson<'a> {
+struct TypeJson<'a> {
     resource_type: &'a str,
-    snapshot: &'a str,
-    api_versions: &'a [String],
-    regions: Vec<RegionZones>,
+    answered_by: String,
+    snapshot: SnapshotDate,
+    source: Option<&'a str>,
+    global: bool,
+    default_api_version: Option<&'a str>,
+    newest_api_version: Option<&'a str>,
+    newest_stable_api_version: Option<&'a str>,
+    api_versions: Vec<&'a str>,
+    regions: Vec<RegionStatus<'a>>,
+    other_listed_locations: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
-struct RegionZones {
-    name: String,
+#[serde(rename_all = "camelCase")]
+struct RegionStatus<'a> {
+    name: &'a str,
+    display_name: &'a str,
+    status: Status,
     zones: Vec<String>,
 }
 
@@ -71,6 +110,14 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
             resource_type,
             region,
         } => availability(&resource_type, region.as_deref(), out),
+    }
+}
+
+fn zones_cell(zones: &[String]) -> String {
+    if zones.is_empty() {
+        "-".into()
+    } else {
+        zones.join(",")
     }
 }
 
@@ -86,34 +133,24 @@ fn availability(
         )
     })?;
     let avail = Availability::embedded();
+    let regions = Regions::embedded();
     if let Some(region) = region {
-        if Regions::embedded().get(region).is_none() {
+        if regions.get(region).is_none() {
             return Err(CliError::bad_input(
                 format!("'{region}' is not an Azure region"),
-                "list regions with `azrelo regions`",
+                "list regions with `azrelo regions` (any spelling works: swedencentral, \"Sweden Central\", \"(Europe) Sweden Central\")",
             ));
         }
         let a = avail.check(resource_type, region);
         return match out {
-            OutputFormat::Json => print_json(&AnswerJson {
-                resource_type: &a.resource_type,
-                region: &a.region,
-                status: a.status,
-                zones: &a.zones,
-                snapshot: a.snapshot,
-                detail: &a.detail,
-            }),
+            OutputFormat::Json => print_json(&AnswerJson::from(&a)),
             OutputFormat::Table => {
                 let mut t = table(["Type", "Region", "Status", "Zones", "Snapshot"]);
                 t.add_row([
                     a.resource_type.clone(),
                     a.region.clone(),
                     a.status.label().to_string(),
-                    if a.zones.is_empty() {
-                        "-".into()
-                    } else {
-                        a.zones.join(",")
-                    },
+                    zones_cell(&a.zones),
                     a.snapshot.to_string(),
                 ]);
                 print_text(t)?;
@@ -124,42 +161,88 @@ fn availability(
     let Some((info, _)) = avail.type_info_or_parent(resource_type) else {
         return Err(CliError::bad_input(
             format!(
-                "the {} provider snapshot does not know the type {resource_type}",
+                "the {} providers snapshot does not know the type {resource_type}",
                 avail.snapshot()
             ),
-            "check the spelling (Namespace/type), or ask Azure: az provider show -n NAMESPACE",
+            format!(
+                "check the spelling (Namespace/type), or ask Azure: az provider show -n {}",
+                resource_type.split('/').next().unwrap_or(resource_type)
+            ),
         ));
     };
-    let regions = avail.regions_for(resource_type).unwrap_or_default();
+    let answered_by = info.resource_type();
+    let statuses: Vec<(&azrelo_arm::Region, Answer)> = regions
+        .physical()
+        .map(|r| (r, avail.check(resource_type, &r.name)))
+        .collect();
+    let other: Vec<&str> = info
+        .regions()
+        .into_iter()
+        .filter(|name| regions.get(name).is_none_or(|r| !r.is_physical()))
+        .collect();
     match out {
-        OutputFormat::Json => print_json(&RegionsJson {
+        OutputFormat::Json => print_json(&TypeJson {
             resource_type,
+            answered_by: answered_by.clone(),
             snapshot: avail.snapshot(),
-            api_versions: &info.api_versions,
-            regions: regions
-                .into_iter()
-                .map(|(name, zones)| RegionZones { name, zones })
+            source: avail.source(),
+            global: info.is_global(),
+            default_api_version: info.default_api_version(),
+            newest_api_version: info.newest_api_version(),
+            newest_stable_api_version: info.newest_stable_api_version(),
+            api_versions: info.api_versions().collect(),
+            regions: statuses
+                .iter()
+                .map(|(r, a)| RegionStatus {
+                    name: &r.name,
+                    display_name: &r.display_name,
+                    status: a.status,
+                    zones: a.zones.clone(),
+                })
                 .collect(),
+            other_listed_locations: other,
         }),
         OutputFormat::Table => {
-            let mut t = table(["Region", "Zones"]);
-            for (name, zones) in &regions {
+            let mut t = table(["Region", "Display name", "Status", "Zones"]);
+            for (r, a) in &statuses {
                 t.add_row([
-                    name.clone(),
-                    if zones.is_empty() {
-                        "-".into()
-                    } else {
-                        zones.join(",")
-                    },
+                    r.name.clone(),
+                    r.display_name.clone(),
+                    a.status.label().to_string(),
+                    zones_cell(&a.zones),
                 ]);
             }
             print_text(t)?;
-            print_text(format!(
-                "{} lists {} region(s) for {}. Regions not listed are unknown, not unavailable.\nSource: {PROVIDERS_SNAPSHOT}.",
+            let count = |s: Status| statuses.iter().filter(|(_, a)| a.status == s).count();
+            let mut summary = format!(
+                "{answered_by}{}: snapshot {} — {} available, {} global, {} not listed, {} regions newer than the snapshot (of {} physical regions).",
+                if answered_by.eq_ignore_ascii_case(resource_type) {
+                    String::new()
+                } else {
+                    format!(" (answering for {resource_type})")
+                },
                 avail.snapshot(),
-                regions.len(),
-                info.resource_type
-            ))
+                count(Status::Available),
+                count(Status::Global),
+                count(Status::NotListed),
+                count(Status::UnknownRegion),
+                statuses.len(),
+            );
+            summary.push_str("\nNot listed and newer regions are unknown, not unavailable.");
+            if !other.is_empty() {
+                summary.push_str(&format!("\nAlso listed: {}.", other.join(", ")));
+            }
+            let newest = info.newest_api_version().unwrap_or("-");
+            let stable = info.newest_stable_api_version().unwrap_or("-");
+            summary.push_str(&format!(
+                "\nApi versions: newest {newest}, newest stable {stable}, default {}; {} in all.",
+                info.default_api_version().unwrap_or("-"),
+                info.api_versions().count()
+            ));
+            if let Some(source) = avail.source() {
+                summary.push_str(&format!("\nSource: {source}."));
+            }
+            print_text(summary)
         }
     }
 }
