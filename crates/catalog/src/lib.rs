@@ -1,0 +1,55 @@
+//! # azrelo-catalog — Azure region-relocation guidance as data
+//!
+//! This crate owns the *knowledge* azrelo plans with: Microsoft's
+//! per-service relocation guidance (learn.microsoft.com "Relocate … to another
+//! region", Azure Resource Mover's support matrix, the CAF *Relocate* pages)
+//! turned into validated data files, embedded at build time from
+//! `crates/catalog/catalog/` (see its `README.md` for the file schema and the
+//! condition vocabulary). For every ARM resource type it answers:
+//!
+//! * the **strategy** ([`Strategy`]: `global`, `redeploy`, `redeploy+data`,
+//!   `replicate`, `recreate`, `manual`) and the named **data mover**;
+//! * whether **Azure Resource Mover** supports it;
+//! * **naming** ([`NameRule`]): uniqueness scope, length, characters, DNS
+//!   suffix — with [`NameRule::check`] and [`NameRule::propose`];
+//! * the **checklist** of what does not travel (stable ids, shared items
+//!   defined once), machine-applicable **template fixes**, **downtime** class,
+//!   wave **phase**, and **assessment rules** with explicit [`Condition`]s;
+//! * **scenarios**: ordered procedures from the guidance (the general move
+//!   process, Azure Backup, managed identities, Defender for Cloud, …) whose
+//!   steps are automated or manual gates.
+//!
+//! Lookup ([`Catalog::entry`]) is case-insensitive and resolves, in order:
+//! the listed type; the nested extension form
+//! (`…/providers/diagnosticSettings`); the nearest listed ancestor of a child
+//! type (`…/virtualNetworks/subnets` travels with its VNet); otherwise the
+//! conservative default. The default is **`manual`, flagged for review**, not
+//! `redeploy`: an unknown type may hold data or identities that a
+//! configuration-only redeploy would silently lose, so the plan must stop at a
+//! manual gate until a person confirms a recipe.
+//!
+//! The data is validated at load (unknown checklist ids, data movers, fix
+//! ids or strategies, duplicate types across services, malformed names,
+//! conditions or URLs → [`CatalogError`] naming the file and key); the tests
+//! load the embedded catalog, so a bad data file fails `cargo test`.
+//!
+//! It must not do I/O beyond [`Catalog::from_dir`] reading a catalog
+//! directory, talk to Azure, or plan: it describes recipes and the meaning of
+//! their conditions ([`Condition::evaluate`] is pure); deciding what an estate
+//! needs, ordering steps and assessing a move belong to the planner.
+
+mod catalog;
+pub mod condition;
+mod load;
+pub mod model;
+pub mod names;
+
+pub use catalog::{AppliedChecklistItem, Catalog, Lookup, Resolution};
+pub use condition::{Condition, RuleContext, Truth};
+pub use load::CatalogError;
+pub use model::{
+    Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,
+    FixAction, FixRef, Phase, ProcessPhase, ResourceMoverSupport, Rule, Scenario, ScenarioStep,
+    Service, Severity, StepMode, Strategy, TemplateFix, Trigger, TypeEntry,
+};
+pub use names::{CharClass, NameRule, NameScope, SuffixRule};

@@ -1,0 +1,622 @@
+//! Parsing and validating a set of catalog files.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::condition;
+use crate::model::{
+    ChecklistItem, ChecklistRef, DataMover, Defaults, FixRef, Scenario, Service, TemplateFix,
+    TypeEntry,
+};
+
+/// Why a catalog could not be loaded. Every variant names the file (relative
+/// to the catalog root) and the key or id at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A directory or file could not be read.
+    #[error("cannot read catalog file {path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax or schema error (unknown key, unknown strategy, …).
+    #[error("{file}: {message}")]
+    Parse {
+        /// File.
+        file: String,
+        /// The TOML parser's message, with line and column and the key.
+        message: String,
+    },
+    /// A required file is missing.
+    #[error("catalog is missing {file} ({what})")]
+    Missing {
+        /// File.
+        file: String,
+        /// What it should hold.
+        what: String,
+    },
+    /// A semantic error.
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        /// File.
+        file: String,
+        /// Key path inside the file, e.g. `types[2].checklist`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+fn invalid(file: &str, key: impl Into<String>, message: impl Into<String>) -> CatalogError {
+    CatalogError::Invalid {
+        file: file.to_string(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecklistFile {
+    items: Vec<ChecklistItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoversFile {
+    movers: Vec<DataMover>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixesFile {
+    fixes: Vec<TemplateFix>,
+}
+
+/// Everything read from the files, before indexing.
+pub(crate) struct Parts {
+    pub checklist: Vec<ChecklistItem>,
+    pub movers: Vec<DataMover>,
+    pub fixes: Vec<TemplateFix>,
+    pub defaults: Defaults,
+    pub services: Vec<Service>,
+    pub scenarios: Vec<Scenario>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, CatalogError> {
+    toml::from_str(text).map_err(|e| CatalogError::Parse {
+        file: file.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })
+}
+
+fn stem(file: &str) -> &str {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+/// Read every `.toml` file under `dir` as (relative path, text), sorted.
+pub(crate) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CatalogError> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), CatalogError> {
+        let rd = std::fs::read_dir(dir).map_err(|source| CatalogError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for e in rd {
+            let e = e.map_err(|source| CatalogError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out)?;
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                let text = std::fs::read_to_string(&p).map_err(|source| CatalogError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, text));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// Parse the files of a catalog (paths relative to its root).
+pub(crate) fn parse_files(
+    files: &[(impl AsRef<str>, impl AsRef<str>)],
+) -> Result<Parts, CatalogError> {
+    let (mut checklist, mut movers, mut fixes, mut defaults) = (None, None, None, None);
+    let (mut services, mut scenarios) = (Vec::new(), Vec::new());
+    for (file, text) in files {
+        let (file, text) = (file.as_ref(), text.as_ref());
+        match file {
+            "checklist.toml" => checklist = Some(parse::<ChecklistFile>(file, text)?.items),
+            "data-movers.toml" => movers = Some(parse::<MoversFile>(file, text)?.movers),
+            "template-fixes.toml" => fixes = Some(parse::<FixesFile>(file, text)?.fixes),
+            "defaults.toml" => defaults = Some(parse::<Defaults>(file, text)?),
+            f if f.starts_with("services/") => {
+                let mut s: Service = parse(file, text)?;
+                s.file = file.to_string();
+                services.push(s);
+            }
+            f if f.starts_with("scenarios/") => {
+                let mut s: Scenario = parse(file, text)?;
+                s.file = file.to_string();
+                scenarios.push(s);
+            }
+            other => {
+                return Err(invalid(
+                    other,
+                    "(file)",
+                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, services/*.toml and scenarios/*.toml",
+                ));
+            }
+        }
+    }
+    let need = |f: &str, what: &str| CatalogError::Missing {
+        file: f.into(),
+        what: what.into(),
+    };
+    Ok(Parts {
+        checklist: checklist.ok_or_else(|| need("checklist.toml", "the shared checklist items"))?,
+        movers: movers.ok_or_else(|| need("data-movers.toml", "the data movers"))?,
+        fixes: fixes.ok_or_else(|| need("template-fixes.toml", "the shared template fixes"))?,
+        defaults: defaults.ok_or_else(|| need("defaults.toml", "the entry for unlisted types"))?,
+        services,
+        scenarios,
+    })
+}
+
+fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
+    let ok = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            file,
+            key,
+            format!(
+                "id '{id}' must be kebab-case: lower-case letters, digits and single inner hyphens"
+            ),
+        ))
+    }
+}
+
+fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
+    if url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(invalid(
+            file,
+            key,
+            format!("source '{url}' must be an https:// URL"),
+        ))
+    }
+}
+
+fn check_type(file: &str, key: &str, t: &str) -> Result<(), CatalogError> {
+    azrelo_arm::ResourceType::parse(t)
+        .map(|_| ())
+        .map_err(|e| invalid(file, key, e.to_string()))
+}
+
+fn check_condition(file: &str, key: &str, c: &condition::Condition) -> Result<(), CatalogError> {
+    let mut errs = Vec::new();
+    condition::validate(c, &mut errs);
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(file, key, errs.join("; ")))
+    }
+}
+
+/// The checklist index and the fix index built by [`validate`].
+pub(crate) type Indexes = (HashMap<String, ChecklistItem>, HashMap<String, TemplateFix>);
+
+/// Cross-file validation. Returns the checklist index and fix index.
+pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
+    let mut checklist: HashMap<String, ChecklistItem> = HashMap::new();
+    let mut checklist_origin: HashMap<String, String> = HashMap::new();
+    let mut add_item =
+        |file: &str, key: String, item: &ChecklistItem| -> Result<(), CatalogError> {
+            check_id(file, &key, &item.id)?;
+            if let Some(prev) = checklist_origin.get(&item.id) {
+                return Err(invalid(
+                    file,
+                    key,
+                    format!("checklist id '{}' is already defined in {prev}", item.id),
+                ));
+            }
+            if item.title.trim().is_empty() || item.instruction.trim().is_empty() {
+                return Err(invalid(
+                    file,
+                    key,
+                    format!(
+                        "checklist item '{}' needs a title and an instruction",
+                        item.id
+                    ),
+                ));
+            }
+            checklist_origin.insert(item.id.clone(), file.to_string());
+            checklist.insert(item.id.clone(), item.clone());
+            Ok(())
+        };
+    for (i, item) in p.checklist.iter().enumerate() {
+        add_item("checklist.toml", format!("items[{i}]"), item)?;
+    }
+    for s in &p.services {
+        for (i, item) in s.checklist_items.iter().enumerate() {
+            add_item(&s.file, format!("checklist_items[{i}]"), item)?;
+        }
+    }
+
+    let mut movers = HashMap::new();
+    for (i, m) in p.movers.iter().enumerate() {
+        let key = format!("movers[{i}]");
+        check_id("data-movers.toml", &key, &m.id)?;
+        for u in &m.sources {
+            check_url("data-movers.toml", &key, u)?;
+        }
+        if movers.insert(m.id.clone(), ()).is_some() {
+            return Err(invalid(
+                "data-movers.toml",
+                key,
+                format!("data mover '{}' is defined twice", m.id),
+            ));
+        }
+    }
+
+    let mut fixes = HashMap::new();
+    for (i, f) in p.fixes.iter().enumerate() {
+        let key = format!("fixes[{i}]");
+        let Some(id) = &f.id else {
+            return Err(invalid(
+                "template-fixes.toml",
+                key,
+                "shared fixes need an id",
+            ));
+        };
+        check_id("template-fixes.toml", &key, id)?;
+        check_fix("template-fixes.toml", &key, f)?;
+        if fixes.insert(id.clone(), f.clone()).is_some() {
+            return Err(invalid(
+                "template-fixes.toml",
+                key,
+                format!("fix '{id}' is defined twice"),
+            ));
+        }
+    }
+
+    let d = &p.defaults;
+    for (i, id) in d.universal_template_fixes.iter().enumerate() {
+        if !fixes.contains_key(id) {
+            return Err(invalid(
+                "defaults.toml",
+                format!("universal_template_fixes[{i}]"),
+                format!("unknown fix id '{id}' (define it in template-fixes.toml)"),
+            ));
+        }
+    }
+    for (key, rule) in [("name", &d.name), ("child_name", &d.child_name)] {
+        rule.validate()
+            .map_err(|m| invalid("defaults.toml", key, m))?;
+    }
+    check_entry(
+        "defaults.toml",
+        "unlisted",
+        &d.unlisted,
+        &checklist,
+        &movers,
+        &fixes,
+    )?;
+
+    let mut type_origin: HashMap<String, String> = HashMap::new();
+    let mut rule_ids: HashMap<String, String> = HashMap::new();
+    let mut service_ids: HashMap<String, ()> = HashMap::new();
+    let mut guidance_names: HashMap<String, String> = HashMap::new();
+    for s in &p.services {
+        let f = s.file.as_str();
+        check_id(f, "id", &s.id)?;
+        if stem(f) != s.id {
+            return Err(invalid(
+                f,
+                "id",
+                format!(
+                    "service id '{}' must equal the file name '{}'",
+                    s.id,
+                    stem(f)
+                ),
+            ));
+        }
+        if service_ids.insert(s.id.clone(), ()).is_some() {
+            return Err(invalid(
+                f,
+                "id",
+                format!("service id '{}' is used twice", s.id),
+            ));
+        }
+        if s.sources.is_empty() {
+            return Err(invalid(
+                f,
+                "sources",
+                "a service needs at least one guidance source URL",
+            ));
+        }
+        for (i, u) in s.sources.iter().enumerate() {
+            check_url(f, &format!("sources[{i}]"), u)?;
+        }
+        for (i, g) in s.guidance_names.iter().enumerate() {
+            if let Some(prev) = guidance_names.insert(g.to_lowercase(), f.to_string()) {
+                return Err(invalid(
+                    f,
+                    format!("guidance_names[{i}]"),
+                    format!("guidance name '{g}' is already claimed by {prev}"),
+                ));
+            }
+        }
+        if s.types.is_empty() {
+            return Err(invalid(f, "types", "a service needs at least one type"));
+        }
+        for (i, t) in s.types.iter().enumerate() {
+            let key = format!("types[{i}]");
+            check_type(f, &format!("{key}.type"), &t.resource_type)?;
+            let lc = t.resource_type.to_ascii_lowercase();
+            if let Some(prev) = type_origin.get(&lc) {
+                return Err(invalid(
+                    f,
+                    format!("{key}.type"),
+                    format!(
+                        "type '{}' is already listed in {prev}; a type belongs to exactly one service",
+                        t.resource_type
+                    ),
+                ));
+            }
+            type_origin.insert(lc, f.to_string());
+            check_entry(f, &key, t, &checklist, &movers, &fixes)?;
+            for (j, r) in t.rules.iter().enumerate() {
+                if let Some(prev) = rule_ids.insert(r.id.clone(), f.to_string()) {
+                    return Err(invalid(
+                        f,
+                        format!("{key}.rules[{j}]"),
+                        format!("rule id '{}' is already used in {prev}", r.id),
+                    ));
+                }
+            }
+        }
+    }
+    // A `with_parent` type's parent must be listed somewhere.
+    for s in &p.services {
+        for (i, t) in s.types.iter().enumerate() {
+            if t.with_parent {
+                let parent = azrelo_arm::ResourceType::parse(&t.resource_type)
+                    .ok()
+                    .and_then(|x| x.parent_type());
+                match parent {
+                    Some(pt) if type_origin.contains_key(&pt.to_lowercase()) => {}
+                    _ => {
+                        return Err(invalid(
+                            &s.file,
+                            format!("types[{i}].with_parent"),
+                            format!(
+                                "'{}' is marked with_parent but its parent type is not listed in the catalog",
+                                t.resource_type
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut scenario_ids = HashMap::new();
+    for sc in &p.scenarios {
+        let f = sc.file.as_str();
+        check_id(f, "id", &sc.id)?;
+        if stem(f) != sc.id {
+            return Err(invalid(
+                f,
+                "id",
+                format!(
+                    "scenario id '{}' must equal the file name '{}'",
+                    sc.id,
+                    stem(f)
+                ),
+            ));
+        }
+        if scenario_ids.insert(sc.id.clone(), ()).is_some() {
+            return Err(invalid(
+                f,
+                "id",
+                format!("scenario id '{}' is used twice", sc.id),
+            ));
+        }
+        for (i, u) in sc.sources.iter().enumerate() {
+            check_url(f, &format!("sources[{i}]"), u)?;
+        }
+        if !sc.trigger.always && sc.trigger.types.is_empty() {
+            return Err(invalid(
+                f,
+                "trigger",
+                "a scenario needs `always = true` or a list of trigger `types`",
+            ));
+        }
+        for (i, t) in sc.trigger.types.iter().enumerate() {
+            check_type(f, &format!("trigger.types[{i}]"), t)?;
+        }
+        if sc.steps.is_empty() {
+            return Err(invalid(f, "steps", "a scenario needs steps"));
+        }
+        let mut step_ids = HashMap::new();
+        let mut last_phase = None;
+        for (i, st) in sc.steps.iter().enumerate() {
+            let key = format!("steps[{i}]");
+            check_id(f, &format!("{key}.id"), &st.id)?;
+            if step_ids.insert(st.id.clone(), ()).is_some() {
+                return Err(invalid(
+                    f,
+                    format!("{key}.id"),
+                    format!("step id '{}' is used twice in this scenario", st.id),
+                ));
+            }
+            if let Some(prev) = last_phase
+                && st.phase < prev
+            {
+                return Err(invalid(
+                    f,
+                    format!("{key}.phase"),
+                    format!(
+                        "step '{}' is in phase {} after a step in a later phase; list steps in process order",
+                        st.id,
+                        st.phase.as_str()
+                    ),
+                ));
+            }
+            last_phase = Some(st.phase);
+            for (j, t) in st.applies_to.iter().enumerate() {
+                check_type(f, &format!("{key}.applies_to[{j}]"), t)?;
+            }
+            for (j, c) in st.checklist.iter().enumerate() {
+                if !checklist.contains_key(c) {
+                    return Err(invalid(
+                        f,
+                        format!("{key}.checklist[{j}]"),
+                        format!("unknown checklist id '{c}'"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok((checklist, fixes))
+}
+
+fn check_fix(file: &str, key: &str, f: &TemplateFix) -> Result<(), CatalogError> {
+    if !f.path.starts_with('/') || f.path.len() < 2 {
+        return Err(invalid(
+            file,
+            format!("{key}.path"),
+            format!("path '{}' must be a JSON pointer starting with '/'", f.path),
+        ));
+    }
+    match (f.action, &f.value) {
+        (crate::model::FixAction::Set, None) => {
+            return Err(invalid(file, key, "action 'set' needs a value"));
+        }
+        (a, Some(_)) if a != crate::model::FixAction::Set => {
+            return Err(invalid(
+                file,
+                key,
+                format!("action '{}' takes no value", a.as_str()),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(c) = &f.when {
+        check_condition(file, &format!("{key}.when"), c)?;
+    }
+    Ok(())
+}
+
+fn check_entry(
+    file: &str,
+    key: &str,
+    t: &TypeEntry,
+    checklist: &HashMap<String, ChecklistItem>,
+    movers: &HashMap<String, ()>,
+    fixes: &HashMap<String, TemplateFix>,
+) -> Result<(), CatalogError> {
+    match (&t.data_mover, t.strategy.needs_data_mover()) {
+        (None, true) => {
+            return Err(invalid(
+                file,
+                format!("{key}.data_mover"),
+                format!("strategy '{}' needs a data_mover", t.strategy.as_str()),
+            ));
+        }
+        (Some(m), false) => {
+            return Err(invalid(
+                file,
+                format!("{key}.data_mover"),
+                format!(
+                    "data mover '{m}' given but strategy '{}' moves no data; use redeploy+data or replicate",
+                    t.strategy.as_str()
+                ),
+            ));
+        }
+        (Some(m), true) if !movers.contains_key(m) => {
+            return Err(invalid(
+                file,
+                format!("{key}.data_mover"),
+                format!("unknown data mover '{m}' (define it in data-movers.toml)"),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(n) = &t.name {
+        n.validate()
+            .map_err(|m| invalid(file, format!("{key}.name"), m))?;
+        if let Some(u) = &n.source {
+            check_url(file, &format!("{key}.name.source"), u)?;
+        }
+    }
+    for (i, c) in t.checklist.iter().enumerate() {
+        if !checklist.contains_key(c.id()) {
+            return Err(invalid(
+                file,
+                format!("{key}.checklist[{i}]"),
+                format!(
+                    "unknown checklist id '{}' (define it in checklist.toml or the service's checklist_items)",
+                    c.id()
+                ),
+            ));
+        }
+        if let ChecklistRef::When { when, .. } = c {
+            check_condition(file, &format!("{key}.checklist[{i}].when"), when)?;
+        }
+    }
+    for (i, f) in t.template_fixes.iter().enumerate() {
+        let k = format!("{key}.template_fixes[{i}]");
+        match f {
+            FixRef::Id(id) if !fixes.contains_key(id) => {
+                return Err(invalid(
+                    file,
+                    k,
+                    format!("unknown fix id '{id}' (define it in template-fixes.toml)"),
+                ));
+            }
+            FixRef::Id(_) => {}
+            FixRef::Inline(fix) => check_fix(file, &k, fix)?,
+        }
+    }
+    for (i, r) in t.rules.iter().enumerate() {
+        let k = format!("{key}.rules[{i}]");
+        check_id(file, &format!("{k}.id"), &r.id)?;
+        check_condition(file, &format!("{k}.when"), &r.when)?;
+        for u in &r.sources {
+            check_url(file, &k, u)?;
+        }
+    }
+    for u in &t.sources {
+        check_url(file, key, u)?;
+    }
+    Ok(())
+}

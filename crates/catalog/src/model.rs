@@ -1,0 +1,517 @@
+//! The catalog's data model: what one data file deserializes into.
+//!
+//! Every struct denies unknown fields, so a misspelt key in a data file is a
+//! load error naming the file and line rather than a silently ignored line.
+
+use serde::{Deserialize, Serialize};
+
+use crate::condition::Condition;
+use crate::names::NameRule;
+
+/// How a resource type gets from the source region to the target region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Strategy {
+    /// Not regional (or not tied to the region being left): nothing is
+    /// deployed; references are re-pointed and settings re-checked.
+    #[serde(rename = "global")]
+    Global,
+    /// Deploy the configuration from a generated template in the target
+    /// region. No data is copied.
+    #[serde(rename = "redeploy")]
+    Redeploy,
+    /// `redeploy` plus a named data mover (see [`DataMover`]).
+    #[serde(rename = "redeploy+data")]
+    RedeployData,
+    /// Use the service's own cross-region replication or failover; the data
+    /// mover names the mechanism.
+    #[serde(rename = "replicate")]
+    Replicate,
+    /// Create a new instance with a new identity (principal, key, address…)
+    /// and re-point every dependent to it.
+    #[serde(rename = "recreate")]
+    Recreate,
+    /// No safe automated path: a person does the move; the plan carries a
+    /// manual gate.
+    #[serde(rename = "manual")]
+    Manual,
+}
+
+impl Strategy {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Global => "global",
+            Strategy::Redeploy => "redeploy",
+            Strategy::RedeployData => "redeploy+data",
+            Strategy::Replicate => "replicate",
+            Strategy::Recreate => "recreate",
+            Strategy::Manual => "manual",
+        }
+    }
+
+    /// Whether the strategy needs a data mover.
+    pub fn needs_data_mover(self) -> bool {
+        matches!(self, Strategy::RedeployData | Strategy::Replicate)
+    }
+}
+
+/// Expected outage shape of the move (CAF "select a relocation method").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Downtime {
+    /// The source is taken offline (or writes stop) while data moves.
+    Cold,
+    /// Data is pre-seeded or asynchronously replicated; a short cut-over.
+    Warm,
+    /// Synchronous or service-managed replication; near-zero downtime.
+    Hot,
+}
+
+impl Downtime {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Downtime::Cold => "cold",
+            Downtime::Warm => "warm",
+            Downtime::Hot => "hot",
+        }
+    }
+}
+
+/// The wave family a type belongs to; plans run waves in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Resource groups and other containers.
+    ResourceGroups,
+    /// Virtual networks, gateways, IPs, DNS, private link.
+    Network,
+    /// Managed identities and key vaults (everything else references them).
+    IdentitiesSecrets,
+    /// Stateful services: storage, databases, caches, messaging.
+    DataStores,
+    /// Compute and applications.
+    ComputeApps,
+    /// Monitoring, security and governance re-configuration.
+    MonitoringSecurity,
+    /// Switching clients to the target (DNS, global load balancers).
+    Cutover,
+    /// Deleting move artifacts and the source.
+    Cleanup,
+}
+
+impl Phase {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::ResourceGroups => "resource-groups",
+            Phase::Network => "network",
+            Phase::IdentitiesSecrets => "identities-secrets",
+            Phase::DataStores => "data-stores",
+            Phase::ComputeApps => "compute-apps",
+            Phase::MonitoringSecurity => "monitoring-security",
+            Phase::Cutover => "cutover",
+            Phase::Cleanup => "cleanup",
+        }
+    }
+
+    /// 0-based position in the wave order.
+    pub fn order(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Whether Azure Resource Mover can move the type (2023-08-01 support list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceMoverSupport {
+    /// Selectable in a move collection.
+    Supported,
+    /// Only moved as a dependency of another resource (disks with their VM,
+    /// key vaults and disk encryption sets as VM encryption dependencies).
+    DependencyOnly,
+    /// Not supported.
+    Unsupported,
+}
+
+/// Whether a checklist item can be carried out by tooling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Automation {
+    /// azrelo can do it from data it has (e.g. copy role assignments).
+    Automated,
+    /// A person must do or confirm it.
+    Manual,
+}
+
+/// Something that does not travel with a resource and must be redone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    /// Stable id (kebab-case), unique across the catalog.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// One to three sentences saying what to do.
+    pub instruction: String,
+    /// Whether tooling can do it.
+    pub automation: Automation,
+}
+
+/// A reference from a type (or scenario step) to a checklist item, optionally
+/// conditional on the resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChecklistRef {
+    /// Always applies.
+    Id(String),
+    /// Applies when the condition holds for the resource.
+    When {
+        /// Checklist item id.
+        id: String,
+        /// Condition on the resource.
+        when: Condition,
+    },
+}
+
+impl ChecklistRef {
+    /// The referenced id.
+    pub fn id(&self) -> &str {
+        match self {
+            ChecklistRef::Id(s) => s,
+            ChecklistRef::When { id, .. } => id,
+        }
+    }
+
+    /// The condition, if any.
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            ChecklistRef::Id(_) => None,
+            ChecklistRef::When { when, .. } => Some(when),
+        }
+    }
+}
+
+/// What a template fix does at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixAction {
+    /// Delete the member or array element at the path.
+    Remove,
+    /// Replace the value at the path with `value` (created if missing).
+    Set,
+    /// Replace an array with `[]` or an object with `{}`.
+    Empty,
+    /// Every ARM resource id under the path must be re-pointed to the target
+    /// counterpart of the resource it names (the planner's id map).
+    RepointIds,
+    /// The value cannot be carried over; a person (or a parameter) must
+    /// supply it for the target.
+    NeedsInput,
+}
+
+impl FixAction {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAction::Remove => "remove",
+            FixAction::Set => "set",
+            FixAction::Empty => "empty",
+            FixAction::RepointIds => "repoint-ids",
+            FixAction::NeedsInput => "needs-input",
+        }
+    }
+}
+
+/// A machine-applicable edit to a resource of a generated target template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateFix {
+    /// Stable id for shared fixes (`template-fixes.toml`); optional inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON pointer into the resource object (`/properties/...`), `*` for
+    /// every array element or object member. See the crate README.
+    pub path: String,
+    /// What to do there.
+    pub action: FixAction,
+    /// The new value for `set`; may contain the placeholders
+    /// `{target_location}` and `{target_name}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Apply only when this condition holds for the source resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A reference to a shared fix by id, or an inline fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FixRef {
+    /// Id of a fix in `template-fixes.toml`.
+    Id(String),
+    /// Inline fix.
+    Inline(Box<TemplateFix>),
+}
+
+/// How bad a rule hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// The move can proceed but needs attention.
+    Warning,
+    /// The chosen path cannot work as is.
+    Blocker,
+}
+
+impl Severity {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Blocker => "blocker",
+        }
+    }
+}
+
+/// An unsupported configuration or assessment rule the guidance names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id, unique across the catalog.
+    pub id: String,
+    /// Severity when the condition holds.
+    pub severity: Severity,
+    /// When the rule fires.
+    pub when: Condition,
+    /// What is wrong (no secrets; may name properties).
+    pub message: String,
+    /// What to do about it.
+    pub remediation: String,
+    /// Source of the rule when it differs from the service's sources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+/// The relocation recipe of one ARM resource type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeEntry {
+    /// Full ARM type, e.g. `Microsoft.KeyVault/vaults` (matched
+    /// case-insensitively).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// How it moves.
+    pub strategy: Strategy,
+    /// Data mover / replication mechanism id (`data-movers.toml`); required
+    /// for `redeploy+data` and `replicate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_mover: Option<String>,
+    /// Azure Resource Mover support.
+    pub resource_mover: ResourceMoverSupport,
+    /// Expected outage shape.
+    pub downtime: Downtime,
+    /// Wave family.
+    pub phase: Phase,
+    /// An extension resource type (deployed on another resource's scope,
+    /// e.g. diagnostic settings, role assignments, locks).
+    #[serde(default)]
+    pub extension: bool,
+    /// A child type whose configuration is carried inside its parent's
+    /// template (moves when the parent moves).
+    #[serde(default)]
+    pub with_parent: bool,
+    /// Naming rules; types without one use the catalog's default rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<NameRule>,
+    /// What must be redone after the move.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistRef>,
+    /// Edits to the generated template.
+    #[serde(default)]
+    pub template_fixes: Vec<FixRef>,
+    /// Assessment rules.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Free-form notes (the project's own words).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notes: String,
+    /// Sources specific to this type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+}
+
+/// One service's data file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Stable id; equals the file stem.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The names this service has in the catalog table of
+    /// `relocation-guidance.md` (used by the completeness test).
+    #[serde(default)]
+    pub guidance_names: Vec<String>,
+    /// One-paragraph summary of the relocation approach.
+    pub summary: String,
+    /// Guidance URLs (learn.microsoft.com relocation guides and the like).
+    pub sources: Vec<String>,
+    /// Checklist items only this service uses (ids are global).
+    #[serde(default)]
+    pub checklist_items: Vec<ChecklistItem>,
+    /// The ARM types of the service.
+    pub types: Vec<TypeEntry>,
+    /// Path of the data file, relative to the catalog root (set at load).
+    #[serde(skip_deserializing, default)]
+    pub file: String,
+}
+
+/// A named data mover or replication mechanism.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataMover {
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What it does and its limits.
+    pub description: String,
+    /// Copy tool vs service replication.
+    pub kind: DataMoverKind,
+    /// Documentation.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// Kind of data mover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataMoverKind {
+    /// A copy tool run by azrelo or a person (AzCopy, snapshot copy, import).
+    Copy,
+    /// Service backup in the source, restore in the target.
+    BackupRestore,
+    /// Export to a file/blob and import in the target.
+    ExportImport,
+    /// The service's own cross-region replication / failover.
+    Replication,
+    /// Rebuilt from the original sources (re-index, re-upload).
+    Rebuild,
+}
+
+/// Whether a scenario step is done by tooling or gated on a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepMode {
+    /// azrelo performs (or verifies) it.
+    Automated,
+    /// A person performs it and confirms; the plan stops until then.
+    ManualGate,
+}
+
+/// The phase of the general move process (seed 002 / Resource Mover).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessPhase {
+    /// Target offers the services, quota, policy allows, permissions.
+    VerifyPrerequisites,
+    /// Dependency map and strategy per service.
+    AnalyzeDependencies,
+    /// Templates, replication or exports in the source.
+    Prepare,
+    /// Deploy or fail over.
+    Move,
+    /// Verify; keep (commit) or throw away (discard) the target.
+    CommitOrDiscard,
+    /// Delete move artifacts and the source.
+    CleanUp,
+}
+
+impl ProcessPhase {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcessPhase::VerifyPrerequisites => "verify-prerequisites",
+            ProcessPhase::AnalyzeDependencies => "analyze-dependencies",
+            ProcessPhase::Prepare => "prepare",
+            ProcessPhase::Move => "move",
+            ProcessPhase::CommitOrDiscard => "commit-or-discard",
+            ProcessPhase::CleanUp => "clean-up",
+        }
+    }
+}
+
+/// One ordered step of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioStep {
+    /// Stable id, unique within the scenario.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Process phase; steps are listed in non-decreasing phase order.
+    pub phase: ProcessPhase,
+    /// Automated or a manual gate.
+    pub mode: StepMode,
+    /// What to do.
+    pub instruction: String,
+    /// Only relevant when the estate holds one of these types (empty: always).
+    #[serde(default)]
+    pub applies_to: Vec<String>,
+    /// Checklist items this step discharges.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+}
+
+/// When a scenario is part of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Part of every plan.
+    #[serde(default)]
+    pub always: bool,
+    /// Part of a plan whose estate holds any of these types.
+    #[serde(default)]
+    pub types: Vec<String>,
+}
+
+/// An ordered procedure from the guidance (general process, Backup, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id; equals the file stem.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What it covers.
+    pub summary: String,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// When it applies.
+    pub trigger: Trigger,
+    /// Ordered steps.
+    pub steps: Vec<ScenarioStep>,
+    /// Path of the data file, relative to the catalog root (set at load).
+    #[serde(skip_deserializing, default)]
+    pub file: String,
+}
+
+/// The entry used for types the catalog does not list (`defaults.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Recipe for unlisted types (its `type` is `*`).
+    pub unlisted: TypeEntry,
+    /// Name rule for listed top-level types without one.
+    pub name: NameRule,
+    /// Name rule for child types without one (scope `parent`).
+    pub child_name: NameRule,
+    /// Fixes applied to every resource of every type.
+    pub universal_template_fixes: Vec<String>,
+}
