@@ -211,9 +211,25 @@ fn check_path(p: &str, out: &mut Vec<String>) {
 
 /// Values at a JSON pointer with `*` wildcards (`~0`/`~1` escapes as RFC 6901).
 pub fn select<'v>(root: &'v Value, path: &str) -> Vec<&'v Value> {
+    select_walk(root, path).0
+}
+
+/// [`select`], and whether an unevaluated expression stood in the way before
+/// the end of the path (e.g. `/properties` itself is `"[parameters('p')]"`).
+/// One walk, no allocation per segment unless it holds an escape.
+fn select_walk<'v>(root: &'v Value, path: &str) -> (Vec<&'v Value>, bool) {
     let mut cur = vec![root];
+    let mut blocked = false;
     for raw in path.split('/').skip(1) {
-        let seg = raw.replace("~1", "/").replace("~0", "~");
+        if cur.iter().any(|v| is_expression(v)) {
+            blocked = true;
+        }
+        let seg: std::borrow::Cow<'_, str> = if raw.contains('~') {
+            raw.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            raw.into()
+        };
+        let seg: &str = &seg;
         let mut next = Vec::new();
         for v in cur {
             match v {
@@ -221,10 +237,9 @@ pub fn select<'v>(root: &'v Value, path: &str) -> Vec<&'v Value> {
                 Value::Array(a) if seg == "*" => next.extend(a.iter()),
                 Value::Object(m) => {
                     // ARM property names are case-insensitive.
-                    if let Some(x) = m.get(&seg) {
+                    if let Some(x) = m.get(seg) {
                         next.push(x);
-                    } else if let Some((_, x)) =
-                        m.iter().find(|(k, _)| k.eq_ignore_ascii_case(&seg))
+                    } else if let Some((_, x)) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case(seg))
                     {
                         next.push(x);
                     }
@@ -238,8 +253,11 @@ pub fn select<'v>(root: &'v Value, path: &str) -> Vec<&'v Value> {
             }
         }
         cur = next;
+        if cur.is_empty() {
+            break;
+        }
     }
-    cur
+    (cur, blocked)
 }
 
 fn is_expression(v: &Value) -> bool {
@@ -257,8 +275,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 /// Any-match over the selected values; `Unknown` when nothing matched but an
 /// unevaluated expression was seen on the way.
 fn any_value(resource: &Value, path: &str, f: impl Fn(&Value) -> bool) -> Truth {
-    let vals = select(resource, path);
-    let mut unknown = false;
+    let (vals, blocked) = select_walk(resource, path);
+    let mut unknown = blocked;
     for v in vals {
         if is_expression(v) {
             unknown = true;
@@ -266,24 +284,11 @@ fn any_value(resource: &Value, path: &str, f: impl Fn(&Value) -> bool) -> Truth 
             return Truth::True;
         }
     }
-    if unknown || path_blocked_by_expression(resource, path) {
+    if unknown {
         Truth::Unknown
     } else {
         Truth::False
     }
-}
-
-/// Whether walking the path hits an unevaluated expression before the end
-/// (e.g. `/properties` itself is `"[parameters('p')]"`).
-fn path_blocked_by_expression(root: &Value, path: &str) -> bool {
-    let segs: Vec<&str> = path.split('/').skip(1).collect();
-    for n in 0..segs.len() {
-        let prefix: String = segs[..n].iter().map(|s| format!("/{s}")).collect();
-        if select(root, &prefix).iter().any(|v| is_expression(v)) {
-            return true;
-        }
-    }
-    false
 }
 
 fn fact(f: Option<bool>, want: bool) -> Truth {

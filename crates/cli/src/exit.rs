@@ -10,7 +10,6 @@ pub enum ExitCode {
     /// Bad input: a file or value could not be read or understood.
     BadInput = 3,
     /// The command ran and found blockers.
-    #[allow(dead_code)] // returned by `assess`/`plan` once they land
     Blockers = 4,
 }
 
@@ -42,7 +41,6 @@ impl CliError {
     }
 
     /// Blockers found (exit code 4); the findings were already printed.
-    #[allow(dead_code)] // used by `assess`/`plan` once they land
     pub fn blockers(message: impl fmt::Display) -> Self {
         CliError::new(ExitCode::Blockers, miette::miette!("{message}"))
     }

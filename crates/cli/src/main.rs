@@ -63,6 +63,10 @@ pub enum Command {
     Discover(cmd::discover::Args),
     /// The complete dependency graph of an estate (table, json, dot, mermaid).
     Graph(cmd::graph::Args),
+    /// Assess an estate against a target region (exit code 4 on blockers).
+    Assess(cmd::plan::AssessArgs),
+    /// Plan the relocation to a target region: waves, steps, checklists, plan.json + plan.md.
+    Plan(cmd::plan::PlanArgs),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -90,6 +94,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Types(args) => cmd::types::run(args, out),
         Command::Discover(args) => cmd::discover::run(args, out),
         Command::Graph(args) => cmd::graph::run(args, out),
+        Command::Assess(args) => cmd::plan::run_assess(args, out),
+        Command::Plan(args) => cmd::plan::run_plan(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }

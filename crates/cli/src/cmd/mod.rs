@@ -5,5 +5,6 @@ pub mod discover;
 pub mod expand;
 pub mod graph;
 pub mod inputs;
+pub mod plan;
 pub mod regions;
 pub mod types;

@@ -1,0 +1,358 @@
+//! `azrelo plan` and `azrelo assess`: the move plan for a target region and
+//! the assessment findings it rests on.
+
+use crate::cmd::inputs::{TemplatePlacement, load};
+use crate::exit::CliError;
+use crate::output::{OutputFormat, print_json, print_text, table, write_atomic};
+use azrelo_arm::id::ResourceId;
+use azrelo_catalog::{Catalog, Severity};
+use azrelo_plan::{
+    DependencyPolicy, Filter, NamingRule, Plan, PlanOptions, check_invariants, parse_mapping,
+    report,
+};
+use std::path::PathBuf;
+
+/// What to move and where: shared by `plan` and `assess`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Input files or directories: raw exports (templates, Resource Graph,
+    /// az resource list, ARM GET bodies) or an estate file.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Target region (any spelling: swedencentral, "Sweden Central").
+    #[arg(long, short = 't')]
+    pub target: String,
+    /// Only move resources under these ids (subscription, resource group or
+    /// resource); repeatable. Default: everything in the inputs.
+    #[arg(long = "scope", value_name = "ID")]
+    pub scopes: Vec<String>,
+    /// Only resources matching: a type (Microsoft.Web/sites), a namespace
+    /// (Microsoft.Network/*) or a tag (tag:env, tag:env=prod); repeatable.
+    #[arg(long, value_name = "FILTER")]
+    pub include: Vec<String>,
+    /// Leave out resources matching (same forms as --include); repeatable.
+    #[arg(long, value_name = "FILTER")]
+    pub exclude: Vec<String>,
+    /// Required dependencies outside the selection: `add` them to the move
+    /// set, or `keep` them where they are (references stay; same-region
+    /// dependencies become blockers).
+    #[arg(long, value_enum, default_value_t = Deps::Add)]
+    pub dependencies: Deps,
+    /// Re-point references to an existing target resource instead of moving
+    /// the source (SOURCE_ID=TARGET_ID); repeatable.
+    #[arg(long = "existing-target", value_name = "SOURCE=TARGET")]
+    pub existing_targets: Vec<String>,
+    /// Target subscription for everything (default: the same subscription).
+    #[arg(long)]
+    pub target_subscription: Option<String>,
+    /// Map a source subscription to a target subscription; repeatable.
+    #[arg(long = "subscription-map", value_name = "SOURCE=TARGET")]
+    pub subscription_map: Vec<String>,
+    /// Map a source resource group name to a target resource group name;
+    /// repeatable. Unmapped groups follow --resource-group-pattern.
+    #[arg(long = "resource-group-map", value_name = "SOURCE=TARGET")]
+    pub resource_group_map: Vec<String>,
+    /// Target resource group names for unmapped groups: {rg} is the source
+    /// name, {region} the target region (Azure Resource Mover's convention).
+    #[arg(long, default_value = "{rg}-{region}")]
+    pub resource_group_pattern: String,
+    /// New names for globally unique names: append this suffix.
+    #[arg(long, conflicts_with = "region_token")]
+    pub name_suffix: Option<String>,
+    /// New names for globally unique names: replace the source region token
+    /// in names with the target token (e.g. weu=sdc). Default: the region
+    /// names (westeurope=swedencentral), appended when absent.
+    #[arg(long, value_name = "SOURCE=TARGET")]
+    pub region_token: Option<String>,
+    /// Use a relocation catalog directory instead of the built-in one (same
+    /// layout as crates/catalog/catalog).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub placement: TemplatePlacement,
+}
+
+/// See `--dependencies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Deps {
+    Add,
+    Keep,
+}
+
+/// Assess an estate against a target region: type availability (from the
+/// embedded provider snapshot; unknown is never reported as unavailable),
+/// availability zones, global-name collisions with proposed names, the
+/// unsupported configurations Microsoft's relocation guidance names (Key
+/// Vault backup across geographies, public IP changes, NetApp pairs, Trusted
+/// Launch VMs, …), references to resources outside the inputs, cross-
+/// subscription and cross-tenant references, quota (unknown offline).
+///
+/// Exit code 4 when there are blockers, 0 otherwise.
+///
+/// Examples:
+///   azrelo assess examples/contoso-shop --target swedencentral
+///   azrelo assess estate.json -t "Sweden Central" -o json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct AssessArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// Plan the relocation of an estate to a target region: the move set (the
+/// selection plus what it requires and what cannot stay behind), a strategy
+/// per resource from the relocation catalog, target ids and names, ordered
+/// waves (resource groups → network → identities and key vaults → data
+/// stores → compute and apps → monitoring → cut-over → clean-up), manual
+/// gates, role assignments for new principals, the checklist of what does
+/// not travel and the guidance's scenario procedures (Azure Backup, managed
+/// identities, Defender for Cloud, the general move process).
+///
+/// With --out DIR, writes DIR/plan.json (schema azrelo.plan/v1) and
+/// DIR/plan.md (a readable report). Exit code 4 when the plan has blockers
+/// (the files are still written, so they can be reviewed).
+///
+/// Examples:
+///   azrelo plan examples/contoso-shop --target swedencentral
+///   azrelo plan examples/contoso-shop -t swedencentral --out plan/
+///   azrelo plan estate.json -t swedencentral --scope /subscriptions/SUB/resourceGroups/rg-app
+///   azrelo plan estate.json -t swedencentral --include tag:app=shop --dependencies keep
+///   azrelo plan estate.json -t swedencentral -o json > plan.json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Write plan.json and plan.md into this directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
+    let bad = |e: azrelo_plan::OptionsError| {
+        CliError::bad_input(
+            e.to_string(),
+            "see `azrelo plan --help` for the accepted forms",
+        )
+    };
+    let mut o = PlanOptions::new(sel.target.clone());
+    for s in &sel.scopes {
+        o.scopes.push(ResourceId::parse(s).map_err(|e| {
+            CliError::bad_input(
+                format!("--scope {s}: {e}"),
+                "pass a subscription, resource group or resource id",
+            )
+        })?);
+    }
+    for f in &sel.include {
+        o.include.push(Filter::parse(f).map_err(bad)?);
+    }
+    for f in &sel.exclude {
+        o.exclude.push(Filter::parse(f).map_err(bad)?);
+    }
+    o.dependency_policy = match sel.dependencies {
+        Deps::Add => DependencyPolicy::Add,
+        Deps::Keep => DependencyPolicy::Keep,
+    };
+    for m in &sel.existing_targets {
+        let (a, b) = parse_mapping(m).map_err(bad)?;
+        let parse = |s: &str| {
+            ResourceId::parse(s).map_err(|e| {
+                CliError::bad_input(
+                    format!("--existing-target {m}: {e}"),
+                    "use SOURCE_ID=TARGET_ID",
+                )
+            })
+        };
+        o.existing_targets.push((parse(&a)?, parse(&b)?));
+    }
+    o.target_subscription = sel.target_subscription.clone();
+    for m in &sel.subscription_map {
+        o.subscription_map.push(parse_mapping(m).map_err(bad)?);
+    }
+    for m in &sel.resource_group_map {
+        o.resource_group_map.push(parse_mapping(m).map_err(bad)?);
+    }
+    o.resource_group_pattern = sel.resource_group_pattern.clone();
+    if let Some(s) = &sel.name_suffix {
+        o.naming = NamingRule::Suffix(s.clone());
+    } else if let Some(t) = &sel.region_token {
+        let (a, b) = parse_mapping(t).map_err(bad)?;
+        o.naming = NamingRule::ReplaceRegion {
+            source: Some(a),
+            target: Some(b),
+        };
+    }
+    Ok(o)
+}
+
+fn build(sel: &Selection) -> Result<Plan, CliError> {
+    let opts = options(sel)?;
+    let owned;
+    let catalog: &Catalog = match &sel.catalog {
+        Some(dir) => {
+            owned = Catalog::from_dir(dir).map_err(|e| {
+                CliError::bad_input(
+                    format!("catalog {}: {e}", dir.display()),
+                    "start from a copy of crates/catalog/catalog and fix the file named",
+                )
+            })?;
+            &owned
+        }
+        None => Catalog::embedded(),
+    };
+    let estate = load(&sel.inputs, &sel.placement)?;
+    tracing::info!(resources = estate.resources.len(), "estate loaded");
+    let graph = azrelo_graph::build(&estate);
+    tracing::info!(
+        nodes = graph.nodes.len(),
+        edges = graph.edges.len(),
+        "graph built"
+    );
+    let plan = azrelo_plan::plan(&estate, &graph, catalog, &opts).map_err(|e| {
+        CliError::bad_input(e.to_string(), "run `azrelo regions` to list region names")
+    })?;
+    let violations = check_invariants(&plan, &estate, &graph);
+    if !violations.is_empty() {
+        return Err(CliError::failure(format!(
+            "internal error: the plan violates {} invariant(s); please report this with the inputs:\n  {}",
+            violations.len(),
+            violations.join("\n  ")
+        )));
+    }
+    Ok(plan)
+}
+
+fn findings_table(plan: &Plan) -> comfy_table::Table {
+    let mut t = table(["Severity", "Code", "Resource", "Finding"]);
+    for f in &plan.findings {
+        t.add_row([
+            f.severity.as_str().to_string(),
+            f.code.clone(),
+            f.resource
+                .as_deref()
+                .map(report::short)
+                .unwrap_or_else(|| "-".into()),
+            f.message.clone(),
+        ]);
+    }
+    t
+}
+
+fn blockers(plan: &Plan) -> Result<(), CliError> {
+    let n = plan
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocker)
+        .count();
+    if n > 0 {
+        Err(CliError::blockers(format!(
+            "{n} blocker(s): resolve them before the move (each finding says how)"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
+    let plan = build(&args.selection)?;
+    match out {
+        OutputFormat::Json => print_json(&serde_json::json!({
+            "target": plan.target.region,
+            "summary": {
+                "resources": plan.summary.resources,
+                "blockers": plan.summary.blockers,
+                "warnings": plan.summary.warnings,
+                "infos": plan.summary.infos,
+            },
+            "findings": plan.findings,
+        }))?,
+        OutputFormat::Table => {
+            if !plan.findings.is_empty() {
+                print_text(findings_table(&plan))?;
+            }
+            print_text(format!(
+                "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
+                plan.summary.resources,
+                plan.target.region,
+                plan.summary.blockers,
+                plan.summary.warnings,
+                plan.summary.infos
+            ))?;
+        }
+    }
+    blockers(&plan)
+}
+
+pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
+    let plan = build(&args.selection)?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
+        let json = serde_json::to_vec_pretty(&plan)
+            .map_err(|e| CliError::failure(format!("cannot serialize the plan: {e}")))?;
+        write_atomic(&dir.join("plan.json"), &[json, b"\n".to_vec()].concat())?;
+        write_atomic(
+            &dir.join("plan.md"),
+            report::render_markdown(&plan).as_bytes(),
+        )?;
+    }
+    match out {
+        OutputFormat::Json => print_json(&plan)?,
+        OutputFormat::Table => {
+            let mut t = table([
+                "Wave",
+                "Phase",
+                "Resources",
+                "Role assignments",
+                "Manual gates",
+            ]);
+            for w in &plan.waves {
+                t.add_row([
+                    w.number.to_string(),
+                    w.title.clone(),
+                    w.resources.len().to_string(),
+                    w.role_assignments.to_string(),
+                    w.manual_gates.to_string(),
+                ]);
+            }
+            print_text(t)?;
+            let s = &plan.summary;
+            let mut lines = vec![format!(
+                "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
+                if plan.source_regions.is_empty() {
+                    "-".to_string()
+                } else {
+                    plan.source_regions.join(", ")
+                },
+                plan.target.region,
+                s.resources,
+                s.moved,
+                s.recreated,
+                s.reconfigured,
+                s.manual,
+                s.carried_with_parent,
+                s.role_assignments,
+                s.waves,
+                s.manual_gates
+            )];
+            lines.push(format!(
+                "Findings: {} blocker(s), {} warning(s), {} info — `azrelo assess` lists them.",
+                s.blockers, s.warnings, s.infos
+            ));
+            match &args.out {
+                Some(dir) => lines.push(format!(
+                    "Wrote {} and {}.",
+                    dir.join("plan.json").display(),
+                    dir.join("plan.md").display()
+                )),
+                None => lines.push(
+                    "Add --out DIR for plan.json and the plan.md report, or -o json for the whole plan."
+                        .into(),
+                ),
+            }
+            print_text(lines.join("\n"))?;
+        }
+    }
+    blockers(&plan)
+}

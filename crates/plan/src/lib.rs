@@ -1,0 +1,47 @@
+//! # azrelo-plan — assessment and the relocation plan
+//!
+//! Owns turning an estate, its dependency graph and the relocation catalog
+//! into a [`Plan`] (`azrelo.plan/v1`) for one target region:
+//!
+//! 1. **Selection** — scopes (subscription, resource group or resource ids),
+//!    `--include`/`--exclude` by type or tag.
+//! 2. **Move set** — the selection plus everything it requires (or, with
+//!    [`DependencyPolicy::Keep`], references kept and reported), plus what
+//!    cannot stay behind: children carried in a parent's template, extension
+//!    records on moved resources (diagnostic settings, locks, exemptions),
+//!    backup items protecting moved resources. Role assignments are recreated
+//!    when their scope moves or their principal is recreated.
+//! 3. **Decisions** — per resource the catalog's strategy becomes an
+//!    [`Action`]: move, recreate, reconfigure (global: nothing deployed),
+//!    manual, keep (already in the target).
+//! 4. **Target ids and names** — subscription and resource group mappings,
+//!    new names for globally unique names (a configurable naming rule, every
+//!    proposal checked against the type's rule and against every other name).
+//! 5. **Waves** — see [`waves`](crate::waves): the guidance's phase order,
+//!    raised by dependencies, cycles broken explicitly.
+//! 6. **Steps, checklists, scenarios, phases, findings**.
+//!
+//! Invariants (checked by [`check_invariants`] and the tests):
+//! every dependency between two created resources of different units points
+//! to a strictly earlier wave unless deferred; every created resource has a
+//! unique target id; every role assignment naming a recreated principal is
+//! in the recreate list; nothing global is moved (reconfigured resources
+//! keep their id and have no deploy step).
+//!
+//! It must not read files, talk to Azure or write templates: it decides, the
+//! template generator and the orchestrator act.
+
+mod assess;
+mod build;
+mod invariants;
+pub mod model;
+pub mod options;
+mod phases;
+pub mod report;
+mod waves;
+
+pub use build::{plan, plan_with};
+pub use invariants::check_invariants;
+pub use model::*;
+pub use options::{Filter, NamingRule, OptionsError, PlanOptions, parse_mapping};
+pub use waves::phase_title;

@@ -1,0 +1,492 @@
+//! The plan document (`azrelo.plan/v1`): what `azrelo plan` writes to
+//! `plan.json` and what the template generator and the orchestrator read.
+//!
+//! Field names are camelCase and stable; enums serialize as kebab-case
+//! strings. Every list is in a deterministic order (wave, then source id), so
+//! two runs over the same inputs produce byte-identical plans.
+
+use serde::{Deserialize, Serialize};
+
+/// Schema tag of the plan document.
+pub const SCHEMA: &str = "azrelo.plan/v1";
+
+pub use azrelo_catalog::{Downtime, Phase, ProcessPhase, ResourceMoverSupport, Severity, Strategy};
+
+/// A relocation plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// `azrelo <version>`.
+    pub generator: String,
+    /// Where things go.
+    pub target: Target,
+    /// Regions the moved resources are in today (canonical names where known).
+    pub source_regions: Vec<String>,
+    /// Date of the embedded provider snapshot used for availability checks.
+    pub availability_snapshot: String,
+    /// Counts for the report header.
+    pub summary: Summary,
+    /// The six generic phases of a move (verify prerequisites … clean up),
+    /// with what happens in each.
+    pub phases: Vec<PhasePlan>,
+    /// Ordered waves.
+    pub waves: Vec<Wave>,
+    /// Every resource of the move set, in wave order.
+    pub resources: Vec<PlannedResource>,
+    /// Source id → target id for every moved resource (children and inline
+    /// sub-resources included). Templates are re-pointed with this map.
+    pub id_map: Vec<IdMapping>,
+    /// Role assignments to create in the target (new scope and/or new
+    /// principal).
+    pub role_assignments: Vec<RoleAssignmentPlan>,
+    /// References deferred to break dependency cycles.
+    pub deferred_references: Vec<DeferredReference>,
+    /// References from the move set to resources that do not move.
+    pub external_references: Vec<ExternalReference>,
+    /// Downtime class per workload (source resource group).
+    pub workloads: Vec<Workload>,
+    /// What does not travel and must be redone, grouped by checklist item.
+    pub checklist: Vec<ChecklistEntry>,
+    /// The guidance's scenario procedures that apply, instantiated.
+    pub scenarios: Vec<ScenarioPlan>,
+    /// Assessment findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// Target of the relocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Canonical region name (`swedencentral`).
+    pub region: String,
+    /// Display name (`Sweden Central`) when the region catalog knows it.
+    pub display_name: Option<String>,
+    /// Source subscription → target subscription.
+    pub subscriptions: Vec<Mapping>,
+    /// Source resource group id → target resource group id.
+    pub resource_groups: Vec<Mapping>,
+    /// What happens to required dependencies outside the selection.
+    pub dependency_policy: DependencyPolicy,
+}
+
+/// A source → target pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mapping {
+    pub source: String,
+    pub target: String,
+}
+
+/// What to do with a dependency the selection requires but does not include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DependencyPolicy {
+    /// Add it to the move set (the default).
+    #[default]
+    Add,
+    /// Leave it where it is; moved resources keep referring to it (or to an
+    /// existing target given with `--existing-target`).
+    Keep,
+}
+
+/// Plan-level counts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Resources in the move set (extension records included, role
+    /// assignments excluded).
+    pub resources: usize,
+    /// Selected by the user.
+    pub selected: usize,
+    /// Added because something selected requires them.
+    pub added_as_dependencies: usize,
+    /// Added because they cannot stay behind (children, extension records,
+    /// same-region dependents).
+    pub added_as_dependents: usize,
+    pub moved: usize,
+    pub recreated: usize,
+    pub reconfigured: usize,
+    pub manual: usize,
+    pub kept: usize,
+    /// Moving inside a parent's template.
+    pub carried_with_parent: usize,
+    pub role_assignments: usize,
+    pub waves: usize,
+    pub manual_gates: usize,
+    pub blockers: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Types that fell back to the catalog's conservative default.
+    pub uncatalogued_types: usize,
+    pub deferred_references: usize,
+    pub external_references: usize,
+}
+
+/// One of the six generic phases.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhasePlan {
+    pub phase: ProcessPhase,
+    pub title: String,
+    pub activities: Vec<Activity>,
+}
+
+/// Something that happens in a phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    pub title: String,
+    pub mode: StepMode,
+    pub detail: String,
+    /// Resources (or records) it covers.
+    pub count: usize,
+    /// Wave it belongs to, for per-wave activities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<u32>,
+}
+
+pub use azrelo_catalog::StepMode;
+
+/// A wave: units that can be prepared and moved together once every earlier
+/// wave is done. Every dependency of a wave's member is in an earlier wave
+/// or travels inside the member's own template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wave {
+    /// 1-based.
+    pub number: u32,
+    /// The phase family (resource groups → network → identities and
+    /// secrets → data stores → compute and apps → monitoring and security →
+    /// cut-over → clean-up).
+    pub phase: Phase,
+    pub title: String,
+    /// Unit roots (resources carried with a parent are listed under it).
+    pub resources: Vec<String>,
+    /// Role assignments created in this wave.
+    pub role_assignments: usize,
+    /// Manual gates among the wave's steps.
+    pub manual_gates: usize,
+}
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// A copy of the configuration (plus data) is deployed in the target.
+    Move,
+    /// A new instance with a new identity replaces it; dependents are
+    /// re-pointed.
+    Recreate,
+    /// Not regional: nothing is deployed; settings are re-pointed.
+    Reconfigure,
+    /// A person relocates it (manual gate).
+    Manual,
+    /// Already in the target region: stays as it is.
+    Keep,
+}
+
+impl Action {
+    /// Spelling used in tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Move => "move",
+            Action::Recreate => "recreate",
+            Action::Reconfigure => "reconfigure",
+            Action::Manual => "manual",
+            Action::Keep => "keep",
+        }
+    }
+
+    /// Whether a new resource is created in the target.
+    pub fn creates_target(self) -> bool {
+        matches!(self, Action::Move | Action::Recreate | Action::Manual)
+    }
+}
+
+/// Why a resource is in the move set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    pub kind: ReasonKind,
+    /// The resource that pulled it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// See [`Reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    /// Matched the selection.
+    Selected,
+    /// Required by a selected (or added) resource.
+    Dependency,
+    /// A child of a moved resource.
+    Child,
+    /// An extension record (diagnostic setting, lock, exemption) on a moved
+    /// resource.
+    Extension,
+    /// Must be in the same region as a moved resource it depends on.
+    SameRegionDependent,
+}
+
+/// How the catalog answered for a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogMatch {
+    Exact,
+    Extension,
+    Inherited,
+    Default,
+}
+
+/// The plan for one resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedResource {
+    pub source_id: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub action: Action,
+    pub strategy: Strategy,
+    /// For `move`/`recreate`/`manual`: the target id. For `reconfigure` and
+    /// `keep`: the source id (nothing new is created).
+    pub target_id: String,
+    pub target_name: String,
+    /// Why the name changes, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rename_reason: Option<String>,
+    pub wave: u32,
+    /// The unit root whose template carries this resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_by: Option<String>,
+    pub reason: Reason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub catalog_match: CatalogMatch,
+    pub phase: Phase,
+    pub downtime: Downtime,
+    pub resource_mover: ResourceMoverSupport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_mover: Option<String>,
+    pub steps: Vec<Step>,
+    /// Checklist item ids that apply (details in [`Plan::checklist`]).
+    pub checklist: Vec<String>,
+    /// The type's own template fixes (ids, or `action path` for inline
+    /// ones) whose conditions hold; the catalog's universal fixes (read-only
+    /// properties, location, identities) apply to every created resource in
+    /// addition.
+    pub template_fixes: Vec<String>,
+}
+
+/// A per-resource step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub kind: StepKind,
+    pub phase: ProcessPhase,
+    pub mode: StepMode,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The kinds of per-resource steps, in execution order within a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Generate the target template (names, location, ids re-pointed, fixes).
+    GenerateTemplate,
+    /// Start copying data / configure replication (prepare).
+    StartDataCopy,
+    /// Export configuration not in the template.
+    ExportConfiguration,
+    /// Deploy the target template.
+    Deploy,
+    /// Final data sync / fail over with writes stopped.
+    FinalSync,
+    /// Update settings in place (global resources).
+    Reconfigure,
+    /// A person relocates the resource.
+    ManualRelocation,
+    /// Check the target resource exists and matches.
+    Verify,
+    /// Point dependents at the target.
+    RepointDependents,
+    /// Delete the source (after commit).
+    DeleteSource,
+}
+
+impl StepKind {
+    /// Human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            StepKind::GenerateTemplate => "generate target template",
+            StepKind::StartDataCopy => "start data copy / replication",
+            StepKind::ExportConfiguration => "export configuration not in the template",
+            StepKind::Deploy => "deploy in target",
+            StepKind::FinalSync => "final sync and switch (writes stopped)",
+            StepKind::Reconfigure => "re-point settings in place",
+            StepKind::ManualRelocation => "relocate by hand (manual gate)",
+            StepKind::Verify => "verify target",
+            StepKind::RepointDependents => "re-point dependents",
+            StepKind::DeleteSource => "delete source after commit",
+        }
+    }
+}
+
+/// Source id → target id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdMapping {
+    pub source: String,
+    pub target: String,
+}
+
+/// A role assignment to create in the target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentPlan {
+    pub source_id: String,
+    pub role_definition_id: String,
+    pub source_scope: String,
+    pub target_scope: String,
+    /// The principal id in the source.
+    pub source_principal_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    /// Who the target assignment names.
+    pub target_principal: TargetPrincipal,
+    /// New assignment name: `guid(targetScope, principal, roleDefinitionId)`
+    /// in ARM's `guid()` algorithm.
+    pub target_name: String,
+    pub wave: u32,
+    pub reasons: Vec<RoleAssignmentReason>,
+}
+
+/// The principal of a recreated assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum TargetPrincipal {
+    /// The same principal (a user, group or service principal that does not
+    /// move).
+    Same { principal_id: String },
+    /// The new principal of a recreated identity: the user-assigned identity
+    /// or the system-assigned identity of the resource named here, known only
+    /// after it is deployed.
+    NewPrincipalOf { identity: String },
+}
+
+/// Why a role assignment is in the recreate list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleAssignmentReason {
+    /// Its scope is a moved resource (or resource group).
+    ScopeMoves,
+    /// Its principal is an identity that is recreated.
+    PrincipalRecreated,
+}
+
+/// A reference left out of the wave order to break a cycle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredReference {
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub path: String,
+    /// The wave after which the reference is set (a second deployment of
+    /// `from`).
+    pub set_after_wave: u32,
+    pub explanation: String,
+}
+
+/// A reference from the move set to something that does not move.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalReference {
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub path: String,
+    pub resolution: ExternalResolution,
+}
+
+/// What happens to an external reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ExternalResolution {
+    /// The moved resource keeps pointing at the source resource.
+    KeptInSource,
+    /// Re-pointed to an existing resource in the target (`--existing-target`).
+    ExistingTarget { target: String },
+    /// The referenced resource is not in the estate; nothing is known about
+    /// it. The reference is kept as written.
+    NotInEstate,
+    /// A global (non-regional) resource: the reference stays valid.
+    Global,
+}
+
+/// Downtime of a workload (the resources of one source resource group).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workload {
+    pub resource_group: String,
+    pub resources: usize,
+    /// The worst class among its moved resources (cold > warm > hot).
+    pub downtime: Downtime,
+    /// The resources that set it.
+    pub driven_by: Vec<String>,
+}
+
+/// A checklist item with the resources it applies to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecklistEntry {
+    pub id: String,
+    pub title: String,
+    pub instruction: String,
+    pub automation: azrelo_catalog::Automation,
+    pub resources: Vec<String>,
+}
+
+/// A scenario procedure instantiated for this plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioPlan {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<ScenarioStepPlan>,
+}
+
+/// One step of a scenario, with the resources it concerns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioStepPlan {
+    pub id: String,
+    pub title: String,
+    pub phase: ProcessPhase,
+    pub mode: StepMode,
+    pub instruction: String,
+    pub resources: Vec<String>,
+    pub checklist: Vec<String>,
+}
+
+/// An assessment finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub severity: Severity,
+    /// Stable code (`type-availability`, a catalog rule id, …).
+    pub code: String,
+    /// The resource (source id), if the finding is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub message: String,
+    pub remediation: String,
+}
