@@ -65,3 +65,18 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     }
     result
 }
+
+/// A table whose long cells wrap to the terminal width (120 columns when
+/// stdout is not a terminal, so piped output and snapshots are stable).
+pub fn wrapped_table<I, S>(header: I) -> Table
+where
+    I: IntoIterator<Item = S>,
+    S: Into<comfy_table::Cell>,
+{
+    let mut t = table(header);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if !t.is_tty() {
+        t.set_width(120);
+    }
+    t
+}

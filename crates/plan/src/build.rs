@@ -166,7 +166,10 @@ pub fn plan_with(
         Some(r) => r.name.clone(),
         None => {
             let norm = azrelo_arm::region::normalize(&opts.target_region);
-            if norm.is_empty() || !norm.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            if !opts.allow_unknown_region
+                || norm.is_empty()
+                || !norm.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
                 return Err(OptionsError::UnknownRegion(opts.target_region.clone()));
             }
             findings.push(Finding {

@@ -7,7 +7,9 @@ use azrelo_estate::Resource;
 /// Why options are unusable. Messages say what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
-    #[error("unknown target region '{0}'; run `azrelo regions` for the list of names")]
+    #[error(
+        "unknown target region '{0}'; run `azrelo regions` for the list of names (for a region newer than azrelo's region catalog, pass --allow-unknown-region)"
+    )]
     UnknownRegion(String),
     #[error(
         "'{0}' is not a valid filter; use a resource type (Microsoft.Network/virtualNetworks, Microsoft.Network/*) or tag:KEY[=VALUE]"
@@ -124,6 +126,10 @@ pub struct PlanOptions {
     /// the source is not moved (Resource Mover's manual resolution).
     pub existing_targets: Vec<(ResourceId, ResourceId)>,
     pub naming: NamingRule,
+    /// Accept a target region the embedded region catalog does not know (a
+    /// region newer than the catalog); pairing, zones and availability are
+    /// then unknown and reported as such.
+    pub allow_unknown_region: bool,
 }
 
 impl PlanOptions {
@@ -141,6 +147,7 @@ impl PlanOptions {
             dependency_policy: DependencyPolicy::Add,
             existing_targets: Vec::new(),
             naming: NamingRule::default(),
+            allow_unknown_region: false,
         }
     }
 }

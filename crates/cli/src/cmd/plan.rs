@@ -3,7 +3,7 @@
 
 use crate::cmd::inputs::{TemplatePlacement, load};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, write_atomic};
+use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table, write_atomic};
 use azrelo_arm::id::ResourceId;
 use azrelo_catalog::{Catalog, Severity};
 use azrelo_plan::{
@@ -64,6 +64,10 @@ pub struct Selection {
     /// names (westeurope=swedencentral), appended when absent.
     #[arg(long, value_name = "SOURCE=TARGET")]
     pub region_token: Option<String>,
+    /// Accept a target region that azrelo's region catalog does not know yet
+    /// (zones, pairing and availability are then reported as unknown).
+    #[arg(long)]
+    pub allow_unknown_region: bool,
     /// Use a relocation catalog directory instead of the built-in one (same
     /// layout as crates/catalog/catalog).
     #[arg(long, value_name = "DIR")]
@@ -174,6 +178,7 @@ fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
         o.resource_group_map.push(parse_mapping(m).map_err(bad)?);
     }
     o.resource_group_pattern = sel.resource_group_pattern.clone();
+    o.allow_unknown_region = sel.allow_unknown_region;
     if let Some(s) = &sel.name_suffix {
         o.naming = NamingRule::Suffix(s.clone());
     } else if let Some(t) = &sel.region_token {
@@ -224,7 +229,13 @@ fn build(sel: &Selection) -> Result<Plan, CliError> {
 }
 
 fn findings_table(plan: &Plan) -> comfy_table::Table {
-    let mut t = table(["Severity", "Code", "Resource", "Finding"]);
+    use comfy_table::{ColumnConstraint, Width};
+    let mut t = wrapped_table(["Severity", "Code", "Resource", "Finding"]);
+    for col in [1, 2] {
+        if let Some(c) = t.column_mut(col) {
+            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(30)));
+        }
+    }
     for f in &plan.findings {
         t.add_row([
             f.severity.as_str().to_string(),

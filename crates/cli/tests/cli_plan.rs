@@ -1,0 +1,160 @@
+//! `azrelo assess` and `azrelo plan` on the built-in example estate:
+//! snapshots of the human-facing output (assessment table, plan.md), the
+//! plan.json contract, determinism, exit codes and bad input.
+
+use assert_cmd::Command;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
+
+fn azrelo() -> Command {
+    Command::cargo_bin("azrelo").unwrap()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = azrelo().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn assess_prints_findings_and_exits_4_on_blockers() {
+    let (code, stdout, stderr) = run(&["assess", EXAMPLE, "--target", "swedencentral"]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("blocker"), "{stderr}");
+    insta::assert_snapshot!("assess_contoso_swedencentral", stdout);
+}
+
+#[test]
+fn assess_json_has_stable_fields() {
+    let (code, stdout, _) = run(&["assess", EXAMPLE, "-t", "Sweden Central", "-o", "json"]);
+    assert_eq!(code, 4);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["target"], "swedencentral");
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["code"] == "keyvault-backup-cross-geography" && f["severity"] == "blocker")
+    );
+    for f in findings {
+        for key in ["severity", "code", "message", "remediation"] {
+            assert!(f.get(key).is_some(), "{f}");
+        }
+    }
+}
+
+#[test]
+fn same_geography_target_has_no_blockers() {
+    // North Europe is West Europe's pair, in the same geography: Key Vault
+    // backup/restore works, so nothing blocks.
+    let (code, stdout, stderr) = run(&["assess", EXAMPLE, "--target", "northeurope"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("0 blocker(s)"), "{stdout}");
+}
+
+#[test]
+fn plan_writes_plan_json_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    let (code, stdout, stderr) = run(&[
+        "plan",
+        EXAMPLE,
+        "--target",
+        "swedencentral",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stdout.contains("Plan westeurope → swedencentral"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(out.join("plan.json")).unwrap();
+    let plan: azrelo_plan::Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan.schema, "azrelo.plan/v1");
+    assert!(plan.summary.waves >= 6);
+    let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
+    insta::assert_snapshot!("plan_md_contoso_swedencentral", md);
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // The same plan on stdout with -o json, byte for byte, and deterministic.
+    let (_, a, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);
+    let (_, b, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);
+    assert_eq!(a, b);
+    assert_eq!(a, json);
+}
+
+#[test]
+fn plan_never_contains_secrets() {
+    let (_, stdout, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);
+    // The example carries an Event Hubs connection string (Defender
+    // continuous export) and a Logic App trigger URL with a SAS signature;
+    // neither may surface in a plan.
+    for needle in ["AccountKey=", "SharedAccessKey=", "sig="] {
+        assert!(!stdout.contains(needle), "{needle} leaked into the plan");
+    }
+}
+
+#[test]
+fn plan_bad_input_exits_3_with_a_hint() {
+    let (code, _, stderr) = run(&["plan", EXAMPLE, "--target", "atlantis"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("atlantis") && stderr.contains("azrelo regions"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        "plan",
+        EXAMPLE,
+        "-t",
+        "swedencentral",
+        "--include",
+        "virtualMachines",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("tag:KEY"), "{stderr}");
+    let (code, _, stderr) = run(&[
+        "plan",
+        EXAMPLE,
+        "-t",
+        "swedencentral",
+        "--scope",
+        "not-an-id",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+}
+
+#[test]
+fn plan_selection_and_keep_policy() {
+    let (code, stdout, stderr) = run(&[
+        "plan",
+        EXAMPLE,
+        "-t",
+        "swedencentral",
+        "--include",
+        "Microsoft.Storage/*",
+        "--dependencies",
+        "keep",
+        "-o",
+        "json",
+    ]);
+    assert!(code == 0 || code == 4, "{stderr}");
+    let plan: azrelo_plan::Plan = serde_json::from_str(&stdout).unwrap();
+    assert!(plan.resources.iter().all(|r| {
+        r.resource_type
+            .to_ascii_lowercase()
+            .starts_with("microsoft.storage/")
+            || r.reason.kind != azrelo_plan::ReasonKind::Selected
+    }));
+    assert_eq!(
+        plan.target.dependency_policy,
+        azrelo_plan::DependencyPolicy::Keep
+    );
+}
