@@ -214,21 +214,80 @@ pub fn select<'v>(root: &'v Value, path: &str) -> Vec<&'v Value> {
     select_walk(root, path).0
 }
 
+/// A resource as conditions see it: its top-level members in ARM GET shape
+/// (`id`, `name`, `type`, `location`, `sku`, `kind`, `zones`, `identity`,
+/// `properties`, `tags`, …). Implemented for a JSON value; a caller holding a
+/// typed record implements it to avoid building a JSON copy per resource.
+pub trait ResourceView {
+    /// The member with this name (ARM names are case-insensitive).
+    fn member(&self, name: &str) -> Option<&Value>;
+    /// Every member (for a leading `*` segment).
+    fn members(&self) -> Vec<&Value> {
+        Vec::new()
+    }
+}
+
+impl ResourceView for Value {
+    fn member(&self, name: &str) -> Option<&Value> {
+        let m = self.as_object()?;
+        m.get(name).or_else(|| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
+    }
+
+    fn members(&self) -> Vec<&Value> {
+        match self {
+            Value::Object(m) => m.values().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn unescape(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('~') {
+        raw.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        raw.into()
+    }
+}
+
 /// [`select`], and whether an unevaluated expression stood in the way before
 /// the end of the path (e.g. `/properties` itself is `"[parameters('p')]"`).
 /// One walk, no allocation per segment unless it holds an escape.
 fn select_walk<'v>(root: &'v Value, path: &str) -> (Vec<&'v Value>, bool) {
-    let mut cur = vec![root];
+    walk_from(vec![root], path.split('/').skip(1))
+}
+
+/// The same walk starting at a view's top-level member.
+fn select_view<'v>(root: &'v dyn ResourceView, path: &str) -> (Vec<&'v Value>, bool) {
+    let mut segs = path.split('/').skip(1);
+    let Some(first) = segs.next() else {
+        return (Vec::new(), false);
+    };
+    let first = unescape(first);
+    let start: Vec<&Value> = if first == "*" {
+        root.members()
+    } else {
+        root.member(&first).into_iter().collect()
+    };
+    if start.is_empty() {
+        return (start, false);
+    }
+    walk_from(start, segs)
+}
+
+fn walk_from<'v, 'p>(
+    mut cur: Vec<&'v Value>,
+    segs: impl Iterator<Item = &'p str>,
+) -> (Vec<&'v Value>, bool) {
     let mut blocked = false;
-    for raw in path.split('/').skip(1) {
+    for raw in segs {
         if cur.iter().any(|v| is_expression(v)) {
             blocked = true;
         }
-        let seg: std::borrow::Cow<'_, str> = if raw.contains('~') {
-            raw.replace("~1", "/").replace("~0", "~").into()
-        } else {
-            raw.into()
-        };
+        let seg = unescape(raw);
         let seg: &str = &seg;
         let mut next = Vec::new();
         for v in cur {
@@ -274,8 +333,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 
 /// Any-match over the selected values; `Unknown` when nothing matched but an
 /// unevaluated expression was seen on the way.
-fn any_value(resource: &Value, path: &str, f: impl Fn(&Value) -> bool) -> Truth {
-    let (vals, blocked) = select_walk(resource, path);
+fn any_value(resource: &dyn ResourceView, path: &str, f: impl Fn(&Value) -> bool) -> Truth {
+    let (vals, blocked) = select_view(resource, path);
     let mut unknown = blocked;
     for v in vals {
         if is_expression(v) {
@@ -301,6 +360,11 @@ fn fact(f: Option<bool>, want: bool) -> Truth {
 impl Condition {
     /// Evaluate against a resource (template or ARM GET shape) and context.
     pub fn evaluate(&self, resource: &Value, ctx: &RuleContext) -> Truth {
+        self.evaluate_view(resource, ctx)
+    }
+
+    /// [`Condition::evaluate`] over any [`ResourceView`].
+    pub fn evaluate_view(&self, resource: &dyn ResourceView, ctx: &RuleContext) -> Truth {
         match self {
             Condition::Always(b) => Truth::from_bool(*b),
             Condition::PropertyExists(p) => any_value(resource, p, |v| !v.is_null()),
@@ -338,7 +402,7 @@ impl Condition {
                 None => Truth::Unknown,
             },
             Condition::TargetRegionNotIn(list) => Condition::TargetRegionIn(list.clone())
-                .evaluate(resource, ctx)
+                .evaluate_view(resource, ctx)
                 .not(),
             Condition::RegionPairIn(pairs) => match (&ctx.source_region, &ctx.target_region) {
                 (Some(s), Some(t)) => {
@@ -351,12 +415,12 @@ impl Condition {
                 _ => Truth::Unknown,
             },
             Condition::RegionPairNotIn(pairs) => Condition::RegionPairIn(pairs.clone())
-                .evaluate(resource, ctx)
+                .evaluate_view(resource, ctx)
                 .not(),
             Condition::All(cs) => {
                 let mut acc = Truth::True;
                 for c in cs {
-                    match c.evaluate(resource, ctx) {
+                    match c.evaluate_view(resource, ctx) {
                         Truth::False => return Truth::False,
                         Truth::Unknown => acc = Truth::Unknown,
                         Truth::True => {}
@@ -367,7 +431,7 @@ impl Condition {
             Condition::Any(cs) => {
                 let mut acc = Truth::False;
                 for c in cs {
-                    match c.evaluate(resource, ctx) {
+                    match c.evaluate_view(resource, ctx) {
                         Truth::True => return Truth::True,
                         Truth::Unknown => acc = Truth::Unknown,
                         Truth::False => {}
@@ -375,7 +439,7 @@ impl Condition {
                 }
                 acc
             }
-            Condition::Not(c) => c.evaluate(resource, ctx).not(),
+            Condition::Not(c) => c.evaluate_view(resource, ctx).not(),
         }
     }
 }

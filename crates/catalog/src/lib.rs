@@ -45,7 +45,7 @@ pub mod model;
 pub mod names;
 
 pub use catalog::{AppliedChecklistItem, Catalog, Lookup, Resolution};
-pub use condition::{Condition, RuleContext, Truth};
+pub use condition::{Condition, ResourceView, RuleContext, Truth};
 pub use load::CatalogError;
 pub use model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,

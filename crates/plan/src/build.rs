@@ -21,6 +21,10 @@ use crate::model::*;
 use crate::options::{NamingRule, OptionsError, PlanOptions};
 use crate::waves;
 
+/// How many resource ids a checklist entry or scenario step lists (the
+/// complete mapping is on each planned resource).
+pub const MAX_LISTED: usize = 50;
+
 /// What a graph node stands for in the estate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rec {
@@ -107,6 +111,11 @@ pub(crate) struct Inputs<'a> {
     /// Catalog answer per distinct type, and the index of each node's.
     lookups: Vec<Lookup<'a>>,
     node_lookup: Vec<u32>,
+    /// Graph node of each estate resource (by index).
+    res_node: Vec<u32>,
+    /// Location spelling → canonical region name (a handful of spellings,
+    /// looked up once each).
+    region_cache: std::cell::RefCell<HashMap<String, std::rc::Rc<str>>>,
 }
 
 impl<'a> Inputs<'a> {
@@ -125,8 +134,26 @@ impl<'a> Inputs<'a> {
         &self.graph.nodes[n as usize].id
     }
 
-    pub fn lookup(&self, n: u32) -> Lookup<'a> {
-        self.lookups[self.node_lookup[n as usize] as usize].clone()
+    pub fn lookup(&self, n: u32) -> &Lookup<'a> {
+        &self.lookups[self.node_lookup[n as usize] as usize]
+    }
+
+    /// The canonical region name of a location spelling (`West Europe` →
+    /// `westeurope`), normalized when the region catalog does not know it.
+    pub fn canonical_region(&self, l: &str) -> std::rc::Rc<str> {
+        if let Some(c) = self.region_cache.borrow().get(l) {
+            return c.clone();
+        }
+        let c: std::rc::Rc<str> = self
+            .regions
+            .get(l)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| azrelo_arm::region::normalize(l))
+            .into();
+        self.region_cache
+            .borrow_mut()
+            .insert(l.to_string(), c.clone());
+        c
     }
 
     fn location(&self, n: u32) -> Option<&str> {
@@ -204,6 +231,12 @@ pub fn plan_with(
         opts,
         target,
         recs: classify(estate, graph),
+        region_cache: Default::default(),
+        res_node: estate
+            .resources
+            .iter()
+            .map(|r| graph.node(&r.id).unwrap_or(u32::MAX))
+            .collect(),
         lookups,
         node_lookup,
     };
@@ -338,7 +371,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     /// The user's selection.
     fn select(&mut self) {
         let opts = self.inp.opts;
-        for r in &self.inp.estate.resources {
+        for (i, r) in self.inp.estate.resources.iter().enumerate() {
             let in_scope = opts.scopes.is_empty() || opts.scopes.iter().any(|s| r.id.is_within(s));
             if !in_scope {
                 continue;
@@ -349,10 +382,10 @@ impl<'i, 'a> Builder<'i, 'a> {
             if opts.exclude.iter().any(|f| f.matches(r)) {
                 continue;
             }
-            let Some(n) = self.inp.graph.node(&r.id) else {
-                continue;
-            };
-            self.add(n, ReasonKind::Selected, None);
+            let n = self.inp.res_node[i];
+            if n != u32::MAX {
+                self.add(n, ReasonKind::Selected, None);
+            }
         }
     }
 
@@ -518,10 +551,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             let lk = self.inp.lookup(n);
             let strategy = lk.strategy();
             let loc = self.inp.location(n);
-            let in_target = loc.is_some_and(|l| azrelo_arm::region::normalize(l) == *target)
-                || loc
-                    .and_then(|l| self.inp.regions.get(l))
-                    .is_some_and(|r| r.name == *target);
+            let in_target = loc.is_some_and(|l| *self.inp.canonical_region(l) == **target);
             let action = if self.inp.recs[n as usize] == Rec::Inline {
                 Action::Move
             } else if in_target {
@@ -636,13 +666,10 @@ impl<'i, 'a> Builder<'i, 'a> {
         // Names first: global names must be unique among the source names
         // (the sources still exist) and the proposals.
         let mut taken: HashSet<(String, String)> = HashSet::new();
-        for r in &self.inp.estate.resources {
+        for (i, r) in self.inp.estate.resources.iter().enumerate() {
             // Only names in a global namespace can collide across groups.
-            let global = self
-                .inp
-                .graph
-                .node(&r.id)
-                .is_some_and(|n| self.inp.lookup(n).name_rule().scope == NameScope::Global);
+            let n = self.inp.res_node[i];
+            let global = n != u32::MAX && self.inp.lookup(n).name_rule().scope == NameScope::Global;
             if global {
                 taken.insert((
                     r.resource_type.to_ascii_lowercase(),
@@ -655,30 +682,28 @@ impl<'i, 'a> Builder<'i, 'a> {
         let source_region_of = |b: &Self, n: u32| -> String {
             b.inp
                 .location(n)
-                .map(|l| {
-                    b.inp
-                        .regions
-                        .get(l)
-                        .map(|r| r.name.clone())
-                        .unwrap_or_else(|| azrelo_arm::region::normalize(l))
-                })
+                .map(|l| b.inp.canonical_region(l).to_string())
                 .unwrap_or_default()
         };
         for &n in &order {
             let slot = self.slots[n as usize].as_ref().expect("in set");
-            let id = self.inp.node_id(n).clone();
-            let name = id.name().unwrap_or_default().to_string();
+            // Unchanged names are not stored (`None`): most keep theirs.
             if !slot.action.creates_target() || self.inp.recs[n as usize] == Rec::Inline {
-                self.target_names[n as usize] = Some((name, None));
                 continue;
             }
             let lk = self.inp.lookup(n);
             let rule = lk.name_rule();
-            let same_rg = id.resource_group().is_some_and(|rg| {
-                let src_sub = id.subscription_id().unwrap_or_default().to_string();
-                let t = self.target_rg(rg);
-                t.eq_ignore_ascii_case(rg) && self.target_subscription(&src_sub) == src_sub
-            });
+            if !matches!(rule.scope, NameScope::Global | NameScope::ResourceGroup) {
+                continue;
+            }
+            let id = self.inp.node_id(n).clone();
+            let name = id.name().unwrap_or_default().to_string();
+            let same_rg = rule.scope == NameScope::ResourceGroup
+                && id.resource_group().is_some_and(|rg| {
+                    let src_sub = id.subscription_id().unwrap_or_default().to_string();
+                    let t = self.target_rg(rg);
+                    t.eq_ignore_ascii_case(rg) && self.target_subscription(&src_sub) == src_sub
+                });
             let needs = match rule.scope {
                 NameScope::Global => Some(
                     "the name is globally unique (a DNS name) and the source still exists during the move",
@@ -689,7 +714,6 @@ impl<'i, 'a> Builder<'i, 'a> {
                 _ => None,
             };
             let Some(why) = needs else {
-                self.target_names[n as usize] = Some((name, None));
                 continue;
             };
             let src_region = source_region_of(self, n);
@@ -740,7 +764,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         let mut memo: HashMap<ResourceId, ResourceId> = HashMap::new();
         for &n in &order {
             let id = self.inp.node_id(n).clone();
-            self.target_of(&id, &mut memo, 0);
+            self.target_of_node(&id, Some(n), &mut memo, 0);
         }
         // Unique target ids among created targets.
         let mut seen: HashMap<ResourceId, u32> = HashMap::new();
@@ -775,6 +799,17 @@ impl<'i, 'a> Builder<'i, 'a> {
         depth: usize,
     ) -> ResourceId {
         let node = self.inp.graph.node(id);
+        self.target_of_node(id, node, memo, depth)
+    }
+
+    /// [`Builder::target_of`] when the node of `id` is already known.
+    fn target_of_node(
+        &mut self,
+        id: &ResourceId,
+        node: Option<u32>,
+        memo: &mut HashMap<ResourceId, ResourceId>,
+        depth: usize,
+    ) -> ResourceId {
         if let Some(n) = node {
             if let Some(t) = &self.target_ids[n as usize] {
                 return t.clone();
@@ -963,7 +998,8 @@ impl<'i, 'a> Builder<'i, 'a> {
         let universal = inp.catalog.defaults().universal_template_fixes.len();
         let mut resources = Vec::with_capacity(nodes.len());
         let mut id_map = Vec::new();
-        let mut checklist_map: HashMap<&str, Vec<String>> = HashMap::new();
+        // Per checklist item: how many resources, and the first few ids.
+        let mut checklist_map: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
         let mut source_regions: Vec<String> = Vec::new();
         let mut seen_regions: HashSet<String> = HashSet::new();
         let mut uncatalogued: HashSet<String> = HashSet::new();
@@ -992,13 +1028,10 @@ impl<'i, 'a> Builder<'i, 'a> {
             if let Some(l) = &loc
                 && slot.action.creates_target()
             {
-                let canon = inp
-                    .regions
-                    .get(l)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_else(|| azrelo_arm::region::normalize(l));
-                if !canon.is_empty() && canon != "global" && seen_regions.insert(canon.clone()) {
-                    source_regions.push(canon);
+                let canon = inp.canonical_region(l);
+                if !canon.is_empty() && &*canon != "global" && !seen_regions.contains(&*canon) {
+                    seen_regions.insert(canon.to_string());
+                    source_regions.push(canon.to_string());
                 }
             }
             let carried_by = (slot.unit != n).then(|| inp.node_id(slot.unit).as_str().to_owned());
@@ -1022,7 +1055,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             // Condition context and resource view (only when a condition needs it).
             let needs_view = tc.needs_view;
             let view = if needs_view {
-                Some(resource_view(inp, n))
+                Some(View::new(inp, n))
             } else {
                 None
             };
@@ -1040,7 +1073,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             };
             let eval = |c: &azrelo_catalog::Condition| -> Truth {
                 match (&view, &ctx) {
-                    (Some(v), Some(ctx)) => c.evaluate(v, ctx),
+                    (Some(v), Some(ctx)) => c.evaluate_view(v, ctx),
                     _ => Truth::Unknown,
                 }
             };
@@ -1051,10 +1084,11 @@ impl<'i, 'a> Builder<'i, 'a> {
                     let applies = item.when.is_none_or(|c| eval(c) != Truth::False);
                     if applies {
                         checklist.push(item.item.id.clone());
-                        checklist_map
-                            .entry(item.item.id.as_str())
-                            .or_default()
-                            .push(id.as_str().to_owned());
+                        let e = checklist_map.entry(item.item.id.as_str()).or_default();
+                        e.0 += 1;
+                        if e.1.len() < MAX_LISTED {
+                            e.1.push(id.as_str().to_owned());
+                        }
                     }
                 }
             }
@@ -1114,7 +1148,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             } else {
                 tc.steps
                     .entry((slot.action, slot.strategy))
-                    .or_insert_with(|| steps_for(slot.action, slot.strategy, &lk))
+                    .or_insert_with(|| steps_for(slot.action, slot.strategy, lk))
                     .clone()
             };
             resources.push(PlannedResource {
@@ -1153,12 +1187,13 @@ impl<'i, 'a> Builder<'i, 'a> {
         // Checklist entries in catalog order.
         let mut checklist = Vec::new();
         for item in inp.catalog.checklist_items() {
-            if let Some(res) = checklist_map.remove(item.id.as_str()) {
+            if let Some((count, res)) = checklist_map.remove(item.id.as_str()) {
                 checklist.push(ChecklistEntry {
                     id: item.id.clone(),
                     title: item.title.clone(),
                     instruction: item.instruction.clone(),
                     automation: item.automation,
+                    count,
                     resources: res,
                 });
             }
@@ -1255,46 +1290,73 @@ struct TypeCache<'c> {
     steps: HashMap<(Action, Strategy), Vec<Step>>,
 }
 
-/// The JSON a condition sees: the resource in ARM GET shape.
-fn resource_view(inp: &Inputs<'_>, n: u32) -> Value {
-    let mut m = serde_json::Map::new();
-    m.insert("id".into(), Value::String(inp.node_id(n).to_string()));
-    m.insert("type".into(), Value::String(inp.node_type(n).to_string()));
-    if let Some(r) = inp.resource(n) {
-        m.insert("name".into(), Value::String(r.name.clone()));
-        if let Some(l) = &r.location {
-            m.insert("location".into(), Value::String(l.clone()));
-        }
-        if let Some(s) = &r.sku {
-            m.insert("sku".into(), s.clone());
-        }
-        if let Some(k) = &r.kind {
-            m.insert("kind".into(), Value::String(k.clone()));
-        }
-        if !r.zones.is_empty() {
-            m.insert(
-                "zones".into(),
-                Value::Array(r.zones.iter().cloned().map(Value::String).collect()),
-            );
-        }
-        if let Some(i) = &r.identity {
-            m.insert(
-                "identity".into(),
-                serde_json::to_value(i).unwrap_or(Value::Null),
-            );
-        }
-        m.insert("properties".into(), r.properties.clone());
-        if !r.tags.is_empty() {
-            m.insert(
-                "tags".into(),
-                serde_json::to_value(&r.tags).unwrap_or(Value::Null),
-            );
-        }
-        if let Some(e) = &r.extended_location {
-            m.insert("extendedLocation".into(), e.clone());
+/// The resource as a condition sees it (ARM GET shape), without copying it:
+/// `properties` and `sku` are borrowed from the estate record; small members
+/// are materialized on first use.
+struct View<'r> {
+    id: &'r ResourceId,
+    resource_type: &'r str,
+    r: Option<&'r Resource>,
+    cells: [std::cell::OnceCell<Value>; 8],
+}
+
+impl<'r> View<'r> {
+    fn new(inp: &Inputs<'r>, n: u32) -> View<'r> {
+        View {
+            id: &inp.graph.nodes[n as usize].id,
+            resource_type: &inp.graph.nodes[n as usize].resource_type,
+            r: inp.resource(n),
+            cells: Default::default(),
         }
     }
-    Value::Object(m)
+
+    fn cell(&self, i: usize, f: impl FnOnce() -> Option<Value>) -> Option<&Value> {
+        let v = self.cells[i].get_or_init(|| f().unwrap_or(Value::Null));
+        (!v.is_null()).then_some(v)
+    }
+}
+
+impl azrelo_catalog::ResourceView for View<'_> {
+    fn member(&self, name: &str) -> Option<&Value> {
+        let r = self.r;
+        let is = |k: &str| name.eq_ignore_ascii_case(k);
+        if is("properties") {
+            r.map(|r| &r.properties)
+        } else if is("sku") {
+            r.and_then(|r| r.sku.as_ref())
+        } else if is("extendedLocation") {
+            r.and_then(|r| r.extended_location.as_ref())
+        } else if is("plan") {
+            r.and_then(|r| r.plan.as_ref())
+        } else if is("id") {
+            self.cell(0, || Some(Value::String(self.id.as_str().to_owned())))
+        } else if is("type") {
+            self.cell(1, || Some(Value::String(self.resource_type.to_owned())))
+        } else if is("name") {
+            self.cell(2, || r.map(|r| Value::String(r.name.clone())))
+        } else if is("location") {
+            self.cell(3, || r.and_then(|r| r.location.clone()).map(Value::String))
+        } else if is("kind") {
+            self.cell(4, || r.and_then(|r| r.kind.clone()).map(Value::String))
+        } else if is("zones") {
+            self.cell(5, || {
+                r.filter(|r| !r.zones.is_empty())
+                    .map(|r| Value::Array(r.zones.iter().cloned().map(Value::String).collect()))
+            })
+        } else if is("identity") {
+            self.cell(6, || {
+                r.and_then(|r| r.identity.as_ref())
+                    .and_then(|i| serde_json::to_value(i).ok())
+            })
+        } else if is("tags") {
+            self.cell(7, || {
+                r.filter(|r| !r.tags.is_empty())
+                    .and_then(|r| serde_json::to_value(&r.tags).ok())
+            })
+        } else {
+            None
+        }
+    }
 }
 
 fn step(
@@ -1468,23 +1530,26 @@ fn scenarios(catalog: &Catalog, resources: &[PlannedResource]) -> Vec<ScenarioPl
             .steps
             .iter()
             .filter_map(|st| {
-                let mut res: Vec<String> = Vec::new();
+                let mut res: Vec<&str> = Vec::new();
                 for t in &st.applies_to {
                     if let Some(v) = by_type.get(&t.to_ascii_lowercase()) {
-                        res.extend(v.iter().map(|s| s.to_string()));
+                        res.extend(v.iter().copied());
                     }
                 }
                 if !st.applies_to.is_empty() && res.is_empty() {
                     return None;
                 }
-                res.sort();
+                let count = res.len();
+                res.sort_unstable();
+                res.truncate(MAX_LISTED);
                 Some(ScenarioStepPlan {
                     id: st.id.clone(),
                     title: st.title.clone(),
                     phase: st.phase,
                     mode: st.mode,
                     instruction: st.instruction.clone(),
-                    resources: res,
+                    count,
+                    resources: res.into_iter().map(str::to_owned).collect(),
                     checklist: st.checklist.clone(),
                 })
             })

@@ -40,7 +40,7 @@ mod phases;
 pub mod report;
 mod waves;
 
-pub use build::{plan, plan_with};
+pub use build::{MAX_LISTED, plan, plan_with};
 pub use invariants::check_invariants;
 pub use model::*;
 pub use options::{Filter, NamingRule, OptionsError, PlanOptions, parse_mapping};

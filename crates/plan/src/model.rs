@@ -451,6 +451,10 @@ pub struct ChecklistEntry {
     pub title: String,
     pub instruction: String,
     pub automation: azrelo_catalog::Automation,
+    /// How many resources it applies to.
+    pub count: usize,
+    /// The first of them (at most `MAX_LISTED`, sorted by wave then id);
+    /// every planned resource lists its own items in `checklist`.
     pub resources: Vec<String>,
 }
 
@@ -473,6 +477,9 @@ pub struct ScenarioStepPlan {
     pub phase: ProcessPhase,
     pub mode: StepMode,
     pub instruction: String,
+    /// How many resources of the plan it concerns.
+    pub count: usize,
+    /// The first of them by id (at most `MAX_LISTED`).
     pub resources: Vec<String>,
     pub checklist: Vec<String>,
 }

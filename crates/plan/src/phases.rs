@@ -259,7 +259,7 @@ pub(crate) fn phases(
                 format!("{}: {}", sc.title, st.title),
                 st.mode,
                 st.instruction.clone(),
-                st.resources.len(),
+                st.count,
             ));
         }
     }

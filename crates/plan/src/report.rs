@@ -372,8 +372,8 @@ pub fn render_markdown(plan: &Plan) -> String {
             Automation::Manual => "**manual**",
         };
         let names: Vec<String> = c.resources.iter().take(12).map(|r| short(r)).collect();
-        let extra = if c.resources.len() > 12 {
-            format!(" and {} more", c.resources.len() - 12)
+        let extra = if c.count > 12 {
+            format!(" and {} more", c.count - 12)
         } else {
             String::new()
         };
@@ -398,8 +398,8 @@ pub fn render_markdown(plan: &Plan) -> String {
                 } else {
                     let names: Vec<String> =
                         st.resources.iter().take(8).map(|r| short(r)).collect();
-                    let extra = if st.resources.len() > 8 {
-                        format!(" and {} more", st.resources.len() - 8)
+                    let extra = if st.count > 8 {
+                        format!(" and {} more", st.count - 8)
                     } else {
                         String::new()
                     };
