@@ -72,19 +72,13 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
         });
     }
 
-    // Availability zones.
-    for r in resources {
-        if !r.action.creates_target() || r.carried_by.is_some() {
+    // Availability zones (only zonal resources are looked at).
+    for (n, slot) in b.slots.iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        if !slot.action.creates_target() || slot.unit as usize != n {
             continue;
         }
-        let Some(res) = inp
-            .graph
-            .node(&match azrelo_arm::id::ResourceId::parse(&r.source_id) {
-                Ok(id) => id,
-                Err(_) => continue,
-            })
-            .and_then(|n| inp.resource(n))
-        else {
+        let Some(res) = inp.resource(n as u32) else {
             continue;
         };
         if res.zones.is_empty() {
@@ -94,21 +88,21 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
             findings.push(Finding {
                 severity: Severity::Warning,
                 code: "zones-unavailable".into(),
-                resource: Some(r.source_id.clone()),
+                resource: Some(res.id.as_str().to_owned()),
                 message: format!(
                     "is deployed in availability zone(s) {}; {target} has no availability zones",
                     res.zones.join(", ")
                 ),
                 remediation: "The target is deployed without zones (zonal resilience is lost); choose a region with zones to keep it.".into(),
             });
-        } else if let Some(info) = inp.availability.type_info(&r.resource_type) {
+        } else if let Some(info) = inp.availability.type_info(&res.resource_type) {
             let zones = info.zones_in(&target);
             let missing: Vec<&String> = res.zones.iter().filter(|z| !zones.contains(z)).collect();
             if !missing.is_empty() && !zones.is_empty() {
                 findings.push(Finding {
                     severity: Severity::Warning,
                     code: "zones-differ".into(),
-                    resource: Some(r.source_id.clone()),
+                    resource: Some(res.id.as_str().to_owned()),
                     message: format!(
                         "uses zone(s) {} but the snapshot lists only {} for this type in {target}",
                         missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),

@@ -5,6 +5,7 @@
 //! scans); the only super-linear step is sorting.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::{Availability, Regions};
@@ -247,14 +248,26 @@ pub fn plan_with(
     b.close();
     clock.done("move set");
     b.decide();
-    b.target_ids();
-    clock.done("decisions, names and target ids");
+    clock.done("decisions");
+    b.target_ids(&clock);
+    clock.done("names and target ids");
     let role_assignments = b.role_assignments();
     let w = waves::assign(&inputs, &b.slots, &role_assignments.1);
     clock.done("role assignments and waves");
     let plan = b.finish(role_assignments.0, w, &clock);
     clock.done("plan");
     Ok(plan)
+}
+
+/// FNV-1a over the ASCII-lower-cased bytes: a cheap 64-bit key for
+/// case-insensitive id sets.
+fn ci_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b.to_ascii_lowercase());
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// Stage timings, logged at debug level (`azrelo -vv plan …`).
@@ -323,6 +336,7 @@ pub(crate) struct Builder<'i, 'a> {
     ra_nodes: Vec<u32>,
     ra_seen: HashSet<u32>,
     rg_targets: HashMap<String, String>,
+    last_rg: Option<(String, String)>,
     sub_targets: HashMap<String, String>,
 }
 
@@ -347,6 +361,7 @@ impl<'i, 'a> Builder<'i, 'a> {
             ra_nodes: Vec::new(),
             ra_seen: HashSet::new(),
             rg_targets: HashMap::new(),
+            last_rg: None,
             sub_targets: HashMap::new(),
         }
     }
@@ -558,6 +573,10 @@ impl<'i, 'a> Builder<'i, 'a> {
                 Action::Keep
             } else if strategy == Strategy::Global
                 || loc.is_some_and(|l| l.eq_ignore_ascii_case("global"))
+                // Subscription-, management-group- and tenant-scoped
+                // resources (Defender plans and settings, subscription
+                // policy, budgets) are not regional: re-configure them.
+                || self.inp.node_id(n).resource_group().is_none()
             {
                 Action::Reconfigure
             } else {
@@ -629,6 +648,18 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     fn target_rg(&mut self, rg: &str) -> String {
+        // Resources arrive grouped by resource group: try the last one first.
+        if let Some((src, t)) = &self.last_rg
+            && src == rg
+        {
+            return t.clone();
+        }
+        let t = self.target_rg_slow(rg);
+        self.last_rg = Some((rg.to_string(), t.clone()));
+        t
+    }
+
+    fn target_rg_slow(&mut self, rg: &str) -> String {
         let key = rg.to_ascii_lowercase();
         if let Some(t) = self.rg_targets.get(&key) {
             return t.clone();
@@ -662,7 +693,7 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 
     /// Target names and ids.
-    fn target_ids(&mut self) {
+    fn target_ids(&mut self, clock: &Stage) {
         // Names first: global names must be unique among the source names
         // (the sources still exist) and the proposals.
         let mut taken: HashSet<(String, String)> = HashSet::new();
@@ -678,6 +709,15 @@ impl<'i, 'a> Builder<'i, 'a> {
             }
         }
         let mut next_k: HashMap<(String, String), u32> = HashMap::new();
+        // Can any target resource group be its source group? Only then do
+        // resource-group-scoped names need checking.
+        let rg_may_stay = !self.inp.opts.resource_group_pattern.contains("{region}")
+            || self
+                .inp
+                .opts
+                .resource_group_map
+                .iter()
+                .any(|(s, t)| s.eq_ignore_ascii_case(t));
         let order = self.order.clone();
         let source_region_of = |b: &Self, n: u32| -> String {
             b.inp
@@ -694,6 +734,9 @@ impl<'i, 'a> Builder<'i, 'a> {
             let lk = self.inp.lookup(n);
             let rule = lk.name_rule();
             if !matches!(rule.scope, NameScope::Global | NameScope::ResourceGroup) {
+                continue;
+            }
+            if rule.scope == NameScope::ResourceGroup && !rg_may_stay {
                 continue;
             }
             let id = self.inp.node_id(n).clone();
@@ -760,21 +803,34 @@ impl<'i, 'a> Builder<'i, 'a> {
             }
             self.target_names[n as usize] = Some((proposal, Some(why.to_string())));
         }
+        clock.done("names");
         // Ids, parents and scopes first (memoized recursion over the id).
         let mut memo: HashMap<ResourceId, ResourceId> = HashMap::new();
         for &n in &order {
             let id = self.inp.node_id(n).clone();
             self.target_of_node(&id, Some(n), &mut memo, 0);
         }
+        clock.done("target ids");
         // Unique target ids among created targets.
-        let mut seen: HashMap<ResourceId, u32> = HashMap::new();
+        // Keyed by a 64-bit hash of the lower-cased id (cheap to compute and
+        // compare); equal hashes are confirmed on the ids themselves.
+        let mut seen: HashMap<u64, u32> = HashMap::new();
         for &n in &order {
             let slot = self.slots[n as usize].as_ref().expect("in set");
             if !slot.action.creates_target() {
                 continue;
             }
             let t = self.target_ids[n as usize].clone().expect("target id set");
-            if let Some(&other) = seen.get(&t) {
+            let mut key = ci_hash(t.as_str());
+            let mut clash = None;
+            while let Some(&other) = seen.get(&key) {
+                if self.target_ids[other as usize].as_ref() == Some(&t) {
+                    clash = Some(other);
+                    break;
+                }
+                key = key.wrapping_add(1);
+            }
+            if let Some(other) = clash {
                 self.findings.push(Finding {
                     severity: Severity::Blocker,
                     code: "target-id-collision".into(),
@@ -786,7 +842,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                     remediation: "Map the source resource groups to different target groups with --resource-group-map SOURCE=TARGET.".into(),
                 });
             } else {
-                seen.insert(t, n);
+                seen.insert(key, n);
             }
         }
     }
@@ -870,10 +926,9 @@ impl<'i, 'a> Builder<'i, 'a> {
                         tp.try_child(&seg, &nm).unwrap_or_else(|_| id.clone())
                     }
                     _ => {
-                        let sub = id.subscription_id().map(str::to_string);
-                        let rg = id.resource_group().map(str::to_string);
-                        let ts = sub.as_deref().map(|s| self.target_subscription(s));
-                        let tr = rg.as_deref().map(|r| self.target_rg(r));
+                        let owned = id.clone();
+                        let ts = owned.subscription_id().map(|s| self.target_subscription(s));
+                        let tr = owned.resource_group().map(|r| self.target_rg(r));
                         id.with_names(ts.as_deref(), tr.as_deref(), name.as_deref())
                     }
                 }
@@ -903,7 +958,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         let mut out = Vec::new();
         let mut nodes = Vec::new();
         let mut ras = self.ra_nodes.clone();
-        ras.sort_by(|a, b| self.inp.node_id(*a).cmp(self.inp.node_id(*b)));
+        ras.sort_by_cached_key(|n| self.inp.node_id(*n).as_str().to_ascii_lowercase());
         let mut memo = HashMap::new();
         for m in ras {
             let Rec::RoleAssignment(i) = self.inp.recs[m as usize] else {
@@ -988,12 +1043,17 @@ impl<'i, 'a> Builder<'i, 'a> {
         }
         // Resources in wave order, then by id.
         let mut nodes: Vec<u32> = self.order.clone();
-        nodes.sort_unstable_by(|a, b| {
-            w.wave_of[*a as usize]
-                .cmp(&w.wave_of[*b as usize])
-                .then_with(|| inp.node_id(*a).cmp(inp.node_id(*b)))
+        // Wave, then id (ASCII case-insensitive, like id equality); the
+        // lower-cased key is computed once per node, so comparisons are plain
+        // byte compares.
+        nodes.sort_by_cached_key(|n| {
+            (
+                w.wave_of[*n as usize],
+                inp.node_id(*n).as_str().to_ascii_lowercase(),
+            )
         });
-        let mut ctx_cache: HashMap<String, RuleContext> = HashMap::new();
+        let mut ctx_cache: Vec<(String, bool, RuleContext)> = Vec::new();
+        let mut cross_sub: HashMap<String, bool> = HashMap::new();
         let mut tcache: HashMap<u32, TypeCache<'_>> = HashMap::new();
         let universal = inp.catalog.defaults().universal_template_fixes.len();
         let mut resources = Vec::with_capacity(nodes.len());
@@ -1024,8 +1084,8 @@ impl<'i, 'a> Builder<'i, 'a> {
                 // Inline sub-resources only contribute to the id map.
                 continue;
             }
-            let loc = inp.location(n).map(str::to_string);
-            if let Some(l) = &loc
+            let loc = inp.location(n);
+            if let Some(l) = loc
                 && slot.action.creates_target()
             {
                 let canon = inp.canonical_region(l);
@@ -1039,17 +1099,33 @@ impl<'i, 'a> Builder<'i, 'a> {
             let tc = tcache
                 .entry(inp.node_lookup[n as usize])
                 .or_insert_with(|| {
-                    let checklist = lk.checklist();
-                    let fixes: Vec<&azrelo_catalog::TemplateFix> =
-                        lk.template_fixes().into_iter().skip(universal).collect();
+                    let checklist: Vec<_> = lk
+                        .checklist()
+                        .into_iter()
+                        .map(|c| (c, Arc::from(c.item.id.as_str())))
+                        .collect();
+                    let fixes: Vec<_> = lk
+                        .template_fixes()
+                        .into_iter()
+                        .skip(universal)
+                        .map(|f| {
+                            let label =
+                                f.id.clone()
+                                    .unwrap_or_else(|| format!("{} {}", f.action.as_str(), f.path));
+                            (f, Arc::from(label))
+                        })
+                        .collect();
                     let needs_view = !lk.rules().is_empty()
-                        || checklist.iter().any(|c| c.when.is_some())
-                        || fixes.iter().any(|f| f.when.is_some());
+                        || checklist.iter().any(|(c, _)| c.when.is_some())
+                        || fixes.iter().any(|(f, _)| f.when.is_some());
                     TypeCache {
                         checklist,
                         fixes,
                         needs_view,
                         steps: HashMap::new(),
+                        service: lk.service().map(|s| Arc::from(s.id.as_str())),
+                        data_mover: lk.data_mover().map(|m| Arc::from(m.id.as_str())),
+                        empty_steps: Arc::from(Vec::new()),
                     }
                 });
             // Condition context and resource view (only when a condition needs it).
@@ -1059,20 +1135,36 @@ impl<'i, 'a> Builder<'i, 'a> {
             } else {
                 None
             };
-            let ctx = if needs_view {
-                let src = loc.clone().unwrap_or_default();
-                let mut ctx = ctx_cache
-                    .entry(src.clone())
-                    .or_insert_with(|| RuleContext::for_regions(&src, &inp.target))
-                    .clone();
-                let sub = id.subscription_id().unwrap_or_default().to_string();
-                ctx.cross_subscription = Some(self.target_subscription(&sub) != sub);
-                Some(ctx)
+            let ctx: Option<&RuleContext> = if needs_view {
+                let src = loc.unwrap_or_default();
+                let sub = id.subscription_id().unwrap_or_default();
+                let cross = match cross_sub.get(sub) {
+                    Some(c) => *c,
+                    None => {
+                        let c = self.target_subscription(sub) != sub;
+                        cross_sub.insert(sub.to_string(), c);
+                        c
+                    }
+                };
+                // A handful of (location, cross-subscription) pairs: a short list.
+                let i = match ctx_cache
+                    .iter()
+                    .position(|(l, c, _)| l == src && *c == cross)
+                {
+                    Some(i) => i,
+                    None => {
+                        let mut ctx = RuleContext::for_regions(src, &inp.target);
+                        ctx.cross_subscription = Some(cross);
+                        ctx_cache.push((src.to_string(), cross, ctx));
+                        ctx_cache.len() - 1
+                    }
+                };
+                Some(&ctx_cache[i].2)
             } else {
                 None
             };
             let eval = |c: &azrelo_catalog::Condition| -> Truth {
-                match (&view, &ctx) {
+                match (&view, ctx) {
                     (Some(v), Some(ctx)) => c.evaluate_view(v, ctx),
                     _ => Truth::Unknown,
                 }
@@ -1080,10 +1172,10 @@ impl<'i, 'a> Builder<'i, 'a> {
             // Checklist (not for carried children: their unit root's list covers them).
             let mut checklist = Vec::new();
             if carried_by.is_none() && slot.action != Action::Keep {
-                for item in &tc.checklist {
+                for (item, label) in &tc.checklist {
                     let applies = item.when.is_none_or(|c| eval(c) != Truth::False);
                     if applies {
-                        checklist.push(item.item.id.clone());
+                        checklist.push(label.clone());
                         let e = checklist_map.entry(item.item.id.as_str()).or_default();
                         e.0 += 1;
                         if e.1.len() < MAX_LISTED {
@@ -1092,14 +1184,11 @@ impl<'i, 'a> Builder<'i, 'a> {
                     }
                 }
             }
-            let template_fixes: Vec<String> = if slot.action.creates_target() {
+            let template_fixes: Vec<Arc<str>> = if slot.action.creates_target() {
                 tc.fixes
                     .iter()
-                    .filter(|f| f.when.as_ref().is_none_or(|c| eval(c) != Truth::False))
-                    .map(|f| {
-                        f.id.clone()
-                            .unwrap_or_else(|| format!("{} {}", f.action.as_str(), f.path))
-                    })
+                    .filter(|(f, _)| f.when.as_ref().is_none_or(|c| eval(c) != Truth::False))
+                    .map(|(_, label)| label.clone())
                     .collect()
             } else {
                 Vec::new()
@@ -1144,18 +1233,18 @@ impl<'i, 'a> Builder<'i, 'a> {
                 });
             }
             let steps = if carried_by.is_some() {
-                Vec::new()
+                tc.empty_steps.clone()
             } else {
                 tc.steps
                     .entry((slot.action, slot.strategy))
-                    .or_insert_with(|| steps_for(slot.action, slot.strategy, lk))
+                    .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk)))
                     .clone()
             };
             resources.push(PlannedResource {
                 source_id: id.as_str().to_owned(),
-                resource_type: inp.node_type(n).to_string(),
+                resource_type: inp.graph.nodes[n as usize].resource_type.clone(),
                 name: id.name().unwrap_or_default().to_string(),
-                location: loc,
+                location: inp.graph.nodes[n as usize].location.clone(),
                 action: slot.action,
                 strategy: slot.strategy,
                 target_id: target_id.as_str().to_owned(),
@@ -1164,7 +1253,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 wave: w.wave_of[n as usize],
                 carried_by,
                 reason: slot.reason.clone(),
-                service: lk.service().map(|s| s.id.clone()),
+                service: tc.service.clone(),
                 catalog_match: match lk.resolution() {
                     Resolution::Exact => CatalogMatch::Exact,
                     Resolution::Extension { .. } => CatalogMatch::Extension,
@@ -1174,7 +1263,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 phase: entry.phase,
                 downtime: entry.downtime,
                 resource_mover: entry.resource_mover,
-                data_mover: lk.data_mover().map(|m| m.id.clone()),
+                data_mover: tc.data_mover.clone(),
                 steps,
                 checklist,
                 template_fixes,
@@ -1282,12 +1371,17 @@ impl<'i, 'a> Builder<'i, 'a> {
     }
 }
 
+/// Per-type facts, computed once per distinct type; the strings every
+/// resource of the type shares are reference-counted, not copied.
 struct TypeCache<'c> {
-    checklist: Vec<azrelo_catalog::AppliedChecklistItem<'c>>,
+    checklist: Vec<(azrelo_catalog::AppliedChecklistItem<'c>, Arc<str>)>,
     /// The type's own fixes (the universal ones apply to every resource).
-    fixes: Vec<&'c azrelo_catalog::TemplateFix>,
+    fixes: Vec<(&'c azrelo_catalog::TemplateFix, Arc<str>)>,
     needs_view: bool,
-    steps: HashMap<(Action, Strategy), Vec<Step>>,
+    steps: HashMap<(Action, Strategy), Arc<[Step]>>,
+    service: Option<Arc<str>>,
+    data_mover: Option<Arc<str>>,
+    empty_steps: Arc<[Step]>,
 }
 
 /// The resource as a condition sees it (ARM GET shape), without copying it:
@@ -1369,7 +1463,7 @@ fn step(
         kind,
         phase,
         mode,
-        detail,
+        detail: Arc::from(detail),
     }
 }
 

@@ -6,6 +6,7 @@
 //! two runs over the same inputs produce byte-identical plans.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Schema tag of the plan document.
 pub const SCHEMA: &str = "azrelo.plan/v1";
@@ -248,10 +249,10 @@ pub enum CatalogMatch {
 pub struct PlannedResource {
     pub source_id: String,
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub resource_type: Arc<str>,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<Arc<str>>,
     pub action: Action,
     pub strategy: Strategy,
     /// For `move`/`recreate`/`manual`: the target id. For `reconfigure` and
@@ -267,21 +268,21 @@ pub struct PlannedResource {
     pub carried_by: Option<String>,
     pub reason: Reason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
+    pub service: Option<Arc<str>>,
     pub catalog_match: CatalogMatch,
     pub phase: Phase,
     pub downtime: Downtime,
     pub resource_mover: ResourceMoverSupport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_mover: Option<String>,
-    pub steps: Vec<Step>,
+    pub data_mover: Option<Arc<str>>,
+    pub steps: Arc<[Step]>,
     /// Checklist item ids that apply (details in [`Plan::checklist`]).
-    pub checklist: Vec<String>,
+    pub checklist: Vec<Arc<str>>,
     /// The type's own template fixes (ids, or `action path` for inline
     /// ones) whose conditions hold; the catalog's universal fixes (read-only
     /// properties, location, identities) apply to every created resource in
     /// addition.
-    pub template_fixes: Vec<String>,
+    pub template_fixes: Vec<Arc<str>>,
 }
 
 /// A per-resource step.
@@ -291,8 +292,8 @@ pub struct Step {
     pub kind: StepKind,
     pub phase: ProcessPhase,
     pub mode: StepMode,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub detail: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub detail: Arc<str>,
 }
 
 /// The kinds of per-resource steps, in execution order within a resource.

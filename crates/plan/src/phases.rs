@@ -76,7 +76,7 @@ pub(crate) fn phases(
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    let mut types: Vec<&str> = roots.iter().map(|r| r.resource_type.as_str()).collect();
+    let mut types: Vec<&str> = roots.iter().map(|r| &*r.resource_type).collect();
     types.sort_unstable_by_key(|t| t.to_ascii_lowercase());
     types.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
 
