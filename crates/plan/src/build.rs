@@ -5,6 +5,7 @@
 //! scans); the only super-linear step is sorting.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use azrelo_arm::id::{IdKind, ResourceId};
@@ -259,6 +260,15 @@ pub fn plan_with(
     Ok(plan)
 }
 
+/// The byte offset of the `k`-th `/` of `s` (the leading one is the first).
+fn nth_slash(s: &str, k: usize) -> Option<usize> {
+    s.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'/')
+        .nth(k - 1)
+        .map(|(i, _)| i)
+}
+
 /// FNV-1a over the ASCII-lower-cased bytes: a cheap 64-bit key for
 /// case-insensitive id sets.
 fn ci_hash(s: &str) -> u64 {
@@ -328,7 +338,8 @@ pub(crate) struct Builder<'i, 'a> {
     pub order: Vec<u32>,
     pub findings: Vec<Finding>,
     pub external: Vec<ExternalReference>,
-    pub target_ids: Vec<Option<ResourceId>>,
+    /// Target id per node, once computed (shared: children are built from it).
+    pub target_ids: Vec<Option<Rc<str>>>,
     pub target_names: Vec<Option<(String, Option<String>)>>,
     /// Existing targets (source node → target id).
     existing: HashMap<u32, ResourceId>,
@@ -805,7 +816,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         }
         clock.done("names");
         // Ids, parents and scopes first (memoized recursion over the id).
-        let mut memo: HashMap<ResourceId, ResourceId> = HashMap::new();
+        let mut memo: HashMap<ResourceId, Rc<str>> = HashMap::new();
         for &n in &order {
             let id = self.inp.node_id(n).clone();
             self.target_of_node(&id, Some(n), &mut memo, 0);
@@ -821,10 +832,13 @@ impl<'i, 'a> Builder<'i, 'a> {
                 continue;
             }
             let t = self.target_ids[n as usize].clone().expect("target id set");
-            let mut key = ci_hash(t.as_str());
+            let mut key = ci_hash(&t);
             let mut clash = None;
             while let Some(&other) = seen.get(&key) {
-                if self.target_ids[other as usize].as_ref() == Some(&t) {
+                if self.target_ids[other as usize]
+                    .as_ref()
+                    .is_some_and(|o| o.eq_ignore_ascii_case(&t))
+                {
                     clash = Some(other);
                     break;
                 }
@@ -851,46 +865,51 @@ impl<'i, 'a> Builder<'i, 'a> {
     fn target_of(
         &mut self,
         id: &ResourceId,
-        memo: &mut HashMap<ResourceId, ResourceId>,
+        memo: &mut HashMap<ResourceId, Rc<str>>,
         depth: usize,
-    ) -> ResourceId {
+    ) -> Rc<str> {
         let node = self.inp.graph.node(id);
         self.target_of_node(id, node, memo, depth)
     }
 
-    /// [`Builder::target_of`] when the node of `id` is already known.
+    /// [`Builder::target_of`] when the node of `id` is already known. Target
+    /// ids are built as strings from the source id's own text (no re-parse):
+    /// the subscription and resource group segments are mapped, the last name
+    /// is replaced when the resource is renamed, a child is appended to its
+    /// parent's target and an extension to its scope's target.
     fn target_of_node(
         &mut self,
         id: &ResourceId,
         node: Option<u32>,
-        memo: &mut HashMap<ResourceId, ResourceId>,
+        memo: &mut HashMap<ResourceId, Rc<str>>,
         depth: usize,
-    ) -> ResourceId {
+    ) -> Rc<str> {
         if let Some(n) = node {
             if let Some(t) = &self.target_ids[n as usize] {
                 return t.clone();
             }
             if let Some(t) = self.existing.get(&n) {
-                return t.clone();
+                return Rc::from(t.as_str());
             }
         } else if let Some(t) = memo.get(id) {
             return t.clone();
         }
         let slot = node.and_then(|n| self.slots[n as usize].as_ref().map(|s| s.action));
-        let t = match (slot, id.kind()) {
+        let same = || Rc::from(id.as_str());
+        let t: Rc<str> = match (slot, id.kind()) {
             // Not moving or not creating anything: the id stays.
-            (None, _) => id.clone(),
+            (None, _) => same(),
             (Some(action), _)
                 if !action.creates_target()
                     && !is_rg_type(self.inp.node_type(node.unwrap_or(0))) =>
             {
-                id.clone()
+                same()
             }
             (Some(_), IdKind::ResourceGroup) => {
-                let sub = id.subscription_id().unwrap_or_default().to_string();
-                let rg = id.resource_group().unwrap_or_default().to_string();
-                let (ts, tr) = (self.target_subscription(&sub), self.target_rg(&rg));
-                id.with_names(Some(&ts), Some(&tr), None)
+                let sub = id.subscription_id().unwrap_or_default();
+                let rg = id.resource_group().unwrap_or_default();
+                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
+                Rc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
             }
             (Some(_), IdKind::Extension) if depth < 32 => {
                 let name = self.name_for(node);
@@ -898,42 +917,68 @@ impl<'i, 'a> Builder<'i, 'a> {
                     Some(scope) => {
                         let ts = self.target_of(&scope, memo, depth + 1);
                         let suffix = &id.as_str()[scope.as_str().len()..];
-                        let mut s = format!("{}{}", ts.as_str().trim_end_matches('/'), suffix);
+                        let mut s = format!("{}{}", ts.trim_end_matches('/'), suffix);
                         if let Some(nm) = name
                             && let Some(pos) = s.rfind('/')
                         {
                             s.truncate(pos + 1);
                             s.push_str(&nm);
                         }
-                        ResourceId::parse(&s).unwrap_or_else(|_| id.clone())
+                        Rc::from(s)
                     }
-                    None => id.clone(),
+                    None => same(),
                 }
             }
             (Some(_), IdKind::Resource) if depth < 32 => {
-                let name = self
-                    .name_for(node)
-                    .or_else(|| id.name().map(str::to_string));
+                let renamed = self.name_for(node);
                 let is_child = id.resource_type().is_some_and(|t| t.depth() > 1);
                 match (is_child, id.parent()) {
                     (true, Some(parent)) => {
                         let tp = self.target_of(&parent, memo, depth + 1);
-                        let seg = id
-                            .resource_type()
-                            .and_then(|t| t.type_segments().last().map(str::to_string))
+                        let rt = id.resource_type();
+                        let seg = rt
+                            .as_ref()
+                            .and_then(|t| t.type_segments().last())
                             .unwrap_or_default();
-                        let nm = name.unwrap_or_default();
-                        tp.try_child(&seg, &nm).unwrap_or_else(|_| id.clone())
+                        let nm = renamed.as_deref().or(id.name()).unwrap_or_default();
+                        Rc::from(format!("{tp}/{seg}/{nm}"))
                     }
                     _ => {
-                        let owned = id.clone();
-                        let ts = owned.subscription_id().map(|s| self.target_subscription(s));
-                        let tr = owned.resource_group().map(|r| self.target_rg(r));
-                        id.with_names(ts.as_deref(), tr.as_deref(), name.as_deref())
+                        let raw = id.as_str();
+                        // The text after the scope segments (`/providers/…`).
+                        let (scope, tail_at) = match (id.subscription_id(), id.resource_group()) {
+                            (Some(sub), Some(rg)) => {
+                                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
+                                (
+                                    format!("/subscriptions/{ts}/resourceGroups/{tr}"),
+                                    nth_slash(raw, 5),
+                                )
+                            }
+                            (Some(sub), None) => {
+                                let ts = self.target_subscription(sub);
+                                (format!("/subscriptions/{ts}"), nth_slash(raw, 3))
+                            }
+                            _ => (String::new(), Some(0)),
+                        };
+                        match tail_at {
+                            Some(at) => {
+                                let tail = &raw[at..];
+                                let mut s = scope;
+                                match (&renamed, tail.rfind('/')) {
+                                    (Some(nm), Some(pos)) => {
+                                        s.push_str(&tail[..=pos]);
+                                        s.push_str(nm);
+                                    }
+                                    _ => s.push_str(tail),
+                                }
+                                Rc::from(s)
+                            }
+                            None => same(),
+                        }
                     }
                 }
             }
-            _ => id.clone(),
+            _ => same(),
         };
         match node {
             Some(n) => self.target_ids[n as usize] = Some(t.clone()),
@@ -1070,14 +1115,14 @@ impl<'i, 'a> Builder<'i, 'a> {
             let entry = lk.entry();
             let target_id = self.target_ids[n as usize]
                 .clone()
-                .unwrap_or_else(|| id.clone());
+                .unwrap_or_else(|| Rc::from(id.as_str()));
             let (target_name, rename_reason) = self.target_names[n as usize]
                 .clone()
                 .unwrap_or_else(|| (id.name().unwrap_or_default().to_string(), None));
             if slot.action.creates_target() {
                 id_map.push(IdMapping {
                     source: id.as_str().to_owned(),
-                    target: target_id.as_str().to_owned(),
+                    target: target_id.to_string(),
                 });
             }
             if inp.recs[n as usize] == Rec::Inline {
@@ -1247,7 +1292,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 location: inp.graph.nodes[n as usize].location.clone(),
                 action: slot.action,
                 strategy: slot.strategy,
-                target_id: target_id.as_str().to_owned(),
+                target_id: target_id.to_string(),
                 target_name,
                 rename_reason,
                 wave: w.wave_of[n as usize],

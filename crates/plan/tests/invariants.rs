@@ -91,6 +91,22 @@ fn example_estate_plan_holds_invariants_and_models_the_workload() {
     let kv = res(&p, "/vaults/kv-shop-weu-01");
     assert_ne!(kv.target_name, kv.name);
     assert!(kv.rename_reason.is_some());
+    assert!(
+        kv.target_id.ends_with(&format!(
+            "/resourceGroups/rg-shop-data-swedencentral/providers/Microsoft.KeyVault/vaults/{}",
+            kv.target_name
+        )),
+        "{}",
+        kv.target_id
+    );
+    // A child's target id hangs off its (renamed) parent's target id.
+    let hub = res(&p, "/eventhubs/security-export");
+    let ns = res(&p, "/namespaces/evhns-shop-weu");
+    assert_eq!(
+        hub.target_id,
+        format!("{}/eventhubs/security-export", ns.target_id)
+    );
+    assert_ne!(ns.target_name, ns.name);
     // Scenarios from the guidance are instantiated.
     let scenarios: Vec<&str> = p.scenarios.iter().map(|s| s.id.as_str()).collect();
     for want in [
