@@ -60,7 +60,7 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
         findings.push(Finding {
             severity,
             code: "type-availability".into(),
-            resource: Some(r.source_id.clone()),
+            resource: Some(r.source_id.to_string()),
             message: format!(
                 "{what} ({count} resource(s) of this type); availability today is unknown, not ruled out"
             ),
@@ -188,7 +188,7 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
                 findings.push(Finding {
                     severity: Severity::Warning,
                     code: "cross-tenant-identity".into(),
-                    resource: Some(r.source_id.clone()),
+                    resource: Some(r.source_id.to_string()),
                     message: format!("its managed identity is in tenant {t}, not {main} like the rest of the estate"),
                     remediation: "Cross-tenant relocation is not supported by region moves; recreate the identity in the target tenant and re-grant it.".into(),
                 });

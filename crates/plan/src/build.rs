@@ -5,7 +5,6 @@
 //! scans); the only super-linear step is sorting.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use azrelo_arm::id::{IdKind, ResourceId};
@@ -339,7 +338,7 @@ pub(crate) struct Builder<'i, 'a> {
     pub findings: Vec<Finding>,
     pub external: Vec<ExternalReference>,
     /// Target id per node, once computed (shared: children are built from it).
-    pub target_ids: Vec<Option<Rc<str>>>,
+    pub target_ids: Vec<Option<Arc<str>>>,
     pub target_names: Vec<Option<(String, Option<String>)>>,
     /// Existing targets (source node → target id).
     existing: HashMap<u32, ResourceId>,
@@ -816,7 +815,7 @@ impl<'i, 'a> Builder<'i, 'a> {
         }
         clock.done("names");
         // Ids, parents and scopes first (memoized recursion over the id).
-        let mut memo: HashMap<ResourceId, Rc<str>> = HashMap::new();
+        let mut memo: HashMap<ResourceId, Arc<str>> = HashMap::new();
         for &n in &order {
             let id = self.inp.node_id(n).clone();
             self.target_of_node(&id, Some(n), &mut memo, 0);
@@ -865,9 +864,9 @@ impl<'i, 'a> Builder<'i, 'a> {
     fn target_of(
         &mut self,
         id: &ResourceId,
-        memo: &mut HashMap<ResourceId, Rc<str>>,
+        memo: &mut HashMap<ResourceId, Arc<str>>,
         depth: usize,
-    ) -> Rc<str> {
+    ) -> Arc<str> {
         let node = self.inp.graph.node(id);
         self.target_of_node(id, node, memo, depth)
     }
@@ -881,22 +880,22 @@ impl<'i, 'a> Builder<'i, 'a> {
         &mut self,
         id: &ResourceId,
         node: Option<u32>,
-        memo: &mut HashMap<ResourceId, Rc<str>>,
+        memo: &mut HashMap<ResourceId, Arc<str>>,
         depth: usize,
-    ) -> Rc<str> {
+    ) -> Arc<str> {
         if let Some(n) = node {
             if let Some(t) = &self.target_ids[n as usize] {
                 return t.clone();
             }
             if let Some(t) = self.existing.get(&n) {
-                return Rc::from(t.as_str());
+                return Arc::from(t.as_str());
             }
         } else if let Some(t) = memo.get(id) {
             return t.clone();
         }
         let slot = node.and_then(|n| self.slots[n as usize].as_ref().map(|s| s.action));
-        let same = || Rc::from(id.as_str());
-        let t: Rc<str> = match (slot, id.kind()) {
+        let same = || Arc::from(id.as_str());
+        let t: Arc<str> = match (slot, id.kind()) {
             // Not moving or not creating anything: the id stays.
             (None, _) => same(),
             (Some(action), _)
@@ -909,7 +908,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 let sub = id.subscription_id().unwrap_or_default();
                 let rg = id.resource_group().unwrap_or_default();
                 let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
-                Rc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
+                Arc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
             }
             (Some(_), IdKind::Extension) if depth < 32 => {
                 let name = self.name_for(node);
@@ -924,7 +923,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                             s.truncate(pos + 1);
                             s.push_str(&nm);
                         }
-                        Rc::from(s)
+                        Arc::from(s)
                     }
                     None => same(),
                 }
@@ -941,7 +940,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                             .and_then(|t| t.type_segments().last())
                             .unwrap_or_default();
                         let nm = renamed.as_deref().or(id.name()).unwrap_or_default();
-                        Rc::from(format!("{tp}/{seg}/{nm}"))
+                        Arc::from(format!("{tp}/{seg}/{nm}"))
                     }
                     _ => {
                         let raw = id.as_str();
@@ -971,7 +970,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                                     }
                                     _ => s.push_str(tail),
                                 }
-                                Rc::from(s)
+                                Arc::from(s)
                             }
                             None => same(),
                         }
@@ -1115,14 +1114,17 @@ impl<'i, 'a> Builder<'i, 'a> {
             let entry = lk.entry();
             let target_id = self.target_ids[n as usize]
                 .clone()
-                .unwrap_or_else(|| Rc::from(id.as_str()));
-            let (target_name, rename_reason) = self.target_names[n as usize]
-                .clone()
-                .unwrap_or_else(|| (id.name().unwrap_or_default().to_string(), None));
+                .unwrap_or_else(|| Arc::from(id.as_str()));
+            let source_id: Arc<str> = Arc::from(id.as_str());
+            let name: Arc<str> = Arc::from(id.name().unwrap_or_default());
+            let (target_name, rename_reason) = match &self.target_names[n as usize] {
+                Some((t, why)) => (Arc::from(t.as_str()), why.clone()),
+                None => (name.clone(), None),
+            };
             if slot.action.creates_target() {
                 id_map.push(IdMapping {
-                    source: id.as_str().to_owned(),
-                    target: target_id.to_string(),
+                    source: source_id.clone(),
+                    target: target_id.clone(),
                 });
             }
             if inp.recs[n as usize] == Rec::Inline {
@@ -1286,13 +1288,13 @@ impl<'i, 'a> Builder<'i, 'a> {
                     .clone()
             };
             resources.push(PlannedResource {
-                source_id: id.as_str().to_owned(),
+                source_id,
                 resource_type: inp.graph.nodes[n as usize].resource_type.clone(),
-                name: id.name().unwrap_or_default().to_string(),
+                name,
                 location: inp.graph.nodes[n as usize].location.clone(),
                 action: slot.action,
                 strategy: slot.strategy,
-                target_id: target_id.to_string(),
+                target_id,
                 target_name,
                 rename_reason,
                 wave: w.wave_of[n as usize],
@@ -1382,8 +1384,8 @@ impl<'i, 'a> Builder<'i, 'a> {
         for r in &resources {
             if is_rg_type(&r.resource_type) && r.action.creates_target() {
                 rg_map.push(Mapping {
-                    source: r.source_id.clone(),
-                    target: r.target_id.clone(),
+                    source: r.source_id.to_string(),
+                    target: r.target_id.to_string(),
                 });
             }
         }
@@ -1641,9 +1643,9 @@ fn workloads(resources: &[PlannedResource]) -> Vec<Workload> {
         let (a, b) = (downtime_rank(r.downtime), downtime_rank(w.downtime));
         if a > b {
             w.downtime = r.downtime;
-            w.driven_by = vec![r.source_id.clone()];
+            w.driven_by = vec![r.source_id.to_string()];
         } else if a == b && a > 0 && w.driven_by.len() < 5 {
-            w.driven_by.push(r.source_id.clone());
+            w.driven_by.push(r.source_id.to_string());
         }
     }
     let mut out: Vec<Workload> = by_rg.into_iter().map(|(_, w)| w).collect();

@@ -41,7 +41,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
         plan.resources[i]
             .carried_by
             .clone()
-            .unwrap_or_else(|| plan.resources[i].source_id.clone())
+            .unwrap_or_else(|| plan.resources[i].source_id.to_string())
             .to_ascii_lowercase()
     };
     let deferred: HashSet<(String, String)> = plan

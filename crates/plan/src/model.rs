@@ -164,7 +164,7 @@ pub struct Wave {
     pub phase: Phase,
     pub title: String,
     /// Unit roots (resources carried with a parent are listed under it).
-    pub resources: Vec<String>,
+    pub resources: Vec<Arc<str>>,
     /// Role assignments created in this wave.
     pub role_assignments: usize,
     /// Manual gates among the wave's steps.
@@ -247,18 +247,18 @@ pub enum CatalogMatch {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedResource {
-    pub source_id: String,
+    pub source_id: Arc<str>,
     #[serde(rename = "type")]
     pub resource_type: Arc<str>,
-    pub name: String,
+    pub name: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Arc<str>>,
     pub action: Action,
     pub strategy: Strategy,
     /// For `move`/`recreate`/`manual`: the target id. For `reconfigure` and
     /// `keep`: the source id (nothing new is created).
-    pub target_id: String,
-    pub target_name: String,
+    pub target_id: Arc<str>,
+    pub target_name: Arc<str>,
     /// Why the name changes, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rename_reason: Option<String>,
@@ -344,8 +344,8 @@ impl StepKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdMapping {
-    pub source: String,
-    pub target: String,
+    pub source: Arc<str>,
+    pub target: Arc<str>,
 }
 
 /// A role assignment to create in the target.

@@ -215,17 +215,17 @@ pub fn render_markdown(plan: &Plan) -> String {
             }
             let carried = members
                 .iter()
-                .filter(|c| c.carried_by.as_deref() == Some(r.source_id.as_str()))
+                .filter(|c| c.carried_by.as_deref() == Some(&*r.source_id))
                 .count();
             let name = if carried > 0 {
                 format!("{} (+{carried} carried)", r.name)
             } else {
-                r.name.clone()
+                r.name.to_string()
             };
             let target_name = if r.target_name != r.name {
                 format!("**{}**", r.target_name)
             } else {
-                r.target_name.clone()
+                r.target_name.to_string()
             };
             let steps: Vec<String> = r
                 .steps

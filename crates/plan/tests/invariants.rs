@@ -103,7 +103,7 @@ fn example_estate_plan_holds_invariants_and_models_the_workload() {
     let hub = res(&p, "/eventhubs/security-export");
     let ns = res(&p, "/namespaces/evhns-shop-weu");
     assert_eq!(
-        hub.target_id,
+        hub.target_id.to_string(),
         format!("{}/eventhubs/security-export", ns.target_id)
     );
     assert_ne!(ns.target_name, ns.name);
