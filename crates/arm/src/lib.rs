@@ -20,6 +20,7 @@ pub mod availability;
 pub mod id;
 pub mod region;
 pub mod scan;
+pub mod schema;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};

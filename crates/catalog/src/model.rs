@@ -344,6 +344,11 @@ pub struct TypeEntry {
     /// Sources specific to this type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// When set, the template generator never emits this type; the text says
+    /// what the plan does instead (e.g. re-protect in the target vault,
+    /// approve new private endpoint connections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_generated: Option<String>,
 }
 
 /// One service's data file.

@@ -67,6 +67,8 @@ pub enum Command {
     Assess(cmd::plan::AssessArgs),
     /// Plan the relocation to a target region: waves, steps, checklists, plan.json + plan.md.
     Plan(cmd::plan::PlanArgs),
+    /// Generate deployable ARM templates for the target region from a plan directory.
+    Generate(cmd::generate::Args),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -96,6 +98,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Graph(args) => cmd::graph::run(args, out),
         Command::Assess(args) => cmd::plan::run_assess(args, out),
         Command::Plan(args) => cmd::plan::run_plan(args, out),
+        Command::Generate(args) => cmd::generate::run(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }

@@ -83,7 +83,7 @@ fn plan_writes_plan_json_and_report() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "plan.json, plan.md, estate.json: {names:?}");
     // The same plan on stdout with -o json, byte for byte, and deterministic.
     let (_, a, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);
     let (_, b, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);

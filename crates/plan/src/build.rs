@@ -482,7 +482,12 @@ impl<'i, 'a> Builder<'i, 'a> {
                         }
                     }
                     Rec::Inline | Rec::Resource(_) => {
-                        if policy == DependencyPolicy::Add || self.is_global_node(t) {
+                        // A child cannot live in another region than its
+                        // parent: parents always come along.
+                        if policy == DependencyPolicy::Add
+                            || e.kind == EdgeKind::Parent
+                            || self.is_global_node(t)
+                        {
                             self.add(t, ReasonKind::Dependency, Some(n));
                         } else {
                             self.keep_external(n, t, e.kind, &e.path);
@@ -526,7 +531,9 @@ impl<'i, 'a> Builder<'i, 'a> {
                             self.add(m, ReasonKind::Child, Some(n));
                         }
                     }
-                    (EdgeKind::BackupProtectedResource, Rec::Resource(_)) => {
+                    (EdgeKind::BackupProtectedResource, Rec::Resource(_))
+                        if policy == DependencyPolicy::Add =>
+                    {
                         self.add(m, ReasonKind::SameRegionDependent, Some(n));
                     }
                     _ => {}
@@ -603,6 +610,52 @@ impl<'i, 'a> Builder<'i, 'a> {
             } else {
                 strategy
             };
+        }
+        // A child cannot be created while its parent stays: a child of a
+        // resource kept (already in the target) is kept; a child of a global
+        // resource is re-configured in place. Parents first (shorter ids).
+        let mut by_depth = order.clone();
+        by_depth.sort_by_key(|&n| self.inp.node_id(n).as_str().len());
+        for &n in &by_depth {
+            let Some(parent) = self.parent_in_set(n) else {
+                continue;
+            };
+            let parent_action = self.slots[parent as usize].as_ref().map(|s| s.action);
+            let slot = self.slots[n as usize].as_mut().expect("in move set");
+            match parent_action {
+                Some(Action::Keep) if slot.action != Action::Keep => {
+                    slot.action = Action::Keep;
+                }
+                Some(Action::Reconfigure) if slot.action.creates_target() => {
+                    slot.action = Action::Reconfigure;
+                    slot.strategy = Strategy::Global;
+                }
+                _ => {}
+            }
+        }
+        // An extension (diagnostic setting, lock, exemption, …) on a resource
+        // that is not recreated in the target stays where it is; its settings
+        // are re-pointed in place.
+        for &n in &order {
+            let id = self.inp.node_id(n);
+            if id.kind() != IdKind::Extension {
+                continue;
+            }
+            let Some(scope) = id.scope() else { continue };
+            if !matches!(scope.kind(), IdKind::Resource | IdKind::Extension) {
+                continue;
+            }
+            let scope_creates = self
+                .inp
+                .graph
+                .node(&scope)
+                .and_then(|s| self.slots[s as usize].as_ref())
+                .is_some_and(|s| s.action.creates_target());
+            let slot = self.slots[n as usize].as_mut().expect("in move set");
+            if !scope_creates && slot.action.creates_target() {
+                slot.action = Action::Reconfigure;
+                slot.strategy = Strategy::Global;
+            }
         }
         // Units: a carried node belongs to its nearest non-carried ancestor
         // in the move set.
@@ -896,7 +949,29 @@ impl<'i, 'a> Builder<'i, 'a> {
         let slot = node.and_then(|n| self.slots[n as usize].as_ref().map(|s| s.action));
         let same = || Arc::from(id.as_str());
         let t: Arc<str> = match (slot, id.kind()) {
-            // Not moving or not creating anything: the id stays.
+            // Not in the move set: the id stays, unless an ancestor moves (an
+            // implicit parent such as `…/fileServices/default` that no input
+            // lists): then it hangs off the ancestor's target.
+            (None, IdKind::Resource)
+                if depth < 32 && id.resource_type().is_some_and(|t| t.depth() > 1) =>
+            {
+                match id.parent() {
+                    Some(parent) => {
+                        let tp = self.target_of(&parent, memo, depth + 1);
+                        if tp.eq_ignore_ascii_case(parent.as_str()) {
+                            same()
+                        } else {
+                            let rt = id.resource_type();
+                            let seg = rt
+                                .as_ref()
+                                .and_then(|t| t.type_segments().last())
+                                .unwrap_or_default();
+                            Arc::from(format!("{tp}/{seg}/{}", id.name().unwrap_or_default()))
+                        }
+                    }
+                    None => same(),
+                }
+            }
             (None, _) => same(),
             (Some(action), _)
                 if !action.creates_target()
@@ -914,7 +989,22 @@ impl<'i, 'a> Builder<'i, 'a> {
                 let name = self.name_for(node);
                 match id.scope() {
                     Some(scope) => {
-                        let ts = self.target_of(&scope, memo, depth + 1);
+                        // An extension on a resource group follows the
+                        // resources of that group to their target group, even
+                        // when the inputs do not list the group itself.
+                        let scope_planned = self
+                            .inp
+                            .graph
+                            .node(&scope)
+                            .is_some_and(|s| self.slots[s as usize].is_some());
+                        let ts = if scope.kind() == IdKind::ResourceGroup && !scope_planned {
+                            let sub = scope.subscription_id().unwrap_or_default();
+                            let rg = scope.resource_group().unwrap_or_default();
+                            let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
+                            Arc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
+                        } else {
+                            self.target_of(&scope, memo, depth + 1)
+                        };
                         let suffix = &id.as_str()[scope.as_str().len()..];
                         let mut s = format!("{}{}", ts.trim_end_matches('/'), suffix);
                         if let Some(nm) = name
@@ -933,7 +1023,21 @@ impl<'i, 'a> Builder<'i, 'a> {
                 let is_child = id.resource_type().is_some_and(|t| t.depth() > 1);
                 match (is_child, id.parent()) {
                     (true, Some(parent)) => {
-                        let tp = self.target_of(&parent, memo, depth + 1);
+                        let parent_planned = self
+                            .inp
+                            .graph
+                            .node(&parent)
+                            .is_some_and(|p| self.slots[p as usize].is_some());
+                        // A moving child takes its parent along even when the
+                        // inputs do not list the parent: same name, target group.
+                        let tp = if parent_planned {
+                            self.target_of(&parent, memo, depth + 1)
+                        } else {
+                            match self.relocated(&parent, None) {
+                                Some(t) => Arc::from(t),
+                                None => self.target_of(&parent, memo, depth + 1),
+                            }
+                        };
                         let rt = id.resource_type();
                         let seg = rt
                             .as_ref()
@@ -942,39 +1046,10 @@ impl<'i, 'a> Builder<'i, 'a> {
                         let nm = renamed.as_deref().or(id.name()).unwrap_or_default();
                         Arc::from(format!("{tp}/{seg}/{nm}"))
                     }
-                    _ => {
-                        let raw = id.as_str();
-                        // The text after the scope segments (`/providers/…`).
-                        let (scope, tail_at) = match (id.subscription_id(), id.resource_group()) {
-                            (Some(sub), Some(rg)) => {
-                                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
-                                (
-                                    format!("/subscriptions/{ts}/resourceGroups/{tr}"),
-                                    nth_slash(raw, 5),
-                                )
-                            }
-                            (Some(sub), None) => {
-                                let ts = self.target_subscription(sub);
-                                (format!("/subscriptions/{ts}"), nth_slash(raw, 3))
-                            }
-                            _ => (String::new(), Some(0)),
-                        };
-                        match tail_at {
-                            Some(at) => {
-                                let tail = &raw[at..];
-                                let mut s = scope;
-                                match (&renamed, tail.rfind('/')) {
-                                    (Some(nm), Some(pos)) => {
-                                        s.push_str(&tail[..=pos]);
-                                        s.push_str(nm);
-                                    }
-                                    _ => s.push_str(tail),
-                                }
-                                Arc::from(s)
-                            }
-                            None => same(),
-                        }
-                    }
+                    _ => match self.relocated(id, renamed.as_deref()) {
+                        Some(t) => Arc::from(t),
+                        None => same(),
+                    },
                 }
             }
             _ => same(),
@@ -986,6 +1061,37 @@ impl<'i, 'a> Builder<'i, 'a> {
             }
         }
         t
+    }
+
+    /// The id text in its target subscription and resource group, with the
+    /// last name replaced when `renamed` (the text after the scope segments
+    /// is kept as written).
+    fn relocated(&mut self, id: &ResourceId, renamed: Option<&str>) -> Option<String> {
+        let raw = id.as_str();
+        let (scope, tail_at) = match (id.subscription_id(), id.resource_group()) {
+            (Some(sub), Some(rg)) => {
+                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
+                (
+                    format!("/subscriptions/{ts}/resourceGroups/{tr}"),
+                    nth_slash(raw, 5),
+                )
+            }
+            (Some(sub), None) => {
+                let ts = self.target_subscription(sub);
+                (format!("/subscriptions/{ts}"), nth_slash(raw, 3))
+            }
+            _ => (String::new(), Some(0)),
+        };
+        let tail = &raw[tail_at?..];
+        let mut s = scope;
+        match (renamed, tail.rfind('/')) {
+            (Some(nm), Some(pos)) => {
+                s.push_str(&tail[..=pos]);
+                s.push_str(nm);
+            }
+            _ => s.push_str(tail),
+        }
+        Some(s)
     }
 
     fn name_for(&self, node: Option<u32>) -> Option<String> {
@@ -1119,6 +1225,18 @@ impl<'i, 'a> Builder<'i, 'a> {
             let name: Arc<str> = Arc::from(id.name().unwrap_or_default());
             let (target_name, rename_reason) = match &self.target_names[n as usize] {
                 Some((t, why)) => (Arc::from(t.as_str()), why.clone()),
+                None if is_rg_type(inp.node_type(n)) && slot.action.creates_target() => {
+                    // A resource group's target name comes from the mapping.
+                    let t = ResourceId::parse(&target_id)
+                        .ok()
+                        .and_then(|t| t.resource_group().map(Arc::<str>::from))
+                        .unwrap_or_else(|| name.clone());
+                    let why = (*t != *name).then(|| {
+                        "resource groups are mapped (--resource-group-map / --resource-group-pattern)"
+                            .to_string()
+                    });
+                    (t, why)
+                }
                 None => (name.clone(), None),
             };
             if slot.action.creates_target() {

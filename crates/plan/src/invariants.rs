@@ -120,9 +120,16 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
             ));
         }
     }
-    // 2. Unique target ids among created resources.
+    // 2. Unique target ids among created resources, none equal to a source
+    // id (the sources still exist while the targets are created).
     let mut seen: HashMap<String, &str> = HashMap::new();
     for r in plan.resources.iter().filter(|r| r.action.creates_target()) {
+        if by_source.contains_key(&r.target_id.to_ascii_lowercase()) {
+            out.push(format!(
+                "{} is created at {}, which is the id of a source resource",
+                r.source_id, r.target_id
+            ));
+        }
         if let Some(other) = seen.insert(r.target_id.to_ascii_lowercase(), &r.source_id)
             && !plan
                 .findings

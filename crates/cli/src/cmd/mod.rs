@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod discover;
 pub mod expand;
+pub mod generate;
 pub mod graph;
 pub mod inputs;
 pub mod plan;

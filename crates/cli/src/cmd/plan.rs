@@ -112,8 +112,9 @@ pub struct AssessArgs {
 /// not travel and the guidance's scenario procedures (Azure Backup, managed
 /// identities, Defender for Cloud, the general move process).
 ///
-/// With --out DIR, writes DIR/plan.json (schema azrelo.plan/v1) and
-/// DIR/plan.md (a readable report). Exit code 4 when the plan has blockers
+/// With --out DIR, writes DIR/plan.json (schema azrelo.plan/v1),
+/// DIR/plan.md (a readable report) and DIR/estate.json (the estate the plan
+/// was made from, read by `azrelo generate DIR`). Exit code 4 when the plan has blockers
 /// (the files are still written, so they can be reviewed).
 ///
 /// Examples:
@@ -127,7 +128,8 @@ pub struct AssessArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub selection: Selection,
-    /// Write plan.json and plan.md into this directory (created if needed).
+    /// Write plan.json, plan.md and estate.json into this directory (created
+    /// if needed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -191,7 +193,7 @@ fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
     Ok(o)
 }
 
-fn build(sel: &Selection) -> Result<Plan, CliError> {
+fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
     let opts = options(sel)?;
     let owned;
     let catalog: &Catalog = match &sel.catalog {
@@ -225,7 +227,7 @@ fn build(sel: &Selection) -> Result<Plan, CliError> {
             violations.join("\n  ")
         )));
     }
-    Ok(plan)
+    Ok((estate, plan))
 }
 
 fn findings_table(plan: &Plan) -> comfy_table::Table {
@@ -266,7 +268,7 @@ fn blockers(plan: &Plan) -> Result<(), CliError> {
 }
 
 pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
-    let plan = build(&args.selection)?;
+    let (_, plan) = build(&args.selection)?;
     match out {
         OutputFormat::Json => print_json(&serde_json::json!({
             "target": plan.target.region,
@@ -296,7 +298,7 @@ pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
 }
 
 pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
-    let plan = build(&args.selection)?;
+    let (estate, plan) = build(&args.selection)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
@@ -307,6 +309,8 @@ pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
             &dir.join("plan.md"),
             report::render_markdown(&plan).as_bytes(),
         )?;
+        // The estate the plan was made from: `azrelo generate DIR` reads both.
+        azrelo_estate::write_estate(&estate, &dir.join("estate.json"))?;
     }
     match out {
         OutputFormat::Json => print_json(&plan)?,

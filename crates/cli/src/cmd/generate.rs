@@ -1,0 +1,152 @@
+//! `azrelo generate`: deployable ARM templates for the target region.
+
+use crate::exit::CliError;
+use crate::output::{OutputFormat, print_json, print_text, table, write_atomic};
+use azrelo_catalog::Catalog;
+use azrelo_plan::Plan;
+use std::path::{Path, PathBuf};
+
+/// Generate the target deployments of a plan: for each wave and target
+/// resource group (subscription-level for resource groups), NAME.json and
+/// NAME.parameters.json that deploy as they are with
+/// `az deployment group create --template-file NAME.json --parameters @NAME.parameters.json`,
+/// and manifest.json listing them in order with their scope and command.
+///
+/// Locations become the target region, names the plan's target names, every
+/// reference to a moved resource is rewritten through the plan's id map,
+/// read-only and server-generated properties are dropped, and every secret
+/// becomes a secureString parameter without a value (supply it at deployment).
+///
+/// PLAN_DIR is the directory `azrelo plan --out` wrote (plan.json + estate.json).
+///
+/// Examples:
+///   azrelo plan examples/contoso-shop -t swedencentral --out plan
+///   azrelo generate plan --out plan/templates
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Directory with plan.json and estate.json (from `azrelo plan --out`).
+    pub plan_dir: PathBuf,
+    /// Where to write the templates (default: PLAN_DIR/templates).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn read_plan(dir: &Path) -> Result<Plan, CliError> {
+    let path = dir.join("plan.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CliError::bad_input(
+            format!("cannot read {}: {e}", path.display()),
+            "pass the directory `azrelo plan --out DIR` wrote",
+        )
+    })?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        CliError::bad_input(
+            format!(
+                "{}:{}:{}: not a plan: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
+            "regenerate it with `azrelo plan … --out DIR`",
+        )
+    })?;
+    if plan.schema != azrelo_plan::SCHEMA {
+        return Err(CliError::bad_input(
+            format!(
+                "{}: schema {} is not {}",
+                path.display(),
+                plan.schema,
+                azrelo_plan::SCHEMA
+            ),
+            "regenerate the plan with this version of azrelo",
+        ));
+    }
+    Ok(plan)
+}
+
+pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+    let plan = read_plan(&args.plan_dir)?;
+    let estate_path = args.plan_dir.join("estate.json");
+    let estate = azrelo_estate::load_inputs(
+        std::slice::from_ref(&estate_path),
+        &azrelo_estate::LoadOptions::default(),
+    )
+    .map_err(|e| {
+        CliError::bad_input(
+            e.to_string(),
+            "the plan directory needs the estate.json `azrelo plan --out` writes",
+        )
+    })?;
+    let generated = azrelo_generate::generate(
+        &plan,
+        &estate,
+        Catalog::embedded(),
+        azrelo_generate::embedded_flags(),
+    );
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.plan_dir.join("templates"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
+    let pretty = |v: &serde_json::Value| -> Vec<u8> {
+        let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+        b.push(b'\n');
+        b
+    };
+    for d in &generated.deployments {
+        write_atomic(&dir.join(format!("{}.json", d.name)), &pretty(&d.template))?;
+        write_atomic(
+            &dir.join(format!("{}.parameters.json", d.name)),
+            &pretty(&d.parameters),
+        )?;
+    }
+    let manifest = serde_json::json!({
+        "schema": "azrelo.manifest/v1",
+        "targetRegion": generated.target_region,
+        "deployments": generated.manifest(),
+        "skipped": generated.skipped.iter().map(|(id, why)| serde_json::json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
+        "changes": generated.changes,
+    });
+    write_atomic(&dir.join("manifest.json"), &pretty(&manifest))?;
+    match out {
+        OutputFormat::Json => print_json(&manifest)?,
+        OutputFormat::Table => {
+            let mut t = table([
+                "#",
+                "Deployment",
+                "Wave",
+                "Scope",
+                "Resources",
+                "Secure parameters",
+            ]);
+            for m in generated.manifest() {
+                let scope = match &m.scope {
+                    azrelo_generate::DeploymentScope::Subscription { location, .. } => {
+                        format!("subscription ({location})")
+                    }
+                    azrelo_generate::DeploymentScope::ResourceGroup { resource_group, .. } => {
+                        resource_group.clone()
+                    }
+                };
+                t.add_row([
+                    m.order.to_string(),
+                    m.name.clone(),
+                    m.wave.to_string(),
+                    scope,
+                    m.resources.to_string(),
+                    m.secure_parameters.len().to_string(),
+                ]);
+            }
+            print_text(t)?;
+            print_text(format!(
+                "{} deployment(s) written to {} with manifest.json; {} resource(s) not generated (see manifest.json).",
+                generated.deployments.len(),
+                dir.display(),
+                generated.skipped.len()
+            ))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,999 @@
+//! Generating the deployments.
+
+use std::collections::{HashMap, HashSet};
+
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_arm::scan::find_resource_ids;
+use azrelo_catalog::{Catalog, FixAction};
+use azrelo_estate::{Estate, Resource};
+use azrelo_plan::{Action, Plan, PlannedResource, TargetPrincipal};
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::Flags;
+use crate::secrets::{is_secret_name, looks_secret};
+
+/// ARM limits a deployment must stay within (template reference, "Template
+/// limits"): 800 resources (copies included), 256 parameters, 4 MB.
+const MAX_RESOURCES: usize = 800;
+const MAX_PARAMETERS: usize = 256;
+const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Where a deployment goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum DeploymentScope {
+    /// `az deployment sub create -l LOCATION`.
+    Subscription {
+        subscription_id: String,
+        location: String,
+    },
+    /// `az deployment group create -g RESOURCE_GROUP`.
+    ResourceGroup {
+        subscription_id: String,
+        resource_group: String,
+    },
+}
+
+/// One generated deployment.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// File stem: `NAME.json` + `NAME.parameters.json`.
+    pub name: String,
+    pub wave: u32,
+    pub scope: DeploymentScope,
+    pub template: Value,
+    pub parameters: Value,
+    /// Source ids of the resources it creates.
+    pub resources: Vec<String>,
+    /// Secure parameters the operator must supply (never given a value).
+    pub secure_parameters: Vec<String>,
+}
+
+/// A manifest line.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestEntry {
+    pub order: usize,
+    pub name: String,
+    pub wave: u32,
+    pub scope: DeploymentScope,
+    pub template_file: String,
+    pub parameters_file: String,
+    pub resources: usize,
+    pub secure_parameters: Vec<String>,
+    /// The `az` command that deploys it.
+    pub command: String,
+}
+
+/// Everything generated for a plan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Generated {
+    pub schema: String,
+    pub target_region: String,
+    pub deployments: Vec<Deployment>,
+    /// Resources the plan creates that are not generated, with why
+    /// (manual relocations; records without a body in the inputs).
+    pub skipped: Vec<(String, String)>,
+    /// What was removed or replaced, per source id: (JSON pointer, reason).
+    pub changes: IndexMap<String, Vec<Change>>,
+}
+
+/// One edit from source to target body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub pointer: String,
+    pub kind: ChangeKind,
+    pub detail: String,
+}
+
+/// See [`Change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Location,
+    Name,
+    Reference,
+    Dropped,
+    Set,
+    Secret,
+}
+
+impl Generated {
+    /// The manifest: deployments in order with their commands.
+    pub fn manifest(&self) -> Vec<ManifestEntry> {
+        self.deployments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let (t, p) = (format!("{}.json", d.name), format!("{}.parameters.json", d.name));
+                let command = match &d.scope {
+                    DeploymentScope::Subscription {
+                        subscription_id,
+                        location,
+                    } => format!(
+                        "az deployment sub create --subscription {subscription_id} -l {location} -n {} --template-file {t} --parameters @{p}",
+                        d.name
+                    ),
+                    DeploymentScope::ResourceGroup {
+                        subscription_id,
+                        resource_group,
+                    } => format!(
+                        "az deployment group create --subscription {subscription_id} -g {resource_group} -n {} --template-file {t} --parameters @{p}",
+                        d.name
+                    ),
+                };
+                ManifestEntry {
+                    order: i + 1,
+                    name: d.name.clone(),
+                    wave: d.wave,
+                    scope: d.scope.clone(),
+                    template_file: t,
+                    parameters_file: p,
+                    resources: d.resources.len(),
+                    secure_parameters: d.secure_parameters.clone(),
+                    command,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Top-level members that are never written back.
+const ENVELOPE_DROP: &[&str] = &[
+    "id",
+    "etag",
+    "systemData",
+    "managedBy",
+    "resourceGroup",
+    "subscriptionId",
+    "tenantId",
+    "apiVersion",
+];
+
+/// Properties ARM computes (dropped even without schema flags).
+const SERVER_FIELDS: &[&str] = &[
+    "provisioningState",
+    "resourceGuid",
+    "creationTime",
+    "createdTime",
+    "createdAt",
+    "lastModifiedTime",
+    "timeCreated",
+    "changedTime",
+];
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    flags: &'a dyn Flags,
+    catalog: &'a Catalog,
+    /// Lower-cased source id → target id.
+    id_map: HashMap<String, String>,
+    target_has_zones: Option<bool>,
+    source_regions: HashSet<String>,
+}
+
+impl Ctx<'_> {
+    fn map_id(&self, id: &str) -> Option<&str> {
+        self.id_map
+            .get(&id.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// Rewrite every moved id inside a string.
+    fn rewrite_str(&self, s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut at = 0;
+        for m in find_resource_ids(s) {
+            if let Some(t) = self.map_id(m.text) {
+                out.push_str(&s[at..m.range.start]);
+                out.push_str(t);
+                at = m.range.end;
+            }
+        }
+        if at == 0 {
+            return None;
+        }
+        out.push_str(&s[at..]);
+        Some(out)
+    }
+}
+
+/// One secure parameter being collected for a deployment.
+struct Params {
+    names: Vec<String>,
+    taken: HashSet<String>,
+}
+
+impl Params {
+    fn add(&mut self, base: &str) -> String {
+        let mut name: String = base
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert(0, 'p');
+        }
+        let stem = name.clone();
+        let mut k = 2;
+        while !self.taken.insert(name.to_ascii_lowercase()) {
+            name = format!("{stem}_{k}");
+            k += 1;
+        }
+        self.names.push(name.clone());
+        name
+    }
+}
+
+/// Generate the deployments of a plan.
+pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
+    let regions = azrelo_arm::Regions::embedded();
+    let ctx = Ctx {
+        plan,
+        flags,
+        catalog,
+        id_map: plan
+            .id_map
+            .iter()
+            .map(|m| (m.source.to_ascii_lowercase(), m.target.to_string()))
+            .collect(),
+        target_has_zones: regions.get(&plan.target.region).map(|r| r.has_zones()),
+        source_regions: plan
+            .source_regions
+            .iter()
+            .flat_map(|r| {
+                let mut v = vec![r.to_ascii_lowercase()];
+                if let Some(reg) = regions.get(r) {
+                    v.push(reg.display_name.to_ascii_lowercase());
+                }
+                v
+            })
+            .collect(),
+    };
+    let mut out = Generated {
+        schema: "azrelo.generated/v1".into(),
+        target_region: plan.target.region.clone(),
+        deployments: Vec::new(),
+        skipped: Vec::new(),
+        changes: IndexMap::new(),
+    };
+    // Group created resources by (wave, target scope).
+    type Key = (u32, String, Option<String>);
+    let mut groups: IndexMap<Key, Vec<&PlannedResource>> = IndexMap::new();
+    for r in &plan.resources {
+        if let Some(why) = catalog
+            .entry(&r.resource_type)
+            .entry()
+            .not_generated
+            .as_ref()
+            && matches!(r.action, Action::Move | Action::Recreate)
+        {
+            out.skipped.push((r.source_id.to_string(), why.clone()));
+            continue;
+        }
+        if !matches!(r.action, Action::Move | Action::Recreate) {
+            if r.action == Action::Manual && r.carried_by.is_none() {
+                out.skipped.push((
+                    r.source_id.to_string(),
+                    "manual relocation: the catalog has no safe automated path".into(),
+                ));
+            }
+            continue;
+        }
+        let Ok(tid) = ResourceId::parse(&r.target_id) else {
+            out.skipped
+                .push((r.source_id.to_string(), "target id does not parse".into()));
+            continue;
+        };
+        let sub = tid.subscription_id().unwrap_or_default().to_string();
+        let rg = match tid.kind() {
+            IdKind::ResourceGroup => None,
+            _ => tid.resource_group().map(str::to_string),
+        };
+        groups.entry((r.wave, sub, rg)).or_default().push(r);
+    }
+    // Role assignments join the group of their target scope's resource group.
+    let mut ra_groups: IndexMap<Key, Vec<&azrelo_plan::RoleAssignmentPlan>> = IndexMap::new();
+    for ra in &plan.role_assignments {
+        let Ok(scope) = ResourceId::parse(&ra.target_scope) else {
+            continue;
+        };
+        let sub = scope.subscription_id().unwrap_or_default().to_string();
+        let rg = scope.resource_group().map(str::to_string);
+        ra_groups.entry((ra.wave, sub, rg)).or_default().push(ra);
+    }
+    let mut keys: Vec<Key> = groups.keys().cloned().collect();
+    for k in ra_groups.keys() {
+        if !groups.contains_key(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys.sort();
+    let by_source: HashMap<String, &Resource> = estate
+        .resources
+        .iter()
+        .map(|r| (r.id.as_str().to_ascii_lowercase(), r))
+        .collect();
+    let records = record_bodies(estate);
+    for key in keys {
+        let (wave, sub, rg) = key.clone();
+        let members = groups.get(&key).cloned().unwrap_or_default();
+        let ras = ra_groups.get(&key).cloned().unwrap_or_default();
+        let mut chunk: Vec<Value> = Vec::new();
+        let mut chunk_sources: Vec<String> = Vec::new();
+        let mut params = Params {
+            names: Vec::new(),
+            taken: HashSet::new(),
+        };
+        let mut part = 1;
+        let in_group: HashSet<String> = members
+            .iter()
+            .map(|r| r.target_id.to_ascii_lowercase())
+            .collect();
+        let flush = |chunk: &mut Vec<Value>,
+                     chunk_sources: &mut Vec<String>,
+                     params: &mut Params,
+                     part: &mut usize,
+                     out: &mut Generated| {
+            if chunk.is_empty() {
+                return;
+            }
+            let scope = match &rg {
+                Some(rg) => DeploymentScope::ResourceGroup {
+                    subscription_id: sub.clone(),
+                    resource_group: rg.clone(),
+                },
+                None => DeploymentScope::Subscription {
+                    subscription_id: sub.clone(),
+                    location: plan.target.region.clone(),
+                },
+            };
+            let stem = match &rg {
+                Some(rg) => format!("w{wave:02}-{rg}"),
+                None => format!("w{wave:02}-subscription-{}", &sub[..sub.len().min(8)]),
+            };
+            let name = if *part > 1 {
+                format!("{stem}-{part}")
+            } else {
+                stem
+            };
+            let schema = if rg.is_some() {
+                "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+            } else {
+                "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
+            };
+            let mut p = Map::new();
+            for n in &params.names {
+                p.insert(
+                    n.clone(),
+                    json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}}),
+                );
+            }
+            let template = json!({
+                "$schema": schema,
+                "contentVersion": "1.0.0.0",
+                "metadata": {
+                    "generator": format!("azrelo {}", env!("CARGO_PKG_VERSION")),
+                    "plan": plan.schema,
+                    "wave": wave,
+                },
+                "parameters": Value::Object(p),
+                "resources": Value::Array(std::mem::take(chunk)),
+            });
+            let parameters = json!({
+                "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+                "contentVersion": "1.0.0.0",
+                "parameters": {},
+            });
+            out.deployments.push(Deployment {
+                name,
+                wave,
+                scope,
+                template,
+                parameters,
+                resources: std::mem::take(chunk_sources),
+                secure_parameters: std::mem::take(&mut params.names),
+            });
+            params.taken.clear();
+            *part += 1;
+        };
+        let mut bytes = 0usize;
+        for r in &members {
+            let key = r.source_id.to_ascii_lowercase();
+            let src = match by_source.get(&key) {
+                Some(res) => serde_json::to_value(res).ok(),
+                None => records.get(&key).cloned(),
+            };
+            let Some(src) = src else {
+                if r.carried_by.is_none() {
+                    out.skipped.push((
+                        r.source_id.to_string(),
+                        "no resource body in the inputs (only referenced)".into(),
+                    ));
+                }
+                continue;
+            };
+            let mut changes = Vec::new();
+            let mut local = Params {
+                names: Vec::new(),
+                taken: params.taken.clone(),
+            };
+            let body = resource_body(&ctx, r, src, &in_group, &mut local, &mut changes);
+            let size = serde_json::to_string(&body).map(|s| s.len()).unwrap_or(0);
+            if chunk.len() + 1 > MAX_RESOURCES
+                || params.names.len() + local.names.len() > MAX_PARAMETERS
+                || bytes + size > MAX_TEMPLATE_BYTES
+            {
+                flush(
+                    &mut chunk,
+                    &mut chunk_sources,
+                    &mut params,
+                    &mut part,
+                    &mut out,
+                );
+                bytes = 0;
+            }
+            bytes += size;
+            params.taken.extend(local.taken);
+            params.names.extend(local.names);
+            chunk.push(body);
+            chunk_sources.push(r.source_id.to_string());
+            if !changes.is_empty() {
+                out.changes.insert(r.source_id.to_string(), changes);
+            }
+        }
+        for ra in ras {
+            let mut local = Params {
+                names: Vec::new(),
+                taken: params.taken.clone(),
+            };
+            let body = role_assignment_body(ra, rg.is_some(), &mut local);
+            params.taken.extend(local.taken);
+            params.names.extend(local.names);
+            chunk.push(body);
+            chunk_sources.push(ra.source_id.clone());
+        }
+        flush(
+            &mut chunk,
+            &mut chunk_sources,
+            &mut params,
+            &mut part,
+            &mut out,
+        );
+    }
+    out
+}
+
+/// ARM GET-shaped bodies for the estate's extension records (diagnostic
+/// settings, locks, policy exemptions), by lower-cased id.
+fn record_bodies(estate: &Estate) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    for d in &estate.diagnostic_settings {
+        let mut p = Map::new();
+        for (k, v) in [
+            ("workspaceId", &d.workspace_id),
+            (
+                "eventHubAuthorizationRuleId",
+                &d.event_hub_authorization_rule_id,
+            ),
+            ("eventHubName", &d.event_hub_name),
+            ("storageAccountId", &d.storage_account_id),
+            ("marketplacePartnerId", &d.marketplace_partner_id),
+        ] {
+            if let Some(v) = v {
+                p.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        let logs: Vec<Value> = d
+            .logs
+            .iter()
+            .map(|c| {
+                // Category groups (allLogs, audit) versus single categories.
+                if c.eq_ignore_ascii_case("allLogs") || c.eq_ignore_ascii_case("audit") {
+                    json!({"categoryGroup": c, "enabled": true})
+                } else {
+                    json!({"category": c, "enabled": true})
+                }
+            })
+            .collect();
+        let metrics: Vec<Value> = d
+            .metrics
+            .iter()
+            .map(|c| json!({"category": c, "enabled": true}))
+            .collect();
+        p.insert("logs".into(), Value::Array(logs));
+        p.insert("metrics".into(), Value::Array(metrics));
+        out.insert(
+            d.id.as_str().to_ascii_lowercase(),
+            json!({"type": "Microsoft.Insights/diagnosticSettings", "properties": Value::Object(p)}),
+        );
+    }
+    for l in &estate.locks {
+        let mut p = Map::new();
+        p.insert("level".into(), Value::String(l.level.clone()));
+        if let Some(n) = &l.notes {
+            p.insert("notes".into(), Value::String(n.clone()));
+        }
+        out.insert(
+            l.id.as_str().to_ascii_lowercase(),
+            json!({"type": "Microsoft.Authorization/locks", "properties": Value::Object(p)}),
+        );
+    }
+    for x in &estate.policy_exemptions {
+        let mut p = Map::new();
+        p.insert(
+            "policyAssignmentId".into(),
+            Value::String(x.policy_assignment_id.clone()),
+        );
+        for (k, v) in [
+            ("exemptionCategory", &x.category),
+            ("expiresOn", &x.expires_on),
+            ("displayName", &x.display_name),
+        ] {
+            if let Some(v) = v {
+                p.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        out.insert(
+            x.id.as_str().to_ascii_lowercase(),
+            json!({"type": "Microsoft.Authorization/policyExemptions", "properties": Value::Object(p)}),
+        );
+    }
+    out
+}
+
+/// The template resource for one planned resource.
+fn resource_body(
+    ctx: &Ctx<'_>,
+    r: &PlannedResource,
+    src: Value,
+    in_group: &HashSet<String>,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) -> Value {
+    let ty = &*r.resource_type;
+    let mut body = src;
+    let Value::Object(m) = &mut body else {
+        return Value::Null;
+    };
+    // The estate's own bookkeeping is not ARM.
+    for k in ["provenance", "dependsOn"] {
+        m.shift_remove(k);
+    }
+    let api = m
+        .shift_remove("apiVersion")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .or_else(|| {
+            azrelo_arm::Availability::embedded()
+                .type_info(ty)
+                .and_then(|t| t.newest_stable_api_version().map(str::to_string))
+        })
+        .unwrap_or_else(|| "2023-01-01".into());
+    for k in ENVELOPE_DROP {
+        if m.shift_remove(*k).is_some() {
+            changes.push(Change {
+                pointer: format!("/{k}"),
+                kind: ChangeKind::Dropped,
+                detail: "read-only envelope field".into(),
+            });
+        }
+    }
+    // Name: the full template name (parent segments for children).
+    let target = ResourceId::parse(&r.target_id).ok();
+    let full_name = target
+        .as_ref()
+        .and_then(|t| t.full_name())
+        .unwrap_or_else(|| r.target_name.to_string());
+    if *r.target_name != *r.name {
+        changes.push(Change {
+            pointer: "/name".into(),
+            kind: ChangeKind::Name,
+            detail: format!("{} → {}", r.name, r.target_name),
+        });
+    }
+    m.insert("name".into(), Value::String(full_name));
+    m.insert("type".into(), Value::String(ty.to_string()));
+    // Location.
+    if let Some(loc) = m
+        .get("location")
+        .and_then(|l| l.as_str())
+        .map(str::to_string)
+        && !loc.eq_ignore_ascii_case("global")
+    {
+        m.insert(
+            "location".into(),
+            Value::String(ctx.plan.target.region.clone()),
+        );
+        changes.push(Change {
+            pointer: "/location".into(),
+            kind: ChangeKind::Location,
+            detail: format!("{loc} → {}", ctx.plan.target.region),
+        });
+    }
+    if ctx.target_has_zones == Some(false) && m.shift_remove("zones").is_some() {
+        changes.push(Change {
+            pointer: "/zones".into(),
+            kind: ChangeKind::Dropped,
+            detail: "the target region has no availability zones".into(),
+        });
+    }
+    // Identity: user-assigned keys re-pointed, principals dropped.
+    if let Some(Value::Object(ident)) = m.get_mut("identity") {
+        for k in ["principalId", "tenantId"] {
+            if ident.shift_remove(k).is_some() {
+                changes.push(Change {
+                    pointer: format!("/identity/{k}"),
+                    kind: ChangeKind::Dropped,
+                    detail: "assigned by Azure to the new identity".into(),
+                });
+            }
+        }
+        if let Some(Value::Object(ua)) = ident.shift_remove("userAssigned") {
+            let mut out = Map::new();
+            for (k, _) in ua {
+                let t = ctx.map_id(&k).map(str::to_string).unwrap_or(k);
+                out.insert(t, json!({}));
+            }
+            ident.insert("userAssignedIdentities".into(), Value::Object(out));
+        }
+    }
+    if let Some(Value::Object(tags)) = m.get("tags")
+        && tags.is_empty()
+    {
+        m.shift_remove("tags");
+    }
+    for k in ["zones", "sku", "kind", "plan", "extendedLocation"] {
+        if m.get(k)
+            .is_some_and(|v| v.is_null() || v.as_array().is_some_and(|a| a.is_empty()))
+        {
+            m.shift_remove(k);
+        }
+    }
+    // Catalog template fixes for the type (universal ones included).
+    let lk = ctx.catalog.entry(ty);
+    for fix in lk.template_fixes() {
+        match fix.action {
+            FixAction::Remove => {
+                for p in remove_at(&mut body, &fix.path) {
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::Empty => {
+                for p in empty_at(&mut body, &fix.path) {
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::Set => {
+                if let Some(v) = &fix.value
+                    && !fix.path.contains('*')
+                    && fix.path != "/location"
+                {
+                    let v = fill(v, &ctx.plan.target.region, &r.target_name);
+                    set_at(&mut body, &fix.path, v);
+                    changes.push(Change {
+                        pointer: fix.path.clone(),
+                        kind: ChangeKind::Set,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::RepointIds | FixAction::NeedsInput => {}
+        }
+    }
+    // Read-only and server-computed properties, ids, secrets: one walk.
+    if let Value::Object(m) = &mut body
+        && let Some(props) = m.get_mut("properties")
+    {
+        clean(ctx, ty, props, "/properties", params, changes);
+    }
+    // dependsOn: same-template dependencies by target id (references inside
+    // the body that name another resource of this deployment).
+    let mut deps: Vec<String> = Vec::new();
+    collect_refs(&body, &mut |s| {
+        for m in find_resource_ids(s) {
+            let t = m.text.to_ascii_lowercase();
+            if in_group.contains(&t) && t != r.target_id.to_ascii_lowercase() {
+                let t = m.text.to_string();
+                if !deps.iter().any(|d| d.eq_ignore_ascii_case(&t)) {
+                    deps.push(t);
+                }
+            }
+        }
+    });
+    // A child depends on its parent when both are in the template.
+    if let Some(t) = &target
+        && let Some(p) = t.parent()
+        && in_group.contains(&p.as_str().to_ascii_lowercase())
+        && !deps.iter().any(|d| d.eq_ignore_ascii_case(p.as_str()))
+    {
+        deps.push(p.to_string());
+    }
+    let Value::Object(m) = &mut body else {
+        return body;
+    };
+    // Extension resources: scope to the target resource.
+    if let Some(t) = &target
+        && t.is_extension()
+        && let Some(scope) = t.scope()
+    {
+        let name = t.name().unwrap_or_default().to_string();
+        m.insert("name".into(), Value::String(name));
+        m.insert("scope".into(), Value::String(scope.to_string()));
+        if in_group.contains(&scope.as_str().to_ascii_lowercase()) {
+            deps.push(scope.to_string());
+        }
+    }
+    deps.sort();
+    deps.dedup();
+    let mut ordered = Map::new();
+    ordered.insert("type".into(), m.shift_remove("type").unwrap_or(Value::Null));
+    ordered.insert("apiVersion".into(), Value::String(api));
+    for (k, v) in std::mem::take(m) {
+        ordered.insert(k, v);
+    }
+    if !deps.is_empty() {
+        ordered.insert(
+            "dependsOn".into(),
+            Value::Array(deps.into_iter().map(Value::String).collect()),
+        );
+    }
+    Value::Object(ordered)
+}
+
+fn role_assignment_body(
+    ra: &azrelo_plan::RoleAssignmentPlan,
+    rg_scoped: bool,
+    params: &mut Params,
+) -> Value {
+    let principal = match &ra.target_principal {
+        TargetPrincipal::Same { principal_id } => Value::String(principal_id.clone()),
+        TargetPrincipal::NewPrincipalOf { identity } => {
+            let p = params.add(&format!(
+                "principalId_{}",
+                identity.rsplit('/').next().unwrap_or("identity")
+            ));
+            Value::String(format!("[parameters('{p}')]"))
+        }
+    };
+    let mut m = Map::new();
+    m.insert(
+        "type".into(),
+        Value::String("Microsoft.Authorization/roleAssignments".into()),
+    );
+    m.insert("apiVersion".into(), Value::String("2022-04-01".into()));
+    m.insert("name".into(), Value::String(ra.target_name.clone()));
+    let scope_is_group = ResourceId::parse(&ra.target_scope)
+        .map(|s| s.kind() == IdKind::ResourceGroup)
+        .unwrap_or(false);
+    if !(rg_scoped && scope_is_group) {
+        m.insert("scope".into(), Value::String(ra.target_scope.clone()));
+    }
+    let mut props = Map::new();
+    props.insert(
+        "roleDefinitionId".into(),
+        Value::String(ra.role_definition_id.clone()),
+    );
+    props.insert("principalId".into(), principal);
+    if let Some(t) = &ra.principal_type {
+        props.insert("principalType".into(), Value::String(t.clone()));
+    }
+    m.insert("properties".into(), Value::Object(props));
+    Value::Object(m)
+}
+
+/// Strip read-only/server fields, rewrite ids and source locations, and turn
+/// secrets into parameters, recursively.
+fn clean(
+    ctx: &Ctx<'_>,
+    ty: &str,
+    v: &mut Value,
+    pointer: &str,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) {
+    match v {
+        Value::Object(m) => {
+            let keys: Vec<String> = m.keys().cloned().collect();
+            for k in keys {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if SERVER_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(&k))
+                    || ctx.flags.is_read_only(ty, &p)
+                {
+                    m.shift_remove(&k);
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: "read-only (set by Azure)".into(),
+                    });
+                    continue;
+                }
+                let secret_name = is_secret_name(&k) || ctx.flags.is_sensitive(ty, &p);
+                let child = m.get_mut(&k).expect("key exists");
+                let is_scalar_secret = secret_name
+                    && matches!(child, Value::String(_) | Value::Object(_))
+                    && !child.as_str().is_some_and(|s| s.is_empty());
+                if is_scalar_secret {
+                    let name = params.add(&k);
+                    *child = Value::String(format!("[parameters('{name}')]"));
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Secret,
+                        detail: format!("secure parameter '{name}' (value not copied)"),
+                    });
+                    continue;
+                }
+                clean(ctx, ty, child, &p, params, changes);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                clean(ctx, ty, x, &format!("{pointer}/{i}"), params, changes);
+            }
+        }
+        Value::String(s) => {
+            if looks_secret(s) {
+                let base = pointer.rsplit('/').next().unwrap_or("secret");
+                let name = params.add(base);
+                *s = format!("[parameters('{name}')]");
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Secret,
+                    detail: format!("credential-bearing value → secure parameter '{name}'"),
+                });
+                return;
+            }
+            if let Some(n) = ctx.rewrite_str(s) {
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Reference,
+                    detail: "re-pointed to the target resource".into(),
+                });
+                *s = n;
+            } else if ctx.source_regions.contains(&s.to_ascii_lowercase())
+                && pointer.to_ascii_lowercase().ends_with("location")
+            {
+                *s = ctx.plan.target.region.clone();
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Location,
+                    detail: "source region → target region".into(),
+                });
+            }
+            // A literal starting with '[' would be read as an expression.
+            if s.starts_with('[') && !s.starts_with("[[") && !s.starts_with("[parameters('") {
+                s.insert(0, '[');
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_refs(v: &Value, f: &mut impl FnMut(&str)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(a) => a.iter().for_each(|x| collect_refs(x, f)),
+        Value::Object(m) => m.values().for_each(|x| collect_refs(x, f)),
+        _ => {}
+    }
+}
+
+fn fill(v: &Value, region: &str, name: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(
+            s.replace("{target_location}", region)
+                .replace("{target_name}", name),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Pointers (with `*`) matched in `v`, deepest-last, as concrete pointers.
+fn matches(v: &Value, path: &str) -> Vec<String> {
+    fn walk(v: &Value, segs: &[&str], at: String, out: &mut Vec<String>) {
+        let Some((first, rest)) = segs.split_first() else {
+            out.push(at);
+            return;
+        };
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if *first == "*" || k.eq_ignore_ascii_case(first) {
+                        walk(x, rest, format!("{at}/{k}"), out);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    if *first == "*" || first.parse::<usize>() == Ok(i) {
+                        walk(x, rest, format!("{at}/{i}"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let mut out = Vec::new();
+    walk(v, &segs, String::new(), &mut out);
+    out
+}
+
+fn remove_at(v: &mut Value, path: &str) -> Vec<String> {
+    let mut hits = matches(v, path);
+    // Remove array elements from the back so indexes stay valid.
+    hits.reverse();
+    let mut done = Vec::new();
+    for p in hits {
+        let (parent, last) = match p.rfind('/') {
+            Some(i) => (p[..i].to_string(), p[i + 1..].to_string()),
+            None => continue,
+        };
+        let Some(container) = v.pointer_mut(&parent) else {
+            continue;
+        };
+        let removed = match container {
+            Value::Object(m) => m.shift_remove(&last).is_some(),
+            Value::Array(a) => match last.parse::<usize>() {
+                Ok(i) if i < a.len() => {
+                    a.remove(i);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if removed {
+            done.push(p);
+        }
+    }
+    done
+}
+
+fn empty_at(v: &mut Value, path: &str) -> Vec<String> {
+    let hits = matches(v, path);
+    let mut done = Vec::new();
+    for p in hits {
+        if let Some(x) = v.pointer_mut(&p) {
+            match x {
+                Value::Array(a) if !a.is_empty() => {
+                    a.clear();
+                    done.push(p);
+                }
+                Value::Object(m) if !m.is_empty() => {
+                    m.clear();
+                    done.push(p);
+                }
+                _ => {}
+            }
+        }
+    }
+    done
+}
+
+fn set_at(v: &mut Value, path: &str, value: Value) {
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let mut cur = v;
+    for (i, s) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        let Value::Object(m) = cur else { return };
+        if last {
+            m.insert((*s).to_string(), value);
+            return;
+        }
+        cur = m
+            .entry((*s).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}

@@ -1,0 +1,80 @@
+//! # azrelo-generate — deployable ARM templates for the target region
+//!
+//! Owns turning a plan (`azrelo_plan::Plan`) and the estate it was made from into ARM
+//! deployments: one template (+ parameters file) per wave × target scope,
+//! and a manifest listing them in order.
+//!
+//! For every resource the plan creates (`move`, `recreate`):
+//! * the body is the estate record (ARM GET shape) with envelope and
+//!   server-generated fields dropped, the catalog's template fixes applied and
+//!   read-only properties stripped ([`Flags`]);
+//! * location → the target region (global/absent locations kept), name → the
+//!   plan's target name (full template name for children), zones dropped when
+//!   the target region has none;
+//! * every resource id inside every string that names a moved resource is
+//!   rewritten through the plan's id map (ids of resources that stay are left
+//!   alone), user-assigned identity keys too;
+//! * every sensitive value (schema flag, well-known secret names, values that
+//!   look like connection strings or SAS tokens) becomes a `secureString`
+//!   parameter **without a value**: no source secret reaches a generated file;
+//! * `dependsOn` lists the target ids of dependencies in the same template;
+//!   dependencies in earlier waves are plain ids.
+//!
+//! Role assignments for new scopes or new principals are generated as
+//! extension resources; the principal of a recreated identity is a
+//! parameter filled in once that identity exists.
+//!
+//! It must not read files or talk to Azure: the CLI reads `plan.json` and
+//! `estate.json` and writes what this crate returns.
+
+mod build;
+mod secrets;
+
+pub use build::{Deployment, DeploymentScope, Generated, ManifestEntry, generate};
+pub use secrets::is_secret_name;
+
+/// Property flags by type: what must not be written back. The embedded
+/// bicep-types-az snapshot implements it (`azrelo_arm::schema`); tests can
+/// supply their own.
+pub trait Flags {
+    /// Whether the JSON pointer (from the resource body) is read-only.
+    fn is_read_only(&self, resource_type: &str, pointer: &str) -> bool;
+    /// Whether the value is a secret (sensitive or write-only).
+    fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool;
+}
+
+/// The embedded schema snapshot (`azrelo_arm::schema`): read-only paths are
+/// stripped, sensitive and write-only ones become secure parameters.
+pub struct SchemaFlagsAdapter(&'static azrelo_arm::schema::SchemaFlags);
+
+impl Flags for SchemaFlagsAdapter {
+    fn is_read_only(&self, resource_type: &str, pointer: &str) -> bool {
+        self.0
+            .get(resource_type)
+            .is_some_and(|t| t.is_read_only(pointer))
+    }
+    fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool {
+        self.0
+            .get(resource_type)
+            .is_some_and(|t| t.is_sensitive(pointer) || t.is_write_only(pointer))
+    }
+}
+
+/// The flags the CLI uses: the embedded schema snapshot.
+pub fn embedded_flags() -> &'static dyn Flags {
+    static FLAGS: std::sync::OnceLock<SchemaFlagsAdapter> = std::sync::OnceLock::new();
+    FLAGS.get_or_init(|| SchemaFlagsAdapter(azrelo_arm::schema::SchemaFlags::embedded()))
+}
+
+/// No schema knowledge: only envelope fields, catalog fixes and secret names
+/// apply.
+pub struct NoFlags;
+
+impl Flags for NoFlags {
+    fn is_read_only(&self, _: &str, _: &str) -> bool {
+        false
+    }
+    fn is_sensitive(&self, _: &str, _: &str) -> bool {
+        false
+    }
+}

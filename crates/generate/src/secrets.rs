@@ -1,0 +1,76 @@
+//! Recognising secret values that no schema flags: well-known property names
+//! and values that carry credentials.
+
+/// Property names (ASCII case-insensitive) whose values are credentials.
+const NAMES: &[&str] = &[
+    "password",
+    "adminpassword",
+    "administratorloginpassword",
+    "secret",
+    "clientsecret",
+    "primarykey",
+    "secondarykey",
+    "accountkey",
+    "storageaccountkey",
+    "accesskey",
+    "connectionstring",
+    "primaryconnectionstring",
+    "secondaryconnectionstring",
+    "sastoken",
+    "sasurl",
+    "sasuri",
+    "sharedaccesskey",
+    "sharedaccesssignature",
+    "certificatepassword",
+    "pfxpassword",
+    "keyvalue",
+    "customkey",
+    "authkey",
+    "token",
+];
+
+/// Suffixes that mark a credential (`dbPassword`, `apiSecret`, …).
+const SUFFIXES: &[&str] = &[
+    "password",
+    "secret",
+    "connectionstring",
+    "sastoken",
+    "accesskey",
+];
+
+/// Whether a property name holds a credential.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    NAMES.contains(&n.as_str()) || SUFFIXES.iter().any(|s| n.ends_with(s))
+}
+
+/// Whether a string value carries a credential regardless of its name:
+/// connection strings with keys, SAS signatures, PEM private keys.
+pub fn looks_secret(value: &str) -> bool {
+    let v = value.to_ascii_lowercase();
+    v.contains("accountkey=")
+        || v.contains("sharedaccesskey=")
+        || v.contains("password=")
+        || v.contains("pwd=")
+        || (v.contains("sig=") && (v.contains("sv=") || v.contains("se=") || v.contains("sp=")))
+        || v.contains("-----begin") && v.contains("private key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values() {
+        assert!(is_secret_name("adminPassword"));
+        assert!(is_secret_name("AccountKey"));
+        assert!(is_secret_name("dbConnectionString"));
+        assert!(!is_secret_name("keyVaultUri"));
+        assert!(!is_secret_name("keyName"));
+        assert!(looks_secret(
+            "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=abc"
+        ));
+        assert!(looks_secret("https://x/y?sv=2021&sig=abc%3D"));
+        assert!(!looks_secret("https://kv.vault.azure.net/secrets/s"));
+    }
+}

@@ -1,0 +1,190 @@
+//! Generated templates for the built-in example: every template re-expands
+//! with azrelo's template engine; no moved resource refers to a source id of
+//! a moved resource; no regional resource keeps the source location; no
+//! read-only property remains; planted secret values appear in no output.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use azrelo_arm::scan::find_resource_ids;
+use azrelo_catalog::Catalog;
+use azrelo_estate::{Estate, LoadOptions, load_inputs};
+use azrelo_generate::{DeploymentScope, Generated, embedded_flags, generate};
+use azrelo_plan::{Plan, PlanOptions, plan};
+use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
+use serde_json::{Value, json};
+
+fn example() -> Estate {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    load_inputs(&files, &LoadOptions::default()).unwrap()
+}
+
+fn run(estate: &Estate, target: &str) -> (Plan, Generated) {
+    let g = azrelo_graph::build(estate);
+    let p = plan(estate, &g, Catalog::embedded(), &PlanOptions::new(target)).unwrap();
+    let out = generate(&p, estate, Catalog::embedded(), embedded_flags());
+    (p, out)
+}
+
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn example_templates_reexpand_and_hold_the_invariants() {
+    let estate = example();
+    let (p, out) = run(&estate, "swedencentral");
+    assert!(out.deployments.len() >= 8, "{}", out.deployments.len());
+    let moved: HashSet<String> = p
+        .id_map
+        .iter()
+        .map(|m| m.source.to_ascii_lowercase())
+        .collect();
+    let flags = azrelo_arm::schema::SchemaFlags::embedded();
+    let mut expanded_resources = 0;
+    for d in &out.deployments {
+        // 1. Re-expansion with the project's engine, secure parameters given.
+        let text = serde_json::to_string_pretty(&d.template).unwrap();
+        let t = Template::parse(&text, &format!("{}.json", d.name))
+            .unwrap_or_else(|e| panic!("{}: {e}", d.name));
+        let mut opts = ExpandOptions {
+            context: DeploymentContext::default(),
+            parameters: Default::default(),
+            base_dir: None,
+            scope: None,
+            template_link: None,
+        };
+        match &d.scope {
+            DeploymentScope::ResourceGroup {
+                subscription_id,
+                resource_group,
+            } => {
+                opts.context.subscription_id = subscription_id.clone();
+                opts.context.resource_group = resource_group.clone();
+                opts.context.resource_group_location = "swedencentral".into();
+                opts.context.location = "swedencentral".into();
+                opts.scope = Some(TemplateScope::ResourceGroup);
+            }
+            DeploymentScope::Subscription {
+                subscription_id, ..
+            } => {
+                opts.context.subscription_id = subscription_id.clone();
+                opts.context.location = "swedencentral".into();
+                opts.scope = Some(TemplateScope::Subscription);
+            }
+        }
+        for name in &d.secure_parameters {
+            opts.parameters
+                .insert(name.clone(), json!("supplied-at-deployment"));
+        }
+        let e = expand(&t, &opts).unwrap_or_else(|e| panic!("{} does not expand: {e}", d.name));
+        expanded_resources += e.resources.len();
+        for r in &e.resources {
+            // 2. No reference to a source id of a moved resource.
+            assert!(
+                !moved.contains(&r.id.to_ascii_lowercase()),
+                "{}: deploys a source id {}",
+                d.name,
+                r.id
+            );
+        }
+        for res in d.template["resources"].as_array().unwrap() {
+            let mut ss = Vec::new();
+            strings(res, &mut ss);
+            for s in ss {
+                for m in find_resource_ids(s) {
+                    assert!(
+                        !moved.contains(&m.text.to_ascii_lowercase()),
+                        "{}: {} still refers to the source {}",
+                        d.name,
+                        res["name"],
+                        m.text
+                    );
+                }
+            }
+            // 3. No regional resource keeps the source location.
+            if let Some(loc) = res.get("location").and_then(|l| l.as_str()) {
+                assert!(
+                    loc == "swedencentral" || loc.eq_ignore_ascii_case("global"),
+                    "{}: {} located in {loc}",
+                    d.name,
+                    res["name"]
+                );
+            }
+            // 4. No read-only property (schema flags) remains.
+            let ty = res["type"].as_str().unwrap();
+            if let (Some(tf), Some(props)) = (flags.get(ty), res.get("properties")) {
+                let mut stack = vec![(String::from("/properties"), props)];
+                while let Some((ptr, v)) = stack.pop() {
+                    assert!(
+                        !tf.is_read_only(&ptr),
+                        "{}: {ty} keeps read-only {ptr}",
+                        d.name
+                    );
+                    match v {
+                        Value::Object(m) => {
+                            for (k, x) in m {
+                                stack.push((format!("{ptr}/{k}"), x));
+                            }
+                        }
+                        Value::Array(a) => {
+                            for (i, x) in a.iter().enumerate() {
+                                stack.push((format!("{ptr}/{i}"), x));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    assert!(expanded_resources > 30, "{expanded_resources}");
+    // The manifest orders deployments by wave.
+    let m = out.manifest();
+    assert!(m.windows(2).all(|w| w[0].wave <= w[1].wave));
+    assert!(m[0].command.starts_with("az deployment sub create"));
+}
+
+#[test]
+fn planted_secrets_never_reach_a_generated_file() {
+    let mut estate = example();
+    let canaries = [
+        "CANARY-adminPassword-7f3a",
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=CANARYKEY9x==",
+        "CANARY-client-secret-55",
+    ];
+    for r in &mut estate.resources {
+        let t = r.resource_type.to_ascii_lowercase();
+        if t == "microsoft.compute/virtualmachines" {
+            r.properties["osProfile"]["adminPassword"] = json!(canaries[0]);
+        }
+        if t == "microsoft.logic/workflows" {
+            r.properties["parameters"]["storageConn"] = json!({"value": canaries[1]});
+        }
+        if t == "microsoft.keyvault/vaults" {
+            r.properties["tenantSettings"] = json!({"clientSecret": canaries[2]});
+        }
+    }
+    let (_, out) = run(&estate, "swedencentral");
+    let text = serde_json::to_string(&out).unwrap();
+    for c in canaries {
+        assert!(!text.contains(c), "secret leaked: {c}");
+    }
+    assert!(!text.contains("CANARY"), "a canary fragment leaked");
+    assert!(
+        out.deployments
+            .iter()
+            .any(|d| !d.secure_parameters.is_empty())
+    );
+}
