@@ -11,10 +11,15 @@
 //!   by any spelling users and Azure produce.
 //! * [`availability`] — resource-type availability per region from a snapshot of
 //!   ARM's providers API; a region the snapshot does not list is *unknown*.
+//! * [`schema`] — per-type read-only, write-only and sensitive property paths
+//!   from the bicep-types-az schemas (what a generated template must not write
+//!   or must not copy).
 //!
-//! It must not do I/O (beyond parsing embedded or caller-supplied bytes), talk
-//! HTTP, or know anything about relocation strategy: it is pure, synchronous and
-//! dependency-light so that every crate can use it.
+//! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
+//! one exception is [`schema::extract`], the snapshot refresh used by an
+//! example and a test), talk HTTP, or know anything about relocation
+//! strategy: it is pure, synchronous and dependency-light so that every crate
+//! can use it.
 
 pub mod availability;
 pub mod id;

@@ -69,6 +69,8 @@ pub enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Generate deployable ARM templates for the target region from a plan directory.
     Generate(cmd::generate::Args),
+    /// Show what changes between each source resource and its generated target.
+    Diff(cmd::generate::DiffArgs),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -99,6 +101,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Assess(args) => cmd::plan::run_assess(args, out),
         Command::Plan(args) => cmd::plan::run_plan(args, out),
         Command::Generate(args) => cmd::generate::run(args, out),
+        Command::Diff(args) => cmd::generate::run_diff(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }

@@ -30,7 +30,9 @@
 mod build;
 mod secrets;
 
-pub use build::{Deployment, DeploymentScope, Generated, ManifestEntry, generate};
+pub use build::{
+    Change, ChangeKind, Deployment, DeploymentScope, Generated, ManifestEntry, generate,
+};
 pub use secrets::is_secret_name;
 
 /// Property flags by type: what must not be written back. The embedded

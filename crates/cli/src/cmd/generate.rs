@@ -65,9 +65,26 @@ fn read_plan(dir: &Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let plan = read_plan(&args.plan_dir)?;
-    let estate_path = args.plan_dir.join("estate.json");
+/// What changes between each source resource and its generated target:
+/// location, name, re-pointed references, dropped properties (with the reason
+/// for each) and secrets turned into parameters.
+///
+/// Examples:
+///   azrelo diff plan
+///   azrelo diff plan kv-shop-weu-01
+///   azrelo diff plan /subscriptions/…/vaults/kv-shop-weu-01 -o json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct DiffArgs {
+    /// Directory with plan.json and estate.json (from `azrelo plan --out`).
+    pub plan_dir: PathBuf,
+    /// Only this resource: its id, or a name (matches the last id segment).
+    pub resource: Option<String>,
+}
+
+fn load_and_generate(dir: &Path) -> Result<(Plan, azrelo_generate::Generated), CliError> {
+    let plan = read_plan(dir)?;
+    let estate_path = dir.join("estate.json");
     let estate = azrelo_estate::load_inputs(
         std::slice::from_ref(&estate_path),
         &azrelo_estate::LoadOptions::default(),
@@ -84,6 +101,78 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
         Catalog::embedded(),
         azrelo_generate::embedded_flags(),
     );
+    Ok((plan, generated))
+}
+
+pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
+    let (plan, generated) = load_and_generate(&args.plan_dir)?;
+    let wanted = |id: &str| match &args.resource {
+        None => true,
+        Some(w) => {
+            id.eq_ignore_ascii_case(w)
+                || id
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(w))
+        }
+    };
+    let rows: Vec<(&azrelo_plan::PlannedResource, Vec<&azrelo_generate::Change>)> = plan
+        .resources
+        .iter()
+        .filter(|r| wanted(&r.source_id))
+        .filter_map(|r| {
+            let changes = generated.changes.get(&*r.source_id)?;
+            Some((r, changes.iter().collect()))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(CliError::bad_input(
+            match &args.resource {
+                Some(w) => format!("no generated resource matches '{w}'"),
+                None => "the plan generates no resources".to_string(),
+            },
+            "pass a source id or name from plan.json (resources[].sourceId)",
+        ));
+    }
+    match out {
+        OutputFormat::Json => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(r, c)| {
+                    serde_json::json!({
+                        "source": r.source_id,
+                        "target": r.target_id,
+                        "changes": c,
+                    })
+                })
+                .collect();
+            print_json(&v)?;
+        }
+        OutputFormat::Table => {
+            let mut text = String::new();
+            for (r, changes) in rows {
+                text.push_str(&format!(
+                    "{} ({})\n  source {}\n  target {}\n",
+                    r.name, r.resource_type, r.source_id, r.target_id
+                ));
+                for c in changes {
+                    let mark = match c.kind {
+                        azrelo_generate::ChangeKind::Dropped => "-",
+                        azrelo_generate::ChangeKind::Secret => "!",
+                        _ => "~",
+                    };
+                    text.push_str(&format!("  {mark} {} {}\n", c.pointer, c.detail));
+                }
+                text.push('\n');
+            }
+            print_text(text.trim_end())?;
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+    let (_, generated) = load_and_generate(&args.plan_dir)?;
     let dir = args
         .out
         .clone()
