@@ -595,6 +595,12 @@ fn resource_body(
             detail: format!("{} → {}", r.name, r.target_name),
         });
     }
+    // A name that starts with '[' is a literal, not an expression.
+    let full_name = if full_name.starts_with('[') {
+        format!("[{full_name}")
+    } else {
+        full_name
+    };
     m.insert("name".into(), Value::String(full_name));
     m.insert("type".into(), Value::String(ty.to_string()));
     // Location.
@@ -701,10 +707,14 @@ fn resource_body(
     // dependsOn: same-template dependencies by target id (references inside
     // the body that name another resource of this deployment).
     let mut deps: Vec<String> = Vec::new();
+    let own = r.target_id.to_ascii_lowercase();
+    let own_prefix = format!("{own}/");
     collect_refs(&body, &mut |s| {
         for m in find_resource_ids(s) {
             let t = m.text.to_ascii_lowercase();
-            if in_group.contains(&t) && t != r.target_id.to_ascii_lowercase() {
+            // References to itself or its own children (a load balancer's
+            // rules naming its own pools) are not dependencies.
+            if in_group.contains(&t) && t != own && !t.starts_with(&own_prefix) {
                 let t = m.text.to_string();
                 if !deps.iter().any(|d| d.eq_ignore_ascii_case(&t)) {
                     deps.push(t);
@@ -871,8 +881,10 @@ fn clean(
                     detail: "source region → target region".into(),
                 });
             }
-            // A literal starting with '[' would be read as an expression.
-            if s.starts_with('[') && !s.starts_with("[[") && !s.starts_with("[parameters('") {
+            // A literal starting with '[' would be read as an expression
+            // (source values are literals; the parameter references this
+            // walk writes are never walked again).
+            if s.starts_with('[') {
                 s.insert(0, '[');
             }
         }
