@@ -349,6 +349,12 @@ pub struct TypeEntry {
     /// approve new private endpoint connections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_generated: Option<String>,
+    /// A child type that ARM also manages as a collection property of its
+    /// parent (a PUT of the parent without it deletes the children): the
+    /// generator writes such children inline, under this property of the
+    /// parent's `properties`, so a redeploy never removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_as: Option<String>,
 }
 
 /// One service's data file.

@@ -48,6 +48,9 @@ pub struct Deployment {
     pub parameters: Value,
     /// Source ids of the resources it creates.
     pub resources: Vec<String>,
+    /// Those of them written inline in their parent (subnets, security
+    /// rules, routes) rather than as separate template resources.
+    pub inlined: Vec<String>,
     /// Secure parameters the operator must supply (never given a value).
     pub secure_parameters: Vec<String>,
 }
@@ -325,6 +328,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         let ras = ra_groups.get(&key).cloned().unwrap_or_default();
         let mut chunk: Vec<Value> = Vec::new();
         let mut chunk_sources: Vec<String> = Vec::new();
+        let mut chunk_inlined: Vec<String> = Vec::new();
         let mut params = Params {
             names: Vec::new(),
             taken: HashSet::new(),
@@ -336,6 +340,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             .collect();
         let flush = |chunk: &mut Vec<Value>,
                      chunk_sources: &mut Vec<String>,
+                     chunk_inlined: &mut Vec<String>,
                      params: &mut Params,
                      part: &mut usize,
                      out: &mut Generated| {
@@ -396,12 +401,20 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 template,
                 parameters,
                 resources: std::mem::take(chunk_sources),
+                inlined: std::mem::take(chunk_inlined),
                 secure_parameters: std::mem::take(&mut params.names),
             });
             params.taken.clear();
             *part += 1;
         };
-        let mut bytes = 0usize;
+        // Build every body of the group first (parameter names unique across
+        // the group), fold inline children into their parents, then cut into
+        // deployments within ARM's limits.
+        let mut all = Params {
+            names: Vec::new(),
+            taken: HashSet::new(),
+        };
+        let mut built: Vec<Built> = Vec::new();
         for r in &members {
             let key = r.source_id.to_ascii_lowercase();
             let src = match by_source.get(&key) {
@@ -418,19 +431,32 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 continue;
             };
             let mut changes = Vec::new();
-            let mut local = Params {
-                names: Vec::new(),
-                taken: params.taken.clone(),
-            };
-            let body = resource_body(&ctx, r, src, &in_group, &mut local, &mut changes);
-            let size = serde_json::to_string(&body).map(|s| s.len()).unwrap_or(0);
+            let before = all.names.len();
+            let body = resource_body(&ctx, r, src, &in_group, &mut all, &mut changes);
+            built.push(Built {
+                source: r.source_id.to_string(),
+                target: r.target_id.to_ascii_lowercase(),
+                inline_as: catalog.entry(&r.resource_type).entry().inline_as.clone(),
+                body,
+                params: all.names[before..].to_vec(),
+                folded: Vec::new(),
+            });
+            if !changes.is_empty() {
+                out.changes.insert(r.source_id.to_string(), changes);
+            }
+        }
+        fold_inline_children(&mut built);
+        let mut bytes = 0usize;
+        for b in built {
+            let size = serde_json::to_string(&b.body).map(|s| s.len()).unwrap_or(0);
             if chunk.len() + 1 > MAX_RESOURCES
-                || params.names.len() + local.names.len() > MAX_PARAMETERS
+                || params.names.len() + b.params.len() > MAX_PARAMETERS
                 || bytes + size > MAX_TEMPLATE_BYTES
             {
                 flush(
                     &mut chunk,
                     &mut chunk_sources,
+                    &mut chunk_inlined,
                     &mut params,
                     &mut part,
                     &mut out,
@@ -438,21 +464,22 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 bytes = 0;
             }
             bytes += size;
-            params.taken.extend(local.taken);
-            params.names.extend(local.names);
-            chunk.push(body);
-            chunk_sources.push(r.source_id.to_string());
-            if !changes.is_empty() {
-                out.changes.insert(r.source_id.to_string(), changes);
-            }
+            params
+                .taken
+                .extend(b.params.iter().map(|n| n.to_ascii_lowercase()));
+            params.names.extend(b.params);
+            chunk.push(b.body);
+            chunk_sources.push(b.source);
+            chunk_sources.extend(b.folded.iter().cloned());
+            chunk_inlined.extend(b.folded);
         }
         for ra in ras {
             let mut local = Params {
                 names: Vec::new(),
-                taken: params.taken.clone(),
+                taken: std::mem::take(&mut params.taken),
             };
             let body = role_assignment_body(ra, rg.is_some(), &mut local);
-            params.taken.extend(local.taken);
+            params.taken = local.taken;
             params.names.extend(local.names);
             chunk.push(body);
             chunk_sources.push(ra.source_id.clone());
@@ -460,12 +487,220 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         flush(
             &mut chunk,
             &mut chunk_sources,
+            &mut chunk_inlined,
             &mut params,
             &mut part,
             &mut out,
         );
     }
+    add_missing_resource_groups(&mut out, plan);
     out
+}
+
+/// Every target resource group a deployment goes to must exist first: the
+/// groups the plan moves are created by their own resources; groups the
+/// inputs did not list (template inputs, partial exports) are created by a
+/// subscription-level deployment placed first.
+fn add_missing_resource_groups(out: &mut Generated, plan: &Plan) {
+    let mut created: HashSet<String> = HashSet::new();
+    for d in &out.deployments {
+        if let DeploymentScope::Subscription {
+            subscription_id, ..
+        } = &d.scope
+        {
+            for r in d.template["resources"].as_array().into_iter().flatten() {
+                if r["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups"))
+                {
+                    let name = r["name"].as_str().unwrap_or_default();
+                    created.insert(format!("{subscription_id}/{name}").to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    let mut missing: IndexMap<String, Vec<String>> = IndexMap::new();
+    for d in &out.deployments {
+        if let DeploymentScope::ResourceGroup {
+            subscription_id,
+            resource_group,
+        } = &d.scope
+        {
+            let key = format!("{subscription_id}/{resource_group}").to_ascii_lowercase();
+            if created.insert(key) {
+                missing
+                    .entry(subscription_id.clone())
+                    .or_default()
+                    .push(resource_group.clone());
+            }
+        }
+    }
+    for (i, (sub, groups)) in missing.into_iter().enumerate() {
+        let resources: Vec<Value> = groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "type": "Microsoft.Resources/resourceGroups",
+                    "apiVersion": "2022-09-01",
+                    "name": g,
+                    "location": plan.target.region,
+                })
+            })
+            .collect();
+        let template = json!({
+            "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "metadata": {
+                "generator": format!("azrelo {}", env!("CARGO_PKG_VERSION")),
+                "plan": plan.schema,
+                "wave": 0,
+                "purpose": "target resource groups the inputs do not list",
+            },
+            "parameters": {},
+            "resources": resources,
+        });
+        out.deployments.insert(
+            i,
+            Deployment {
+                name: format!("w00-resource-groups-{}", &sub[..sub.len().min(8)]),
+                wave: 0,
+                scope: DeploymentScope::Subscription {
+                    subscription_id: sub,
+                    location: plan.target.region.clone(),
+                },
+                template,
+                parameters: json!({
+                    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+                    "contentVersion": "1.0.0.0",
+                    "parameters": {},
+                }),
+                resources: Vec::new(),
+                inlined: Vec::new(),
+                secure_parameters: Vec::new(),
+            },
+        );
+    }
+}
+
+/// A generated resource before it is placed in a deployment.
+struct Built {
+    source: String,
+    /// Lower-cased target id.
+    target: String,
+    inline_as: Option<String>,
+    body: Value,
+    /// Secure parameters it introduced.
+    params: Vec<String>,
+    /// Source ids of children folded into it.
+    folded: Vec<String>,
+}
+
+/// Write children that ARM also manages as a parent's collection property
+/// (subnets, security rules, routes) inline in their parent when both are in
+/// the same group, so that redeploying the parent never deletes them; other
+/// resources' `dependsOn` on such a child point at the parent instead.
+fn fold_inline_children(built: &mut Vec<Built>) {
+    let index: HashMap<String, usize> = built
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.target.clone(), i))
+        .collect();
+    let mut moves: Vec<(usize, usize, String)> = Vec::new();
+    for (i, b) in built.iter().enumerate() {
+        let Some(prop) = &b.inline_as else { continue };
+        let Some(parent) = b
+            .target
+            .rfind('/')
+            .and_then(|p| b.target[..p].rfind('/').map(|q| &b.target[..q]))
+        else {
+            continue;
+        };
+        if let Some(&pi) = index.get(parent) {
+            moves.push((i, pi, prop.clone()));
+        }
+    }
+    if moves.is_empty() {
+        return;
+    }
+    let mut redirect: HashMap<String, String> = HashMap::new();
+    let mut remove: HashSet<usize> = HashSet::new();
+    for (ci, pi, prop) in moves {
+        let child = &built[ci];
+        let name = child
+            .target
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let entry = json!({
+            "name": child.body.get("name").and_then(|n| n.as_str()).and_then(|n| n.rsplit('/').next()).unwrap_or(&name),
+            "properties": child.body.get("properties").cloned().unwrap_or_else(|| json!({})),
+        });
+        let (child_source, child_params, child_target) = (
+            child.source.clone(),
+            child.params.clone(),
+            child.target.clone(),
+        );
+        let parent = &mut built[pi];
+        let props = parent
+            .body
+            .as_object_mut()
+            .map(|m| m.entry("properties").or_insert_with(|| json!({})));
+        if let Some(Value::Object(props)) = props {
+            let list = props.entry(prop.as_str()).or_insert_with(|| json!([]));
+            if let Value::Array(a) = list {
+                let same = a.iter().position(|x| {
+                    x.get("name")
+                        .and_then(|n| n.as_str())
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                });
+                match same {
+                    Some(k) => a[k] = entry,
+                    None => a.push(entry),
+                }
+            }
+        }
+        parent.params.extend(child_params);
+        parent.folded.push(child_source);
+        redirect.insert(child_target, parent.target.clone());
+        remove.insert(ci);
+    }
+    let mut i = 0;
+    built.retain(|_| {
+        let keep = !remove.contains(&i);
+        i += 1;
+        keep
+    });
+    for b in built.iter_mut() {
+        let own = b.target.clone();
+        if let Some(Value::Array(deps)) = b.body.get_mut("dependsOn") {
+            let mut out: Vec<Value> = Vec::new();
+            for d in deps.drain(..) {
+                let key = d.as_str().unwrap_or_default().to_ascii_lowercase();
+                let to = redirect.get(&key).cloned();
+                let v = match to {
+                    Some(p) if p == own => continue,
+                    Some(p) => Value::String(p),
+                    None => d,
+                };
+                if !out.iter().any(|x| {
+                    x.as_str().map(str::to_ascii_lowercase)
+                        == v.as_str().map(str::to_ascii_lowercase)
+                }) {
+                    out.push(v);
+                }
+            }
+            *deps = out;
+        }
+        if b.body
+            .get("dependsOn")
+            .and_then(|d| d.as_array())
+            .is_some_and(|a| a.is_empty())
+            && let Some(m) = b.body.as_object_mut()
+        {
+            m.shift_remove("dependsOn");
+        }
+    }
 }
 
 /// ARM GET-shaped bodies for the estate's extension records (diagnostic
@@ -696,6 +931,28 @@ fn resource_body(
                 }
             }
             FixAction::RepointIds | FixAction::NeedsInput => {}
+        }
+    }
+    // Top-level members the schema marks read-only (e.g. the whole
+    // `properties` of a site extension) go entirely.
+    if let Value::Object(m) = &mut body {
+        let keys: Vec<String> = m.keys().cloned().collect();
+        for k in keys {
+            if matches!(
+                k.as_str(),
+                "name" | "type" | "apiVersion" | "location" | "dependsOn"
+            ) {
+                continue;
+            }
+            let p = format!("/{k}");
+            if ctx.flags.is_read_only(ty, &p) {
+                m.shift_remove(&k);
+                changes.push(Change {
+                    pointer: p,
+                    kind: ChangeKind::Dropped,
+                    detail: "read-only (set by Azure)".into(),
+                });
+            }
         }
     }
     // Read-only and server-computed properties, ids, secrets: one walk.

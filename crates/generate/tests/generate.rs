@@ -188,3 +188,45 @@ fn planted_secrets_never_reach_a_generated_file() {
             .any(|d| !d.secure_parameters.is_empty())
     );
 }
+
+#[test]
+fn large_groups_are_split_within_arm_limits() {
+    // 850 network security groups in one resource group: more than the 800
+    // resources one template may hold.
+    let mut estate = Estate::new();
+    for i in 0..850 {
+        let r: azrelo_estate::Resource = serde_json::from_value(json!({
+            "id": format!("/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-big/providers/Microsoft.Network/networkSecurityGroups/nsg-{i:03}"),
+            "type": "Microsoft.Network/networkSecurityGroups",
+            "name": format!("nsg-{i:03}"),
+            "location": "westeurope",
+            "properties": {"securityRules": []},
+        }))
+        .unwrap();
+        azrelo_estate::insert_resource(&mut estate, r);
+    }
+    let (_, out) = run(&estate, "swedencentral");
+    let parts: Vec<_> = out
+        .deployments
+        .iter()
+        .filter(|d| d.name.contains("rg-big"))
+        .collect();
+    assert!(
+        parts.len() >= 2,
+        "{:?}",
+        parts.iter().map(|d| &d.name).collect::<Vec<_>>()
+    );
+    for d in &parts {
+        let n = d.template["resources"].as_array().unwrap().len();
+        assert!(n <= 800, "{}: {n} resources", d.name);
+        assert!(serde_json::to_vec(&d.template).unwrap().len() <= 4 * 1024 * 1024);
+    }
+    let total: usize = parts
+        .iter()
+        .map(|d| d.template["resources"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, 850);
+    // Distinct deployment names.
+    let names: HashSet<&String> = parts.iter().map(|d| &d.name).collect();
+    assert_eq!(names.len(), parts.len());
+}

@@ -84,6 +84,10 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
                 .deployments
                 .iter()
                 .any(|d| d.resources.iter().any(|s| s == &*r.source_id))
+            && !out
+                .deployments
+                .iter()
+                .any(|d| d.inlined.iter().any(|s| s == &*r.source_id))
         {
             want.insert((
                 r.target_id.to_ascii_lowercase(),
@@ -92,7 +96,28 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         }
     }
     let mut got: BTreeSet<(String, String)> = BTreeSet::new();
+    // Every target resource group a deployment goes to is created by a
+    // subscription-level deployment before it.
+    let mut groups_created: BTreeSet<String> = BTreeSet::new();
     for d in &out.deployments {
+        if let DeploymentScope::ResourceGroup { resource_group, .. } = &d.scope
+            && !groups_created.contains(&resource_group.to_ascii_lowercase())
+        {
+            return Ok(Some(format!(
+                "{}: resource group {resource_group} is not created first",
+                d.name
+            )));
+        }
+        if matches!(d.scope, DeploymentScope::Subscription { .. }) {
+            for r in d.template["resources"].as_array().into_iter().flatten() {
+                if r["type"].as_str() == Some("Microsoft.Resources/resourceGroups") {
+                    groups_created
+                        .insert(r["name"].as_str().unwrap_or_default().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    for d in out.deployments.iter().filter(|d| d.wave > 0) {
         let text = serde_json::to_string(&d.template).unwrap();
         let t = match Template::parse(&text, &d.name) {
             Ok(t) => t,
@@ -170,6 +195,65 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
             }
         }
     }
+    // Every generated body keeps the source's properties except what the
+    // change list explains (dropped read-only/source-bound values, secrets,
+    // re-pointed references, rewritten locations, catalog fixes), and keeps
+    // no read-only property.
+    let flags = azrelo_arm::schema::SchemaFlags::embedded();
+    let bodies: std::collections::HashMap<String, &serde_json::Value> = out
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.template["resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .zip(d.resources.iter().filter(|s| !d.inlined.contains(s)))
+        })
+        .map(|(b, s)| (s.to_ascii_lowercase(), b))
+        .collect();
+    for src in &estate.resources {
+        let Some(gen_body) = bodies.get(&src.id.as_str().to_ascii_lowercase()) else {
+            continue;
+        };
+        let changes: Vec<&str> = out
+            .changes
+            .get(src.id.as_str())
+            .map(|c| c.iter().map(|c| c.pointer.as_str()).collect())
+            .unwrap_or_default();
+        let explained = |p: &str| {
+            changes.iter().any(|c| {
+                p == *c || p.starts_with(&format!("{c}/")) || c.starts_with(&format!("{p}/"))
+            })
+        };
+        if let Some(why) = compare(
+            &src.properties,
+            &gen_body["properties"],
+            "/properties",
+            &explained,
+        ) {
+            return Ok(Some(format!("{}: {why}", src.id)));
+        }
+        if let Some(tf) = flags.get(&src.resource_type)
+            && gen_body.get("properties").is_some()
+        {
+            let mut stack = vec![(String::from("/properties"), &gen_body["properties"])];
+            while let Some((ptr, v)) = stack.pop() {
+                if tf.is_read_only(&ptr) {
+                    return Ok(Some(format!("{}: keeps read-only {ptr}", src.id)));
+                }
+                match v {
+                    serde_json::Value::Object(m) => {
+                        stack.extend(m.iter().map(|(k, x)| (format!("{ptr}/{k}"), x)))
+                    }
+                    serde_json::Value::Array(a) => {
+                        stack.extend(a.iter().enumerate().map(|(i, x)| (format!("{ptr}/{i}"), x)))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
     if want != got {
         let missing: Vec<_> = want.difference(&got).take(2).collect();
         let extra: Vec<_> = got.difference(&want).take(2).collect();
@@ -178,6 +262,50 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         )));
     }
     Ok(None)
+}
+
+/// The first difference between a source value and its generated form that
+/// the change list does not explain.
+fn compare(
+    src: &serde_json::Value,
+    generated: &serde_json::Value,
+    ptr: &str,
+    explained: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    use serde_json::Value;
+    match (src, generated) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                let p = format!("{ptr}/{k}");
+                match b.get(k) {
+                    Some(g) => {
+                        if let Some(w) = compare(v, g, &p, explained) {
+                            return Some(w);
+                        }
+                    }
+                    None if explained(&p) => {}
+                    None => return Some(format!("{p} was lost")),
+                }
+            }
+            None
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| compare(x, y, &format!("{ptr}/{i}"), explained)),
+        (Value::String(a), Value::String(b)) => {
+            // Literals starting with '[' are escaped as '[['.
+            let b = b
+                .strip_prefix('[')
+                .filter(|r| r.starts_with('['))
+                .unwrap_or(b);
+            (a != b && !explained(ptr)).then(|| format!("{ptr} changed without a reason"))
+        }
+        (a, b) if a == b => None,
+        _ if explained(ptr) => None,
+        _ => Some(format!("{ptr} changed without a reason")),
+    }
 }
 
 fn collect<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
