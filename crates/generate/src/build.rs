@@ -1041,10 +1041,13 @@ fn role_assignment_body(
     );
     m.insert("apiVersion".into(), Value::String("2022-04-01".into()));
     m.insert("name".into(), Value::String(ra.target_name.clone()));
-    let scope_is_group = ResourceId::parse(&ra.target_scope)
-        .map(|s| s.kind() == IdKind::ResourceGroup)
-        .unwrap_or(false);
-    if !(rg_scoped && scope_is_group) {
+    // The deployment's own scope is implicit; anything narrower is named.
+    let kind = ResourceId::parse(&ra.target_scope).map(|s| s.kind()).ok();
+    let implicit = matches!(
+        (rg_scoped, kind),
+        (true, Some(IdKind::ResourceGroup)) | (false, Some(IdKind::Subscription))
+    );
+    if !implicit {
         m.insert("scope".into(), Value::String(ra.target_scope.clone()));
     }
     let mut props = Map::new();

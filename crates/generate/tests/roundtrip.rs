@@ -20,6 +20,11 @@ use azrelo_plan::{PlanOptions, plan};
 use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
 use serde_json::json;
 
+// The template engine's corpus helpers: placeholder filling and synthesized
+// values for required parameters (the quickstarts' CI supplies them too).
+#[path = "../../template/tests/common/mod.rs"]
+mod common;
+
 fn quickstarts() -> Vec<PathBuf> {
     let qs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/quickstarts");
     let mut dirs = Vec::new();
@@ -41,10 +46,39 @@ fn quickstarts() -> Vec<PathBuf> {
 
 /// Why a quickstart does not round-trip, or `None` when it does.
 fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
-    let mut files = vec![dir.join("azuredeploy.json")];
-    if dir.join("azuredeploy.parameters.json").exists() {
-        files.push(dir.join("azuredeploy.parameters.json"));
+    // Parameters as the quickstarts' CI gives them: the sample file with its
+    // placeholders filled, required parameters synthesized, and
+    // `_artifactsLocation` (a deployment from a local file has no
+    // templateLink to default it from).
+    let template = dir.join("azuredeploy.json");
+    let doc = azrelo_template::json::parse(
+        &std::fs::read_to_string(&template).map_err(|e| e.to_string())?,
+        "azuredeploy.json",
+    )
+    .map_err(|e| e.to_string())?;
+    let mut params = if dir.join("azuredeploy.parameters.json").exists() {
+        common::parameters_file(&dir.join("azuredeploy.parameters.json"))
+    } else {
+        Default::default()
+    };
+    if doc["parameters"].get("_artifactsLocation").is_some()
+        && !params.contains_key("_artifactsLocation")
+    {
+        params.insert(
+            "_artifactsLocation".into(),
+            json!("https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstart/"),
+        );
     }
+    common::supply_required(&doc, &mut params, false);
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let pfile = tmp.path().join("azuredeploy.parameters.json");
+    let body: serde_json::Map<String, serde_json::Value> = params
+        .into_iter()
+        .map(|(k, v)| (k, json!({ "value": v })))
+        .collect();
+    std::fs::write(&pfile, json!({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "contentVersion": "1.0.0.0", "parameters": body}).to_string())
+        .map_err(|e| e.to_string())?;
+    let files = vec![template, pfile];
     let opts = LoadOptions {
         resource_group: format!("rg-qs-{i}"),
         ..LoadOptions::default()
@@ -323,9 +357,15 @@ fn quickstarts_round_trip_through_plan_and_generate() {
     assert!(dirs.len() > 500);
     let (mut total, mut passed) = (0usize, 0usize);
     let mut failures = Vec::new();
+    let mut not_loaded = Vec::new();
     for (i, d) in dirs.iter().enumerate() {
         match round_trip(d, i) {
-            Err(_) => continue,
+            Err(_) => not_loaded.push(
+                d.strip_prefix(d.parent().and_then(Path::parent).unwrap_or(d))
+                    .unwrap_or(d)
+                    .display()
+                    .to_string(),
+            ),
             Ok(None) => {
                 total += 1;
                 passed += 1;
@@ -341,13 +381,33 @@ fn quickstarts_round_trip_through_plan_and_generate() {
     for f in failures.iter().take(40) {
         println!("  {f}");
     }
-    assert!(total > 500, "{total}");
+    assert!(total > 800, "{total}");
+    // Every quickstart is accounted for: these do not yield a source estate.
+    let expected_not_loaded = [
+        // Role assignments only (records, not resources): nothing to relocate.
+        "microsoft.authorization/rbac-builtinrole-multiplevms",
+        "microsoft.authorization/rbac-builtinrole-resourcegroup",
+        "microsoft.authorization/rbac-builtinrole-virtualmachine",
+        // Excused by the template engine (crates/template/tests/expectations/quickstarts.txt).
+        "microsoft.compute/vm-dedicated-hosts",
+    ];
+    assert_eq!(not_loaded, expected_not_loaded);
     assert!(
         rate >= ROUND_TRIP_FLOOR,
         "round trip {rate:.1}% fell below {ROUND_TRIP_FLOOR}%"
     );
 }
 
-/// The measured rate when this guard was set (735/735): any quickstart that
+/// The measured rate when this guard was set (822/822): any quickstart that
 /// stops round-tripping fails the test until it is fixed or explained.
 const ROUND_TRIP_FLOOR: f64 = 100.0;
+
+#[test]
+#[ignore = "diagnostic: lists the quickstarts that do not load as estates"]
+fn list_load_failures() {
+    for (i, d) in quickstarts().iter().enumerate() {
+        if let Err(e) = round_trip(d, i) {
+            println!("{}: {}", d.display(), e.lines().next().unwrap_or_default());
+        }
+    }
+}
