@@ -19,6 +19,7 @@ pub fn build(estate: &Estate) -> Graph {
     };
     b.nodes(estate);
     b.edges(estate);
+    b.g.finish();
     b.g
 }
 

@@ -173,9 +173,13 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
     index: HashMap<ResourceId, u32>,
-    /// Outgoing and incoming edge indices per node.
-    out: Vec<Vec<u32>>,
-    inc: Vec<Vec<u32>>,
+    /// Outgoing and incoming edge indices per node in compressed form:
+    /// node `n`'s edges are `out_edges[out_start[n]..out_start[n + 1]]`, in
+    /// the order they were added. Built once by [`Graph::finish`].
+    out_start: Vec<u32>,
+    out_edges: Vec<u32>,
+    inc_start: Vec<u32>,
+    inc_edges: Vec<u32>,
 }
 
 impl Graph {
@@ -186,14 +190,22 @@ impl Graph {
 
     /// Outgoing edges of a node.
     pub fn outgoing(&self, n: u32) -> impl Iterator<Item = &Edge> {
-        self.out[n as usize]
+        let (a, b) = (
+            self.out_start[n as usize] as usize,
+            self.out_start[n as usize + 1] as usize,
+        );
+        self.out_edges[a..b]
             .iter()
             .map(|&e| &self.edges[e as usize])
     }
 
     /// Incoming edges of a node.
     pub fn incoming(&self, n: u32) -> impl Iterator<Item = &Edge> {
-        self.inc[n as usize]
+        let (a, b) = (
+            self.inc_start[n as usize] as usize,
+            self.inc_start[n as usize + 1] as usize,
+        );
+        self.inc_edges[a..b]
             .iter()
             .map(|&e| &self.edges[e as usize])
     }
@@ -205,15 +217,41 @@ impl Graph {
         let i = self.nodes.len() as u32;
         self.index.insert(node.id.clone(), i);
         self.nodes.push(node);
-        self.out.push(Vec::new());
-        self.inc.push(Vec::new());
         i
     }
 
+    /// Build the adjacency (counting sort by endpoint; linear, two flat
+    /// arrays per direction instead of a vector per node).
+    pub(crate) fn finish(&mut self) {
+        let n = self.nodes.len();
+        let csr = |key: &dyn Fn(&Edge) -> u32| -> (Vec<u32>, Vec<u32>) {
+            let mut start = vec![0u32; n + 1];
+            for e in &self.edges {
+                start[key(e) as usize + 1] += 1;
+            }
+            for i in 0..n {
+                start[i + 1] += start[i];
+            }
+            let mut fill = start.clone();
+            let mut list = vec![0u32; self.edges.len()];
+            for (i, e) in self.edges.iter().enumerate() {
+                let k = key(e) as usize;
+                list[fill[k] as usize] = i as u32;
+                fill[k] += 1;
+            }
+            (start, list)
+        };
+        let (os, oe) = csr(&|e: &Edge| e.from);
+        let (is, ie) = csr(&|e: &Edge| e.to);
+        self.out_start = os;
+        self.out_edges = oe;
+        self.inc_start = is;
+        self.inc_edges = ie;
+        self.edges.shrink_to_fit();
+        self.nodes.shrink_to_fit();
+    }
+
     pub(crate) fn add_edge(&mut self, edge: Edge) {
-        let e = self.edges.len() as u32;
-        self.out[edge.from as usize].push(e);
-        self.inc[edge.to as usize].push(e);
         self.edges.push(edge);
     }
 }
