@@ -73,6 +73,8 @@ pub enum Command {
     Diff(cmd::generate::DiffArgs),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
+    /// The local ARM emulator (first slice): `azrelo emulator serve --http`.
+    Emulator(cmd::emulator::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
@@ -103,6 +105,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Generate(args) => cmd::generate::run(args, out),
         Command::Diff(args) => cmd::generate::run_diff(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
+        Command::Emulator(args) => cmd::emulator::run(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod discover;
+pub mod emulator;
 pub mod expand;
 pub mod generate;
 pub mod graph;

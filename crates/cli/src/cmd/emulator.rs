@@ -1,0 +1,81 @@
+//! `azrelo emulator`: the local ARM emulator.
+
+use crate::exit::CliError;
+use crate::output::OutputFormat;
+use std::net::SocketAddr;
+
+/// Run the local Azure Resource Manager emulator: a rehearsal cloud for
+/// relocations. This build serves resource groups and generic resources with
+/// ARM's error codes, long-running operation headers, referential integrity,
+/// global names and identities, in memory. TLS, throttling, faults,
+/// persistence, deployments and Resource Graph are not in this build yet.
+///
+/// Requests need `Authorization: Bearer <any token>` (test mode) and
+/// `?api-version=`.
+///
+/// Examples:
+///   azrelo emulator serve --http
+///   curl -H 'Authorization: Bearer t' -X PUT -H 'content-type: application/json' \
+///     -d '{"location":"swedencentral"}' \
+///     'http://127.0.0.1:8080/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1?api-version=2022-09-01'
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: EmulatorCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve the emulator until interrupted (Ctrl-C).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback unless --allow-remote).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Serve plain HTTP (required in this build: HTTPS is not implemented yet).
+    #[arg(long)]
+    pub http: bool,
+    /// Allow a non-loopback address (the emulator has no real authentication).
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
+    let EmulatorCommand::Serve(a) = args.command;
+    if !a.http {
+        return Err(CliError::bad_input(
+            "this build of the emulator serves plain HTTP only",
+            "pass --http to serve http://ADDR (HTTPS with a generated certificate comes in a later build)",
+        ));
+    }
+    if !a.addr.ip().is_loopback() && !a.allow_remote {
+        return Err(CliError::bad_input(
+            format!("{} is not a loopback address", a.addr),
+            "the emulator accepts any bearer token; bind 127.0.0.1 or pass --allow-remote if you really mean it",
+        ));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(a.addr)
+            .await
+            .map_err(|e| CliError::failure(format!("cannot listen on {}: {e}", a.addr)))?;
+        eprintln!(
+            "azrelo ARM emulator listening on http://{} (in memory; Ctrl-C stops it)",
+            a.addr
+        );
+        let app = azrelo_emulator::router(azrelo_emulator::Emulator::new());
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| CliError::failure(format!("emulator stopped: {e}")))
+    })
+}

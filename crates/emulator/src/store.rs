@@ -1,0 +1,615 @@
+//! State and request handling.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use azrelo_arm::availability::Status;
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_arm::scan::find_resource_ids;
+use azrelo_catalog::{Catalog, NameScope};
+use serde_json::{Value, json};
+
+const TENANT: &str = "72f988bf-0000-0000-0000-00000000e001";
+
+/// One stored resource (or resource group).
+#[derive(Debug, Clone)]
+struct Stored {
+    /// The id as first written.
+    id: String,
+    body: Value,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Lower-cased id → resource; a BTreeMap so children follow parents and
+    /// lists are ordered.
+    resources: BTreeMap<String, Stored>,
+    /// Operation id → status.
+    operations: BTreeMap<String, String>,
+    next_op: u64,
+}
+
+/// The emulator's state. Cheap to clone (shared).
+#[derive(Debug, Clone, Default)]
+pub struct Emulator {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Emulator {
+    /// An empty emulator.
+    pub fn new() -> Emulator {
+        Emulator::default()
+    }
+
+    /// Number of stored resources and resource groups.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.resources.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The HTTP router: every path goes to the ARM dispatcher.
+pub fn router(emulator: Emulator) -> Router {
+    Router::new().fallback(dispatch).with_state(emulator)
+}
+
+fn error(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    target: Option<&str>,
+) -> Response {
+    let mut e = json!({"error": {"code": code, "message": message.into()}});
+    if let Some(t) = target {
+        e["error"]["target"] = json!(t);
+    }
+    (status, axum::Json(e)).into_response()
+}
+
+fn api_version(uri: &Uri) -> Option<String> {
+    uri.query()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        k.eq_ignore_ascii_case("api-version").then(|| v.to_string())
+    })
+}
+
+async fn dispatch(State(em): State<Emulator>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLarge",
+                "The request body exceeds 4 MB.",
+                None,
+            );
+        }
+    };
+    handle(&em, &parts.method, &parts.uri, &parts.headers, body)
+}
+
+fn handle(em: &Emulator, method: &Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
+    // Authentication: a bearer token must be present (any token: test mode).
+    let authorized = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "));
+    if !authorized {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+            None,
+        );
+    }
+    let path = uri.path().trim_end_matches('/');
+    let Some(api) = api_version(uri) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+            None,
+        );
+    };
+    let _ = api;
+    let lower = path.to_ascii_lowercase();
+    // Operation status.
+    if let Some(op) = lower.strip_prefix("/providers/azrelo.emulator/operations/") {
+        let inner = em.inner.lock().expect("emulator state");
+        return match inner.operations.get(op) {
+            Some(s) => (StatusCode::OK, axum::Json(json!({"status": s}))).into_response(),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "OperationNotFound",
+                format!("Operation {op} not found."),
+                None,
+            ),
+        };
+    }
+    // Lists.
+    if let Some(scope) = lower.strip_suffix("/resources") {
+        return list(em, scope, false);
+    }
+    if lower.ends_with("/resourcegroups") && method == Method::GET {
+        return list(em, &lower, true);
+    }
+    let id = match ResourceId::parse(path) {
+        Ok(id) => id,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidResourceId",
+                e.to_string(),
+                Some(path),
+            );
+        }
+    };
+    let value: Option<Value> = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    format!("The request content was invalid and could not be deserialized: {e}"),
+                    None,
+                );
+            }
+        }
+    };
+    match (method.clone(), id.kind()) {
+        (Method::GET, _) => get(em, &id),
+        (Method::PUT, IdKind::ResourceGroup) => put_group(em, &id, value),
+        (Method::PUT, IdKind::Resource | IdKind::Extension) => put(em, &id, value),
+        (Method::PATCH, IdKind::Resource | IdKind::Extension | IdKind::ResourceGroup) => {
+            patch(em, &id, value)
+        }
+        (Method::DELETE, IdKind::ResourceGroup | IdKind::Resource | IdKind::Extension) => {
+            delete(em, &id)
+        }
+        _ => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{method} is not supported on {path}."),
+            None,
+        ),
+    }
+}
+
+fn key(id: &str) -> String {
+    id.to_ascii_lowercase()
+}
+
+fn get(em: &Emulator, id: &ResourceId) -> Response {
+    let inner = em.inner.lock().expect("emulator state");
+    match inner.resources.get(&key(id.as_str())) {
+        Some(s) => (StatusCode::OK, axum::Json(s.body.clone())).into_response(),
+        None => not_found(&inner, id),
+    }
+}
+
+fn not_found(inner: &Inner, id: &ResourceId) -> Response {
+    if let Some(rg) = id.resource_group_id()
+        && !inner.resources.contains_key(&key(rg.as_str()))
+    {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ResourceGroupNotFound",
+            format!(
+                "Resource group '{}' could not be found.",
+                id.resource_group().unwrap_or_default()
+            ),
+            None,
+        );
+    }
+    let ty = id.type_or_scope_type();
+    error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource '{}/{}' under resource group '{}' was not found.",
+            ty.as_str(),
+            id.full_name().unwrap_or_default(),
+            id.resource_group().unwrap_or_default()
+        ),
+        None,
+    )
+}
+
+fn lro(inner: &mut Inner, status: StatusCode, body: Value) -> Response {
+    inner.next_op += 1;
+    let op = format!("op-{:08}", inner.next_op);
+    inner.operations.insert(op.clone(), "Succeeded".into());
+    let url = format!("/providers/azrelo.emulator/operations/{op}?api-version=2024-01-01");
+    let mut r = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        r.headers_mut().insert("azure-asyncoperation", v.clone());
+        r.headers_mut().insert("location", v);
+    }
+    r
+}
+
+fn put_group(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+    let Some(location) = value
+        .as_ref()
+        .and_then(|v| v.get("location"))
+        .and_then(|l| l.as_str())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "LocationRequired",
+            "The location property is required for this definition.",
+            None,
+        );
+    };
+    if azrelo_arm::Regions::embedded().get(location).is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "LocationNotAvailableForResourceGroup",
+            format!("The provided location '{location}' is not available for resource group."),
+            None,
+        );
+    }
+    let mut inner = em.inner.lock().expect("emulator state");
+    let k = key(id.as_str());
+    let existed = inner.resources.contains_key(&k);
+    let body = json!({
+        "id": id.as_str(),
+        "name": id.resource_group().unwrap_or_default(),
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": location,
+        "tags": value.as_ref().and_then(|v| v.get("tags")).cloned().unwrap_or(json!({})),
+        "properties": {"provisioningState": "Succeeded"},
+    });
+    inner.resources.insert(
+        k,
+        Stored {
+            id: id.as_str().to_string(),
+            body: body.clone(),
+        },
+    );
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Error codes ARM uses when a globally unique name is taken.
+fn name_taken_code(resource_type: &str) -> &'static str {
+    match resource_type.to_ascii_lowercase().as_str() {
+        "microsoft.storage/storageaccounts" => "StorageAccountAlreadyTaken",
+        "microsoft.keyvault/vaults" => "VaultAlreadyExists",
+        "microsoft.web/sites" => "WebsiteAlreadyExists",
+        "microsoft.containerregistry/registries" => "AlreadyInUse",
+        "microsoft.documentdb/databaseaccounts" => "DatabaseAccountNameAlreadyExists",
+        "microsoft.sql/servers" => "ServerAlreadyExists",
+        _ => "NameNotAvailable",
+    }
+}
+
+/// Error codes ARM uses when a resource still in use is deleted.
+fn in_use_code(resource_type: &str) -> &'static str {
+    match resource_type.to_ascii_lowercase().as_str() {
+        "microsoft.network/virtualnetworks/subnets" | "microsoft.network/virtualnetworks" => {
+            "InUseSubnetCannotBeDeleted"
+        }
+        "microsoft.network/networkinterfaces" => "NicInUse",
+        "microsoft.network/publicipaddresses" => "PublicIPAddressInUse",
+        "microsoft.network/networksecuritygroups" => "InUseNetworkSecurityGroupCannotBeDeleted",
+        _ => "ResourceInUse",
+    }
+}
+
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// References to other resources inside a body's properties.
+fn references(body: &Value) -> Vec<String> {
+    let mut ss = Vec::new();
+    if let Some(p) = body.get("properties") {
+        strings(p, &mut ss);
+    }
+    let mut out = Vec::new();
+    for s in ss {
+        for m in find_resource_ids(s) {
+            out.push(m.text.to_string());
+        }
+    }
+    out
+}
+
+fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+    let mut body = value.unwrap_or_else(|| json!({}));
+    if !body.is_object() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request body must be a JSON object.",
+            None,
+        );
+    }
+    let ty = id.type_or_scope_type();
+    let ty_s = ty.as_str().to_string();
+    let mut inner = em.inner.lock().expect("emulator state");
+    // The resource group must exist.
+    if let Some(rg) = id.resource_group_id()
+        && !inner.resources.contains_key(&key(rg.as_str()))
+    {
+        return not_found(&inner, id);
+    }
+    // So must the parent of a child resource (and the scope of an extension
+    // below a resource group).
+    let parent = if id.kind() == IdKind::Extension {
+        id.scope()
+    } else {
+        id.parent()
+    };
+    if let Some(p) = &parent
+        && matches!(p.kind(), IdKind::Resource | IdKind::Extension)
+        && !inner.resources.contains_key(&key(p.as_str()))
+    {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ParentResourceNotFound",
+            format!(
+                "Can not perform requested operation on nested resource. Parent resource '{}' not found.",
+                p.full_name().unwrap_or_default()
+            ),
+            None,
+        );
+    }
+    // Location against the provider snapshot (unknown is not unavailable:
+    // only a type the snapshot knows without the region is refused).
+    if let Some(loc) = body.get("location").and_then(|l| l.as_str())
+        && !loc.eq_ignore_ascii_case("global")
+    {
+        let a = azrelo_arm::Availability::embedded().check(&ty_s, loc);
+        if a.status == Status::NotListed {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "LocationNotAvailableForResourceType",
+                format!(
+                    "The provided location '{loc}' is not available for resource type '{ty_s}'."
+                ),
+                None,
+            );
+        }
+        if a.status == Status::UnknownType
+            && azrelo_arm::Availability::embedded()
+                .type_info(&ty_s)
+                .is_none()
+            && !azrelo_arm::Availability::embedded()
+                .types()
+                .any(|t| t.namespace().eq_ignore_ascii_case(ty.namespace()))
+        {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "NoRegisteredProviderFound",
+                format!(
+                    "No registered resource provider found for location '{loc}' and type '{ty_s}'."
+                ),
+                None,
+            );
+        }
+    }
+    let k = key(id.as_str());
+    let existed = inner.resources.contains_key(&k);
+    // Globally unique names.
+    let name = id.name().unwrap_or_default().to_string();
+    if !existed && Catalog::embedded().entry(&ty_s).name_rule().scope == NameScope::Global {
+        let taken = inner.resources.values().any(|s| {
+            s.body
+                .get("type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.eq_ignore_ascii_case(&ty_s))
+                && s.body
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+        });
+        if taken {
+            return error(
+                StatusCode::CONFLICT,
+                name_taken_code(&ty_s),
+                format!(
+                    "The name '{name}' is already in use for {ty_s}; names of this type are globally unique."
+                ),
+                None,
+            );
+        }
+    }
+    // Referential integrity: references into resource groups the emulator
+    // holds must resolve.
+    for r in references(&body) {
+        let Ok(rid) = ResourceId::parse(&r) else {
+            continue;
+        };
+        if rid.as_str().eq_ignore_ascii_case(id.as_str()) || rid.is_within(id) {
+            continue;
+        }
+        let Some(rg) = rid.resource_group_id() else {
+            continue;
+        };
+        if !matches!(rid.kind(), IdKind::Resource | IdKind::Extension) {
+            continue;
+        }
+        if inner.resources.contains_key(&key(rg.as_str()))
+            && !inner.resources.contains_key(&key(rid.as_str()))
+        {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidResourceReference",
+                format!(
+                    "Resource {} referenced by resource {} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
+                    rid.as_str(),
+                    id.as_str()
+                ),
+                Some(id.as_str()),
+            );
+        }
+    }
+    // Identities.
+    if let Some(ident) = body.get_mut("identity").and_then(|i| i.as_object_mut()) {
+        let kind = ident
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if kind.contains("systemassigned") {
+            let principal =
+                uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{k}#system").as_bytes());
+            ident.insert("principalId".into(), json!(principal.to_string()));
+            ident.insert("tenantId".into(), json!(TENANT));
+        }
+        if let Some(Value::Object(ua)) = ident.get_mut("userAssignedIdentities") {
+            for (uid, v) in ua.iter_mut() {
+                let Some(u) = inner.resources.get(&key(uid)) else {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidIdentity",
+                        format!("The user-assigned identity '{uid}' was not found."),
+                        None,
+                    );
+                };
+                *v = json!({
+                    "principalId": u.body["properties"]["principalId"],
+                    "clientId": u.body["properties"]["clientId"],
+                });
+            }
+        }
+    }
+    let obj = body.as_object_mut().expect("checked object");
+    obj.insert("id".into(), json!(id.as_str()));
+    obj.insert("name".into(), json!(name));
+    obj.insert("type".into(), json!(ty_s));
+    let props = obj.entry("properties").or_insert_with(|| json!({}));
+    if let Some(p) = props.as_object_mut() {
+        if ty_s.eq_ignore_ascii_case("Microsoft.ManagedIdentity/userAssignedIdentities") {
+            let seed = format!("{k}#uami");
+            let principal = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, seed.as_bytes());
+            let client = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes());
+            p.insert("principalId".into(), json!(principal.to_string()));
+            p.insert("clientId".into(), json!(client.to_string()));
+            p.insert("tenantId".into(), json!(TENANT));
+        }
+        p.insert("provisioningState".into(), json!("Succeeded"));
+    }
+    inner.resources.insert(
+        k,
+        Stored {
+            id: id.as_str().to_string(),
+            body: body.clone(),
+        },
+    );
+    let mut shown = body;
+    shown["properties"]["provisioningState"] = json!(if existed { "Updating" } else { "Creating" });
+    lro(
+        &mut inner,
+        if existed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        shown,
+    )
+}
+
+fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+    let mut inner = em.inner.lock().expect("emulator state");
+    let k = key(id.as_str());
+    let Some(s) = inner.resources.get_mut(&k) else {
+        return not_found(&inner, id);
+    };
+    if let Some(tags) = value.as_ref().and_then(|v| v.get("tags")) {
+        s.body["tags"] = tags.clone();
+    }
+    (StatusCode::OK, axum::Json(s.body.clone())).into_response()
+}
+
+fn delete(em: &Emulator, id: &ResourceId) -> Response {
+    let mut inner = em.inner.lock().expect("emulator state");
+    let k = key(id.as_str());
+    if !inner.resources.contains_key(&k) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let prefix = format!("{k}/");
+    // In use: another resource (not one being deleted with it) refers to it
+    // or to one of its children.
+    for s in inner.resources.values() {
+        let sk = key(&s.id);
+        if sk == k || sk.starts_with(&prefix) {
+            continue;
+        }
+        for r in references(&s.body) {
+            let rk = r.to_ascii_lowercase();
+            if rk == k || rk.starts_with(&prefix) {
+                let ty = id.type_or_scope_type();
+                return error(
+                    StatusCode::CONFLICT,
+                    in_use_code(ty.as_str()),
+                    format!(
+                        "{} is in use by {} and cannot be deleted.",
+                        id.as_str(),
+                        s.id
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+    let doomed: Vec<String> = inner
+        .resources
+        .keys()
+        .filter(|x| **x == k || x.starts_with(&prefix))
+        .cloned()
+        .collect();
+    for d in doomed {
+        inner.resources.remove(&d);
+    }
+    lro(&mut inner, StatusCode::ACCEPTED, Value::Null)
+}
+
+fn list(em: &Emulator, scope: &str, groups: bool) -> Response {
+    let inner = em.inner.lock().expect("emulator state");
+    let prefix = if groups {
+        format!("{scope}/")
+    } else {
+        format!("{}/", scope.trim_end_matches('/'))
+    };
+    let value: Vec<Value> = inner
+        .resources
+        .iter()
+        .filter(|(k, s)| {
+            k.starts_with(&prefix)
+                && ResourceId::parse(&s.id).is_ok_and(|id| {
+                    if groups {
+                        id.kind() == IdKind::ResourceGroup
+                    } else {
+                        matches!(id.kind(), IdKind::Resource)
+                    }
+                })
+        })
+        .map(|(_, s)| s.body.clone())
+        .collect();
+    (StatusCode::OK, axum::Json(json!({"value": value}))).into_response()
+}
