@@ -95,10 +95,16 @@ async fn dispatch(State(em): State<Emulator>, req: Request) -> Response {
             );
         }
     };
-    handle(&em, &parts.method, &parts.uri, &parts.headers, body)
+    handle(&em, &parts.method, &parts.uri, &parts.headers, body).await
 }
 
-fn handle(em: &Emulator, method: &Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    em: &Emulator,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
     // Authentication: a bearer token must be present (any token: test mode).
     let authorized = headers
         .get("authorization")
@@ -169,7 +175,12 @@ fn handle(em: &Emulator, method: &Method, uri: &Uri, headers: &HeaderMap, body: 
             }
         }
     };
+    let is_deployment = id
+        .type_or_scope_type()
+        .as_str()
+        .eq_ignore_ascii_case("Microsoft.Resources/deployments");
     match (method.clone(), id.kind()) {
+        (Method::PUT, IdKind::Resource) if is_deployment => deploy(em, &id, value).await,
         (Method::GET, _) => get(em, &id),
         (Method::PUT, IdKind::ResourceGroup) => put_group(em, &id, value),
         (Method::PUT, IdKind::Resource | IdKind::Extension) => put(em, &id, value),
@@ -196,8 +207,43 @@ fn get(em: &Emulator, id: &ResourceId) -> Response {
     let inner = em.inner.lock().expect("emulator state");
     match inner.resources.get(&key(id.as_str())) {
         Some(s) => (StatusCode::OK, axum::Json(s.body.clone())).into_response(),
-        None => not_found(&inner, id),
+        None => match sub_resource(&inner, id) {
+            Some(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+            None => not_found(&inner, id),
+        },
     }
+}
+
+/// A child written inline in its parent's properties (a subnet in a virtual
+/// network, a rule in a security group, a backend pool in a load balancer):
+/// ARM addresses it as `{parent}/{collection}/{name}`.
+fn sub_resource(inner: &Inner, id: &ResourceId) -> Option<Value> {
+    let raw = id.as_str();
+    let (head, name) = raw.rsplit_once('/')?;
+    let (parent, collection) = head.rsplit_once('/')?;
+    let p = inner.resources.get(&key(parent))?;
+    let items = p
+        .body
+        .get("properties")?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(collection))?
+        .1
+        .as_array()?;
+    let item = items.iter().find(|x| {
+        x.get("name")
+            .and_then(|n| n.as_str())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })?;
+    let mut v = item.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("id".into(), json!(raw));
+    }
+    Some(v)
+}
+
+fn exists(inner: &Inner, id: &ResourceId) -> bool {
+    inner.resources.contains_key(&key(id.as_str())) || sub_resource(inner, id).is_some()
 }
 
 fn not_found(inner: &Inner, id: &ResourceId) -> Response {
@@ -229,9 +275,13 @@ fn not_found(inner: &Inner, id: &ResourceId) -> Response {
 }
 
 fn lro(inner: &mut Inner, status: StatusCode, body: Value) -> Response {
+    lro_with(inner, status, body, "Succeeded")
+}
+
+fn lro_with(inner: &mut Inner, status: StatusCode, body: Value, outcome: &str) -> Response {
     inner.next_op += 1;
     let op = format!("op-{:08}", inner.next_op);
-    inner.operations.insert(op.clone(), "Succeeded".into());
+    inner.operations.insert(op.clone(), outcome.into());
     let url = format!("/providers/azrelo.emulator/operations/{op}?api-version=2024-01-01");
     let mut r = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&url) {
@@ -364,9 +414,17 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     } else {
         id.parent()
     };
+    // ARM creates singleton service children (`…/fileServices/default`,
+    // `…/blobServices/default`) with their parent.
+    let implicit = |p: &ResourceId| {
+        p.name().is_some_and(|n| n.eq_ignore_ascii_case("default"))
+            && p.parent()
+                .is_some_and(|g| inner.resources.contains_key(&key(g.as_str())))
+    };
     if let Some(p) = &parent
         && matches!(p.kind(), IdKind::Resource | IdKind::Extension)
-        && !inner.resources.contains_key(&key(p.as_str()))
+        && !exists(&inner, p)
+        && !implicit(p)
     {
         return error(
             StatusCode::NOT_FOUND,
@@ -453,9 +511,7 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         if !matches!(rid.kind(), IdKind::Resource | IdKind::Extension) {
             continue;
         }
-        if inner.resources.contains_key(&key(rg.as_str()))
-            && !inner.resources.contains_key(&key(rid.as_str()))
-        {
+        if inner.resources.contains_key(&key(rg.as_str())) && !exists(&inner, &rid) {
             return error(
                 StatusCode::BAD_REQUEST,
                 "InvalidResourceReference",
@@ -532,6 +588,190 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         },
         shown,
     )
+}
+
+/// `Microsoft.Resources/deployments` at resource group or subscription
+/// scope: the inline template is expanded by azrelo's template engine and its
+/// resources are created in dependency order through the same rules as
+/// direct PUTs; the deployment records its outcome, outputs and the first
+/// error.
+async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+    use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
+    let body = value.unwrap_or_else(|| json!({}));
+    let props = &body["properties"];
+    let Some(template) = props.get("template").filter(|t| t.is_object()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidTemplate",
+            "The deployment needs properties.template (templateLink is not supported by the emulator).",
+            None,
+        );
+    };
+    let name = id.name().unwrap_or("deployment").to_string();
+    let mut opts = ExpandOptions {
+        context: DeploymentContext::default(),
+        parameters: Default::default(),
+        base_dir: None,
+        scope: None,
+        template_link: None,
+    };
+    opts.context.subscription_id = id.subscription_id().unwrap_or_default().to_string();
+    opts.context.deployment_name = name.clone();
+    match id.resource_group() {
+        Some(rg) => {
+            let loc = {
+                let inner = em.inner.lock().expect("emulator state");
+                let Some(g) = id
+                    .resource_group_id()
+                    .and_then(|g| inner.resources.get(&key(g.as_str())).cloned())
+                else {
+                    return not_found(&inner, id);
+                };
+                g.body["location"]
+                    .as_str()
+                    .unwrap_or("westeurope")
+                    .to_string()
+            };
+            opts.context.resource_group = rg.to_string();
+            opts.context.resource_group_location = loc.clone();
+            opts.context.location = loc;
+            opts.scope = Some(TemplateScope::ResourceGroup);
+        }
+        None => {
+            let loc = body["location"]
+                .as_str()
+                .unwrap_or("westeurope")
+                .to_string();
+            opts.context.location = loc;
+            opts.scope = Some(TemplateScope::Subscription);
+        }
+    }
+    if let Some(Value::Object(ps)) = props.get("parameters") {
+        for (k, v) in ps {
+            if let Some(val) = v.get("value") {
+                opts.parameters.insert(k.clone(), val.clone());
+            }
+        }
+    }
+    let outcome = Template::parse(&template.to_string(), &name)
+        .map_err(|e| e.to_string())
+        .and_then(|t| expand(&t, &opts).map_err(|e| e.to_string()));
+    let (state, error_body, outputs, created) = match outcome {
+        Err(e) => (
+            "Failed",
+            Some(json!({"code": "InvalidTemplate", "message": e})),
+            json!({}),
+            Vec::new(),
+        ),
+        Ok(mut x) => {
+            x.redact();
+            let outputs: serde_json::Map<String, Value> = x
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), json!({"value": v.to_json()})))
+                .collect();
+            let resources: Vec<&azrelo_template::ExpandedResource> = x
+                .resources
+                .iter()
+                .filter(|r| {
+                    r.condition
+                        && !r
+                            .resource_type
+                            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+                })
+                .collect();
+            // Dependency order (Kahn over dependsOn within the deployment).
+            let ids: Vec<String> = resources
+                .iter()
+                .map(|r| r.id.to_ascii_lowercase())
+                .collect();
+            let mut done = vec![false; resources.len()];
+            let mut order = Vec::new();
+            for _ in 0..resources.len() {
+                let next = (0..resources.len()).find(|&i| {
+                    !done[i]
+                        && resources[i].depends_on.iter().all(|d| {
+                            let d = d.to_ascii_lowercase();
+                            ids.iter().zip(&done).all(|(x, ok)| *x != d || *ok)
+                        })
+                });
+                let Some(i) = next.or_else(|| (0..resources.len()).find(|&i| !done[i])) else {
+                    break;
+                };
+                done[i] = true;
+                order.push(i);
+            }
+            let mut failed = None;
+            let mut created = Vec::new();
+            for i in order {
+                let r = resources[i];
+                let mut b = serde_json::Map::new();
+                if let Some(l) = &r.location {
+                    b.insert("location".into(), l.to_json());
+                }
+                for (k, v) in &r.body {
+                    if k != "scope" {
+                        b.insert(k.clone(), v.to_json());
+                    }
+                }
+                let Ok(rid) = ResourceId::parse(&r.id) else {
+                    failed = Some(
+                        json!({"code": "InvalidResourceId", "message": format!("{} is not a resource id", r.id)}),
+                    );
+                    break;
+                };
+                let resp = match rid.kind() {
+                    IdKind::ResourceGroup => put_group(em, &rid, Some(Value::Object(b))),
+                    _ => put(em, &rid, Some(Value::Object(b))),
+                };
+                let status = resp.status();
+                if status.is_success() {
+                    created.push(json!({"id": r.id}));
+                } else {
+                    let detail = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                        .await
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                        .map(|v| v["error"].clone())
+                        .unwrap_or(Value::Null);
+                    failed = Some(json!({
+                        "code": "DeploymentFailed",
+                        "message": format!("{} failed with status {}", r.id, status.as_u16()),
+                        "target": r.id,
+                        "details": [detail],
+                    }));
+                    break;
+                }
+            }
+            match failed {
+                Some(e) => ("Failed", Some(e), Value::Object(outputs), created),
+                None => ("Succeeded", None, Value::Object(outputs), created),
+            }
+        }
+    };
+    let mut record = json!({
+        "id": id.as_str(),
+        "name": name,
+        "type": "Microsoft.Resources/deployments",
+        "properties": {
+            "provisioningState": state,
+            "mode": props.get("mode").cloned().unwrap_or(json!("Incremental")),
+            "outputs": outputs,
+            "outputResources": created,
+        },
+    });
+    if let Some(e) = error_body {
+        record["properties"]["error"] = e;
+    }
+    let mut inner = em.inner.lock().expect("emulator state");
+    inner.resources.insert(
+        key(id.as_str()),
+        Stored {
+            id: id.as_str().to_string(),
+            body: record.clone(),
+        },
+    );
+    lro_with(&mut inner, StatusCode::CREATED, record, state)
 }
 
 fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {

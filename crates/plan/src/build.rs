@@ -1030,13 +1030,16 @@ impl<'i, 'a> Builder<'i, 'a> {
                             .is_some_and(|p| self.slots[p as usize].is_some());
                         // A moving child takes its parent along even when the
                         // inputs do not list the parent: same name, target group.
-                        let tp = if parent_planned {
-                            self.target_of(&parent, memo, depth + 1)
-                        } else {
+                        let tp = self.target_of(&parent, memo, depth + 1);
+                        // An unlisted parent with no moving ancestor still
+                        // goes to the target group with its name.
+                        let tp = if !parent_planned && tp.eq_ignore_ascii_case(parent.as_str()) {
                             match self.relocated(&parent, None) {
                                 Some(t) => Arc::from(t),
-                                None => self.target_of(&parent, memo, depth + 1),
+                                None => tp,
                             }
+                        } else {
+                            tp
                         };
                         let rt = id.resource_type();
                         let seg = rt
