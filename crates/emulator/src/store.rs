@@ -511,6 +511,18 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         if !matches!(rid.kind(), IdKind::Resource | IdKind::Extension) {
             continue;
         }
+        // Role and policy definitions live above the group (ARM resolves
+        // group-scoped spellings of them); deployments are records.
+        let rt = rid.type_or_scope_type();
+        if rt
+            .namespace()
+            .eq_ignore_ascii_case("Microsoft.Authorization")
+            || rt
+                .as_str()
+                .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+        {
+            continue;
+        }
         if inner.resources.contains_key(&key(rg.as_str())) && !exists(&inner, &rid) {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -680,20 +692,41 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Respons
                             .eq_ignore_ascii_case("Microsoft.Resources/deployments")
                 })
                 .collect();
-            // Dependency order (Kahn over dependsOn within the deployment).
+            // Dependency order: explicit dependsOn plus what ARM infers — a
+            // child after its parent, an extension after its scope.
             let ids: Vec<String> = resources
                 .iter()
                 .map(|r| r.id.to_ascii_lowercase())
+                .collect();
+            let deps: Vec<Vec<String>> = resources
+                .iter()
+                .map(|r| {
+                    let mut d: Vec<String> = r
+                        .depends_on
+                        .iter()
+                        .map(|x| x.to_ascii_lowercase())
+                        .collect();
+                    if let Ok(rid) = ResourceId::parse(&r.id) {
+                        let up = if rid.kind() == IdKind::Extension {
+                            rid.scope()
+                        } else {
+                            rid.parent()
+                        };
+                        if let Some(p) = up {
+                            d.push(p.as_str().to_ascii_lowercase());
+                        }
+                    }
+                    d
+                })
                 .collect();
             let mut done = vec![false; resources.len()];
             let mut order = Vec::new();
             for _ in 0..resources.len() {
                 let next = (0..resources.len()).find(|&i| {
                     !done[i]
-                        && resources[i].depends_on.iter().all(|d| {
-                            let d = d.to_ascii_lowercase();
-                            ids.iter().zip(&done).all(|(x, ok)| *x != d || *ok)
-                        })
+                        && deps[i]
+                            .iter()
+                            .all(|d| ids.iter().zip(&done).all(|(x, ok)| x != d || *ok))
                 });
                 let Some(i) = next.or_else(|| (0..resources.len()).find(|&i| !done[i])) else {
                     break;

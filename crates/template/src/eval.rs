@@ -401,7 +401,20 @@ pub fn evaluate_json(
                     }
                     continue;
                 }
-                out.insert(k.clone(), evaluate_json(x, ctx, &format!("{path}.{k}"))?);
+                // Property names may be expressions too (ARM evaluates them:
+                // `"userAssignedIdentities": {"[resourceId(...)]": {}}`).
+                let key = if k.starts_with('[') && k.ends_with(']') && !k.starts_with("[[") {
+                    match evaluate_string(k, ctx).map_err(|e| e.at_path(path))? {
+                        Value::String(s) => s,
+                        _ => k.clone(),
+                    }
+                } else if let Some(rest) = k.strip_prefix("[[") {
+                    format!("[{rest}")
+                } else {
+                    k.clone()
+                };
+                let val = evaluate_json(x, ctx, &format!("{path}.{k}"))?;
+                out.insert(key, val);
             }
             Ok(Value::Object(out))
         }
