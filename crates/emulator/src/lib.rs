@@ -24,11 +24,17 @@
 //! * identities: system-assigned principals and user-assigned identities get
 //!   principal and client ids.
 //!
-//! Not yet: TLS, throttling, latency profiles, fault injection, persistence,
+//! * ARM's request throttling (see [`throttle`]), with the
+//!   `x-ms-ratelimit-remaining-subscription-*` headers and 429 + `Retry-After`;
+//! * the deployments API (inline templates, expanded by azrelo's engine);
+//! * seeding from an estate (`Emulator::seed`).
+//!
+//! Not yet: TLS, latency profiles, fault injection, persistence,
 //! the deployments API, Resource Graph and the disk data path (see the
 //! emulator issue). It must never be used as a production endpoint and binds
 //! loopback unless told otherwise (the CLI enforces it).
 
 mod store;
+pub mod throttle;
 
 pub use store::{Emulator, router};

@@ -38,12 +38,62 @@ struct Inner {
 #[derive(Debug, Clone, Default)]
 pub struct Emulator {
     inner: Arc<Mutex<Inner>>,
+    throttle: Option<Arc<Mutex<crate::throttle::Throttle>>>,
 }
 
 impl Emulator {
-    /// An empty emulator.
+    /// An empty emulator, throttling as ARM does.
     pub fn new() -> Emulator {
+        Emulator {
+            inner: Arc::default(),
+            throttle: Some(Arc::default()),
+        }
+    }
+
+    /// An empty emulator that never throttles (`--no-throttle`).
+    pub fn without_throttling() -> Emulator {
         Emulator::default()
+    }
+
+    /// Load existing resources (an azrelo estate's resource groups and
+    /// resources) as they are, without the checks a PUT makes: the state a
+    /// relocation starts from.
+    pub fn seed(&self, resources: impl IntoIterator<Item = (String, Value)>) -> usize {
+        let mut inner = self.inner.lock().expect("emulator state");
+        let mut n = 0;
+        for (id, mut body) in resources {
+            let Ok(rid) = ResourceId::parse(&id) else {
+                continue;
+            };
+            if let Some(rg) = rid.resource_group_id() {
+                let k = key(rg.as_str());
+                if !inner.resources.contains_key(&k) {
+                    let loc = body["location"]
+                        .as_str()
+                        .unwrap_or("westeurope")
+                        .to_string();
+                    inner.resources.insert(
+                        k,
+                        Stored {
+                            id: rg.to_string(),
+                            body: json!({
+                                "id": rg.as_str(),
+                                "name": rg.resource_group().unwrap_or_default(),
+                                "type": "Microsoft.Resources/resourceGroups",
+                                "location": loc,
+                                "properties": {"provisioningState": "Succeeded"},
+                            }),
+                        },
+                    );
+                }
+            }
+            if let Some(m) = body.as_object_mut() {
+                m.insert("id".into(), json!(id));
+            }
+            inner.resources.insert(key(&id), Stored { id, body });
+            n += 1;
+        }
+        n
     }
 
     /// Number of stored resources and resource groups.
@@ -118,6 +168,67 @@ async fn handle(
             None,
         );
     }
+    // Throttling per subscription and principal (the token stands for it).
+    let mut remaining: Option<(crate::throttle::Kind, u32)> = None;
+    if let Some(t) = &em.throttle {
+        use crate::throttle::{Kind, Take};
+        let kind = match *method {
+            Method::GET | Method::HEAD => Kind::Read,
+            Method::DELETE => Kind::Delete,
+            _ => Kind::Write,
+        };
+        let sub = uri
+            .path()
+            .split('/')
+            .nth(2)
+            .filter(|_| {
+                uri.path()
+                    .to_ascii_lowercase()
+                    .starts_with("/subscriptions/")
+            })
+            .unwrap_or("tenant")
+            .to_string();
+        let principal = headers
+            .get("authorization")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let take = t.lock().expect("throttle state").take(
+            &sub,
+            &principal,
+            kind,
+            std::time::Instant::now(),
+        );
+        match take {
+            Take::Allowed(left) => remaining = Some((kind, left)),
+            Take::Throttled(secs) => {
+                let mut r = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "SubscriptionRequestsThrottled",
+                    format!(
+                        "Number of requests for subscription '{sub}' and operation exceeded the backoff limit. Please try again after '{secs}' seconds."
+                    ),
+                    None,
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    r.headers_mut().insert("retry-after", v);
+                }
+                r.headers_mut()
+                    .insert(kind.header(), HeaderValue::from_static("0"));
+                return r;
+            }
+        }
+    }
+    let mut response = handle_inner(em, method, uri, body).await;
+    if let Some((kind, left)) = remaining
+        && let Ok(v) = HeaderValue::from_str(&left.to_string())
+    {
+        response.headers_mut().insert(kind.header(), v);
+    }
+    response
+}
+
+async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) -> Response {
     let path = uri.path().trim_end_matches('/');
     let Some(api) = api_version(uri) else {
         return error(
@@ -878,7 +989,9 @@ fn list(em: &Emulator, scope: &str, groups: bool) -> Response {
                     if groups {
                         id.kind() == IdKind::ResourceGroup
                     } else {
+                        // ARM lists top-level resources only.
                         matches!(id.kind(), IdKind::Resource)
+                            && id.resource_type().is_some_and(|t| t.depth() == 1)
                     }
                 })
         })

@@ -360,3 +360,97 @@ async fn global_names_and_identities() {
         StatusCode::ACCEPTED
     );
 }
+
+#[tokio::test]
+async fn throttles_writes_like_arm_with_retry_after() {
+    let em = Emulator::new();
+    let c = call(
+        &em,
+        "PUT",
+        &rg("t"),
+        Some(json!({"location": "westeurope"})),
+    )
+    .await;
+    assert_eq!(
+        c.headers
+            .get("x-ms-ratelimit-remaining-subscription-writes")
+            .unwrap(),
+        "199"
+    );
+    let mut throttled = None;
+    for i in 0..260 {
+        let c = call(
+            &em,
+            "PATCH",
+            &rg("t"),
+            Some(json!({"tags": {"i": i.to_string()}})),
+        )
+        .await;
+        if c.status == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some((i, c));
+            break;
+        }
+    }
+    let (i, c) = throttled.expect("writes are throttled after the burst");
+    assert_eq!(i, 199, "200 writes in the burst, the first PUT included");
+    assert_eq!(c.body["error"]["code"], "SubscriptionRequestsThrottled");
+    assert!(c.headers.get("retry-after").is_some());
+    // Reads have their own bucket; another principal its own too.
+    assert_eq!(
+        call(&em, "GET", &rg("t"), None).await.status,
+        StatusCode::OK
+    );
+    // Without throttling nothing is refused.
+    let free = Emulator::without_throttling();
+    call(
+        &free,
+        "PUT",
+        &rg("t"),
+        Some(json!({"location": "westeurope"})),
+    )
+    .await;
+    for _ in 0..300 {
+        assert_eq!(
+            call(&free, "GET", &rg("t"), None).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn seeded_resources_exist_as_they_are() {
+    let em = Emulator::new();
+    let id = format!(
+        "{}/providers/Microsoft.KeyVault/vaults/kv-seeded",
+        rg("src")
+    );
+    let n = em.seed([(id.clone(), json!({"type": "Microsoft.KeyVault/vaults", "name": "kv-seeded", "location": "westeurope", "properties": {"tenantId": "t"}}))]);
+    assert_eq!(n, 1);
+    let c = call(&em, "GET", &id, None).await;
+    assert_eq!(c.status, StatusCode::OK);
+    assert_eq!(c.body["properties"]["tenantId"], "t");
+    // Its resource group was created with it.
+    assert_eq!(
+        call(&em, "GET", &rg("src"), None).await.status,
+        StatusCode::OK
+    );
+    // Global names already taken by seeded resources are refused elsewhere.
+    call(
+        &em,
+        "PUT",
+        &rg("dst"),
+        Some(json!({"location": "swedencentral"})),
+    )
+    .await;
+    let c = call(
+        &em,
+        "PUT",
+        &format!(
+            "{}/providers/Microsoft.KeyVault/vaults/kv-seeded",
+            rg("dst")
+        ),
+        Some(json!({"location": "swedencentral"})),
+    )
+    .await;
+    assert_eq!(c.body["error"]["code"], "VaultAlreadyExists");
+}

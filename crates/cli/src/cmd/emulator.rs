@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 /// Run the local Azure Resource Manager emulator: a rehearsal cloud for
 /// relocations. This build serves resource groups and generic resources with
 /// ARM's error codes, long-running operation headers, referential integrity,
-/// global names and identities, in memory. TLS, throttling, faults,
-/// persistence, deployments and Resource Graph are not in this build yet.
+/// global names, identities, ARM's throttling and the deployments API (inline
+/// templates), in memory. TLS, latency profiles, faults, persistence and
+/// Resource Graph are not in this build yet.
 ///
 /// Requests need `Authorization: Bearer <any token>` (test mode) and
 /// `?api-version=`.
@@ -42,6 +43,14 @@ pub struct ServeArgs {
     /// Allow a non-loopback address (the emulator has no real authentication).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Load existing resources from an estate (or any discover input) first:
+    /// the source state of a rehearsal.
+    #[arg(long, value_name = "ESTATE")]
+    pub seed: Vec<std::path::PathBuf>,
+    /// Do not throttle (ARM's limits: reads 250 burst / 25 per s, writes and
+    /// deletes 200 / 10 per s, per subscription and principal).
+    #[arg(long)]
+    pub no_throttle: bool,
 }
 
 pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
@@ -58,6 +67,28 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             "the emulator accepts any bearer token; bind 127.0.0.1 or pass --allow-remote if you really mean it",
         ));
     }
+    let emulator = if a.no_throttle {
+        azrelo_emulator::Emulator::without_throttling()
+    } else {
+        azrelo_emulator::Emulator::new()
+    };
+    if !a.seed.is_empty() {
+        let placement = crate::cmd::inputs::TemplatePlacement {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "azrelo-rg".into(),
+            location: "westeurope".into(),
+        };
+        let estate = crate::cmd::inputs::load(&a.seed, &placement)?;
+        let n = emulator.seed(estate.resources.iter().filter_map(|r| {
+            let mut v = serde_json::to_value(r).ok()?;
+            if let Some(m) = v.as_object_mut() {
+                m.remove("provenance");
+                m.remove("dependsOn");
+            }
+            Some((r.id.to_string(), v))
+        }));
+        eprintln!("seeded {n} resource(s)");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,7 +101,7 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             "azrelo ARM emulator listening on http://{} (in memory; Ctrl-C stops it)",
             a.addr
         );
-        let app = azrelo_emulator::router(azrelo_emulator::Emulator::new());
+        let app = azrelo_emulator::router(emulator);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
