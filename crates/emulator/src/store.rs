@@ -66,26 +66,23 @@ impl Emulator {
                 continue;
             };
             if let Some(rg) = rid.resource_group_id() {
-                let k = key(rg.as_str());
-                if !inner.resources.contains_key(&k) {
-                    let loc = body["location"]
-                        .as_str()
-                        .unwrap_or("westeurope")
-                        .to_string();
-                    inner.resources.insert(
-                        k,
-                        Stored {
-                            id: rg.to_string(),
-                            body: json!({
-                                "id": rg.as_str(),
-                                "name": rg.resource_group().unwrap_or_default(),
-                                "type": "Microsoft.Resources/resourceGroups",
-                                "location": loc,
-                                "properties": {"provisioningState": "Succeeded"},
-                            }),
-                        },
-                    );
-                }
+                let loc = body["location"]
+                    .as_str()
+                    .unwrap_or("westeurope")
+                    .to_string();
+                inner
+                    .resources
+                    .entry(key(rg.as_str()))
+                    .or_insert_with(|| Stored {
+                        id: rg.to_string(),
+                        body: json!({
+                            "id": rg.as_str(),
+                            "name": rg.resource_group().unwrap_or_default(),
+                            "type": "Microsoft.Resources/resourceGroups",
+                            "location": loc,
+                            "properties": {"provisioningState": "Succeeded"},
+                        }),
+                    });
             }
             if let Some(m) = body.as_object_mut() {
                 m.insert("id".into(), json!(id));
