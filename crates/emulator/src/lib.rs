@@ -27,13 +27,16 @@
 //! * ARM's request throttling (see [`throttle`]), with the
 //!   `x-ms-ratelimit-remaining-subscription-*` headers and 429 + `Retry-After`;
 //! * the deployments API (inline templates, expanded by azrelo's engine);
-//! * seeding from an estate (`Emulator::seed`).
+//! * seeding from an estate (`Emulator::seed`);
+//! * seeded fault injection (see [`faults`]): 429, 500, 503 at given rates;
+//! * the locations and providers endpoints, from the embedded snapshots.
 //!
 //! Not yet: TLS, latency profiles, fault injection, persistence,
 //! the deployments API, Resource Graph and the disk data path (see the
 //! emulator issue). It must never be used as a production endpoint and binds
 //! loopback unless told otherwise (the CLI enforces it).
 
+pub mod faults;
 mod store;
 pub mod throttle;
 

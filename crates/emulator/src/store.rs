@@ -39,6 +39,7 @@ struct Inner {
 pub struct Emulator {
     inner: Arc<Mutex<Inner>>,
     throttle: Option<Arc<Mutex<crate::throttle::Throttle>>>,
+    faults: Option<Arc<Mutex<crate::faults::Faults>>>,
 }
 
 impl Emulator {
@@ -47,7 +48,14 @@ impl Emulator {
         Emulator {
             inner: Arc::default(),
             throttle: Some(Arc::default()),
+            faults: None,
         }
+    }
+
+    /// Inject faults at the given rates (reproducible for a seed).
+    pub fn with_faults(mut self, spec: crate::faults::FaultSpec) -> Emulator {
+        self.faults = Some(Arc::new(Mutex::new(crate::faults::Faults::new(spec))));
+        self
     }
 
     /// An empty emulator that never throttles (`--no-throttle`).
@@ -165,6 +173,41 @@ async fn handle(
             None,
         );
     }
+    // Injected faults come before anything else (a flaky front door).
+    if let Some(f) = &em.faults {
+        use crate::faults::Fault;
+        let fault = f.lock().expect("fault state").draw();
+        match fault {
+            Fault::None => {}
+            Fault::Throttled => {
+                let mut r = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    "Injected fault: the request was throttled.",
+                    None,
+                );
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("1"));
+                return r;
+            }
+            Fault::InternalError => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "Injected fault: internal server error.",
+                    None,
+                );
+            }
+            Fault::Unavailable => {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "Injected fault: the service is temporarily unavailable.",
+                    None,
+                );
+            }
+        }
+    }
     // Throttling per subscription and principal (the token stands for it).
     let mut remaining: Option<(crate::throttle::Kind, u32)> = None;
     if let Some(t) = &em.throttle {
@@ -237,6 +280,71 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
     };
     let _ = api;
     let lower = path.to_ascii_lowercase();
+    // Locations and providers, from the embedded snapshots.
+    if lower.ends_with("/locations")
+        && lower.starts_with("/subscriptions/")
+        && method == Method::GET
+    {
+        let sub = path.split('/').nth(2).unwrap_or_default();
+        let value: Vec<Value> = azrelo_arm::Regions::embedded()
+            .all()
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": format!("/subscriptions/{sub}/locations/{}", r.name),
+                    "name": r.name,
+                    "displayName": r.display_name,
+                    "regionalDisplayName": r.regional_display_name,
+                    "metadata": {
+                        "regionType": if r.is_physical() { "Physical" } else { "Logical" },
+                        "geography": r.geography,
+                        "geographyGroup": r.geography_group,
+                        "physicalLocation": r.physical_location,
+                        "pairedRegion": r.paired_regions.iter().map(|p| json!({"name": p})).collect::<Vec<_>>(),
+                    },
+                })
+            })
+            .collect();
+        return (StatusCode::OK, axum::Json(json!({"value": value}))).into_response();
+    }
+    if let Some(ns) = lower
+        .strip_prefix("/subscriptions/")
+        .and_then(|rest| rest.split_once("/providers/"))
+        .map(|(_, ns)| ns.to_string())
+        .filter(|ns| !ns.contains('/'))
+        && method == Method::GET
+    {
+        let a = azrelo_arm::Availability::embedded();
+        let types: Vec<Value> = a
+            .types()
+            .filter(|t| t.namespace().eq_ignore_ascii_case(&ns))
+            .map(|t| {
+                json!({
+                    "resourceType": t.type_path(),
+                    "locations": t.locations().collect::<Vec<_>>(),
+                    "apiVersions": t.api_versions().collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if types.is_empty() {
+            return error(
+                StatusCode::NOT_FOUND,
+                "InvalidResourceNamespace",
+                format!("The resource namespace '{ns}' is invalid."),
+                None,
+            );
+        }
+        let namespace = a
+            .types()
+            .find(|t| t.namespace().eq_ignore_ascii_case(&ns))
+            .map(|t| t.namespace().to_string())
+            .unwrap_or(ns);
+        return (
+            StatusCode::OK,
+            axum::Json(json!({"namespace": namespace, "registrationState": "Registered", "resourceTypes": types})),
+        )
+            .into_response();
+    }
     // Operation status.
     if let Some(op) = lower.strip_prefix("/providers/azrelo.emulator/operations/") {
         let inner = em.inner.lock().expect("emulator state");

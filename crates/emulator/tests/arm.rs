@@ -454,3 +454,50 @@ async fn seeded_resources_exist_as_they_are() {
     .await;
     assert_eq!(c.body["error"]["code"], "VaultAlreadyExists");
 }
+
+#[tokio::test]
+async fn injected_faults_and_discovery_endpoints() {
+    let spec = azrelo_emulator::faults::FaultSpec::parse("503=1.0,seed=3").unwrap();
+    let flaky = Emulator::new().with_faults(spec);
+    let c = call(&flaky, "GET", &rg("x"), None).await;
+    assert_eq!(
+        (c.status, c.body["error"]["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("ServiceUnavailable"))
+    );
+    let spec = azrelo_emulator::faults::FaultSpec::parse("429=1.0").unwrap();
+    let c = call(&Emulator::new().with_faults(spec), "GET", &rg("x"), None).await;
+    assert_eq!(c.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(c.headers.get("retry-after").is_some());
+    // Locations and providers from the embedded snapshots.
+    let em = Emulator::new();
+    let l = call(&em, "GET", &format!("{SUB}/locations"), None).await;
+    let locs = l.body["value"].as_array().unwrap();
+    assert_eq!(locs.len(), 102);
+    assert!(
+        locs.iter()
+            .any(|x| x["name"] == "swedencentral" && x["metadata"]["regionType"] == "Physical")
+    );
+    let p = call(
+        &em,
+        "GET",
+        &format!("{SUB}/providers/Microsoft.Network"),
+        None,
+    )
+    .await;
+    assert_eq!(p.body["registrationState"], "Registered");
+    assert!(
+        p.body["resourceTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["resourceType"] == "virtualNetworks")
+    );
+    let p = call(
+        &em,
+        "GET",
+        &format!("{SUB}/providers/Contoso.Nothing"),
+        None,
+    )
+    .await;
+    assert_eq!(p.body["error"]["code"], "InvalidResourceNamespace");
+}

@@ -51,6 +51,9 @@ pub struct ServeArgs {
     /// deletes 200 / 10 per s, per subscription and principal).
     #[arg(long)]
     pub no_throttle: bool,
+    /// Inject faults, reproducibly: e.g. `429=0.05,500=0.02,503=0.01,seed=7`.
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
 }
 
 pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
@@ -71,6 +74,18 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
         azrelo_emulator::Emulator::without_throttling()
     } else {
         azrelo_emulator::Emulator::new()
+    };
+    let emulator = match &a.faults {
+        Some(spec) => {
+            let spec = azrelo_emulator::faults::FaultSpec::parse(spec).map_err(|e| {
+                CliError::bad_input(
+                    format!("--faults {spec}: {e}"),
+                    "use rates between 0 and 1, e.g. 429=0.05,500=0.02,seed=7",
+                )
+            })?;
+            emulator.with_faults(spec)
+        }
+        None => emulator,
     };
     if !a.seed.is_empty() {
         let placement = crate::cmd::inputs::TemplatePlacement {
