@@ -14,6 +14,9 @@ use azrelo_arm::scan::find_resource_ids;
 use azrelo_catalog::{Catalog, NameScope};
 use serde_json::{Value, json};
 
+/// Operation-status records kept (oldest dropped first).
+const MAX_OPERATIONS: usize = 10_000;
+
 const TENANT: &str = "72f988bf-0000-0000-0000-00000000e001";
 
 /// One stored resource (or resource group).
@@ -496,8 +499,13 @@ fn lro(inner: &mut Inner, status: StatusCode, body: Value) -> Response {
 
 fn lro_with(inner: &mut Inner, status: StatusCode, body: Value, outcome: &str) -> Response {
     inner.next_op += 1;
-    let op = format!("op-{:08}", inner.next_op);
+    let op = format!("op-{:012}", inner.next_op);
     inner.operations.insert(op.clone(), outcome.into());
+    // Operation records are kept for the most recent operations only, so a
+    // long run stays within bounded memory (clients poll right after).
+    while inner.operations.len() > MAX_OPERATIONS {
+        inner.operations.pop_first();
+    }
     let url = format!("/providers/azrelo.emulator/operations/{op}?api-version=2024-01-01");
     let mut r = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&url) {
