@@ -92,7 +92,7 @@ async fn main() {
                     (i / 2) % 100
                 );
                 let t = Instant::now();
-                let st = if i % 2 == 0 {
+                let st = if i.is_multiple_of(2) {
                     request(&mut s, "PUT", &path, r#"{"location":"swedencentral","properties":{"securityRules":[]}}"#).await
                 } else {
                     request(&mut s, "GET", &path, "").await
