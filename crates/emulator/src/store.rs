@@ -29,12 +29,48 @@ struct Stored {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Write-through persistence (`--data DIR`); `None` in memory.
+    db: Option<rusqlite::Connection>,
     /// Lower-cased id → resource; a BTreeMap so children follow parents and
     /// lists are ordered.
     resources: BTreeMap<String, Stored>,
     /// Operation id → status.
     operations: BTreeMap<String, String>,
     next_op: u64,
+}
+
+impl Inner {
+    /// Store a resource, writing it through to the database first.
+    fn store(&mut self, k: String, s: Stored) -> Result<(), String> {
+        if let Some(db) = &self.db {
+            db.execute(
+                "INSERT OR REPLACE INTO resources (key, id, body) VALUES (?1, ?2, ?3)",
+                rusqlite::params![k, s.id, s.body.to_string()],
+            )
+            .map_err(|e| format!("cannot persist {}: {e}", s.id))?;
+        }
+        self.resources.insert(k, s);
+        Ok(())
+    }
+
+    /// Remove a resource, from the database first.
+    fn unstore(&mut self, k: &str) -> Result<(), String> {
+        if let Some(db) = &self.db {
+            db.execute("DELETE FROM resources WHERE key = ?1", [k])
+                .map_err(|e| format!("cannot persist the deletion of {k}: {e}"))?;
+        }
+        self.resources.remove(k);
+        Ok(())
+    }
+}
+
+fn persistence_failed(e: String) -> Response {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "PersistenceFailed",
+        e,
+        None,
+    )
 }
 
 /// The emulator's state. Cheap to clone (shared).
@@ -53,6 +89,60 @@ impl Emulator {
             throttle: Some(Arc::default()),
             faults: None,
         }
+    }
+
+    /// An emulator whose state lives in an SQLite database in `dir`
+    /// (`emulator.db`, WAL mode), loaded now and written through on every
+    /// change, so it survives a restart.
+    pub fn open(dir: &std::path::Path) -> Result<Emulator, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join("emulator.db");
+        let db = rusqlite::Connection::open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS resources (key TEXT PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL);",
+        )
+        .map_err(|e| format!("cannot initialise {}: {e}", path.display()))?;
+        let mut resources = BTreeMap::new();
+        {
+            let mut stmt = db
+                .prepare("SELECT key, id, body FROM resources")
+                .map_err(|e| e.to_string())?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(|e| e.to_string())?;
+            for row in rows {
+                let (k, id, body) = row.map_err(|e| e.to_string())?;
+                let body: Value = serde_json::from_str(&body).map_err(|e| {
+                    format!("{}: stored body of {id} is not JSON: {e}", path.display())
+                })?;
+                resources.insert(k, Stored { id, body });
+            }
+        }
+        let em = Emulator::new();
+        {
+            let mut inner = em
+                .inner
+                .lock()
+                .map_err(|_| "emulator state poisoned".to_string())?;
+            inner.resources = resources;
+            inner.db = Some(db);
+        }
+        Ok(em)
+    }
+
+    /// Turn ARM's throttling on or off.
+    pub fn with_throttling(mut self, on: bool) -> Emulator {
+        self.throttle = on.then(Arc::default);
+        self
     }
 
     /// Inject faults at the given rates (reproducible for a seed).
@@ -81,10 +171,9 @@ impl Emulator {
                     .as_str()
                     .unwrap_or("westeurope")
                     .to_string();
-                inner
-                    .resources
-                    .entry(key(rg.as_str()))
-                    .or_insert_with(|| Stored {
+                let k = key(rg.as_str());
+                if !inner.resources.contains_key(&k) {
+                    let group = Stored {
                         id: rg.to_string(),
                         body: json!({
                             "id": rg.as_str(),
@@ -93,13 +182,18 @@ impl Emulator {
                             "location": loc,
                             "properties": {"provisioningState": "Succeeded"},
                         }),
-                    });
+                    };
+                    if inner.store(k, group).is_err() {
+                        continue;
+                    }
+                }
             }
             if let Some(m) = body.as_object_mut() {
                 m.insert("id".into(), json!(id));
             }
-            inner.resources.insert(key(&id), Stored { id, body });
-            n += 1;
+            if inner.store(key(&id), Stored { id, body }).is_ok() {
+                n += 1;
+            }
         }
         n
     }
@@ -547,13 +641,15 @@ fn put_group(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         "tags": value.as_ref().and_then(|v| v.get("tags")).cloned().unwrap_or(json!({})),
         "properties": {"provisioningState": "Succeeded"},
     });
-    inner.resources.insert(
+    if let Err(e) = inner.store(
         k,
         Stored {
             id: id.as_str().to_string(),
             body: body.clone(),
         },
-    );
+    ) {
+        return persistence_failed(e);
+    }
     let status = if existed {
         StatusCode::OK
     } else {
@@ -806,13 +902,15 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         }
         p.insert("provisioningState".into(), json!("Succeeded"));
     }
-    inner.resources.insert(
+    if let Err(e) = inner.store(
         k,
         Stored {
             id: id.as_str().to_string(),
             body: body.clone(),
         },
-    );
+    ) {
+        return persistence_failed(e);
+    }
     let mut shown = body;
     shown["properties"]["provisioningState"] = json!(if existed { "Updating" } else { "Creating" });
     lro(
@@ -1021,26 +1119,32 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Respons
         record["properties"]["error"] = e;
     }
     let mut inner = em.inner.lock().expect("emulator state");
-    inner.resources.insert(
+    if let Err(e) = inner.store(
         key(id.as_str()),
         Stored {
             id: id.as_str().to_string(),
             body: record.clone(),
         },
-    );
+    ) {
+        return persistence_failed(e);
+    }
     lro_with(&mut inner, StatusCode::CREATED, record, state)
 }
 
 fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     let mut inner = em.inner.lock().expect("emulator state");
     let k = key(id.as_str());
-    let Some(s) = inner.resources.get_mut(&k) else {
+    let Some(mut s) = inner.resources.get(&k).cloned() else {
         return not_found(&inner, id);
     };
     if let Some(tags) = value.as_ref().and_then(|v| v.get("tags")) {
         s.body["tags"] = tags.clone();
     }
-    (StatusCode::OK, axum::Json(s.body.clone())).into_response()
+    let body = s.body.clone();
+    if let Err(e) = inner.store(k, s) {
+        return persistence_failed(e);
+    }
+    (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 fn delete(em: &Emulator, id: &ResourceId) -> Response {
@@ -1081,7 +1185,9 @@ fn delete(em: &Emulator, id: &ResourceId) -> Response {
         .cloned()
         .collect();
     for d in doomed {
-        inner.resources.remove(&d);
+        if let Err(e) = inner.unstore(&d) {
+            return persistence_failed(e);
+        }
     }
     lro(&mut inner, StatusCode::ACCEPTED, Value::Null)
 }

@@ -501,3 +501,56 @@ async fn injected_faults_and_discovery_endpoints() {
     .await;
     assert_eq!(p.body["error"]["code"], "InvalidResourceNamespace");
 }
+
+#[tokio::test]
+async fn state_survives_a_restart_with_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = format!("{}/providers/Microsoft.KeyVault/vaults/kv-persist", rg("p"));
+    {
+        let em = Emulator::open(dir.path()).unwrap();
+        call(
+            &em,
+            "PUT",
+            &rg("p"),
+            Some(json!({"location": "westeurope"})),
+        )
+        .await;
+        assert_eq!(
+            call(
+                &em,
+                "PUT",
+                &kv,
+                Some(json!({"location": "westeurope", "properties": {"tenantId": "t"}}))
+            )
+            .await
+            .status,
+            StatusCode::CREATED
+        );
+        call(
+            &em,
+            "PATCH",
+            &kv,
+            Some(json!({"tags": {"stage": "source"}})),
+        )
+        .await;
+        let nsg = format!(
+            "{}/providers/Microsoft.Network/networkSecurityGroups/gone",
+            rg("p")
+        );
+        call(&em, "PUT", &nsg, Some(json!({"location": "westeurope"}))).await;
+        assert_eq!(
+            call(&em, "DELETE", &nsg, None).await.status,
+            StatusCode::ACCEPTED
+        );
+    }
+    let em = Emulator::open(dir.path()).unwrap();
+    assert_eq!(
+        em.len(),
+        2,
+        "the group and the vault; the deleted NSG stays deleted"
+    );
+    let c = call(&em, "GET", &kv, None).await;
+    assert_eq!(c.status, StatusCode::OK);
+    assert_eq!(c.body["tags"]["stage"], "source");
+    assert_eq!(c.body["properties"]["provisioningState"], "Succeeded");
+}

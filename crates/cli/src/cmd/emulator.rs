@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// deletes 200 / 10 per s, per subscription and principal).
     #[arg(long)]
     pub no_throttle: bool,
+    /// Keep the state in DIR/emulator.db (SQLite, WAL) so it survives a
+    /// restart; without it the state lives in memory only.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
     /// Inject faults, reproducibly: e.g. `429=0.05,500=0.02,503=0.01,seed=7`.
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
@@ -70,11 +74,16 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             "the emulator accepts any bearer token; bind 127.0.0.1 or pass --allow-remote if you really mean it",
         ));
     }
-    let emulator = if a.no_throttle {
-        azrelo_emulator::Emulator::without_throttling()
-    } else {
-        azrelo_emulator::Emulator::new()
-    };
+    let emulator = match &a.data {
+        Some(dir) => azrelo_emulator::Emulator::open(dir).map_err(|e| {
+            CliError::bad_input(
+                e,
+                "pass a writable directory for --data (or leave it out to run in memory)",
+            )
+        })?,
+        None => azrelo_emulator::Emulator::new(),
+    }
+    .with_throttling(!a.no_throttle);
     let emulator = match &a.faults {
         Some(spec) => {
             let spec = azrelo_emulator::faults::FaultSpec::parse(spec).map_err(|e| {
@@ -113,8 +122,12 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::failure(format!("cannot listen on {}: {e}", a.addr)))?;
         eprintln!(
-            "azrelo ARM emulator listening on http://{} (in memory; Ctrl-C stops it)",
-            a.addr
+            "azrelo ARM emulator listening on http://{} ({}; Ctrl-C stops it)",
+            a.addr,
+            match &a.data {
+                Some(d) => format!("state in {}", d.join("emulator.db").display()),
+                None => "in memory".to_string(),
+            }
         );
         let app = azrelo_emulator::router(emulator);
         axum::serve(listener, app)
