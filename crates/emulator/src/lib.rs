@@ -29,7 +29,9 @@
 //! * the deployments API (inline templates, expanded by azrelo's engine);
 //! * seeding from an estate (`Emulator::seed`);
 //! * seeded fault injection (see [`faults`]): 429, 500, 503 at given rates;
-//! * the locations and providers endpoints, from the embedded snapshots.
+//! * the locations and providers endpoints, from the embedded snapshots;
+//! * Azure Resource Graph (`POST /providers/Microsoft.ResourceGraph/resources`)
+//!   with the KQL subset discovery uses (see [`graph_query`]) and paging.
 //!
 //! Not yet: TLS, latency profiles, fault injection, persistence,
 //! the deployments API, Resource Graph and the disk data path (see the
@@ -37,6 +39,7 @@
 //! loopback unless told otherwise (the CLI enforces it).
 
 pub mod faults;
+pub mod graph_query;
 mod store;
 pub mod throttle;
 
