@@ -466,6 +466,25 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
     if lower.ends_with("/resourcegroups") && method == Method::GET {
         return list(em, &lower, true);
     }
+    // Deployment validate / whatIf: POST {deployment}/validate|whatIf.
+    if method == Method::POST {
+        let (base, mode) = if let Some(b) = lower.strip_suffix("/validate") {
+            (&path[..b.len()], Some(Mode::Validate))
+        } else if let Some(b) = lower.strip_suffix("/whatif") {
+            (&path[..b.len()], Some(Mode::WhatIf))
+        } else {
+            (path, None)
+        };
+        if let (Some(mode), Ok(did)) = (mode, ResourceId::parse(base))
+            && did
+                .type_or_scope_type()
+                .as_str()
+                .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+        {
+            let value = serde_json::from_slice(&body).ok();
+            return deploy(em, &did, value, mode).await;
+        }
+    }
     let id = match ResourceId::parse(path) {
         Ok(id) => id,
         Err(e) => {
@@ -497,7 +516,9 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
         .as_str()
         .eq_ignore_ascii_case("Microsoft.Resources/deployments");
     match (method.clone(), id.kind()) {
-        (Method::PUT, IdKind::Resource) if is_deployment => deploy(em, &id, value).await,
+        (Method::PUT, IdKind::Resource) if is_deployment => {
+            deploy(em, &id, value, Mode::Deploy).await
+        }
         (Method::GET, _) => get(em, &id),
         (Method::PUT, IdKind::ResourceGroup) => put_group(em, &id, value),
         (Method::PUT, IdKind::Resource | IdKind::Extension) => put(em, &id, value),
@@ -933,7 +954,7 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
 /// resources are created in dependency order through the same rules as
 /// direct PUTs; the deployment records its outcome, outputs and the first
 /// error.
-async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>, mode: Mode) -> Response {
     use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
     let body = value.unwrap_or_else(|| json!({}));
     let props = &body["properties"];
@@ -994,6 +1015,9 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Respons
     let outcome = Template::parse(&template.to_string(), &name)
         .map_err(|e| e.to_string())
         .and_then(|t| expand(&t, &opts).map_err(|e| e.to_string()));
+    if mode != Mode::Deploy {
+        return preview(em, id, &name, outcome, mode);
+    }
     let (state, error_body, outputs, created) = match outcome {
         Err(e) => (
             "Failed",
@@ -1133,6 +1157,82 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Respons
         return persistence_failed(e);
     }
     lro_with(&mut inner, StatusCode::CREATED, record, state)
+}
+
+/// What a deployment request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Deploy,
+    Validate,
+    WhatIf,
+}
+
+/// `validate` (the template expands and its resources are listed) and
+/// `whatIf` (per resource: Create, Modify or NoChange against the current
+/// state); nothing is changed.
+fn preview(
+    em: &Emulator,
+    id: &ResourceId,
+    name: &str,
+    outcome: Result<azrelo_template::Expanded, String>,
+    mode: Mode,
+) -> Response {
+    let x = match outcome {
+        Ok(x) => x,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "InvalidTemplate", e, None),
+    };
+    let resources: Vec<&azrelo_template::ExpandedResource> = x
+        .resources
+        .iter()
+        .filter(|r| {
+            r.condition
+                && !r
+                    .resource_type
+                    .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+        })
+        .collect();
+    if mode == Mode::Validate {
+        let validated: Vec<Value> = resources.iter().map(|r| json!({"id": r.id})).collect();
+        return (
+            StatusCode::OK,
+            axum::Json(json!({
+                "id": id.as_str(),
+                "name": name,
+                "properties": {"provisioningState": "Succeeded", "validatedResources": validated},
+            })),
+        )
+            .into_response();
+    }
+    let inner = em.inner.lock().expect("emulator state");
+    let changes: Vec<Value> = resources
+        .iter()
+        .map(|r| {
+            let change = match inner.resources.get(&key(&r.id)) {
+                None => "Create",
+                Some(s) => {
+                    let same = r
+                        .body
+                        .get("properties")
+                        .map(|p| p.to_json())
+                        .is_some_and(|p| {
+                            let mut stored =
+                                s.body.get("properties").cloned().unwrap_or(Value::Null);
+                            if let Some(m) = stored.as_object_mut() {
+                                m.remove("provisioningState");
+                            }
+                            p == stored
+                        });
+                    if same { "NoChange" } else { "Modify" }
+                }
+            };
+            json!({"resourceId": r.id, "changeType": change})
+        })
+        .collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({"status": "Succeeded", "properties": {"changes": changes}})),
+    )
+        .into_response()
 }
 
 /// `POST /providers/Microsoft.ResourceGraph/resources`: rows in ARG's

@@ -639,3 +639,87 @@ async fn resource_graph_subset_with_paging() {
         (StatusCode::BAD_REQUEST, Some("BadRequest"))
     );
 }
+
+#[tokio::test]
+async fn deployments_validate_what_if_and_deploy() {
+    let em = Emulator::new();
+    call(
+        &em,
+        "PUT",
+        &rg("d"),
+        Some(json!({"location": "swedencentral"})),
+    )
+    .await;
+    let template = json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"prefix": {"type": "string"}},
+        "resources": [
+            {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01", "name": "[concat(parameters('prefix'), '-nsg')]", "location": "[resourceGroup().location]", "properties": {}},
+            {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "[concat(parameters('prefix'), '-vnet')]", "location": "[resourceGroup().location]",
+             "dependsOn": ["[resourceId('Microsoft.Network/networkSecurityGroups', concat(parameters('prefix'), '-nsg'))]"],
+             "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+                            "subnets": [{"name": "s1", "properties": {"addressPrefix": "10.1.0.0/24",
+                                "networkSecurityGroup": {"id": "[resourceId('Microsoft.Network/networkSecurityGroups', concat(parameters('prefix'), '-nsg'))]"}}}]}}
+        ],
+        "outputs": {"vnet": {"type": "string", "value": "[resourceId('Microsoft.Network/virtualNetworks', concat(parameters('prefix'), '-vnet'))]"}}
+    });
+    let dep = format!("{}/providers/Microsoft.Resources/deployments/net", rg("d"));
+    let body = json!({"properties": {"mode": "Incremental", "template": template, "parameters": {"prefix": {"value": "app"}}}});
+    let v = call(&em, "POST", &format!("{dep}/validate"), Some(body.clone())).await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert_eq!(
+        v.body["properties"]["validatedResources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let w = call(&em, "POST", &format!("{dep}/whatIf"), Some(body.clone())).await;
+    let changes = w.body["properties"]["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().all(|c| c["changeType"] == "Create"),
+        "{changes:?}"
+    );
+    assert!(em.len() == 1, "validate and whatIf change nothing");
+    let d = call(&em, "PUT", &dep, Some(body.clone())).await;
+    assert_eq!(d.status, StatusCode::CREATED);
+    assert_eq!(
+        d.body["properties"]["provisioningState"], "Succeeded",
+        "{}",
+        d.body
+    );
+    assert!(
+        d.body["properties"]["outputs"]["vnet"]["value"]
+            .as_str()
+            .unwrap()
+            .ends_with("/virtualNetworks/app-vnet")
+    );
+    // The subnet written inline is addressable.
+    let s = call(
+        &em,
+        "GET",
+        &format!(
+            "{}/providers/Microsoft.Network/virtualNetworks/app-vnet/subnets/s1",
+            rg("d")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::OK);
+    let w = call(&em, "POST", &format!("{dep}/whatIf"), Some(body)).await;
+    assert!(
+        w.body["properties"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["changeType"] != "Create")
+    );
+    // A template that does not expand is a 400 on validate.
+    let bad = json!({"properties": {"template": {"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01", "name": "[parameters('missing')]"}]}}});
+    let v = call(&em, "POST", &format!("{dep}/validate"), Some(bad)).await;
+    assert_eq!(
+        (v.status, v.body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidTemplate"))
+    );
+}
