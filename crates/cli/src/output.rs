@@ -29,17 +29,30 @@ where
 /// Print a value as pretty JSON on stdout, with a trailing newline.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), crate::exit::CliError> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| crate::exit::CliError::failure(format!("cannot write JSON: {e}")))?;
-    writeln!(out)?;
-    Ok(())
+    match serde_json::to_writer_pretty(&mut out, value) {
+        Err(e) if e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) => return Ok(()),
+        Err(e) => {
+            return Err(crate::exit::CliError::failure(format!(
+                "cannot write JSON: {e}"
+            )));
+        }
+        Ok(()) => {}
+    }
+    quiet_on_closed_pipe(writeln!(out))
 }
 
 /// Print a table (or any displayable text block) on stdout.
 pub fn print_text(text: impl std::fmt::Display) -> Result<(), crate::exit::CliError> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    Ok(())
+    quiet_on_closed_pipe(writeln!(out, "{text}"))
+}
+
+/// A reader that stopped reading (`azrelo … | head`) is not an error.
+fn quiet_on_closed_pipe(r: std::io::Result<()>) -> Result<(), crate::exit::CliError> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Write a file atomically: to a temporary file in the same directory, synced,
