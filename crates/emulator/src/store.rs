@@ -1032,58 +1032,8 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>, mode: Mode
                 .iter()
                 .map(|(k, v)| (k.clone(), json!({"value": v.to_json()})))
                 .collect();
-            let resources: Vec<&azrelo_template::ExpandedResource> = x
-                .resources
-                .iter()
-                .filter(|r| {
-                    r.condition
-                        && !r
-                            .resource_type
-                            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
-                })
-                .collect();
-            // Dependency order: explicit dependsOn plus what ARM infers — a
-            // child after its parent, an extension after its scope.
-            let ids: Vec<String> = resources
-                .iter()
-                .map(|r| r.id.to_ascii_lowercase())
-                .collect();
-            let deps: Vec<Vec<String>> = resources
-                .iter()
-                .map(|r| {
-                    let mut d: Vec<String> = r
-                        .depends_on
-                        .iter()
-                        .map(|x| x.to_ascii_lowercase())
-                        .collect();
-                    if let Ok(rid) = ResourceId::parse(&r.id) {
-                        let up = if rid.kind() == IdKind::Extension {
-                            rid.scope()
-                        } else {
-                            rid.parent()
-                        };
-                        if let Some(p) = up {
-                            d.push(p.as_str().to_ascii_lowercase());
-                        }
-                    }
-                    d
-                })
-                .collect();
-            let mut done = vec![false; resources.len()];
-            let mut order = Vec::new();
-            for _ in 0..resources.len() {
-                let next = (0..resources.len()).find(|&i| {
-                    !done[i]
-                        && deps[i]
-                            .iter()
-                            .all(|d| ids.iter().zip(&done).all(|(x, ok)| x != d || *ok))
-                });
-                let Some(i) = next.or_else(|| (0..resources.len()).find(|&i| !done[i])) else {
-                    break;
-                };
-                done[i] = true;
-                order.push(i);
-            }
+            let resources = deployable(&x);
+            let order = deployment_order(&resources);
             let mut failed = None;
             let mut created = Vec::new();
             for i in order {
@@ -1159,6 +1109,86 @@ async fn deploy(em: &Emulator, id: &ResourceId, value: Option<Value>, mode: Mode
     lro_with(&mut inner, StatusCode::CREATED, record, state)
 }
 
+/// The resources a deployment creates: those whose condition holds, nested
+/// deployments aside (their resources are expanded inline).
+fn deployable(x: &azrelo_template::Expanded) -> Vec<&azrelo_template::ExpandedResource> {
+    x.resources
+        .iter()
+        .filter(|r| {
+            r.condition
+                && !r
+                    .resource_type
+                    .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+        })
+        .collect()
+}
+
+/// Deployment order: explicit `dependsOn` plus what ARM infers (a child
+/// after its parent, an extension after its scope); among ready resources the
+/// earliest in the template goes first, and a cycle is broken at its earliest
+/// member. Kahn's algorithm over an id index: linear in resources + edges.
+fn deployment_order(resources: &[&azrelo_template::ExpandedResource]) -> Vec<usize> {
+    use std::collections::{BTreeSet, HashMap};
+    let n = resources.len();
+    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        by_id.entry(r.id.to_ascii_lowercase()).or_default().push(i);
+    }
+    // waiting[i]: unfinished resources i waits for; dependents[j]: who waits on j.
+    let mut waiting = vec![0usize; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, r) in resources.iter().enumerate() {
+        let mut deps: Vec<String> = r
+            .depends_on
+            .iter()
+            .map(|x| x.to_ascii_lowercase())
+            .collect();
+        if let Ok(rid) = ResourceId::parse(&r.id) {
+            let up = if rid.kind() == IdKind::Extension {
+                rid.scope()
+            } else {
+                rid.parent()
+            };
+            if let Some(p) = up {
+                deps.push(p.as_str().to_ascii_lowercase());
+            }
+        }
+        for d in deps {
+            for &j in by_id.get(&d).into_iter().flatten() {
+                waiting[i] += 1;
+                dependents[j].push(i);
+            }
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut next_undone = 0;
+    while order.len() < n {
+        let i = match ready.pop_first() {
+            Some(i) => i,
+            None => {
+                while done[next_undone] {
+                    next_undone += 1;
+                }
+                next_undone
+            }
+        };
+        if done[i] {
+            continue;
+        }
+        done[i] = true;
+        order.push(i);
+        for &k in &dependents[i] {
+            waiting[k] -= 1;
+            if waiting[k] == 0 && !done[k] {
+                ready.insert(k);
+            }
+        }
+    }
+    order
+}
+
 /// What a deployment request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -1181,16 +1211,7 @@ fn preview(
         Ok(x) => x,
         Err(e) => return error(StatusCode::BAD_REQUEST, "InvalidTemplate", e, None),
     };
-    let resources: Vec<&azrelo_template::ExpandedResource> = x
-        .resources
-        .iter()
-        .filter(|r| {
-            r.condition
-                && !r
-                    .resource_type
-                    .eq_ignore_ascii_case("Microsoft.Resources/deployments")
-        })
-        .collect();
+    let resources = deployable(&x);
     if mode == Mode::Validate {
         let validated: Vec<Value> = resources.iter().map(|r| json!({"id": r.id})).collect();
         return (
