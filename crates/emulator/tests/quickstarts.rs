@@ -4,7 +4,7 @@
 //! (`cargo test -p azrelo-emulator --test quickstarts -- --nocapture`) and
 //! guards it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -27,25 +27,6 @@ async fn call(em: &Emulator, method: &str, path: &str, body: Value) -> Value {
         .await
         .unwrap();
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-}
-
-fn quickstarts() -> Vec<PathBuf> {
-    let qs = common::corpus("quickstarts");
-    let mut dirs = Vec::new();
-    for ns in std::fs::read_dir(&qs).unwrap() {
-        let ns = ns.unwrap().path();
-        if !ns.is_dir() {
-            continue;
-        }
-        for d in std::fs::read_dir(&ns).unwrap() {
-            let d = d.unwrap().path();
-            if d.join("azuredeploy.json").exists() {
-                dirs.push(d);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
 }
 
 fn short(d: &Path) -> String {
@@ -125,7 +106,7 @@ async fn quickstarts_deploy_through_the_deployments_api() {
     let sub = "/subscriptions/00000000-0000-0000-0000-0000000000e2";
     let (mut total, mut ok) = (0, 0);
     let mut failures: Vec<String> = Vec::new();
-    for (i, d) in quickstarts().iter().enumerate() {
+    for (i, d) in common::quickstart_dirs().iter().enumerate() {
         let text = std::fs::read_to_string(d.join("azuredeploy.json")).unwrap();
         let Ok(doc) = azrelo_template::json::parse(&text, "azuredeploy.json") else {
             continue;
@@ -144,23 +125,8 @@ async fn quickstarts_deploy_through_the_deployments_api() {
                 continue;
             }
         };
-        let mut params = if d.join("azuredeploy.parameters.json").exists() {
-            common::parameters_file(&d.join("azuredeploy.parameters.json"))
-        } else {
-            Default::default()
-        };
-        for (k, v) in prereq_values(&d.join("azuredeploy.parameters.json"), &prereq_outputs) {
-            params.insert(k, v);
-        }
-        if doc["parameters"].get("_artifactsLocation").is_some()
-            && !params.contains_key("_artifactsLocation")
-        {
-            params.insert(
-                "_artifactsLocation".into(),
-                json!("https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstart/"),
-            );
-        }
-        common::supply_required(&doc, &mut params, false);
+        let pf = d.join("azuredeploy.parameters.json");
+        let params = common::quickstart_parameters(&pf, &doc, prereq_values(&pf, &prereq_outputs));
         let parameters: serde_json::Map<String, Value> = params
             .into_iter()
             .map(|(k, v)| (k, json!({"value": v})))

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use azrelo_arm::scan::find_resource_ids;
 use azrelo_catalog::Catalog;
 use azrelo_estate::{Estate, LoadOptions, load_inputs};
-use azrelo_generate::{DeploymentScope, Generated, embedded_flags, generate};
+use azrelo_generate::{Generated, embedded_flags, generate};
 use azrelo_plan::{Plan, PlanOptions, plan};
-use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
 use serde_json::{Value, json};
+
+mod common;
 
 fn example() -> Estate {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
@@ -55,40 +56,8 @@ fn example_templates_reexpand_and_hold_the_invariants() {
     let mut expanded_resources = 0;
     for d in &out.deployments {
         // 1. Re-expansion with the project's engine, secure parameters given.
-        let text = serde_json::to_string_pretty(&d.template).unwrap();
-        let t = Template::parse(&text, &format!("{}.json", d.name))
+        let e = common::expand_deployment(d, "swedencentral")
             .unwrap_or_else(|e| panic!("{}: {e}", d.name));
-        let mut opts = ExpandOptions {
-            context: DeploymentContext::default(),
-            parameters: Default::default(),
-            base_dir: None,
-            scope: None,
-            template_link: None,
-        };
-        match &d.scope {
-            DeploymentScope::ResourceGroup {
-                subscription_id,
-                resource_group,
-            } => {
-                opts.context.subscription_id = subscription_id.clone();
-                opts.context.resource_group = resource_group.clone();
-                opts.context.resource_group_location = "swedencentral".into();
-                opts.context.location = "swedencentral".into();
-                opts.scope = Some(TemplateScope::ResourceGroup);
-            }
-            DeploymentScope::Subscription {
-                subscription_id, ..
-            } => {
-                opts.context.subscription_id = subscription_id.clone();
-                opts.context.location = "swedencentral".into();
-                opts.scope = Some(TemplateScope::Subscription);
-            }
-        }
-        for name in &d.secure_parameters {
-            opts.parameters
-                .insert(name.clone(), json!("supplied-at-deployment"));
-        }
-        let e = expand(&t, &opts).unwrap_or_else(|e| panic!("{} does not expand: {e}", d.name));
         expanded_resources += e.resources.len();
         for r in &e.resources {
             // 2. No reference to a source id of a moved resource.

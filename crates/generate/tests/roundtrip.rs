@@ -10,66 +10,32 @@
 //! -- --nocapture`); the test guards it against regressions.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use azrelo_arm::scan::find_resource_ids;
 use azrelo_catalog::Catalog;
 use azrelo_estate::{LoadOptions, load_inputs};
 use azrelo_generate::{DeploymentScope, embedded_flags, generate};
 use azrelo_plan::{PlanOptions, plan};
-use azrelo_template::{DeploymentContext, ExpandOptions, Template, TemplateScope, expand};
 use serde_json::json;
 
 // The template engine's corpus helpers: placeholder filling and synthesized
 // values for required parameters (the quickstarts' CI supplies them too).
 #[path = "../../template/tests/common/mod.rs"]
 mod common;
-
-fn quickstarts() -> Vec<PathBuf> {
-    let qs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/quickstarts");
-    let mut dirs = Vec::new();
-    for ns in std::fs::read_dir(&qs).expect("the quickstart corpus at ../shared/corpus") {
-        let ns = ns.unwrap().path();
-        if !ns.is_dir() {
-            continue;
-        }
-        for d in std::fs::read_dir(&ns).unwrap() {
-            let d = d.unwrap().path();
-            if d.join("azuredeploy.json").exists() {
-                dirs.push(d);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
-}
+#[path = "common/mod.rs"]
+mod common_gen;
 
 /// Why a quickstart does not round-trip, or `None` when it does.
 fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
-    // Parameters as the quickstarts' CI gives them: the sample file with its
-    // placeholders filled, required parameters synthesized, and
-    // `_artifactsLocation` (a deployment from a local file has no
-    // templateLink to default it from).
+    // Parameters as the quickstarts' CI gives them.
     let template = dir.join("azuredeploy.json");
     let doc = azrelo_template::json::parse(
         &std::fs::read_to_string(&template).map_err(|e| e.to_string())?,
         "azuredeploy.json",
     )
     .map_err(|e| e.to_string())?;
-    let mut params = if dir.join("azuredeploy.parameters.json").exists() {
-        common::parameters_file(&dir.join("azuredeploy.parameters.json"))
-    } else {
-        Default::default()
-    };
-    if doc["parameters"].get("_artifactsLocation").is_some()
-        && !params.contains_key("_artifactsLocation")
-    {
-        params.insert(
-            "_artifactsLocation".into(),
-            json!("https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstart/"),
-        );
-    }
-    common::supply_required(&doc, &mut params, false);
+    let params = common::quickstart_parameters(&dir.join("azuredeploy.parameters.json"), &doc, []);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let pfile = tmp.path().join("azuredeploy.parameters.json");
     let body: serde_json::Map<String, serde_json::Value> = params
@@ -152,53 +118,9 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         }
     }
     for d in out.deployments.iter().filter(|d| d.wave > 0) {
-        let text = serde_json::to_string(&d.template).unwrap();
-        let t = match Template::parse(&text, &d.name) {
-            Ok(t) => t,
-            Err(e) => {
-                return Ok(Some(format!(
-                    "{}: generated template does not parse: {e}",
-                    d.name
-                )));
-            }
-        };
-        let mut o = ExpandOptions {
-            context: DeploymentContext::default(),
-            parameters: Default::default(),
-            base_dir: None,
-            scope: None,
-            template_link: None,
-        };
-        match &d.scope {
-            DeploymentScope::ResourceGroup {
-                subscription_id,
-                resource_group,
-            } => {
-                o.context.subscription_id = subscription_id.clone();
-                o.context.resource_group = resource_group.clone();
-                o.context.resource_group_location = "swedencentral".into();
-                o.context.location = "swedencentral".into();
-                o.scope = Some(TemplateScope::ResourceGroup);
-            }
-            DeploymentScope::Subscription {
-                subscription_id, ..
-            } => {
-                o.context.subscription_id = subscription_id.clone();
-                o.context.location = "swedencentral".into();
-                o.scope = Some(TemplateScope::Subscription);
-            }
-        }
-        for n in &d.secure_parameters {
-            o.parameters.insert(n.clone(), json!("supplied"));
-        }
-        let e = match expand(&t, &o) {
+        let e = match common_gen::expand_deployment(d, "swedencentral") {
             Ok(e) => e,
-            Err(e) => {
-                return Ok(Some(format!(
-                    "{}: generated template does not expand: {e}",
-                    d.name
-                )));
-            }
+            Err(why) => return Ok(Some(format!("{}: {why}", d.name))),
         };
         for r in &e.resources {
             if r.resource_type
@@ -353,7 +275,7 @@ fn collect<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
 
 #[test]
 fn quickstarts_round_trip_through_plan_and_generate() {
-    let dirs = quickstarts();
+    let dirs = common::quickstart_dirs();
     assert!(dirs.len() > 500);
     let (mut total, mut passed) = (0usize, 0usize);
     let mut failures = Vec::new();
@@ -405,7 +327,7 @@ const ROUND_TRIP_FLOOR: f64 = 100.0;
 #[test]
 #[ignore = "diagnostic: lists the quickstarts that do not load as estates"]
 fn list_load_failures() {
-    for (i, d) in quickstarts().iter().enumerate() {
+    for (i, d) in common::quickstart_dirs().iter().enumerate() {
         if let Err(e) = round_trip(d, i) {
             println!("{}: {}", d.display(), e.lines().next().unwrap_or_default());
         }

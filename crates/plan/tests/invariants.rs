@@ -11,6 +11,10 @@ use azrelo_estate::{Estate, LoadOptions, load_inputs};
 use azrelo_plan::*;
 use proptest::prelude::*;
 
+// The corpus helpers the template engine's tests use (quickstart directories).
+#[path = "../../template/tests/common/mod.rs"]
+mod common;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -180,25 +184,11 @@ fn selection_pulls_in_requirements_and_dependents() {
 
 #[test]
 fn corpus_quickstart_estates_hold_invariants() {
-    let qs = root().join("../shared/corpus/quickstarts");
-    let mut dirs = Vec::new();
-    for ns in std::fs::read_dir(&qs).unwrap() {
-        let ns = ns.unwrap().path();
-        if !ns.is_dir() {
-            continue;
-        }
-        for d in std::fs::read_dir(&ns).unwrap() {
-            let d = d.unwrap().path();
-            if d.join("azuredeploy.json").exists() {
-                dirs.push(d);
-            }
-        }
-    }
-    dirs.sort();
+    let dirs = common::quickstart_dirs();
     assert!(
         dirs.len() > 500,
         "quickstart corpus not found at {}",
-        qs.display()
+        common::corpus("quickstarts").display()
     );
     let (mut planned, mut resources) = (0, 0);
     let mut merged = Estate::new();

@@ -260,6 +260,57 @@ pub fn supply_required(doc: &Value, params: &mut IndexMap<String, Value>, real_i
     }
 }
 
+/// Every quickstart directory (the ones with an `azuredeploy.json`), sorted.
+/// Used in place by the corpus tests of several crates (`#[path]`).
+pub fn quickstart_dirs() -> Vec<PathBuf> {
+    let qs = corpus("quickstarts");
+    let mut dirs = Vec::new();
+    for ns in std::fs::read_dir(&qs)
+        .unwrap_or_else(|e| panic!("the quickstart corpus at {}: {e}", qs.display()))
+    {
+        let ns = ns.unwrap().path();
+        if !ns.is_dir() {
+            continue;
+        }
+        for d in std::fs::read_dir(&ns).unwrap() {
+            let d = d.unwrap().path();
+            if d.join("azuredeploy.json").exists() {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+/// Parameter values for a quickstart template as the quickstarts' CI gives
+/// them: the sample parameters file (if any) with its placeholders filled,
+/// then `overrides` (e.g. prerequisite outputs), `_artifactsLocation` (a
+/// deployment from a local file has no templateLink to default it from) and
+/// synthesized values for the remaining required parameters.
+pub fn quickstart_parameters(
+    params_file: &Path,
+    doc: &Value,
+    overrides: impl IntoIterator<Item = (String, Value)>,
+) -> IndexMap<String, Value> {
+    let mut params = if params_file.exists() {
+        parameters_file(params_file)
+    } else {
+        IndexMap::new()
+    };
+    params.extend(overrides);
+    if doc["parameters"].get("_artifactsLocation").is_some()
+        && !params.contains_key("_artifactsLocation")
+    {
+        params.insert(
+            "_artifactsLocation".into(),
+            json!("https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstart/"),
+        );
+    }
+    supply_required(doc, &mut params, false);
+    params
+}
+
 /// Expectations file: `path<TAB>reason` lines (# comments allowed).
 pub fn expectations(name: &str) -> IndexMap<String, String> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
