@@ -259,6 +259,18 @@ pub fn plan_with(
     Ok(plan)
 }
 
+/// The id of child `id` under the parent id `parent_target`: its last type
+/// segment and its name (or `renamed`).
+fn child_id(parent_target: &str, id: &ResourceId, renamed: Option<&str>) -> Arc<str> {
+    let rt = id.resource_type();
+    let seg = rt
+        .as_ref()
+        .and_then(|t| t.type_segments().last())
+        .unwrap_or_default();
+    let name = renamed.or(id.name()).unwrap_or_default();
+    Arc::from(format!("{parent_target}/{seg}/{name}"))
+}
+
 /// The byte offset of the `k`-th `/` of `s` (the leading one is the first).
 fn nth_slash(s: &str, k: usize) -> Option<usize> {
     s.bytes()
@@ -961,12 +973,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                         if tp.eq_ignore_ascii_case(parent.as_str()) {
                             same()
                         } else {
-                            let rt = id.resource_type();
-                            let seg = rt
-                                .as_ref()
-                                .and_then(|t| t.type_segments().last())
-                                .unwrap_or_default();
-                            Arc::from(format!("{tp}/{seg}/{}", id.name().unwrap_or_default()))
+                            child_id(&tp, id, None)
                         }
                     }
                     None => same(),
@@ -979,12 +986,10 @@ impl<'i, 'a> Builder<'i, 'a> {
             {
                 same()
             }
-            (Some(_), IdKind::ResourceGroup) => {
-                let sub = id.subscription_id().unwrap_or_default();
-                let rg = id.resource_group().unwrap_or_default();
-                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
-                Arc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
-            }
+            (Some(_), IdKind::ResourceGroup) => Arc::from(self.target_group(
+                id.subscription_id().unwrap_or_default(),
+                id.resource_group().unwrap_or_default(),
+            )),
             (Some(_), IdKind::Extension) if depth < 32 => {
                 let name = self.name_for(node);
                 match id.scope() {
@@ -998,10 +1003,10 @@ impl<'i, 'a> Builder<'i, 'a> {
                             .node(&scope)
                             .is_some_and(|s| self.slots[s as usize].is_some());
                         let ts = if scope.kind() == IdKind::ResourceGroup && !scope_planned {
-                            let sub = scope.subscription_id().unwrap_or_default();
-                            let rg = scope.resource_group().unwrap_or_default();
-                            let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
-                            Arc::from(format!("/subscriptions/{ts}/resourceGroups/{tr}"))
+                            Arc::from(self.target_group(
+                                scope.subscription_id().unwrap_or_default(),
+                                scope.resource_group().unwrap_or_default(),
+                            ))
                         } else {
                             self.target_of(&scope, memo, depth + 1)
                         };
@@ -1041,13 +1046,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                         } else {
                             tp
                         };
-                        let rt = id.resource_type();
-                        let seg = rt
-                            .as_ref()
-                            .and_then(|t| t.type_segments().last())
-                            .unwrap_or_default();
-                        let nm = renamed.as_deref().or(id.name()).unwrap_or_default();
-                        Arc::from(format!("{tp}/{seg}/{nm}"))
+                        child_id(&tp, id, renamed.as_deref())
                     }
                     _ => match self.relocated(id, renamed.as_deref()) {
                         Some(t) => Arc::from(t),
@@ -1066,19 +1065,19 @@ impl<'i, 'a> Builder<'i, 'a> {
         t
     }
 
+    /// The id of the target resource group of a source group.
+    fn target_group(&mut self, sub: &str, rg: &str) -> String {
+        let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
+        format!("/subscriptions/{ts}/resourceGroups/{tr}")
+    }
+
     /// The id text in its target subscription and resource group, with the
     /// last name replaced when `renamed` (the text after the scope segments
     /// is kept as written).
     fn relocated(&mut self, id: &ResourceId, renamed: Option<&str>) -> Option<String> {
         let raw = id.as_str();
         let (scope, tail_at) = match (id.subscription_id(), id.resource_group()) {
-            (Some(sub), Some(rg)) => {
-                let (ts, tr) = (self.target_subscription(sub), self.target_rg(rg));
-                (
-                    format!("/subscriptions/{ts}/resourceGroups/{tr}"),
-                    nth_slash(raw, 5),
-                )
-            }
+            (Some(sub), Some(rg)) => (self.target_group(sub, rg), nth_slash(raw, 5)),
             (Some(sub), None) => {
                 let ts = self.target_subscription(sub);
                 (format!("/subscriptions/{ts}"), nth_slash(raw, 3))

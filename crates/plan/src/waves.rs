@@ -352,7 +352,7 @@ pub(crate) fn wave_list(
         .keys
         .iter()
         .enumerate()
-        .map(|(i, (p, level))| {
+        .map(|(i, (p, _))| {
             let same_phase_before = w.keys[..i].iter().filter(|(q, _)| q == p).count();
             let more = w.keys.iter().filter(|(q, _)| q == p).count() > 1;
             let title = if more {
@@ -360,7 +360,6 @@ pub(crate) fn wave_list(
             } else {
                 phase_title(*p).to_string()
             };
-            let _ = level;
             Wave {
                 number: i as u32 + 1,
                 phase: *p,
