@@ -523,19 +523,27 @@ pub(crate) fn walk(s: &str) -> Walk {
                     return w;
                 }};
             }
-            if g.a == g.b {
-                bail_keep!(IdError::EmptySegment {
-                    id: shown(s),
-                    position: segs.index,
-                });
+            // The segment must be non-empty and clean (like `check!`, but
+            // keeping the pairs read so far for the longest valid prefix).
+            macro_rules! check_keep {
+                ($g:expr) => {{
+                    let g: &Seg = $g;
+                    if g.a == g.b {
+                        bail_keep!(IdError::EmptySegment {
+                            id: shown(s),
+                            position: segs.index,
+                        });
+                    }
+                    if let Some(c) = g.bad {
+                        bail_keep!(IdError::InvalidCharacter {
+                            id: shown(s),
+                            position: segs.index,
+                            what: bad_what(c),
+                        });
+                    }
+                }};
             }
-            if let Some(c) = g.bad {
-                bail_keep!(IdError::InvalidCharacter {
-                    id: shown(s),
-                    position: segs.index,
-                    what: bad_what(c),
-                });
-            }
+            check_keep!(&g);
             let (ta, tb) = (g.a, g.b);
             if eq_kw(&s[ta..tb], "providers") {
                 bail_keep!(unexpected(
@@ -551,19 +559,7 @@ pub(crate) fn walk(s: &str) -> Walk {
                     missing: "the resource name after the type",
                 });
             };
-            if g.a == g.b {
-                bail_keep!(IdError::EmptySegment {
-                    id: shown(s),
-                    position: segs.index,
-                });
-            }
-            if let Some(c) = g.bad {
-                bail_keep!(IdError::InvalidCharacter {
-                    id: shown(s),
-                    position: segs.index,
-                    what: bad_what(c),
-                });
-            }
+            check_keep!(&g);
             block.pairs.push((span(ta, tb), span(g.a, g.b)));
             last_text = &s[g.a..g.b];
             w.valid_len = g.b;
