@@ -34,9 +34,22 @@ struct Inner {
     /// Lower-cased id → resource; a BTreeMap so children follow parents and
     /// lists are ordered.
     resources: BTreeMap<String, Stored>,
+    /// How many stored resources have each (type, name), lower-cased: the
+    /// global-name check is a lookup, not a scan.
+    names: std::collections::HashMap<(String, String), usize>,
     /// Operation id → status.
     operations: BTreeMap<String, String>,
     next_op: u64,
+}
+
+fn name_key(body: &Value) -> (String, String) {
+    let field = |f: &str| {
+        body.get(f)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    (field("type"), field("name"))
 }
 
 impl Inner {
@@ -49,7 +62,10 @@ impl Inner {
             )
             .map_err(|e| format!("cannot persist {}: {e}", s.id))?;
         }
-        self.resources.insert(k, s);
+        self.index(&s, true);
+        if let Some(old) = self.resources.insert(k, s) {
+            self.index(&old, false);
+        }
         Ok(())
     }
 
@@ -59,8 +75,30 @@ impl Inner {
             db.execute("DELETE FROM resources WHERE key = ?1", [k])
                 .map_err(|e| format!("cannot persist the deletion of {k}: {e}"))?;
         }
-        self.resources.remove(k);
+        if let Some(old) = self.resources.remove(k) {
+            self.index(&old, false);
+        }
         Ok(())
+    }
+
+    fn index(&mut self, s: &Stored, add: bool) {
+        let key = name_key(&s.body);
+        if add {
+            *self.names.entry(key).or_default() += 1;
+        } else if let Some(c) = self.names.get_mut(&key) {
+            *c -= 1;
+            if *c == 0 {
+                self.names.remove(&key);
+            }
+        }
+    }
+
+    /// Whether a resource of this type already holds this name.
+    fn name_taken(&self, resource_type: &str, name: &str) -> bool {
+        self.names.contains_key(&(
+            resource_type.to_ascii_lowercase(),
+            name.to_ascii_lowercase(),
+        ))
     }
 }
 
@@ -133,6 +171,9 @@ impl Emulator {
                 .inner
                 .lock()
                 .map_err(|_| "emulator state poisoned".to_string())?;
+            for st in resources.values() {
+                inner.index(st, true);
+            }
             inner.resources = resources;
             inner.db = Some(db);
         }
@@ -819,27 +860,18 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     let existed = inner.resources.contains_key(&k);
     // Globally unique names.
     let name = id.name().unwrap_or_default().to_string();
-    if !existed && Catalog::embedded().entry(&ty_s).name_rule().scope == NameScope::Global {
-        let taken = inner.resources.values().any(|s| {
-            s.body
-                .get("type")
-                .and_then(|t| t.as_str())
-                .is_some_and(|t| t.eq_ignore_ascii_case(&ty_s))
-                && s.body
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
-        });
-        if taken {
-            return error(
-                StatusCode::CONFLICT,
-                name_taken_code(&ty_s),
-                format!(
-                    "The name '{name}' is already in use for {ty_s}; names of this type are globally unique."
-                ),
-                None,
-            );
-        }
+    if !existed
+        && Catalog::embedded().entry(&ty_s).name_rule().scope == NameScope::Global
+        && inner.name_taken(&ty_s, &name)
+    {
+        return error(
+            StatusCode::CONFLICT,
+            name_taken_code(&ty_s),
+            format!(
+                "The name '{name}' is already in use for {ty_s}; names of this type are globally unique."
+            ),
+            None,
+        );
     }
     // Referential integrity: references into resource groups the emulator
     // holds must resolve.
