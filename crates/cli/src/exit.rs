@@ -11,6 +11,8 @@ pub enum ExitCode {
     BadInput = 3,
     /// The command ran and found blockers.
     Blockers = 4,
+    /// The run stopped at manual gates (`azrelo gate done`, then `azrelo resume`).
+    Pending = 5,
 }
 
 /// An error that ends the command: a rendered diagnostic plus an exit code.

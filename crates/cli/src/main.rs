@@ -21,6 +21,7 @@ Exit codes:
   2  usage error: unknown command, flag or value
   3  bad input: a file or value could not be read or understood
   4  the command ran and found blockers (e.g. `assess` with blocking findings)
+  5  a relocation run stopped at manual gates (`azrelo gate done`, then `azrelo resume`)
 
 Environment:
   RUST_LOG   fine-grained log filter (overrides -v/-q), e.g. RUST_LOG=azrelo=debug
@@ -73,8 +74,24 @@ pub enum Command {
     Diff(cmd::generate::DiffArgs),
     /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
-    /// The local ARM emulator (first slice): `azrelo emulator serve --http`.
+    /// The local ARM emulator (HTTPS, a rehearsal cloud): `azrelo emulator serve`.
     Emulator(cmd::emulator::Args),
+    /// Defender for Endpoint → Defender for Cloud server migration: `azrelo defender servers assess|apply`.
+    Defender(cmd::defender::Args),
+    /// Run a plan against ARM or the emulator: journaled, resumable, verified (exit 5 at open gates).
+    Apply(cmd::apply::ApplyArgs),
+    /// Finish an interrupted or gated run: `azrelo resume PLAN_DIR`.
+    Resume(cmd::apply::ApplyArgs),
+    /// Where every resource of a relocation stands (from the journal; no ARM calls).
+    Status(cmd::apply::StatusArgs),
+    /// Re-verify moved resources and commit them (a difference blocks the commit).
+    Commit(cmd::apply::ActArgs),
+    /// Delete the targets of moved, uncommitted resources: back to prepared.
+    Discard(cmd::apply::ActArgs),
+    /// Delete the sources of committed resources (honours locks; --confirm).
+    CleanupSource(cmd::apply::CleanupArgs),
+    /// Close or list manual gates: `azrelo gate done PLAN_DIR ID...`.
+    Gate(cmd::apply::GateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
@@ -106,6 +123,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Diff(args) => cmd::generate::run_diff(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Emulator(args) => cmd::emulator::run(args, out),
+        Command::Defender(args) => cmd::defender::run(args, out),
+        Command::Apply(args) => cmd::apply::run_apply(args, out, false),
+        Command::Resume(args) => cmd::apply::run_apply(args, out, true),
+        Command::Status(args) => cmd::apply::run_status(args, out),
+        Command::Commit(args) => cmd::apply::run_commit(args, out),
+        Command::Discard(args) => cmd::apply::run_discard(args, out),
+        Command::CleanupSource(args) => cmd::apply::run_cleanup(args, out),
+        Command::Gate(args) => cmd::apply::run_gate(args, out),
         Command::Completions(args) => cmd::completions::run(args, out),
     }
 }

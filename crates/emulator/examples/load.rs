@@ -1,21 +1,61 @@
 //! Load generator for the emulator, meant to run as a second process against
 //! `azrelo emulator serve --http --no-throttle` on loopback:
 //!
-//! `cargo run --release -p azrelo-emulator --example load -- 127.0.0.1:8080 8 10`
-//! (address, connections, seconds). Each connection keeps one HTTP/1.1
+//! `cargo run --release -p azrelo-emulator --example load -- 127.0.0.1:8080 8 10 [CA_PEM]`
+//! (address, connections, seconds; with the emulator's certificate
+//! authority, HTTPS against `azrelo emulator serve`). Each connection keeps one HTTP/1.1
 //! connection alive and alternates a PUT (create-or-update of a network
 //! security group) with a GET of it; the figures printed are requests per
 //! second and latency percentiles. `scripts/emulator-load.sh` runs the whole
 //! benchmark and also reports the server's memory.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+/// A plain or TLS connection.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+async fn connect(addr: &str, tls: &Option<tokio_rustls::TlsConnector>) -> Box<dyn Conn> {
+    let s = TcpStream::connect(addr)
+        .await
+        .expect("connect to the emulator");
+    s.set_nodelay(true).ok();
+    match tls {
+        None => Box::new(s),
+        Some(c) => {
+            let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+            Box::new(c.connect(name, s).await.expect("TLS handshake"))
+        }
+    }
+}
+
+fn tls_connector(ca_pem: &str) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let pem = std::fs::read(ca_pem).expect("read the CA PEM");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        roots
+            .add(c.expect("PEM certificate"))
+            .expect("trust anchor");
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(cfg))
+}
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-00000000load";
 
 async fn request(
-    stream: &mut BufReader<TcpStream>,
+    stream: &mut BufReader<Box<dyn Conn>>,
     method: &str,
     path: &str,
     body: &str,
@@ -59,12 +99,10 @@ async fn main() {
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let conns: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(8);
     let secs: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let tls = args.get(4).map(|p| tls_connector(p));
     // The resource group every worker writes into.
     {
-        let s = TcpStream::connect(&addr)
-            .await
-            .expect("connect to the emulator");
-        let mut s = BufReader::new(s);
+        let mut s = BufReader::new(connect(&addr, &tls).await);
         let st = request(
             &mut s,
             "PUT",
@@ -79,10 +117,9 @@ async fn main() {
     let mut tasks = Vec::new();
     for w in 0..conns {
         let addr = addr.clone();
+        let tls = tls.clone();
         tasks.push(tokio::spawn(async move {
-            let s = TcpStream::connect(&addr).await.expect("connect");
-            s.set_nodelay(true).ok();
-            let mut s = BufReader::new(s);
+            let mut s = BufReader::new(connect(&addr, &tls).await);
             let mut lat = Vec::new();
             let mut errors = 0usize;
             let mut i = 0usize;
@@ -123,7 +160,8 @@ async fn main() {
     let n = lat.len();
     let pct = |p: f64| lat[((n as f64 * p) as usize).min(n.saturating_sub(1))];
     println!(
-        "{n} requests in {secs} s over {conns} connections: {:.0} req/s, p50 {:?}, p99 {:?}, max {:?}, errors {errors}",
+        "{n} requests in {secs} s over {conns} {} connections: {:.0} req/s, p50 {:?}, p99 {:?}, max {:?}, errors {errors}",
+        if tls.is_some() { "HTTPS" } else { "HTTP" },
         n as f64 / secs as f64,
         pct(0.50),
         pct(0.99),

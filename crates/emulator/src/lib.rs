@@ -1,46 +1,68 @@
 //! # azrelo-emulator — a local Azure Resource Manager for rehearsals
 //!
 //! Owns an in-process emulation of the parts of ARM a relocation touches, so
-//! that azrelo's client, the orchestrator and standard tooling can run
-//! against it without Azure. This first slice implements:
+//! that azrelo's client, the orchestrator and standard tooling (the Azure CLI)
+//! can run against it without Azure:
 //!
+//! * transport and access ([`serve`]): HTTPS with a certificate authority
+//!   and server certificate generated at start (rustls, `ring`), or plain
+//!   HTTP; a bearer token is required — a configured one
+//!   ([`Emulator::with_token`]) or any (test mode);
 //! * resource groups (PUT/GET/DELETE/list) and generic resources at any id
 //!   (PUT create-or-update, PATCH tags, GET, DELETE, list by resource group
-//!   and subscription), `api-version` required;
+//!   and subscription), `api-version` required; request bodies read as
+//!   leniently as ARM reads them (comments, unquoted names);
 //! * ARM's error envelope `{"error": {"code", "message", "target"}}` with
 //!   ARM's codes: `MissingApiVersionParameter`, `ResourceGroupNotFound`,
 //!   `ResourceNotFound`, `ParentResourceNotFound`,
 //!   `LocationNotAvailableForResourceType`, `NoRegisteredProviderFound`,
 //!   `InvalidResourceReference`, in-use conflicts (`InUseSubnetCannotBeDeleted`,
-//!   `NicInUse`, …), global-name conflicts (`StorageAccountAlreadyTaken`,
-//!   `VaultAlreadyExists`, …), `AuthenticationFailed`;
-//! * long-running operation headers: PUT answers 201 (create) or 200
-//!   (update) and DELETE 202, with `Azure-AsyncOperation` and `Location`
-//!   pointing at an operation-status endpoint;
+//!   `NicInUse`, `OperationNotAllowed` for an attached disk, …), global-name
+//!   conflicts (`StorageAccountAlreadyTaken`, `VaultAlreadyExists`, …),
+//!   `AnotherOperationInProgress`, `AuthenticationFailed`,
+//!   `InvalidAuthenticationToken`;
+//! * long-running operations: PUT answers 201/200 and DELETE 202 with
+//!   `Azure-AsyncOperation` (status: `InProgress` → `Succeeded`/`Failed`
+//!   with an error/`Canceled`), `Location` (202 until done, then the result)
+//!   and `Retry-After`; `provisioningState` moves through
+//!   `Creating`/`Updating`/`Deleting` for as long as the [`latency`] profile
+//!   says per type (off: immediately), answered lazily against a [`Clock`]
+//!   so no handler ever waits;
 //! * referential integrity as ARM enforces it (a reference to a missing
 //!   resource in a group the emulator holds fails; deleting a resource others
 //!   still reference fails; an identity still assigned may be deleted);
 //! * globally unique names for types whose catalog name rule is global;
 //! * identities: system-assigned principals and user-assigned identities get
-//!   principal and client ids.
-//!
+//!   principal and client ids;
+//! * the disk data path: managed disks, incremental snapshots, the
+//!   cross-region `CopyStart` copy with `completionPercent` and
+//!   `copyCompletionError`, disks from snapshots, VMs attaching disks in
+//!   their region;
 //! * ARM's request throttling (see [`throttle`]), with the
 //!   `x-ms-ratelimit-remaining-subscription-*` headers and 429 + `Retry-After`;
-//! * the deployments API (inline templates, expanded by azrelo's engine);
-//! * seeding from an estate (`Emulator::seed`);
-//! * seeded fault injection (see [`faults`]): 429, 500, 503 at given rates;
-//! * the locations and providers endpoints, from the embedded snapshots;
+//! * the deployments API (inline templates, expanded by azrelo's engine,
+//!   timed by the latency profile);
+//! * seeding from an estate (`Emulator::seed`) and persistence in SQLite
+//!   (`Emulator::open`);
+//! * seeded fault injection (see [`faults`]): 429, 500, 503, dropped
+//!   connections, slow responses, failed long-running operations;
+//! * the locations and providers endpoints, from the embedded snapshots, and
+//!   what the Azure CLI reads: `/metadata/endpoints`, subscriptions, tenants
+//!   and an App Service-style managed-identity token endpoint (`/msi/token`);
 //! * Azure Resource Graph (`POST /providers/Microsoft.ResourceGraph/resources`)
 //!   with the KQL subset discovery uses (see [`graph_query`]) and paging.
 //!
-//! Not yet: TLS, latency profiles, fault injection, persistence,
-//! the deployments API, Resource Graph and the disk data path (see the
-//! emulator issue). It must never be used as a production endpoint and binds
-//! loopback unless told otherwise (the CLI enforces it).
+//! It must never be used as a production endpoint and binds loopback unless
+//! told otherwise (the CLI enforces it).
+//!
+//! [`Clock`]: latency::Clock
 
 pub mod faults;
 pub mod graph_query;
+pub mod latency;
+pub mod serve;
 mod store;
 pub mod throttle;
 
+pub use serve::{Certificate, serve};
 pub use store::{Emulator, router};

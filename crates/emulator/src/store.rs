@@ -1,7 +1,9 @@
 //! State and request handling.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,8 +16,13 @@ use azrelo_arm::scan::find_resource_ids;
 use azrelo_catalog::{Catalog, NameScope};
 use serde_json::{Value, json};
 
+mod access;
+mod collections;
 mod deployments;
+mod disks;
 use deployments::{Mode, deploy};
+
+use crate::latency::{Clock, LatencyProfile};
 
 /// Operation-status records kept (oldest dropped first).
 const MAX_OPERATIONS: usize = 10_000;
@@ -30,6 +37,73 @@ struct Stored {
     body: Value,
 }
 
+/// How a long-running operation ended (or will end).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Succeeded,
+    /// With ARM's error object (`{"code", "message"}`).
+    Failed(Value),
+    Canceled,
+}
+
+impl Outcome {
+    fn status(&self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "Succeeded",
+            Outcome::Failed(_) => "Failed",
+            Outcome::Canceled => "Canceled",
+        }
+    }
+}
+
+/// One operation-status record.
+#[derive(Debug, Clone)]
+struct Operation {
+    /// Clock time the operation was requested, started and completes.
+    requested: Duration,
+    started: Duration,
+    done_at: Duration,
+    /// Wall-clock start, for `startTime`/`endTime`.
+    started_wall: SystemTime,
+    outcome: Outcome,
+    /// The resource it acts on (original spelling), if any.
+    resource: Option<String>,
+    /// Whether it deletes the resource (the Location URL then ends in 204).
+    deleting: bool,
+}
+
+/// What happens to a resource when a timer fires.
+#[derive(Debug, Clone, PartialEq)]
+enum Event {
+    /// The operation ends: `provisioningState` becomes this.
+    Finish(&'static str),
+    /// The deletion ends: the resource and its children go.
+    Remove,
+    /// A snapshot's background copy (CopyStart) reaches 100%.
+    CopyDone,
+}
+
+/// The operation running on a resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Running {
+    /// Timer sequence number (a superseded timer no longer matches).
+    seq: u64,
+    pub(crate) op: String,
+    pub(crate) started: Duration,
+    pub(crate) done_at: Duration,
+    pub(crate) removing: bool,
+}
+
+/// A snapshot's background copy in progress.
+#[derive(Debug, Clone)]
+pub(crate) struct CopyProgress {
+    pub(crate) started: Duration,
+    pub(crate) done_at: Duration,
+    /// Lower-cased id of the source snapshot.
+    pub(crate) source: String,
+    seq: u64,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Write-through persistence (`--data DIR`); `None` in memory.
@@ -41,8 +115,28 @@ struct Inner {
     /// global-name check is a lookup, not a scan.
     names: std::collections::HashMap<(String, String), usize>,
     /// Operation id → status.
-    operations: BTreeMap<String, String>,
+    operations: BTreeMap<String, Operation>,
     next_op: u64,
+    /// Timers: (due, sequence) in a min-heap, the event of each sequence.
+    timers: BinaryHeap<Reverse<(Duration, u64)>>,
+    events: HashMap<u64, (String, Event)>,
+    next_timer: u64,
+    /// Lower-cased id → the operation still running on it.
+    running: HashMap<String, Running>,
+    /// Lower-cased snapshot id → its background copy in progress.
+    copies: HashMap<String, CopyProgress>,
+}
+
+/// Set `properties.provisioningState` (creating `properties` if absent; a
+/// body whose `properties` is not an object is left as it is).
+fn set_state(body: &mut Value, state: &str) {
+    let Some(m) = body.as_object_mut() else {
+        return;
+    };
+    let p = m.entry("properties").or_insert_with(|| json!({}));
+    if let Some(p) = p.as_object_mut() {
+        p.insert("provisioningState".into(), json!(state));
+    }
 }
 
 fn name_key(body: &Value) -> (String, String) {
@@ -103,6 +197,224 @@ impl Inner {
             name.to_ascii_lowercase(),
         ))
     }
+
+    fn schedule(&mut self, at: Duration, key: String, event: Event) -> u64 {
+        self.next_timer += 1;
+        let seq = self.next_timer;
+        self.timers.push(Reverse((at, seq)));
+        self.events.insert(seq, (key, event));
+        seq
+    }
+
+    /// Apply every timer due at `now`, in order: operations end, deletions
+    /// complete, copies finish. Cheap when nothing is due (one heap peek).
+    fn settle(&mut self, now: Duration) {
+        while let Some(Reverse((at, seq))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some((k, event)) = self.events.remove(&seq) else {
+                continue; // superseded
+            };
+            match event {
+                Event::Finish(state) => {
+                    if self.running.get(&k).is_some_and(|r| r.seq == seq) {
+                        self.running.remove(&k);
+                    }
+                    if let Some(mut st) = self.resources.get(&k).cloned() {
+                        set_state(&mut st.body, state);
+                        // A failure to persist leaves the state in memory
+                        // correct; the next write retries the row.
+                        let _ = self.store(k, st);
+                    }
+                }
+                Event::Remove => {
+                    if self.running.get(&k).is_some_and(|r| r.seq == seq) {
+                        self.running.remove(&k);
+                    }
+                    let _ = self.remove_tree(&k);
+                }
+                Event::CopyDone => {
+                    if self.copies.get(&k).is_some_and(|c| c.seq == seq) {
+                        self.copies.remove(&k);
+                        if let Some(mut st) = self.resources.get(&k).cloned()
+                            && let Some(p) = st
+                                .body
+                                .get_mut("properties")
+                                .and_then(|p| p.as_object_mut())
+                        {
+                            p.insert("completionPercent".into(), json!(100.0));
+                            let _ = self.store(k, st);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Remove a resource and everything below it, with the side effects of
+    /// removal (disks attached to a removed VM are detached, copies from a
+    /// removed snapshot fail).
+    fn remove_tree(&mut self, k: &str) -> Result<(), String> {
+        let prefix = format!("{k}/");
+        // The resource itself, then its children (`k/…`; keys such as
+        // `k-other` sort between the two).
+        let doomed: Vec<String> = self
+            .resources
+            .get_key_value(k)
+            .into_iter()
+            .chain(
+                self.resources
+                    .range(prefix.clone()..)
+                    .take_while(|(x, _)| x.starts_with(&prefix)),
+            )
+            .map(|(x, _)| x.clone())
+            .collect();
+        for d in doomed {
+            if let Some(st) = self.resources.get(&d).cloned() {
+                self.unstore(&d)?;
+                self.running.remove(&d);
+                disks::on_removed(self, &d, &st);
+            }
+        }
+        Ok(())
+    }
+
+    /// Start a long-running operation on resource `k` (or none) lasting
+    /// `duration` from `now`; `event` is applied when it completes. Returns
+    /// the operation id.
+    #[allow(clippy::too_many_arguments)]
+    fn start_operation(
+        &mut self,
+        now: Duration,
+        k: Option<&str>,
+        resource: Option<&str>,
+        duration: Duration,
+        outcome: Outcome,
+        event: Option<Event>,
+        deleting: bool,
+    ) -> String {
+        self.next_op += 1;
+        let op = format!("op-{:012}", self.next_op);
+        let done_at = now + duration;
+        self.operations.insert(
+            op.clone(),
+            Operation {
+                requested: now,
+                started: now,
+                done_at,
+                started_wall: SystemTime::now(),
+                outcome,
+                resource: resource.map(str::to_string),
+                deleting,
+            },
+        );
+        // Operation records are kept for the most recent operations only, so
+        // a long run stays within bounded memory (clients poll right after).
+        while self.operations.len() > MAX_OPERATIONS {
+            self.operations.pop_first();
+        }
+        if let (Some(k), Some(event)) = (k, event) {
+            if duration.is_zero() {
+                // Off profile: the event applies now (no timer).
+                self.running.remove(k);
+                match event {
+                    Event::Remove => {
+                        let _ = self.remove_tree(k);
+                    }
+                    Event::Finish(state) => {
+                        // Usually stored with its final state already.
+                        if let Some(mut st) = self
+                            .resources
+                            .get(k)
+                            .filter(|st| {
+                                st.body.pointer("/properties/provisioningState")
+                                    != Some(&json!(state))
+                            })
+                            .cloned()
+                        {
+                            set_state(&mut st.body, state);
+                            let _ = self.store(k.to_string(), st);
+                        }
+                    }
+                    Event::CopyDone => {}
+                }
+            } else {
+                let removing = event == Event::Remove;
+                let seq = self.schedule(done_at, k.to_string(), event);
+                self.running.insert(
+                    k.to_string(),
+                    Running {
+                        seq,
+                        op: op.clone(),
+                        started: now,
+                        done_at,
+                        removing,
+                    },
+                );
+            }
+        }
+        op
+    }
+
+    /// Postpone the start of the operation running on `k` to `start` (its
+    /// duration unchanged): a resource a deployment creates begins when its
+    /// dependencies are done.
+    pub(crate) fn defer(&mut self, k: &str, start: Duration) {
+        let Some(r) = self.running.get(k).cloned() else {
+            return;
+        };
+        if start <= r.started {
+            return;
+        }
+        let Some((_, event)) = self.events.remove(&r.seq) else {
+            return;
+        };
+        let done_at = start + (r.done_at - r.started);
+        let seq = self.schedule(done_at, k.to_string(), event);
+        self.running.insert(
+            k.to_string(),
+            Running {
+                seq,
+                started: start,
+                done_at,
+                ..r.clone()
+            },
+        );
+        if let Some(o) = self.operations.get_mut(&r.op) {
+            o.started = start;
+            o.done_at = done_at;
+        }
+    }
+
+    /// Start a snapshot's background copy of `size_gb` from `source`.
+    pub(crate) fn start_copy(&mut self, k: &str, source: &str, now: Duration, took: Duration) {
+        let seq = self.schedule(now + took, k.to_string(), Event::CopyDone);
+        self.copies.insert(
+            k.to_string(),
+            CopyProgress {
+                started: now,
+                done_at: now + took,
+                source: source.to_string(),
+                seq,
+            },
+        );
+    }
+
+    /// A stored body as a reader sees it at `now` (a copy's progress).
+    fn view(&self, k: &str, body: &Value, now: Duration) -> Value {
+        let mut v = body.clone();
+        if let Some(c) = self.copies.get(k)
+            && v.get("properties").is_some_and(|p| p.is_object())
+        {
+            let total = (c.done_at - c.started).as_secs_f64().max(f64::EPSILON);
+            let done = now.saturating_sub(c.started).as_secs_f64();
+            let pct = (done / total * 100.0).clamp(0.0, 99.9);
+            v["properties"]["completionPercent"] = json!((pct * 10.0).floor() / 10.0);
+        }
+        v
+    }
 }
 
 fn persistence_failed(e: String) -> Response {
@@ -120,15 +432,20 @@ pub struct Emulator {
     inner: Arc<Mutex<Inner>>,
     throttle: Option<Arc<Mutex<crate::throttle::Throttle>>>,
     faults: Option<Arc<Mutex<crate::faults::Faults>>>,
+    latency: LatencyProfile,
+    clock: Clock,
+    /// The only bearer token accepted; `None`: any token (test mode).
+    token: Option<Arc<str>>,
+    /// Linked-template content served locally: (URL prefix, directory).
+    artifacts: Arc<Vec<(String, std::path::PathBuf)>>,
 }
 
 impl Emulator {
     /// An empty emulator, throttling as ARM does.
     pub fn new() -> Emulator {
         Emulator {
-            inner: Arc::default(),
             throttle: Some(Arc::default()),
-            faults: None,
+            ..Emulator::default()
         }
     }
 
@@ -147,6 +464,8 @@ impl Emulator {
         )
         .map_err(|e| format!("cannot initialise {}: {e}", path.display()))?;
         let mut resources = BTreeMap::new();
+        // Deletions cut short by a restart complete (with their children).
+        let mut gone: Vec<String> = Vec::new();
         {
             let mut stmt = db
                 .prepare("SELECT key, id, body FROM resources")
@@ -165,8 +484,29 @@ impl Emulator {
                 let body: Value = serde_json::from_str(&body).map_err(|e| {
                     format!("{}: stored body of {id} is not JSON: {e}", path.display())
                 })?;
+                let mut body = body;
+                // An operation cut short by a restart completes.
+                match body["properties"]["provisioningState"].as_str() {
+                    Some("Deleting") => {
+                        gone.push(k);
+                        continue;
+                    }
+                    Some("Creating" | "Updating" | "Accepted") => {
+                        body["properties"]["provisioningState"] = json!("Succeeded");
+                    }
+                    _ => {}
+                }
                 resources.insert(k, Stored { id, body });
             }
+        }
+        for g in &gone {
+            let prefix = format!("{g}/");
+            resources.retain(|k: &String, _| !k.starts_with(&prefix));
+            db.execute(
+                "DELETE FROM resources WHERE key = ?1 OR substr(key, 1, length(?2)) = ?2",
+                rusqlite::params![g, prefix],
+            )
+            .map_err(|e| format!("cannot complete the deletion of {g}: {e}"))?;
         }
         let em = Emulator::new();
         {
@@ -193,6 +533,73 @@ impl Emulator {
     pub fn with_faults(mut self, spec: crate::faults::FaultSpec) -> Emulator {
         self.faults = Some(Arc::new(Mutex::new(crate::faults::Faults::new(spec))));
         self
+    }
+
+    /// Operations take the time `profile` says (default: off, immediate).
+    pub fn with_latency(mut self, profile: LatencyProfile) -> Emulator {
+        self.latency = profile;
+        self
+    }
+
+    /// Measure operations against `clock` (tests use [`Clock::manual`]).
+    pub fn with_clock(mut self, clock: Clock) -> Emulator {
+        self.clock = clock;
+        self
+    }
+
+    /// Serve linked templates (`templateLink.uri`) under `url_prefix` from
+    /// the local directory `dir`, as a mirror of the artifact storage a
+    /// deployment links to (the emulator works offline; other links fail
+    /// with `InvalidContentLink`).
+    pub fn with_artifacts(mut self, url_prefix: &str, dir: &std::path::Path) -> Emulator {
+        let mut a = self.artifacts.as_ref().clone();
+        a.push((url_prefix.to_string(), dir.to_path_buf()));
+        self.artifacts = Arc::new(a);
+        self
+    }
+
+    /// Accept only this bearer token (without it, any bearer token: test
+    /// mode).
+    pub fn with_token(mut self, token: Option<String>) -> Emulator {
+        self.token = token.map(Arc::from);
+        self
+    }
+
+    /// The latency profile.
+    pub fn latency(&self) -> LatencyProfile {
+        self.latency
+    }
+
+    /// The clock operations are measured against.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// When the operation running on the resource `id` completes, in clock
+    /// time ([`Clock::now`]); `None` when nothing runs on it (or it is done).
+    /// The deployments API uses it so a resource starts when its
+    /// dependencies are done: a deployment lasts as long as its longest
+    /// dependency path.
+    pub fn busy_until(&self, id: &str) -> Option<Duration> {
+        let inner = self.state();
+        inner.running.get(&key(id)).map(|r| r.done_at)
+    }
+
+    /// Start the operation running on `id` at clock time `start` instead of
+    /// when it was requested (no effect if `start` is earlier or nothing
+    /// runs on it); returns when it now completes.
+    pub fn start_after(&self, id: &str, start: Duration) -> Option<Duration> {
+        let mut inner = self.state();
+        let k = key(id);
+        inner.defer(&k, start);
+        inner.running.get(&k).map(|r| r.done_at)
+    }
+
+    /// The state, with every operation due by now applied.
+    fn state(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.settle(self.clock.now());
+        inner
     }
 
     /// An empty emulator that never throttles (`--no-throttle`).
@@ -234,6 +641,12 @@ impl Emulator {
             }
             if let Some(m) = body.as_object_mut() {
                 m.insert("id".into(), json!(id));
+                if !m.contains_key("name") {
+                    m.insert("name".into(), json!(rid.name().unwrap_or_default()));
+                }
+                if !m.contains_key("type") {
+                    m.insert("type".into(), json!(rid.type_or_scope_type().as_str()));
+                }
             }
             if inner.store(key(&id), Stored { id, body }).is_ok() {
                 n += 1;
@@ -244,7 +657,7 @@ impl Emulator {
 
     /// Number of stored resources and resource groups.
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|i| i.resources.len()).unwrap_or(0)
+        self.state().resources.len()
     }
 
     /// Whether nothing is stored.
@@ -291,7 +704,143 @@ async fn dispatch(State(em): State<Emulator>, req: Request) -> Response {
             );
         }
     };
-    handle(&em, &parts.method, &parts.uri, &parts.headers, body).await
+    // Absolute operation URLs need the scheme (set by `serve`) and the host.
+    let scheme = parts
+        .extensions
+        .get::<crate::serve::Scheme>()
+        .map(|s| s.0)
+        .unwrap_or("http");
+    let base = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ']))
+        .map(|h| format!("{scheme}://{h}"))
+        .unwrap_or_default();
+    // Clients joining an endpoint that ends in '/' with a path that starts
+    // with one send `//subscriptions/…`; ARM reads it as one slash.
+    let mut parts = parts;
+    parts.uri = collapse_slashes(&parts.uri);
+    // Endpoints that come before authentication, as in Azure: the cloud's
+    // metadata document and the emulated token endpoint.
+    if let Some(r) = access::public_endpoint(&em, &parts.method, &parts.uri, &parts.headers, &base)
+    {
+        return r;
+    }
+    let mut r = handle(&em, &parts.method, &parts.uri, &parts.headers, body).await;
+    if !base.is_empty() {
+        for h in ["azure-asyncoperation", "location"] {
+            let abs = r
+                .headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.starts_with('/'))
+                .and_then(|v| HeaderValue::from_str(&format!("{base}{v}")).ok());
+            if let Some(v) = abs {
+                r.headers_mut().insert(h, v);
+            }
+        }
+    }
+    r
+}
+
+/// A request body as ARM reads it (Newtonsoft, lenient): strict JSON first;
+/// otherwise comments, trailing commas and unquoted property names are
+/// accepted. The Azure CLI relies on it: `az deployment group create
+/// --template-file` splices the template text in verbatim after an unquoted
+/// `template:` key (to preserve its whitespace and comments).
+fn parse_body(body: &[u8]) -> Result<Value, String> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(strict) => {
+            let text = std::str::from_utf8(body).map_err(|_| strict.to_string())?;
+            azrelo_template::json::parse(&quote_bare_keys(text), "request")
+                .map_err(|_| strict.to_string())
+        }
+    }
+}
+
+/// Quote unquoted property names (`{template: …}` → `{"template": …}`),
+/// leaving strings and comments alone.
+fn quote_bare_keys(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    // The last significant character outside strings and comments.
+    let mut last = b' ';
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' {
+            let start = i;
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(b.len());
+            out.push_str(&text[start..i]);
+            last = b'"';
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'/') {
+            let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+            out.push_str(&text[i..end]);
+            i = end;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let end = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
+            out.push_str(&text[i..end]);
+            i = end;
+            continue;
+        }
+        if (c.is_ascii_alphabetic() || c == b'_' || c == b'$') && matches!(last, b'{' | b',') {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$') {
+                i += 1;
+            }
+            let word = &text[start..i];
+            let next = text[i..].trim_start().as_bytes().first().copied();
+            if next == Some(b':') {
+                out.push('"');
+                out.push_str(word);
+                out.push('"');
+            } else {
+                out.push_str(word);
+            }
+            last = b'a';
+            continue;
+        }
+        // Copy one whole character (UTF-8 safe).
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        if !ch.is_whitespace() {
+            last = if ch.is_ascii() { ch as u8 } else { b'a' };
+        }
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn collapse_slashes(uri: &Uri) -> Uri {
+    if !uri.path().contains("//") {
+        return uri.clone();
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for c in uri.path().chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    let pq = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    pq.parse().unwrap_or_else(|_| uri.clone())
+}
+
+/// Compare two byte strings in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn handle(
@@ -301,25 +850,43 @@ async fn handle(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    // Authentication: a bearer token must be present (any token: test mode).
-    let authorized = headers
+    // Authentication: a bearer token must be present; with a configured
+    // token only that one is accepted, otherwise any (test mode).
+    let bearer = headers
         .get("authorization")
         .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "));
-    if !authorized {
+        .filter(|h| h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer "))
+        .map(|h| h[7..].trim());
+    let Some(bearer) = bearer else {
         return error(
             StatusCode::UNAUTHORIZED,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
             None,
         );
+    };
+    if let Some(expected) = &em.token
+        && !same_secret(expected.as_bytes(), bearer.as_bytes())
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+            None,
+        );
     }
     // Injected faults come before anything else (a flaky front door).
+    let mut fail_operation = false;
     if let Some(f) = &em.faults {
         use crate::faults::Fault;
-        let fault = f.lock().expect("fault state").draw();
-        match fault {
+        let draw = f.lock().unwrap_or_else(|e| e.into_inner()).draw_all();
+        if let Some(d) = draw.delay {
+            tokio::time::sleep(d).await;
+        }
+        fail_operation = draw.fail_operation;
+        match draw.fault {
             Fault::None => {}
+            Fault::Dropped => return crate::serve::drop_connection(),
             Fault::Throttled => {
                 let mut r = error(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -369,14 +936,9 @@ async fn handle(
             })
             .unwrap_or("tenant")
             .to_string();
-        let principal = headers
-            .get("authorization")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let take = t.lock().expect("throttle state").take(
+        let take = t.lock().unwrap_or_else(|e| e.into_inner()).take(
             &sub,
-            &principal,
+            bearer,
             kind,
             std::time::Instant::now(),
         );
@@ -400,7 +962,7 @@ async fn handle(
             }
         }
     }
-    let mut response = handle_inner(em, method, uri, body).await;
+    let mut response = handle_inner(em, method, uri, body, fail_operation).await;
     if let Some((kind, left)) = remaining
         && let Ok(v) = HeaderValue::from_str(&left.to_string())
     {
@@ -409,7 +971,13 @@ async fn handle(
     response
 }
 
-async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) -> Response {
+async fn handle_inner(
+    em: &Emulator,
+    method: &Method,
+    uri: &Uri,
+    body: Bytes,
+    fail_operation: bool,
+) -> Response {
     let path = uri.path().trim_end_matches('/');
     let Some(api) = api_version(uri) else {
         return error(
@@ -490,18 +1058,17 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
         )
             .into_response();
     }
-    // Operation status.
+    // Operation status (Azure-AsyncOperation) and operation results
+    // (Location).
     if let Some(op) = lower.strip_prefix("/providers/azrelo.emulator/operations/") {
-        let inner = em.inner.lock().expect("emulator state");
-        return match inner.operations.get(op) {
-            Some(s) => (StatusCode::OK, axum::Json(json!({"status": s}))).into_response(),
-            None => error(
-                StatusCode::NOT_FOUND,
-                "OperationNotFound",
-                format!("Operation {op} not found."),
-                None,
-            ),
-        };
+        return operation_status(em, op);
+    }
+    if let Some(op) = lower.strip_prefix("/providers/azrelo.emulator/operationresults/") {
+        return operation_result(em, op);
+    }
+    // Subscriptions, tenants (what `az login` and `az account` read).
+    if let Some(r) = access::account_endpoint(em, method, &lower) {
+        return r;
     }
     // Lists.
     if let Some(scope) = lower.strip_suffix("/resources") {
@@ -509,6 +1076,18 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
     }
     if lower.ends_with("/resourcegroups") && method == Method::GET {
         return list(em, &lower, true);
+    }
+    // Deployment operations and operation status: GET
+    // {deployment}/operations[/{id}], {deployment}/operationStatuses/{id}.
+    if method == Method::GET
+        && let Some(r) = deployments::deployment_subresource(em, path)
+    {
+        return r;
+    }
+    // Name checks of the providers with global names (what `az storage
+    // account create` and friends call first).
+    if method == Method::POST && lower.ends_with("/checknameavailability") {
+        return check_name_availability(em, &lower, &body);
     }
     // Deployment validate / whatIf: POST {deployment}/validate|whatIf.
     if method == Method::POST {
@@ -525,9 +1104,16 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
                 .as_str()
                 .eq_ignore_ascii_case("Microsoft.Resources/deployments")
         {
-            let value = serde_json::from_slice(&body).ok();
+            let value = parse_body(&body).ok();
             return deploy(em, &did, value, mode).await;
         }
+    }
+    // Collections: GET {scope}/providers/{ns}/{type}, GET {parent}/{child type}.
+    if method == Method::GET
+        && ResourceId::parse(path).is_err()
+        && let Some(r) = collections::list_collection(em, path)
+    {
+        return r;
     }
     let id = match ResourceId::parse(path) {
         Ok(id) => id,
@@ -543,7 +1129,7 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
     let value: Option<Value> = if body.is_empty() {
         None
     } else {
-        match serde_json::from_slice(&body) {
+        match parse_body(&body) {
             Ok(v) => Some(v),
             Err(e) => {
                 return error(
@@ -565,7 +1151,9 @@ async fn handle_inner(em: &Emulator, method: &Method, uri: &Uri, body: Bytes) ->
         }
         (Method::GET, _) => get(em, &id),
         (Method::PUT, IdKind::ResourceGroup) => put_group(em, &id, value),
-        (Method::PUT, IdKind::Resource | IdKind::Extension) => put(em, &id, value),
+        (Method::PUT, IdKind::Resource | IdKind::Extension) => {
+            put_with(em, &id, value, fail_operation)
+        }
         (Method::PATCH, IdKind::Resource | IdKind::Extension | IdKind::ResourceGroup) => {
             patch(em, &id, value)
         }
@@ -586,9 +1174,11 @@ fn key(id: &str) -> String {
 }
 
 fn get(em: &Emulator, id: &ResourceId) -> Response {
-    let inner = em.inner.lock().expect("emulator state");
-    match inner.resources.get(&key(id.as_str())) {
-        Some(s) => (StatusCode::OK, axum::Json(s.body.clone())).into_response(),
+    let now = em.clock.now();
+    let inner = em.state();
+    let k = key(id.as_str());
+    match inner.resources.get(&k) {
+        Some(s) => (StatusCode::OK, axum::Json(inner.view(&k, &s.body, now))).into_response(),
         None => match sub_resource(&inner, id) {
             Some(v) => (StatusCode::OK, axum::Json(v)).into_response(),
             None => not_found(&inner, id),
@@ -625,7 +1215,9 @@ fn sub_resource(inner: &Inner, id: &ResourceId) -> Option<Value> {
 }
 
 fn exists(inner: &Inner, id: &ResourceId) -> bool {
-    inner.resources.contains_key(&key(id.as_str())) || sub_resource(inner, id).is_some()
+    inner.resources.contains_key(&key(id.as_str()))
+        || sub_resource(inner, id).is_some()
+        || deployments::builtin_child(inner, id)
 }
 
 fn not_found(inner: &Inner, id: &ResourceId) -> Response {
@@ -656,26 +1248,140 @@ fn not_found(inner: &Inner, id: &ResourceId) -> Response {
     )
 }
 
-fn lro(inner: &mut Inner, status: StatusCode, body: Value) -> Response {
-    lro_with(inner, status, body, "Succeeded")
-}
-
-fn lro_with(inner: &mut Inner, status: StatusCode, body: Value, outcome: &str) -> Response {
-    inner.next_op += 1;
-    let op = format!("op-{:012}", inner.next_op);
-    inner.operations.insert(op.clone(), outcome.into());
-    // Operation records are kept for the most recent operations only, so a
-    // long run stays within bounded memory (clients poll right after).
-    while inner.operations.len() > MAX_OPERATIONS {
-        inner.operations.pop_first();
+/// A 200/201/202 answer with ARM's long-running operation headers:
+/// `Azure-AsyncOperation` (the status endpoint), `Location` (the result
+/// endpoint) and, while the operation runs, `Retry-After`.
+fn operation_response(status: StatusCode, body: Value, op: &str, remaining: Duration) -> Response {
+    let mut r = if body.is_null() {
+        status.into_response()
+    } else {
+        (status, axum::Json(body)).into_response()
+    };
+    let status_url = format!("/providers/azrelo.emulator/operations/{op}?api-version=2024-01-01");
+    let result_url =
+        format!("/providers/azrelo.emulator/operationResults/{op}?api-version=2024-01-01");
+    if let Ok(v) = HeaderValue::from_str(&status_url) {
+        r.headers_mut().insert("azure-asyncoperation", v);
     }
-    let url = format!("/providers/azrelo.emulator/operations/{op}?api-version=2024-01-01");
-    let mut r = (status, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&url) {
-        r.headers_mut().insert("azure-asyncoperation", v.clone());
+    if let Ok(v) = HeaderValue::from_str(&result_url) {
         r.headers_mut().insert("location", v);
     }
+    if !remaining.is_zero() {
+        r.headers_mut()
+            .insert("retry-after", retry_after(remaining));
+    }
     r
+}
+
+/// Seconds until an operation is worth polling again: what remains, at
+/// least 1 and at most 15 (ARM's usual range).
+fn retry_after(remaining: Duration) -> HeaderValue {
+    let secs = remaining.as_secs_f64().ceil().clamp(1.0, 15.0) as u64;
+    HeaderValue::from(secs)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `GET …/operations/{op}` (Azure-AsyncOperation): `InProgress` until the
+/// operation's completion time, then `Succeeded`, `Failed` (with ARM's error)
+/// or `Canceled`.
+fn operation_status(em: &Emulator, op: &str) -> Response {
+    let now = em.clock.now();
+    let inner = em.state();
+    let Some(o) = inner.operations.get(op) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "OperationNotFound",
+            format!("Operation {op} not found."),
+            None,
+        );
+    };
+    let done = now >= o.done_at;
+    let mut body = json!({
+        "id": format!("/providers/azrelo.emulator/operations/{op}"),
+        "name": op,
+        "status": if done { o.outcome.status() } else { "InProgress" },
+        "startTime": rfc3339(o.started_wall + o.started.saturating_sub(o.requested)),
+    });
+    if done {
+        body["endTime"] = json!(rfc3339(
+            o.started_wall + o.done_at.saturating_sub(o.requested)
+        ));
+        if let Outcome::Failed(e) = &o.outcome {
+            body["error"] = e.clone();
+        }
+        return (StatusCode::OK, axum::Json(body)).into_response();
+    }
+    let total = (o.done_at - o.requested).as_secs_f64().max(f64::EPSILON);
+    let pct = (now.saturating_sub(o.requested).as_secs_f64() / total * 100.0).min(99.0);
+    body["percentComplete"] = json!(pct.floor());
+    let mut r = (StatusCode::OK, axum::Json(body)).into_response();
+    r.headers_mut()
+        .insert("retry-after", retry_after(o.done_at - now));
+    r
+}
+
+/// `GET …/operationResults/{op}` (Location): 202 while the operation runs,
+/// then the resource (200), nothing (204, a deletion) or the error.
+fn operation_result(em: &Emulator, op: &str) -> Response {
+    let now = em.clock.now();
+    let inner = em.state();
+    let Some(o) = inner.operations.get(op) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "OperationNotFound",
+            format!("Operation {op} not found."),
+            None,
+        );
+    };
+    if now < o.done_at {
+        let mut r = StatusCode::ACCEPTED.into_response();
+        let url =
+            format!("/providers/azrelo.emulator/operationResults/{op}?api-version=2024-01-01");
+        if let Ok(v) = HeaderValue::from_str(&url) {
+            r.headers_mut().insert("location", v);
+        }
+        r.headers_mut()
+            .insert("retry-after", retry_after(o.done_at - now));
+        return r;
+    }
+    match &o.outcome {
+        Outcome::Succeeded => {
+            if o.deleting {
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            match o
+                .resource
+                .as_deref()
+                .and_then(|id| inner.resources.get(&key(id)))
+            {
+                Some(s) => (
+                    StatusCode::OK,
+                    axum::Json(inner.view(&key(&s.id), &s.body, now)),
+                )
+                    .into_response(),
+                None => StatusCode::NO_CONTENT.into_response(),
+            }
+        }
+        Outcome::Failed(e) => {
+            let status = if e["code"] == "InternalExecutionError" {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (status, axum::Json(json!({"error": e}))).into_response()
+        }
+        Outcome::Canceled => error(
+            StatusCode::CONFLICT,
+            "OperationCanceled",
+            "The operation was canceled.",
+            None,
+        ),
+    }
 }
 
 fn put_group(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
@@ -727,6 +1433,48 @@ fn put_group(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// `POST /subscriptions/{sub}/providers/{Namespace}/checkNameAvailability`
+/// with `{"name", "type"}`: whether a globally unique name is free, against
+/// every subscription the emulator holds (Storage answers `nameAvailable`,
+/// `reason: AlreadyExists`, `message`; the other providers the same shape).
+fn check_name_availability(em: &Emulator, lower: &str, body: &Bytes) -> Response {
+    let req = parse_body(body).unwrap_or(Value::Null);
+    let Some(name) = req.get("name").and_then(|n| n.as_str()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request needs a 'name'.",
+            None,
+        );
+    };
+    let namespace = lower
+        .rsplit_once("/providers/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or_default();
+    let ty = req
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            match namespace {
+                "microsoft.storage" => "Microsoft.Storage/storageAccounts",
+                "microsoft.keyvault" => "Microsoft.KeyVault/vaults",
+                "microsoft.containerregistry" => "Microsoft.ContainerRegistry/registries",
+                "microsoft.web" => "Microsoft.Web/sites",
+                "microsoft.sql" => "Microsoft.Sql/servers",
+                _ => "",
+            }
+            .to_string()
+        });
+    let taken = em.state().name_taken(&ty, name);
+    let mut v = json!({"nameAvailable": !taken});
+    if taken {
+        v["reason"] = json!("AlreadyExists");
+        v["message"] = json!(format!("The name '{name}' is already taken for {ty}."));
+    }
+    (StatusCode::OK, axum::Json(v)).into_response()
+}
+
 /// Error codes ARM uses when a globally unique name is taken.
 fn name_taken_code(resource_type: &str) -> &'static str {
     match resource_type.to_ascii_lowercase().as_str() {
@@ -762,6 +1510,22 @@ fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
+/// References that make a resource "in use": those in its properties except
+/// `creationData` (what a disk or snapshot was copied from).
+fn usage_references(body: &Value) -> Vec<String> {
+    let mut ss = Vec::new();
+    if let Some(p) = body.get("properties").and_then(|p| p.as_object()) {
+        for (k, v) in p {
+            if !k.eq_ignore_ascii_case("creationData") {
+                strings(v, &mut ss);
+            }
+        }
+    }
+    ss.into_iter()
+        .flat_map(|s| find_resource_ids(s).map(|m| m.text.to_string()))
+        .collect()
+}
+
 /// References to other resources inside a body's properties.
 fn references(body: &Value) -> Vec<String> {
     let mut ss = Vec::new();
@@ -778,6 +1542,17 @@ fn references(body: &Value) -> Vec<String> {
 }
 
 fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
+    put_with(em, id, value, false)
+}
+
+/// Create or update a resource; with `fail_operation` the PUT is accepted
+/// but its operation ends `Failed` (an injected fault).
+fn put_with(
+    em: &Emulator,
+    id: &ResourceId,
+    value: Option<Value>,
+    fail_operation: bool,
+) -> Response {
     let mut body = value.unwrap_or_else(|| json!({}));
     if !body.is_object() {
         return error(
@@ -789,7 +1564,8 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     }
     let ty = id.type_or_scope_type();
     let ty_s = ty.as_str().to_string();
-    let mut inner = em.inner.lock().expect("emulator state");
+    let now = em.clock.now();
+    let mut inner = em.state();
     // The resource group must exist.
     if let Some(rg) = id.resource_group_id()
         && !inner.resources.contains_key(&key(rg.as_str()))
@@ -861,6 +1637,24 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     }
     let k = key(id.as_str());
     let existed = inner.resources.contains_key(&k);
+    // One operation at a time on a resource (Network and Compute answer
+    // 409 AnotherOperationInProgress while one runs).
+    if let Some(r) = inner.running.get(&k) {
+        return error(
+            StatusCode::CONFLICT,
+            "AnotherOperationInProgress",
+            format!(
+                "Another operation on this or dependent resource is in progress: {} is {}.",
+                id.as_str(),
+                if r.removing {
+                    "being deleted"
+                } else {
+                    "being created or updated"
+                }
+            ),
+            None,
+        );
+    }
     // Globally unique names.
     let name = id.name().unwrap_or_default().to_string();
     if !existed
@@ -877,8 +1671,13 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         );
     }
     // Referential integrity: references into resource groups the emulator
-    // holds must resolve.
-    for r in references(&body) {
+    // holds must resolve. Not in a portal dashboard: its `lenses`/`metadata`
+    // are opaque objects the Portal RP stores as given (REST spec
+    // `DashboardProperties`: "lenses: object", learn.microsoft.com/azure/
+    // templates/microsoft.portal/dashboards); a tile naming a missing
+    // resource shows an error when rendered, the PUT succeeds.
+    let dashboard = ty_s.eq_ignore_ascii_case("Microsoft.Portal/dashboards");
+    for r in references(&body).into_iter().filter(|_| !dashboard) {
         let Ok(rid) = ResourceId::parse(&r) else {
             continue;
         };
@@ -951,7 +1750,18 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     obj.insert("name".into(), json!(name));
     obj.insert("type".into(), json!(ty_s));
     let props = obj.entry("properties").or_insert_with(|| json!({}));
-    if let Some(p) = props.as_object_mut() {
+    if props.is_null() {
+        *props = json!({});
+    }
+    let Some(p) = props.as_object_mut() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request content was invalid: 'properties' must be an object.",
+            None,
+        );
+    };
+    {
         if ty_s.eq_ignore_ascii_case("Microsoft.ManagedIdentity/userAssignedIdentities") {
             let seed = format!("{k}#uami");
             let principal = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, seed.as_bytes());
@@ -960,10 +1770,39 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
             p.insert("clientId".into(), json!(client.to_string()));
             p.insert("tenantId".into(), json!(TENANT));
         }
-        p.insert("provisioningState".into(), json!("Succeeded"));
     }
+    // The disk data path: managed disks, snapshots, copies, attachments.
+    let disk_plan = match disks::prepare(&inner, id, &ty_s, &mut body, now, em.latency) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let duration = if existed {
+        em.latency.update(&ty_s)
+    } else {
+        em.latency.create(&ty_s)
+    };
+    let transitional = if existed { "Updating" } else { "Creating" };
+    let (outcome, final_state) = if fail_operation {
+        (
+            Outcome::Failed(json!({
+                "code": "InternalExecutionError",
+                "message": "An internal execution error occurred. (injected fault: the operation failed)",
+            })),
+            "Failed",
+        )
+    } else {
+        (Outcome::Succeeded, "Succeeded")
+    };
+    set_state(
+        &mut body,
+        if duration.is_zero() {
+            final_state
+        } else {
+            transitional
+        },
+    );
     if let Err(e) = inner.store(
-        k,
+        k.clone(),
         Stored {
             id: id.as_str().to_string(),
             body: body.clone(),
@@ -971,16 +1810,113 @@ fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     ) {
         return persistence_failed(e);
     }
-    let mut shown = body;
-    shown["properties"]["provisioningState"] = json!(if existed { "Updating" } else { "Creating" });
-    lro(
-        &mut inner,
-        if existed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
+    disks::apply(&mut inner, &k, id.as_str(), disk_plan, now);
+    if !existed
+        && !fail_operation
+        && ty_s.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks")
+        && let Err(e) = auto_network_watcher(&mut inner, id, &body)
+    {
+        return persistence_failed(e);
+    }
+    let op = inner.start_operation(
+        now,
+        Some(&k),
+        Some(id.as_str()),
+        duration,
+        outcome,
+        Some(Event::Finish(final_state)),
+        false,
+    );
+    let mut shown = inner.view(&k, &body, now);
+    set_state(&mut shown, transitional);
+    let (status, with_body) = put_status(&ty_s, existed);
+    operation_response(
+        status,
+        if with_body { shown } else { Value::Null },
+        &op,
+        duration,
+    )
+}
+
+/// The status a PUT answers with, and whether it carries the body, as each
+/// resource provider's REST specification declares it: Compute disks and
+/// snapshots answer 202 (with the resource), storage accounts 202 without a
+/// body (200 when the account exists), others 201 on create and 200 on
+/// update. SDK pollers reject a status the specification does not list.
+fn put_status(resource_type: &str, existed: bool) -> (StatusCode, bool) {
+    match resource_type.to_ascii_lowercase().as_str() {
+        "microsoft.compute/disks" | "microsoft.compute/snapshots" => (StatusCode::ACCEPTED, true),
+        "microsoft.storage/storageaccounts" if !existed => (StatusCode::ACCEPTED, false),
+        _ if existed => (StatusCode::OK, true),
+        _ => (StatusCode::CREATED, true),
+    }
+}
+
+/// Network Watcher is enabled automatically: when a virtual network is
+/// created in a region of a subscription without a network watcher there,
+/// Azure creates the resource group `NetworkWatcherRG` (if missing) and
+/// `Microsoft.Network/networkWatchers/NetworkWatcher_<region>` in it
+/// (learn.microsoft.com/azure/network-watcher/network-watcher-create:
+/// "Network Watcher is automatically enabled when you create or update a
+/// virtual network in your subscription"; one watcher per subscription and
+/// region, the names as in the `New-AzNetworkWatcher` example). A
+/// subscription that opted out (the `DisableNetworkWatcherAutocreation`
+/// feature) is not modelled.
+fn auto_network_watcher(inner: &mut Inner, vnet: &ResourceId, body: &Value) -> Result<(), String> {
+    let (Some(sub), Some(loc)) = (
+        vnet.subscription_id(),
+        body.get("location").and_then(|l| l.as_str()),
+    ) else {
+        return Ok(());
+    };
+    let region = azrelo_arm::Regions::embedded().get(loc).map_or_else(
+        || loc.to_ascii_lowercase().replace(' ', ""),
+        |r| r.name.clone(),
+    );
+    let prefix = format!("/subscriptions/{sub}/").to_ascii_lowercase();
+    let has_watcher = inner.resources.values().any(|r| {
+        let id = r.id.to_ascii_lowercase();
+        const WATCHERS: &str = "/providers/microsoft.network/networkwatchers/";
+        id.starts_with(&prefix)
+            && id
+                .find(WATCHERS)
+                .is_some_and(|i| !id[i + WATCHERS.len()..].contains('/'))
+            && r.body["location"]
+                .as_str()
+                .and_then(|l| azrelo_arm::Regions::embedded().get(l))
+                .is_some_and(|r| r.name == region)
+    });
+    if has_watcher {
+        return Ok(());
+    }
+    let rg = format!("/subscriptions/{sub}/resourceGroups/NetworkWatcherRG");
+    if !inner.resources.contains_key(&key(&rg)) {
+        inner.store(
+            key(&rg),
+            Stored {
+                id: rg.clone(),
+                body: json!({
+                    "id": rg, "name": "NetworkWatcherRG",
+                    "type": "Microsoft.Resources/resourceGroups",
+                    "location": region, "tags": {},
+                    "properties": {"provisioningState": "Succeeded"},
+                }),
+            },
+        )?;
+    }
+    let name = format!("NetworkWatcher_{region}");
+    let id = format!("{rg}/providers/Microsoft.Network/networkWatchers/{name}");
+    inner.store(
+        key(&id),
+        Stored {
+            id: id.clone(),
+            body: json!({
+                "id": id, "name": name,
+                "type": "Microsoft.Network/networkWatchers",
+                "location": region, "tags": {},
+                "properties": {"provisioningState": "Succeeded"},
+            }),
         },
-        shown,
     )
 }
 
@@ -1099,40 +2035,200 @@ fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
     (StatusCode::OK, axum::Json(resp)).into_response()
 }
 
+/// RFC 7386 JSON merge patch: objects merge recursively, `null` removes a
+/// member, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// Whether a type's PATCH only updates tags (Microsoft.Network's
+/// `UpdateTags` operations and resource groups' tags/managedBy); other
+/// resource providers apply a merge patch of the resource.
+fn patch_tags_only(resource_type: &str) -> bool {
+    let t = resource_type.to_ascii_lowercase();
+    t.starts_with("microsoft.network/") || t == "microsoft.resources/resourcegroups"
+}
+
+/// PATCH: a merge patch of the stored resource as ARM applies it (tags only
+/// for Network resources and groups); `id`, `name`, `type` and `location`
+/// cannot change. A change beyond tags is an update operation timed by the
+/// latency profile.
 fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
-    let mut inner = em.inner.lock().expect("emulator state");
+    let now = em.clock.now();
+    let mut inner = em.state();
     let k = key(id.as_str());
     let Some(mut s) = inner.resources.get(&k).cloned() else {
         return not_found(&inner, id);
     };
-    if let Some(tags) = value.as_ref().and_then(|v| v.get("tags")) {
-        s.body["tags"] = tags.clone();
+    let Some(Value::Object(p)) = value else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request body must be a JSON object.",
+            None,
+        );
+    };
+    if inner.running.contains_key(&k) {
+        return error(
+            StatusCode::CONFLICT,
+            "AnotherOperationInProgress",
+            format!(
+                "Another operation on this or dependent resource is in progress: {}.",
+                id.as_str()
+            ),
+            None,
+        );
     }
-    let body = s.body.clone();
-    if let Err(e) = inner.store(k, s) {
+    let ty = s.body["type"]
+        .as_str()
+        .unwrap_or(id.type_or_scope_type().as_str())
+        .to_string();
+    if let (Some(new), Some(old)) = (
+        p.get("location").and_then(|l| l.as_str()),
+        s.body.get("location").and_then(|l| l.as_str()),
+    ) && !new
+        .replace(' ', "")
+        .eq_ignore_ascii_case(&old.replace(' ', ""))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidResourceLocation",
+            format!(
+                "The resource '{}' is in location '{old}'; its location cannot be changed to '{new}'.",
+                id.name().unwrap_or_default()
+            ),
+            None,
+        );
+    }
+    let tags_only = patch_tags_only(&ty) || p.keys().all(|k| k == "tags");
+    if tags_only {
+        if let Some(tags) = p.get("tags") {
+            s.body["tags"] = tags.clone();
+        }
+        let body = s.body.clone();
+        if let Err(e) = inner.store(k.clone(), s) {
+            return persistence_failed(e);
+        }
+        return (StatusCode::OK, axum::Json(inner.view(&k, &body, now))).into_response();
+    }
+    let mut body = s.body.clone();
+    for (field, v) in &p {
+        if matches!(field.as_str(), "id" | "name" | "type" | "location") {
+            continue;
+        }
+        if v.is_null() {
+            if let Some(m) = body.as_object_mut() {
+                m.remove(field);
+            }
+        } else {
+            merge_patch(&mut body[field.as_str()], v);
+        }
+    }
+    if !body.get("properties").is_none_or(|p| p.is_object()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request content was invalid: 'properties' must be an object.",
+            None,
+        );
+    }
+    let plan = match disks::prepare(&inner, id, &ty, &mut body, now, em.latency) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let duration = em.latency.update(&ty);
+    set_state(
+        &mut body,
+        if duration.is_zero() {
+            "Succeeded"
+        } else {
+            "Updating"
+        },
+    );
+    if let Err(e) = inner.store(
+        k.clone(),
+        Stored {
+            id: s.id.clone(),
+            body: body.clone(),
+        },
+    ) {
         return persistence_failed(e);
     }
-    (StatusCode::OK, axum::Json(body)).into_response()
+    disks::apply(&mut inner, &k, &s.id, plan, now);
+    let op = inner.start_operation(
+        now,
+        Some(&k),
+        Some(&s.id),
+        duration,
+        Outcome::Succeeded,
+        Some(Event::Finish("Succeeded")),
+        false,
+    );
+    let shown = inner.view(&k, &body, now);
+    if duration.is_zero() {
+        return (StatusCode::OK, axum::Json(shown)).into_response();
+    }
+    operation_response(StatusCode::ACCEPTED, shown, &op, duration)
 }
 
 fn delete(em: &Emulator, id: &ResourceId) -> Response {
-    let mut inner = em.inner.lock().expect("emulator state");
+    let now = em.clock.now();
+    let mut inner = em.state();
     let k = key(id.as_str());
     if !inner.resources.contains_key(&k) {
         return StatusCode::NO_CONTENT.into_response();
     }
+    // Already being deleted: the same operation answers again.
+    if let Some(r) = inner.running.get(&k).filter(|r| r.removing).cloned() {
+        return operation_response(
+            StatusCode::ACCEPTED,
+            Value::Null,
+            &r.op,
+            r.done_at.saturating_sub(now),
+        );
+    }
     let prefix = format!("{k}/");
-    // In use: another resource (not one being deleted with it) refers to it
-    // or to one of its children.
+    // In use: another resource (not one being deleted with it, nor one being
+    // deleted itself) refers to it or to one of its children. Where a disk
+    // or snapshot was copied from (`creationData`) is history, not use.
     for s in inner.resources.values() {
         let sk = key(&s.id);
         if sk == k || sk.starts_with(&prefix) {
             continue;
         }
-        for r in references(&s.body) {
+        if inner.running.get(&sk).is_some_and(|r| r.removing) {
+            continue;
+        }
+        // A deployment record lists what it created (outputResources,
+        // outputs): history, not use (ARM deletes those resources freely).
+        if s.body["type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+        {
+            continue;
+        }
+        for r in usage_references(&s.body) {
             let rk = r.to_ascii_lowercase();
             if rk == k || rk.starts_with(&prefix) {
                 let ty = id.type_or_scope_type();
+                if let Some(resp) = disks::in_use(id, &s.id, &s.body) {
+                    return resp;
+                }
                 return error(
                     StatusCode::CONFLICT,
                     in_use_code(ty.as_str()),
@@ -1146,22 +2242,54 @@ fn delete(em: &Emulator, id: &ResourceId) -> Response {
             }
         }
     }
-    let doomed: Vec<String> = inner
-        .resources
-        .keys()
-        .filter(|x| **x == k || x.starts_with(&prefix))
-        .cloned()
-        .collect();
-    for d in doomed {
-        if let Err(e) = inner.unstore(&d) {
+    // How long: the resource's own type, or for a group the longest of what
+    // it holds (ARM deletes them in parallel).
+    let duration = if id.kind() == IdKind::ResourceGroup {
+        inner
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(x, _)| x.starts_with(&prefix))
+            .map(|(_, s)| {
+                em.latency
+                    .delete(s.body["type"].as_str().unwrap_or_default())
+            })
+            .max()
+            .unwrap_or_default()
+            .max(em.latency.delete("Microsoft.Resources/resourceGroups"))
+    } else {
+        em.latency.delete(id.type_or_scope_type().as_str())
+    };
+    // A create or update still running is canceled.
+    if let Some(r) = inner.running.remove(&k) {
+        inner.events.retain(|_, (ek, _)| *ek != k);
+        if let Some(o) = inner.operations.get_mut(&r.op) {
+            o.outcome = Outcome::Canceled;
+            o.done_at = now;
+        }
+    }
+    if !duration.is_zero()
+        && let Some(mut st) = inner.resources.get(&k).cloned()
+    {
+        set_state(&mut st.body, "Deleting");
+        if let Err(e) = inner.store(k.clone(), st) {
             return persistence_failed(e);
         }
     }
-    lro(&mut inner, StatusCode::ACCEPTED, Value::Null)
+    let op = inner.start_operation(
+        now,
+        Some(&k),
+        Some(id.as_str()),
+        duration,
+        Outcome::Succeeded,
+        Some(Event::Remove),
+        true,
+    );
+    operation_response(StatusCode::ACCEPTED, Value::Null, &op, duration)
 }
 
 fn list(em: &Emulator, scope: &str, groups: bool) -> Response {
-    let inner = em.inner.lock().expect("emulator state");
+    let now = em.clock.now();
+    let inner = em.state();
     let prefix = if groups {
         format!("{scope}/")
     } else {
@@ -1169,20 +2297,20 @@ fn list(em: &Emulator, scope: &str, groups: bool) -> Response {
     };
     let value: Vec<Value> = inner
         .resources
-        .iter()
-        .filter(|(k, s)| {
-            k.starts_with(&prefix)
-                && ResourceId::parse(&s.id).is_ok_and(|id| {
-                    if groups {
-                        id.kind() == IdKind::ResourceGroup
-                    } else {
-                        // ARM lists top-level resources only.
-                        matches!(id.kind(), IdKind::Resource)
-                            && id.resource_type().is_some_and(|t| t.depth() == 1)
-                    }
-                })
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(_, s)| {
+            ResourceId::parse(&s.id).is_ok_and(|id| {
+                if groups {
+                    id.kind() == IdKind::ResourceGroup
+                } else {
+                    // ARM lists top-level resources only.
+                    matches!(id.kind(), IdKind::Resource)
+                        && id.resource_type().is_some_and(|t| t.depth() == 1)
+                }
+            })
         })
-        .map(|(_, s)| s.body.clone())
+        .map(|(k, s)| inner.view(k, &s.body, now))
         .collect();
     (StatusCode::OK, axum::Json(json!({"value": value}))).into_response()
 }

@@ -9,15 +9,18 @@
 //! the kind from content, and merges them (deduplicated by id; the richer
 //! record wins; conflicts are reported).
 //!
-//! It must not talk to Azure (live discovery is `azrelo-client`'s) or derive
+//! It must not talk to Azure (live discovery is `azrelo-live`'s) or derive
 //! dependencies (that is `azrelo-graph`'s).
 
+pub mod arm_shape;
 pub mod model;
 pub mod read;
 pub mod synth;
 
 pub use model::*;
-pub use read::{LoadError, LoadOptions, detect, ingest, insert_resource, load_inputs};
+pub use read::{
+    LoadError, LoadOptions, dedup_extensions, detect, ingest, insert_resource, load_inputs,
+};
 
 /// Write an estate as pretty JSON, atomically (temporary file, then rename).
 pub fn write_estate(estate: &Estate, path: &std::path::Path) -> std::io::Result<()> {

@@ -330,7 +330,10 @@ fn merge_estate(estate: &mut Estate, v: &Value, file: &str) -> Result<(), LoadEr
     Ok(())
 }
 
-fn dedup_extensions(estate: &mut Estate) {
+/// Drop repeated extension records (role assignments, diagnostic settings,
+/// locks, policy exemptions) by id, keeping the first (e.g. the same record
+/// from Resource Graph and from an ARM GET list).
+pub fn dedup_extensions(estate: &mut Estate) {
     fn dedup<T>(v: &mut Vec<T>, id: impl Fn(&T) -> &ResourceId) {
         let mut seen = std::collections::HashSet::new();
         v.retain(|x| seen.insert(id(x).clone()));

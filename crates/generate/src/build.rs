@@ -706,79 +706,14 @@ fn fold_inline_children(built: &mut Vec<Built>) {
 /// ARM GET-shaped bodies for the estate's extension records (diagnostic
 /// settings, locks, policy exemptions), by lower-cased id.
 fn record_bodies(estate: &Estate) -> HashMap<String, Value> {
-    let mut out = HashMap::new();
-    for d in &estate.diagnostic_settings {
-        let mut p = Map::new();
-        for (k, v) in [
-            ("workspaceId", &d.workspace_id),
-            (
-                "eventHubAuthorizationRuleId",
-                &d.event_hub_authorization_rule_id,
-            ),
-            ("eventHubName", &d.event_hub_name),
-            ("storageAccountId", &d.storage_account_id),
-            ("marketplacePartnerId", &d.marketplace_partner_id),
-        ] {
-            if let Some(v) = v {
-                p.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        let logs: Vec<Value> = d
-            .logs
-            .iter()
-            .map(|c| {
-                // Category groups (allLogs, audit) versus single categories.
-                if c.eq_ignore_ascii_case("allLogs") || c.eq_ignore_ascii_case("audit") {
-                    json!({"categoryGroup": c, "enabled": true})
-                } else {
-                    json!({"category": c, "enabled": true})
-                }
-            })
-            .collect();
-        let metrics: Vec<Value> = d
-            .metrics
-            .iter()
-            .map(|c| json!({"category": c, "enabled": true}))
-            .collect();
-        p.insert("logs".into(), Value::Array(logs));
-        p.insert("metrics".into(), Value::Array(metrics));
-        out.insert(
-            d.id.as_str().to_ascii_lowercase(),
-            json!({"type": "Microsoft.Insights/diagnosticSettings", "properties": Value::Object(p)}),
-        );
-    }
-    for l in &estate.locks {
-        let mut p = Map::new();
-        p.insert("level".into(), Value::String(l.level.clone()));
-        if let Some(n) = &l.notes {
-            p.insert("notes".into(), Value::String(n.clone()));
-        }
-        out.insert(
-            l.id.as_str().to_ascii_lowercase(),
-            json!({"type": "Microsoft.Authorization/locks", "properties": Value::Object(p)}),
-        );
-    }
-    for x in &estate.policy_exemptions {
-        let mut p = Map::new();
-        p.insert(
-            "policyAssignmentId".into(),
-            Value::String(x.policy_assignment_id.clone()),
-        );
-        for (k, v) in [
-            ("exemptionCategory", &x.category),
-            ("expiresOn", &x.expires_on),
-            ("displayName", &x.display_name),
-        ] {
-            if let Some(v) = v {
-                p.insert(k.into(), Value::String(v.clone()));
-            }
-        }
-        out.insert(
-            x.id.as_str().to_ascii_lowercase(),
-            json!({"type": "Microsoft.Authorization/policyExemptions", "properties": Value::Object(p)}),
-        );
-    }
-    out
+    azrelo_estate::arm_shape::extension_bodies(estate)
+        .into_iter()
+        .filter(|(id, _)| {
+            !id.type_or_scope_type()
+                .is("Microsoft.Authorization/roleAssignments")
+        })
+        .map(|(id, body)| (id.as_str().to_ascii_lowercase(), body))
+        .collect()
 }
 
 /// The template resource for one planned resource.

@@ -285,8 +285,66 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Expand a template.
+/// What a deployment engine answers at deployment time: `reference()`,
+/// `list*()`, `newGuid()` in parameter defaults and the other runtime-only
+/// functions. Offline expansion ([`expand`]) has none and keeps those values
+/// symbolic; a deployment engine (azrelo's emulator) passes one to
+/// [`expand_with`] to evaluate them against the state of its cloud, as ARM
+/// does after the referenced resource is deployed.
+pub trait Runtime {
+    /// Answer a runtime function call: `Ok(Some(v))` is its value,
+    /// `Ok(None)` keeps it symbolic (not known yet, e.g. the resource is not
+    /// deployed yet), `Err(message)` fails the expansion (e.g. the referenced
+    /// resource does not exist).
+    fn call(&mut self, call: &RuntimeCall<'_>) -> Result<Option<Value>, String>;
+
+    /// Told the outputs of each nested deployment once it is expanded
+    /// (`{name: {type, value}}`, as `reference(deployment).outputs` shows
+    /// them). `id` is the nested deployment's resource id.
+    fn nested_outputs(&mut self, _deployment: &str, _id: &str, _outputs: &Value) {}
+}
+
+/// One runtime function call, with its arguments evaluated.
+#[derive(Debug)]
+pub struct RuntimeCall<'a> {
+    /// Lower-case function name: a template function (`reference`,
+    /// `listkeys`, `newguid`, `pickzones`, …) or one of the engine's own
+    /// questions: `keyvaultreference` (args: the parameter's `reference`
+    /// object), `templatelink` (args: a linked template's URI; answer: the
+    /// template document) and `resourcegrouplocation` (args: subscription
+    /// id, resource group name).
+    pub function: &'a str,
+    pub args: &'a [Value],
+    /// The call's text, e.g. `reference('kv').vaultUri`.
+    pub expr: &'a str,
+    /// The deployment path of the template being evaluated (`""` for the
+    /// top level, else `a/b` as in [`ExpandedResource::deployment`]).
+    pub deployment: &'a str,
+    /// Where that template's resources deploy.
+    pub target: &'a DeploymentContext,
+    pub scope: TemplateScope,
+}
+
+/// Expand a template, keeping runtime-only values symbolic.
 pub fn expand(template: &Template, options: &ExpandOptions) -> Result<Expanded, ExpandError> {
+    expand_inner(template, options, None)
+}
+
+/// Expand a template, asking `runtime` for the values only a deployment
+/// knows (see [`Runtime`]); what it does not answer stays symbolic.
+pub fn expand_with(
+    template: &Template,
+    options: &ExpandOptions,
+    runtime: &mut (dyn Runtime + 'static),
+) -> Result<Expanded, ExpandError> {
+    expand_inner(template, options, Some(runtime as *mut dyn Runtime))
+}
+
+fn expand_inner(
+    template: &Template,
+    options: &ExpandOptions,
+    runtime: Option<*mut dyn Runtime>,
+) -> Result<Expanded, ExpandError> {
     let base_dir = options
         .base_dir
         .clone()
@@ -296,6 +354,7 @@ pub fn expand(template: &Template, options: &ExpandOptions) -> Result<Expanded, 
         out: Expanded::default(),
         base_dir,
         total: 0,
+        runtime,
     };
     let params: IndexMap<String, ParamInput> = options
         .parameters
@@ -325,6 +384,9 @@ struct Shared {
     out: Expanded,
     base_dir: Option<PathBuf>,
     total: usize,
+    /// The deployment-time runtime of [`expand_with`]; it outlives the
+    /// expansion (borrowed for its whole call).
+    runtime: Option<*mut dyn Runtime>,
 }
 
 /// How a parameter value was supplied.
@@ -866,6 +928,15 @@ impl Frame {
                 self.symbol_outputs
                     .insert(sym.to_ascii_lowercase(), outputs.clone());
             }
+            if let Some(rt) = self.shared().runtime {
+                let path = if self.deployment_path.is_empty() {
+                    res.name.clone()
+                } else {
+                    format!("{}/{}", self.deployment_path, res.name)
+                };
+                // SAFETY: see `Frame::ask_runtime`.
+                unsafe { &mut *rt }.nested_outputs(&path, &res.id, &outputs);
+            }
             self.nested_outputs
                 .insert(canonical_id(&res.id), outputs.clone());
             self.nested_outputs
@@ -936,8 +1007,71 @@ impl Frame {
         let props = j.get("properties").cloned().unwrap_or_default();
         let path = format!("{}.properties", decl.path);
         // The nested template document.
+        // With a deployment runtime, linked templates come from it (by URI,
+        // by `relativePath` against the linking template's URI, or a
+        // template spec by id); local files are never read then.
+        let mut link_uri: Option<String> = None;
+        let via_runtime = if props.get("template").is_none()
+            && props.get("templateLink").is_some()
+            && self.shared().runtime.is_some()
+        {
+            let tl = res
+                .body
+                .get("properties")
+                .and_then(|p| p.get("templateLink"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let field = |k: &str| tl.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let (function, target) = if let Some(u) = field("uri") {
+                ("templatelink", Some(u))
+            } else if let Some(r) = field("relativePath") {
+                ("templatelink", self.link_base().map(|b| join_uri(&b, &r)))
+            } else if let Some(i) = field("id") {
+                ("templatespec", Some(i))
+            } else {
+                ("templatelink", None)
+            };
+            match target {
+                Some(t) => {
+                    let got = self.ask_runtime(
+                        function,
+                        &[Value::String(t.clone())],
+                        &format!("templateLink {t}"),
+                    )?;
+                    match got.map(|d| d.to_json()) {
+                        Some(doc) if doc.is_object() => {
+                            if function == "templatelink" {
+                                link_uri = Some(t.clone());
+                            }
+                            Some((Rc::new(doc), t))
+                        }
+                        _ => None,
+                    }
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
         let (doc, file): (Rc<serde_json::Value>, String) = if let Some(t) = props.get("template") {
             (Rc::new(t.clone()), self.file.clone())
+        } else if let Some(found) = via_runtime {
+            found
+        } else if let Some(link) = props.get("templateLink")
+            && self.shared().runtime.is_some()
+        {
+            let uri = link
+                .get("uri")
+                .or_else(|| link.get("relativePath"))
+                .or_else(|| link.get("id"))
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let owner = res.id.clone();
+            self.shared().out.unresolved.push(Unresolved {
+                owner,
+                expression: format!("templateLink {uri}"),
+            });
+            return Ok(Value::unknown(format!("reference('{}').outputs", res.name)));
         } else if let Some(link) = props.get("templateLink") {
             let rel = link.get("relativePath").and_then(|r| r.as_str());
             match (rel, self.shared().base_dir.clone()) {
@@ -955,18 +1089,44 @@ impl Frame {
                     (t.doc, p.display().to_string())
                 }
                 _ => {
-                    // A remote link (uri or template spec id): not available offline.
-                    let uri = link
-                        .get("uri")
-                        .or_else(|| link.get("id"))
-                        .map(|u| u.to_string())
-                        .unwrap_or_default();
-                    let owner = res.id.clone();
-                    self.shared().out.unresolved.push(Unresolved {
-                        owner,
-                        expression: format!("templateLink {uri}"),
-                    });
-                    return Ok(Value::unknown(format!("reference('{}').outputs", res.name)));
+                    // A remote link (uri or template spec id): not available
+                    // offline, unless a deployment runtime serves it.
+                    let evaluated = res
+                        .body
+                        .get("properties")
+                        .and_then(|p| p.get("templateLink"))
+                        .and_then(|l| l.get("uri"))
+                        .and_then(|u| u.as_str())
+                        .map(str::to_string);
+                    let fetched = match &evaluated {
+                        Some(u) => self
+                            .ask_runtime(
+                                "templatelink",
+                                &[Value::String(u.clone())],
+                                &format!("templateLink {u}"),
+                            )?
+                            .map(|doc| (doc.to_json(), u.clone())),
+                        None => None,
+                    };
+                    match fetched {
+                        Some((doc, u)) if doc.is_object() => (Rc::new(doc), u),
+                        _ => {
+                            let uri = link
+                                .get("uri")
+                                .or_else(|| link.get("id"))
+                                .map(|u| u.to_string())
+                                .unwrap_or_default();
+                            let owner = res.id.clone();
+                            self.shared().out.unresolved.push(Unresolved {
+                                owner,
+                                expression: format!("templateLink {uri}"),
+                            });
+                            return Ok(Value::unknown(format!(
+                                "reference('{}').outputs",
+                                res.name
+                            )));
+                        }
+                    }
                 }
             }
         } else {
@@ -1027,22 +1187,41 @@ impl Frame {
                         params_in.insert(k.clone(), ParamInput::Value(pv.clone()));
                     } else if let Some(v) = pv.get("value") {
                         params_in.insert(k.clone(), ParamInput::Value(v.clone()));
-                    } else if pv.get("reference").is_some() {
-                        params_in.insert(
-                            k.clone(),
-                            ParamInput::Value(Value::unknown(format!(
-                                "Key Vault reference for parameter '{k}'"
-                            ))),
-                        );
+                    } else if let Some(r) = pv.get("reference") {
+                        // A Key Vault secret: only a deployment runtime knows it.
+                        let expr = format!("Key Vault reference for parameter '{k}'");
+                        let v = match self.ask_runtime(
+                            "keyvaultreference",
+                            std::slice::from_ref(r),
+                            &expr,
+                        )? {
+                            Some(v) => v,
+                            None => Value::unknown(expr),
+                        };
+                        params_in.insert(k.clone(), ParamInput::Value(v));
                     }
                 }
             }
         }
         let outputs = if inner_scope {
             let mut ctx = target.clone();
-            if target_scope == TemplateScope::ResourceGroup && rg.is_some() {
-                // A resource group we do not know: keep the parent's location.
-                ctx.resource_group_location = self.target.resource_group_location.clone();
+            if target_scope == TemplateScope::ResourceGroup
+                && let Some(group) = &rg
+            {
+                // Another resource group: a deployment runtime knows its
+                // location; offline, keep the parent's.
+                let known = self.ask_runtime(
+                    "resourcegrouplocation",
+                    &[
+                        Value::String(target.subscription_id.clone()),
+                        Value::String(group.clone()),
+                    ],
+                    "resourceGroup().location",
+                )?;
+                ctx.resource_group_location = match known {
+                    Some(Value::String(l)) => l,
+                    _ => self.target.resource_group_location.clone(),
+                };
             }
             let mut child = Frame::new(
                 doc,
@@ -1055,6 +1234,7 @@ impl Frame {
             );
             child.target = target;
             child.target_scope = target_scope;
+            child.template_link = link_uri.clone();
             let shared = self.shared.expect("running");
             // SAFETY: see `Frame::shared`.
             let r = child.run(unsafe { &mut *shared });
@@ -1080,6 +1260,7 @@ impl Frame {
             );
             child.target = target;
             child.target_scope = target_scope;
+            child.template_link = link_uri.clone().or_else(|| self.link_base());
             child.outer = Some(self as *mut Frame);
             let shared = self.shared.expect("running");
             // SAFETY: see `Frame::shared`.
@@ -2013,6 +2194,42 @@ fn check_param(
     Ok(v)
 }
 
+impl Frame {
+    /// The URI this frame's template was linked from, or its nearest
+    /// outer frame's (what `relativePath` links are relative to).
+    fn link_base(&mut self) -> Option<String> {
+        if let Some(u) = &self.template_link {
+            return Some(u.clone());
+        }
+        self.outer().and_then(|o| o.link_base())
+    }
+
+    /// The deployment-time answer of a runtime function, when there is a
+    /// runtime and it knows.
+    fn ask_runtime(
+        &mut self,
+        function: &str,
+        args: &[Value],
+        expr: &str,
+    ) -> Result<Option<Value>, EvalError> {
+        let Some(rt) = self.shared().runtime else {
+            return Ok(None);
+        };
+        let call = RuntimeCall {
+            function,
+            args,
+            expr,
+            deployment: &self.deployment_path,
+            target: &self.target,
+            scope: self.target_scope,
+        };
+        // SAFETY: the runtime is borrowed mutably by `expand_with` for the
+        // whole expansion and only used here and in `record`, never
+        // re-entrantly (it does not call back into the engine).
+        unsafe { &mut *rt }.call(&call).map_err(EvalError::new)
+    }
+}
+
 impl Context for Frame {
     fn parameter(&mut self, name: &str) -> Result<Value, EvalError> {
         let key = name.to_ascii_lowercase();
@@ -2150,14 +2367,38 @@ impl Context for Frame {
                         }
                     }
                 }
-                self.unknowns.push(expr.to_string());
-                Ok(Value::unknown(expr))
-            }
-            "newguid" => {
+                // languageVersion 2.0: an `existing` resource by symbolic
+                // name is the resource its declaration names.
+                let mut by_id = None;
+                if let Some(Value::String(target)) = args.first()
+                    && self.shared().runtime.is_some()
+                    && self.existing_symbols.contains(&target.to_ascii_lowercase())
+                    && let Some(decl) = self
+                        .decls
+                        .iter()
+                        .find(|d| {
+                            d.symbolic
+                                .as_deref()
+                                .is_some_and(|s| s.eq_ignore_ascii_case(target))
+                        })
+                        .cloned()
+                    && let Ok(built) = instance(self, &decl)
+                {
+                    let mut a = args.to_vec();
+                    a[0] = Value::String(built.id);
+                    by_id = Some(a);
+                }
+                let args = by_id.as_deref().unwrap_or(args);
+                if let Some(v) = self.ask_runtime(function, args, expr)? {
+                    return Ok(v);
+                }
                 self.unknowns.push(expr.to_string());
                 Ok(Value::unknown(expr))
             }
             _ => {
+                if let Some(v) = self.ask_runtime(function, args, expr)? {
+                    return Ok(v);
+                }
                 self.unknowns.push(expr.to_string());
                 Ok(Value::unknown(expr))
             }
@@ -2189,6 +2430,34 @@ fn deployment_reference(outputs: &Value, expr: &str) -> Value {
         o.insert(k.to_string(), Value::unknown(format!("{expr}.{k}")));
     }
     Value::Object(o)
+}
+
+/// `relative` resolved against the URI `base` (RFC 3986 merge: the base's
+/// last segment replaced, `.` and `..` segments applied; a query dropped).
+fn join_uri(base: &str, relative: &str) -> String {
+    let base = base.split(['?', '#']).next().unwrap_or(base);
+    let (origin, path) = match base.find("://") {
+        Some(i) => match base[i + 3..].find('/') {
+            Some(j) => (&base[..i + 3 + j], &base[i + 3 + j..]),
+            None => (base, "/"),
+        },
+        None => ("", base),
+    };
+    let mut base_segs: Vec<&str> = path.split('/').collect();
+    base_segs.pop();
+    let mut segs: Vec<&str> = vec![""];
+    for seg in base_segs.into_iter().chain(relative.split('/')) {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                if segs.len() > 1 {
+                    segs.pop();
+                }
+            }
+            s => segs.push(s),
+        }
+    }
+    format!("{origin}{}", segs.join("/"))
 }
 
 fn deployment_name_of(id: &str) -> Option<&str> {

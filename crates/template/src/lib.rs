@@ -30,5 +30,7 @@ pub mod json;
 pub mod value;
 
 pub use eval::{Context, DeploymentContext, EvalError, TemplateScope};
-pub use expand::{ExpandOptions, Expanded, ExpandedResource, Template, expand};
+pub use expand::{
+    ExpandOptions, Expanded, ExpandedResource, Runtime, RuntimeCall, Template, expand, expand_with,
+};
 pub use value::Value;

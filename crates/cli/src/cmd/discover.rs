@@ -1,5 +1,6 @@
 //! `azrelo discover`: read inputs into one estate file.
 
+use crate::cmd::arm_args::ArmArgs;
 use crate::cmd::inputs::{TemplatePlacement, load};
 use crate::exit::CliError;
 use crate::output::{OutputFormat, print_json, print_text, table};
@@ -21,24 +22,70 @@ use std::path::PathBuf;
 /// Directories are read for their *.json files. Records are deduplicated by id;
 /// when inputs disagree the richer record wins and the conflict is reported.
 ///
+/// Live discovery (--subscription) reads the same estate from Azure: Resource
+/// Graph (paged), a GET per resource where the graph lacks detail, diagnostic
+/// settings per resource, role assignments and locks, with bounded concurrency
+/// within ARM's throttling. Calls that still fail after retries are reported
+/// (stderr and the estate's warnings) and the rest is kept.
+///
 /// Examples:
 ///   azrelo discover --from examples/contoso-shop --out estate.json
 ///   azrelo discover --from rg-export.json --from arg.json -o json
+///   azrelo discover --subscription SUB --resource-group rg-app --auth cli --out estate.json
+///   azrelo discover --subscription SUB --arm-endpoint https://127.0.0.1:8443 \
+///       --auth token --token t --ca-cert emulator-ca.pem --out estate.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input files or directories (repeatable).
-    #[arg(long = "from", short = 'f', required = true)]
+    #[arg(
+        long = "from",
+        short = 'f',
+        required_unless_present = "subscriptions",
+        conflicts_with = "subscriptions"
+    )]
     pub from: Vec<PathBuf>,
+    /// Discover live from Azure: subscription id (repeatable).
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Live discovery: only these resource groups (repeatable; default all).
+    #[arg(
+        long = "resource-group",
+        short = 'g',
+        value_name = "RG",
+        requires = "subscriptions"
+    )]
+    pub resource_groups: Vec<String>,
+    /// Live discovery: ARM calls in flight at once.
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        requires = "subscriptions"
+    )]
+    pub concurrency: usize,
+    /// Live discovery: GET every resource (full detail), not only those the
+    /// graph returns without properties.
+    #[arg(long = "get-all", requires = "subscriptions")]
+    pub get_all: bool,
+    /// Live discovery: do not fetch diagnostic settings (one call per resource).
+    #[arg(long = "no-diagnostic-settings", requires = "subscriptions")]
+    pub no_diagnostic_settings: bool,
     /// Write the estate here (atomically). Without it the estate goes to stdout with -o json.
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub placement: TemplatePlacement,
+    #[command(flatten)]
+    pub arm: ArmArgs,
 }
 
 pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let estate = load(&args.from, &args.placement)?;
+    let estate = if args.subscriptions.is_empty() {
+        load(&args.from, &args.placement)?
+    } else {
+        live(&args, out)?
+    };
     if let Some(path) = &args.out {
         azrelo_estate::write_estate(&estate, path)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
@@ -96,5 +143,95 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                     .unwrap_or_default()
             ))
         }
+    }
+}
+
+/// Live discovery through ARM and Resource Graph.
+fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliError> {
+    let client = args.arm.client()?;
+    let opts = azrelo_live::LiveOptions {
+        subscriptions: args.subscriptions.clone(),
+        resource_groups: args.resource_groups.clone(),
+        concurrency: args.concurrency.max(1),
+        get_all: args.get_all,
+        diagnostic_settings: !args.no_diagnostic_settings,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    let line = ProgressLine::new(matches!(out, OutputFormat::Json));
+    let result = rt.block_on(azrelo_live::discover(
+        &client,
+        &opts,
+        Some(&|p| line.update(p)),
+    ));
+    line.finish();
+    let live = result.map_err(|e| {
+        CliError::failure(format!(
+            "live discovery against {} failed: {e}",
+            client.endpoint()
+        ))
+    })?;
+    if !live.failures.is_empty() {
+        eprintln!(
+            "warning: {} call(s) failed after retries; their part of the estate is missing or less detailed:",
+            live.failures.len()
+        );
+        const SHOWN: usize = 10;
+        for f in live.failures.iter().take(SHOWN) {
+            eprintln!("  {}: {}", f.call, f.error);
+        }
+        if live.failures.len() > SHOWN {
+            eprintln!(
+                "  … and {} more (every failed call is listed in the estate's warnings)",
+                live.failures.len() - SHOWN
+            );
+        }
+    }
+    let s = client.stats();
+    tracing::info!(
+        requests = s.requests,
+        retries = s.retries,
+        throttled = s.throttled,
+        throttle_waits = s.throttle_waits,
+        "live discovery finished"
+    );
+    Ok(live.estate)
+}
+
+/// A progress bar on stderr for the per-resource calls (indicatif; hidden
+/// when stderr is not a terminal, or with -o json).
+struct ProgressLine {
+    bar: indicatif::ProgressBar,
+}
+
+impl ProgressLine {
+    fn new(hidden: bool) -> ProgressLine {
+        use std::io::IsTerminal;
+        let target = if hidden || !std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "discover {prefix} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        ProgressLine { bar }
+    }
+
+    fn update(&self, p: azrelo_live::Progress) {
+        self.bar.set_prefix(p.phase);
+        self.bar.set_length(p.total as u64);
+        self.bar.set_position(p.done as u64);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -1,6 +1,9 @@
 //! One module per command; each exposes `Args` (clap) and `run`.
 
+pub mod apply;
+pub mod arm_args;
 pub mod completions;
+pub mod defender;
 pub mod discover;
 pub mod emulator;
 pub mod expand;

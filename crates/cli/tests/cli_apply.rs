@@ -1,0 +1,465 @@
+//! `azrelo apply | resume | status | commit | discard | cleanup-source | gate`
+//! as processes against the emulator (served in-process over HTTP): the
+//! whole chain from live discovery to source cleanup, the exit codes, and the
+//! crash test — the `azrelo` process aborted at 20+ seeded points
+//! (`AZRELO_CRASH_AFTER=N`: abort right after the Nth journal write or ARM
+//! call) and resumed each time, ending where an uninterrupted run ends.
+
+use assert_cmd::Command;
+use azrelo_emulator::Emulator;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
+const SUB: &str = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";
+
+fn azrelo(endpoint: &str) -> Command {
+    let mut c = Command::cargo_bin("azrelo").unwrap();
+    for v in [
+        "AZRELO_CA_CERT",
+        "AZURE_CLIENT_SECRET",
+        "AZRELO_CRASH_AFTER",
+        "RUST_LOG",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("AZRELO_ARM_ENDPOINT", endpoint)
+        .env("AZRELO_AUTH", "token")
+        .env("AZRELO_TOKEN", "cli-apply-test");
+    c
+}
+
+fn strip_read_only(ty: &str, v: &mut Value, ptr: &str) {
+    let Some(flags) = azrelo_arm::schema::SchemaFlags::embedded().get(ty) else {
+        return;
+    };
+    match v {
+        Value::Object(m) => {
+            let keys: Vec<String> = m.keys().cloned().collect();
+            for k in keys {
+                let p = format!("{ptr}/{k}");
+                if ptr.starts_with("/properties")
+                    && flags.is_read_only(&p)
+                    && !k.eq_ignore_ascii_case("provisioningState")
+                {
+                    m.remove(&k);
+                } else if let Some(c) = m.get_mut(&k) {
+                    strip_read_only(ty, c, &p);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                strip_read_only(ty, x, &format!("{ptr}/{i}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The example as the source region's state: resources (as a PUT stores
+/// them: without read-only back-references, which ARM does not count as
+/// usage), locks, role assignments, diagnostic settings, policy exemptions;
+/// plus two resources outside the plan.
+fn seed(em: &Emulator, extensions: bool) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let estate =
+        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    let estate = serde_json::to_value(&estate).unwrap();
+    let mut out = Vec::new();
+    for r in estate["resources"].as_array().unwrap() {
+        let mut b = r.clone();
+        let m = b.as_object_mut().unwrap();
+        m.remove("provenance");
+        m.remove("dependsOn");
+        strip_read_only(r["type"].as_str().unwrap(), &mut b, "");
+        out.push((r["id"].as_str().unwrap().to_string(), b));
+    }
+    let lists: &[(&str, &str)] = if extensions {
+        &[
+            ("locks", "Microsoft.Authorization/locks"),
+            ("roleAssignments", "Microsoft.Authorization/roleAssignments"),
+            (
+                "diagnosticSettings",
+                "Microsoft.Insights/diagnosticSettings",
+            ),
+            (
+                "policyExemptions",
+                "Microsoft.Authorization/policyExemptions",
+            ),
+        ]
+    } else {
+        &[]
+    };
+    for &(list, ty) in lists {
+        for r in estate[list].as_array().into_iter().flatten() {
+            let id = r["id"].as_str().unwrap().to_string();
+            let mut props = r.as_object().unwrap().clone();
+            props.remove("provenance");
+            props.remove("id");
+            let name = id.rsplit('/').next().unwrap().to_string();
+            out.push((
+                id.clone(),
+                json!({"id": id, "name": name, "type": ty, "properties": props}),
+            ));
+        }
+    }
+    out.extend(unrelated());
+    em.seed(out);
+}
+
+fn unrelated() -> Vec<(String, Value)> {
+    vec![
+        (
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg-shop-app/providers/Microsoft.Storage/storageAccounts/stunrelated01"
+            ),
+            json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "properties": {"minimumTlsVersion": "TLS1_2"}, "tags": {"owner": "someone-else"}}),
+        ),
+        (
+            format!(
+                "/subscriptions/{SUB}/resourceGroups/rg-shop-net/providers/Microsoft.Network/networkSecurityGroups/nsg-unrelated"
+            ),
+            json!({"location": "westeurope", "properties": {"securityRules": []}, "tags": {"owner": "someone-else"}}),
+        ),
+    ]
+}
+
+/// Serve a seeded, persistent emulator (state in `dir/emulator.db`) on a
+/// background runtime.
+fn emulator(dir: &Path, extensions: bool) -> String {
+    let em = Emulator::open(dir).unwrap().with_throttling(false);
+    seed(&em, extensions);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, azrelo_emulator::router(em))
+                .await
+                .unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+/// Every resource the emulator holds: id → (type, location, tags).
+fn dump(dir: &Path) -> BTreeMap<String, (String, String, Value)> {
+    let db = rusqlite::Connection::open(dir.join("emulator.db")).unwrap();
+    let mut stmt = db.prepare("SELECT id, body FROM resources").unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    rows.map(|r| {
+        let (id, body) = r.unwrap();
+        let b: Value = serde_json::from_str(&body).unwrap();
+        (
+            id.to_ascii_lowercase(),
+            (
+                b["type"].as_str().unwrap_or("").to_ascii_lowercase(),
+                b["location"].as_str().unwrap_or("").to_ascii_lowercase(),
+                b["tags"].clone(),
+            ),
+        )
+    })
+    .collect()
+}
+
+fn secrets(dir: &Path) -> PathBuf {
+    let p = dir.join("secrets.json");
+    std::fs::write(
+        &p,
+        json!({"createMode": "Default", "connectionString": "Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=test-only", "uri": "https://example.invalid/x"}).to_string(),
+    )
+    .unwrap();
+    p
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// apply → (exit 5 at gates) → gate done → resume → commit → cleanup-source
+/// --confirm; each step may be re-run (resume semantics).
+fn relocate(ep: &str, plan: &Path, secrets: &Path, crash_after: Option<u64>) -> Result<(), String> {
+    let run = |args: &[&str]| -> Result<std::process::Output, String> {
+        let mut c = azrelo(ep);
+        if let Some(n) = crash_after {
+            c.env("AZRELO_CRASH_AFTER", n.to_string());
+        }
+        let out = c.args(args).output().unwrap();
+        match out.status.code() {
+            // Killed (abort): the crash hook fired.
+            None => Err("killed".into()),
+            Some(0) | Some(5) => Ok(out),
+            Some(c) => panic!(
+                "azrelo {args:?} exited {c}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    };
+    let p = plan.to_str().unwrap();
+    let s = secrets.to_str().unwrap();
+    for _ in 0..10 {
+        let out = run(&["-q", "-o", "json", "resume", p, "--parameters", s])?;
+        let report = json_of(&out);
+        if report["available"] == report["total"] {
+            break;
+        }
+        let gates: Vec<String> = report["openGates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap().to_string())
+            .collect();
+        assert!(!gates.is_empty(), "stuck: {report}");
+        let mut args = vec!["-q", "gate", "done", p];
+        args.extend(gates.iter().map(String::as_str));
+        azrelo(ep).args(&args).assert().success();
+    }
+    run(&["-q", "commit", p])?;
+    run(&["-q", "cleanup-source", p, "--confirm"])?;
+    Ok(())
+}
+
+#[test]
+fn live_discovery_to_cleanup_on_the_emulator() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Resources only: what live discovery reads from the emulator today
+    // (its role assignments, locks and diagnostic settings are not listed
+    // there), so the plan matches the estate; the file-discovery chain in
+    // azrelo-orchestrate's tests covers those.
+    let ep = emulator(&tmp.path().join("em"), false);
+    let estate = tmp.path().join("estate.json");
+    let plan = tmp.path().join("plan");
+    let p = plan.to_str().unwrap();
+    azrelo(&ep)
+        .args(["-q", "discover", "--subscription", SUB, "--out"])
+        .arg(&estate)
+        .assert()
+        .success();
+    azrelo(&ep)
+        .args(["-q", "plan"])
+        .arg(&estate)
+        // Live discovery sees everything in the subscription: the
+        // resources that are not part of this relocation are left out.
+        .args([
+            "--target",
+            "northeurope",
+            "--exclude",
+            "tag:owner=someone-else",
+            "--out",
+            p,
+        ])
+        .assert()
+        .success();
+    azrelo(&ep).args(["-q", "generate", p]).assert().success();
+    let before = dump(&tmp.path().join("em"));
+
+    // Nothing has run: status says pending; resume refuses; validate
+    // changes nothing.
+    let st = json_of(
+        &azrelo(&ep)
+            .args(["-o", "json", "status", p])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        st["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["state"] == "pending"
+                || (u["kind"] == "manual" && u["state"] == "not-automated")),
+        "{st}"
+    );
+    azrelo(&ep).args(["resume", p]).assert().code(3);
+    let secrets = secrets(tmp.path());
+    azrelo(&ep)
+        .args(["-q", "apply", p, "--validate-only", "--parameters"])
+        .arg(&secrets)
+        .assert()
+        .success();
+    assert_eq!(
+        dump(&tmp.path().join("em")),
+        before,
+        "--validate-only changed something"
+    );
+
+    // apply stops at the manual gates with exit code 5.
+    azrelo(&ep)
+        .args(["-q", "apply", p, "--parameters"])
+        .arg(&secrets)
+        .assert()
+        .code(5);
+    azrelo(&ep)
+        .args(["gate", "done", p, "no-such-gate"])
+        .assert()
+        .code(3);
+    // Not everything is moved: cleanup refuses and deletes nothing.
+    azrelo(&ep)
+        .args(["-q", "cleanup-source", p, "--confirm"])
+        .assert()
+        .code(1);
+    assert!(
+        before
+            .keys()
+            .all(|k| dump(&tmp.path().join("em")).contains_key(k))
+    );
+
+    relocate(&ep, &plan, &secrets, None).unwrap();
+    let st = json_of(
+        &azrelo(&ep)
+            .args(["-o", "json", "status", p])
+            .output()
+            .unwrap(),
+    );
+    let after = dump(&tmp.path().join("em"));
+    for u in st["units"].as_array().unwrap() {
+        let state = u["state"].as_str().unwrap();
+        assert!(state == "done" || state == "source-kept", "{u}");
+        let target = u["unit"].as_str().unwrap().to_ascii_lowercase();
+        if u["kind"] == "deploy" || u["kind"] == "disk-copy" {
+            let (_, loc, _) = after
+                .get(&target)
+                .unwrap_or_else(|| panic!("{target} missing"));
+            assert!(
+                loc.is_empty() || loc == "global" || loc == "northeurope",
+                "{target} in {loc}"
+            );
+            let src = u["source"].as_str().unwrap().to_ascii_lowercase();
+            assert_eq!(
+                after.contains_key(&src),
+                state == "source-kept",
+                "{src}: {state}"
+            );
+        }
+    }
+    for (id, body) in unrelated() {
+        let (_, _, tags) = &after[&id.to_ascii_lowercase()];
+        assert_eq!(tags, &body["tags"], "{id} was touched");
+    }
+    // The journal and the event log are in the plan directory.
+    assert!(plan.join("journal.db").exists());
+    let events = std::fs::read_to_string(plan.join("events.jsonl")).unwrap();
+    assert!(
+        events
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+    );
+    assert!(
+        !events.contains("test-only"),
+        "a secret reached the event log"
+    );
+}
+
+/// xorshift64*: reproducible kill points.
+fn next(state: &mut u64, below: u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D) % below
+}
+
+#[test]
+fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
+    let setup = |tmp: &Path| {
+        let ep = emulator(&tmp.join("em"), true);
+        let plan = tmp.join("plan");
+        azrelo(&ep)
+            .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+            .arg(&plan)
+            .assert()
+            .success();
+        azrelo(&ep)
+            .args(["-q", "generate"])
+            .arg(&plan)
+            .assert()
+            .success();
+        // `resume` needs a started run: the first apply starts it (and runs
+        // to the first gates).
+        (ep, plan)
+    };
+    let clean = tempfile::tempdir().unwrap();
+    let (ep, plan) = setup(clean.path());
+    let s = secrets(clean.path());
+    azrelo(&ep)
+        .args(["-q", "apply"])
+        .arg(&plan)
+        .arg("--parameters")
+        .arg(&s)
+        .assert()
+        .code(5);
+    relocate(&ep, &plan, &s, None).unwrap();
+    let expected = dump(&clean.path().join("em"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (ep, plan) = setup(tmp.path());
+    let s = secrets(tmp.path());
+    // The first kill is in the very first apply.
+    let out = azrelo(&ep)
+        .env("AZRELO_CRASH_AFTER", "3")
+        .args(["-q", "apply"])
+        .arg(&plan)
+        .arg("--parameters")
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        None,
+        "AZRELO_CRASH_AFTER=3 must abort the process"
+    );
+    let mut kills = vec![3];
+    let mut rng = 0x0c0f_fee5_eed5_u64;
+    loop {
+        let n = 1 + next(&mut rng, 40);
+        match relocate(&ep, &plan, &s, Some(n)) {
+            Ok(()) => break,
+            Err(_) => kills.push(n),
+        }
+        assert!(kills.len() < 400, "no progress after {kills:?}");
+    }
+    // One more pass without the hook: everything is finished already.
+    relocate(&ep, &plan, &s, None).unwrap();
+    assert!(kills.len() >= 20, "only {} kills: {kills:?}", kills.len());
+    let got = dump(&tmp.path().join("em"));
+    let diff: Vec<_> = expected
+        .keys()
+        .filter(|k| !got.contains_key(*k))
+        .map(|k| format!("missing {k}"))
+        .chain(
+            got.keys()
+                .filter(|k| !expected.contains_key(*k))
+                .map(|k| format!("extra {k}")),
+        )
+        .collect();
+    assert!(
+        diff.is_empty(),
+        "after kills at {kills:?}:\n{}",
+        diff.join("\n")
+    );
+    for (k, (ty, loc, _)) in &expected {
+        assert_eq!((ty, loc), (&got[k].0, &got[k].1), "{k}");
+    }
+}

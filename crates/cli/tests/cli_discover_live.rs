@@ -1,0 +1,215 @@
+//! `azrelo discover --subscription …`: live discovery against the emulator
+//! (served in-process, seeded with the example estate as `azrelo emulator
+//! serve --seed` does) writes the same estate as file discovery.
+
+use assert_cmd::Command;
+use azrelo_emulator::Emulator;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
+const SUB: &str = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";
+
+fn azrelo() -> Command {
+    let mut c = Command::cargo_bin("azrelo").unwrap();
+    for v in [
+        "AZRELO_TOKEN",
+        "AZRELO_AUTH",
+        "AZRELO_ARM_ENDPOINT",
+        "AZRELO_CA_CERT",
+        "AZURE_CLIENT_SECRET",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// Serve an emulator seeded with the example on a background runtime.
+fn emulator(em: Emulator) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let estate =
+        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    em.seed(estate.resources.iter().filter_map(|r| {
+        let mut v = serde_json::to_value(r).ok()?;
+        let m = v.as_object_mut()?;
+        m.remove("provenance");
+        m.remove("dependsOn");
+        Some((r.id.to_string(), v))
+    }));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, azrelo_emulator::router(em))
+                .await
+                .unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+fn resources(path: &std::path::Path) -> BTreeMap<String, (String, Option<String>)> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_ascii_lowercase(),
+                (
+                    r["type"].as_str().unwrap().to_ascii_lowercase(),
+                    r["location"].as_str().map(str::to_string),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn live_discovery_writes_the_same_resources_as_file_discovery() {
+    let url = emulator(Emulator::new());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file.json");
+    let live = dir.path().join("live.json");
+    azrelo()
+        .args([
+            "discover",
+            "--from",
+            EXAMPLE,
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--out",
+            live.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .env("AZRELO_TOKEN", "emulator-token")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["resources"], 68, "{summary}");
+    assert_eq!(resources(&file), resources(&live));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("emulator-token"), "{stderr}");
+}
+
+#[test]
+fn a_failing_resource_graph_is_fatal_and_named() {
+    let spec = azrelo_emulator::faults::FaultSpec::parse("503=1,seed=1").unwrap();
+    let url = emulator(Emulator::new().with_faults(spec));
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--token",
+            "t",
+            "--max-retries",
+            "1",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Resource Graph") && stderr.contains("ServiceUnavailable"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("x-ms-client-request-id"), "{stderr}");
+}
+
+#[test]
+fn connection_flags_are_checked_before_any_call() {
+    // --auth token without a token.
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            "http://127.0.0.1:9",
+            "--auth",
+            "token",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--auth token needs --token"));
+    // Bearer tokens never travel in clear text beyond loopback.
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            "http://arm.example.com",
+            "--auth",
+            "token",
+            "--token",
+            "t",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clear text"));
+    // Files and live discovery are exclusive; one of them is needed.
+    azrelo()
+        .args(["discover", "--from", EXAMPLE, "--subscription", SUB])
+        .assert()
+        .code(2);
+    azrelo().args(["discover"]).assert().code(2);
+    // Sovereign clouds by name are accepted (no call is made: bad auth input first).
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            "AzureChinaCloud",
+            "--auth",
+            "sp-secret",
+            "--tenant",
+            "t",
+            "--client-id",
+            "c",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AZURE_CLIENT_SECRET"));
+}

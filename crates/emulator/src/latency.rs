@@ -1,0 +1,222 @@
+//! Latency profiles: how long the emulator's long-running operations take,
+//! per resource type, and the clock they are measured against.
+//!
+//! The emulator never waits inside a request handler. A PUT or DELETE records
+//! when its operation completes (`now + duration`) and every later request
+//! compares that with the clock: until then the resource shows its
+//! transitional `provisioningState` (`Creating`, `Updating`, `Deleting`) and
+//! the operation-status endpoint answers `InProgress`. That is deterministic
+//! and cheap, and a [`Clock::manual`] clock lets tests step time forward
+//! instead of sleeping.
+//!
+//! The realistic durations are typical figures for a single resource in one
+//! region (a virtual machine takes about a minute and a half, a network
+//! security group a few seconds, an application gateway or a VPN gateway tens
+//! of minutes); they are a model of Azure's behaviour, not a measurement of
+//! it. A snapshot's cross-region copy (`createOption: CopyStart`) takes time
+//! proportional to the disk size: Azure copies the used data in the
+//! background and reports `completionPercent`
+//! (learn.microsoft.com/azure/virtual-machines/disks-copy-incremental-snapshot-across-regions).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long operations take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LatencyProfile {
+    /// Everything completes immediately (the default).
+    #[default]
+    Off,
+    /// Typical Azure durations per resource type.
+    Realistic,
+    /// Realistic durations scaled down ×0.05 (tests, demos, benchmarks).
+    Fast,
+}
+
+/// Seconds per GiB of a cross-region snapshot copy in the realistic profile
+/// (about 100 MB/s).
+const COPY_SECONDS_PER_GIB: f64 = 10.0;
+
+impl LatencyProfile {
+    /// `off`, `realistic` or `fast`.
+    pub fn parse(s: &str) -> Result<LatencyProfile, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" | "none" => Ok(LatencyProfile::Off),
+            "realistic" => Ok(LatencyProfile::Realistic),
+            "fast" => Ok(LatencyProfile::Fast),
+            other => Err(format!(
+                "unknown latency profile '{other}' (profiles: off, realistic, fast)"
+            )),
+        }
+    }
+
+    /// The factor applied to realistic durations.
+    pub fn scale(self) -> f64 {
+        match self {
+            LatencyProfile::Off => 0.0,
+            LatencyProfile::Realistic => 1.0,
+            LatencyProfile::Fast => 0.05,
+        }
+    }
+
+    fn scaled(self, secs: f64) -> Duration {
+        Duration::from_secs_f64(secs * self.scale())
+    }
+
+    /// How long creating a resource of this type takes.
+    pub fn create(self, resource_type: &str) -> Duration {
+        self.scaled(realistic(resource_type).0)
+    }
+
+    /// How long updating (PUT on an existing resource) takes: half a create.
+    pub fn update(self, resource_type: &str) -> Duration {
+        self.scaled(realistic(resource_type).0 / 2.0)
+    }
+
+    /// How long deleting a resource of this type takes.
+    pub fn delete(self, resource_type: &str) -> Duration {
+        self.scaled(realistic(resource_type).1)
+    }
+
+    /// How long the background copy of `size_gb` GiB takes (CopyStart).
+    pub fn copy(self, size_gb: u64) -> Duration {
+        self.scaled((size_gb.max(1) as f64 * COPY_SECONDS_PER_GIB).max(10.0))
+    }
+}
+
+/// Typical (create, delete) seconds for a resource type. Types ARM handles
+/// synchronously (role assignments, locks, diagnostic settings, tags) take
+/// no time.
+fn realistic(resource_type: &str) -> (f64, f64) {
+    match resource_type.to_ascii_lowercase().as_str() {
+        "microsoft.authorization/roleassignments"
+        | "microsoft.authorization/locks"
+        | "microsoft.insights/diagnosticsettings"
+        | "microsoft.resources/tags"
+        | "microsoft.resources/deployments" => (0.0, 0.0),
+        "microsoft.compute/virtualmachines" => (90.0, 60.0),
+        "microsoft.compute/virtualmachines/extensions" => (120.0, 60.0),
+        "microsoft.compute/virtualmachinescalesets" => (120.0, 90.0),
+        "microsoft.compute/disks" => (10.0, 10.0),
+        "microsoft.compute/snapshots" => (15.0, 10.0),
+        "microsoft.compute/availabilitysets" => (3.0, 3.0),
+        "microsoft.network/networksecuritygroups"
+        | "microsoft.network/networksecuritygroups/securityrules"
+        | "microsoft.network/routetables"
+        | "microsoft.network/networkinterfaces" => (5.0, 5.0),
+        "microsoft.network/publicipaddresses" => (5.0, 10.0),
+        "microsoft.network/virtualnetworks" | "microsoft.network/virtualnetworks/subnets" => {
+            (10.0, 10.0)
+        }
+        "microsoft.network/loadbalancers" => (15.0, 15.0),
+        "microsoft.network/privateendpoints" => (30.0, 20.0),
+        "microsoft.network/privatednszones"
+        | "microsoft.network/privatednszones/virtualnetworklinks" => (30.0, 30.0),
+        "microsoft.network/natgateways" => (15.0, 15.0),
+        "microsoft.network/bastionhosts" => (300.0, 180.0),
+        "microsoft.network/applicationgateways" | "microsoft.network/azurefirewalls" => {
+            (600.0, 300.0)
+        }
+        "microsoft.network/virtualnetworkgateways" => (1800.0, 900.0),
+        "microsoft.storage/storageaccounts" => (25.0, 5.0),
+        "microsoft.keyvault/vaults" => (20.0, 10.0),
+        "microsoft.managedidentity/userassignedidentities" => (3.0, 3.0),
+        "microsoft.web/serverfarms" => (20.0, 10.0),
+        "microsoft.web/sites" => (40.0, 20.0),
+        "microsoft.sql/servers" => (90.0, 60.0),
+        "microsoft.sql/servers/databases" => (120.0, 30.0),
+        "microsoft.dbforpostgresql/flexibleservers" | "microsoft.dbformysql/flexibleservers" => {
+            (600.0, 300.0)
+        }
+        "microsoft.documentdb/databaseaccounts" => (360.0, 300.0),
+        "microsoft.containerservice/managedclusters" => (420.0, 300.0),
+        "microsoft.cache/redis" => (1200.0, 600.0),
+        "microsoft.containerregistry/registries" => (20.0, 10.0),
+        "microsoft.operationalinsights/workspaces" => (20.0, 20.0),
+        "microsoft.recoveryservices/vaults" | "microsoft.dataprotection/backupvaults" => {
+            (30.0, 30.0)
+        }
+        _ => (10.0, 10.0),
+    }
+}
+
+/// The emulator's clock: the system's monotonic clock, or a manual one that
+/// tests advance explicitly. Times are durations since the clock's origin.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    origin: Instant,
+    manual: Option<Arc<Mutex<Duration>>>,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl Clock {
+    /// The system's monotonic clock.
+    pub fn system() -> Clock {
+        Clock {
+            origin: Instant::now(),
+            manual: None,
+        }
+    }
+
+    /// A clock that only moves when [`Clock::advance`] is called (tests).
+    pub fn manual() -> Clock {
+        Clock {
+            origin: Instant::now(),
+            manual: Some(Arc::default()),
+        }
+    }
+
+    /// Time since the origin.
+    pub fn now(&self) -> Duration {
+        match &self.manual {
+            Some(m) => *m.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.origin.elapsed(),
+        }
+    }
+
+    /// Move a manual clock forward (no effect on the system clock).
+    pub fn advance(&self, by: Duration) {
+        if let Some(m) = &self.manual {
+            *m.lock().unwrap_or_else(|e| e.into_inner()) += by;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_order_types_and_scale() {
+        let r = LatencyProfile::parse("realistic").unwrap();
+        let f = LatencyProfile::parse("FAST").unwrap();
+        let o = LatencyProfile::parse("off").unwrap();
+        let vm = "Microsoft.Compute/virtualMachines";
+        let nsg = "Microsoft.Network/networkSecurityGroups";
+        assert!(
+            r.create(vm) > r.create(nsg),
+            "a VM takes longer than an NSG"
+        );
+        assert_eq!(f.create(vm), r.create(vm).mul_f64(0.05));
+        assert_eq!(o.create(vm), Duration::ZERO);
+        assert!(r.copy(1024) > r.copy(128), "copy time follows the size");
+        assert_eq!(
+            r.create("Microsoft.Authorization/roleAssignments"),
+            Duration::ZERO
+        );
+        assert!(LatencyProfile::parse("slow").is_err());
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let c = Clock::manual();
+        assert_eq!(c.now(), Duration::ZERO);
+        c.advance(Duration::from_secs(5));
+        assert_eq!(c.now(), Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,809 @@
+//! # azrelo-live — live discovery
+//!
+//! Owns *fetching* an estate from Azure: Azure Resource Graph (`resources`,
+//! resource groups from `resourcecontainers` or the resource-group list),
+//! an ARM GET per resource where the graph lacks detail (with the newest
+//! non-preview api-version the provider advertises for the type), the
+//! diagnostic settings of each resource, the Defender for Cloud plans
+//! (`securityresources`), and the role assignments, locks and policy
+//! exemptions of each subscription — with bounded concurrency, through
+//! [`azrelo_client::ArmClient`] (retries, throttling). Parsing and merging
+//! are `azrelo-estate`'s ([`azrelo_estate::ingest`]), so a live estate has
+//! exactly the shape of a file-discovered one.
+//!
+//! Partial failure is the normal case in a large tenant: a call that still
+//! fails after the client's retries becomes a [`Failure`] (and an estate
+//! warning naming the call and the request id); everything else is kept.
+//! Only a failing Resource Graph query for the resources themselves is fatal.
+
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_client::{ArmClient, ClientError};
+use azrelo_estate::{Estate, InputKind, Provenance, Source, Warning};
+use futures::StreamExt;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// api-versions of the fixed endpoints discovery calls (current GA versions
+/// in the REST API specs; diagnostic settings' newest is a preview).
+pub mod api {
+    pub const PROVIDERS: &str = "2021-04-01";
+    pub const RESOURCE_GROUPS: &str = "2021-04-01";
+    pub const DIAGNOSTIC_SETTINGS: &str = "2021-05-01-preview";
+    pub const ROLE_ASSIGNMENTS: &str = "2022-04-01";
+    pub const LOCKS: &str = "2020-05-01";
+    /// Policy exemptions have preview versions only.
+    pub const POLICY_EXEMPTIONS: &str = "2022-07-01-preview";
+}
+
+/// What to discover.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Subscription ids (at least one).
+    pub subscriptions: Vec<String>,
+    /// Only these resource groups (case-insensitive); all when empty.
+    pub resource_groups: Vec<String>,
+    /// Calls in flight at once (the client's throttle still applies).
+    pub concurrency: usize,
+    /// GET every resource, not only those whose graph row lacks properties.
+    pub get_all: bool,
+    /// Fetch diagnostic settings per resource.
+    pub diagnostic_settings: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            subscriptions: Vec::new(),
+            resource_groups: Vec::new(),
+            concurrency: 8,
+            get_all: false,
+            diagnostic_settings: true,
+        }
+    }
+}
+
+/// One call that failed after retries; its part of the estate is missing or
+/// only as detailed as the graph row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The call, e.g. `GET /subscriptions/…/diagnosticSettings`.
+    pub call: String,
+    /// The error (with its `x-ms-client-request-id`).
+    pub error: String,
+}
+
+/// Progress of the per-resource phase (for a progress line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The result: the estate and what could not be fetched.
+#[derive(Debug)]
+pub struct LiveEstate {
+    pub estate: Estate,
+    pub failures: Vec<Failure>,
+}
+
+/// A fatal discovery error.
+#[derive(Debug)]
+pub struct LiveError {
+    pub message: String,
+    pub source: Option<ClientError>,
+}
+
+impl std::fmt::Display for LiveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(e) = &self.source {
+            write!(f, ": {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// Discover the estate of `opts.subscriptions` through `client`.
+pub async fn discover(
+    client: &ArmClient,
+    opts: &LiveOptions,
+    progress: Option<&(dyn Fn(Progress) + Send + Sync + '_)>,
+) -> Result<LiveEstate, LiveError> {
+    if opts.subscriptions.is_empty() {
+        return Err(LiveError {
+            message: "no subscription given".into(),
+            source: None,
+        });
+    }
+    let origin = format!("arm:{}", client.endpoint().trim_end_matches('/'));
+    let concurrency = opts.concurrency.max(1);
+    let rg_filter: HashSet<String> = opts
+        .resource_groups
+        .iter()
+        .map(|g| g.to_ascii_lowercase())
+        .collect();
+    let in_scope = |id: &ResourceId| -> bool {
+        rg_filter.is_empty()
+            || id
+                .resource_group()
+                .is_some_and(|g| rg_filter.contains(&g.to_ascii_lowercase()))
+    };
+    let subs_lower: HashSet<String> = opts
+        .subscriptions
+        .iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut estate = Estate::new();
+
+    // 1. Resource Graph: the resources.
+    let query = resources_query(&opts.resource_groups);
+    let rows = client
+        .resource_graph(&opts.subscriptions, &query)
+        .await
+        .map_err(|e| LiveError {
+            message: format!("the Resource Graph query `{query}` failed"),
+            source: Some(e),
+        })?;
+    let keep = |r: Value| -> Option<(ResourceId, Value)> {
+        let id = ResourceId::parse(r.get("id")?.as_str()?).ok()?;
+        let sub_ok = id
+            .subscription_id()
+            .is_some_and(|s| subs_lower.contains(&s.to_ascii_lowercase()));
+        (sub_ok && in_scope(&id)).then_some((id, r))
+    };
+    let mut rows: Vec<(ResourceId, Value)> = rows.into_iter().filter_map(keep).collect();
+    // Defender for Cloud plans are subscription settings the graph keeps in
+    // `securityresources`, not `resources` (none with a group filter).
+    if rg_filter.is_empty() {
+        match client
+            .resource_graph(&opts.subscriptions, SECURITY_QUERY)
+            .await
+        {
+            Ok(extra) => rows.extend(extra.into_iter().filter_map(keep)),
+            // An endpoint without that table (the emulator keeps them in `resources`).
+            Err(e) if e.status() == Some(400) => {
+                tracing::info!("the `securityresources` table is not available here: {e}")
+            }
+            Err(e) => failures.push(Failure {
+                call: format!("Resource Graph `{SECURITY_QUERY}`"),
+                error: e.to_string(),
+            }),
+        }
+    }
+    rows.sort_by_key(|(id, _)| id.as_str().to_ascii_lowercase());
+    rows.dedup_by(|a, b| a.0 == b.0);
+
+    // 2. Resource groups.
+    let mut groups: Vec<(ResourceId, Value, InputKind, String)> = Vec::new();
+    let rc_query =
+        "resourcecontainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups'";
+    match client.resource_graph(&opts.subscriptions, rc_query).await {
+        Ok(g) => {
+            for r in g {
+                if let Some(id) = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| ResourceId::parse(s).ok())
+                    && id.kind() == IdKind::ResourceGroup
+                    && id
+                        .subscription_id()
+                        .is_some_and(|s| subs_lower.contains(&s.to_ascii_lowercase()))
+                    && in_scope(&id)
+                {
+                    groups.push((id, r, InputKind::ResourceGraph, "resourcecontainers".into()));
+                }
+            }
+        }
+        Err(e) => {
+            tracing::info!(
+                "resourcecontainers query failed ({e}); listing resource groups instead"
+            );
+            for sub in &opts.subscriptions {
+                let path = format!("/subscriptions/{sub}/resourcegroups");
+                match client.list(&path, api::RESOURCE_GROUPS).await {
+                    Ok(list) => {
+                        for r in list {
+                            if let Some(id) = r
+                                .get("id")
+                                .and_then(Value::as_str)
+                                .and_then(|s| ResourceId::parse(s).ok())
+                                && in_scope(&id)
+                            {
+                                groups.push((id, r, InputKind::ArmGet, format!("GET {path}")));
+                            }
+                        }
+                    }
+                    Err(e) => failures.push(Failure {
+                        call: format!("GET {path}"),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    groups.sort_by_key(|(id, ..)| id.as_str().to_ascii_lowercase());
+    groups.dedup_by(|a, b| a.0 == b.0);
+
+    // 3. api-versions for the GETs, from the providers endpoint.
+    let needs_get: Vec<usize> = (0..rows.len())
+        .filter(|&i| opts.get_all || lacks_detail(&rows[i].1))
+        .collect();
+    let mut namespaces: BTreeMap<(String, String), ()> = BTreeMap::new();
+    for &i in &needs_get {
+        let id = &rows[i].0;
+        if let (Some(sub), Some(ns)) = (id.subscription_id(), id.provider_namespace()) {
+            namespaces.insert((sub.to_ascii_lowercase(), ns.to_ascii_lowercase()), ());
+        }
+    }
+    let provider_results: Vec<_> =
+        futures::stream::iter(namespaces.into_keys().map(|(sub, ns)| async move {
+            let path = format!("/subscriptions/{sub}/providers/{ns}");
+            let r = client.get(&path, api::PROVIDERS).await;
+            ((sub, ns), r)
+        }))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let mut versions: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
+    for (key, r) in provider_results {
+        match r {
+            Ok(Some(v)) => {
+                versions.insert(key, api_versions(&v));
+            }
+            Ok(None) => failures.push(Failure {
+                call: format!("GET /subscriptions/{}/providers/{}", key.0, key.1),
+                error: "the provider is not registered or not known (404)".into(),
+            }),
+            Err(e) => failures.push(Failure {
+                call: format!("GET /subscriptions/{}/providers/{}", key.0, key.1),
+                error: e.to_string(),
+            }),
+        }
+    }
+
+    // 4. Per-resource calls: GETs where needed, diagnostic settings.
+    let mut jobs: Vec<Job> = Vec::new();
+    for &i in &needs_get {
+        let id = &rows[i].0;
+        match api_version_for(&versions, id) {
+            Some(v) => jobs.push(Job::Get { row: i, api: v }),
+            None => failures.push(Failure {
+                call: format!("GET {id}"),
+                error: format!(
+                    "no api-version known for {} (provider metadata unavailable); kept the Resource Graph row",
+                    id.type_or_scope_type().as_str()
+                ),
+            }),
+        }
+    }
+    if opts.diagnostic_settings {
+        // Resources in resource groups: subscription-level settings
+        // (Defender pricings, workspace settings, …) have no diagnostic
+        // settings of their own.
+        for (i, (id, _)) in rows.iter().enumerate() {
+            if id.resource_group().is_some() {
+                jobs.push(Job::Diagnostics { row: i });
+            }
+        }
+    }
+    let total = jobs.len();
+    let done = Arc::new(AtomicUsize::new(0));
+    if let Some(p) = progress {
+        p(Progress {
+            phase: "resources",
+            done: 0,
+            total,
+        });
+    }
+    let rows_ref = &rows;
+    let breaker = Breaker::default();
+    let breaker_ref = &breaker;
+    let results: Vec<(Job, Result<Fetched, ClientError>)> =
+        futures::stream::iter(jobs.into_iter().map(|job| {
+            let done = done.clone();
+            async move {
+                let r = match &job {
+                    Job::Get { row, api } => client
+                        .get(rows_ref[*row].0.as_str(), api)
+                        .await
+                        .map(|b| b.map_or(Fetched::Absent, Fetched::Body)),
+                    Job::Diagnostics { .. } if breaker_ref.is_open() => Ok(Fetched::Skipped),
+                    Job::Diagnostics { row } => {
+                        let path = format!(
+                            "{}/providers/Microsoft.Insights/diagnosticSettings",
+                            rows_ref[*row].0
+                        );
+                        let r = client.list(&path, api::DIAGNOSTIC_SETTINGS).await;
+                        breaker_ref.record(&r);
+                        match r {
+                            Ok(list) => Ok(Fetched::Body(Value::Array(list))),
+                            Err(e) if diagnostics_unsupported(&e) => Ok(Fetched::Absent),
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(p) = progress {
+                    p(Progress {
+                        phase: "resources",
+                        done: n,
+                        total,
+                    });
+                }
+                (job, r)
+            }
+        }))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let mut bodies: HashMap<usize, Value> = HashMap::new();
+    let mut diagnostics: Vec<(usize, Vec<Value>)> = Vec::new();
+    let mut skipped = 0usize;
+    for (job, r) in results {
+        match (job, r) {
+            (Job::Get { row, .. }, Ok(Fetched::Body(body))) => {
+                bodies.insert(row, body);
+            }
+            (Job::Get { row, .. }, Ok(_)) => failures.push(Failure {
+                call: format!("GET {}", rows[row].0),
+                error: "not found (404): deleted since the graph was indexed? kept the Resource Graph row".into(),
+            }),
+            (Job::Get { row, api }, Err(e)) => failures.push(Failure {
+                call: format!("GET {}?api-version={api}", rows[row].0),
+                error: format!("{e}; kept the Resource Graph row"),
+            }),
+            (Job::Diagnostics { row }, Ok(Fetched::Body(Value::Array(list)))) => {
+                diagnostics.push((row, list))
+            }
+            (Job::Diagnostics { .. }, Ok(Fetched::Skipped)) => skipped += 1,
+            (Job::Diagnostics { .. }, Ok(_)) => {}
+            (Job::Diagnostics { row }, Err(e)) => failures.push(Failure {
+                call: format!("GET {}/providers/Microsoft.Insights/diagnosticSettings", rows[row].0),
+                error: e.to_string(),
+            }),
+        }
+    }
+    if skipped > 0 {
+        failures.push(Failure {
+            call: format!(
+                "GET {{resource}}/providers/Microsoft.Insights/diagnosticSettings for {skipped} more resource(s)"
+            ),
+            error: format!(
+                "not attempted: the first {BREAKER_THRESHOLD} calls all failed with the same client error and none succeeded, so the endpoint does not serve diagnostic settings; their diagnostic settings are missing from the estate"
+            ),
+        });
+    }
+    diagnostics.sort_by_key(|(row, _)| *row);
+
+    // 5. Role assignments, locks and policy exemptions per subscription.
+    let mut extension_lists: Vec<(String, Vec<Value>)> = Vec::new();
+    let calls: Vec<(String, &str)> = opts
+        .subscriptions
+        .iter()
+        .flat_map(|sub| {
+            [
+                (
+                    format!(
+                        "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments"
+                    ),
+                    api::ROLE_ASSIGNMENTS,
+                ),
+                (
+                    format!("/subscriptions/{sub}/providers/Microsoft.Authorization/locks"),
+                    api::LOCKS,
+                ),
+                (
+                    format!(
+                        "/subscriptions/{sub}/providers/Microsoft.Authorization/policyExemptions"
+                    ),
+                    api::POLICY_EXEMPTIONS,
+                ),
+            ]
+        })
+        .collect();
+    let ext_results: Vec<_> =
+        futures::stream::iter(calls.into_iter().map(|(path, api)| async move {
+            let r = client.list(&path, api).await;
+            (path, api, r)
+        }))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (path, api, r) in ext_results {
+        match r {
+            Ok(list) => extension_lists.push((path, list)),
+            Err(e) => failures.push(Failure {
+                call: format!("GET {path}?api-version={api}"),
+                error: e.to_string(),
+            }),
+        }
+    }
+    extension_lists.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // 6. Build the estate with azrelo-estate's readers.
+    let prov = |path: String, kind: InputKind| Provenance {
+        file: origin.clone(),
+        path,
+        kind,
+    };
+    let before = estate.len();
+    for (id, row, kind, path) in &groups {
+        azrelo_estate::ingest(&mut estate, row, prov(format!("{path} {id}"), *kind));
+    }
+    if !groups.is_empty() {
+        estate.sources.push(Source {
+            file: format!("{origin} resource groups"),
+            kind: groups[0].2,
+            records: estate.len() - before,
+        });
+    }
+    let before = estate.len();
+    let mut fetched = 0;
+    for (i, (id, row)) in rows.iter().enumerate() {
+        match bodies.get(&i) {
+            Some(body) => {
+                fetched += 1;
+                let merged = merge_row(row, body);
+                azrelo_estate::ingest(
+                    &mut estate,
+                    &merged,
+                    prov(format!("GET {id}"), InputKind::ArmGet),
+                );
+            }
+            None => azrelo_estate::ingest(
+                &mut estate,
+                row,
+                prov(format!("resources {id}"), InputKind::ResourceGraph),
+            ),
+        }
+    }
+    estate.sources.push(Source {
+        file: format!("{origin} Resource Graph resources ({fetched} completed by GET)"),
+        kind: InputKind::ResourceGraph,
+        records: estate.len() - before,
+    });
+    let before = estate.len();
+    for (row, list) in &diagnostics {
+        for (j, d) in list.iter().enumerate() {
+            azrelo_estate::ingest(
+                &mut estate,
+                d,
+                prov(
+                    format!(
+                        "GET {}/providers/Microsoft.Insights/diagnosticSettings $.value[{j}]",
+                        rows[*row].0
+                    ),
+                    InputKind::ArmGet,
+                ),
+            );
+        }
+    }
+    if opts.diagnostic_settings {
+        estate.sources.push(Source {
+            file: format!("{origin} diagnostic settings"),
+            kind: InputKind::ArmGet,
+            records: estate.len() - before,
+        });
+    }
+    for (path, list) in &extension_lists {
+        let before = estate.len();
+        for (j, v) in list.iter().enumerate() {
+            let keep = v
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| ResourceId::parse(s).ok())
+                .is_some_and(|id| extension_in_scope(&id, v, &rg_filter));
+            if keep {
+                azrelo_estate::ingest(
+                    &mut estate,
+                    v,
+                    prov(format!("GET {path} $.value[{j}]"), InputKind::ArmGet),
+                );
+            }
+        }
+        estate.sources.push(Source {
+            file: format!("{origin} GET {path}"),
+            kind: InputKind::ArmGet,
+            records: estate.len() - before,
+        });
+    }
+    azrelo_estate::dedup_extensions(&mut estate);
+    failures.sort_by(|a, b| a.call.cmp(&b.call));
+    for f in &failures {
+        estate.warnings.push(Warning {
+            file: origin.clone(),
+            path: f.call.clone(),
+            message: format!("live discovery call failed: {}", f.error),
+        });
+    }
+    Ok(LiveEstate { estate, failures })
+}
+
+/// What one per-resource call brought back.
+#[derive(Debug)]
+enum Fetched {
+    Body(Value),
+    /// 404, or diagnostic settings unsupported for the type.
+    Absent,
+    /// Not attempted (the endpoint does not serve this API).
+    Skipped,
+}
+
+/// Diagnostic-settings calls that all fail alike before any succeeds.
+const BREAKER_THRESHOLD: usize = 5;
+
+/// Stops asking for diagnostic settings when the endpoint evidently does
+/// not serve them: the first [`BREAKER_THRESHOLD`] calls all failed with a
+/// client error (4xx other than 404/408/429 — not transient, not "none
+/// here") and none succeeded. Saves the throttle budget for the rest.
+#[derive(Default)]
+struct Breaker {
+    successes: AtomicUsize,
+    failures: AtomicUsize,
+    open: std::sync::atomic::AtomicBool,
+}
+
+impl Breaker {
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn record<T>(&self, r: &Result<T, ClientError>) {
+        match r {
+            Ok(_) => {
+                self.successes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e)
+                if !e.is_retryable()
+                    && !diagnostics_unsupported(e)
+                    && e.status().is_some_and(|s| (400..500).contains(&s)) =>
+            {
+                let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                if n >= BREAKER_THRESHOLD && self.successes.load(Ordering::Relaxed) == 0 {
+                    self.open.store(true, Ordering::Relaxed);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// The Defender for Cloud plans, from the graph's `securityresources` table.
+const SECURITY_QUERY: &str = "securityresources | where type =~ 'microsoft.security/pricings'";
+
+#[derive(Debug)]
+enum Job {
+    Get { row: usize, api: String },
+    Diagnostics { row: usize },
+}
+
+/// The Resource Graph query for the resources (resource groups filtered
+/// server-side when given).
+pub fn resources_query(resource_groups: &[String]) -> String {
+    if resource_groups.is_empty() {
+        "resources".to_string()
+    } else {
+        let list: Vec<String> = resource_groups
+            .iter()
+            .map(|g| format!("'{}'", g.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        format!("resources | where resourceGroup in~ ({})", list.join(", "))
+    }
+}
+
+/// A graph row lacks detail when it has no properties at all (types the
+/// graph indexes without their properties).
+pub fn lacks_detail(row: &Value) -> bool {
+    match row.get("properties") {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// The GET body with the graph row's fields where the body has none (the
+/// body is authoritative; the row adds e.g. a `location` some GETs omit).
+fn merge_row(row: &Value, body: &Value) -> Value {
+    let mut out = body.clone();
+    if let (Some(o), Some(r)) = (out.as_object_mut(), row.as_object()) {
+        for k in [
+            "id",
+            "type",
+            "name",
+            "location",
+            "kind",
+            "sku",
+            "tags",
+            "identity",
+            "zones",
+            "managedBy",
+            "plan",
+            "extendedLocation",
+        ] {
+            let missing = o.get(k).is_none_or(Value::is_null);
+            if missing && let Some(v) = r.get(k).filter(|v| !v.is_null()) {
+                o.insert(k.to_string(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A provider's newest non-preview api-version per type (lower-cased type
+/// path), or its newest preview when it has nothing else. ARM's providers
+/// answer: `{"namespace", "resourceTypes": [{"resourceType", "apiVersions"}]}`
+/// (<https://learn.microsoft.com/rest/api/resources/providers/get>).
+pub fn api_versions(provider: &Value) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for t in provider
+        .get("resourceTypes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = t.get("resourceType").and_then(Value::as_str) else {
+            continue;
+        };
+        let versions: Vec<&str> = t
+            .get("apiVersions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if let Some(v) = newest_stable(&versions) {
+            out.insert(name.to_ascii_lowercase(), v.to_string());
+        }
+    }
+    out
+}
+
+/// The newest api-version that is not a preview/beta/alpha, else the newest.
+pub fn newest_stable<'a>(versions: &[&'a str]) -> Option<&'a str> {
+    let stable = |v: &str| {
+        let l = v.to_ascii_lowercase();
+        !(l.contains("preview") || l.contains("beta") || l.contains("alpha"))
+    };
+    versions
+        .iter()
+        .copied()
+        .filter(|v| stable(v))
+        .max()
+        .or_else(|| versions.iter().copied().max())
+}
+
+fn api_version_for(
+    versions: &HashMap<(String, String), HashMap<String, String>>,
+    id: &ResourceId,
+) -> Option<String> {
+    let sub = id.subscription_id()?.to_ascii_lowercase();
+    let ns = id.provider_namespace()?.to_ascii_lowercase();
+    let known = versions.get(&(sub, ns))?;
+    // The type itself, else its nearest listed ancestor: a provider's child
+    // types share its API versions (one spec per provider version), and
+    // some children are not listed in the provider metadata.
+    let mut t = id.resource_type();
+    while let Some(ty) = t {
+        if let Some(v) = known.get(&ty.type_path().to_ascii_lowercase()) {
+            return Some(v.clone());
+        }
+        t = ty.parent_type();
+    }
+    None
+}
+
+/// A resource type without diagnostic settings answers 404 or a 400 naming
+/// the type as unsupported; that is "none", not a failure.
+fn diagnostics_unsupported(e: &ClientError) -> bool {
+    e.status() == Some(404)
+        || (e.status() == Some(400)
+            && e.code().is_some_and(|c| {
+                matches!(
+                    c.to_ascii_lowercase().as_str(),
+                    "resourcetypenotsupported"
+                        | "invalidresourcetype"
+                        | "resourcenotsupported"
+                        | "notsupported"
+                )
+            }))
+}
+
+/// With a resource-group filter, keep role assignments and locks whose scope
+/// lies in a selected group (those at subscription scope and above are not
+/// part of the selection).
+fn extension_in_scope(id: &ResourceId, v: &Value, rg_filter: &HashSet<String>) -> bool {
+    if rg_filter.is_empty() {
+        return true;
+    }
+    let scope = v
+        .get("properties")
+        .and_then(|p| p.get("scope"))
+        .and_then(Value::as_str)
+        .and_then(|s| ResourceId::parse(s).ok())
+        .or_else(|| id.scope());
+    scope
+        .as_ref()
+        .and_then(ResourceId::resource_group)
+        .is_some_and(|g| rg_filter.contains(&g.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn newest_non_preview_version_wins() {
+        assert_eq!(
+            newest_stable(&["2021-01-01", "2023-05-01-preview", "2022-09-01"]),
+            Some("2022-09-01")
+        );
+        assert_eq!(
+            newest_stable(&["2023-05-01-preview", "2021-01-01-beta"]),
+            Some("2023-05-01-preview")
+        );
+        assert_eq!(newest_stable(&[]), None);
+        let p = json!({"resourceTypes": [{"resourceType": "servers/databases", "apiVersions": ["2023-08-01-preview", "2021-11-01", "2014-04-01"]}]});
+        assert_eq!(api_versions(&p)["servers/databases"], "2021-11-01");
+    }
+
+    #[test]
+    fn query_escapes_group_names_and_detail_check() {
+        assert_eq!(resources_query(&[]), "resources");
+        assert_eq!(
+            resources_query(&["rg-a".into(), "o'k".into()]),
+            "resources | where resourceGroup in~ ('rg-a', 'o\\'k')"
+        );
+        assert!(lacks_detail(&json!({"id": "x"})));
+        assert!(lacks_detail(&json!({"properties": {}})));
+        assert!(!lacks_detail(&json!({"properties": {"a": 1}})));
+    }
+
+    #[test]
+    fn get_body_wins_and_row_fills_gaps() {
+        let row =
+            json!({"id": "/a", "location": "westeurope", "tags": {"x": "1"}, "properties": {}});
+        let body = json!({"id": "/a", "properties": {"p": 1}, "tags": null});
+        let m = merge_row(&row, &body);
+        assert_eq!(m["location"], "westeurope");
+        assert_eq!(m["tags"]["x"], "1");
+        assert_eq!(m["properties"]["p"], 1);
+    }
+
+    #[test]
+    fn breaker_opens_only_after_uniform_client_errors_without_success() {
+        let err = |status: u16| -> Result<(), ClientError> {
+            Err(ClientError::Arm {
+                status,
+                code: "InvalidResourceId".into(),
+                message: String::new(),
+                target: None,
+                request_id: String::new(),
+            })
+        };
+        let b = Breaker::default();
+        for _ in 0..BREAKER_THRESHOLD - 1 {
+            b.record(&err(400));
+        }
+        // Transient errors and 404s do not count.
+        b.record(&err(503));
+        b.record(&err(429));
+        b.record(&err(404));
+        assert!(!b.is_open());
+        b.record(&err(400));
+        assert!(b.is_open());
+        // One success first: never opens.
+        let b = Breaker::default();
+        b.record(&Ok::<(), ClientError>(()));
+        for _ in 0..20 {
+            b.record(&err(400));
+        }
+        assert!(!b.is_open());
+    }
+}
