@@ -3,10 +3,11 @@
 //! does): the live estate holds the same resources as file discovery, also
 //! under injected faults; calls that keep failing are named.
 //!
-//! The emulator does not list extension collections yet (diagnostic
-//! settings of a resource, role assignments and locks of a subscription);
-//! live discovery reports those calls as failed and, for diagnostic
-//! settings, stops asking after the first few (see `Breaker`).
+//! The emulator is seeded with the example's role assignments, diagnostic
+//! settings, locks and policy exemptions too, and lists them as ARM's
+//! collection GETs do, so live discovery finds every record file discovery
+//! found. An endpoint that rejects every diagnostic-settings call is asked
+//! only a few times (see `Breaker`).
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -44,6 +45,9 @@ fn seeded(estate: &Estate, em: Emulator) -> Emulator {
         Some((r.id.to_string(), v))
     }));
     assert!(n > 30, "seeded {n}");
+    let records = azrelo_estate::arm_shape::extension_bodies(estate);
+    let m = em.seed(records.into_iter().map(|(id, body)| (id.to_string(), body)));
+    assert!(m > 10, "seeded {m} extension records");
     em
 }
 
@@ -320,70 +324,10 @@ async fn an_endpoint_without_diagnostic_settings_is_asked_only_a_few_times() {
     assert_same_resources(&file, &live.estate);
 }
 
-/// The example's raw ARM answers for the extension collections the emulator
-/// does not list yet: diagnostic settings by resource, role assignments and
-/// locks of the subscription (from the example's own GET/ARG files).
-fn extension_answers() -> std::collections::HashMap<String, Value> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let read = |f: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
-    };
-    let mut out: std::collections::HashMap<String, Vec<Value>> = std::collections::HashMap::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let name = e.unwrap().file_name().to_string_lossy().to_string();
-        if name.starts_with("diagnostic-settings-") {
-            for d in read(&name)["value"].as_array().unwrap() {
-                let id = d["id"].as_str().unwrap().to_ascii_lowercase();
-                let coll = id[..id.rfind('/').unwrap()].to_string();
-                out.entry(coll).or_default().push(d.clone());
-            }
-        }
-    }
-    let sub = format!("/subscriptions/{SUB}/providers/microsoft.authorization");
-    out.insert(
-        format!("{sub}/locks"),
-        read("locks.json")["value"].as_array().unwrap().clone(),
-    );
-    out.insert(
-        format!("{sub}/policyexemptions"),
-        read("policy-exemptions.json")["value"]
-            .as_array()
-            .unwrap()
-            .clone(),
-    );
-    out.insert(
-        format!("{sub}/roleassignments"),
-        read("arg-authorizationresources.json")["data"]
-            .as_array()
-            .unwrap()
-            .clone(),
-    );
-    out.into_iter()
-        .map(|(k, v)| (k, serde_json::json!({ "value": v })))
-        .collect()
-}
-
 #[tokio::test]
 async fn diagnostic_settings_role_assignments_locks_and_exemptions_match_file_discovery() {
     let file = example();
-    let router = azrelo_emulator::router(seeded(&file, Emulator::new()));
-    let answers = extension_answers();
-    let proxy = axum::Router::new().fallback(move |req: Request| {
-        let router = router.clone();
-        let answer = answers.get(&req.uri().path().to_ascii_lowercase()).cloned();
-        async move {
-            let path = req.uri().path().to_ascii_lowercase();
-            if let Some(a) = answer {
-                return axum::Json(a).into_response();
-            }
-            if path.ends_with("/providers/microsoft.insights/diagnosticsettings") {
-                return axum::Json(serde_json::json!({"value": []})).into_response();
-            }
-            let r: Response = router.oneshot(req).await.unwrap();
-            r
-        }
-    });
-    let url = serve(proxy).await;
+    let url = serve(azrelo_emulator::router(seeded(&file, Emulator::new()))).await;
     let live = discover(&client(&url, 8), &opts(), None).await.unwrap();
     assert!(live.failures.is_empty(), "{:#?}", live.failures);
     let e = &live.estate;
