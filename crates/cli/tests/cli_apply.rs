@@ -154,8 +154,8 @@ fn emulator(dir: &Path, extensions: bool) -> String {
     format!("http://{}", rx.recv().unwrap())
 }
 
-/// Every resource the emulator holds: id → (type, location, tags).
-fn dump(dir: &Path) -> BTreeMap<String, (String, String, Value)> {
+/// Every resource the emulator holds: id → body.
+fn bodies(dir: &Path) -> BTreeMap<String, Value> {
     let db = rusqlite::Connection::open(dir.join("emulator.db")).unwrap();
     let mut stmt = db.prepare("SELECT id, body FROM resources").unwrap();
     let rows = stmt
@@ -163,17 +163,29 @@ fn dump(dir: &Path) -> BTreeMap<String, (String, String, Value)> {
         .unwrap();
     rows.map(|r| {
         let (id, body) = r.unwrap();
-        let b: Value = serde_json::from_str(&body).unwrap();
         (
             id.to_ascii_lowercase(),
-            (
-                b["type"].as_str().unwrap_or("").to_ascii_lowercase(),
-                b["location"].as_str().unwrap_or("").to_ascii_lowercase(),
-                b["tags"].clone(),
-            ),
+            serde_json::from_str(&body).unwrap(),
         )
     })
     .collect()
+}
+
+/// Every resource the emulator holds: id → (type, location, tags).
+fn dump(dir: &Path) -> BTreeMap<String, (String, String, Value)> {
+    bodies(dir)
+        .into_iter()
+        .map(|(id, b)| {
+            (
+                id,
+                (
+                    b["type"].as_str().unwrap_or("").to_ascii_lowercase(),
+                    b["location"].as_str().unwrap_or("").to_ascii_lowercase(),
+                    b["tags"].clone(),
+                ),
+            )
+        })
+        .collect()
 }
 
 fn secrets(dir: &Path) -> PathBuf {
@@ -243,11 +255,7 @@ fn relocate(ep: &str, plan: &Path, secrets: &Path, crash_after: Option<u64>) -> 
 #[test]
 fn live_discovery_to_cleanup_on_the_emulator() {
     let tmp = tempfile::tempdir().unwrap();
-    // Resources only: what live discovery reads from the emulator today
-    // (its role assignments, locks and diagnostic settings are not listed
-    // there), so the plan matches the estate; the file-discovery chain in
-    // azrelo-orchestrate's tests covers those.
-    let ep = emulator(&tmp.path().join("em"), false);
+    let ep = emulator(&tmp.path().join("em"), true);
     let estate = tmp.path().join("estate.json");
     let plan = tmp.path().join("plan");
     let p = plan.to_str().unwrap();
@@ -357,6 +365,48 @@ fn live_discovery_to_cleanup_on_the_emulator() {
         let (_, _, tags) = &after[&id.to_ascii_lowercase()];
         assert_eq!(tags, &body["tags"], "{id} was touched");
     }
+    // Locked sources were kept and said so.
+    assert!(
+        st["units"].as_array().unwrap().iter().any(|u| u["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("locked by"))),
+        "no source kept for a lock"
+    );
+    // Role assignments of recreated identities name the new principals.
+    let all = bodies(&tmp.path().join("em"));
+    let plan_json: Value =
+        serde_json::from_slice(&std::fs::read(plan.join("plan.json")).unwrap()).unwrap();
+    let mut new_principals = 0;
+    for ra in plan_json["roleAssignments"].as_array().unwrap() {
+        let Some(identity) = ra
+            .pointer("/targetPrincipal/identity")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let id = format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+            ra["targetScope"].as_str().unwrap(),
+            ra["targetName"].as_str().unwrap()
+        )
+        .to_ascii_lowercase();
+        let ib = &all[&identity.to_ascii_lowercase()];
+        let principal = ib
+            .pointer("/properties/principalId")
+            .or_else(|| ib.pointer("/identity/principalId"))
+            .and_then(Value::as_str)
+            .unwrap();
+        assert_eq!(
+            all[&id]["properties"]["principalId"].as_str(),
+            Some(principal),
+            "{id}"
+        );
+        new_principals += 1;
+    }
+    assert!(
+        new_principals >= 2,
+        "role assignments for new principals: {new_principals}"
+    );
     // The journal and the event log are in the plan directory.
     assert!(plan.join("journal.db").exists());
     let events = std::fs::read_to_string(plan.join("events.jsonl")).unwrap();

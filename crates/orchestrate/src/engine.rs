@@ -84,7 +84,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            parallelism: 8,
+            parallelism: 16,
             schedule: Schedule::Pipelined,
             secrets: HashMap::new(),
             poll: Duration::from_secs(10),
@@ -675,7 +675,7 @@ impl<A: Arm> Engine<A> {
     }
 
     /// The resource as it is deployed (disk: created from the copy).
-    fn deployed_resource(&self, u: &Unit, d: &DeploySpec, copy: Option<&str>) -> Value {
+    fn deployed_resource(d: &DeploySpec, copy: Option<&str>) -> Value {
         let mut r = d.resource.clone();
         if let Some(snap) = copy
             && let Some(props) = r.get_mut("properties").and_then(Value::as_object_mut)
@@ -685,7 +685,6 @@ impl<A: Arm> Engine<A> {
                 json!({"createOption": "Copy", "sourceResourceId": snap}),
             );
         }
-        let _ = u;
         r
     }
 
@@ -714,7 +713,7 @@ impl<A: Arm> Engine<A> {
             None
         };
         let principals = self.principals(d).await?;
-        let resource = self.deployed_resource(u, d, copy.as_deref());
+        let resource = Self::deployed_resource(d, copy.as_deref());
         let mut template = Map::new();
         template.insert("$schema".into(), json!(d.schema));
         template.insert("contentVersion".into(), json!("1.0.0.0"));
@@ -806,7 +805,7 @@ impl<A: Arm> Engine<A> {
             UnitKind::Deploy | UnitKind::DiskCopy => {
                 let d = u.deploy.as_ref()?;
                 let copy = mv.get("copy").and_then(Value::as_str);
-                let mut r = self.deployed_resource(u, d, copy);
+                let mut r = Self::deployed_resource(d, copy);
                 let mut values: Map<String, Value> = d
                     .param_values
                     .iter()

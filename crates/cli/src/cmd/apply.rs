@@ -47,7 +47,7 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub arm: ArmArgs,
     /// Resources in flight at once (the client's throttle applies too).
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
     /// Run ARM's validate on every deployment; change nothing.
     #[arg(long)]

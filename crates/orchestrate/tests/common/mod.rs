@@ -623,6 +623,33 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         assert_eq!(got["properties"], body["properties"], "{id} changed");
         assert_eq!(got["tags"], body["tags"]);
     }
+    // Re-configured globals now point at the targets (e.g. Defender's
+    // workspace setting at the relocated workspace, DNS zone links at the
+    // relocated network).
+    let mut repointed = 0;
+    for u in plan
+        .units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Reconfigure)
+    {
+        let Some(body) = state.get(&u.target_id.to_ascii_lowercase()) else {
+            continue;
+        };
+        let text = body["properties"].to_string();
+        for m in azrelo_arm::scan::find_resource_ids(&text) {
+            let l = m.text.to_ascii_lowercase();
+            assert!(
+                !plan.id_map.contains_key(&l) || plan.id_map[&l].eq_ignore_ascii_case(m.text),
+                "{} still points at the source {}",
+                u.target_id,
+                m.text
+            );
+            if plan.id_map.values().any(|t| t.eq_ignore_ascii_case(m.text)) {
+                repointed += 1;
+            }
+        }
+    }
+    assert!(repointed >= 4, "re-pointed references: {repointed}");
     // No secret value reached the journal or the event log.
     for f in ["journal.db", "journal.db-wal", "events.jsonl"] {
         let bytes = std::fs::read(plan_dir.join(f)).unwrap_or_default();

@@ -4,7 +4,7 @@
 //! 50 workspaces, connectors, and a Defender device CSV listing ~90% of the
 //! machines plus 5% devices without a machine.
 //!
-//! `cargo run --release -p azrelo-defender --example scale -- 100000`
+//! `cargo run --release -p azrelo-defender --example fleet_scale -- 100000`
 
 use serde_json::{Value, json};
 use std::io::Write;
