@@ -30,38 +30,10 @@ fn azrelo(endpoint: &str) -> Command {
     c
 }
 
-fn strip_read_only(ty: &str, v: &mut Value, ptr: &str) {
-    let Some(flags) = azrelo_arm::schema::SchemaFlags::embedded().get(ty) else {
-        return;
-    };
-    match v {
-        Value::Object(m) => {
-            let keys: Vec<String> = m.keys().cloned().collect();
-            for k in keys {
-                let p = format!("{ptr}/{k}");
-                if ptr.starts_with("/properties")
-                    && flags.is_read_only(&p)
-                    && !k.eq_ignore_ascii_case("provisioningState")
-                {
-                    m.remove(&k);
-                } else if let Some(c) = m.get_mut(&k) {
-                    strip_read_only(ty, c, &p);
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter_mut().enumerate() {
-                strip_read_only(ty, x, &format!("{ptr}/{i}"));
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The example as the source region's state: resources (as a PUT stores
-/// them: without read-only back-references, which ARM does not count as
-/// usage), locks, role assignments, diagnostic settings, policy exemptions;
-/// plus two resources outside the plan.
+/// The example as the source region's state: resources (as ARM returns
+/// them, read-only back-references included), locks, role assignments,
+/// diagnostic settings, policy exemptions; plus two resources outside the
+/// plan.
 fn seed(em: &Emulator, extensions: bool) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
         .unwrap()
@@ -78,7 +50,6 @@ fn seed(em: &Emulator, extensions: bool) {
         let m = b.as_object_mut().unwrap();
         m.remove("provenance");
         m.remove("dependsOn");
-        strip_read_only(r["type"].as_str().unwrap(), &mut b, "");
         out.push((r["id"].as_str().unwrap().to_string(), b));
     }
     let lists: &[(&str, &str)] = if extensions {

@@ -19,7 +19,7 @@
 //!   `InvalidResourceReference`, in-use conflicts (`InUseSubnetCannotBeDeleted`,
 //!   `NicInUse`, `OperationNotAllowed` for an attached disk, …), global-name
 //!   conflicts (`StorageAccountAlreadyTaken`, `VaultAlreadyExists`, …),
-//!   `AnotherOperationInProgress`, `AuthenticationFailed`,
+//!   `AnotherOperationInProgress`, `ScopeLocked`, `AuthenticationFailed`,
 //!   `InvalidAuthenticationToken`;
 //! * long-running operations: PUT answers 201/200 and DELETE 202 with
 //!   `Azure-AsyncOperation` (status: `InProgress` → `Succeeded`/`Failed`
@@ -30,7 +30,15 @@
 //!   so no handler ever waits;
 //! * referential integrity as ARM enforces it (a reference to a missing
 //!   resource in a group the emulator holds fails; deleting a resource others
-//!   still reference fails; an identity still assigned may be deleted);
+//!   still reference fails; an identity still assigned may be deleted; a
+//!   reference at a path the schema marks read-only — a NIC's
+//!   `virtualMachine`, a subnet's `ipConfigurations` — is a back-reference,
+//!   neither checked on PUT nor counted as use);
+//! * management locks (`Microsoft.Authorization/locks`) on a subscription,
+//!   group or resource and everything below it: `CanNotDelete` refuses
+//!   DELETE (a group holding a locked resource included), `ReadOnly` also
+//!   PUT and PATCH, with `409 ScopeLocked`; the locks themselves stay
+//!   writable;
 //! * globally unique names for types whose catalog name rule is global;
 //! * identities: system-assigned principals and user-assigned identities get
 //!   principal and client ids;

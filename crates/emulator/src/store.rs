@@ -20,6 +20,7 @@ mod access;
 mod collections;
 mod deployments;
 mod disks;
+mod locks;
 use deployments::{Mode, deploy};
 
 use crate::latency::{Clock, LatencyProfile};
@@ -125,6 +126,12 @@ struct Inner {
     running: HashMap<String, Running>,
     /// Lower-cased snapshot id → its background copy in progress.
     copies: HashMap<String, CopyProgress>,
+    /// Management locks by the scope they lock (see [`locks`]).
+    locks: locks::LockIndex,
+    /// Lower-cased id → lower-cased ids of the resources that use it
+    /// ([`usage_references`]): the in-use check on DELETE is a lookup of
+    /// the resource and the range below it, not a scan.
+    referrers: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 /// Set `properties.provisioningState` (creating `properties` if absent; a
@@ -159,10 +166,13 @@ impl Inner {
             )
             .map_err(|e| format!("cannot persist {}: {e}", s.id))?;
         }
-        self.index(&s, true);
-        if let Some(old) = self.resources.insert(k, s) {
+        // The old version leaves the indexes before the new one enters (a
+        // lock rewritten in place keeps its entry).
+        if let Some(old) = self.resources.remove(&k) {
             self.index(&old, false);
         }
+        self.index(&s, true);
+        self.resources.insert(k, s);
         Ok(())
     }
 
@@ -179,6 +189,18 @@ impl Inner {
     }
 
     fn index(&mut self, s: &Stored, add: bool) {
+        self.locks.index(&s.id, &s.body, add);
+        let by = key(&s.id);
+        for r in usage_references(&s.body) {
+            if add {
+                self.referrers.entry(r).or_default().insert(by.clone());
+            } else if let Some(set) = self.referrers.get_mut(&r) {
+                set.remove(&by);
+                if set.is_empty() {
+                    self.referrers.remove(&r);
+                }
+            }
+        }
         let key = name_key(&s.body);
         if add {
             *self.names.entry(key).or_default() += 1;
@@ -1406,6 +1428,10 @@ fn put_group(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
         );
     }
     let mut inner = em.inner.lock().expect("emulator state");
+    // A ReadOnly lock on the group or its subscription refuses the write.
+    if let Err(r) = inner.locks.check(id.as_str(), locks::Op::Write) {
+        return *r;
+    }
     let k = key(id.as_str());
     let existed = inner.resources.contains_key(&k);
     let body = json!({
@@ -1501,44 +1527,127 @@ fn in_use_code(resource_type: &str) -> &'static str {
     }
 }
 
-fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
-    match v {
-        Value::String(s) => out.push(s),
-        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
-        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
-        _ => {}
-    }
+/// One step of a JSON pointer.
+enum Seg<'a> {
+    Key(&'a str),
+    Index,
 }
 
-/// References that make a resource "in use": those in its properties except
-/// `creationData` (what a disk or snapshot was copied from).
-fn usage_references(body: &Value) -> Vec<String> {
-    let mut ss = Vec::new();
-    if let Some(p) = body.get("properties").and_then(|p| p.as_object()) {
-        for (k, v) in p {
-            if !k.eq_ignore_ascii_case("creationData") {
-                strings(v, &mut ss);
+/// The JSON pointer (RFC 6901) of a path's shape: every array index is
+/// written `0` (see [`read_only`]).
+fn shape(path: &[Seg<'_>]) -> String {
+    let mut p = String::new();
+    for s in path {
+        p.push('/');
+        match s {
+            Seg::Key(k) => p.push_str(&k.replace('~', "~0").replace('/', "~1")),
+            Seg::Index => p.push('0'),
+        }
+    }
+    p
+}
+
+/// Whether the path is read-only for the type, memoised per type and
+/// pointer shape: the schema patterns match an array element with `*` and
+/// never name an index, so every element of an array answers alike. A
+/// type's pattern list runs to hundreds (a NIC's), and every write of a
+/// resource naming others asks.
+fn read_only(flags: &'static azrelo_arm::schema::TypeFlags, path: &[Seg<'_>]) -> bool {
+    type Memo = HashMap<(usize, String), bool>;
+    static MEMO: std::sync::OnceLock<Mutex<Memo>> = std::sync::OnceLock::new();
+    let k = (flags as *const _ as usize, shape(path));
+    let memo = MEMO.get_or_init(Mutex::default);
+    if let Some(&ro) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
+        return ro;
+    }
+    let ro = flags.is_read_only(&k.1);
+    let mut m = memo.lock().unwrap_or_else(|e| e.into_inner());
+    // Map keys in bodies are unbounded in principle: stay bounded.
+    if m.len() >= 1 << 16 {
+        m.clear();
+    }
+    m.insert(k, ro);
+    ro
+}
+
+/// The lower-cased ids a resource uses (what keeps them from being
+/// deleted): references in its properties except under `creationData`
+/// (what a disk or snapshot was copied from — history) and at paths its
+/// type's schema marks read-only (back-references ARM maintains and
+/// detaches itself: a NIC's `virtualMachine`, a subnet's `ipConfigurations`,
+/// a server's `privateEndpointConnections`; see
+/// [`azrelo_arm::schema::SchemaFlags`]). A deployment record uses nothing:
+/// what it lists (`outputResources`, outputs) is history too, and ARM
+/// deletes those resources freely.
+fn usage_references(body: &Value) -> std::collections::BTreeSet<String> {
+    let ty = body
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    if ty.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+        return Default::default();
+    }
+    let Some(p) = body.get("properties").and_then(|p| p.as_object()) else {
+        return Default::default();
+    };
+    let flags = azrelo_arm::schema::SchemaFlags::embedded().get(ty);
+    let mut path = vec![Seg::Key("properties")];
+    for (name, v) in p {
+        if name.eq_ignore_ascii_case("creationData") {
+            continue;
+        }
+        path.push(Seg::Key(name));
+        references_at(v, &mut path, flags, &mut out);
+        path.pop();
+    }
+    out.into_iter().map(|r| r.to_ascii_lowercase()).collect()
+}
+
+/// References to other resources inside a body's properties, except at
+/// paths the type's schema marks read-only: ARM ignores read-only
+/// properties in a request (a NIC read back with its `virtualMachine` and
+/// written again does not make ARM resolve the VM).
+fn references(body: &Value, resource_type: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(p) = body.get("properties") else {
+        return out;
+    };
+    let flags = azrelo_arm::schema::SchemaFlags::embedded().get(resource_type);
+    let mut path = vec![Seg::Key("properties")];
+    references_at(p, &mut path, flags, &mut out);
+    out
+}
+
+fn references_at<'a>(
+    v: &'a Value,
+    path: &mut Vec<Seg<'a>>,
+    flags: Option<&'static azrelo_arm::schema::TypeFlags>,
+    out: &mut Vec<String>,
+) {
+    match v {
+        Value::String(s) => {
+            let mut found = find_resource_ids(s).peekable();
+            if found.peek().is_some() && !flags.is_some_and(|f| read_only(f, path)) {
+                out.extend(found.map(|m| m.text.to_string()));
             }
         }
-    }
-    ss.into_iter()
-        .flat_map(|s| find_resource_ids(s).map(|m| m.text.to_string()))
-        .collect()
-}
-
-/// References to other resources inside a body's properties.
-fn references(body: &Value) -> Vec<String> {
-    let mut ss = Vec::new();
-    if let Some(p) = body.get("properties") {
-        strings(p, &mut ss);
-    }
-    let mut out = Vec::new();
-    for s in ss {
-        for m in find_resource_ids(s) {
-            out.push(m.text.to_string());
+        Value::Array(a) => {
+            for x in a {
+                path.push(Seg::Index);
+                references_at(x, path, flags, out);
+                path.pop();
+            }
         }
+        Value::Object(m) => {
+            for (name, x) in m {
+                path.push(Seg::Key(name));
+                references_at(x, path, flags, out);
+                path.pop();
+            }
+        }
+        _ => {}
     }
-    out
 }
 
 fn put(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
@@ -1571,6 +1680,10 @@ fn put_with(
         && !inner.resources.contains_key(&key(rg.as_str()))
     {
         return not_found(&inner, id);
+    }
+    // A ReadOnly lock at or above the resource refuses the write.
+    if let Err(r) = inner.locks.check(id.as_str(), locks::Op::Write) {
+        return *r;
     }
     // So must the parent of a child resource (and the scope of an extension
     // below a resource group).
@@ -1677,7 +1790,7 @@ fn put_with(
     // templates/microsoft.portal/dashboards); a tile naming a missing
     // resource shows an error when rendered, the PUT succeeds.
     let dashboard = ty_s.eq_ignore_ascii_case("Microsoft.Portal/dashboards");
-    for r in references(&body).into_iter().filter(|_| !dashboard) {
+    for r in references(&body, &ty_s).into_iter().filter(|_| !dashboard) {
         let Ok(rid) = ResourceId::parse(&r) else {
             continue;
         };
@@ -2075,6 +2188,10 @@ fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Response {
     let Some(mut s) = inner.resources.get(&k).cloned() else {
         return not_found(&inner, id);
     };
+    // A ReadOnly lock refuses any PATCH, tags included.
+    if let Err(r) = inner.locks.check(&s.id, locks::Op::Write) {
+        return *r;
+    }
     let Some(Value::Object(p)) = value else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -2202,45 +2319,60 @@ fn delete(em: &Emulator, id: &ResourceId) -> Response {
             r.done_at.saturating_sub(now),
         );
     }
+    // Any lock at, above or below it refuses the deletion (ARM checks locks
+    // before the resource provider sees the request).
+    if let Err(r) = inner.locks.check(id.as_str(), locks::Op::Delete) {
+        return *r;
+    }
     let prefix = format!("{k}/");
     // In use: another resource (not one being deleted with it, nor one being
-    // deleted itself) refers to it or to one of its children. Where a disk
-    // or snapshot was copied from (`creationData`) is history, not use.
-    for s in inner.resources.values() {
-        let sk = key(&s.id);
-        if sk == k || sk.starts_with(&prefix) {
+    // deleted itself) refers to it or to one of its children at a writable
+    // path. Where a disk or snapshot was copied from (`creationData`) is
+    // history, not use; a reference at a read-only path is a back-reference
+    // ARM maintains (a NIC's `virtualMachine`, a subnet's
+    // `ipConfigurations`, a server's `privateEndpointConnections`): ARM
+    // detaches those itself. The referrers come from the index
+    // ([`usage_references`]): the resource's own entry and the range below
+    // it (`k-other` sorts between `k` and `k/`, hence two lookups), in
+    // order, so the answer names the same referrer every time.
+    let referrers: std::collections::BTreeSet<&String> = inner
+        .referrers
+        .get(&k)
+        .into_iter()
+        .flatten()
+        .chain(
+            inner
+                .referrers
+                .range(prefix.clone()..)
+                .take_while(|(r, _)| r.starts_with(&prefix))
+                .flat_map(|(_, by)| by),
+        )
+        .collect();
+    for sk in referrers {
+        // Not one being deleted with it, nor one being deleted itself.
+        if *sk == k || sk.starts_with(&prefix) {
             continue;
         }
-        if inner.running.get(&sk).is_some_and(|r| r.removing) {
+        if inner.running.get(sk).is_some_and(|r| r.removing) {
             continue;
         }
-        // A deployment record lists what it created (outputResources,
-        // outputs): history, not use (ARM deletes those resources freely).
-        if s.body["type"]
-            .as_str()
-            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
-        {
+        let Some(s) = inner.resources.get(sk) else {
             continue;
+        };
+        let ty = id.type_or_scope_type();
+        if let Some(resp) = disks::in_use(id, &s.id, &s.body) {
+            return resp;
         }
-        for r in usage_references(&s.body) {
-            let rk = r.to_ascii_lowercase();
-            if rk == k || rk.starts_with(&prefix) {
-                let ty = id.type_or_scope_type();
-                if let Some(resp) = disks::in_use(id, &s.id, &s.body) {
-                    return resp;
-                }
-                return error(
-                    StatusCode::CONFLICT,
-                    in_use_code(ty.as_str()),
-                    format!(
-                        "{} is in use by {} and cannot be deleted.",
-                        id.as_str(),
-                        s.id
-                    ),
-                    None,
-                );
-            }
-        }
+        return error(
+            StatusCode::CONFLICT,
+            in_use_code(ty.as_str()),
+            format!(
+                "{} is in use by {} and cannot be deleted.",
+                id.as_str(),
+                s.id
+            ),
+            None,
+        );
     }
     // How long: the resource's own type, or for a group the longest of what
     // it holds (ARM deletes them in parallel).

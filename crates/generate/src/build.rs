@@ -181,29 +181,94 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn map_id(&self, id: &str) -> Option<&str> {
-        self.id_map
-            .get(&id.to_ascii_lowercase())
-            .map(String::as_str)
+    /// The target of a source id: its entry in the plan's id map, else — for
+    /// a sub-resource the plan does not list on its own (a NIC's
+    /// `ipConfigurations`, a load balancer's pools and frontends, an
+    /// application gateway's internal parts, private endpoint connections)
+    /// — its nearest moved ancestor's target id followed by the rest of the
+    /// path as written (sub-resource names are kept; a renamed parent
+    /// changes only its own segment). The ancestors are the parent chain
+    /// (an extension's parent is its scope) up to the first scope that is
+    /// not a resource: resource groups and subscriptions do not carry what
+    /// lies in them. At most one map lookup per ancestor: O(depth).
+    fn map_id(&self, id: &str) -> Option<Mapped> {
+        map_source_id(&self.id_map, id)
     }
 
-    /// Rewrite every moved id inside a string.
-    fn rewrite_str(&self, s: &str) -> Option<String> {
+    /// Rewrite every id inside a string that names a moved resource or lies
+    /// below one; `None` when nothing changes, else the new string and
+    /// whether any id was re-pointed through an ancestor.
+    fn rewrite_str(&self, s: &str) -> Option<(String, bool)> {
         let mut out = String::new();
         let mut at = 0;
+        let mut below = false;
         for m in find_resource_ids(s) {
             if let Some(t) = self.map_id(m.text) {
                 out.push_str(&s[at..m.range.start]);
-                out.push_str(t);
+                out.push_str(&t.target);
                 at = m.range.end;
+                below |= t.below;
             }
         }
         if at == 0 {
             return None;
         }
         out.push_str(&s[at..]);
-        Some(out)
+        Some((out, below))
     }
+}
+
+/// See [`Ctx::map_id`]; `id_map` is keyed by lower-cased source id.
+fn map_source_id(id_map: &HashMap<String, String>, id: &str) -> Option<Mapped> {
+    let lower = id.to_ascii_lowercase();
+    if let Some(t) = id_map.get(&lower) {
+        return Some(Mapped {
+            target: t.clone(),
+            below: false,
+        });
+    }
+    resource_ancestor_lens(id).into_iter().find_map(|n| {
+        id_map.get(&lower[..n]).map(|t| Mapped {
+            target: format!("{t}{}", &id[n..]),
+            below: true,
+        })
+    })
+}
+
+/// A source id's target (see [`Ctx::map_id`]).
+struct Mapped {
+    target: String,
+    /// Re-pointed through a moved ancestor (not an entry of the id map).
+    below: bool,
+}
+
+/// Byte lengths of the prefixes of `id` that are its resource ancestors
+/// (parent, grandparent, …; an extension resource's scope), nearest first,
+/// stopping at the first scope that is not a resource (resource group,
+/// subscription, management group, tenant). Each is a prefix of `id` ending
+/// on a segment boundary. Empty when `id` does not parse.
+fn resource_ancestor_lens(id: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Ok(parsed) = ResourceId::parse(id) else {
+        return out;
+    };
+    let mut cur = parsed.parent();
+    while let Some(p) = cur {
+        if !matches!(p.kind(), IdKind::Resource | IdKind::Extension) {
+            break;
+        }
+        let n = p.as_str().len();
+        // `parent()` slices the id as written, so the prefix test only
+        // guards against a normalised spelling.
+        if n < id.len()
+            && id.as_bytes()[n] == b'/'
+            && id.as_bytes()[..n].eq_ignore_ascii_case(p.as_str().as_bytes())
+        {
+            out.push(n);
+        }
+        cur = p.parent();
+    }
+    out
 }
 
 /// One secure parameter being collected for a deployment.
@@ -478,7 +543,11 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 names: Vec::new(),
                 taken: std::mem::take(&mut params.taken),
             };
-            let body = role_assignment_body(ra, rg.is_some(), &mut local);
+            let mut changes = Vec::new();
+            let body = role_assignment_body(&ctx, ra, rg.is_some(), &mut local, &mut changes);
+            if !changes.is_empty() {
+                out.changes.insert(ra.source_id.clone(), changes);
+            }
             params.taken = local.taken;
             params.names.extend(local.names);
             chunk.push(body);
@@ -811,7 +880,7 @@ fn resource_body(
         if let Some(Value::Object(ua)) = ident.shift_remove("userAssigned") {
             let mut out = Map::new();
             for (k, _) in ua {
-                let t = ctx.map_id(&k).map(str::to_string).unwrap_or(k);
+                let t = ctx.map_id(&k).map(|m| m.target).unwrap_or(k);
                 out.insert(t, json!({}));
             }
             ident.insert("userAssignedIdentities".into(), Value::Object(out));
@@ -896,6 +965,15 @@ fn resource_body(
     {
         clean(ctx, ty, props, "/properties", params, changes);
     }
+    // Ids anywhere else in the body (tag keys and values, extended
+    // locations, …).
+    if let Value::Object(m) = &mut body {
+        for (k, v) in m.iter_mut() {
+            if !matches!(k.as_str(), "name" | "type" | "properties") {
+                repoint_all(ctx, v, &format!("/{k}"), changes);
+            }
+        }
+    }
     // dependsOn: same-template dependencies by target id (references inside
     // the body that name another resource of this deployment).
     let mut deps: Vec<String> = Vec::new();
@@ -906,8 +984,21 @@ fn resource_body(
             let t = m.text.to_ascii_lowercase();
             // References to itself or its own children (a load balancer's
             // rules naming its own pools) are not dependencies.
-            if in_group.contains(&t) && t != own && !t.starts_with(&own_prefix) {
-                let t = m.text.to_string();
+            if t == own || t.starts_with(&own_prefix) {
+                continue;
+            }
+            // A sub-resource of another resource of this deployment (a NIC
+            // naming a load balancer's backend pool) depends on that
+            // resource, as the dependency graph resolves it.
+            let hit = if in_group.contains(&t) {
+                Some(t.len())
+            } else {
+                resource_ancestor_lens(m.text)
+                    .into_iter()
+                    .find(|&n| in_group.contains(&t[..n]))
+            };
+            if let Some(n) = hit {
+                let t = m.text[..n].to_string();
                 if !deps.iter().any(|d| d.eq_ignore_ascii_case(&t)) {
                     deps.push(t);
                 }
@@ -955,9 +1046,11 @@ fn resource_body(
 }
 
 fn role_assignment_body(
+    ctx: &Ctx<'_>,
     ra: &azrelo_plan::RoleAssignmentPlan,
     rg_scoped: bool,
     params: &mut Params,
+    changes: &mut Vec<Change>,
 ) -> Value {
     let principal = match &ra.target_principal {
         TargetPrincipal::Same { principal_id } => Value::String(principal_id.clone()),
@@ -986,10 +1079,20 @@ fn role_assignment_body(
         m.insert("scope".into(), Value::String(ra.target_scope.clone()));
     }
     let mut props = Map::new();
-    props.insert(
-        "roleDefinitionId".into(),
-        Value::String(ra.role_definition_id.clone()),
-    );
+    // A role definition id written at a moved resource's scope
+    // (`{vault}/providers/Microsoft.Authorization/roleDefinitions/{guid}`)
+    // names the same role at the target's scope.
+    let role = match ctx.rewrite_str(&ra.role_definition_id) {
+        Some((t, below)) => {
+            changes.push(reference_change(
+                "/properties/roleDefinitionId".into(),
+                below,
+            ));
+            t
+        }
+        None => ra.role_definition_id.clone(),
+    };
+    props.insert("roleDefinitionId".into(), Value::String(role));
     props.insert("principalId".into(), principal);
     if let Some(t) = &ra.principal_type {
         props.insert("principalType".into(), Value::String(t.clone()));
@@ -1041,6 +1144,7 @@ fn clean(
                 }
                 clean(ctx, ty, child, &p, params, changes);
             }
+            repoint_keys(ctx, m, pointer, changes);
         }
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
@@ -1059,12 +1163,8 @@ fn clean(
                 });
                 return;
             }
-            if let Some(n) = ctx.rewrite_str(s) {
-                changes.push(Change {
-                    pointer: pointer.to_string(),
-                    kind: ChangeKind::Reference,
-                    detail: "re-pointed to the target resource".into(),
-                });
+            if let Some((n, below)) = ctx.rewrite_str(s) {
+                changes.push(reference_change(pointer.to_string(), below));
                 *s = n;
             } else if ctx.source_regions.contains(&s.to_ascii_lowercase())
                 && pointer.to_ascii_lowercase().ends_with("location")
@@ -1081,6 +1181,71 @@ fn clean(
             // walk writes are never walked again).
             if s.starts_with('[') {
                 s.insert(0, '[');
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The change recorded for a re-pointed string or key.
+fn reference_change(pointer: String, below: bool) -> Change {
+    Change {
+        pointer,
+        kind: ChangeKind::Reference,
+        detail: if below {
+            "re-pointed to the target resource (a sub-resource of a moved resource: its path below the parent is kept)".into()
+        } else {
+            "re-pointed to the target resource".into()
+        },
+    }
+}
+
+/// Object keys that hold ids (tag keys such as `hidden-link:{id}` that App
+/// Service and Application Insights use, maps keyed by resource id) are
+/// re-pointed like any string; order is kept.
+fn repoint_keys(
+    ctx: &Ctx<'_>,
+    m: &mut Map<String, Value>,
+    pointer: &str,
+    changes: &mut Vec<Change>,
+) {
+    if !m.keys().any(|k| ctx.rewrite_str(k).is_some()) {
+        return;
+    }
+    for (k, x) in std::mem::take(m) {
+        match ctx.rewrite_str(&k) {
+            Some((nk, below)) => {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                changes.push(reference_change(p, below));
+                m.insert(nk, x);
+            }
+            None => {
+                m.insert(k, x);
+            }
+        }
+    }
+}
+
+/// Re-point ids in every string and key of a member outside `properties`
+/// (tags, `extendedLocation`, …): no secret or read-only handling there.
+fn repoint_all(ctx: &Ctx<'_>, v: &mut Value, pointer: &str, changes: &mut Vec<Change>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                repoint_all(ctx, x, &p, changes);
+            }
+            repoint_keys(ctx, m, pointer, changes);
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                repoint_all(ctx, x, &format!("{pointer}/{i}"), changes);
+            }
+        }
+        Value::String(s) => {
+            if let Some((n, below)) = ctx.rewrite_str(s) {
+                changes.push(reference_change(pointer.to_string(), below));
+                *s = n;
             }
         }
         _ => {}
@@ -1202,5 +1367,93 @@ fn set_at(v: &mut Value, path: &str, value: Value) {
         cur = m
             .entry((*s).to_string())
             .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RG: &str = "/subscriptions/s1/resourceGroups/rg";
+    const T: &str = "/subscriptions/s1/resourceGroups/rg-swedencentral";
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(s, t)| (s.to_ascii_lowercase(), (*t).to_string()))
+            .collect()
+    }
+
+    fn target(m: &HashMap<String, String>, id: &str) -> Option<(String, bool)> {
+        map_source_id(m, id).map(|m| (m.target, m.below))
+    }
+
+    #[test]
+    fn sub_resources_follow_their_moved_parent_and_keep_their_path() {
+        let lb = format!("{RG}/providers/Microsoft.Network/loadBalancers/lb1");
+        let lb_t = format!("{T}/providers/Microsoft.Network/loadBalancers/lb1");
+        let m = map(&[(&lb, &lb_t)]);
+        // Exact: the id map.
+        assert_eq!(target(&m, &lb), Some((lb_t.clone(), false)));
+        // Below, in any case spelling: the parent's target + the path as written.
+        let pool = format!("{}/backendAddressPools/Pool-A", lb.to_ascii_uppercase());
+        assert_eq!(
+            target(&m, &pool),
+            Some((format!("{lb_t}/backendAddressPools/Pool-A"), true))
+        );
+        // A sibling whose name only starts like the parent's is not below it.
+        let other = format!("{RG}/providers/Microsoft.Network/loadBalancers/lb10/probes/p");
+        assert_eq!(target(&m, &other), None);
+    }
+
+    #[test]
+    fn a_renamed_parent_changes_only_its_own_segment() {
+        let sa = format!("{RG}/providers/Microsoft.Storage/storageAccounts/stshop");
+        let sa_t = format!("{T}/providers/Microsoft.Storage/storageAccounts/stshopsec");
+        let m = map(&[(&sa, &sa_t)]);
+        let pec = format!("{sa}/privateEndpointConnections/stshop.pe-1");
+        assert_eq!(
+            target(&m, &pec),
+            Some((
+                format!("{sa_t}/privateEndpointConnections/stshop.pe-1"),
+                true
+            ))
+        );
+        // The nearest moved ancestor wins (a moved child has its own entry).
+        let blob = format!("{sa}/blobServices/default");
+        let blob_t = format!(
+            "{T}/providers/Microsoft.Storage/storageAccounts/stshopsec/blobServices/default"
+        );
+        let m = map(&[(&sa, &sa_t), (&blob, &blob_t)]);
+        assert_eq!(
+            target(&m, &format!("{blob}/containers/c1")),
+            Some((format!("{blob_t}/containers/c1"), true))
+        );
+    }
+
+    #[test]
+    fn extensions_follow_their_scope_but_groups_carry_nothing() {
+        let kv = format!("{RG}/providers/Microsoft.KeyVault/vaults/kv1");
+        let kv_t = format!("{T}/providers/Microsoft.KeyVault/vaults/kv1");
+        let m = map(&[(&kv, &kv_t), (RG, T)]);
+        let role = format!(
+            "{kv}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+        );
+        assert_eq!(
+            target(&m, &role),
+            Some((
+                format!(
+                    "{kv_t}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+                ),
+                true
+            ))
+        );
+        // A resource the plan keeps in a moved group stays where it is.
+        let kept = format!("{RG}/providers/Microsoft.Web/sites/app1/slots/staging");
+        assert_eq!(target(&m, &kept), None);
+        assert_eq!(
+            resource_ancestor_lens(&kept),
+            vec![kept.len() - "/slots/staging".len()]
+        );
     }
 }

@@ -11,9 +11,14 @@
 //! * location → the target region (global/absent locations kept), name → the
 //!   plan's target name (full template name for children), zones dropped when
 //!   the target region has none;
-//! * every resource id inside every string that names a moved resource is
-//!   rewritten through the plan's id map (ids of resources that stay are left
-//!   alone), user-assigned identity keys too;
+//! * every resource id inside every string (and object key: tag keys such as
+//!   `hidden-link:{id}`, user-assigned identity keys) that names a moved
+//!   resource is rewritten through the plan's id map; an id *below* a moved
+//!   resource that the plan does not list on its own (a NIC's
+//!   `ipConfigurations`, a load balancer's pools and frontends, private
+//!   endpoint connections, an extension on it) gets its nearest moved
+//!   ancestor's target id with the rest of its path kept. Ids of resources
+//!   that stay are left alone. Each rewrite is a `reference` change;
 //! * every sensitive value (schema flag, well-known secret names, values that
 //!   look like connection strings or SAS tokens) becomes a `secureString`
 //!   parameter **without a value**: no source secret reaches a generated file;

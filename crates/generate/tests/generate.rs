@@ -52,6 +52,7 @@ fn example_templates_reexpand_and_hold_the_invariants() {
         .iter()
         .map(|m| m.source.to_ascii_lowercase())
         .collect();
+    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
     let flags = azrelo_arm::schema::SchemaFlags::embedded();
     let mut expanded_resources = 0;
     for d in &out.deployments {
@@ -81,6 +82,14 @@ fn example_templates_reexpand_and_hold_the_invariants() {
                         m.text
                     );
                 }
+            }
+            // ... nor to anything below one (a NIC's own ipConfigurations,
+            // a load balancer's pools), in any string or key.
+            if let Some((s, id)) = source_ids.first_in(res) {
+                panic!(
+                    "{}: {} still refers to the source {id} (or below it): {s}",
+                    d.name, res["name"]
+                );
             }
             // 3. No regional resource keeps the source location.
             if let Some(loc) = res.get("location").and_then(|l| l.as_str()) {
@@ -198,4 +207,68 @@ fn large_groups_are_split_within_arm_limits() {
     // Distinct deployment names.
     let names: HashSet<&String> = parts.iter().map(|d| &d.name).collect();
     assert_eq!(names.len(), parts.len());
+}
+
+/// A sub-resource the plan does not list on its own — a load balancer's
+/// backend pool, a NIC's own ip configuration — is re-pointed below its
+/// parent's target id (its own path kept), and `azrelo diff` lists it.
+/// ARM ids of these: Microsoft.Network REST API, "Network Interfaces -
+/// Create Or Update" (`loadBalancerBackendAddressPools[].id` =
+/// `{loadBalancer id}/backendAddressPools/{name}`).
+#[test]
+fn sub_resources_of_moved_resources_follow_their_parent() {
+    let estate = example();
+    let (p, out) = run(&estate, "swedencentral");
+    let target_of = |suffix: &str| {
+        let m = p
+            .id_map
+            .iter()
+            .find(|m| m.source.to_ascii_lowercase().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} in the id map"));
+        (m.source.to_string(), m.target.to_string())
+    };
+    let (lb_src, lb_t) = target_of("/loadbalancers/lb-shop-web");
+    let (nic_src, nic_t) = target_of("/networkinterfaces/nic-vm-shop-web-01");
+    let nic = out
+        .deployments
+        .iter()
+        .flat_map(|d| d.template["resources"].as_array().unwrap())
+        .find(|r| {
+            r["type"] == "Microsoft.Network/networkInterfaces" && r["name"] == "nic-vm-shop-web-01"
+        })
+        .expect("the NIC is generated");
+    let ipc = &nic["properties"]["ipConfigurations"][0];
+    assert_eq!(
+        ipc["properties"]["loadBalancerBackendAddressPools"][0]["id"],
+        json!(format!("{lb_t}/backendAddressPools/be-web"))
+    );
+    if let Some(id) = ipc.get("id") {
+        assert_eq!(id, &json!(format!("{nic_t}/ipConfigurations/ipconfig1")));
+    }
+    let changes = &out.changes[nic_src.as_str()];
+    assert!(
+        changes.iter().any(|c| c.kind == azrelo_generate::ChangeKind::Reference
+            && c.pointer
+                == "/properties/ipConfigurations/0/properties/loadBalancerBackendAddressPools/0/id"
+            && c.detail.contains("sub-resource")),
+        "{changes:?}"
+    );
+    // The load balancer's rules name its own frontends and pools at its
+    // target id.
+    let lb = out
+        .deployments
+        .iter()
+        .flat_map(|d| d.template["resources"].as_array().unwrap())
+        .find(|r| r["type"] == "Microsoft.Network/loadBalancers")
+        .expect("the load balancer is generated");
+    let text = lb.to_string();
+    assert!(
+        !text
+            .to_ascii_lowercase()
+            .contains(&lb_src.to_ascii_lowercase())
+    );
+    assert!(
+        text.contains(&format!("{lb_t}/frontendIPConfigurations/fe-public")),
+        "{text}"
+    );
 }

@@ -4,7 +4,8 @@
 //! A quickstart passes when every generated template expands and the
 //! expanded resources are exactly the generated resources at their target
 //! ids (same types), none located in the source region and none referring to
-//! a source id of a moved resource.
+//! a source id of a moved resource or of anything below one (its
+//! sub-resources: a NIC's ipConfigurations, a load balancer's pools).
 //!
 //! The pass rate is printed (`cargo test -p azrelo-generate --test roundtrip
 //! -- --nocapture`); the test guards it against regressions.
@@ -69,6 +70,7 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         .iter()
         .map(|m| m.source.to_ascii_lowercase())
         .collect();
+    let source_ids = common_gen::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
     let mut want: BTreeSet<(String, String)> = BTreeSet::new();
     let skipped: BTreeSet<String> = out
         .skipped
@@ -115,6 +117,17 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
                         .insert(r["name"].as_str().unwrap_or_default().to_ascii_lowercase());
                 }
             }
+        }
+    }
+    for d in &out.deployments {
+        // No string or key names a source id of a moved resource or of
+        // anything below one (a NIC's ipConfigurations, a load balancer's
+        // backend pools).
+        if let Some((s, id)) = source_ids.first_in(&d.template) {
+            return Ok(Some(format!(
+                "{}: refers to the source {id} (or below it): {s}",
+                d.name
+            )));
         }
     }
     for d in out.deployments.iter().filter(|d| d.wave > 0) {

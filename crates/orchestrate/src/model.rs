@@ -187,8 +187,9 @@ pub struct RunPlan {
     pub digest: String,
     /// Topological order of the units (prerequisites first).
     pub order: Vec<usize>,
-    /// What the loader had to correct (e.g. a source id of a moved resource
-    /// left in a generated template, re-pointed to its target).
+    /// What the loader noticed that does not stop a run (printed by
+    /// `azrelo apply`). A generated template naming a source id of a moved
+    /// resource is not one of them: that stops the load.
     pub warnings: Vec<String>,
 }
 
@@ -851,24 +852,26 @@ impl RunPlan {
 
         let mut units: Vec<Unit> = pending.into_iter().map(|p| p.unit).collect();
         // Invariant 6: a generated body names no source id of a moved
-        // resource. Ids the generator left (inline children such as a
-        // NIC's own ipConfiguration ids) are re-pointed through the id map
-        // (ancestor-aware) and reported.
-        let mut warnings = Vec::new();
-        for u in units.iter_mut() {
-            let Some(d) = u.deploy.as_mut() else { continue };
+        // resource nor of anything below one (the generator re-points a
+        // NIC's own ipConfiguration ids, a load balancer's pools, … through
+        // the moved ancestor). Templates that still do were not written by
+        // this generator (an older azrelo, a hand edit): deploying them
+        // would reference the source region, so the run stops here instead
+        // of guessing.
+        for u in &units {
+            let Some(d) = u.deploy.as_ref() else { continue };
             let text = d.resource.to_string();
-            let fixed = repoint_children(&id_map, &text);
-            if fixed != text
-                && let Ok(v) = serde_json::from_str(&fixed)
-            {
-                d.resource = v;
-                warnings.push(format!(
-                    "{}: source ids of moved resources re-pointed to their targets ({})",
-                    u.key, d.template_file
-                ));
+            if let Some(id) = source_id_in(&id_map, &text) {
+                return Err(ModelError::Plan(format!(
+                    "{} ({}) refers to {id}, a source id of a moved resource or of a part of one; \
+                     regenerate the templates with `azrelo generate {}` (it re-points such ids to the targets)",
+                    u.key,
+                    d.template_file,
+                    dir.display()
+                )));
             }
         }
+        let warnings = Vec::new();
         let order = topo_order(&units)?;
         let by_source: HashMap<String, usize> = units
             .iter()
@@ -999,27 +1002,15 @@ fn repoint_text(id_map: &HashMap<String, String>, s: &str) -> String {
     out
 }
 
-/// Only ids *below* a moved resource (its inline children), which the
-/// generator's exact-match rewriting misses; an exact source id left in a
-/// template is deliberate (a replication source, say) and stays.
-fn repoint_children(id_map: &HashMap<String, String>, s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last = 0;
-    for m in azrelo_arm::scan::find_resource_ids(s) {
-        let l = m.text.to_ascii_lowercase();
-        if id_map.contains_key(&l) {
-            continue;
-        }
-        let mapped = resource_ancestors(&l)
-            .find_map(|a| id_map.get(a).map(|t| format!("{t}{}", &m.text[a.len()..])));
-        if let Some(t) = mapped {
-            out.push_str(&s[last..m.range.start]);
-            out.push_str(&t);
-            last = m.range.end;
-        }
-    }
-    out.push_str(&s[last..]);
-    out
+/// The first id in `s` that is a source id of a moved resource or lies below
+/// one (a sub-resource, an extension on it), as written.
+fn source_id_in<'a>(id_map: &HashMap<String, String>, s: &'a str) -> Option<&'a str> {
+    azrelo_arm::scan::find_resource_ids(s)
+        .find(|m| {
+            let l = m.text.to_ascii_lowercase();
+            id_map.contains_key(&l) || resource_ancestors(&l).any(|a| id_map.contains_key(a))
+        })
+        .map(|m| m.text)
 }
 
 fn topo_order(units: &[Unit]) -> Result<Vec<usize>, ModelError> {
@@ -1133,5 +1124,39 @@ mod tests {
             n.len() <= 64 && n.starts_with("azrelo-w03-vm-with-dots-"),
             "{n}"
         );
+    }
+
+    #[test]
+    fn source_ids_of_moved_resources_and_their_parts_are_found() {
+        let rg = "/subscriptions/s/resourceGroups/rg";
+        let lb = format!("{rg}/providers/Microsoft.Network/loadBalancers/lb1");
+        let id_map: HashMap<String, String> = [
+            (
+                lb.to_ascii_lowercase(),
+                format!("{rg}-t/providers/Microsoft.Network/loadBalancers/lb1"),
+            ),
+            (rg.to_ascii_lowercase(), format!("{rg}-t")),
+        ]
+        .into_iter()
+        .collect();
+        let pool = format!("{lb}/backendAddressPools/be");
+        let body = format!(
+            r#"{{"properties":{{"pools":[{{"id":"{}"}}]}}}}"#,
+            pool.to_ascii_uppercase()
+        );
+        assert_eq!(
+            source_id_in(&id_map, &body),
+            Some(pool.to_ascii_uppercase().as_str())
+        );
+        assert_eq!(
+            source_id_in(&id_map, &format!(r#""{lb}""#)),
+            Some(lb.as_str())
+        );
+        // The targets, a resource kept in a moved group and a name that only
+        // starts like a moved one are fine.
+        let fine = format!(
+            r#"["{rg}-t/providers/Microsoft.Network/loadBalancers/lb1/probes/p", "{rg}/providers/Microsoft.Web/sites/kept", "{rg}/providers/Microsoft.Network/loadBalancers/lb10/probes/p"]"#
+        );
+        assert_eq!(source_id_in(&id_map, &fine), None);
     }
 }

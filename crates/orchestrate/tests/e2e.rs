@@ -4,14 +4,14 @@
 
 mod common;
 
-use azrelo_orchestrate::CrashHook;
+use azrelo_orchestrate::{Arm, CrashHook};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_relocates_end_to_end_on_the_emulator() {
     let tmp = tempfile::tempdir().unwrap();
     let (_em, arm) = setup(tmp.path(), None);
-    drive(&tmp.path().join("plan"), arm, CrashHook::none())
+    drive(&tmp.path().join("plan"), arm.clone(), CrashHook::none())
         .await
         .unwrap();
     let state = check_final_state(tmp.path());
@@ -20,6 +20,20 @@ async fn example_relocates_end_to_end_on_the_emulator() {
         state
             .keys()
             .any(|k| k.contains("/resourcegroups/rg-shop-data/providers/microsoft.sql/servers/"))
+    );
+    // The cleanup kept them by reading the locks itself: the emulator, as
+    // ARM, would have refused the deletion anyway.
+    let vault = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-shop-data/providers/Microsoft.KeyVault/vaults/kv-shop-weu-01"
+    );
+    let refused = arm.delete(&vault, "2023-07-01").await.unwrap_err();
+    assert_eq!(refused.code, "ScopeLocked", "{}", refused.message);
+    assert!(
+        refused
+            .message
+            .contains("/providers/Microsoft.Authorization/locks/do-not-delete"),
+        "{}",
+        refused.message
     );
     // The source app group is kept: an unrelated account lives in it.
     assert!(state.contains_key(&format!("/subscriptions/{SUB}/resourcegroups/rg-shop-app")));

@@ -45,3 +45,71 @@ pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, Strin
     }
     expand(&t, &o).map_err(|e| format!("generated template does not expand: {e}"))
 }
+
+/// The invariant "no generated template refers to a source id of a moved
+/// resource" (ARCHITECTURE.md, invariant 6), checked by plain text search —
+/// independently of the id scanner the generator uses — over every string
+/// and every object key of a generated value, case-insensitively:
+/// * a moved resource's source id must not appear followed by anything but
+///   a character that ends an id, and in particular not followed by `/`
+///   (a sub-resource of it: a NIC's `ipConfigurations/…`, a load
+///   balancer's `backendAddressPools/…`, an extension on it);
+/// * a moved scope (a resource group) must not appear as a whole id; what
+///   lies below it may stay (a resource the plan keeps in the source group).
+pub struct SourceIds {
+    resources: Vec<String>,
+    scopes: Vec<String>,
+}
+
+impl SourceIds {
+    pub fn new<'a>(moved: impl IntoIterator<Item = &'a str>) -> SourceIds {
+        let (mut resources, mut scopes) = (Vec::new(), Vec::new());
+        for id in moved {
+            let lower = id.to_ascii_lowercase();
+            let is_resource = azrelo_arm::id::ResourceId::parse(id).is_ok_and(|p| {
+                matches!(
+                    p.kind(),
+                    azrelo_arm::id::IdKind::Resource | azrelo_arm::id::IdKind::Extension
+                )
+            });
+            if is_resource {
+                resources.push(lower);
+            } else {
+                scopes.push(lower);
+            }
+        }
+        SourceIds { resources, scopes }
+    }
+
+    /// The first string (or key) of `v` holding a source id, with that id.
+    pub fn first_in(&self, v: &serde_json::Value) -> Option<(String, String)> {
+        match v {
+            serde_json::Value::String(s) => self.in_str(s),
+            serde_json::Value::Array(a) => a.iter().find_map(|x| self.first_in(x)),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .find_map(|(k, x)| self.in_str(k).or_else(|| self.first_in(x))),
+            _ => None,
+        }
+    }
+
+    fn in_str(&self, s: &str) -> Option<(String, String)> {
+        // Characters that continue a name segment: `vm1` is not `vm10`.
+        let continues = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+        let lower = s.to_ascii_lowercase();
+        let hit = |id: &String, below: bool| {
+            lower.match_indices(id.as_str()).any(|(i, _)| {
+                match lower.as_bytes().get(i + id.len()) {
+                    None => true,
+                    Some(b'/') => below,
+                    Some(&b) => !continues(b),
+                }
+            })
+        };
+        self.resources
+            .iter()
+            .find(|id| hit(id, true))
+            .or_else(|| self.scopes.iter().find(|id| hit(id, false)))
+            .map(|id| (s.to_string(), id.clone()))
+    }
+}

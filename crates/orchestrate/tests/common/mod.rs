@@ -312,12 +312,9 @@ pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
         if let Some(m) = b.as_object_mut() {
             m.remove("provenance");
         }
-        // What a PUT stores: read-only back-references (a NIC's
-        // `virtualMachine`, a subnet's `ipConfigurations`) are ARM's
-        // bookkeeping, and ARM does not treat them as usage when deleting;
-        // the emulator would.
-        let ty = r["type"].as_str().unwrap_or_default();
-        strip_read_only(ty, &mut b, "");
+        // As ARM returns them, read-only back-references (a NIC's
+        // `virtualMachine`, a subnet's `ipConfigurations`) included: the
+        // emulator, like ARM, does not count them as usage.
         out.push((r["id"].as_str().unwrap().to_string(), b));
     }
     let strip = |v: &Value, drop: &[&str]| -> Value {
@@ -351,33 +348,6 @@ pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
         }
     }
     out
-}
-
-fn strip_read_only(ty: &str, v: &mut Value, ptr: &str) {
-    let flags = azrelo_arm::schema::SchemaFlags::embedded().get(ty);
-    let Some(flags) = flags else { return };
-    match v {
-        Value::Object(m) => {
-            let keys: Vec<String> = m.keys().cloned().collect();
-            for k in keys {
-                let p = format!("{ptr}/{k}");
-                if ptr.starts_with("/properties")
-                    && flags.is_read_only(&p)
-                    && !k.eq_ignore_ascii_case("provisioningState")
-                {
-                    m.remove(&k);
-                } else if let Some(c) = m.get_mut(&k) {
-                    strip_read_only(ty, c, &p);
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter_mut().enumerate() {
-                strip_read_only(ty, x, &format!("{ptr}/{i}"));
-            }
-        }
-        _ => {}
-    }
 }
 
 /// An unrelated resource (not in the plan) in a source group, and one in a
