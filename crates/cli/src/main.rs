@@ -92,6 +92,9 @@ pub enum Command {
     CleanupSource(cmd::apply::CleanupArgs),
     /// Close or list manual gates: `azrelo gate done PLAN_DIR ID...`.
     Gate(cmd::apply::GateArgs),
+    /// Rehearse a whole relocation on the built-in emulator: no Azure account, nothing leaves this machine.
+    #[command(long_about = cmd::rehearse::LONG_ABOUT)]
+    Rehearse(cmd::rehearse::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// Example: `azrelo completions bash > /etc/bash_completion.d/azrelo`
@@ -112,6 +115,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     // Every command gets the output format; commands that print nothing but a
     // script (completions) ignore it.
     let out = cli.output;
+    let quiet = cli.quiet;
     match cli.command {
         Command::Regions(args) => cmd::regions::run(args, out),
         Command::Types(args) => cmd::types::run(args, out),
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Discard(args) => cmd::apply::run_discard(args, out),
         Command::CleanupSource(args) => cmd::apply::run_cleanup(args, out),
         Command::Gate(args) => cmd::apply::run_gate(args, out),
+        Command::Rehearse(args) => cmd::rehearse::run(args, out, quiet),
         Command::Completions(args) => cmd::completions::run(args, out),
     }
 }

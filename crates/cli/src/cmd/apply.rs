@@ -129,7 +129,7 @@ pub enum GateCommand {
 
 /// `azrelo_client::ArmClient` as the orchestrator's [`Arm`].
 #[derive(Clone)]
-struct ClientArm(ArmClient);
+pub(crate) struct ClientArm(pub(crate) ArmClient);
 
 fn conv(e: ClientError) -> ArmError {
     let retryable = e.is_retryable() || matches!(e, ClientError::OperationFailed { .. });
@@ -198,7 +198,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }
 
-fn load(dir: &Path) -> Result<RunPlan, CliError> {
+pub(crate) fn load(dir: &Path) -> Result<RunPlan, CliError> {
     RunPlan::load(dir).map_err(|e| {
         CliError::bad_input(
             e,
@@ -207,7 +207,7 @@ fn load(dir: &Path) -> Result<RunPlan, CliError> {
     })
 }
 
-fn engine_error(e: EngineError) -> CliError {
+pub(crate) fn engine_error(e: EngineError) -> CliError {
     match e {
         EngineError::Model(m) => {
             CliError::bad_input(m, "re-run `azrelo plan` and `azrelo generate`")
@@ -221,7 +221,10 @@ fn engine_error(e: EngineError) -> CliError {
 }
 
 /// Secure parameter values: the --parameters file, then AZRELO_PARAM_<name>.
-fn secrets(plan: &RunPlan, file: Option<&Path>) -> Result<HashMap<String, Value>, CliError> {
+pub(crate) fn secrets(
+    plan: &RunPlan,
+    file: Option<&Path>,
+) -> Result<HashMap<String, Value>, CliError> {
     let mut out = HashMap::new();
     if let Some(f) = file {
         let bytes = std::fs::read(f).map_err(|e| {
@@ -271,15 +274,15 @@ fn secrets(plan: &RunPlan, file: Option<&Path>) -> Result<HashMap<String, Value>
 
 /// Progress bars per phase and overall (hidden when stderr is not a
 /// terminal, or with -o json).
-struct Bars {
-    multi: indicatif::MultiProgress,
+pub(crate) struct Bars {
+    pub(crate) multi: indicatif::MultiProgress,
     phases: HashMap<&'static str, indicatif::ProgressBar>,
     overall: indicatif::ProgressBar,
     seen: Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl Bars {
-    fn new(total: u64, hidden: bool) -> Bars {
+    pub(crate) fn new(total: u64, hidden: bool) -> Bars {
         let target = if hidden {
             indicatif::ProgressDrawTarget::hidden()
         } else {
@@ -313,7 +316,7 @@ impl Bars {
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         for b in self.phases.values() {
             b.finish_and_clear();
         }

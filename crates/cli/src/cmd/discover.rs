@@ -160,10 +160,21 @@ fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliErro
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
-    let line = ProgressLine::new(matches!(out, OutputFormat::Json));
+    discover_live(&rt, &client, &opts, matches!(out, OutputFormat::Json))
+}
+
+/// Live discovery with a progress bar (hidden when `quiet`) and the calls
+/// that failed after retries reported on stderr; the rest is kept.
+pub(crate) fn discover_live(
+    rt: &tokio::runtime::Runtime,
+    client: &azrelo_client::ArmClient,
+    opts: &azrelo_live::LiveOptions,
+    quiet: bool,
+) -> Result<azrelo_estate::Estate, CliError> {
+    let line = ProgressLine::new(quiet);
     let result = rt.block_on(azrelo_live::discover(
-        &client,
-        &opts,
+        client,
+        opts,
         Some(&|p| line.update(p)),
     ));
     line.finish();

@@ -101,6 +101,28 @@ pub struct ServeArgs {
     pub faults: Option<String>,
 }
 
+/// Load an estate into the emulator as the source region's state: its
+/// resources (without azrelo's provenance and dependsOn), then role
+/// assignments, diagnostic settings, locks and exemptions, so live discovery
+/// of the seeded emulator finds what the files hold. Returns (resources,
+/// extension records).
+pub(crate) fn seed_estate(
+    emulator: &azrelo_emulator::Emulator,
+    estate: &azrelo_estate::Estate,
+) -> (usize, usize) {
+    let n = emulator.seed(estate.resources.iter().filter_map(|r| {
+        let mut v = serde_json::to_value(r).ok()?;
+        if let Some(m) = v.as_object_mut() {
+            m.remove("provenance");
+            m.remove("dependsOn");
+        }
+        Some((r.id.to_string(), v))
+    }));
+    let records = azrelo_estate::arm_shape::extension_bodies(estate);
+    let m = emulator.seed(records.into_iter().map(|(id, body)| (id.to_string(), body)));
+    (n, m)
+}
+
 pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
     let EmulatorCommand::Serve(a) = args.command;
     let addr = a.addr.unwrap_or_else(|| {
@@ -159,18 +181,7 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             location: "westeurope".into(),
         };
         let estate = crate::cmd::inputs::load(&a.seed, &placement)?;
-        let n = emulator.seed(estate.resources.iter().filter_map(|r| {
-            let mut v = serde_json::to_value(r).ok()?;
-            if let Some(m) = v.as_object_mut() {
-                m.remove("provenance");
-                m.remove("dependsOn");
-            }
-            Some((r.id.to_string(), v))
-        }));
-        // Role assignments, diagnostic settings, locks and exemptions too, so
-        // live discovery of the seeded emulator finds what the files hold.
-        let records = azrelo_estate::arm_shape::extension_bodies(&estate);
-        let m = emulator.seed(records.into_iter().map(|(id, body)| (id.to_string(), body)));
+        let (n, m) = seed_estate(&emulator, &estate);
         eprintln!(
             "seeded {n} resource(s) and {m} role assignment(s), diagnostic setting(s), lock(s) and exemption(s)"
         );

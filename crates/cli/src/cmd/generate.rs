@@ -172,33 +172,11 @@ pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
 }
 
 pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let (_, generated) = load_and_generate(&args.plan_dir)?;
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| args.plan_dir.join("templates"));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-    let pretty = |v: &serde_json::Value| -> Vec<u8> {
-        let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
-        b.push(b'\n');
-        b
-    };
-    for d in &generated.deployments {
-        write_atomic(&dir.join(format!("{}.json", d.name)), &pretty(&d.template))?;
-        write_atomic(
-            &dir.join(format!("{}.parameters.json", d.name)),
-            &pretty(&d.parameters),
-        )?;
-    }
-    let manifest = serde_json::json!({
-        "schema": "azrelo.manifest/v1",
-        "targetRegion": generated.target_region,
-        "deployments": generated.manifest(),
-        "skipped": generated.skipped.iter().map(|(id, why)| serde_json::json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
-        "changes": generated.changes,
-    });
-    write_atomic(&dir.join("manifest.json"), &pretty(&manifest))?;
+    let (generated, manifest) = write_templates(&args.plan_dir, &dir)?;
     match out {
         OutputFormat::Json => print_json(&manifest)?,
         OutputFormat::Table => {
@@ -238,4 +216,36 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Generate the templates of the plan in PLAN_DIR and write them, their
+/// parameter files and manifest.json into DIR (created if needed).
+pub(crate) fn write_templates(
+    plan_dir: &Path,
+    dir: &Path,
+) -> Result<(azrelo_generate::Generated, serde_json::Value), CliError> {
+    let (_, generated) = load_and_generate(plan_dir)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
+    let pretty = |v: &serde_json::Value| -> Vec<u8> {
+        let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+        b.push(b'\n');
+        b
+    };
+    for d in &generated.deployments {
+        write_atomic(&dir.join(format!("{}.json", d.name)), &pretty(&d.template))?;
+        write_atomic(
+            &dir.join(format!("{}.parameters.json", d.name)),
+            &pretty(&d.parameters),
+        )?;
+    }
+    let manifest = serde_json::json!({
+        "schema": "azrelo.manifest/v1",
+        "targetRegion": generated.target_region,
+        "deployments": generated.manifest(),
+        "skipped": generated.skipped.iter().map(|(id, why)| serde_json::json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
+        "changes": generated.changes,
+    });
+    write_atomic(&dir.join("manifest.json"), &pretty(&manifest))?;
+    Ok((generated, manifest))
 }

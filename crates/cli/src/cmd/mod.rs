@@ -12,4 +12,5 @@ pub mod graph;
 pub mod inputs;
 pub mod plan;
 pub mod regions;
+pub mod rehearse;
 pub mod types;

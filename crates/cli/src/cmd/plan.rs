@@ -194,6 +194,19 @@ fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
 }
 
 fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
+    // Options first: a bad flag is reported before the inputs are read.
+    options(sel)?;
+    let estate = load(&sel.inputs, &sel.placement)?;
+    let plan = build_from(sel, &estate)?;
+    Ok((estate, plan))
+}
+
+/// The plan of an estate already in hand (read from files or discovered
+/// live) for the selection's target, scopes, filters and naming.
+pub(crate) fn build_from(
+    sel: &Selection,
+    estate: &azrelo_estate::Estate,
+) -> Result<Plan, CliError> {
     let opts = options(sel)?;
     let owned;
     let catalog: &Catalog = match &sel.catalog {
@@ -208,18 +221,17 @@ fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
         }
         None => Catalog::embedded(),
     };
-    let estate = load(&sel.inputs, &sel.placement)?;
     tracing::info!(resources = estate.resources.len(), "estate loaded");
-    let graph = azrelo_graph::build(&estate);
+    let graph = azrelo_graph::build(estate);
     tracing::info!(
         nodes = graph.nodes.len(),
         edges = graph.edges.len(),
         "graph built"
     );
-    let plan = azrelo_plan::plan(&estate, &graph, catalog, &opts).map_err(|e| {
+    let plan = azrelo_plan::plan(estate, &graph, catalog, &opts).map_err(|e| {
         CliError::bad_input(e.to_string(), "run `azrelo regions` to list region names")
     })?;
-    let violations = check_invariants(&plan, &estate, &graph);
+    let violations = check_invariants(&plan, estate, &graph);
     if !violations.is_empty() {
         return Err(CliError::failure(format!(
             "internal error: the plan violates {} invariant(s); please report this with the inputs:\n  {}",
@@ -227,10 +239,10 @@ fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
             violations.join("\n  ")
         )));
     }
-    Ok((estate, plan))
+    Ok(plan)
 }
 
-fn findings_table(plan: &Plan) -> comfy_table::Table {
+pub(crate) fn findings_table(plan: &Plan) -> comfy_table::Table {
     use comfy_table::{ColumnConstraint, Width};
     let mut t = wrapped_table(["Severity", "Code", "Resource", "Finding"]);
     for col in [1, 2] {
@@ -252,7 +264,7 @@ fn findings_table(plan: &Plan) -> comfy_table::Table {
     t
 }
 
-fn blockers(plan: &Plan) -> Result<(), CliError> {
+pub(crate) fn blockers(plan: &Plan) -> Result<(), CliError> {
     let n = plan
         .findings
         .iter()
@@ -297,20 +309,30 @@ pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
     blockers(&plan)
 }
 
+/// Write DIR/plan.json, DIR/plan.md and DIR/estate.json (the estate the
+/// plan was made from: `azrelo generate DIR` reads both), creating DIR.
+pub(crate) fn write_plan_dir(
+    dir: &std::path::Path,
+    estate: &azrelo_estate::Estate,
+    plan: &Plan,
+) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
+    let json = serde_json::to_vec_pretty(plan)
+        .map_err(|e| CliError::failure(format!("cannot serialize the plan: {e}")))?;
+    write_atomic(&dir.join("plan.json"), &[json, b"\n".to_vec()].concat())?;
+    write_atomic(
+        &dir.join("plan.md"),
+        report::render_markdown(plan).as_bytes(),
+    )?;
+    azrelo_estate::write_estate(estate, &dir.join("estate.json"))?;
+    Ok(())
+}
+
 pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
     let (estate, plan) = build(&args.selection)?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-        let json = serde_json::to_vec_pretty(&plan)
-            .map_err(|e| CliError::failure(format!("cannot serialize the plan: {e}")))?;
-        write_atomic(&dir.join("plan.json"), &[json, b"\n".to_vec()].concat())?;
-        write_atomic(
-            &dir.join("plan.md"),
-            report::render_markdown(&plan).as_bytes(),
-        )?;
-        // The estate the plan was made from: `azrelo generate DIR` reads both.
-        azrelo_estate::write_estate(&estate, &dir.join("estate.json"))?;
+        write_plan_dir(dir, &estate, &plan)?;
     }
     match out {
         OutputFormat::Json => print_json(&plan)?,
