@@ -60,19 +60,12 @@ pub enum Command {
     Regions(cmd::regions::Args),
     /// Facts about resource types (availability per region).
     Types(cmd::types::Args),
-    /// Read an estate from exported files (templates, Resource Graph, az resource list, ARM GET bodies).
     Discover(cmd::discover::Args),
-    /// The complete dependency graph of an estate (table, json, dot, mermaid).
     Graph(cmd::graph::Args),
-    /// Assess an estate against a target region (exit code 4 on blockers).
     Assess(cmd::plan::AssessArgs),
-    /// Plan the relocation to a target region: waves, steps, checklists, plan.json + plan.md.
     Plan(cmd::plan::PlanArgs),
-    /// Generate deployable ARM templates for the target region from a plan directory.
     Generate(cmd::generate::Args),
-    /// Show what changes between each source resource and its generated target.
     Diff(cmd::generate::DiffArgs),
-    /// Expand an ARM template offline into the resources it deploys.
     Expand(cmd::expand::Args),
     /// The local ARM emulator (HTTPS, a rehearsal cloud): `azrelo emulator serve`.
     Emulator(cmd::emulator::Args),
@@ -88,7 +81,6 @@ pub enum Command {
     Commit(cmd::apply::ActArgs),
     /// Delete the targets of moved, uncommitted resources: back to prepared.
     Discard(cmd::apply::ActArgs),
-    /// Delete the sources of committed resources (honours locks; --confirm).
     CleanupSource(cmd::apply::CleanupArgs),
     /// Close or list manual gates: `azrelo gate done PLAN_DIR ID...`.
     Gate(cmd::apply::GateArgs),

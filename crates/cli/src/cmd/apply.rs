@@ -82,6 +82,8 @@ pub struct ActArgs {
     pub resources: Vec<String>,
 }
 
+/// Delete the sources of committed resources (honours locks; --confirm)
+///
 /// Delete the sources of committed resources.
 ///
 /// Refuses unless every resource of the scope is committed (and so

@@ -7,7 +7,9 @@ use crate::output::{OutputFormat, print_json, print_text, table};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Read an estate from exported files into one versioned estate file.
+/// Read an estate from exported files or live from ARM (`--subscription`) into one estate file
+///
+/// Both modes write the same versioned estate file.
 ///
 /// Accepted inputs (any mix; the kind is recognised from the content):
 ///   - ARM templates and exports (az group export, portal export, own templates,

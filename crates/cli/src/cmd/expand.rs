@@ -7,6 +7,8 @@ use azrelo_template::{DeploymentContext, ExpandOptions, Template, expand};
 use indexmap::IndexMap;
 use std::path::PathBuf;
 
+/// Expand an ARM template offline into the resources it deploys
+///
 /// Expand an ARM template (or compiled Bicep) offline: the concrete resources
 /// a deployment would create, with full ids, evaluated properties and
 /// resolved dependsOn.

@@ -6,6 +6,8 @@ use azrelo_catalog::Catalog;
 use azrelo_plan::Plan;
 use std::path::{Path, PathBuf};
 
+/// Generate deployable ARM templates for the target region from a plan directory
+///
 /// Generate the target deployments of a plan: for each wave and target
 /// resource group (subscription-level for resource groups), NAME.json and
 /// NAME.parameters.json that deploy as they are with
@@ -65,6 +67,8 @@ fn read_plan(dir: &Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
+/// Show what changes between each source resource and its generated target
+///
 /// What changes between each source resource and its generated target:
 /// location, name, re-pointed references, dropped properties (with the reason
 /// for each) and secrets turned into parameters.

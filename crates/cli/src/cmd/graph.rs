@@ -19,6 +19,8 @@ pub enum GraphFormat {
     Mermaid,
 }
 
+/// The complete dependency graph of an estate (table, json, dot, mermaid)
+///
 /// Build the complete dependency graph of an estate: explicit dependsOn and
 /// every implicit reference (ids in any string, identities, role assignments,
 /// diagnostic settings, private endpoints and DNS, backup, Defender for Cloud,

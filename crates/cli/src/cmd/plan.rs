@@ -83,6 +83,8 @@ pub enum Deps {
     Keep,
 }
 
+/// Assess an estate against a target region (exit code 4 on blockers)
+///
 /// Assess an estate against a target region: type availability (from the
 /// embedded provider snapshot; unknown is never reported as unavailable),
 /// availability zones, global-name collisions with proposed names, the
@@ -103,6 +105,8 @@ pub struct AssessArgs {
     pub selection: Selection,
 }
 
+/// Plan the relocation to a target region: waves, steps, checklists, plan.json + plan.md
+///
 /// Plan the relocation of an estate to a target region: the move set (the
 /// selection plus what it requires and what cannot stay behind), a strategy
 /// per resource from the relocation catalog, target ids and names, ordered
