@@ -104,6 +104,24 @@ fn rehearse_contoso_moves_commits_and_cleans_up() {
     ] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
+    // Only what the rehearsal writes is there (a second run replaces it).
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let n = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(
+            [
+                "estate.json",
+                "plan.json",
+                "plan.md",
+                "templates",
+                "events.jsonl",
+                "rehearsal.md",
+                "rehearsal.json"
+            ]
+            .contains(&n.as_str())
+                || n.starts_with("journal.db"),
+            "unexpected file {n}"
+        );
+    }
 
     // Every planned resource is committed, and its source deleted or kept
     // for a stated reason; the journal (read by `azrelo status`) says so.
@@ -218,6 +236,27 @@ fn rehearse_json_keep_source_leaves_every_source() {
         assert!(v.get(key).is_some(), "{key} missing: {v}");
     }
     // Committed, not cleaned up.
+    for u in status_units(&dir) {
+        assert_eq!(u["state"], "committed", "{u}");
+    }
+    // Running the same command again replaces the previous rehearsal (only
+    // its own files were there), with a fresh journal.
+    let (code, _, stderr) = run(&[
+        "-o",
+        "json",
+        "rehearse",
+        EXAMPLE,
+        "-t",
+        "northeurope",
+        "--out",
+        d,
+        "--keep-source",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("replacing the previous rehearsal"),
+        "{stderr}"
+    );
     for u in status_units(&dir) {
         assert_eq!(u["state"], "committed", "{u}");
     }

@@ -46,12 +46,14 @@ pub use secrets::is_secret_name;
 pub trait Flags {
     /// Whether the JSON pointer (from the resource body) is read-only.
     fn is_read_only(&self, resource_type: &str, pointer: &str) -> bool;
-    /// Whether the value is a secret (sensitive or write-only).
+    /// Whether the value is a secret (sensitive, or write-only unless it is a
+    /// creation-time directive such as `createMode`).
     fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool;
 }
 
 /// The embedded schema snapshot (`azrelo_arm::schema`): read-only paths are
-/// stripped, sensitive and write-only ones become secure parameters.
+/// stripped, sensitive and write-only ones become secure parameters (except
+/// write-only creation directives such as `createMode`, kept as values).
 pub struct SchemaFlagsAdapter(&'static azrelo_arm::schema::SchemaFlags);
 
 impl Flags for SchemaFlagsAdapter {
@@ -61,9 +63,10 @@ impl Flags for SchemaFlagsAdapter {
             .is_some_and(|t| t.is_read_only(pointer))
     }
     fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool {
-        self.0
-            .get(resource_type)
-            .is_some_and(|t| t.is_sensitive(pointer) || t.is_write_only(pointer))
+        self.0.get(resource_type).is_some_and(|t| {
+            t.is_sensitive(pointer)
+                || (t.is_write_only(pointer) && !secrets::is_creation_directive(pointer))
+        })
     }
 }
 

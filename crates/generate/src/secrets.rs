@@ -56,6 +56,32 @@ pub fn looks_secret(value: &str) -> bool {
         || v.contains("-----begin") && v.contains("private key")
 }
 
+/// Write-only properties that are creation-time directives, not credentials
+/// (ARM does not return them, but their values are plain settings such as
+/// `createMode: Default`): kept as values instead of becoming secure
+/// parameters. Names (ASCII case-insensitive) from the non-sensitive
+/// write-only paths of the embedded schema snapshot (`azrelo_arm::schema`).
+const DIRECTIVES: &[&str] = &[
+    "createmode",
+    "restorepointintime",
+    "sourcedatabaseid",
+    "sourceserverid",
+    "recoverabledatabaseid",
+    "restorabledroppeddatabaseid",
+    "longtermretentionbackupresourceid",
+    "sourcesnapshotresourceid",
+    "sourcevolumegroupresourceid",
+    "sourcetype",
+    "serverkeytype",
+];
+
+/// Whether a write-only property at this JSON pointer is a creation-time
+/// directive rather than a secret (see [`DIRECTIVES`]).
+pub fn is_creation_directive(pointer: &str) -> bool {
+    let last = pointer.rsplit('/').next().unwrap_or(pointer);
+    DIRECTIVES.iter().any(|d| last.eq_ignore_ascii_case(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +98,19 @@ mod tests {
         ));
         assert!(looks_secret("https://x/y?sv=2021&sig=abc%3D"));
         assert!(!looks_secret("https://kv.vault.azure.net/secrets/s"));
+    }
+
+    #[test]
+    fn creation_directives_are_not_secrets() {
+        assert!(super::is_creation_directive("/properties/createMode"));
+        assert!(super::is_creation_directive(
+            "/properties/restorePointInTime"
+        ));
+        assert!(!super::is_creation_directive(
+            "/properties/storageAccountAccessKey"
+        ));
+        assert!(!super::is_creation_directive(
+            "/properties/administratorLoginPassword"
+        ));
     }
 }

@@ -203,16 +203,59 @@ impl Say {
     }
 }
 
+/// What a rehearsal writes in its directory (besides `journal.db-*` files).
+const REHEARSAL_FILES: &[&str] = &[
+    "estate.json",
+    "plan.json",
+    "plan.md",
+    "templates",
+    "journal.db",
+    "events.jsonl",
+    "rehearsal.md",
+    "rehearsal.json",
+];
+
 fn check_out_dir(dir: &Path) -> Result<(), CliError> {
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                return Err(CliError::bad_input(
-                    format!("{} exists and is not empty", dir.display()),
-                    "pass a new directory with --out DIR (a rehearsal's journal belongs to its own emulator run), or remove the old one",
-                ));
+        Ok(entries) => {
+            let names: Vec<std::ffi::OsString> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name())
+                .collect();
+            if names.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            // A previous rehearsal's output (and nothing else) is replaced, so
+            // the README's command can be run again; anything else is refused.
+            let ours = |n: &std::ffi::OsString| {
+                let n = n.to_string_lossy();
+                REHEARSAL_FILES.contains(&n.as_ref()) || n.starts_with("journal.db")
+            };
+            if names.iter().any(|n| n == "rehearsal.json") && names.iter().all(ours) {
+                for n in &names {
+                    let p = dir.join(n);
+                    let gone = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                    gone.map_err(|e| {
+                        CliError::bad_input(
+                            format!(
+                                "cannot replace the previous rehearsal in {}: {e}",
+                                dir.display()
+                            ),
+                            "pass a new directory with --out DIR",
+                        )
+                    })?;
+                }
+                eprintln!("replacing the previous rehearsal in {}", dir.display());
+                return Ok(());
+            }
+            Err(CliError::bad_input(
+                format!("{} exists and is not empty", dir.display()),
+                "pass a new directory with --out DIR (a rehearsal's journal belongs to its own emulator run), or remove the old one; a directory holding only a previous rehearsal is replaced",
+            ))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(|e| {
