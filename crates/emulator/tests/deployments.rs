@@ -637,6 +637,9 @@ async fn with_latency_the_deployment_runs_independent_resources_in_parallel() {
     let r = deploy(&em, &rg, "lat", t).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["properties"]["provisioningState"], "Accepted");
+    // A running deployment says when to poll (1–15 s, as ARM's LROs do).
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15).contains(&retry), "{retry}");
     let dep = format!("{rg}/providers/Microsoft.Resources/deployments/lat");
     let status_url = r.headers["azure-asyncoperation"]
         .to_str()
@@ -649,9 +652,11 @@ async fn with_latency_the_deployment_runs_independent_resources_in_parallel() {
             .to_string()
     };
     assert_eq!(state(&call(&em, "GET", &dep, None).await.body), "Running");
-    assert_eq!(
-        call(&em, "GET", &status_url, None).await.body["status"],
-        "Running"
+    let polled = call(&em, "GET", &status_url, None).await;
+    assert_eq!(polled.body["status"], "Running");
+    assert!(
+        polled.headers.contains_key("retry-after"),
+        "poll again soon"
     );
     // The route table starts when the NSG is done.
     let op_state = |ops: &Value, name: &str| -> String {

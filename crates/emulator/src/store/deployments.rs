@@ -2478,6 +2478,13 @@ fn finish(em: &Emulator, id: &ResourceId, run: Run) -> Response {
         r.headers_mut().insert("azure-asyncoperation", v.clone());
         r.headers_mut().insert("location", v);
     }
+    // While it runs, tell clients when to poll (the Azure SDKs otherwise
+    // wait their default 30 s before the first poll).
+    if running {
+        let remaining = run.end.saturating_sub(em.clock.now());
+        r.headers_mut()
+            .insert("retry-after", retry_after(remaining));
+    }
     r
 }
 
@@ -2544,7 +2551,13 @@ pub(super) fn deployment_subresource(em: &Emulator, path: &str) -> Option<Respon
             {
                 v["error"] = e.clone();
             }
-            Some((StatusCode::OK, axum::Json(v)).into_response())
+            let mut r = (StatusCode::OK, axum::Json(v)).into_response();
+            if status == "Running" {
+                // Poll again soon (the SDKs' default otherwise is 30 s).
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("1"));
+            }
+            Some(r)
         }
         "operations" => {
             let ops = inner
