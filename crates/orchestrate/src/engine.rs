@@ -176,6 +176,26 @@ pub struct ActionRow {
     pub detail: Option<String>,
 }
 
+impl ActionRow {
+    /// The row of one source deletion: deleted, or kept (a skipped delete)
+    /// with the journal's note as the reason.
+    fn source_cleanup(src: String, outcome: StepOutcome, detail: &Value) -> ActionRow {
+        ActionRow {
+            unit: src,
+            outcome: if outcome == StepOutcome::Skipped {
+                "kept"
+            } else {
+                "deleted"
+            }
+            .into(),
+            detail: detail
+                .get("note")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum StepError {
     Arm(ArmError),
@@ -1640,19 +1660,7 @@ impl<A: Arm> Engine<A> {
                         self.write_result(&name, outcome, &detail)
                             .map_err(step_to_engine)?;
                         progress = true;
-                        rows.push(ActionRow {
-                            unit: src,
-                            outcome: if outcome == StepOutcome::Skipped {
-                                "kept"
-                            } else {
-                                "deleted"
-                            }
-                            .into(),
-                            detail: detail
-                                .get("note")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
-                        });
+                        rows.push(ActionRow::source_cleanup(src, outcome, &detail));
                     }
                     Err(StepError::Crashed) => return Err(EngineError::Crashed),
                     Err(e) => {
@@ -1694,19 +1702,7 @@ impl<A: Arm> Engine<A> {
                 Ok((outcome, detail)) => {
                     self.write_result(&name, outcome, &detail)
                         .map_err(step_to_engine)?;
-                    rows.push(ActionRow {
-                        unit: src,
-                        outcome: if outcome == StepOutcome::Skipped {
-                            "kept"
-                        } else {
-                            "deleted"
-                        }
-                        .into(),
-                        detail: detail
-                            .get("note")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                    });
+                    rows.push(ActionRow::source_cleanup(src, outcome, &detail));
                 }
                 Err(StepError::Crashed) => return Err(EngineError::Crashed),
                 Err(e) => {
