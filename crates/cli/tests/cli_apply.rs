@@ -43,43 +43,11 @@ fn seed(em: &Emulator, extensions: bool) {
     files.sort();
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
-    let estate = serde_json::to_value(&estate).unwrap();
-    let mut out = Vec::new();
-    for r in estate["resources"].as_array().unwrap() {
-        let mut b = r.clone();
-        let m = b.as_object_mut().unwrap();
-        m.remove("provenance");
-        m.remove("dependsOn");
-        out.push((r["id"].as_str().unwrap().to_string(), b));
-    }
-    let lists: &[(&str, &str)] = if extensions {
-        &[
-            ("locks", "Microsoft.Authorization/locks"),
-            ("roleAssignments", "Microsoft.Authorization/roleAssignments"),
-            (
-                "diagnosticSettings",
-                "Microsoft.Insights/diagnosticSettings",
-            ),
-            (
-                "policyExemptions",
-                "Microsoft.Authorization/policyExemptions",
-            ),
-        ]
-    } else {
-        &[]
-    };
-    for &(list, ty) in lists {
-        for r in estate[list].as_array().into_iter().flatten() {
-            let id = r["id"].as_str().unwrap().to_string();
-            let mut props = r.as_object().unwrap().clone();
-            props.remove("provenance");
-            props.remove("id");
-            let name = id.rsplit('/').next().unwrap().to_string();
-            out.push((
-                id.clone(),
-                json!({"id": id, "name": name, "type": ty, "properties": props}),
-            ));
-        }
+    // As ARM returns them (read-only back-references included); the
+    // extension records only when asked.
+    let mut out = azrelo_estate::arm_shape::arm_bodies(&estate);
+    if !extensions {
+        out.truncate(estate.resources.len());
     }
     out.extend(unrelated());
     em.seed(out);

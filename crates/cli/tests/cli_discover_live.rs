@@ -34,13 +34,7 @@ fn emulator(em: Emulator) -> String {
     files.sort();
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
-    em.seed(estate.resources.iter().filter_map(|r| {
-        let mut v = serde_json::to_value(r).ok()?;
-        let m = v.as_object_mut()?;
-        m.remove("provenance");
-        m.remove("dependsOn");
-        Some((r.id.to_string(), v))
-    }));
+    em.seed(azrelo_estate::arm_shape::arm_bodies(&estate));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()

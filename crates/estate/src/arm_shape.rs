@@ -10,6 +10,29 @@ use azrelo_arm::id::ResourceId;
 
 use crate::Estate;
 
+/// Every record of the estate as ARM returns it, for seeding a rehearsal
+/// cloud (`azrelo emulator serve --seed`, tests): resources (without azrelo's
+/// `provenance` and `dependsOn`), then [`extension_bodies`].
+pub fn arm_bodies(estate: &Estate) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = estate
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let mut v = serde_json::to_value(r).ok()?;
+            let m = v.as_object_mut()?;
+            m.remove("provenance");
+            m.remove("dependsOn");
+            Some((r.id.to_string(), v))
+        })
+        .collect();
+    out.extend(
+        extension_bodies(estate)
+            .into_iter()
+            .map(|(id, body)| (id.to_string(), body)),
+    );
+    out
+}
+
 /// ARM GET-shaped bodies (`type`, `properties`) of the estate's role
 /// assignments, diagnostic settings, locks and policy exemptions, in that
 /// order, each with its id.

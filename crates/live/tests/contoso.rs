@@ -37,16 +37,10 @@ fn example() -> Estate {
 
 /// Seed as `azrelo emulator serve --seed` does.
 fn seeded(estate: &Estate, em: Emulator) -> Emulator {
-    let n = em.seed(estate.resources.iter().filter_map(|r| {
-        let mut v = serde_json::to_value(r).ok()?;
-        let m = v.as_object_mut()?;
-        m.remove("provenance");
-        m.remove("dependsOn");
-        Some((r.id.to_string(), v))
-    }));
+    let bodies = azrelo_estate::arm_shape::arm_bodies(estate);
+    let n = estate.resources.len();
+    let m = em.seed(bodies).saturating_sub(n);
     assert!(n > 30, "seeded {n}");
-    let records = azrelo_estate::arm_shape::extension_bodies(estate);
-    let m = em.seed(records.into_iter().map(|(id, body)| (id.to_string(), body)));
     assert!(m > 10, "seeded {m} extension records");
     em
 }

@@ -110,16 +110,11 @@ pub(crate) fn seed_estate(
     emulator: &azrelo_emulator::Emulator,
     estate: &azrelo_estate::Estate,
 ) -> (usize, usize) {
-    let n = emulator.seed(estate.resources.iter().filter_map(|r| {
-        let mut v = serde_json::to_value(r).ok()?;
-        if let Some(m) = v.as_object_mut() {
-            m.remove("provenance");
-            m.remove("dependsOn");
-        }
-        Some((r.id.to_string(), v))
-    }));
-    let records = azrelo_estate::arm_shape::extension_bodies(estate);
-    let m = emulator.seed(records.into_iter().map(|(id, body)| (id.to_string(), body)));
+    let bodies = azrelo_estate::arm_shape::arm_bodies(estate);
+    let resources = estate.resources.len().min(bodies.len());
+    let mut bodies = bodies.into_iter();
+    let n = emulator.seed(bodies.by_ref().take(resources));
+    let m = emulator.seed(bodies);
     (n, m)
 }
 

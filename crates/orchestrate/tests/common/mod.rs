@@ -304,50 +304,13 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
 /// The example estate as the emulator's starting state: resources, locks,
 /// role assignments, diagnostic settings and policy exemptions.
 pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
-    let estate: Value =
+    let mut estate: azrelo_estate::Estate =
         serde_json::from_slice(&std::fs::read(dir.join("estate.json")).unwrap()).unwrap();
-    let mut out = Vec::new();
-    for r in estate["resources"].as_array().unwrap() {
-        let mut b = r.clone();
-        if let Some(m) = b.as_object_mut() {
-            m.remove("provenance");
-        }
-        // As ARM returns them, read-only back-references (a NIC's
-        // `virtualMachine`, a subnet's `ipConfigurations`) included: the
-        // emulator, like ARM, does not count them as usage.
-        out.push((r["id"].as_str().unwrap().to_string(), b));
-    }
-    let strip = |v: &Value, drop: &[&str]| -> Value {
-        let mut m = v.as_object().cloned().unwrap_or_default();
-        m.remove("provenance");
-        m.remove("id");
-        for d in drop {
-            m.remove(*d);
-        }
-        Value::Object(m)
-    };
-    for (list, ty) in [
-        ("locks", "Microsoft.Authorization/locks"),
-        ("roleAssignments", "Microsoft.Authorization/roleAssignments"),
-        (
-            "diagnosticSettings",
-            "Microsoft.Insights/diagnosticSettings",
-        ),
-        (
-            "policyExemptions",
-            "Microsoft.Authorization/policyExemptions",
-        ),
-    ] {
-        for r in estate[list].as_array().into_iter().flatten() {
-            let id = r["id"].as_str().unwrap().to_string();
-            let name = id.rsplit('/').next().unwrap().to_string();
-            out.push((
-                id.clone(),
-                json!({"id": id, "name": name, "type": ty, "properties": strip(r, &[])}),
-            ));
-        }
-    }
-    out
+    estate.reindex();
+    // As ARM returns them, read-only back-references (a NIC's
+    // `virtualMachine`, a subnet's `ipConfigurations`) included: the
+    // emulator, like ARM, does not count them as usage.
+    azrelo_estate::arm_shape::arm_bodies(&estate)
 }
 
 /// An unrelated resource (not in the plan) in a source group, and one in a
