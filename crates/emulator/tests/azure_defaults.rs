@@ -4,36 +4,14 @@
 //! a deployment's parallel resources start, and read-only properties the
 //! resource providers assign.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use azrelo_emulator::{Emulator, router};
+use axum::http::StatusCode;
+use azrelo_emulator::Emulator;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+mod common;
+use common::call;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000e3";
-
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
-async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> Reply {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("{path}?api-version=2024-03-01"))
-        .header("authorization", "Bearer azure-defaults-test")
-        .body(body.map_or_else(Body::empty, |v| Body::from(v.to_string())))
-        .unwrap();
-    let resp = router(em.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
 
 async fn group(em: &Emulator, name: &str, location: &str) -> String {
     let g = format!("{SUB}/resourceGroups/{name}");

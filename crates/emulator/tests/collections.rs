@@ -4,30 +4,17 @@
 //! groups and resources below it), children of a resource, top-level types of
 //! a group or subscription.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use azrelo_emulator::{Emulator, router};
+use axum::http::StatusCode;
+use azrelo_emulator::Emulator;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+mod common;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000c1";
 
 async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("{path}?api-version=2022-04-01"))
-        .header("authorization", "Bearer t")
-        .body(body.map_or_else(Body::empty, |v| Body::from(v.to_string())))
-        .unwrap();
-    let resp = router(em.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let c = common::call(em, method, path, body).await;
+    (c.status, c.body)
 }
 
 async fn put(em: &Emulator, path: &str, body: Value) {

@@ -9,48 +9,15 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::StatusCode;
+use azrelo_emulator::Emulator;
 use azrelo_emulator::latency::{Clock, LatencyProfile};
-use azrelo_emulator::{Emulator, router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+mod common;
+use common::{Call, call};
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-00000000d3a1";
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> Reply {
-    let uri = if path.contains("api-version") {
-        path.to_string()
-    } else {
-        format!("{path}?api-version=2024-03-01")
-    };
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", "Bearer deployments-test")
-        .body(match body {
-            Some(v) => Body::from(v.to_string()),
-            None => Body::empty(),
-        })
-        .unwrap();
-    let resp = router(em.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
 
 async fn group(em: &Emulator, name: &str) -> String {
     let rg = format!("{SUB}/resourceGroups/{name}");
@@ -68,7 +35,7 @@ fn template(resources: Value, outputs: Value) -> Value {
     })
 }
 
-async fn deploy(em: &Emulator, scope: &str, name: &str, template: Value) -> Reply {
+async fn deploy(em: &Emulator, scope: &str, name: &str, template: Value) -> Call {
     call(
         em,
         "PUT",
