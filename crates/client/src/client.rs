@@ -781,12 +781,31 @@ impl ArmClient {
         rid: &str,
     ) -> Result<Option<Value>, ClientError> {
         let stats = &self.inner.stats;
+        let deadline = tokio::time::Instant::now()
+            + self
+                .inner
+                .tuning
+                .scaled(self.inner.tuning.operation_timeout);
+        let timed_out = || {
+            (tokio::time::Instant::now() >= deadline).then(|| ClientError::OperationFailed {
+                code: "OperationTimedOut".into(),
+                message: format!(
+                    "{} did not reach a terminal state within {:?}; it may still be running in Azure: check it, then run the step again (PUT is idempotent)",
+                    redact_url(url),
+                    self.inner.tuning.operation_timeout
+                ),
+                request_id: rid.to_string(),
+            })
+        };
         let op = initial.header("azure-asyncoperation").map(str::to_string);
         let location = initial.header("location").map(str::to_string);
         let mut delay = self.poll_delay(initial);
         if let Some(op) = op {
             let op_url = self.url(&op, "", rid)?;
             loop {
+                if let Some(e) = timed_out() {
+                    return Err(e);
+                }
                 self.sleep(delay).await;
                 stats.polls.fetch_add(1, Ordering::Relaxed);
                 let r = self.send(Method::Get, &op_url, None, rid, false).await?;
@@ -821,6 +840,9 @@ impl ArmClient {
         if let Some(loc) = location {
             let loc_url = self.url(&loc, "", rid)?;
             loop {
+                if let Some(e) = timed_out() {
+                    return Err(e);
+                }
                 self.sleep(delay).await;
                 stats.polls.fetch_add(1, Ordering::Relaxed);
                 let r = self.send(Method::Get, &loc_url, None, rid, false).await?;
@@ -842,6 +864,9 @@ impl ArmClient {
         }
         // No header: poll the resource until its provisioningState is terminal.
         loop {
+            if let Some(e) = timed_out() {
+                return Err(e);
+            }
             self.sleep(delay).await;
             stats.polls.fetch_add(1, Ordering::Relaxed);
             let r = self.send(Method::Get, url, None, rid, false).await?;

@@ -75,6 +75,12 @@ pub struct Tuning {
     pub connect_timeout: Duration,
     /// Timeout between two reads of a response.
     pub read_timeout: Duration,
+    /// How long one long-running operation may stay non-terminal before the
+    /// wait gives up with `OperationTimedOut` (the operation itself may go
+    /// on in Azure; a PUT can simply be sent again). Default 24 h: ARM has
+    /// no documented upper bound, and the slowest steps of a relocation
+    /// (large database copies) run for hours, not days.
+    pub operation_timeout: Duration,
 }
 
 impl Default for Tuning {
@@ -89,6 +95,7 @@ impl Default for Tuning {
             throttle: ThrottleConfig::default(),
             connect_timeout: Duration::from_secs(20),
             read_timeout: Duration::from_secs(120),
+            operation_timeout: Duration::from_secs(24 * 3600),
         }
     }
 }

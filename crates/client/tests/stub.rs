@@ -535,3 +535,32 @@ async fn a_low_remaining_count_from_arm_slows_the_next_requests() {
     assert_eq!(c.stats().throttle_waits, 1, "paced below the reserve");
     assert_eq!(c.stats().throttled, 0);
 }
+
+#[tokio::test]
+async fn an_operation_that_never_ends_times_out_instead_of_waiting_forever() {
+    let stub = Stub::default();
+    let url = serve(&stub).await;
+    let op = format!("{url}{OP}");
+    // InProgress forever (the last scripted answer repeats).
+    stub.on("PUT", RES, 201, &[("azure-asyncoperation", &op)], json!({}))
+        .on(
+            "GET",
+            OP,
+            200,
+            &[("retry-after", "1")],
+            json!({"status": "InProgress"}),
+        );
+    let t = Tuning {
+        time_scale: 0.01,
+        // 60 s of operation time, i.e. 0.6 s at this time scale.
+        operation_timeout: std::time::Duration::from_secs(60),
+        ..Tuning::default()
+    };
+    let c = ArmClient::with_tuning(ClientOptions::emulator(&url, "tok", None), t).unwrap();
+    let e = c.put(RES, "2023-01-01", &json!({})).await.unwrap_err();
+    assert_eq!(e.code(), Some("OperationTimedOut"), "{e}");
+    assert!(e.to_string().contains("may still be running"), "{e}");
+    // It kept polling until the deadline (Retry-After 1 s, i.e. 10 ms here).
+    let polls = stub.seen().iter().filter(|(m, _, _)| m == "GET").count();
+    assert!(polls >= 5, "{polls} polls");
+}
