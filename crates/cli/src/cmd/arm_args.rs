@@ -66,6 +66,40 @@ pub struct ArmArgs {
     /// Extra trusted CA certificate (PEM), e.g. the emulator's generated one.
     #[arg(long = "ca-cert", env = "AZRELO_CA_CERT", value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
+    /// Give up waiting for one long-running ARM operation after this long
+    /// (e.g. 90m, 6h, 3600s; the operation may go on in Azure and the step
+    /// can be resumed).
+    #[arg(
+        long = "operation-timeout",
+        env = "AZRELO_OPERATION_TIMEOUT",
+        default_value = "24h",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub operation_timeout: std::time::Duration,
+}
+
+/// `90s`, `45m`, `6h`, `1d` or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: use e.g. 90m, 6h or 3600s"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("'{s}': the unit must be s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the timeout must be longer than zero".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// `--auth` values.
@@ -93,6 +127,7 @@ impl std::fmt::Debug for ArmArgs {
             .field("client_certificate", &self.client_certificate)
             .field("max_retries", &self.max_retries)
             .field("ca_cert", &self.ca_cert)
+            .field("operation_timeout", &self.operation_timeout)
             .finish()
     }
 }
@@ -156,7 +191,11 @@ impl ArmArgs {
 
     /// Build the ARM client.
     pub fn client(&self) -> Result<ArmClient, CliError> {
-        ArmClient::new(self.options()?).map_err(config_error)
+        let tuning = azrelo_client::Tuning {
+            operation_timeout: self.operation_timeout,
+            ..azrelo_client::Tuning::default()
+        };
+        ArmClient::with_tuning(self.options()?, tuning).map_err(config_error)
     }
 }
 
@@ -167,5 +206,22 @@ fn config_error(e: ClientError) -> CliError {
             "check --arm-endpoint, --auth and its credentials, and --ca-cert",
         ),
         other => CliError::failure(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_like_the_help_says() {
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(21_600)));
+        assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("h").is_err());
     }
 }
