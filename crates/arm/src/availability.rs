@@ -459,12 +459,9 @@ impl<'a> TypeInfo<'a> {
     }
 
     /// The newest api version without a suffix (`-preview`, `-beta`, …), else
-    /// the newest of all.
+    /// the newest of all (see [`newest_stable`]).
     pub fn newest_stable_api_version(&self) -> Option<&'a str> {
-        self.api_versions()
-            .filter(|v| is_stable(v))
-            .max_by(|a, b| version_key(a).cmp(&version_key(b)))
-            .or_else(|| self.newest_api_version())
+        newest_stable(self.api_versions())
     }
 
     /// Zones the provider lists for the type in `region` (any spelling);
@@ -483,6 +480,25 @@ impl<'a> TypeInfo<'a> {
 }
 
 /// An api version is stable when it is a bare date (`2023-07-01`).
+/// The newest api version without a suffix (`-preview`, `-beta`, …) among
+/// `versions`, else the newest of all: what a client picks when nothing asks
+/// for a specific version. Shared by the embedded snapshot and live
+/// discovery's reading of the providers endpoint.
+pub fn newest_stable<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut stable: Option<&'a str> = None;
+    let mut any: Option<&'a str> = None;
+    for v in versions {
+        let newer = |best: Option<&str>| best.is_none_or(|b| version_key(v) > version_key(b));
+        if newer(any) {
+            any = Some(v);
+        }
+        if is_stable(v) && newer(stable) {
+            stable = Some(v);
+        }
+    }
+    stable.or(any)
+}
+
 fn is_stable(v: &str) -> bool {
     v.len() == 10
 }

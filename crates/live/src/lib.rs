@@ -650,32 +650,17 @@ pub fn api_versions(provider: &Value) -> HashMap<String, String> {
         let Some(name) = t.get("resourceType").and_then(Value::as_str) else {
             continue;
         };
-        let versions: Vec<&str> = t
+        let versions = t
             .get("apiVersions")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if let Some(v) = newest_stable(&versions) {
+            .filter_map(Value::as_str);
+        if let Some(v) = azrelo_arm::availability::newest_stable(versions) {
             out.insert(name.to_ascii_lowercase(), v.to_string());
         }
     }
     out
-}
-
-/// The newest api-version that is not a preview/beta/alpha, else the newest.
-pub fn newest_stable<'a>(versions: &[&'a str]) -> Option<&'a str> {
-    let stable = |v: &str| {
-        let l = v.to_ascii_lowercase();
-        !(l.contains("preview") || l.contains("beta") || l.contains("alpha"))
-    };
-    versions
-        .iter()
-        .copied()
-        .filter(|v| stable(v))
-        .max()
-        .or_else(|| versions.iter().copied().max())
 }
 
 fn api_version_for(
@@ -740,15 +725,16 @@ mod tests {
 
     #[test]
     fn newest_non_preview_version_wins() {
+        use azrelo_arm::availability::newest_stable;
         assert_eq!(
-            newest_stable(&["2021-01-01", "2023-05-01-preview", "2022-09-01"]),
+            newest_stable(["2021-01-01", "2023-05-01-preview", "2022-09-01"]),
             Some("2022-09-01")
         );
         assert_eq!(
-            newest_stable(&["2023-05-01-preview", "2021-01-01-beta"]),
+            newest_stable(["2023-05-01-preview", "2021-01-01-beta"]),
             Some("2023-05-01-preview")
         );
-        assert_eq!(newest_stable(&[]), None);
+        assert_eq!(newest_stable(std::iter::empty()), None);
         let p = json!({"resourceTypes": [{"resourceType": "servers/databases", "apiVersions": ["2023-08-01-preview", "2021-11-01", "2014-04-01"]}]});
         assert_eq!(api_versions(&p)["servers/databases"], "2021-11-01");
     }
