@@ -1302,10 +1302,16 @@ fn retry_after(remaining: Duration) -> HeaderValue {
     HeaderValue::from(secs)
 }
 
+/// RFC 3339 UTC with 7 fractional digits, as ARM writes timestamps (one
+/// format for operation status, deployments and disks).
 fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let dt = azrelo_template::date::DateTime::from_epoch(d.as_secs() as i64);
+    format!(
+        "{}.{:07}Z",
+        azrelo_template::date::format(&dt, "yyyy-MM-ddTHH:mm:ss"),
+        d.subsec_nanos() / 100
+    )
 }
 
 /// `GET …/operations/{op}` (Azure-AsyncOperation): `InProgress` until the

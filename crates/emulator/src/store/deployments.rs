@@ -2666,20 +2666,6 @@ fn preview(em: &Emulator, id: &ResourceId, p: &Prepared, mode: Mode) -> Response
         .into_response()
 }
 
-// ---------------------------------------------------------------------------
-// Time formatting.
-
-/// RFC 3339 UTC with 7 fractional digits, as ARM writes timestamps.
-fn rfc3339(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let dt = azrelo_template::date::DateTime::from_epoch(d.as_secs() as i64);
-    format!(
-        "{}.{:07}Z",
-        azrelo_template::date::format(&dt, "yyyy-MM-ddTHH:mm:ss"),
-        d.subsec_nanos() / 100
-    )
-}
-
 /// ISO 8601 duration (`PT1M2.5S`), as ARM writes `duration`.
 fn iso_duration(d: std::time::Duration) -> String {
     let secs = d.as_secs();
