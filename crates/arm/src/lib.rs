@@ -14,6 +14,9 @@
 //! * [`schema`] — per-type read-only, write-only and sensitive property paths
 //!   from the bicep-types-az schemas (what a generated template must not write
 //!   or must not copy).
+//! * [`secrets`] — secrets no schema flags: credential property names and
+//!   values that carry credentials (connection strings with keys, SAS
+//!   signatures, private keys).
 //!
 //! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
 //! one exception is [`schema::extract`], the snapshot refresh used by an
@@ -26,6 +29,7 @@ pub mod id;
 pub mod region;
 pub mod scan;
 pub mod schema;
+pub mod secrets;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::Flags;
-use crate::secrets::{is_secret_name, looks_secret};
+use azrelo_arm::secrets::{is_secret_name, looks_secret};
 
 /// ARM limits a deployment must stay within (template reference, "Template
 /// limits"): 800 resources (copies included), 256 parameters, 4 MB.

@@ -33,12 +33,11 @@
 //! `estate.json` and writes what this crate returns.
 
 mod build;
-mod secrets;
 
+pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
 pub use build::{
     Change, ChangeKind, Deployment, DeploymentScope, Generated, ManifestEntry, generate,
 };
-pub use secrets::is_secret_name;
 
 /// Property flags by type: what must not be written back. The embedded
 /// bicep-types-az snapshot implements it (`azrelo_arm::schema`); tests can
@@ -65,7 +64,8 @@ impl Flags for SchemaFlagsAdapter {
     fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool {
         self.0.get(resource_type).is_some_and(|t| {
             t.is_sensitive(pointer)
-                || (t.is_write_only(pointer) && !secrets::is_creation_directive(pointer))
+                || (t.is_write_only(pointer)
+                    && !azrelo_arm::secrets::is_creation_directive(pointer))
         })
     }
 }

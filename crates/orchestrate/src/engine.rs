@@ -1800,33 +1800,34 @@ fn substitute(v: &mut Value, values: &Map<String, Value>) {
     }
 }
 
+/// Remove, anywhere in `v`, every object member for which `drop(pointer,
+/// key, value)` holds (`pointer` is the member's JSON pointer below `at`).
+fn remove_members(v: &mut Value, at: &str, drop: &dyn Fn(&str, &str, &Value) -> bool) {
+    match v {
+        Value::Object(m) => {
+            let keys: Vec<String> = m.keys().cloned().collect();
+            for k in keys {
+                let p = format!("{at}/{k}");
+                if m.get(&k).is_some_and(|x| drop(&p, &k, x)) {
+                    m.remove(&k);
+                } else if let Some(c) = m.get_mut(&k) {
+                    remove_members(c, &p, drop);
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                remove_members(x, &format!("{at}/{i}"), drop);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The writable part of a GET body: envelope and read-only properties
 /// (schema flags) dropped.
 fn writable(ty: &str, body: &Value) -> Value {
     let flags = azrelo_arm::schema::SchemaFlags::embedded().get(ty);
-    fn strip(v: &mut Value, ptr: &str, ro: &dyn Fn(&str) -> bool) {
-        match v {
-            Value::Object(m) => {
-                let keys: Vec<String> = m.keys().cloned().collect();
-                for k in keys {
-                    let p = format!("{ptr}/{k}");
-                    if ro(&p)
-                        || (ptr == "/properties" && k.eq_ignore_ascii_case("provisioningState"))
-                    {
-                        m.remove(&k);
-                    } else if let Some(c) = m.get_mut(&k) {
-                        strip(c, &p, ro);
-                    }
-                }
-            }
-            Value::Array(a) => {
-                for (i, x) in a.iter_mut().enumerate() {
-                    strip(x, &format!("{ptr}/{i}"), ro);
-                }
-            }
-            _ => {}
-        }
-    }
     let mut out = Map::new();
     if let Some(m) = body.as_object() {
         for (k, v) in m {
@@ -1840,52 +1841,26 @@ fn writable(ty: &str, body: &Value) -> Value {
         }
     }
     let mut v = Value::Object(out);
-    let ro = |p: &str| flags.is_some_and(|f| f.is_read_only(p));
-    strip(&mut v, "", &ro);
+    remove_members(&mut v, "", &|p, k, _| {
+        flags.is_some_and(|f| f.is_read_only(p))
+            || (k.eq_ignore_ascii_case("provisioningState")
+                && p.strip_suffix(k) == Some("/properties/"))
+    });
     v
 }
 
-/// A body safe to journal: sensitive and write-only paths removed.
+/// A body safe to journal: sensitive and write-only paths (schema flags),
+/// members whose names mention a credential and string values that carry
+/// one removed — the secret rules the generator uses too
+/// (`azrelo_arm::secrets`).
 fn redact(ty: &str, body: &Value) -> Value {
     let flags = azrelo_arm::schema::SchemaFlags::embedded().get(ty);
-    fn walk(v: &mut Value, ptr: &str, bad: &dyn Fn(&str, &str) -> bool) {
-        match v {
-            Value::Object(m) => {
-                let keys: Vec<String> = m.keys().cloned().collect();
-                for k in keys {
-                    let p = format!("{ptr}/{k}");
-                    if bad(&p, &k) {
-                        m.remove(&k);
-                    } else if let Some(c) = m.get_mut(&k) {
-                        walk(c, &p, bad);
-                    }
-                }
-            }
-            Value::Array(a) => {
-                for (i, x) in a.iter_mut().enumerate() {
-                    walk(x, &format!("{ptr}/{i}"), bad);
-                }
-            }
-            _ => {}
-        }
-    }
-    let bad = |p: &str, k: &str| {
-        let l = k.to_ascii_lowercase();
-        flags.is_some_and(|f| f.is_sensitive(p) || f.is_write_only(p))
-            || [
-                "password",
-                "secret",
-                "connectionstring",
-                "primarykey",
-                "secondarykey",
-                "sastoken",
-                "accesskey",
-            ]
-            .iter()
-            .any(|s| l.contains(s))
-    };
     let mut v = body.clone();
-    walk(&mut v, "", &bad);
+    remove_members(&mut v, "", &|p, k, x| {
+        flags.is_some_and(|f| f.is_sensitive(p) || f.is_write_only(p))
+            || azrelo_arm::secrets::mentions_secret(k)
+            || x.as_str().is_some_and(azrelo_arm::secrets::looks_secret)
+    });
     v
 }
 

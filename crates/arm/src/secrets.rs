@@ -1,5 +1,6 @@
-//! Recognising secret values that no schema flags: well-known property names
-//! and values that carry credentials.
+//! Recognising secrets that no schema flags: well-known property names and
+//! values that carry credentials. One place for it: the generator turns them
+//! into secure parameters, the orchestrator keeps them out of its journal.
 
 /// Property names (ASCII case-insensitive) whose values are credentials.
 const NAMES: &[&str] = &[
@@ -44,6 +45,20 @@ pub fn is_secret_name(name: &str) -> bool {
     NAMES.contains(&n.as_str()) || SUFFIXES.iter().any(|s| n.ends_with(s))
 }
 
+/// Whether a property name mentions a credential anywhere in it
+/// (`passwordProfile`, `primaryKeyRef`, `secretUri`, …) — the broad rule for
+/// what must never be journaled or logged, where dropping a harmless value
+/// costs nothing; [`is_secret_name`] is the narrow rule for what becomes a
+/// secure template parameter.
+pub fn mentions_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    is_secret_name(&n)
+        || SUFFIXES
+            .iter()
+            .chain(&["primarykey", "secondarykey"])
+            .any(|s| n.contains(s))
+}
+
 /// Whether a string value carries a credential regardless of its name:
 /// connection strings with keys, SAS signatures, PEM private keys.
 pub fn looks_secret(value: &str) -> bool {
@@ -60,7 +75,7 @@ pub fn looks_secret(value: &str) -> bool {
 /// (ARM does not return them, but their values are plain settings such as
 /// `createMode: Default`): kept as values instead of becoming secure
 /// parameters. Names (ASCII case-insensitive) from the non-sensitive
-/// write-only paths of the embedded schema snapshot (`azrelo_arm::schema`).
+/// write-only paths of the embedded schema snapshot ([`crate::schema`]).
 const DIRECTIVES: &[&str] = &[
     "createmode",
     "restorepointintime",
