@@ -1314,6 +1314,15 @@ fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+fn operation_not_found(op: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "OperationNotFound",
+        format!("Operation {op} not found."),
+        None,
+    )
+}
+
 /// `GET …/operations/{op}` (Azure-AsyncOperation): `InProgress` until the
 /// operation's completion time, then `Succeeded`, `Failed` (with ARM's error)
 /// or `Canceled`.
@@ -1321,12 +1330,7 @@ fn operation_status(em: &Emulator, op: &str) -> Response {
     let now = em.clock.now();
     let inner = em.state();
     let Some(o) = inner.operations.get(op) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "OperationNotFound",
-            format!("Operation {op} not found."),
-            None,
-        );
+        return operation_not_found(op);
     };
     let done = now >= o.done_at;
     let mut body = json!({
@@ -1359,12 +1363,7 @@ fn operation_result(em: &Emulator, op: &str) -> Response {
     let now = em.clock.now();
     let inner = em.state();
     let Some(o) = inner.operations.get(op) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "OperationNotFound",
-            format!("Operation {op} not found."),
-            None,
-        );
+        return operation_not_found(op);
     };
     if now < o.done_at {
         let mut r = StatusCode::ACCEPTED.into_response();
