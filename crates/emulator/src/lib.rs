@@ -65,12 +65,32 @@
 //!
 //! [`Clock`]: latency::Clock
 
-pub mod faults;
-pub mod graph_query;
-pub mod latency;
+#![forbid(unsafe_code)]
+
+// Transport and access.
+mod api;
+mod cert;
 pub mod serve;
-mod store;
+// State and its persistence.
+mod emulator;
+mod persist;
+mod state;
+// ARM's rules, and what differs per resource type.
+mod defaults;
+mod disks;
+mod integrity;
+mod names;
+pub mod types;
+
+// Services.
+mod deployments;
+pub mod graph_query;
+// Behaviour knobs.
+pub mod faults;
+pub mod latency;
 pub mod throttle;
 
-pub use serve::{Certificate, serve};
-pub use store::{Emulator, router};
+pub use api::router;
+pub use cert::{CA_CERT, CA_KEY, Certificate};
+pub use emulator::Emulator;
+pub use serve::serve;
