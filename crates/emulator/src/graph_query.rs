@@ -168,9 +168,10 @@ fn parse_where(s: &str) -> Result<Filter, QueryError> {
             values.push(v.0.clone());
             i += 1;
         }
-        or.last_mut()
-            .expect("one group")
-            .push(Cmp { column, op, values });
+        match or.last_mut() {
+            Some(group) => group.push(Cmp { column, op, values }),
+            None => or.push(vec![Cmp { column, op, values }]),
+        }
         match t.get(i).map(|x| x.0.to_ascii_lowercase()) {
             None => break,
             Some(w) if w == "and" => i += 1,

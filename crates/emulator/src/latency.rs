@@ -119,7 +119,7 @@ impl Clock {
     /// Time since the origin.
     pub fn now(&self) -> Duration {
         match &self.manual {
-            Some(m) => *m.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(m) => *crate::state::lock(m),
             None => self.origin.elapsed(),
         }
     }
@@ -127,7 +127,7 @@ impl Clock {
     /// Move a manual clock forward (no effect on the system clock).
     pub fn advance(&self, by: Duration) {
         if let Some(m) = &self.manual {
-            *m.lock().unwrap_or_else(|e| e.into_inner()) += by;
+            *crate::state::lock(m) += by;
         }
     }
 }

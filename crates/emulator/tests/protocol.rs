@@ -737,3 +737,68 @@ async fn check_name_availability_sees_every_subscription() {
     let c = call(&em, "POST", &path, Some(json!({"name": "stfree01"}))).await;
     assert_eq!(c.body["nameAvailable"], true);
 }
+
+/// Issue #18: restarting with the same `--data` directory keeps the
+/// certificate authority, so a client that trusted the first one still
+/// connects (it used to retry TLS `BadSignature` forever); the key is
+/// readable by its owner only. In memory every start has a new authority.
+#[tokio::test]
+async fn the_authority_survives_a_restart_with_the_same_data_directory() {
+    use azrelo_emulator::{CA_CERT, CA_KEY, Certificate};
+    let dir = tempfile::tempdir().unwrap();
+    let first = Certificate::load_or_generate(dir.path(), &[]).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(CA_CERT)).unwrap(),
+        first.ca_pem
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(CA_KEY))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is private");
+    }
+    let trusted = tls_client(&first.ca_pem);
+    async fn subscriptions(tls: &tokio_rustls::TlsConnector, addr: std::net::SocketAddr) -> u16 {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let sn = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let s = tls
+            .connect(sn, tcp)
+            .await
+            .expect("the TLS handshake succeeds");
+        let (status, _, _) = http1(
+            s,
+            "GET",
+            &format!("/subscriptions{API}"),
+            &[("Authorization", "Bearer t")],
+        )
+        .await
+        .unwrap();
+        status
+    }
+    for start in 0..2 {
+        let cert = Certificate::load_or_generate(dir.path(), &[]).unwrap();
+        assert_eq!(
+            cert.ca_pem, first.ca_pem,
+            "start {start}: the same authority"
+        );
+        let em = Emulator::open(dir.path()).unwrap();
+        let (addr, stop) = spawn(em, Some(cert.server_config().unwrap())).await;
+        assert_eq!(subscriptions(&trusted, addr).await, 200, "start {start}");
+        drop(stop);
+    }
+    // A key that is not the authority's is refused with what to do.
+    let other = tempfile::tempdir().unwrap();
+    Certificate::load_or_generate(other.path(), &[]).unwrap();
+    std::fs::copy(other.path().join(CA_KEY), dir.path().join(CA_KEY)).unwrap();
+    let e = Certificate::load_or_generate(dir.path(), &[]).unwrap_err();
+    assert!(e.contains("remove both files"), "{e}");
+    // In memory: a new authority every time.
+    let (a, b) = (
+        Certificate::generate(&[]).unwrap(),
+        Certificate::generate(&[]).unwrap(),
+    );
+    assert_ne!(a.ca_pem, b.ca_pem);
+}

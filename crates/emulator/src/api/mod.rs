@@ -2,6 +2,8 @@
 //! throttling in front of every request ([`handle`]), then the routing
 //! chain ([`route`]) to the handlers by concern.
 
+use std::future::Future;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -86,7 +88,25 @@ pub(crate) async fn dispatch(State(em): State<Emulator>, req: Request) -> Respon
     {
         return r;
     }
-    let mut r = handle(&em, &parts.method, &parts.uri, &parts.headers, body).await;
+    // A handler that panics (a bug) answers 500 with ARM's envelope; the
+    // state lock it may have held is recovered by the next request
+    // (`state::lock`), so one panic never fails the requests after it.
+    let handled = CatchPanic(Box::pin(handle(
+        &em,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+    )))
+    .await;
+    let Ok(mut r) = handled else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The emulator failed while handling the request (an internal error); the request may not have been applied. Later requests are served.",
+            None,
+        );
+    };
     if !base.is_empty() {
         for h in ["azure-asyncoperation", "location"] {
             let abs = r
@@ -139,7 +159,7 @@ pub(crate) async fn handle(
     let mut fail_operation = false;
     if let Some(f) = &em.faults {
         use crate::faults::Fault;
-        let draw = f.lock().unwrap_or_else(|e| e.into_inner()).draw_all();
+        let draw = crate::state::lock(f).draw_all();
         if let Some(d) = draw.delay {
             tokio::time::sleep(d).await;
         }
@@ -196,12 +216,7 @@ pub(crate) async fn handle(
             })
             .unwrap_or("tenant")
             .to_string();
-        let take = t.lock().unwrap_or_else(|e| e.into_inner()).take(
-            &sub,
-            bearer,
-            kind,
-            std::time::Instant::now(),
-        );
+        let take = crate::state::lock(t).take(&sub, bearer, kind, std::time::Instant::now());
         match take {
             Take::Allowed(left) => remaining = Some((kind, left)),
             Take::Throttled(secs) => {
@@ -229,4 +244,109 @@ pub(crate) async fn handle(
         response.headers_mut().insert(kind.header(), v);
     }
     response
+}
+
+/// A future whose panic while polling becomes `Err(())` (the handler's
+/// answer is then a 500): what `catch_unwind` does for a closure.
+struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let inner = self.get_mut().0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    use super::router;
+    use crate::Emulator;
+
+    const RG: &str = "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg";
+
+    async fn call(
+        em: &Emulator,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("{path}?api-version=2024-03-01"))
+            .header("authorization", "Bearer t")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let resp = router(em.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A panic in another thread while it holds the state lock poisons the
+    /// lock; later requests still read and write (and the poison is
+    /// cleared), rather than each panicking in turn.
+    #[tokio::test]
+    async fn a_poisoned_state_lock_does_not_fail_later_requests() {
+        let em = Emulator::new();
+        let (status, _) = call(&em, "PUT", RG, Some(json!({"location": "westeurope"}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let inner = em.inner.clone();
+        let panicked = std::thread::spawn(move || {
+            let _guard = inner.lock();
+            panic!("a bug while holding the state lock");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(em.inner.is_poisoned());
+        let (status, body) = call(&em, "GET", RG, None).await;
+        assert_eq!(
+            (status, body["name"].as_str()),
+            (StatusCode::OK, Some("rg"))
+        );
+        let (status, _) = call(&em, "DELETE", RG, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert!(!em.inner.is_poisoned());
+        let (status, _) = call(&em, "GET", RG, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    /// A handler that panics holding the state lock (the test-only route
+    /// of `route::handle_inner`) answers 500 with ARM's error envelope, and
+    /// the next requests are served as usual.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_later_requests_are_served() {
+        let em = Emulator::new();
+        let (status, body) = call(&em, "GET", super::route::TEST_PANIC, None).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "InternalServerError");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        let (status, _) = call(&em, "PUT", RG, Some(json!({"location": "westeurope"}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, _) = call(&em, "GET", RG, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
 }

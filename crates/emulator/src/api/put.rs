@@ -228,7 +228,14 @@ pub(crate) fn put_with(
             }
         }
     }
-    let obj = body.as_object_mut().expect("checked object");
+    let Some(obj) = body.as_object_mut() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request body must be a JSON object.",
+            None,
+        );
+    };
     obj.insert("id".into(), json!(id.as_str()));
     obj.insert("name".into(), json!(name));
     obj.insert("type".into(), json!(ty_s));

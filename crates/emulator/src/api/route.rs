@@ -12,6 +12,10 @@ use super::{collections, error, metadata, operations, put, resources};
 use crate::Emulator;
 use crate::deployments::{self, Mode, deploy};
 
+/// A path whose handler panics, in unit tests only (see `api::tests`).
+#[cfg(test)]
+pub(crate) const TEST_PANIC: &str = "/providers/azrelo.emulator/test-panic";
+
 pub(crate) async fn handle_inner(
     em: &Emulator,
     method: &Method,
@@ -29,6 +33,11 @@ pub(crate) async fn handle_inner(
         );
     }
     let lower = path.to_ascii_lowercase();
+    #[cfg(test)]
+    if lower == TEST_PANIC {
+        let _state = em.lock();
+        panic!("test hook: a handler panics while holding the state lock");
+    }
     // Azure Resource Graph.
     if lower == "/providers/microsoft.resourcegraph/resources" && method == Method::POST {
         return crate::graph_query::resource_graph(em, &body);

@@ -48,11 +48,11 @@ pub(crate) fn read_only(flags: &'static azrelo_arm::schema::TypeFlags, path: &[S
     static MEMO: std::sync::OnceLock<Mutex<Memo>> = std::sync::OnceLock::new();
     let k = (flags as *const _ as usize, shape(path));
     let memo = MEMO.get_or_init(Mutex::default);
-    if let Some(&ro) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
+    if let Some(&ro) = crate::state::lock(memo).get(&k) {
         return ro;
     }
     let ro = flags.is_read_only(&k.1);
-    let mut m = memo.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = crate::state::lock(memo);
     // Map keys in bodies are unbounded in principle: stay bounded.
     if m.len() >= 1 << 16 {
         m.clear();
