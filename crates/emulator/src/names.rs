@@ -9,8 +9,8 @@ use azrelo_catalog::{Catalog, NameScope};
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::api::error;
 use crate::api::request::parse_body;
+use crate::api::{error, invalid_content};
 use crate::state::Inner;
 
 /// The (type, name) key of a stored body, lower-cased.
@@ -31,12 +31,7 @@ pub(crate) fn name_key(body: &Value) -> (String, String) {
 pub(crate) fn check_name_availability(em: &Emulator, lower: &str, body: &Bytes) -> Response {
     let req = parse_body(body).unwrap_or(Value::Null);
     let Some(name) = req.get("name").and_then(|n| n.as_str()) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request needs a 'name'.",
-            None,
-        );
+        return invalid_content("The request needs a 'name'.");
     };
     let namespace = lower
         .rsplit_once("/providers/")

@@ -51,6 +51,16 @@ pub(crate) fn error(
     (status, axum::Json(e)).into_response()
 }
 
+/// `400 InvalidRequestContent`: a body ARM cannot read as the resource.
+pub(crate) fn invalid_content(message: impl Into<String>) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "InvalidRequestContent",
+        message,
+        None,
+    )
+}
+
 pub(crate) async fn dispatch(State(em): State<Emulator>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::operations::operation_response;
 use super::resources::not_found;
-use super::{error, persistence_failed};
+use super::{error, invalid_content, persistence_failed};
 use crate::Emulator;
 use crate::integrity::{self, locks};
 use crate::state::{Event, Outcome, Stored, TENANT, key, set_state};
@@ -84,12 +84,7 @@ pub(crate) fn put_with(
 ) -> Response {
     let mut body = value.unwrap_or_else(|| json!({}));
     if !body.is_object() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request body must be a JSON object.",
-            None,
-        );
+        return invalid_content("The request body must be a JSON object.");
     }
     let ty = id.type_or_scope_type();
     let ty_s = ty.as_str().to_string();
@@ -229,12 +224,7 @@ pub(crate) fn put_with(
         }
     }
     let Some(obj) = body.as_object_mut() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request body must be a JSON object.",
-            None,
-        );
+        return invalid_content("The request body must be a JSON object.");
     };
     obj.insert("id".into(), json!(id.as_str()));
     obj.insert("name".into(), json!(name));
@@ -244,12 +234,7 @@ pub(crate) fn put_with(
         *props = json!({});
     }
     let Some(p) = props.as_object_mut() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request content was invalid: 'properties' must be an object.",
-            None,
-        );
+        return invalid_content("The request content was invalid: 'properties' must be an object.");
     };
     {
         if ty_s.eq_ignore_ascii_case("Microsoft.ManagedIdentity/userAssignedIdentities") {

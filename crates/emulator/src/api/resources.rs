@@ -6,7 +6,7 @@ use azrelo_arm::id::{IdKind, ResourceId};
 use serde_json::{Value, json};
 
 use super::operations::operation_response;
-use super::{error, persistence_failed};
+use super::{error, invalid_content, persistence_failed};
 use crate::Emulator;
 use crate::disks;
 use crate::integrity::{self, locks};
@@ -90,12 +90,7 @@ pub(crate) fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Res
         return *r;
     }
     let Some(Value::Object(p)) = value else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request body must be a JSON object.",
-            None,
-        );
+        return invalid_content("The request body must be a JSON object.");
     };
     if inner.running.contains_key(&k) {
         return error(
@@ -154,12 +149,7 @@ pub(crate) fn patch(em: &Emulator, id: &ResourceId, value: Option<Value>) -> Res
         }
     }
     if !body.get("properties").is_none_or(|p| p.is_object()) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            "The request content was invalid: 'properties' must be an object.",
-            None,
-        );
+        return invalid_content("The request content was invalid: 'properties' must be an object.");
     }
     let plan = match disks::prepare(&inner, id, &ty, &mut body, now, em.latency) {
         Ok(p) => p,

@@ -8,7 +8,7 @@ use azrelo_arm::id::{IdKind, ResourceId};
 use serde_json::Value;
 
 use super::request::{api_version, parse_body};
-use super::{collections, error, metadata, operations, put, resources};
+use super::{collections, error, invalid_content, metadata, operations, put, resources};
 use crate::Emulator;
 use crate::deployments::{self, Mode, deploy};
 
@@ -120,12 +120,9 @@ pub(crate) async fn handle_inner(
         match parse_body(&body) {
             Ok(v) => Some(v),
             Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidRequestContent",
-                    format!("The request content was invalid and could not be deserialized: {e}"),
-                    None,
-                );
+                return invalid_content(format!(
+                    "The request content was invalid and could not be deserialized: {e}"
+                ));
             }
         }
     };

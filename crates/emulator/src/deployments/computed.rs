@@ -77,37 +77,11 @@ pub(crate) fn fill(dst: &mut Value, src: Value) {
     }
 }
 
-/// The `n`-th dynamically allocated address of a subnet (IPv4).
-pub(crate) fn allocate_ip(inner: &Inner, subnet_id: &str, n: usize) -> Option<String> {
-    let rid = ResourceId::parse(subnet_id).ok()?;
-    let subnet = inner
-        .resources
-        .get(&key(subnet_id))
-        .map(|s| s.body.clone())
-        .or_else(|| inner.sub_resource(&rid))?;
-    let p = &subnet["properties"];
-    let prefix = p["addressPrefix"]
-        .as_str()
-        .or_else(|| p["addressPrefixes"][0].as_str())?;
-    let (addr, _) = prefix.split_once('/')?;
-    let octets: Vec<u32> = addr.split('.').filter_map(|o| o.parse().ok()).collect();
-    if octets.len() != 4 {
-        return None;
-    }
-    let base = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3];
-    let a = base.checked_add(4 + n as u32)?;
-    Some(format!(
-        "{}.{}.{}.{}",
-        a >> 24,
-        (a >> 16) & 255,
-        (a >> 8) & 255,
-        a & 255
-    ))
-}
-
-/// The last usable address of a subnet (a VPN gateway's BGP peering
-/// address sits at the top of the GatewaySubnet).
-pub(crate) fn last_usable_ip(inner: &Inner, subnet_id: &str) -> Option<String> {
+/// A subnet's IPv4 prefix (`addressPrefix`, else the first of
+/// `addressPrefixes`) as (first address, prefix length if it reads as one),
+/// the subnet stored
+/// on its own or inline in its network.
+fn subnet_prefix(inner: &Inner, subnet_id: &str) -> Option<(u32, Option<u32>)> {
     let rid = ResourceId::parse(subnet_id).ok()?;
     let subnet = inner
         .resources
@@ -119,20 +93,36 @@ pub(crate) fn last_usable_ip(inner: &Inner, subnet_id: &str) -> Option<String> {
         .as_str()
         .or_else(|| p["addressPrefixes"][0].as_str())?;
     let (addr, len) = prefix.split_once('/')?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 30)?;
     let octets: Vec<u32> = addr.split('.').filter_map(|o| o.parse().ok()).collect();
     if octets.len() != 4 {
         return None;
     }
     let base = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3];
-    let a = base + (1u32 << (32 - len)) - 2;
-    Some(format!(
+    Some((base, len.parse().ok()))
+}
+
+fn ipv4(a: u32) -> String {
+    format!(
         "{}.{}.{}.{}",
         a >> 24,
         (a >> 16) & 255,
         (a >> 8) & 255,
         a & 255
-    ))
+    )
+}
+
+/// The `n`-th dynamically allocated address of a subnet (IPv4).
+fn allocate_ip(inner: &Inner, subnet_id: &str, n: usize) -> Option<String> {
+    let (base, _) = subnet_prefix(inner, subnet_id)?;
+    Some(ipv4(base.checked_add(4 + n as u32)?))
+}
+
+/// The last usable address of a subnet (a VPN gateway's BGP peering
+/// address sits at the top of the GatewaySubnet).
+fn last_usable_ip(inner: &Inner, subnet_id: &str) -> Option<String> {
+    let (base, len) = subnet_prefix(inner, subnet_id)?;
+    let len = len.filter(|l| *l <= 30)?;
+    Some(ipv4(base + (1u32 << (32 - len)) - 2))
 }
 
 /// Children Azure creates with their parent (or on demand), which exist

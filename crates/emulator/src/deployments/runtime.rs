@@ -376,18 +376,14 @@ impl Runtime for Resolver {
                 // pickZones(provider, type, location[, count, offset]):
                 // the region's logical zones when it has them.
                 let loc = call.args.get(2).and_then(|a| a.as_str()).unwrap_or("");
-                let count = call
-                    .args
-                    .get(3)
-                    .and_then(|a| a.as_int())
-                    .unwrap_or(1)
-                    .max(0) as usize;
-                let offset = call
-                    .args
-                    .get(4)
-                    .and_then(|a| a.as_int())
-                    .unwrap_or(0)
-                    .max(0) as usize;
+                let whole = |i: usize, default: i64| {
+                    call.args
+                        .get(i)
+                        .and_then(|a| a.as_int())
+                        .unwrap_or(default)
+                        .max(0) as usize
+                };
+                let (count, offset) = (whole(3, 1), whole(4, 0));
                 let zones: Vec<Value> = azrelo_arm::Regions::embedded()
                     .get(loc)
                     .map(|r| {
