@@ -117,7 +117,7 @@ pub enum Builtin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnCreate {
     /// `NetworkWatcherRG/NetworkWatcher_<region>` (see
-    /// [`crate::defaults`]).
+    /// the emulator's `defaults` module).
     NetworkWatcher,
 }
 
