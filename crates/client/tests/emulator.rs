@@ -1,26 +1,16 @@
 //! The client against the real emulator, served in-process on 127.0.0.1:0
-//! over plain HTTP (loopback), including injected faults and ARM's
-//! throttling.
+//! (`azrelo_testkit::Served`) over plain HTTP and HTTPS, including injected
+//! faults and ARM's throttling.
 
 use azrelo_client::{ArmClient, ClientError, ClientOptions, Tuning};
 use azrelo_emulator::Emulator;
 use azrelo_emulator::faults::FaultSpec;
+use azrelo_testkit::{Served, Transport};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000c1";
 const API: &str = "2023-01-01";
-
-async fn serve(em: Emulator) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, azrelo_emulator::router(em))
-            .await
-            .unwrap();
-    });
-    format!("http://{addr}")
-}
 
 /// Retry-After honoured, scaled ×0.01 so an injected `Retry-After: 1` costs 10 ms.
 fn fast() -> Tuning {
@@ -54,7 +44,8 @@ fn vnet(rg_name: &str, name: &str) -> (String, Value) {
 
 #[tokio::test]
 async fn put_get_list_delete_round_trip_with_long_running_operations() {
-    let url = serve(Emulator::new()).await;
+    let served = Served::start(Emulator::new(), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     let g = c
         .put(&rg("rg1"), API, &json!({"location": "westeurope"}))
@@ -97,7 +88,8 @@ async fn put_get_list_delete_round_trip_with_long_running_operations() {
 
 #[tokio::test]
 async fn arm_errors_carry_code_status_and_request_id() {
-    let url = serve(Emulator::new()).await;
+    let served = Served::start(Emulator::new(), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     let (id, body) = vnet("missing-rg", "v");
     let e = c.put(&id, API, &body).await.unwrap_err();
@@ -130,7 +122,8 @@ fn uuid_like(s: &str) -> bool {
 async fn injected_429_500_503_are_retried_to_success() {
     // 30% of all requests fail; the client retries every one of them.
     let spec = FaultSpec::parse("429=0.1,500=0.1,503=0.1,seed=11").unwrap();
-    let url = serve(Emulator::new().with_faults(spec)).await;
+    let served = Served::start(Emulator::new().with_faults(spec), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     c.put(&rg("rg-f"), API, &json!({"location": "westeurope"}))
         .await
@@ -156,7 +149,8 @@ async fn injected_429_500_503_are_retried_to_success() {
 async fn retries_are_bounded_and_the_last_error_is_reported() {
     // Every request fails with 503: after max_retries the ARM error surfaces.
     let spec = FaultSpec::parse("503=1,seed=1").unwrap();
-    let url = serve(Emulator::new().with_faults(spec)).await;
+    let served = Served::start(Emulator::new().with_faults(spec), Transport::Http).await;
+    let url = served.endpoint.clone();
     let mut o = ClientOptions::emulator(&url, "t", None);
     o.max_retries = 3;
     let c = ArmClient::with_tuning(o, fast()).unwrap();
@@ -171,7 +165,8 @@ async fn retries_are_bounded_and_the_last_error_is_reported() {
 async fn client_side_buckets_stay_under_arms_throttle() {
     // The emulator throttles like ARM (reads: 250 burst, 25/s). 300 reads
     // through the client's own buckets (same shape, 10% reserve) never see a 429.
-    let url = serve(Emulator::new().with_throttling(true)).await;
+    let served = Served::start(Emulator::new().with_throttling(true), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     c.put(&rg("rg-t"), API, &json!({"location": "westeurope"}))
         .await
@@ -191,7 +186,8 @@ async fn client_side_buckets_stay_under_arms_throttle() {
 
 #[tokio::test]
 async fn without_client_buckets_arms_429s_are_retried_after_retry_after() {
-    let url = serve(Emulator::new().with_throttling(true)).await;
+    let served = Served::start(Emulator::new().with_throttling(true), Transport::Http).await;
+    let url = served.endpoint.clone();
     let mut t = Tuning::default();
     t.throttle.enabled = false;
     let c =
@@ -216,7 +212,8 @@ async fn resource_graph_pages_with_skip_token() {
     let em = Emulator::new();
     let n = em.seed((0..2300).map(|i| vnet(&format!("rg{}", i % 7), &format!("v{i:04}"))));
     assert_eq!(n, 2300);
-    let url = serve(em).await;
+    let served = Served::start(em, Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     let sub = SUB.rsplit('/').next().unwrap().to_string();
     let rows = c.resource_graph(&[sub], "resources").await.unwrap();
@@ -235,7 +232,8 @@ async fn operations_in_progress_are_polled_until_they_end() {
     // Latency profile "fast": ARM's realistic durations ×0.05, so the
     // operation reports InProgress for a while before Succeeded.
     let profile = azrelo_emulator::latency::LatencyProfile::parse("fast").unwrap();
-    let url = serve(Emulator::new().with_latency(profile)).await;
+    let served = Served::start(Emulator::new().with_latency(profile), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     c.put(&rg("rg-l"), API, &json!({"location": "westeurope"}))
         .await
@@ -250,7 +248,8 @@ async fn operations_in_progress_are_polled_until_they_end() {
 #[tokio::test]
 async fn a_failed_operation_is_operation_failed() {
     let spec = FaultSpec::parse("lro-fail=1,seed=2").unwrap();
-    let url = serve(Emulator::new().with_faults(spec)).await;
+    let served = Served::start(Emulator::new().with_faults(spec), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     // Resource groups are synchronous; the VNet's operation is made to fail.
     let _ = c
@@ -272,15 +271,8 @@ async fn a_failed_operation_is_operation_failed() {
 async fn dropped_connections_are_retried_for_idempotent_calls() {
     // The emulator's own server closes the connection without an answer.
     let spec = FaultSpec::parse("drop=0.2,seed=9").unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = azrelo_emulator::router(Emulator::new().with_faults(spec));
-    tokio::spawn(azrelo_emulator::serve(
-        listener,
-        app,
-        None,
-        std::future::pending(),
-    ));
+    let served = Served::start(Emulator::new().with_faults(spec), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url);
     c.put(&rg("rg-d"), API, &json!({"location": "westeurope"}))
         .await
@@ -300,21 +292,9 @@ async fn dropped_connections_are_retried_for_idempotent_calls() {
 #[tokio::test]
 async fn the_emulator_over_https_with_its_generated_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let cert = azrelo_emulator::Certificate::generate(&[]).unwrap();
-    let pem = dir.path().join("emulator-ca.pem");
-    cert.write_ca_pem(&pem).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "https://127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
-    let app = azrelo_emulator::router(Emulator::new());
-    tokio::spawn(azrelo_emulator::serve(
-        listener,
-        app,
-        Some(cert.server_config().unwrap()),
-        std::future::pending(),
-    ));
+    let served = Served::start(Emulator::new(), Transport::Https).await;
+    let pem = served.write_ca(dir.path());
+    let url = served.endpoint.clone();
     let c = ArmClient::with_tuning(ClientOptions::emulator(&url, "t", Some(pem)), fast()).unwrap();
     let g = c
         .put(&rg("rg-tls"), API, &json!({"location": "westeurope"}))

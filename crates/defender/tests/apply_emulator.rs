@@ -8,6 +8,7 @@ use azrelo_defender::ServersPlan;
 use azrelo_defender::apply::{ApplyOptions, ChangeOutcome, apply};
 use azrelo_emulator::{Emulator, router};
 use azrelo_orchestrate::journal::{Journal, StepOutcome};
+use azrelo_testkit::{Served, Transport};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -144,6 +145,8 @@ fn seed(em: &Emulator) {
 struct Harness {
     client: ArmClient,
     puts: Arc<Mutex<Vec<String>>>,
+    /// The server, stopped when the harness is dropped.
+    _served: Served,
 }
 
 async fn start() -> Harness {
@@ -175,16 +178,18 @@ async fn start_with(em: Emulator, divert: Option<&'static str>) -> Harness {
             req
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let served = Served::router(app, Transport::Http).await;
     let client = ArmClient::new(ClientOptions::emulator(
-        &format!("http://{addr}"),
+        &served.endpoint,
         "test-token",
         None,
     ))
     .unwrap();
-    Harness { client, puts }
+    Harness {
+        client,
+        puts,
+        _served: served,
+    }
 }
 
 fn opts(validate_only: bool) -> ApplyOptions {

@@ -14,23 +14,17 @@
 
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::http::Request;
-use azrelo_emulator::{Emulator, router};
+use azrelo_emulator::Emulator;
 use serde_json::json;
-use tower::ServiceExt;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000c5";
 
+/// One in-process request; its status.
 async fn call(em: &Emulator, method: &str, path: &str, body: Option<serde_json::Value>) -> u16 {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("{path}?api-version=2024-01-01"))
-        .header("authorization", "Bearer bench")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let resp = router(em.clone()).oneshot(req).await.expect("response");
-    resp.status().as_u16()
+    azrelo_testkit::call(em, method, path, body)
+        .await
+        .status
+        .as_u16()
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -2,9 +2,18 @@
 //! `resources` / `resourcecontainers` tables, `where` with `==`, `!=`, `=~`,
 //! `!~`, `in`, `in~`, `has`, `contains`, `startswith` combined with `and` /
 //! `or` (and binds tighter), `project`, `limit` / `take` / `top N`, and paging
-//! with `$top` / `$skipToken`.
+//! with `$top` / `$skipToken`, and the endpoint that answers it
+//! (`POST /providers/Microsoft.ResourceGraph/resources`).
 
-use serde_json::{Map, Value};
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use azrelo_arm::id::{IdKind, ResourceId};
+use serde_json::{Map, Value, json};
+
+use crate::Emulator;
+use crate::api::error;
+use crate::state::TENANT;
 
 /// A parse error, said the way ARG says it (`BadRequest` with the reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,9 +168,10 @@ fn parse_where(s: &str) -> Result<Filter, QueryError> {
             values.push(v.0.clone());
             i += 1;
         }
-        or.last_mut()
-            .expect("one group")
-            .push(Cmp { column, op, values });
+        match or.last_mut() {
+            Some(group) => group.push(Cmp { column, op, values }),
+            None => or.push(vec![Cmp { column, op, values }]),
+        }
         match t.get(i).map(|x| x.0.to_ascii_lowercase()) {
             None => break,
             Some(w) if w == "and" => i += 1,
@@ -282,6 +292,121 @@ impl Query {
         }
         out
     }
+}
+
+/// `POST /providers/Microsoft.ResourceGraph/resources`: rows in ARG's
+/// shape (`type` and `resourceGroup` lower-cased as ARG returns them).
+pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Some(q) = req.get("query").and_then(|q| q.as_str()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The request needs a 'query'.",
+            None,
+        );
+    };
+    let query = match crate::graph_query::Query::parse(q) {
+        Ok(q) => q,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("Please provide a valid query: {}", e.0),
+                None,
+            );
+        }
+    };
+    let subs: Vec<String> = req
+        .get("subscriptions")
+        .and_then(|s| s.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
+                .collect()
+        })
+        .unwrap_or_default();
+    let inner = em.lock();
+    let rows: Vec<serde_json::Map<String, Value>> = inner
+        .resources
+        .values()
+        .filter_map(|s| {
+            let id = ResourceId::parse(&s.id).ok()?;
+            let sub = id.subscription_id()?.to_string();
+            if !subs.is_empty() && !subs.contains(&sub.to_ascii_lowercase()) {
+                return None;
+            }
+            let wanted = match query.table.as_str() {
+                "resourcecontainers" => id.kind() == IdKind::ResourceGroup,
+                _ => id.kind() == IdKind::Resource,
+            };
+            if !wanted || s.body["type"] == "Microsoft.Resources/deployments" {
+                return None;
+            }
+            let b = &s.body;
+            let ty = if id.kind() == IdKind::ResourceGroup {
+                "microsoft.resources/subscriptions/resourcegroups".to_string()
+            } else {
+                b["type"].as_str().unwrap_or_default().to_ascii_lowercase()
+            };
+            let mut m = serde_json::Map::new();
+            m.insert("id".into(), json!(s.id));
+            m.insert("name".into(), b.get("name").cloned().unwrap_or(Value::Null));
+            m.insert("type".into(), json!(ty));
+            m.insert("tenantId".into(), json!(TENANT));
+            for k in [
+                "kind",
+                "location",
+                "managedBy",
+                "sku",
+                "plan",
+                "properties",
+                "tags",
+                "identity",
+                "zones",
+                "extendedLocation",
+            ] {
+                m.insert(k.into(), b.get(k).cloned().unwrap_or(Value::Null));
+            }
+            m.insert(
+                "resourceGroup".into(),
+                json!(id.resource_group().unwrap_or_default().to_ascii_lowercase()),
+            );
+            m.insert("subscriptionId".into(), json!(sub));
+            Some(m)
+        })
+        .collect();
+    let all = query.run(rows.iter());
+    let total = all.len();
+    let options = req.get("options").cloned().unwrap_or(Value::Null);
+    let top = options
+        .get("$top")
+        .and_then(|t| t.as_u64())
+        .map(|t| t.clamp(1, 1000) as usize)
+        .unwrap_or(1000);
+    let skip = options
+        .get("$skipToken")
+        .and_then(|t| t.as_str())
+        .and_then(|t| t.parse::<usize>().ok())
+        .or_else(|| {
+            options
+                .get("$skip")
+                .and_then(|t| t.as_u64())
+                .map(|t| t as usize)
+        })
+        .unwrap_or(0);
+    let page: Vec<Value> = all.into_iter().skip(skip).take(top).collect();
+    let mut resp = json!({
+        "totalRecords": total,
+        "count": page.len(),
+        "data": page,
+        "facets": [],
+        "resultTruncated": "false",
+    });
+    if skip + top < total {
+        resp["$skipToken"] = json!((skip + top).to_string());
+    }
+    (StatusCode::OK, axum::Json(resp)).into_response()
 }
 
 #[cfg(test)]

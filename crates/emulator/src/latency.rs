@@ -10,10 +10,11 @@
 //! instead of sleeping.
 //!
 //! The realistic durations are typical figures for a single resource in one
-//! region (a virtual machine takes about a minute and a half, a network
-//! security group a few seconds, an application gateway or a VPN gateway tens
-//! of minutes); they are a model of Azure's behaviour, not a measurement of
-//! it. A snapshot's cross-region copy (`createOption: CopyStart`) takes time
+//! region, kept per type in [`crate::types`] (a virtual machine takes about
+//! a minute and a half, a network security group a few seconds, an
+//! application gateway or a VPN gateway tens of minutes; types ARM handles
+//! synchronously — role assignments, locks, diagnostic settings, tags — no
+//! time); they are a model of Azure's behaviour, not a measurement of it. A snapshot's cross-region copy (`createOption: CopyStart`) takes time
 //! proportional to the disk size: Azure copies the used data in the
 //! background and reports `completionPercent`
 //! (learn.microsoft.com/azure/virtual-machines/disks-copy-incremental-snapshot-across-regions).
@@ -65,78 +66,22 @@ impl LatencyProfile {
 
     /// How long creating a resource of this type takes.
     pub fn create(self, resource_type: &str) -> Duration {
-        self.scaled(realistic(resource_type).0)
+        self.scaled(crate::types::facts(resource_type).seconds.0)
     }
 
     /// How long updating (PUT on an existing resource) takes: half a create.
     pub fn update(self, resource_type: &str) -> Duration {
-        self.scaled(realistic(resource_type).0 / 2.0)
+        self.scaled(crate::types::facts(resource_type).seconds.0 / 2.0)
     }
 
     /// How long deleting a resource of this type takes.
     pub fn delete(self, resource_type: &str) -> Duration {
-        self.scaled(realistic(resource_type).1)
+        self.scaled(crate::types::facts(resource_type).seconds.1)
     }
 
     /// How long the background copy of `size_gb` GiB takes (CopyStart).
     pub fn copy(self, size_gb: u64) -> Duration {
         self.scaled((size_gb.max(1) as f64 * COPY_SECONDS_PER_GIB).max(10.0))
-    }
-}
-
-/// Typical (create, delete) seconds for a resource type. Types ARM handles
-/// synchronously (role assignments, locks, diagnostic settings, tags) take
-/// no time.
-fn realistic(resource_type: &str) -> (f64, f64) {
-    match resource_type.to_ascii_lowercase().as_str() {
-        "microsoft.authorization/roleassignments"
-        | "microsoft.authorization/locks"
-        | "microsoft.insights/diagnosticsettings"
-        | "microsoft.resources/tags"
-        | "microsoft.resources/deployments" => (0.0, 0.0),
-        "microsoft.compute/virtualmachines" => (90.0, 60.0),
-        "microsoft.compute/virtualmachines/extensions" => (120.0, 60.0),
-        "microsoft.compute/virtualmachinescalesets" => (120.0, 90.0),
-        "microsoft.compute/disks" => (10.0, 10.0),
-        "microsoft.compute/snapshots" => (15.0, 10.0),
-        "microsoft.compute/availabilitysets" => (3.0, 3.0),
-        "microsoft.network/networksecuritygroups"
-        | "microsoft.network/networksecuritygroups/securityrules"
-        | "microsoft.network/routetables"
-        | "microsoft.network/networkinterfaces" => (5.0, 5.0),
-        "microsoft.network/publicipaddresses" => (5.0, 10.0),
-        "microsoft.network/virtualnetworks" | "microsoft.network/virtualnetworks/subnets" => {
-            (10.0, 10.0)
-        }
-        "microsoft.network/loadbalancers" => (15.0, 15.0),
-        "microsoft.network/privateendpoints" => (30.0, 20.0),
-        "microsoft.network/privatednszones"
-        | "microsoft.network/privatednszones/virtualnetworklinks" => (30.0, 30.0),
-        "microsoft.network/natgateways" => (15.0, 15.0),
-        "microsoft.network/bastionhosts" => (300.0, 180.0),
-        "microsoft.network/applicationgateways" | "microsoft.network/azurefirewalls" => {
-            (600.0, 300.0)
-        }
-        "microsoft.network/virtualnetworkgateways" => (1800.0, 900.0),
-        "microsoft.storage/storageaccounts" => (25.0, 5.0),
-        "microsoft.keyvault/vaults" => (20.0, 10.0),
-        "microsoft.managedidentity/userassignedidentities" => (3.0, 3.0),
-        "microsoft.web/serverfarms" => (20.0, 10.0),
-        "microsoft.web/sites" => (40.0, 20.0),
-        "microsoft.sql/servers" => (90.0, 60.0),
-        "microsoft.sql/servers/databases" => (120.0, 30.0),
-        "microsoft.dbforpostgresql/flexibleservers" | "microsoft.dbformysql/flexibleservers" => {
-            (600.0, 300.0)
-        }
-        "microsoft.documentdb/databaseaccounts" => (360.0, 300.0),
-        "microsoft.containerservice/managedclusters" => (420.0, 300.0),
-        "microsoft.cache/redis" => (1200.0, 600.0),
-        "microsoft.containerregistry/registries" => (20.0, 10.0),
-        "microsoft.operationalinsights/workspaces" => (20.0, 20.0),
-        "microsoft.recoveryservices/vaults" | "microsoft.dataprotection/backupvaults" => {
-            (30.0, 30.0)
-        }
-        _ => (10.0, 10.0),
     }
 }
 
@@ -174,7 +119,7 @@ impl Clock {
     /// Time since the origin.
     pub fn now(&self) -> Duration {
         match &self.manual {
-            Some(m) => *m.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(m) => *crate::state::lock(m),
             None => self.origin.elapsed(),
         }
     }
@@ -182,7 +127,7 @@ impl Clock {
     /// Move a manual clock forward (no effect on the system clock).
     pub fn advance(&self, by: Duration) {
         if let Some(m) = &self.manual {
-            *m.lock().unwrap_or_else(|e| e.into_inner()) += by;
+            *crate::state::lock(m) += by;
         }
     }
 }

@@ -4,10 +4,13 @@
 //! that azrelo's client, the orchestrator and standard tooling (the Azure CLI)
 //! can run against it without Azure:
 //!
-//! * transport and access ([`serve`]): HTTPS with a certificate authority
-//!   and server certificate generated at start (rustls, `ring`), or plain
-//!   HTTP; a bearer token is required — a configured one
-//!   ([`Emulator::with_token`]) or any (test mode);
+//! * transport and access ([`serve()`]): HTTPS with a certificate authority
+//!   and server certificate generated at start (rustls, `ring`; with
+//!   `--data` the authority is kept in the data directory and reused, see
+//!   [`Certificate::load_or_generate`]), or plain HTTP; a bearer token is
+//!   required — a configured one ([`Emulator::with_token`]) or any (test
+//!   mode); a handler that panics answers 500 and never fails the requests
+//!   after it;
 //! * resource groups (PUT/GET/DELETE/list) and generic resources at any id
 //!   (PUT create-or-update, PATCH tags, GET, DELETE, list by resource group
 //!   and subscription), `api-version` required; request bodies read as
@@ -60,17 +63,42 @@
 //! * Azure Resource Graph (`POST /providers/Microsoft.ResourceGraph/resources`)
 //!   with the KQL subset discovery uses (see [`graph_query`]) and paging.
 //!
+//! What differs per resource type (error codes, PUT answers, PATCH
+//! semantics, typical durations, `list*()` actions, children Azure creates
+//! with their parent, resources it creates on its own) is one table,
+//! [`types::TABLE`].
+//!
 //! It must never be used as a production endpoint and binds loopback unless
 //! told otherwise (the CLI enforces it).
 //!
 //! [`Clock`]: latency::Clock
 
-pub mod faults;
-pub mod graph_query;
-pub mod latency;
+#![forbid(unsafe_code)]
+
+// Transport and access.
+mod api;
+mod cert;
 pub mod serve;
-mod store;
+// State and its persistence.
+mod emulator;
+mod persist;
+mod state;
+// ARM's rules, and what differs per resource type.
+mod defaults;
+mod disks;
+mod integrity;
+mod names;
+pub mod types;
+
+// Services.
+mod deployments;
+pub mod graph_query;
+// Behaviour knobs.
+pub mod faults;
+pub mod latency;
 pub mod throttle;
 
-pub use serve::{Certificate, serve};
-pub use store::{Emulator, router};
+pub use api::router;
+pub use cert::{CA_CERT, CA_KEY, Certificate};
+pub use emulator::Emulator;
+pub use serve::serve;

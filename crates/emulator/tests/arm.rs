@@ -1,63 +1,12 @@
 //! The emulator speaks ARM: resource groups, generic resources, error codes,
 //! long-running operation headers, integrity, global names, identities.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use azrelo_emulator::{Emulator, router};
+use axum::http::StatusCode;
+use azrelo_emulator::Emulator;
+use azrelo_testkit::{call, call_as};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000e1";
-
-struct Call {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-}
-
-async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> Call {
-    call_with(em, method, path, body, true).await
-}
-
-async fn call_with(
-    em: &Emulator,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    auth: bool,
-) -> Call {
-    let uri = if path.contains("api-version") {
-        path.to_string()
-    } else {
-        format!("{path}?api-version=2023-01-01")
-    };
-    let mut b = Request::builder().method(method).uri(uri);
-    if auth {
-        b = b.header("authorization", "Bearer test-token");
-    }
-    let req = b
-        .body(match body {
-            Some(v) => Body::from(v.to_string()),
-            None => Body::empty(),
-        })
-        .unwrap();
-    let resp = router(em.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-    };
-    Call {
-        status,
-        headers,
-        body,
-    }
-}
 
 fn rg(name: &str) -> String {
     format!("{SUB}/resourceGroups/{name}")
@@ -147,7 +96,7 @@ async fn resource_groups_and_resources_round_trip_with_lro_headers() {
 #[tokio::test]
 async fn arm_error_codes() {
     let em = Emulator::new();
-    let c = call_with(&em, "GET", &rg("x"), None, false).await;
+    let c = call_as(&em, "GET", &rg("x"), None, None).await;
     assert_eq!(
         (c.status, c.body["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("AuthenticationFailed"))

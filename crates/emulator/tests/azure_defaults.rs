@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use azrelo_emulator::Emulator;
 use serde_json::{Value, json};
 
-mod common;
-use common::call;
+use azrelo_testkit::call;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000e3";
 

@@ -8,12 +8,10 @@ use axum::http::StatusCode;
 use azrelo_emulator::Emulator;
 use serde_json::{Value, json};
 
-mod common;
-
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000c1";
 
 async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let c = common::call(em, method, path, body).await;
+    let c = azrelo_testkit::call(em, method, path, body).await;
     (c.status, c.body)
 }
 

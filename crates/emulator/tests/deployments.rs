@@ -14,8 +14,7 @@ use azrelo_emulator::Emulator;
 use azrelo_emulator::latency::{Clock, LatencyProfile};
 use serde_json::{Value, json};
 
-mod common;
-use common::{Call, call};
+use azrelo_testkit::{Call, call};
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-00000000d3a1";
 

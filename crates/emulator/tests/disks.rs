@@ -5,14 +5,12 @@
 //! (learn.microsoft.com "Copy an incremental snapshot to a new region";
 //! Compute REST API: Disks, Snapshots, CreationData, CopyCompletionError).
 
-mod common;
-
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use azrelo_emulator::Emulator;
 use azrelo_emulator::latency::{Clock, LatencyProfile};
-use common::*;
+use azrelo_testkit::{call, rg};
 use serde_json::{Value, json};
 
 fn compute(group: &str, ty: &str, name: &str) -> String {

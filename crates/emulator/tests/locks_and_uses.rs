@@ -15,11 +15,9 @@
 //! server's `privateEndpointConnections`) is a back-reference ARM maintains
 //! and detaches, not a use.
 
-mod common;
-
 use axum::http::StatusCode;
 use azrelo_emulator::Emulator;
-use common::{Call, SUB, call, rg};
+use azrelo_testkit::{Call, SUB, call, rg};
 use serde_json::{Value, json};
 
 const LOCKS: &str = "providers/Microsoft.Authorization/locks";

@@ -1,15 +1,14 @@
 //! Transport, access, long-running operations with latency profiles, and
 //! fault injection, over the router and over real loopback sockets.
 
-mod common;
-
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use azrelo_emulator::Emulator;
 use azrelo_emulator::faults::FaultSpec;
 use azrelo_emulator::latency::{Clock, LatencyProfile};
-use common::*;
+use azrelo_emulator::router;
+use azrelo_testkit::{SUB, Served, call, http1, rg, tls_client};
 use serde_json::json;
 
 const API: &str = "?api-version=2024-03-02";
@@ -29,7 +28,8 @@ async fn https_with_the_generated_authority_and_bearer_tokens() {
     );
 
     let em = Emulator::new().with_token(Some("s3cret".into()));
-    let (addr, _stop) = spawn(em, Some(cert.server_config().unwrap())).await;
+    let served = Served::with_tls(router(em), Some(cert.server_config().unwrap())).await;
+    let addr = served.addr;
     let tls = tls_client(&cert.ca_pem);
     let connect = |name: &'static str| {
         let tls = tls.clone();
@@ -90,7 +90,9 @@ async fn https_with_the_generated_authority_and_bearer_tokens() {
 #[tokio::test]
 async fn operation_urls_are_absolute_on_the_host_and_scheme_used() {
     let cert = azrelo_emulator::Certificate::generate(&[]).unwrap();
-    let (addr, _stop) = spawn(Emulator::new(), Some(cert.server_config().unwrap())).await;
+    let served =
+        Served::with_tls(router(Emulator::new()), Some(cert.server_config().unwrap())).await;
+    let addr = served.addr;
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let sn = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let s = tls_client(&cert.ca_pem).connect(sn, tcp).await.unwrap();
@@ -371,7 +373,8 @@ async fn faults_are_reproducible_for_a_seed() {
 #[tokio::test]
 async fn dropped_connections_close_without_a_response() {
     let em = Emulator::new().with_faults(FaultSpec::parse("drop=1").unwrap());
-    let (addr, _stop) = spawn(em, None).await;
+    let served = Served::with_tls(router(em), None).await;
+    let addr = served.addr;
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let got = http1(
         tcp,
@@ -382,7 +385,8 @@ async fn dropped_connections_close_without_a_response() {
     .await;
     assert_eq!(got, None, "no status line, the connection is closed");
     // Without the fault the same server path answers.
-    let (addr, _stop2) = spawn(Emulator::new(), None).await;
+    let served2 = Served::with_tls(router(Emulator::new()), None).await;
+    let addr = served2.addr;
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (status, body, _) = http1(
         tcp,
@@ -736,4 +740,70 @@ async fn check_name_availability_sees_every_subscription() {
     );
     let c = call(&em, "POST", &path, Some(json!({"name": "stfree01"}))).await;
     assert_eq!(c.body["nameAvailable"], true);
+}
+
+/// Issue #18: restarting with the same `--data` directory keeps the
+/// certificate authority, so a client that trusted the first one still
+/// connects (it used to retry TLS `BadSignature` forever); the key is
+/// readable by its owner only. In memory every start has a new authority.
+#[tokio::test]
+async fn the_authority_survives_a_restart_with_the_same_data_directory() {
+    use azrelo_emulator::{CA_CERT, CA_KEY, Certificate};
+    let dir = tempfile::tempdir().unwrap();
+    let first = Certificate::load_or_generate(dir.path(), &[]).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(CA_CERT)).unwrap(),
+        first.ca_pem
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(CA_KEY))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is private");
+    }
+    let trusted = tls_client(&first.ca_pem);
+    async fn subscriptions(tls: &tokio_rustls::TlsConnector, addr: std::net::SocketAddr) -> u16 {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let sn = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let s = tls
+            .connect(sn, tcp)
+            .await
+            .expect("the TLS handshake succeeds");
+        let (status, _, _) = http1(
+            s,
+            "GET",
+            &format!("/subscriptions{API}"),
+            &[("Authorization", "Bearer t")],
+        )
+        .await
+        .unwrap();
+        status
+    }
+    for start in 0..2 {
+        let cert = Certificate::load_or_generate(dir.path(), &[]).unwrap();
+        assert_eq!(
+            cert.ca_pem, first.ca_pem,
+            "start {start}: the same authority"
+        );
+        let em = Emulator::open(dir.path()).unwrap();
+        let stop = Served::with_tls(router(em), Some(cert.server_config().unwrap())).await;
+        let addr = stop.addr;
+        assert_eq!(subscriptions(&trusted, addr).await, 200, "start {start}");
+        drop(stop);
+    }
+    // A key that is not the authority's is refused with what to do.
+    let other = tempfile::tempdir().unwrap();
+    Certificate::load_or_generate(other.path(), &[]).unwrap();
+    std::fs::copy(other.path().join(CA_KEY), dir.path().join(CA_KEY)).unwrap();
+    let e = Certificate::load_or_generate(dir.path(), &[]).unwrap_err();
+    assert!(e.contains("remove both files"), "{e}");
+    // In memory: a new authority every time.
+    let (a, b) = (
+        Certificate::generate(&[]).unwrap(),
+        Certificate::generate(&[]).unwrap(),
+    );
+    assert_ne!(a.ca_pem, b.ca_pem);
 }

@@ -20,12 +20,7 @@ use azrelo_generate::{DeploymentScope, embedded_flags, generate};
 use azrelo_plan::{PlanOptions, plan};
 use serde_json::json;
 
-// The template engine's corpus helpers: placeholder filling and synthesized
-// values for required parameters (the quickstarts' CI supplies them too).
-#[path = "../../template/tests/common/mod.rs"]
 mod common;
-#[path = "common/mod.rs"]
-mod common_gen;
 
 /// Why a quickstart does not round-trip, or `None` when it does.
 fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
@@ -36,7 +31,8 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         "azuredeploy.json",
     )
     .map_err(|e| e.to_string())?;
-    let params = common::quickstart_parameters(&dir.join("azuredeploy.parameters.json"), &doc, []);
+    let params =
+        azrelo_testkit::quickstart_parameters(&dir.join("azuredeploy.parameters.json"), &doc, []);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let pfile = tmp.path().join("azuredeploy.parameters.json");
     let body: serde_json::Map<String, serde_json::Value> = params
@@ -70,7 +66,7 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         .iter()
         .map(|m| m.source.to_ascii_lowercase())
         .collect();
-    let source_ids = common_gen::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
+    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
     let mut want: BTreeSet<(String, String)> = BTreeSet::new();
     let skipped: BTreeSet<String> = out
         .skipped
@@ -131,7 +127,7 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         }
     }
     for d in out.deployments.iter().filter(|d| d.wave > 0) {
-        let e = match common_gen::expand_deployment(d, "swedencentral") {
+        let e = match common::expand_deployment(d, "swedencentral") {
             Ok(e) => e,
             Err(why) => return Ok(Some(format!("{}: {why}", d.name))),
         };
@@ -288,7 +284,7 @@ fn collect<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
 
 #[test]
 fn quickstarts_round_trip_through_plan_and_generate() {
-    let dirs = common::quickstart_dirs();
+    let dirs = azrelo_testkit::quickstart_dirs();
     assert!(dirs.len() > 500);
     let (mut total, mut passed) = (0usize, 0usize);
     let mut failures = Vec::new();
@@ -340,7 +336,7 @@ const ROUND_TRIP_FLOOR: f64 = 100.0;
 #[test]
 #[ignore = "diagnostic: lists the quickstarts that do not load as estates"]
 fn list_load_failures() {
-    for (i, d) in common::quickstart_dirs().iter().enumerate() {
+    for (i, d) in azrelo_testkit::quickstart_dirs().iter().enumerate() {
         if let Err(e) = round_trip(d, i) {
             println!("{}: {}", d.display(), e.lines().next().unwrap_or_default());
         }

@@ -37,9 +37,8 @@ async fn main() {
             m.remove("dependsOn");
             Some((r.id.to_string(), v))
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, azrelo_emulator::router(em)).await });
+        let served = azrelo_testkit::Served::start(em, azrelo_testkit::Transport::Http).await;
+        let url = served.endpoint.clone();
         let mut o = ClientOptions::emulator(&url, &format!("bench-{concurrency}"), None);
         o.max_concurrency = concurrency;
         let client = ArmClient::new(o).unwrap();

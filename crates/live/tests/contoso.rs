@@ -17,6 +17,7 @@ use azrelo_emulator::Emulator;
 use azrelo_emulator::faults::FaultSpec;
 use azrelo_estate::{Estate, LoadOptions, load_inputs};
 use azrelo_live::{LiveOptions, discover};
+use azrelo_testkit::{Served, Transport};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,13 +44,6 @@ fn seeded(estate: &Estate, em: Emulator) -> Emulator {
     assert!(n > 30, "seeded {n}");
     assert!(m > 10, "seeded {m} extension records");
     em
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
 }
 
 fn client(url: &str, max_retries: u32) -> ArmClient {
@@ -134,7 +128,8 @@ fn assert_same_resources(file: &Estate, live: &Estate) {
 #[tokio::test]
 async fn live_discovery_of_the_seeded_example_matches_file_discovery() {
     let file = example();
-    let url = serve(azrelo_emulator::router(seeded(&file, Emulator::new()))).await;
+    let served = Served::start(seeded(&file, Emulator::new()), Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url, 8);
     let live = discover(&c, &opts(), None).await.unwrap();
     assert_same_resources(&file, &live.estate);
@@ -167,11 +162,12 @@ async fn live_discovery_of_the_seeded_example_matches_file_discovery() {
 async fn injected_faults_are_retried_and_the_estate_is_the_same() {
     let file = example();
     let spec = FaultSpec::parse("429=0.05,500=0.05,503=0.05,seed=5").unwrap();
-    let url = serve(azrelo_emulator::router(seeded(
-        &file,
-        Emulator::new().with_faults(spec),
-    )))
+    let served = Served::start(
+        seeded(&file, Emulator::new().with_faults(spec)),
+        Transport::Http,
+    )
     .await;
+    let url = served.endpoint.clone();
     let c = client(&url, 8);
     let mut o = opts();
     o.get_all = true;
@@ -223,7 +219,8 @@ async fn calls_that_keep_failing_are_named_and_the_rest_is_kept() {
             r
         }
     });
-    let url = serve(proxy).await;
+    let served = Served::router(proxy, Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url, 2);
     let mut o = opts();
     o.get_all = true;
@@ -297,7 +294,8 @@ async fn an_endpoint_without_diagnostic_settings_is_asked_only_a_few_times() {
             r
         }
     });
-    let url = serve(proxy).await;
+    let served = Served::router(proxy, Transport::Http).await;
+    let url = served.endpoint.clone();
     let c = client(&url, 8);
     let live = discover(&c, &opts(), None).await.unwrap();
     let diag: Vec<_> = live
@@ -321,7 +319,8 @@ async fn an_endpoint_without_diagnostic_settings_is_asked_only_a_few_times() {
 #[tokio::test]
 async fn diagnostic_settings_role_assignments_locks_and_exemptions_match_file_discovery() {
     let file = example();
-    let url = serve(azrelo_emulator::router(seeded(&file, Emulator::new()))).await;
+    let served = Served::start(seeded(&file, Emulator::new()), Transport::Http).await;
+    let url = served.endpoint.clone();
     let live = discover(&client(&url, 8), &opts(), None).await.unwrap();
     assert!(live.failures.is_empty(), "{:#?}", live.failures);
     let e = &live.estate;

@@ -11,10 +11,6 @@ use azrelo_estate::{Estate, LoadOptions, load_inputs};
 use azrelo_plan::*;
 use proptest::prelude::*;
 
-// The corpus helpers the template engine's tests use (quickstart directories).
-#[path = "../../template/tests/common/mod.rs"]
-mod common;
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -184,11 +180,11 @@ fn selection_pulls_in_requirements_and_dependents() {
 
 #[test]
 fn corpus_quickstart_estates_hold_invariants() {
-    let dirs = common::quickstart_dirs();
+    let dirs = azrelo_testkit::quickstart_dirs();
     assert!(
         dirs.len() > 500,
         "quickstart corpus not found at {}",
-        common::corpus("quickstarts").display()
+        azrelo_testkit::corpus("quickstarts").display()
     );
     let (mut planned, mut resources) = (0, 0);
     let mut merged = Estate::new();

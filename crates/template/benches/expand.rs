@@ -4,9 +4,6 @@
 //! Files are read and parameters prepared outside the timed loop; the loop
 //! times lenient parsing plus expansion, single-threaded.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use azrelo_template::{ExpandOptions, Template, expand};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -18,9 +15,9 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let root = common::corpus("quickstarts");
+    let root = azrelo_testkit::corpus("quickstarts");
     let mut files = Vec::new();
-    common::files_named(&root, &["azuredeploy.json", "main.json"], &mut files);
+    azrelo_testkit::files_named(&root, &["azuredeploy.json", "main.json"], &mut files);
     files
         .into_iter()
         .filter_map(|f| {
@@ -32,9 +29,9 @@ fn cases() -> Vec<Case> {
                 .iter()
                 .map(|n| dir.join(n))
                 .find(|p| p.exists())
-                .map(|p| common::parameters_file(&p))
+                .map(|p| azrelo_testkit::parameters_file(&p))
                 .unwrap_or_default();
-            common::supply_required(&tpl.doc, &mut params, false);
+            azrelo_testkit::supply_required(&tpl.doc, &mut params, false);
             Some(Case {
                 text,
                 name: rel.clone(),

@@ -2,17 +2,17 @@
 //! expands given its required parameters, except those listed with a reason
 //! in `tests/expectations/avm.txt`.
 
-mod common;
-
 use azrelo_template::{ExpandOptions, Template, expand};
 
 #[test]
 fn every_avm_module_expands() {
-    let root = common::corpus("avm-modules");
+    let root = azrelo_testkit::corpus("avm-modules");
     let mut files = Vec::new();
-    common::files_named(&root, &["main.json"], &mut files);
+    azrelo_testkit::files_named(&root, &["main.json"], &mut files);
     assert!(files.len() >= 100, "found only {} modules", files.len());
-    let expected = common::expectations("avm.txt");
+    let expected = azrelo_testkit::expectations(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/avm.txt"),
+    );
     let mut failures = Vec::new();
     let (mut ok, mut resources) = (0, 0);
     for f in &files {
@@ -35,10 +35,10 @@ fn every_avm_module_expands() {
         for (file, p) in PRACTICALLY_REQUIRED {
             if rel == *file {
                 let decl = &tpl.doc["parameters"][p];
-                params.insert(p.to_string(), common::synthesize(decl, &tpl.doc));
+                params.insert(p.to_string(), azrelo_testkit::synthesize(decl, &tpl.doc));
             }
         }
-        common::supply_required(&tpl.doc, &mut params, true);
+        azrelo_testkit::supply_required(&tpl.doc, &mut params, true);
         let opts = ExpandOptions {
             parameters: params,
             ..Default::default()
@@ -56,7 +56,7 @@ fn every_avm_module_expands() {
         files.len(),
         expected.len()
     );
-    let mismatch = common::expectation_mismatch(&failures, &expected);
+    let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     assert!(
         expected.len() * 100 <= files.len().max(100),

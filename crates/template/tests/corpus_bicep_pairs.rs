@@ -5,8 +5,6 @@
 //! file's declarations). Exceptions are listed with a reason in
 //! `tests/expectations/bicep-pairs.txt`.
 
-mod common;
-
 use azrelo_template::{ExpandOptions, Template, expand};
 use std::collections::BTreeMap;
 
@@ -56,7 +54,7 @@ fn shape(x: &azrelo_template::Expanded) -> Shape {
 
 #[test]
 fn classic_and_symbolic_forms_expand_alike() {
-    let root = common::corpus("bicep-pairs");
+    let root = azrelo_testkit::corpus("bicep-pairs");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -64,7 +62,10 @@ fn classic_and_symbolic_forms_expand_alike() {
         .collect();
     dirs.sort();
     assert_eq!(dirs.len(), 184);
-    let expected = common::expectations("bicep-pairs.txt");
+    let expected = azrelo_testkit::expectations(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/expectations/bicep-pairs.txt"),
+    );
     let mut failures = Vec::new();
     let mut both_fail: Vec<String> = Vec::new();
     let mut equal = 0;
@@ -125,8 +126,8 @@ fn classic_and_symbolic_forms_expand_alike() {
                 params.insert(p.to_string(), v.clone());
             }
         }
-        common::supply_required(&classic.doc, &mut params, true);
-        common::supply_required(&symbolic.doc, &mut params, true);
+        azrelo_testkit::supply_required(&classic.doc, &mut params, true);
+        azrelo_testkit::supply_required(&symbolic.doc, &mut params, true);
         let mut opts = ExpandOptions {
             parameters: params,
             base_dir: Some(d.clone()),
@@ -196,7 +197,7 @@ fn classic_and_symbolic_forms_expand_alike() {
         dirs.len(),
         expected.len()
     );
-    let mismatch = common::expectation_mismatch(&failures, &expected);
+    let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     // An excused pair must fail in both forms alike: never excuse a divergence.
     let diverging: Vec<&String> = expected.keys().filter(|k| !both_fail.contains(k)).collect();

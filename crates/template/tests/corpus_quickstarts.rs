@@ -2,17 +2,18 @@
 //! except those listed (with a specific reason each) in
 //! `tests/expectations/quickstarts.txt`.
 
-mod common;
-
 use azrelo_template::{ExpandOptions, Template, expand};
 
 #[test]
 fn every_quickstart_expands() {
-    let root = common::corpus("quickstarts");
+    let root = azrelo_testkit::corpus("quickstarts");
     let mut files = Vec::new();
-    common::files_named(&root, &["azuredeploy.json", "main.json"], &mut files);
+    azrelo_testkit::files_named(&root, &["azuredeploy.json", "main.json"], &mut files);
     assert!(files.len() > 800, "found only {} templates", files.len());
-    let expected = common::expectations("quickstarts.txt");
+    let expected = azrelo_testkit::expectations(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/expectations/quickstarts.txt"),
+    );
     let mut failures: Vec<(String, String)> = Vec::new();
     let (mut resources, mut ok) = (0usize, 0usize);
     for f in &files {
@@ -31,9 +32,9 @@ fn every_quickstart_expands() {
             .map(|n| dir.join(n))
             .find(|p| p.exists());
         let mut params = pfile
-            .map(|p| common::parameters_file(&p))
+            .map(|p| azrelo_testkit::parameters_file(&p))
             .unwrap_or_default();
-        common::supply_required(&tpl.doc, &mut params, false);
+        azrelo_testkit::supply_required(&tpl.doc, &mut params, false);
         // The quickstarts are deployed by link from GitHub (their CI does so),
         // which is what `deployment().properties.templateLink.uri` expects.
         let opts = ExpandOptions {
@@ -57,7 +58,7 @@ fn every_quickstart_expands() {
         files.len(),
         expected.len()
     );
-    let mismatch = common::expectation_mismatch(&failures, &expected);
+    let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     assert!(
         expected.len() * 100 <= files.len(),

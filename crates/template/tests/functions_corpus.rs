@@ -6,11 +6,10 @@
 //! corpus and are not asserted.
 
 use azrelo_template::{ExpandOptions, Template, expand};
-use std::path::Path;
 
 #[test]
 fn every_documented_function_output_matches() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/arm-functions");
+    let root = azrelo_testkit::corpus("arm-functions");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|e| e.unwrap().path())

@@ -25,9 +25,11 @@ pub enum EmulatorCommand {
     /// metadata, subscriptions, a managed-identity token endpoint).
     ///
     /// HTTPS by default: a certificate authority and a server certificate for
-    /// localhost/127.0.0.1/::1 are generated at every start; the authority's PEM
-    /// is written to --cert-out (default: DIR/emulator-ca.pem with --data, else
-    /// a file in the temporary directory) and its path printed. Trust it with
+    /// localhost/127.0.0.1/::1 are generated at start (with --data the authority
+    /// is kept in DIR, emulator-ca.pem and emulator-ca.key, and reused at the
+    /// next start); the authority's PEM is written to --cert-out (default:
+    /// DIR/emulator-ca.pem with --data, else a file in the temporary directory)
+    /// and its path printed. Trust it with
     /// `REQUESTS_CA_BUNDLE=PATH` (Azure CLI) or `--ca-cert PATH` (azrelo).
     ///
     /// Requests need `Authorization: Bearer <token>`: with --token (or
@@ -189,7 +191,13 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             .then(|| addr.ip().to_string())
             .into_iter()
             .collect();
-        let cert = azrelo_emulator::Certificate::generate(&extra).map_err(CliError::failure)?;
+        // With --data the authority is kept in DIR and reused, so clients
+        // that trust it survive a restart; in memory it is new every start.
+        let cert = match &a.data {
+            Some(dir) => azrelo_emulator::Certificate::load_or_generate(dir, &extra)
+                .map_err(|e| CliError::bad_input(e, "check the --data directory"))?,
+            None => azrelo_emulator::Certificate::generate(&extra).map_err(CliError::failure)?,
+        };
         let path = match (&a.cert_out, &a.data) {
             (Some(p), _) => p.clone(),
             (None, Some(dir)) => dir.join("emulator-ca.pem"),

@@ -144,7 +144,7 @@ impl LockIndex {
             return Ok(());
         }
         let names: Vec<String> = found.iter().map(|l| format!("'{l}'")).collect();
-        Err(Box::new(super::error(
+        Err(Box::new(crate::api::error(
             StatusCode::CONFLICT,
             "ScopeLocked",
             format!(

@@ -12,11 +12,17 @@
 //! resources below); listing under a resource returns only its own children or
 //! extensions (e.g. "Diagnostic Settings - List" for one resource).
 
-use super::*;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use azrelo_arm::id::{IdKind, ResourceId};
+use serde_json::{Value, json};
+
+use crate::Emulator;
+use crate::state::key;
 
 /// `Some(response)` when `path` names a collection (a valid id once a name is
 /// appended), `None` otherwise.
-pub(super) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
+pub(crate) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
     let path = path.trim_end_matches('/');
     let probe = ResourceId::parse(&format!("{path}/x")).ok()?;
     let ty = probe.resource_type()?;
@@ -66,7 +72,7 @@ pub(super) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
                         .and_then(Value::as_str)
                         .is_some_and(|i| i.eq_ignore_ascii_case(child.as_str()))
                 });
-                if !listed && let Some(v) = sub_resource(&inner, &child) {
+                if !listed && let Some(v) = inner.sub_resource(&child) {
                     value.push(v);
                 }
             }

@@ -15,9 +15,19 @@
 //!   token itself.
 //! * `GET /subscriptions`, `GET /subscriptions/{id}`, `GET /tenants`: the
 //!   emulator's tenant and its subscriptions (a default one plus every
-//!   subscription holding resources).
+//!   subscription holding resources);
+//! * `GET /subscriptions/{id}/locations` and `…/providers/{namespace}`
+//!   from the embedded region and provider snapshots.
 
-use super::*;
+use std::time::SystemTime;
+
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{error, same_secret};
+use crate::Emulator;
+use crate::state::TENANT;
 
 /// The subscription `az login` finds first in an empty emulator.
 pub(crate) const DEFAULT_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
@@ -74,7 +84,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Endpoints answered before authentication. `base` is the emulator's own
 /// URL as the client reached it (`https://127.0.0.1:8443`), empty if unknown.
-pub(super) fn public_endpoint(
+pub(crate) fn public_endpoint(
     em: &Emulator,
     method: &Method,
     uri: &Uri,
@@ -235,7 +245,7 @@ fn subscription(id: &str) -> Value {
 }
 
 /// `GET /subscriptions`, `GET /subscriptions/{id}`, `GET /tenants`.
-pub(super) fn account_endpoint(em: &Emulator, method: &Method, lower: &str) -> Option<Response> {
+pub(crate) fn account_endpoint(em: &Emulator, method: &Method, lower: &str) -> Option<Response> {
     if method != Method::GET {
         return None;
     }
@@ -275,6 +285,77 @@ pub(super) fn account_endpoint(em: &Emulator, method: &Method, lower: &str) -> O
         return None;
     }
     Some((StatusCode::OK, axum::Json(subscription(rest))).into_response())
+}
+
+/// `GET /subscriptions/{id}/locations` and `GET /subscriptions/{id}/providers/{namespace}`,
+/// answered from the embedded region and provider snapshots.
+pub(crate) fn snapshot_endpoint(method: &Method, path: &str, lower: &str) -> Option<Response> {
+    if lower.ends_with("/locations")
+        && lower.starts_with("/subscriptions/")
+        && method == Method::GET
+    {
+        let sub = path.split('/').nth(2).unwrap_or_default();
+        let value: Vec<Value> = azrelo_arm::Regions::embedded()
+            .all()
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": format!("/subscriptions/{sub}/locations/{}", r.name),
+                    "name": r.name,
+                    "displayName": r.display_name,
+                    "regionalDisplayName": r.regional_display_name,
+                    "metadata": {
+                        "regionType": if r.is_physical() { "Physical" } else { "Logical" },
+                        "geography": r.geography,
+                        "geographyGroup": r.geography_group,
+                        "physicalLocation": r.physical_location,
+                        "pairedRegion": r.paired_regions.iter().map(|p| json!({"name": p})).collect::<Vec<_>>(),
+                    },
+                })
+            })
+            .collect();
+        return Some((StatusCode::OK, axum::Json(json!({"value": value}))).into_response());
+    }
+    if let Some(ns) = lower
+        .strip_prefix("/subscriptions/")
+        .and_then(|rest| rest.split_once("/providers/"))
+        .map(|(_, ns)| ns.to_string())
+        .filter(|ns| !ns.contains('/'))
+        && method == Method::GET
+    {
+        let a = azrelo_arm::Availability::embedded();
+        let types: Vec<Value> = a
+            .types()
+            .filter(|t| t.namespace().eq_ignore_ascii_case(&ns))
+            .map(|t| {
+                json!({
+                    "resourceType": t.type_path(),
+                    "locations": t.locations().collect::<Vec<_>>(),
+                    "apiVersions": t.api_versions().collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if types.is_empty() {
+            return Some(error(
+                StatusCode::NOT_FOUND,
+                "InvalidResourceNamespace",
+                format!("The resource namespace '{ns}' is invalid."),
+                None,
+            ));
+        }
+        let namespace = a
+            .types()
+            .find(|t| t.namespace().eq_ignore_ascii_case(&ns))
+            .map(|t| t.namespace().to_string())
+            .unwrap_or(ns);
+        return Some((
+            StatusCode::OK,
+            axum::Json(json!({"namespace": namespace, "registrationState": "Registered", "resourceTypes": types})),
+        )
+            .into_response(),
+        );
+    }
+    None
 }
 
 #[cfg(test)]

@@ -19,7 +19,16 @@
 //! a particular disk at a time, do not delete the source while it copies);
 //! "Create an incremental snapshot for managed disks".
 
-use super::*;
+use std::time::{Duration, SystemTime};
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use azrelo_arm::id::ResourceId;
+use serde_json::{Value, json};
+
+use crate::api::error;
+use crate::latency::LatencyProfile;
+use crate::state::{Inner, Stored, key, rfc3339};
 
 const DISKS: &str = "microsoft.compute/disks";
 const SNAPSHOTS: &str = "microsoft.compute/snapshots";
@@ -42,7 +51,7 @@ const CREATE_OPTIONS: &[&str] = &[
 
 /// What a PUT does to other resources once it is stored.
 #[derive(Debug, Default)]
-pub(super) struct Plan {
+pub(crate) struct Plan {
     /// Disks ARM creates with a VM (its OS disk from an image, empty data
     /// disks): (id, body).
     implicit: Vec<(String, Value)>,
@@ -102,7 +111,7 @@ fn copy_incomplete(inner: &Inner, k: &str, snapshot: &Value) -> Option<String> {
 
 /// Checks and fills a PUT of a disk, snapshot or VM; the returned plan is
 /// applied once the resource is stored. Other types pass unchanged.
-pub(super) fn prepare(
+pub(crate) fn prepare(
     inner: &Inner,
     id: &ResourceId,
     ty: &str,
@@ -568,7 +577,7 @@ fn existing_image(entry: &Value) -> Option<Value> {
 }
 
 /// Apply a plan after the resource `k` (`id`) is stored.
-pub(super) fn apply(inner: &mut Inner, k: &str, id: &str, plan: Plan, now: Duration) {
+pub(crate) fn apply(inner: &mut Inner, k: &str, id: &str, plan: Plan, now: Duration) {
     for (disk_id, body) in plan.implicit {
         let _ = inner.store(key(&disk_id), Stored { id: disk_id, body });
     }
@@ -604,7 +613,7 @@ fn detach(inner: &mut Inner, d: &str) {
 /// Side effects of removing resource `k`: a VM's disks are detached (or
 /// deleted with it when their `deleteOption` is `Delete`); a snapshot being
 /// copied from makes its copies fail with `CopySourceNotFound`.
-pub(super) fn on_removed(inner: &mut Inner, k: &str, st: &Stored) {
+pub(crate) fn on_removed(inner: &mut Inner, k: &str, st: &Stored) {
     let ty = st.body["type"]
         .as_str()
         .unwrap_or_default()
@@ -659,7 +668,7 @@ pub(super) fn on_removed(inner: &mut Inner, k: &str, st: &Stored) {
 }
 
 /// The error for deleting `id` while `user` (a VM) has it attached.
-pub(super) fn in_use(id: &ResourceId, user: &str, user_body: &Value) -> Option<Response> {
+pub(crate) fn in_use(id: &ResourceId, user: &str, user_body: &Value) -> Option<Response> {
     let ty = id.type_or_scope_type();
     let is_disk = ty.as_str().eq_ignore_ascii_case("Microsoft.Compute/disks");
     let by_vm = user_body["type"]

@@ -1,34 +1,11 @@
-//! Shared helpers for the corpus tests: locating the corpora, filling
-//! quickstart parameter-file placeholders and synthesizing required parameters.
-#![allow(dead_code)]
+//! Parameter values for corpus templates as the quickstarts' CI gives them:
+//! `GEN-*` placeholders filled, parameter files read, and plausible values
+//! synthesized for required parameters without one.
+
+use std::path::Path;
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-
-pub fn corpus(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(sub)
-}
-
-pub fn files_named(dir: &Path, names: &[&str], out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files_named(&p, names, out);
-        } else if p
-            .file_name()
-            .is_some_and(|n| names.contains(&n.to_string_lossy().as_ref()))
-        {
-            out.push(p);
-        }
-    }
-}
 
 fn next_unique() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -99,8 +76,10 @@ fn fill(v: &Value) -> Value {
 /// Parameter values from a deployment parameters file, placeholders filled.
 /// Key Vault references become unknowns (their secret is not available offline).
 pub fn parameters_file(path: &Path) -> IndexMap<String, Value> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let doc = azrelo_template::json::parse(&text, &path.display().to_string()).unwrap();
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read the parameters file {}: {e}", path.display()));
+    let doc = azrelo_template::json::parse(&text, &path.display().to_string())
+        .unwrap_or_else(|e| panic!("the parameters file {} does not parse: {e}", path.display()));
     let mut out = IndexMap::new();
     if let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) {
         for (k, v) in p {
@@ -260,29 +239,6 @@ pub fn supply_required(doc: &Value, params: &mut IndexMap<String, Value>, real_i
     }
 }
 
-/// Every quickstart directory (the ones with an `azuredeploy.json`), sorted.
-/// Used in place by the corpus tests of several crates (`#[path]`).
-pub fn quickstart_dirs() -> Vec<PathBuf> {
-    let qs = corpus("quickstarts");
-    let mut dirs = Vec::new();
-    for ns in std::fs::read_dir(&qs)
-        .unwrap_or_else(|e| panic!("the quickstart corpus at {}: {e}", qs.display()))
-    {
-        let ns = ns.unwrap().path();
-        if !ns.is_dir() {
-            continue;
-        }
-        for d in std::fs::read_dir(&ns).unwrap() {
-            let d = d.unwrap().path();
-            if d.join("azuredeploy.json").exists() {
-                dirs.push(d);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
-}
-
 /// Parameter values for a quickstart template as the quickstarts' CI gives
 /// them: the sample parameters file (if any) with its placeholders filled,
 /// then `overrides` (e.g. prerequisite outputs), `_artifactsLocation` (a
@@ -309,47 +265,4 @@ pub fn quickstart_parameters(
     }
     supply_required(doc, &mut params, false);
     params
-}
-
-/// Expectations file: `path<TAB>reason` lines (# comments allowed).
-pub fn expectations(name: &str) -> IndexMap<String, String> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/expectations")
-        .join(name);
-    let text = std::fs::read_to_string(&p).unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (a, b) = l.split_once('\t').unwrap_or((l, ""));
-            (a.trim().to_string(), b.trim().to_string())
-        })
-        .collect()
-}
-
-/// Compare failures with an expectations file: every failure must be listed
-/// (with its reason) and every listed input must still fail. Returns a
-/// message describing the differences, empty when they agree.
-pub fn expectation_mismatch(
-    failures: &[(String, String)],
-    expected: &IndexMap<String, String>,
-) -> String {
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(f, _)| !expected.contains_key(f))
-        .map(|(f, e)| format!("{f}\t{e}"))
-        .collect();
-    let now_passing: Vec<&String> = expected
-        .keys()
-        .filter(|k| !failures.iter().any(|(f, _)| f == *k))
-        .collect();
-    if unexpected.is_empty() && now_passing.is_empty() {
-        return String::new();
-    }
-    format!(
-        "unexpected failures ({}):\n{}\n\nlisted but passing now ({}): {:?}",
-        unexpected.len(),
-        unexpected.join("\n"),
-        now_passing.len(),
-        now_passing
-    )
 }

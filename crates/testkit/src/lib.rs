@@ -1,0 +1,37 @@
+//! # azrelo-testkit — test support shared by azrelo's crates
+//!
+//! Owns what the tests, benchmarks and examples of several crates need and
+//! used to copy or include by `#[path]`: where the shared corpora are
+//! ([`corpus()`], with a clear panic when absent), expectation files, the
+//! quickstart parameter filler ([`params`]) and, with the `emulator`
+//! feature, in-process calls to the emulator ([`call()`]), serving it on
+//! `127.0.0.1:0` over HTTP or HTTPS ([`Served`]) and deploying a quickstart
+//! into it the way the quickstarts' CI does ([`deploy_quickstart`]).
+//!
+//! A dev-dependency only (`publish = false`); it must not be used by any
+//! crate's library code.
+
+#[cfg(feature = "emulator")]
+pub mod call;
+pub mod corpus;
+pub mod params;
+#[cfg(feature = "emulator")]
+pub mod quickstart;
+#[cfg(feature = "emulator")]
+pub mod served;
+
+#[cfg(feature = "emulator")]
+pub use call::{Call, SUB, call, call_as, rg};
+pub use corpus::{
+    corpus, expectation_mismatch, expectations, files_named, quickstart_dirs, repo_root,
+};
+pub use params::{
+    parameters_file, placeholder, quickstart_parameters, supply_required, synthesize,
+    synthesize_named,
+};
+#[cfg(feature = "emulator")]
+pub use quickstart::{
+    Deployed, Quickstart, Target, deploy_quickstart, quickstart_emulator, quickstarts,
+};
+#[cfg(feature = "emulator")]
+pub use served::{Served, Transport, http1, tls_client};
