@@ -19,6 +19,8 @@
 //! It must not call Azure, read anything but the template files it is given,
 //! or guess a value only Azure knows.
 
+#![forbid(unsafe_code)]
+
 pub mod cidr;
 pub mod date;
 pub mod eval;

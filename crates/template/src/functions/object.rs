@@ -1,0 +1,192 @@
+//! Object functions (`createObject`, `intersection`, `union`, `shallowMerge`,
+//! `objectKeys`, `items`, `json`): template-functions-object.md.
+
+use super::*;
+use comparison::culture_cmp;
+
+pub(super) const NAMES: &[&str] = &[
+    "createobject",
+    "intersection",
+    "union",
+    "shallowmerge",
+    "objectkeys",
+    "items",
+    "json",
+];
+
+pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
+    let name = c.name;
+    let text = c.text;
+    let n = v.len();
+    let need = |min: usize, max: usize| c.need(min, max);
+    match c.lname {
+        "createobject" => {
+            if !n.is_multiple_of(2) {
+                return Err(err(
+                    "createObject() expects key/value pairs (an even number of arguments)",
+                ));
+            }
+            let mut o = IndexMap::new();
+            for pair in v.chunks(2) {
+                o.insert(want_str(name, &pair[0])?.to_string(), pair[1].clone());
+            }
+            Ok(Value::Object(o))
+        }
+        "intersection" => {
+            need(2, usize::MAX)?;
+            match &v[0] {
+                Value::Array(first) => {
+                    let mut out: Vec<Value> = Vec::new();
+                    for x in first {
+                        if out.contains(x) {
+                            continue;
+                        }
+                        let mut all = true;
+                        for other in &v[1..] {
+                            if !want_array(name, other)?.contains(x) {
+                                all = false;
+                                break;
+                            }
+                        }
+                        if all {
+                            out.push(x.clone());
+                        }
+                    }
+                    Ok(Value::Array(out))
+                }
+                Value::Object(first) => {
+                    let mut out = IndexMap::new();
+                    'keys: for (k, x) in first {
+                        for other in &v[1..] {
+                            if want_object(name, other)?.get(k) != Some(x) {
+                                continue 'keys;
+                            }
+                        }
+                        out.insert(k.clone(), x.clone());
+                    }
+                    Ok(Value::Object(out))
+                }
+                other => Err(type_err(name, "Array or Object", other)),
+            }
+        }
+        "union" => {
+            need(1, usize::MAX)?;
+            if v.iter().all(|x| matches!(x, Value::Array(_) | Value::Null)) {
+                let mut out: Vec<Value> = Vec::new();
+                for x in v.iter().filter_map(Value::as_array).flatten() {
+                    if !out.contains(x) {
+                        out.push(x.clone());
+                    }
+                }
+                Ok(Value::Array(out))
+            } else if v
+                .iter()
+                .all(|x| matches!(x, Value::Object(_) | Value::Null | Value::Unknown(_)))
+            {
+                if v.iter().any(Value::is_unknown) {
+                    return Ok(Value::unknown(text));
+                }
+                let mut out = IndexMap::new();
+                for x in v.iter().filter_map(Value::as_object) {
+                    deep_merge(&mut out, x);
+                }
+                Ok(Value::Object(out))
+            } else if v.iter().any(Value::is_unknown) {
+                Ok(Value::unknown(text))
+            } else {
+                Err(err("union() expects only arrays or only objects"))
+            }
+        }
+        "shallowmerge" => {
+            need(1, 1)?;
+            let mut out = IndexMap::new();
+            for x in want_array(name, &v[0])? {
+                match x {
+                    Value::Object(o) => {
+                        for (k, x) in o {
+                            out.insert(k.clone(), x.clone());
+                        }
+                    }
+                    Value::Unknown(_) => return Ok(Value::unknown(text)),
+                    other => return Err(type_err(name, "Array of objects", other)),
+                }
+            }
+            Ok(Value::Object(out))
+        }
+        "objectkeys" => {
+            need(1, 1)?;
+            match &v[0] {
+                Value::Unknown(_) => Ok(Value::unknown(text)),
+                x => Ok(Value::Array(
+                    want_object(name, x)?
+                        .keys()
+                        .map(|k| Value::String(k.clone()))
+                        .collect(),
+                )),
+            }
+        }
+        "items" => {
+            need(1, 1)?;
+            if v[0].is_unknown() {
+                return Ok(Value::unknown(text));
+            }
+            let o = want_object(name, &v[0])?;
+            let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+            // Culture-aware order as the engine sorts: case-insensitive, lower case first on ties.
+            entries.sort_by(|a, b| culture_cmp(a.0, b.0));
+            Ok(Value::Array(
+                entries
+                    .into_iter()
+                    .map(|(k, x)| obj([("key", Value::String(k.clone())), ("value", x.clone())]))
+                    .collect(),
+            ))
+        }
+        "json" => {
+            need(1, 1)?;
+            let s = want_str(name, &v[0])?;
+            let parsed = match crate::json::parse(s, "json()") {
+                Ok(p) => p,
+                // Newtonsoft, which ARM uses, also reads single-quoted JSON.
+                Err(e) if !s.contains('"') && s.contains('\'') => {
+                    crate::json::parse(&s.replace('\'', "\""), "json()").map_err(|_| {
+                        err(format!(
+                            "json(): the string is not valid JSON: {}",
+                            e.message
+                        ))
+                    })?
+                }
+                Err(e) => {
+                    return Err(err(format!(
+                        "json(): the string is not valid JSON: {}",
+                        e.message
+                    )));
+                }
+            };
+            Ok(Value::from_json(&parsed))
+        }
+        _ => Err(c.not_builtin()),
+    }
+}
+
+fn deep_merge(into: &mut IndexMap<String, Value>, from: &IndexMap<String, Value>) {
+    for (k, v) in from {
+        let existing = into.iter().position(|(ek, _)| ek.eq_ignore_ascii_case(k));
+        match (existing, v) {
+            (Some(i), Value::Object(src)) => {
+                if let Some((_, Value::Object(dst))) = into.get_index_mut(i) {
+                    deep_merge(dst, src);
+                } else if let Some((_, slot)) = into.get_index_mut(i) {
+                    *slot = v.clone();
+                }
+            }
+            (Some(i), _) => {
+                if let Some((_, slot)) = into.get_index_mut(i) {
+                    *slot = v.clone();
+                }
+            }
+            (None, _) => {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
