@@ -8,6 +8,8 @@
 //! * [`eval`] and the function library — every function of the template
 //!   reference, with runtime-only values kept symbolic ([`value::Value::Unknown`]);
 //! * [`hash`] — `uniqueString()` and `guid()` as Azure computes them;
+//! * [`limits`] — ARM's template limits and azrelo's evaluation budget, so
+//!   hostile templates fail fast with a clear error;
 //! * [`expand`] — template expansion: parameters, variables, user functions,
 //!   copy loops, conditions, child and extension resources, nested and linked
 //!   deployments, languageVersion 2.0 — producing the concrete resources a
@@ -29,10 +31,12 @@ pub mod expr;
 mod functions;
 pub mod hash;
 pub mod json;
+pub mod limits;
 pub mod value;
 
 pub use eval::{Context, DeploymentContext, EvalError, TemplateScope};
 pub use expand::{
     ExpandOptions, Expanded, ExpandedResource, Runtime, RuntimeCall, Template, expand, expand_with,
 };
+pub use limits::Limits;
 pub use value::Value;

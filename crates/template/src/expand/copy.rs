@@ -127,8 +127,14 @@ impl Cx<'_, '_> {
             ));
             return Ok(());
         }
+        // Children nested in its `resources` array, shared by every instance.
+        let children: Vec<Rc<serde_json::Value>> = j
+            .get("resources")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().map(|c| Rc::new(c.clone())).collect())
+            .unwrap_or_default();
         let Some(copy) = j.get("copy").filter(|c| c.is_object()) else {
-            return self.expand_instance(&decl, None);
+            return self.expand_instance(&decl, &children, None);
         };
         let name = copy.get("name").and_then(|n| n.as_str()).unwrap_or("");
         let cpath = format!("{}.copy.count", decl.path);
@@ -158,13 +164,18 @@ impl Cx<'_, '_> {
             return Ok(());
         };
         for index in 0..count {
-            self.expand_instance(&decl, Some((name, index)))?;
+            self.expand_instance(&decl, &children, Some((name, index)))?;
         }
         Ok(())
     }
 
     /// Evaluate one instance (inside its copy loop, or its parent's), then record it.
-    fn expand_instance(&mut self, decl: &Decl, copy: Option<(&str, i64)>) -> Result<(), EvalError> {
+    fn expand_instance(
+        &mut self,
+        decl: &Decl,
+        children: &[Rc<serde_json::Value>],
+        copy: Option<(&str, i64)>,
+    ) -> Result<(), EvalError> {
         let loop_state: Option<(String, i64)> = copy
             .map(|(n, i)| (n.to_string(), i))
             .or_else(|| decl.parent.as_ref().and_then(|p| p.copy.clone()));
@@ -181,7 +192,7 @@ impl Cx<'_, '_> {
             }
             None => instance(self, decl, target)?,
         };
-        self.record(decl, res, copy.map(|(_, i)| i), loop_state)
+        self.record(decl, children, res, copy.map(|(_, i)| i), loop_state)
     }
 
     /// Record one evaluated instance: lift its children, expand it if it is
@@ -189,16 +200,24 @@ impl Cx<'_, '_> {
     fn record(
         &mut self,
         decl: &Decl,
+        children: &[Rc<serde_json::Value>],
         mut res: Built,
         copy_index: Option<i64>,
         loop_state: Option<(String, i64)>,
     ) -> Result<(), EvalError> {
+        // ARM counts copies in its limit; fail as soon as it is passed.
+        if self.fr().mine.len() >= MAX_RESOURCES_PER_TEMPLATE {
+            return Err(EvalError::new(format!(
+                "the template expands to more than {MAX_RESOURCES_PER_TEMPLATE} resources; ARM allows at most {MAX_RESOURCES_PER_TEMPLATE} per deployment (split it into nested deployments)"
+            ))
+            .at_path(&decl.path));
+        }
         let json = decl.json.clone();
         // Nested children lifted with this instance as their parent.
-        if let Some(children) = json.get("resources").and_then(|r| r.as_array()) {
+        {
             for (ci, c) in children.iter().enumerate() {
                 let child = Decl {
-                    json: Rc::new(c.clone()),
+                    json: c.clone(),
                     path: format!("{}.resources[{ci}]", decl.path),
                     symbolic: None,
                     parent: Some(ParentInfo {
@@ -242,11 +261,12 @@ impl Cx<'_, '_> {
                 .insert(res.name.to_ascii_lowercase(), outputs);
         }
         self.eng.total += 1;
-        if self.eng.total > MAX_RESOURCES_PER_TEMPLATE * 50 {
+        let max_total = self.eng.budget.limits().max_total_resources;
+        if self.eng.total > max_total {
             return Err(EvalError::new(format!(
-                "the deployment expands to more than {} resources in all; refusing to continue",
-                MAX_RESOURCES_PER_TEMPLATE * 50
-            )));
+                "the deployment expands to more than {max_total} resources in all, nested deployments included (Limits::max_total_resources); refusing to continue"
+            ))
+            .at_path(&decl.path));
         }
         for expression in unknowns {
             self.eng.out.unresolved.push(Unresolved {

@@ -12,6 +12,7 @@
 use super::resources::Decl;
 use super::{ExpandError, ExpandOptions, Expanded, Runtime, Template};
 use crate::eval::{Context, DeploymentContext, EvalError, TemplateScope, UserFunction};
+use crate::limits::Budget;
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +30,8 @@ pub(super) struct Engine<'r> {
     pub runtime: Option<&'r mut dyn Runtime>,
     /// The running frames, outermost first.
     pub frames: Vec<Frame>,
+    /// The evaluation budget of [`ExpandOptions::limits`].
+    pub budget: Budget,
 }
 
 /// How a parameter value was supplied.
@@ -176,6 +179,7 @@ pub(super) fn expand_template(
         total: 0,
         runtime,
         frames: vec![frame],
+        budget: Budget::new(options.limits.clone()),
     };
     let outputs = Cx {
         eng: &mut engine,
@@ -187,6 +191,7 @@ pub(super) fn expand_template(
         error: e,
     })?;
     engine.out.outputs = outputs;
+    engine.out.usage = engine.budget.usage();
     Ok(engine.out)
 }
 
@@ -217,7 +222,7 @@ impl<'r> Cx<'_, 'r> {
     /// resources, dependencies, outputs.
     pub fn run(&mut self) -> Result<IndexMap<String, Value>, EvalError> {
         self.declare_parameters()?;
-        self.declare_variables();
+        self.declare_variables()?;
         self.declare_functions();
         self.declare_resources()?;
         self.expand_resources()?;
@@ -303,6 +308,9 @@ impl Context for Cx<'_, '_> {
     }
     fn in_parameter_default(&self) -> bool {
         self.fr().in_default
+    }
+    fn budget(&mut self) -> Option<&mut Budget> {
+        Some(&mut self.eng.budget)
     }
 }
 

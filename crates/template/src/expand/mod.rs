@@ -20,6 +20,10 @@
 //!   local files; nested outputs resolve `reference('<deployment>').outputs`;
 //! * languageVersion 2.0: resources keyed by symbolic name, `existing`.
 //!
+//! Every expansion runs within [`Limits`]: ARM's own template limits and a
+//! budget on evaluated value size and total work, so hostile input fails
+//! fast with an error naming the JSON path and expression.
+//!
 //! Runtime-only values (`reference` of a resource, `list*`, …) stay
 //! [`Value::Unknown`](crate::value::Value::Unknown) and are listed in
 //! [`Expanded::unresolved`].
@@ -42,6 +46,7 @@ mod resources;
 mod result;
 mod runtime;
 
+pub use crate::limits::{Limits, Usage};
 pub use result::{Expanded, ExpandedResource, REDACTED, Unresolved};
 pub use runtime::{Runtime, RuntimeCall};
 
@@ -52,7 +57,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// ARM's limit of resources per template (copies included).
-pub const MAX_RESOURCES_PER_TEMPLATE: usize = 800;
+pub const MAX_RESOURCES_PER_TEMPLATE: usize = crate::limits::ARM_MAX_RESOURCES;
 /// How deep nested deployments may go.
 pub const MAX_NESTING_DEPTH: usize = 16;
 
@@ -87,14 +92,26 @@ impl fmt::Display for ExpandError {
 impl std::error::Error for ExpandError {}
 
 impl Template {
-    /// Parse template text (lenient JSON).
+    /// Parse template text (lenient JSON) within the default [`Limits`].
     pub fn parse(text: &str, file: &str) -> Result<Template, ExpandError> {
+        Template::parse_with(text, file, &Limits::default())
+    }
+
+    /// Parse template text (lenient JSON), refusing text longer than
+    /// `limits.max_template_bytes`.
+    pub fn parse_with(text: &str, file: &str, limits: &Limits) -> Result<Template, ExpandError> {
+        let fail = |error| ExpandError::Template {
+            file: file.to_string(),
+            error,
+        };
+        limits
+            .check_template_size(text.len() as u64)
+            .map_err(fail)?;
         let doc = crate::json::parse(text, file).map_err(ExpandError::Parse)?;
         if !doc.is_object() {
-            return Err(ExpandError::Template {
-                file: file.to_string(),
-                error: EvalError::new("a template must be a JSON object").at_path("$"),
-            });
+            return Err(fail(
+                EvalError::new("a template must be a JSON object").at_path("$"),
+            ));
         }
         Ok(Template {
             doc: Rc::new(doc),
@@ -102,13 +119,26 @@ impl Template {
         })
     }
 
-    /// Read and parse a template file.
+    /// Read and parse a template file within the default [`Limits`].
     pub fn from_file(path: &Path) -> Result<Template, ExpandError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ExpandError::Template {
-            file: path.display().to_string(),
-            error: EvalError::new(format!("cannot read the file: {e}")),
-        })?;
-        Template::parse(&text, &path.display().to_string())
+        Template::from_file_with(path, &Limits::default())
+    }
+
+    /// Read and parse a template file; a file larger than
+    /// `limits.max_template_bytes` is refused before it is read.
+    pub fn from_file_with(path: &Path, limits: &Limits) -> Result<Template, ExpandError> {
+        let file = path.display().to_string();
+        let fail = |error| ExpandError::Template {
+            file: file.clone(),
+            error,
+        };
+        let unreadable = |e: std::io::Error| EvalError::new(format!("cannot read the file: {e}"));
+        let size = std::fs::metadata(path)
+            .map_err(|e| fail(unreadable(e)))?
+            .len();
+        limits.check_template_size(size).map_err(fail)?;
+        let text = std::fs::read_to_string(path).map_err(|e| fail(unreadable(e)))?;
+        Template::parse_with(&text, &file, limits)
     }
 
     /// The scope the template deploys to, from its `$schema`.
@@ -148,6 +178,8 @@ pub struct ExpandOptions {
     /// (`deployment().properties.templateLink.uri`). `None` models a local
     /// file deployment, where `templateLink` does not exist.
     pub template_link: Option<String>,
+    /// Bounds on template size, evaluated values and work.
+    pub limits: Limits,
 }
 
 /// Expand a template, keeping runtime-only values symbolic.

@@ -4,6 +4,7 @@
 use super::frame::Cx;
 use super::result::{REDACTED, Unresolved, collect_strings};
 use crate::eval::{self, EvalError, LoopContext};
+use crate::limits::ARM_MAX_OUTPUTS;
 use crate::value::Value;
 use indexmap::IndexMap;
 
@@ -15,6 +16,13 @@ impl Cx<'_, '_> {
         let Some(o) = doc.get("outputs").and_then(|o| o.as_object()) else {
             return Ok(outputs);
         };
+        if o.len() > ARM_MAX_OUTPUTS {
+            return Err(EvalError::new(format!(
+                "the template declares {} outputs; ARM allows at most {ARM_MAX_OUTPUTS}",
+                o.len()
+            ))
+            .at_path("$.outputs"));
+        }
         for (name, out) in o {
             let path = format!("$.outputs.{name}");
             if let Some(c) = out.get("condition")

@@ -5,11 +5,9 @@
 use super::frame::{Cx, ParamInput, Slot};
 use super::result::collect_strings;
 use crate::eval::{self, EvalError, UserFunction};
+use crate::limits::{ARM_MAX_PARAMETERS, ARM_MAX_VARIABLES};
 use crate::value::Value;
 use std::collections::HashSet;
-
-/// ARM's limit of parameters per template (best-practices.md, "Template limits").
-pub const MAX_PARAMETERS: usize = 256;
 
 impl Cx<'_, '_> {
     /// Declare the `parameters` section, warn about values nothing declares,
@@ -17,9 +15,9 @@ impl Cx<'_, '_> {
     pub(super) fn declare_parameters(&mut self) -> Result<(), EvalError> {
         let doc = self.fr().doc.clone();
         if let Some(p) = doc.get("parameters").and_then(|p| p.as_object()) {
-            if p.len() > MAX_PARAMETERS {
+            if p.len() > ARM_MAX_PARAMETERS {
                 return Err(EvalError::new(format!(
-                    "the template declares {} parameters; ARM allows at most {MAX_PARAMETERS}",
+                    "the template declares {} parameters; ARM allows at most {ARM_MAX_PARAMETERS}",
                     p.len()
                 ))
                 .at_path("$.parameters"));
@@ -60,11 +58,21 @@ impl Cx<'_, '_> {
     }
 
     /// Declare the `variables` section (evaluated on first use).
-    pub(super) fn declare_variables(&mut self) {
+    pub(super) fn declare_variables(&mut self) -> Result<(), EvalError> {
         let doc = self.fr().doc.clone();
         let Some(v) = doc.get("variables").and_then(|v| v.as_object()) else {
-            return;
+            return Ok(());
         };
+        let count = v.len() - usize::from(v.contains_key("copy"))
+            + v.get("copy")
+                .and_then(|c| c.as_array())
+                .map_or(0, |c| c.len());
+        if count > ARM_MAX_VARIABLES {
+            return Err(EvalError::new(format!(
+                "the template declares {count} variables; ARM allows at most {ARM_MAX_VARIABLES}"
+            ))
+            .at_path("$.variables"));
+        }
         let frame = self.fm();
         for (k, _) in v {
             if k.eq_ignore_ascii_case("copy") {
@@ -86,6 +94,7 @@ impl Cx<'_, '_> {
                 }
             }
         }
+        Ok(())
     }
 
     /// Declare the `functions` section (user-defined functions by `namespace.name`).

@@ -85,6 +85,9 @@ pub struct Expanded {
     /// `secureObject`), for [`Expanded::redact`]. Never serialized.
     #[serde(skip)]
     pub secrets: Vec<String>,
+    /// What the expansion used of its [`Limits`](crate::limits::Limits).
+    #[serde(skip)]
+    pub usage: crate::limits::Usage,
 }
 
 /// What replaces a secret value in redacted output.

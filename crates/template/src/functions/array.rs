@@ -25,7 +25,7 @@ pub(super) const NAMES: &[&str] = &[
     "tryget",
 ];
 
-pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
+pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
     let lname = c.lname;
     let text = c.text;
@@ -41,6 +41,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
         "createarray" => Ok(Value::Array(v)),
         "concat" => {
             need(1, usize::MAX)?;
+            c.fits(ev, v.iter().map(weight).sum())?;
             if v.iter().all(|x| matches!(x, Value::Array(_) | Value::Null))
                 && v.iter().any(|x| matches!(x, Value::Array(_)))
             {
@@ -171,6 +172,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             need(1, 1)?;
             let mut out: Vec<Value> = Vec::new();
             for x in want_array(name, &v[0])? {
+                ev.steps(out.len() as u64)?;
                 if !out.contains(x) {
                     out.push(x.clone());
                 }
@@ -193,6 +195,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             need(2, 2)?;
             let a = want_array(name, &v[0])?;
             let d = want_str(name, &v[1])?;
+            c.fits(ev, weight(&v[0]) + (d.len() * a.len()) as u64)?;
             Ok(Value::String(
                 a.iter()
                     .map(Value::to_arm_string)

@@ -27,6 +27,7 @@ mod string;
 use crate::eval::{EvalError, Evaluator, TemplateScope};
 use crate::expr::{Expr, ExprKind};
 use crate::hash;
+use crate::limits::weight;
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -47,6 +48,14 @@ impl Call<'_> {
     /// Check the number of arguments.
     fn need(&self, min: usize, max: usize) -> Result<(), EvalError> {
         arity(self.name, self.args, min, max)
+    }
+
+    /// Refuse to build this call's result when it would be `bytes` or more
+    /// over the budget's value limit (checked before building it).
+    fn fits(&self, ev: &mut Evaluator<'_, '_>, bytes: u64) -> Result<(), EvalError> {
+        ev.fits(bytes, || {
+            format!("the value of '{}'", crate::eval::shorten(self.text))
+        })
     }
 
     fn not_builtin(&self) -> EvalError {

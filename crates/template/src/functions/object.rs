@@ -14,7 +14,7 @@ pub(super) const NAMES: &[&str] = &[
     "json",
 ];
 
-pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
+pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
     let text = c.text;
     let n = v.len();
@@ -38,12 +38,15 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
                 Value::Array(first) => {
                     let mut out: Vec<Value> = Vec::new();
                     for x in first {
+                        ev.steps(out.len() as u64)?;
                         if out.contains(x) {
                             continue;
                         }
                         let mut all = true;
                         for other in &v[1..] {
-                            if !want_array(name, other)?.contains(x) {
+                            let other = want_array(name, other)?;
+                            ev.steps(other.len() as u64)?;
+                            if !other.contains(x) {
                                 all = false;
                                 break;
                             }
@@ -74,6 +77,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             if v.iter().all(|x| matches!(x, Value::Array(_) | Value::Null)) {
                 let mut out: Vec<Value> = Vec::new();
                 for x in v.iter().filter_map(Value::as_array).flatten() {
+                    ev.steps(out.len() as u64)?;
                     if !out.contains(x) {
                         out.push(x.clone());
                     }
@@ -88,7 +92,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
                 }
                 let mut out = IndexMap::new();
                 for x in v.iter().filter_map(Value::as_object) {
-                    deep_merge(&mut out, x);
+                    deep_merge(ev, &mut out, x)?;
                 }
                 Ok(Value::Object(out))
             } else if v.iter().any(Value::is_unknown) {
@@ -168,13 +172,20 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
     }
 }
 
-fn deep_merge(into: &mut IndexMap<String, Value>, from: &IndexMap<String, Value>) {
+/// Merge `from` into `into` recursively (objects merge, anything else is
+/// replaced), keys matched case-insensitively.
+fn deep_merge(
+    ev: &mut Evaluator<'_, '_>,
+    into: &mut IndexMap<String, Value>,
+    from: &IndexMap<String, Value>,
+) -> Result<(), EvalError> {
     for (k, v) in from {
+        ev.steps(into.len() as u64)?;
         let existing = into.iter().position(|(ek, _)| ek.eq_ignore_ascii_case(k));
         match (existing, v) {
             (Some(i), Value::Object(src)) => {
                 if let Some((_, Value::Object(dst))) = into.get_index_mut(i) {
-                    deep_merge(dst, src);
+                    deep_merge(ev, dst, src)?;
                 } else if let Some((_, slot)) = into.get_index_mut(i) {
                     *slot = v.clone();
                 }
@@ -189,4 +200,5 @@ fn deep_merge(into: &mut IndexMap<String, Value>, from: &IndexMap<String, Value>
             }
         }
     }
+    Ok(())
 }

@@ -75,7 +75,12 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
                 // replace(x, sasToken, '') with an empty token).
                 return Ok(Value::String(s.to_string()));
             }
-            Ok(Value::String(s.replace(old, want_str(name, &v[2])?)))
+            let new = want_str(name, &v[2])?;
+            if new.len() > old.len() {
+                let grows = (new.len() - old.len()) as u64 * s.matches(old).count() as u64;
+                c.fits(ev, s.len() as u64 + grows)?;
+            }
+            Ok(Value::String(s.replace(old, new)))
         }
         "split" => {
             need(2, 2)?;
@@ -85,6 +90,13 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
                 Value::Array(a) => a.iter().map(Value::to_arm_string).collect(),
                 other => return Err(type_err(name, "String or Array", other)),
             };
+            // 32 bytes a part at most one part per delimiter occurrence.
+            let parts: u64 = 1 + delims
+                .iter()
+                .filter(|d| !d.is_empty())
+                .map(|d| s.matches(d.as_str()).count() as u64)
+                .sum::<u64>();
+            c.fits(ev, s.len() as u64 + 32 * parts)?;
             let mut parts = vec![s.to_string()];
             for d in delims.iter().filter(|d| !d.is_empty()) {
                 parts = parts
@@ -140,7 +152,11 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
         }
         "format" => {
             need(1, usize::MAX)?;
-            format_net(want_str(name, &v[0])?, &v[1..]).map(Value::String)
+            let limit = ev.value_limit().unwrap_or(u64::MAX);
+            match format_net(want_str(name, &v[0])?, &v[1..], limit) {
+                Some(r) => r.map(Value::String),
+                None => c.fits(ev, limit.saturating_add(1)).map(|()| Value::Null),
+            }
         }
         "base64" => {
             need(1, 1)?;
@@ -251,7 +267,9 @@ fn glob_match(s: &[u8], p: &[u8]) -> bool {
 }
 
 /// .NET composite formatting: `{0}`, `{1,-8}`, `{0:N0}`, `{{`/`}}`.
-fn format_net(fmt: &str, args: &[Value]) -> Result<String, EvalError> {
+/// `None` when the result would be longer than `max` bytes.
+fn format_net(fmt: &str, args: &[Value], max: u64) -> Option<Result<String, EvalError>> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
     while let Some(c) = chars.next() {
@@ -270,7 +288,9 @@ fn format_net(fmt: &str, args: &[Value]) -> Result<String, EvalError> {
                     match chars.next() {
                         Some('}') => break,
                         Some(ch) => spec.push(ch),
-                        None => return Err(err(format!("format(): unclosed '{{' in '{fmt}'"))),
+                        None => {
+                            return Some(Err(err(format!("format(): unclosed '{{' in '{fmt}'"))));
+                        }
                     }
                 }
                 let (head, fspec) = match spec.split_once(':') {
@@ -281,42 +301,57 @@ fn format_net(fmt: &str, args: &[Value]) -> Result<String, EvalError> {
                     Some((i, a)) => (i, a.trim().parse::<i64>().ok()),
                     None => (head, None),
                 };
-                let i: usize = idx.trim().parse().map_err(|_| {
-                    err(format!("format(): '{{{spec}}}' is not a valid placeholder"))
-                })?;
-                let v = args.get(i).ok_or_else(|| {
-                    err(format!(
+                let Ok(i) = idx.trim().parse::<usize>() else {
+                    return Some(Err(err(format!(
+                        "format(): '{{{spec}}}' is not a valid placeholder"
+                    ))));
+                };
+                let Some(v) = args.get(i) else {
+                    return Some(Err(err(format!(
                         "format(): placeholder {{{i}}} has no argument ({} given)",
                         args.len()
-                    ))
-                })?;
-                let s = format_value(v, fspec);
+                    ))));
+                };
+                let s = format_value(v, fspec, max)?;
+                let width = align.map_or(0, |w| w.unsigned_abs());
+                if out.len() as u64 + (s.len() as u64).max(width) > max as u64 {
+                    return None;
+                }
+                let pad = (width as usize).saturating_sub(s.chars().count());
                 match align {
-                    Some(w) if w > 0 && (s.chars().count() as i64) < w => {
-                        out.push_str(&" ".repeat(w as usize - s.chars().count()));
+                    Some(w) if w > 0 => {
+                        out.push_str(&" ".repeat(pad));
                         out.push_str(&s);
                     }
-                    Some(w) if w < 0 && (s.chars().count() as i64) < -w => {
+                    Some(w) if w < 0 => {
                         out.push_str(&s);
-                        out.push_str(&" ".repeat((-w) as usize - s.chars().count()));
+                        out.push_str(&" ".repeat(pad));
                     }
                     _ => out.push_str(&s),
                 }
             }
-            '}' => return Err(err(format!("format(): unmatched '}}' in '{fmt}'"))),
+            '}' => return Some(Err(err(format!("format(): unmatched '}}' in '{fmt}'")))),
             c => out.push(c),
         }
+        if out.len() > max {
+            return None;
+        }
     }
-    Ok(out)
+    Some(Ok(out))
 }
 
-fn format_value(v: &Value, spec: Option<&str>) -> String {
+/// One formatted argument; `None` when its precision asks for more than
+/// `max` bytes.
+fn format_value(v: &Value, spec: Option<&str>, max: usize) -> Option<String> {
     let (Value::Int(i), Some(spec)) = (v, spec) else {
-        return v.to_arm_string();
+        return Some(v.to_arm_string());
     };
     let (kind, digits) = spec.split_at(spec.len().min(1));
     let digits: usize = digits.parse().unwrap_or(0);
-    match kind {
+    if digits > max {
+        return None;
+    }
+    Some(match kind {
         "N" | "n" => {
             let s = i.unsigned_abs().to_string();
             let mut grouped = String::new();
@@ -341,5 +376,5 @@ fn format_value(v: &Value, spec: Option<&str>) -> String {
         "X" => format!("{:0w$X}", i, w = digits),
         "x" => format!("{:0w$x}", i, w = digits),
         _ => i.to_string(),
-    }
+    })
 }
