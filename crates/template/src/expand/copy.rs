@@ -5,6 +5,7 @@
 use super::MAX_RESOURCES_PER_TEMPLATE;
 use super::depends::{PendingDeps, canonical_id};
 use super::frame::Cx;
+use super::nested::NestedDeployment;
 use super::resources::{Built, Decl, ParentInfo, instance, is_deployment_type};
 use super::result::{ExpandedResource, Unresolved};
 use crate::eval::{self, EvalError, LoopContext};
@@ -237,6 +238,13 @@ impl Cx<'_, '_> {
             && res.condition
         {
             let outputs = self.expand_nested(decl, &res, loop_state.as_ref())?;
+            let path = if self.fr().deployment_path.is_empty() {
+                res.name.clone()
+            } else {
+                format!("{}/{}", self.fr().deployment_path, res.name)
+            };
+            self.tell_nested_outputs(&path, &res.id, &outputs);
+            let nested = Rc::new(NestedDeployment::new(&res, outputs));
             // expand_nested re-evaluated the parameters already captured above.
             let frame = self.fm();
             frame.referenced.clear();
@@ -244,21 +252,14 @@ impl Cx<'_, '_> {
             if let (Some(sym), None) = (&decl.symbolic, copy_index) {
                 frame
                     .symbol_outputs
-                    .insert(sym.to_ascii_lowercase(), outputs.clone());
+                    .insert(sym.to_ascii_lowercase(), nested.clone());
             }
-            let path = if frame.deployment_path.is_empty() {
-                res.name.clone()
-            } else {
-                format!("{}/{}", frame.deployment_path, res.name)
-            };
-            self.tell_nested_outputs(&path, &res.id, &outputs);
-            let frame = self.fm();
             frame
                 .nested_outputs
-                .insert(canonical_id(&res.id), outputs.clone());
+                .insert(canonical_id(&res.id), nested.clone());
             frame
                 .nested_outputs
-                .insert(res.name.to_ascii_lowercase(), outputs);
+                .insert(res.name.to_ascii_lowercase(), nested);
         }
         self.eng.total += 1;
         let max_total = self.eng.budget.limits().max_total_resources;

@@ -9,6 +9,7 @@
 //! result and the deployment runtime, so nothing is aliased: a [`Cx`] holds
 //! the one `&mut Engine` and a frame index.
 
+use super::nested::NestedDeployment;
 use super::resources::Decl;
 use super::{ExpandError, ExpandOptions, Expanded, Runtime, Template};
 use crate::eval::{Context, DeploymentContext, EvalError, TemplateScope, UserFunction};
@@ -73,16 +74,16 @@ pub(super) struct Frame {
     pub deployment_path: String,
     pub depth: usize,
     pub in_default: bool,
-    /// Nested deployment outputs by lower-case deployment name and by canonical id.
-    pub nested_outputs: HashMap<String, Value>,
+    /// Expanded nested deployments by lower-case deployment name and by canonical id.
+    pub nested_outputs: HashMap<String, Rc<NestedDeployment>>,
     /// Deployment declarations by lower-case name (for on-demand expansion).
     pub pending_deployments: HashMap<String, usize>,
     pub decls: Vec<Decl>,
     pub done_decls: HashSet<usize>,
     /// languageVersion 2.0: nested deployments by symbolic name (declaration index).
     pub pending_symbols: HashMap<String, usize>,
-    /// languageVersion 2.0: nested deployment outputs by symbolic name.
-    pub symbol_outputs: HashMap<String, Value>,
+    /// languageVersion 2.0: expanded nested deployments by symbolic name.
+    pub symbol_outputs: HashMap<String, Rc<NestedDeployment>>,
     /// languageVersion 2.0 `existing` resources (referenceable, not deployed).
     pub existing_symbols: HashSet<String>,
     /// `deployment().properties.templateLink.uri`, when deployed by link.

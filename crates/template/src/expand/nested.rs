@@ -14,6 +14,36 @@ use crate::value::Value;
 use indexmap::IndexMap;
 use std::rc::Rc;
 
+/// An expanded nested deployment, as `reference()` of it answers.
+pub(super) struct NestedDeployment {
+    /// Its outputs as `reference(name).outputs` shows them.
+    outputs: Value,
+    name: String,
+    api_version: String,
+    location: Option<Value>,
+    /// The subscription and resource group the deployment resource is in.
+    subscription_id: String,
+    resource_group: Option<String>,
+}
+
+impl NestedDeployment {
+    pub(super) fn new(res: &Built, outputs: Value) -> NestedDeployment {
+        let segment = |name: &str| {
+            let mut it = res.id.split('/');
+            it.by_ref().find(|s| s.eq_ignore_ascii_case(name))?;
+            it.next().map(str::to_string)
+        };
+        NestedDeployment {
+            outputs,
+            name: res.name.clone(),
+            api_version: res.api_version.clone(),
+            location: res.location.clone(),
+            subscription_id: segment("subscriptions").unwrap_or_default(),
+            resource_group: segment("resourceGroups"),
+        }
+    }
+}
+
 /// Where a nested deployment's template comes from.
 enum Source {
     /// The template document and the file (or URI) it is known by; the URI
@@ -358,8 +388,8 @@ impl Cx<'_, '_> {
             if let Some(&i) = self.fr().pending_symbols.get(&key) {
                 self.expand_on_demand(i)?;
             }
-            if let Some(out) = self.fr().symbol_outputs.get(&key) {
-                return Ok(Some(deployment_reference(out, expr)));
+            if let Some(d) = self.fr().symbol_outputs.get(&key) {
+                return Ok(Some(deployment_reference(d, args, expr)));
             }
         } else if let Some(&i) = self.fr().pending_deployments.get(&key) {
             self.expand_on_demand(i)?;
@@ -368,7 +398,7 @@ impl Cx<'_, '_> {
             .fr()
             .nested_outputs
             .get(&key)
-            .map(|out| deployment_reference(out, expr)))
+            .map(|d| deployment_reference(d, args, expr)))
     }
 }
 
@@ -384,13 +414,18 @@ fn type_name_of(v: &Value) -> &'static str {
     }
 }
 
-/// What `reference()` of a nested deployment answers offline: its outputs,
-/// plus the deployment's runtime properties as unknowns.
-fn deployment_reference(outputs: &Value, expr: &str) -> Value {
-    let mut o = IndexMap::new();
-    o.insert("outputs".to_string(), outputs.clone());
-    o.insert("mode".to_string(), Value::String("Incremental".into()));
-    o.insert(
+/// What `reference()` of a nested deployment answers offline: its
+/// properties (the outputs known, the runtime properties unknown), or with
+/// `'Full'` the whole envelope the reference function documents
+/// (template-functions-resource.md, "reference": `apiVersion`, `location`,
+/// `properties`, `subscriptionId`, `resourceGroupName`, `resourceId`,
+/// `referenceApiVersion`, `condition`, `isConditionTrue`,
+/// `isTemplateResource`, `isAction`, `provisioningOperation`).
+fn deployment_reference(d: &NestedDeployment, args: &[Value], expr: &str) -> Value {
+    let mut props = IndexMap::new();
+    props.insert("outputs".to_string(), d.outputs.clone());
+    props.insert("mode".to_string(), Value::String("Incremental".into()));
+    props.insert(
         "provisioningState".to_string(),
         Value::String("Succeeded".into()),
     );
@@ -402,8 +437,37 @@ fn deployment_reference(outputs: &Value, expr: &str) -> Value {
         "templateHash",
         "parameters",
     ] {
-        o.insert(k.to_string(), Value::unknown(format!("{expr}.{k}")));
+        props.insert(k.to_string(), Value::unknown(format!("{expr}.{k}")));
     }
+    let is_full = |v: &Value| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("full"));
+    if !args.iter().skip(1).any(is_full) {
+        return Value::Object(props);
+    }
+    let api_version = match args.get(1) {
+        Some(Value::String(v)) if !is_full(&args[1]) => v.clone(),
+        _ => d.api_version.clone(),
+    };
+    let s = |v: &str| Value::String(v.to_string());
+    let mut o = IndexMap::new();
+    o.insert("apiVersion".to_string(), s(&d.api_version));
+    if let Some(l) = &d.location {
+        o.insert("location".to_string(), l.clone());
+    }
+    o.insert("properties".to_string(), Value::Object(props));
+    o.insert("subscriptionId".to_string(), s(&d.subscription_id));
+    if let Some(g) = &d.resource_group {
+        o.insert("resourceGroupName".to_string(), s(g));
+    }
+    o.insert(
+        "resourceId".to_string(),
+        s(&format!("Microsoft.Resources/deployments/{}", d.name)),
+    );
+    o.insert("referenceApiVersion".to_string(), s(&api_version));
+    o.insert("condition".to_string(), Value::Bool(true));
+    o.insert("isConditionTrue".to_string(), Value::Bool(true));
+    o.insert("isTemplateResource".to_string(), Value::Bool(true));
+    o.insert("isAction".to_string(), Value::Bool(false));
+    o.insert("provisioningOperation".to_string(), s("Create"));
     Value::Object(o)
 }
 

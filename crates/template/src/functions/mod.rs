@@ -161,6 +161,23 @@ fn all_strs<'v>(name: &str, v: &'v [Value]) -> Result<Vec<&'v str>, EvalError> {
     v.iter().map(|x| want_str(name, x)).collect()
 }
 
+/// Parse the argument of a JSON-family function (`json`, `base64ToJson`)
+/// as ARM does, with Json.NET's leniency (see [`crate::json`]).
+fn json_value(fname: &str, text: &str) -> R {
+    let options = crate::json::JsonOptions {
+        newtonsoft: true,
+        ..Default::default()
+    };
+    crate::json::parse_with(text, fname, options)
+        .map(|j| Value::from_json(&j))
+        .map_err(|e| {
+            err(format!(
+                "{fname}(): the string is not valid JSON: {} (line {}, column {})",
+                e.message, e.line, e.column
+            ))
+        })
+}
+
 fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }

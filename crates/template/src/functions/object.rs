@@ -148,25 +148,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
         "json" => {
             need(1, 1)?;
             let s = want_str(name, &v[0])?;
-            let parsed = match crate::json::parse(s, "json()") {
-                Ok(p) => p,
-                // Newtonsoft, which ARM uses, also reads single-quoted JSON.
-                Err(e) if !s.contains('"') && s.contains('\'') => {
-                    crate::json::parse(&s.replace('\'', "\""), "json()").map_err(|_| {
-                        err(format!(
-                            "json(): the string is not valid JSON: {}",
-                            e.message
-                        ))
-                    })?
-                }
-                Err(e) => {
-                    return Err(err(format!(
-                        "json(): the string is not valid JSON: {}",
-                        e.message
-                    )));
-                }
-            };
-            Ok(Value::from_json(&parsed))
+            json_value("json", s)
         }
         _ => Err(c.not_builtin()),
     }

@@ -171,9 +171,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             if lname == "base64tostring" {
                 Ok(Value::String(s))
             } else {
-                let j = crate::json::parse(&s, "base64ToJson()")
-                    .map_err(|e| err(format!("base64ToJson(): {}", e.message)))?;
-                Ok(Value::from_json(&j))
+                json_value("base64ToJson", &s)
             }
         }
         "datauri" => {
