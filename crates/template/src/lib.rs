@@ -36,7 +36,8 @@ pub mod value;
 
 pub use eval::{Context, DeploymentContext, EvalError, TemplateScope};
 pub use expand::{
-    ExpandOptions, Expanded, ExpandedResource, Runtime, RuntimeCall, Template, expand, expand_with,
+    ExpandOptions, Expanded, ExpandedResource, MissingParameters, Runtime, RuntimeCall, Template,
+    expand, expand_with,
 };
 pub use limits::Limits;
 pub use value::Value;

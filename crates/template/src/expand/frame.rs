@@ -11,7 +11,7 @@
 
 use super::nested::NestedDeployment;
 use super::resources::Decl;
-use super::{ExpandError, ExpandOptions, Expanded, Runtime, Template};
+use super::{ExpandError, ExpandOptions, Expanded, MissingParameters, Runtime, Template};
 use crate::eval::{Context, DeploymentContext, EvalError, TemplateScope, UserFunction};
 use crate::limits::Budget;
 use crate::value::Value;
@@ -33,6 +33,8 @@ pub(super) struct Engine<'r> {
     pub frames: Vec<Frame>,
     /// The evaluation budget of [`ExpandOptions::limits`].
     pub budget: Budget,
+    /// What a parameter without value or default becomes.
+    pub missing: MissingParameters,
 }
 
 /// How a parameter value was supplied.
@@ -181,6 +183,7 @@ pub(super) fn expand_template(
         runtime,
         frames: vec![frame],
         budget: Budget::new(options.limits.clone()),
+        missing: options.missing_parameters,
     };
     let outputs = Cx {
         eng: &mut engine,

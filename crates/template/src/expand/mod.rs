@@ -164,6 +164,21 @@ fn scope_of(doc: &serde_json::Value) -> TemplateScope {
     }
 }
 
+/// What happens to a parameter that has neither a value nor a default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MissingParameters {
+    /// The expansion fails naming the parameter, as ARM does.
+    #[default]
+    Error,
+    /// The parameter becomes a symbolic unknown (`parameters('name')`),
+    /// kept the way runtime-only values are (invariant 3: never guessed),
+    /// and is listed in [`Expanded::missing_parameters`] and
+    /// [`Expanded::unresolved`] so callers can warn. For graphing and
+    /// discovering templates whose deployment values azrelo cannot see, as
+    /// checkov graphs such templates symbolically.
+    Symbolic,
+}
+
 /// Inputs of an expansion.
 #[derive(Debug, Clone, Default)]
 pub struct ExpandOptions {
@@ -180,6 +195,8 @@ pub struct ExpandOptions {
     pub template_link: Option<String>,
     /// Bounds on template size, evaluated values and work.
     pub limits: Limits,
+    /// Parameters without a value or default: an error (default) or symbolic.
+    pub missing_parameters: MissingParameters,
 }
 
 /// Expand a template, keeping runtime-only values symbolic.

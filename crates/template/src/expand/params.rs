@@ -2,8 +2,9 @@
 //! checked), variables (lazy, with cycle detection and `copy`) and
 //! user-defined functions of one frame.
 
+use super::MissingParameters;
 use super::frame::{Cx, ParamInput, Slot};
-use super::result::collect_strings;
+use super::result::{Unresolved, collect_strings};
 use crate::eval::{self, EvalError, UserFunction};
 use crate::limits::{ARM_MAX_PARAMETERS, ARM_MAX_VARIABLES};
 use crate::value::Value;
@@ -50,8 +51,13 @@ impl Cx<'_, '_> {
                 ": the parameter '{k}' is not declared by the template and was ignored"
             ));
         }
-        let names: Vec<String> = self.fr().params.values().map(|(n, _)| n.clone()).collect();
-        for n in &names {
+        // In declaration order, so the first missing value is the one reported.
+        let names: Vec<&String> = doc
+            .get("parameters")
+            .and_then(|p| p.as_object())
+            .map(|p| p.keys().collect())
+            .unwrap_or_default();
+        for n in names {
             eval::Context::parameter(self, n)?;
         }
         Ok(())
@@ -185,6 +191,9 @@ impl Cx<'_, '_> {
                     r?
                 }
                 None if decl.get("nullable").and_then(|n| n.as_bool()) == Some(true) => Value::Null,
+                None if self.eng.missing == MissingParameters::Symbolic => {
+                    self.missing_parameter(&name)
+                }
                 None => {
                     return Err(EvalError::new(format!(
                         "the template parameter '{name}' has no value: supply it in a parameters file or with --param {name}=VALUE"
@@ -204,6 +213,23 @@ impl Cx<'_, '_> {
             .params
             .insert(key.to_string(), (name, Slot::Done(value.clone())));
         Ok(value)
+    }
+
+    /// A parameter without value or default, kept symbolic and listed.
+    fn missing_parameter(&mut self, name: &str) -> Value {
+        let expression = format!("parameters('{name}')");
+        let dp = &self.fr().deployment_path;
+        let (listed, owner) = if dp.is_empty() {
+            (name.to_string(), format!("parameters.{name}"))
+        } else {
+            (format!("{dp}:{name}"), format!("{dp}:parameters.{name}"))
+        };
+        self.eng.out.missing_parameters.push(listed);
+        self.eng.out.unresolved.push(Unresolved {
+            owner,
+            expression: expression.clone(),
+        });
+        Value::unknown(expression)
     }
 
     /// The value of a variable of this frame (`key` lower case).

@@ -81,6 +81,11 @@ pub struct Expanded {
     pub unresolved: Vec<Unresolved>,
     /// Non-fatal observations (ignored parameters, unresolvable dependsOn, …).
     pub warnings: Vec<String>,
+    /// Parameters that had neither a value nor a default and were kept
+    /// symbolic ([`MissingParameters::Symbolic`](super::MissingParameters));
+    /// a nested deployment's as `deployment/path:name`.
+    #[serde(rename = "missingParameters", skip_serializing_if = "Vec::is_empty")]
+    pub missing_parameters: Vec<String>,
     /// Values of secure parameters (`secureString`, string leaves of
     /// `secureObject`), for [`Expanded::redact`]. Never serialized.
     #[serde(skip)]
