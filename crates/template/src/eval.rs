@@ -429,6 +429,12 @@ pub(crate) fn index(b: &Value, i: &Value, text: &str) -> Result<Value, EvalError
     }
 }
 
+/// The names of every built-in template function (lower case, sorted),
+/// for tools and fuzzers that generate expressions.
+pub fn function_names() -> Vec<&'static str> {
+    functions::names()
+}
+
 /// Evaluate one template string: an expression (`[...]`), an escaped literal
 /// (`[[...]`) or a plain literal.
 pub fn evaluate_string(s: &str, ctx: &mut dyn Context) -> Result<Value, EvalError> {

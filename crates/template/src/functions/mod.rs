@@ -106,6 +106,22 @@ const RUNTIME_FUNCTIONS: &[&str] = &[
     "tophysicalzones",
 ];
 
+/// Every built-in function name the library knows, lower case, sorted;
+/// runtime-only ones included (`list*` stands as `listkeys` and
+/// `listsecrets`).
+pub(crate) fn names() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = families()
+        .keys()
+        .copied()
+        .chain(["if", "and", "or", "coalesce"])
+        .chain(lambda::NAMES.iter().copied())
+        .chain(RUNTIME_FUNCTIONS.iter().copied())
+        .chain(["listkeys", "listsecrets"])
+        .collect();
+    all.sort_unstable();
+    all
+}
+
 fn err(msg: impl Into<String>) -> EvalError {
     EvalError::new(msg)
 }
