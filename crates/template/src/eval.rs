@@ -327,6 +327,36 @@ pub(crate) fn shorten(text: &str) -> String {
     e
 }
 
+/// The [`Context`] methods a context nested in another (`self.outer`)
+/// answers as the outer one does.
+macro_rules! forward_to_outer {
+    () => {
+        fn deployment(&self) -> &DeploymentContext {
+            self.outer.deployment()
+        }
+        fn scope(&self) -> TemplateScope {
+            self.outer.scope()
+        }
+        fn deployment_object(&mut self) -> Value {
+            self.outer.deployment_object()
+        }
+        fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
+            self.outer.user_function(namespace, name)
+        }
+        fn runtime(
+            &mut self,
+            function: &str,
+            args: &[Value],
+            expr: &str,
+        ) -> Result<Value, EvalError> {
+            self.outer.runtime(function, args, expr)
+        }
+        fn budget(&mut self) -> Option<&mut Budget> {
+            self.outer.budget()
+        }
+    };
+}
+
 /// The scope of a user-defined function: only its own parameters.
 struct UdfContext<'a> {
     outer: &'a mut dyn Context,
@@ -355,24 +385,7 @@ impl Context for UdfContext<'_> {
             "user-defined functions cannot use copyIndex()",
         ))
     }
-    fn deployment(&self) -> &DeploymentContext {
-        self.outer.deployment()
-    }
-    fn scope(&self) -> TemplateScope {
-        self.outer.scope()
-    }
-    fn deployment_object(&mut self) -> Value {
-        self.outer.deployment_object()
-    }
-    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
-        self.outer.user_function(namespace, name)
-    }
-    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
-        self.outer.runtime(function, args, expr)
-    }
-    fn budget(&mut self) -> Option<&mut Budget> {
-        self.outer.budget()
-    }
+    forward_to_outer!();
 }
 
 /// `.name` on a value: case-insensitive property access.
@@ -642,25 +655,8 @@ impl Context for LoopContext<'_> {
             Some(n) => self.outer.copy_index(Some(n)),
         }
     }
-    fn deployment(&self) -> &DeploymentContext {
-        self.outer.deployment()
-    }
-    fn scope(&self) -> TemplateScope {
-        self.outer.scope()
-    }
-    fn deployment_object(&mut self) -> Value {
-        self.outer.deployment_object()
-    }
-    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
-        self.outer.user_function(namespace, name)
-    }
-    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
-        self.outer.runtime(function, args, expr)
-    }
+    forward_to_outer!();
     fn in_parameter_default(&self) -> bool {
         self.outer.in_parameter_default()
-    }
-    fn budget(&mut self) -> Option<&mut Budget> {
-        self.outer.budget()
     }
 }

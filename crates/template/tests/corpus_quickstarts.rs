@@ -3,8 +3,8 @@
 //! `tests/expectations/quickstarts.txt`.
 
 mod common;
+mod peak;
 
-use azrelo_template::limits::{Limits, Usage};
 use azrelo_template::{ExpandOptions, Template, expand};
 
 #[test]
@@ -14,10 +14,7 @@ fn every_quickstart_expands() {
     common::files_named(&root, &["azuredeploy.json", "main.json"], &mut files);
     assert!(files.len() > 800, "found only {} templates", files.len());
     let expected = common::expectations("quickstarts.txt");
-    let (mut peak, mut heaviest) = (
-        Usage::default(),
-        [String::new(), String::new(), String::new(), String::new()],
-    );
+    let mut peak = peak::Peak::default();
     let mut failures: Vec<(String, String)> = Vec::new();
     let (mut resources, mut ok) = (0usize, 0usize);
     for f in &files {
@@ -53,7 +50,7 @@ fn every_quickstart_expands() {
             Ok(x) => {
                 ok += 1;
                 resources += x.resources.len();
-                peak = peak_usage(peak, x.usage, &rel, &mut heaviest);
+                peak.record(x.usage, &rel);
             }
             Err(e) => failures.push((rel, e.to_string())),
         }
@@ -63,53 +60,11 @@ fn every_quickstart_expands() {
         files.len(),
         expected.len()
     );
-    println!("quickstarts: peak usage {peak:?} by {heaviest:?}");
-    assert_headroom(peak, &heaviest);
+    peak.assert_headroom("quickstarts");
     let mismatch = common::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     assert!(
         expected.len() * 100 <= files.len(),
         "more than 1% of the corpus is excused"
-    );
-}
-
-/// The largest use of each budget across the corpus, and which template.
-fn peak_usage(peak: Usage, u: Usage, rel: &str, heaviest: &mut [String; 4]) -> Usage {
-    let mut p = peak;
-    if u.steps > p.steps {
-        p.steps = u.steps;
-        heaviest[0] = rel.to_string();
-    }
-    if u.evaluated_bytes > p.evaluated_bytes {
-        p.evaluated_bytes = u.evaluated_bytes;
-        heaviest[1] = rel.to_string();
-    }
-    if u.largest_value_bytes > p.largest_value_bytes {
-        p.largest_value_bytes = u.largest_value_bytes;
-        heaviest[2] = rel.to_string();
-    }
-    if u.deepest_nesting > p.deepest_nesting {
-        p.deepest_nesting = u.deepest_nesting;
-        heaviest[3] = rel.to_string();
-    }
-    p
-}
-
-/// The default limits are generous: no corpus template comes within a
-/// factor of 8 of any of them.
-fn assert_headroom(peak: Usage, heaviest: &[String; 4]) {
-    let l = Limits::default();
-    assert!(peak.steps * 8 <= l.max_steps, "steps {peak:?} {heaviest:?}");
-    assert!(
-        peak.evaluated_bytes * 8 <= l.max_evaluated_bytes,
-        "evaluated bytes {peak:?} {heaviest:?}"
-    );
-    assert!(
-        peak.largest_value_bytes * 8 <= l.max_value_bytes,
-        "largest value {peak:?} {heaviest:?}"
-    );
-    assert!(
-        peak.deepest_nesting * 8 <= l.max_nesting,
-        "nesting {peak:?} {heaviest:?}"
     );
 }

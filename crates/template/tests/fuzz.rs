@@ -19,6 +19,7 @@
 //! input is written to `target/fuzz-failures/` and printed.
 
 mod common;
+mod peak;
 
 use azrelo_template::eval::function_names;
 use azrelo_template::{ExpandOptions, Limits, Template, expand};
@@ -357,12 +358,6 @@ fn run_case(text: &str, reached: &mut Reached) -> Result<(), String> {
     })
 }
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[test]
 fn the_evaluator_survives_generated_and_mutated_input() {
     let seconds: u64 = std::env::var("AZRELO_FUZZ_SECONDS")
@@ -427,15 +422,15 @@ fn the_evaluator_survives_generated_and_mutated_input() {
             failures.push(format!("{panic} (input saved to {})", file.display()));
         }
     }
-    let peak = peak_rss_kib();
+    let rss = peak::peak_rss_kib();
     println!(
         "fuzz: {cases} cases ({reached:?}), peak RSS {:?} MiB",
-        peak.map(|k| k / 1024)
+        rss.map(|k| k / 1024)
     );
     assert!(failures.is_empty(), "panics:\n{}", failures.join("\n"));
     // The generators reach the evaluator, both ways.
     assert!(reached.expanded > 0 && reached.failed > 0, "{reached:?}");
-    if let Some(kib) = peak {
+    if let Some(kib) = rss {
         assert!(kib < 1024 * 1024, "peak RSS {kib} KiB");
     }
 }

@@ -12,6 +12,8 @@
 //! the parent checks is under 1 GiB. (Without `sh`/Linux the child runs the
 //! bombs in-process, bounded by the same budget.)
 
+mod peak;
+
 use azrelo_template::limits::{ARM_MAX_VARIABLES, Limits};
 use azrelo_template::{ExpandOptions, Template, expand};
 use serde_json::json;
@@ -52,13 +54,6 @@ fn check_copy(e: &str) {
     assert!(e.contains("variables('s')"), "{e}");
 }
 
-/// Peak resident set of this process, in KiB (Linux).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// In a child: run one bomb and report. Otherwise: both bombs in-process.
 #[test]
 fn bombs_fail_on_their_limit() {
@@ -79,7 +74,7 @@ fn bombs_fail_on_their_limit() {
             return;
         }
     }
-    println!("peak_rss_kib={}", peak_rss_kib().unwrap_or(0));
+    println!("peak_rss_kib={}", peak::peak_rss_kib().unwrap_or(0));
 }
 
 /// Run one bomb in a child process limited to 1 GiB of address space.

@@ -8,7 +8,7 @@ use super::result::{Unresolved, collect_strings};
 use crate::eval::{self, EvalError, UserFunction};
 use crate::limits::{ARM_MAX_PARAMETERS, ARM_MAX_VARIABLES};
 use crate::value::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 impl Cx<'_, '_> {
     /// Declare the `parameters` section, warn about values nothing declares,
@@ -144,26 +144,10 @@ impl Cx<'_, '_> {
 
     /// The value of a declared parameter of this frame (`key` lower case).
     pub(super) fn param_value(&mut self, key: &str) -> Result<Value, EvalError> {
-        let (name, slot) = match self.fr().params.get(key) {
-            Some(x) => x.clone(),
-            None => {
-                return Err(EvalError::new(format!(
-                    "the template parameter '{key}' is not found; declare it in the 'parameters' section"
-                )));
-            }
+        let name = match self.begin(Lazy::Parameter, key)? {
+            Begun::Done(v) => return Ok(v),
+            Begun::Evaluate(name) => name,
         };
-        match slot {
-            Slot::Done(v) => return Ok(v),
-            Slot::InProgress => {
-                return Err(EvalError::new(format!(
-                    "the default values of parameters form a cycle through '{name}'"
-                )));
-            }
-            Slot::Pending => {}
-        }
-        self.fm()
-            .params
-            .insert(key.to_string(), (name.clone(), Slot::InProgress));
         let doc = self.fr().doc.clone();
         let decl = &doc["parameters"][&name];
         let path = format!("$.parameters.{name}");
@@ -209,8 +193,55 @@ impl Cx<'_, '_> {
             collect_strings(&value, &mut found);
             self.eng.out.secrets.extend(found);
         }
-        self.fm()
-            .params
+        self.finish(Lazy::Parameter, key, name, value)
+    }
+
+    /// The slots of parameters or variables.
+    fn slots(&mut self, kind: Lazy) -> &mut HashMap<String, (String, Slot)> {
+        match kind {
+            Lazy::Parameter => &mut self.fm().params,
+            Lazy::Variable => &mut self.fm().vars,
+        }
+    }
+
+    /// Start evaluating a parameter or variable: its cached value, or its
+    /// declared name (marked in progress, so a cycle is reported).
+    fn begin(&mut self, kind: Lazy, key: &str) -> Result<Begun, EvalError> {
+        let (what, section, cycle) = match kind {
+            Lazy::Parameter => (
+                "parameter",
+                "parameters",
+                "the default values of parameters",
+            ),
+            Lazy::Variable => ("variable", "variables", "the variables"),
+        };
+        let Some((name, slot)) = self.slots(kind).get(key).cloned() else {
+            return Err(EvalError::new(format!(
+                "the template {what} '{key}' is not found; declare it in the '{section}' section"
+            )));
+        };
+        match slot {
+            Slot::Done(v) => Ok(Begun::Done(v)),
+            Slot::InProgress => Err(EvalError::new(format!(
+                "{cycle} form a cycle through '{name}'"
+            ))),
+            Slot::Pending => {
+                self.slots(kind)
+                    .insert(key.to_string(), (name.clone(), Slot::InProgress));
+                Ok(Begun::Evaluate(name))
+            }
+        }
+    }
+
+    /// Cache an evaluated parameter or variable.
+    fn finish(
+        &mut self,
+        kind: Lazy,
+        key: &str,
+        name: String,
+        value: Value,
+    ) -> Result<Value, EvalError> {
+        self.slots(kind)
             .insert(key.to_string(), (name, Slot::Done(value.clone())));
         Ok(value)
     }
@@ -234,26 +265,10 @@ impl Cx<'_, '_> {
 
     /// The value of a variable of this frame (`key` lower case).
     pub(super) fn var_value(&mut self, key: &str) -> Result<Value, EvalError> {
-        let (name, slot) = match self.fr().vars.get(key) {
-            Some(x) => x.clone(),
-            None => {
-                return Err(EvalError::new(format!(
-                    "the template variable '{key}' is not found; declare it in the 'variables' section"
-                )));
-            }
+        let name = match self.begin(Lazy::Variable, key)? {
+            Begun::Done(v) => return Ok(v),
+            Begun::Evaluate(name) => name,
         };
-        match slot {
-            Slot::Done(v) => return Ok(v),
-            Slot::InProgress => {
-                return Err(EvalError::new(format!(
-                    "the variables form a cycle through '{name}'"
-                )));
-            }
-            Slot::Pending => {}
-        }
-        self.fm()
-            .vars
-            .insert(key.to_string(), (name.clone(), Slot::InProgress));
         let doc = self.fr().doc.clone();
         let value = if let Some(spec) = self.fr().var_copies.get(key).cloned() {
             let arr = serde_json::Value::Array(vec![spec]);
@@ -263,11 +278,21 @@ impl Cx<'_, '_> {
             let v = &doc["variables"][&name];
             eval::evaluate_json(v, self, &format!("$.variables.{name}"))?
         };
-        self.fm()
-            .vars
-            .insert(key.to_string(), (name, Slot::Done(value.clone())));
-        Ok(value)
+        self.finish(Lazy::Variable, key, name, value)
     }
+}
+
+/// The lazily evaluated sections.
+#[derive(Clone, Copy)]
+enum Lazy {
+    Parameter,
+    Variable,
+}
+
+/// Where [`Cx::begin`] leaves a parameter or variable.
+enum Begun {
+    Done(Value),
+    Evaluate(String),
 }
 
 /// Check and coerce a parameter value against its declaration.

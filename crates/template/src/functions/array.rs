@@ -29,10 +29,9 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
     let name = c.name;
     let lname = c.lname;
     let text = c.text;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "array" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(match &v[0] {
                 Value::Array(a) => Value::Array(a.clone()),
                 x => Value::Array(vec![x.clone()]),
@@ -40,7 +39,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
         }
         "createarray" => Ok(Value::Array(v)),
         "concat" => {
-            need(1, usize::MAX)?;
+            c.need(1, usize::MAX)?;
             c.fits(ev, v.iter().map(weight).sum())?;
             if v.iter().all(|x| matches!(x, Value::Array(_) | Value::Null))
                 && v.iter().any(|x| matches!(x, Value::Array(_)))
@@ -68,7 +67,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "contains" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             match (&v[0], &v[1]) {
                 (Value::Unknown(_), _) | (_, Value::Unknown(_)) => Ok(Value::unknown(text)),
                 (Value::String(s), item) => Ok(Value::Bool(s.contains(&item.to_arm_string()))),
@@ -81,7 +80,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "empty" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::Bool(match &v[0] {
                 Value::Null => true,
                 Value::String(s) => s.is_empty(),
@@ -92,7 +91,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }))
         }
         "length" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::Int(match &v[0] {
                 Value::String(s) => s.chars().count() as i64,
                 Value::Array(a) => a.len() as i64,
@@ -102,7 +101,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }))
         }
         "first" | "last" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             match &v[0] {
                 Value::String(s) => {
                     let c = if lname == "first" {
@@ -124,7 +123,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "indexof" | "lastindexof" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             match (&v[0], &v[1]) {
                 (Value::String(s), item) => {
                     let (h, needle) = (s.to_lowercase(), item.to_arm_string().to_lowercase());
@@ -149,7 +148,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "skip" | "take" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let k = want_int(name, &v[1])?.max(0) as usize;
             match &v[0] {
                 Value::String(s) => Ok(Value::String(if lname == "skip" {
@@ -169,7 +168,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
         "distinct" => {
             // Not in the function reference; Bicep's baselines use it: the
             // array without repeated items, first occurrences kept.
-            need(1, 1)?;
+            c.need(1, 1)?;
             let mut out: Vec<Value> = Vec::new();
             for x in want_array(name, &v[0])? {
                 ev.steps(out.len() as u64)?;
@@ -180,7 +179,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::Array(out))
         }
         "flatten" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let mut out = Vec::new();
             for x in want_array(name, &v[0])? {
                 match x {
@@ -192,7 +191,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::Array(out))
         }
         "join" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let a = want_array(name, &v[0])?;
             let d = want_str(name, &v[1])?;
             c.fits(ev, weight(&v[0]) + (d.len() * a.len()) as u64)?;
@@ -204,7 +203,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ))
         }
         "indexfromend" | "tryindexfromend" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let a = want_array(name, &v[0])?;
             let i = want_int(name, &v[1])?;
             if i >= 1 && (i as usize) <= a.len() {
@@ -219,7 +218,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "tryget" => {
-            need(2, usize::MAX)?;
+            c.need(2, usize::MAX)?;
             let mut cur = v[0].clone();
             for k in &v[1..] {
                 cur = match (&cur, k) {

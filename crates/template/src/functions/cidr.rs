@@ -7,14 +7,13 @@ pub(super) const NAMES: &[&str] = &["parsecidr", "cidrsubnet", "cidrhost"];
 
 pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "parsecidr" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             crate::cidr::parse_cidr(want_str(name, &v[0])?).map_err(err)
         }
         "cidrsubnet" => {
-            need(3, 3)?;
+            c.need(3, 3)?;
             crate::cidr::cidr_subnet(
                 want_str(name, &v[0])?,
                 want_int(name, &v[1])?,
@@ -24,7 +23,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             .map_err(err)
         }
         "cidrhost" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             crate::cidr::cidr_host(want_str(name, &v[0])?, want_int(name, &v[1])?)
                 .map(Value::String)
                 .map_err(err)

@@ -14,14 +14,13 @@ pub(super) const NAMES: &[&str] = &[
 pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
     let lname = c.lname;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "equals" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             Ok(Value::Bool(v[0] == v[1]))
         }
         "greater" | "greaterorequals" | "less" | "lessorequals" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let ord = match (&v[0], &v[1]) {
                 (Value::Int(a), Value::Int(b)) => a.cmp(b),
                 (Value::String(a), Value::String(b)) => culture_cmp(a, b),

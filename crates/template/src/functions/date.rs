@@ -12,10 +12,9 @@ pub(super) const NAMES: &[&str] = &[
 
 pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "utcnow" => {
-            need(0, 1)?;
+            c.need(0, 1)?;
             if !ev.ctx.in_parameter_default() {
                 return Err(err(
                     "utcNow() can only be used in the default value of a parameter",
@@ -30,7 +29,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::String(crate::date::format(&now, &fmt)))
         }
         "datetimeadd" => {
-            need(2, 3)?;
+            c.need(2, 3)?;
             let base = want_str(name, &v[0])?;
             let t = crate::date::parse(base)
                 .ok_or_else(|| err(format!("dateTimeAdd(): '{base}' is not a date-time")))?;
@@ -45,7 +44,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::String(crate::date::format(&t2, &fmt)))
         }
         "datetimefromepoch" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let t = crate::date::DateTime::from_epoch(want_int(name, &v[0])?);
             Ok(Value::String(crate::date::format(
                 &t,
@@ -53,7 +52,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             )))
         }
         "datetimetoepoch" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let s = want_str(name, &v[0])?;
             let t = crate::date::parse(s)
                 .ok_or_else(|| err(format!("dateTimeToEpoch(): '{s}' is not a date-time")))?;

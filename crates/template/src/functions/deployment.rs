@@ -13,26 +13,25 @@ pub(super) const NAMES: &[&str] = &[
 
 pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "parameters" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             ev.ctx.parameter(want_str(name, &v[0])?)
         }
         "variables" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             ev.ctx.variable(want_str(name, &v[0])?)
         }
         "deployment" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             Ok(ev.ctx.deployment_object())
         }
         "environment" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             Ok(environment(&ev.ctx.deployment().cloud))
         }
         "copyindex" => {
-            need(0, 2)?;
+            c.need(0, 2)?;
             let (loop_name, offset) = match v.as_slice() {
                 [] => (None, 0),
                 [Value::Int(o)] => (None, *o),

@@ -7,26 +7,25 @@ pub(super) const NAMES: &[&str] = &["true", "false", "null", "not", "bool", "fai
 
 pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "true" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             Ok(Value::Bool(true))
         }
         "false" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             Ok(Value::Bool(false))
         }
         "null" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             Ok(Value::Null)
         }
         "not" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::Bool(!want_bool(name, &v[0])?))
         }
         "bool" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             match &v[0] {
                 Value::Bool(b) => Ok(Value::Bool(*b)),
                 Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
@@ -39,7 +38,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             }
         }
         "fail" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Err(err(format!("fail(): {}", v[0].to_arm_string())))
         }
         _ => Err(c.not_builtin()),

@@ -11,10 +11,9 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
     let name = c.name;
     let lname = c.lname;
     let n = v.len();
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "add" | "sub" | "mul" | "div" | "mod" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let (a, b) = (want_int(name, &v[0])?, want_int(name, &v[1])?);
             let r = match lname {
                 "add" => a.checked_add(b),
@@ -35,7 +34,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             })
         }
         "int" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             match &v[0] {
                 Value::Int(i) => Ok(Value::Int(*i)),
                 Value::Float(f) => Ok(Value::Int(f.trunc() as i64)),
@@ -48,7 +47,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             }
         }
         "float" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             match &v[0] {
                 Value::Int(i) => Ok(Value::Float(*i as f64)),
                 Value::Float(f) => Ok(Value::Float(*f)),
@@ -61,7 +60,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
             }
         }
         "max" | "min" => {
-            need(1, usize::MAX)?;
+            c.need(1, usize::MAX)?;
             let items: Vec<Value> = if n == 1 {
                 match &v[0] {
                     Value::Array(a) => a.clone(),
@@ -83,7 +82,7 @@ pub(super) fn call(_ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> 
                 .ok_or_else(|| err(format!("{name}() of an empty array")))
         }
         "range" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let (start, count) = (want_int(name, &v[0])?, want_int(name, &v[1])?);
             if !(0..=10_000).contains(&count) {
                 return Err(err(format!(

@@ -18,7 +18,6 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
     let name = c.name;
     let text = c.text;
     let n = v.len();
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "createobject" => {
             if !n.is_multiple_of(2) {
@@ -33,7 +32,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::Object(o))
         }
         "intersection" => {
-            need(2, usize::MAX)?;
+            c.need(2, usize::MAX)?;
             match &v[0] {
                 Value::Array(first) => {
                     let mut out: Vec<Value> = Vec::new();
@@ -73,7 +72,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "union" => {
-            need(1, usize::MAX)?;
+            c.need(1, usize::MAX)?;
             if v.iter().all(|x| matches!(x, Value::Array(_) | Value::Null)) {
                 let mut out: Vec<Value> = Vec::new();
                 for x in v.iter().filter_map(Value::as_array).flatten() {
@@ -102,7 +101,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "shallowmerge" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let mut out = IndexMap::new();
             for x in want_array(name, &v[0])? {
                 match x {
@@ -118,7 +117,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::Object(out))
         }
         "objectkeys" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             match &v[0] {
                 Value::Unknown(_) => Ok(Value::unknown(text)),
                 x => Ok(Value::Array(
@@ -130,7 +129,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "items" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             if v[0].is_unknown() {
                 return Ok(Value::unknown(text));
             }
@@ -146,7 +145,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ))
         }
         "json" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let s = want_str(name, &v[0])?;
             json_value("json", s)
         }

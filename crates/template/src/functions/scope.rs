@@ -7,10 +7,9 @@ pub(super) const NAMES: &[&str] = &["subscription", "resourcegroup", "tenant", "
 
 pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R {
     let name = c.name;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "subscription" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             let d = ev.ctx.deployment();
             Ok(obj([
                 ("id", format!("/subscriptions/{}", d.subscription_id).into()),
@@ -20,7 +19,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ]))
         }
         "resourcegroup" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             if ev.ctx.scope() != TemplateScope::ResourceGroup {
                 return Err(err(
                     "resourceGroup() can only be used in a template deployed to a resource group",
@@ -47,7 +46,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ]))
         }
         "tenant" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             let d = ev.ctx.deployment();
             Ok(obj([
                 ("id", format!("/tenants/{}", d.tenant_id).into()),
@@ -57,7 +56,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ]))
         }
         "managementgroup" => {
-            need(0, 1)?;
+            c.need(0, 1)?;
             let d = ev.ctx.deployment();
             let mg = match v.first() {
                 Some(x) => want_str(name, x)?.to_string(),

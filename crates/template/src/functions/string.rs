@@ -35,14 +35,13 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
     let name = c.name;
     let lname = c.lname;
     let text = c.text;
-    let need = |min: usize, max: usize| c.need(min, max);
     match c.lname {
         "string" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(v[0].to_arm_string()))
         }
         "tolower" | "toupper" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let s = want_str(name, &v[0])?;
             Ok(Value::String(if lname == "tolower" {
                 s.to_lowercase()
@@ -51,11 +50,11 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }))
         }
         "trim" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(want_str(name, &v[0])?.trim().to_string()))
         }
         "startswith" | "endswith" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let (s, p) = (
                 want_str(name, &v[0])?.to_lowercase(),
                 want_str(name, &v[1])?.to_lowercase(),
@@ -67,7 +66,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }))
         }
         "replace" => {
-            need(3, 3)?;
+            c.need(3, 3)?;
             let s = want_str(name, &v[0])?;
             let old = want_str(name, &v[1])?;
             if old.is_empty() {
@@ -83,7 +82,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::String(s.replace(old, new)))
         }
         "split" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             let s = want_str(name, &v[0])?;
             let delims: Vec<String> = match &v[1] {
                 Value::String(d) => vec![d.clone()],
@@ -107,7 +106,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::Array(parts.into_iter().map(Value::String).collect()))
         }
         "substring" => {
-            need(2, 3)?;
+            c.need(2, 3)?;
             let s: Vec<char> = want_str(name, &v[0])?.chars().collect();
             let start = want_int(name, &v[1])?;
             let len = match v.get(2) {
@@ -125,7 +124,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             ))
         }
         "padleft" => {
-            need(2, 3)?;
+            c.need(2, 3)?;
             let s = v[0].to_arm_string();
             let total = want_int(name, &v[1])?;
             if total > 16_000 {
@@ -151,7 +150,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::String(out))
         }
         "format" => {
-            need(1, usize::MAX)?;
+            c.need(1, usize::MAX)?;
             let limit = ev.value_limit().unwrap_or(u64::MAX);
             match format_net(want_str(name, &v[0])?, &v[1..], limit) {
                 Some(r) => r.map(Value::String),
@@ -159,11 +158,11 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "base64" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(b64_encode(want_str(name, &v[0])?.as_bytes())))
         }
         "base64tostring" | "base64tojson" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let bytes = b64_decode(want_str(name, &v[0])?)
                 .ok_or_else(|| err(format!("{name}(): the value is not valid base64")))?;
             let s = String::from_utf8(bytes)
@@ -175,14 +174,14 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }
         }
         "datauri" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(format!(
                 "data:text/plain;charset=utf8;base64,{}",
                 b64_encode(v[0].to_arm_string().as_bytes())
             )))
         }
         "datauritostring" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             let s = want_str(name, &v[0])?;
             let (meta, data) = s
                 .strip_prefix("data:")
@@ -196,22 +195,22 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         }
         "uri" => {
-            need(2, 2)?;
+            c.need(2, 2)?;
             Ok(Value::String(uri_combine(
                 want_str(name, &v[0])?,
                 want_str(name, &v[1])?,
             )))
         }
         "uricomponent" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(percent_encode(&v[0].to_arm_string())))
         }
         "uricomponenttostring" => {
-            need(1, 1)?;
+            c.need(1, 1)?;
             Ok(Value::String(percent_decode(want_str(name, &v[0])?)))
         }
         "uniquestring" | "guid" => {
-            need(1, usize::MAX)?;
+            c.need(1, usize::MAX)?;
             let parts = all_strs(name, &v)?;
             Ok(Value::String(if lname == "uniquestring" {
                 hash::unique_string(&parts)
@@ -220,7 +219,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             }))
         }
         "newguid" => {
-            need(0, 0)?;
+            c.need(0, 0)?;
             if !ev.ctx.in_parameter_default() {
                 return Err(err(
                     "newGuid() can only be used in the default value of a parameter",
@@ -231,7 +230,7 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
         "like" => {
             // Not in the function reference; Bicep's baselines exercise it as a
             // glob match where '*' matches any run of characters.
-            need(2, 2)?;
+            c.need(2, 2)?;
             Ok(Value::Bool(glob_match(
                 want_str(name, &v[0])?.as_bytes(),
                 want_str(name, &v[1])?.as_bytes(),
