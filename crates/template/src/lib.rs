@@ -10,7 +10,7 @@
 //! * [`hash`] — `uniqueString()` and `guid()` as Azure computes them;
 //! * [`limits`] — ARM's template limits and azrelo's evaluation budget, so
 //!   hostile templates fail fast with a clear error;
-//! * [`expand`] — template expansion: parameters, variables, user functions,
+//! * [`expand`](mod@expand) — template expansion: parameters, variables, user functions,
 //!   copy loops, conditions, child and extension resources, nested and linked
 //!   deployments, languageVersion 2.0 — producing the concrete resources a
 //!   deployment would create.

@@ -28,13 +28,13 @@
 //! [`Value::Unknown`](crate::value::Value::Unknown) and are listed in
 //! [`Expanded::unresolved`].
 //!
-//! Layout: [`frame`] holds the engine (one frame per template being
+//! Layout: `frame` holds the engine (one frame per template being
 //! expanded, nested deployments as child frames addressed by index),
-//! [`params`] parameters, variables and user functions, [`resources`] one
-//! resource instance, [`copy`] declarations and copy loops, [`nested`]
-//! nested and linked deployments, [`depends`] `dependsOn` resolution,
-//! [`outputs`] the outputs section, [`result`] what an expansion returns and
-//! [`runtime`] the deployment-time hook.
+//! `params` parameters, variables and user functions, `resources` one
+//! resource instance, `copy` declarations and copy loops, `nested`
+//! nested and linked deployments, `depends` `dependsOn` resolution,
+//! `outputs` the outputs section, `result` what an expansion returns and
+//! `runtime` the deployment-time hook.
 
 mod copy;
 mod depends;
