@@ -328,10 +328,9 @@ pub fn downtime_estimates(plan: &Plan, catalog: &Catalog) -> Vec<DowntimeEstimat
                 minutes: [lo + d.switch.minutes, hi + d.switch.minutes],
                 driven_by: Some(p.source_id.to_string()),
                 basis: format!(
-                    "{} ({why}) + {} min client switch ({})",
+                    "{} ({why}) + {} min client switch",
                     crate::report::short(&p.source_id),
-                    d.switch.minutes,
-                    d.switch.basis
+                    d.switch.minutes
                 ),
             },
             Some((p, _, class, why)) => DowntimeEstimate {
@@ -355,6 +354,13 @@ pub fn downtime_estimates(plan: &Plan, catalog: &Catalog) -> Vec<DowntimeEstimat
             },
         })
         .collect()
+}
+
+/// What the client switch at cut-over stands for (the note under a
+/// downtime table).
+pub fn switch_note(catalog: &Catalog) -> String {
+    let s = &catalog.durations().switch;
+    format!("Client switch ({} min): {}.", s.minutes, s.basis)
 }
 
 /// `12–45 min`, `0 min`, `2 h–4 h`.

@@ -218,7 +218,8 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
         more(&mut o, downtime.len(), "workloads");
         let _ = writeln!(
             o,
-            "\nEstimates from the catalog's planned durations (`crates/catalog/catalog/durations.toml`) for a typical small-to-medium instance; data volume and change rate move them."
+            "\nEstimates from the catalog's planned durations (`crates/catalog/catalog/durations.toml`) for a typical small-to-medium instance; data volume and change rate move them. {}",
+            crate::estimate::switch_note(catalog)
         );
     }
 
