@@ -28,6 +28,9 @@ pub fn example_estate() -> Estate {
 /// An estate from one quickstart template of the shared corpus.
 pub fn quickstart_estate(name: &str) -> Option<Estate> {
     let d = root().join("../shared/corpus/quickstarts").join(name);
+    if !d.exists() {
+        return None;
+    }
     let mut files = vec![d.join("azuredeploy.json")];
     if !files[0].exists() {
         return None;
