@@ -30,6 +30,20 @@ pub fn esc(s: &str) -> String {
     o
 }
 
+/// Rows of the long tables (findings, gates, resources) written into the
+/// page; a bigger estate's page points at the spreadsheets for the rest
+/// (a page with tens of thousands of rows would take many seconds to open).
+pub const HTML_ROWS: usize = 1000;
+
+fn rest_note(o: &mut String, total: usize, what: &str) {
+    if total > HTML_ROWS {
+        let _ = write!(
+            o,
+            "<p class=\"muted\">The first {HTML_ROWS} of {total} {what} are shown (the filter searches them); every row is in the spreadsheets: <code>azrelo report DIR --format xlsx</code> or <code>--format csv</code>.</p>"
+        );
+    }
+}
+
 /// Wave colours (cycled).
 const WAVE_COLOURS: [&str; 12] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -90,6 +104,7 @@ code,.id{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;fo
 #graph .n text{font-size:10.5px;fill:#fff;pointer-events:none}
 #graph .n.light text{fill:#1d2330}
 #graph .e{fill:none;stroke-width:1.1;opacity:.55}
+#graph .f-structure{stroke:#7f7f7f;marker-end:url(#a-structure)}#graph .f-network{stroke:#1f77b4;marker-end:url(#a-network)}#graph .f-identity{stroke:#9467bd;marker-end:url(#a-identity)}#graph .f-data{stroke:#d62728;marker-end:url(#a-data)}#graph .f-monitoring{stroke:#2ca02c;marker-end:url(#a-monitoring)}#graph .f-reference{stroke:#bcbd22;marker-end:url(#a-reference)}
 #graph .dim{opacity:.12}
 #graph .n.hit rect{stroke:#000;stroke-width:2.4}
 #graph .n.focus rect{stroke:#000;stroke-width:2.4}
@@ -149,7 +164,7 @@ function filter(){var w=fw?fw.value:'',g=fg?fg.value:'',q=fq?fq.value.toLowerCas
   var off={};fam.forEach(function(c){if(!c.checked)off[c.getAttribute('data-family')]=1;});
   nodes.forEach(function(n){var ok=(!w||n.getAttribute('data-wave')===w)&&(!g||n.getAttribute('data-rg')===g);
     n.classList.toggle('dim',!ok);var hit=!!q&&n.getAttribute('data-name').indexOf(q)>=0;n.classList.toggle('hit',hit);if(hit)hits.push(n);});
-  edges.forEach(function(e){var fm=e.getAttribute('data-family');e.classList.toggle('off',!!off[fm]);
+  edges.forEach(function(e){var fm=(e.getAttribute('class').match(/f-(\w+)/)||[])[1];e.classList.toggle('off',!!off[fm]);
     var a=nodes[+e.getAttribute('data-f')],b=nodes[+e.getAttribute('data-t')];
     e.classList.toggle('dim',a.classList.contains('dim')||b.classList.contains('dim'));});
   if(hits.length){var t=hits[0].transform.baseVal.consolidate().matrix;vb.x=t.e-vb.w/3;vb.y=t.f-vb.h/3;set();}}
@@ -535,13 +550,12 @@ fn graph(o: &mut String, r: &Report) {
                 tx
             )
         };
-        let f = e.family.as_str();
         let _ = write!(
             o,
-            "<path class=\"e\" data-f=\"{}\" data-t=\"{}\" data-family=\"{f}\" stroke=\"{}\" marker-end=\"url(#a-{f})\" d=\"{d}\"/>",
+            "<path class=\"e f-{}\" data-f=\"{}\" data-t=\"{}\" d=\"{d}\"/>",
+            e.family.as_str(),
             e.from,
-            e.to,
-            family_colour(e.family)
+            e.to
         );
     }
     o.push_str("</g><g class=\"nodes\">");
@@ -572,8 +586,8 @@ fn graph(o: &mut String, r: &Report) {
             },
             esc(&label),
             esc(&p.name),
-            esc(&p.source_id),
-            esc(&p.target_id),
+            esc(&short(&p.source_id)),
+            esc(&short(&p.target_id)),
             p.wave,
             p.action.as_str(),
             p.strategy.as_str(),
@@ -692,7 +706,7 @@ fn gates(o: &mut String, r: &Report) {
         .collect();
     option_list(o, "f-gate-state", "state", "state", &states);
     o.push_str("<span class=\"count\"></span></div><table id=\"t-gates\"><thead><tr><th>Wave</th><th>Gate</th><th>When</th><th>Owner</th><th>Instruction</th><th>State</th></tr></thead><tbody>");
-    for g in &r.gates {
+    for g in r.gates.iter().take(HTML_ROWS) {
         let _ = write!(
             o,
             "<tr data-state=\"{}\"><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -710,7 +724,9 @@ fn gates(o: &mut String, r: &Report) {
             g.state
         );
     }
-    o.push_str("</tbody></table></section>");
+    o.push_str("</tbody></table>");
+    rest_note(o, r.gates.len(), "gates");
+    o.push_str("</section>");
 }
 
 fn findings(o: &mut String, r: &Report) {
@@ -747,7 +763,7 @@ fn findings(o: &mut String, r: &Report) {
     let svcs: Vec<(String, String)> = svcs.into_iter().map(|s| (s.clone(), s)).collect();
     option_list(o, "f-svc", "svc", "service", &svcs);
     o.push_str("<span class=\"count\"></span></div><table id=\"t-findings\"><thead><tr><th>Severity</th><th>Code</th><th>Service</th><th>Resource</th><th>Finding</th><th>Remediation</th></tr></thead><tbody>");
-    for f in &plan.findings {
+    for f in plan.findings.iter().take(HTML_ROWS) {
         let svc = f
             .resource
             .as_deref()
@@ -771,7 +787,9 @@ fn findings(o: &mut String, r: &Report) {
             esc(&f.remediation)
         );
     }
-    o.push_str("</tbody></table></section>");
+    o.push_str("</tbody></table>");
+    rest_note(o, plan.findings.len(), "findings");
+    o.push_str("</section>");
 }
 
 fn resources(o: &mut String, r: &Report) {
@@ -798,7 +816,7 @@ fn resources(o: &mut String, r: &Report) {
         o.push_str("<th>State</th>");
     }
     o.push_str("</tr></thead><tbody>");
-    for p in &plan.resources {
+    for p in plan.resources.iter().take(HTML_ROWS) {
         let gates = r
             .gates_by_resource
             .get(&p.source_id.to_ascii_lowercase())
@@ -848,7 +866,9 @@ fn resources(o: &mut String, r: &Report) {
         }
         o.push_str("</tr>");
     }
-    o.push_str("</tbody></table></section>");
+    o.push_str("</tbody></table>");
+    rest_note(o, plan.resources.len(), "resources");
+    o.push_str("</section>");
 }
 
 fn roles(o: &mut String, r: &Report) {
