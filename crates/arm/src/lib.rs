@@ -17,6 +17,8 @@
 //! * [`secrets`] — secrets no schema flags: credential property names and
 //!   values that carry credentials (connection strings with keys, SAS
 //!   signatures, private keys).
+//! * [`vocab`] — ARM's fixed vocabulary as constants: the resource types,
+//!   id keywords and api-versions azrelo names in code.
 //!
 //! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
 //! one exception is [`schema::extract`], the snapshot refresh used by an
@@ -30,6 +32,7 @@ pub mod region;
 pub mod scan;
 pub mod schema;
 pub mod secrets;
+pub mod vocab;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::scan::find_resource_ids;
+use azrelo_arm::vocab;
 use azrelo_catalog::{Catalog, FixAction};
 use azrelo_estate::{Estate, Resource};
 use azrelo_plan::{Action, Plan, PlannedResource, TargetPrincipal};
@@ -580,7 +581,7 @@ fn add_missing_resource_groups(out: &mut Generated, plan: &Plan) {
             for r in d.template["resources"].as_array().into_iter().flatten() {
                 if r["type"]
                     .as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups"))
+                    .is_some_and(|t| vocab::is(t, vocab::RESOURCE_GROUPS))
                 {
                     let name = r["name"].as_str().unwrap_or_default();
                     created.insert(format!("{subscription_id}/{name}").to_ascii_lowercase());
@@ -609,8 +610,8 @@ fn add_missing_resource_groups(out: &mut Generated, plan: &Plan) {
             .iter()
             .map(|g| {
                 json!({
-                    "type": "Microsoft.Resources/resourceGroups",
-                    "apiVersion": "2022-09-01",
+                    "type": vocab::RESOURCE_GROUPS,
+                    "apiVersion": vocab::api::RESOURCE_GROUPS_IN_TEMPLATES,
                     "name": g,
                     "location": plan.target.region,
                 })
@@ -777,10 +778,7 @@ fn fold_inline_children(built: &mut Vec<Built>) {
 fn record_bodies(estate: &Estate) -> HashMap<String, Value> {
     azrelo_estate::arm_shape::extension_bodies(estate)
         .into_iter()
-        .filter(|(id, _)| {
-            !id.type_or_scope_type()
-                .is("Microsoft.Authorization/roleAssignments")
-        })
+        .filter(|(id, _)| !id.type_or_scope_type().is(vocab::ROLE_ASSIGNMENTS))
         .map(|(id, body)| (id.as_str().to_ascii_lowercase(), body))
         .collect()
 }
@@ -1063,11 +1061,11 @@ fn role_assignment_body(
         }
     };
     let mut m = Map::new();
+    m.insert("type".into(), Value::String(vocab::ROLE_ASSIGNMENTS.into()));
     m.insert(
-        "type".into(),
-        Value::String("Microsoft.Authorization/roleAssignments".into()),
+        "apiVersion".into(),
+        Value::String(vocab::api::ROLE_ASSIGNMENTS.into()),
     );
-    m.insert("apiVersion".into(), Value::String("2022-04-01".into()));
     m.insert("name".into(), Value::String(ra.target_name.clone()));
     // The deployment's own scope is implicit; anything narrower is named.
     let kind = ResourceId::parse(&ra.target_scope).map(|s| s.kind()).ok();

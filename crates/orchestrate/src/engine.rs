@@ -20,12 +20,11 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use azrelo_arm::vocab::{self, api};
+
 use crate::arm::{Arm, ArmError, CrashHook, Hooked};
 use crate::journal::{Journal, JournalError, StepOutcome};
-use crate::model::{
-    DEPLOYMENTS_API, DeploySpec, GROUPS_API, LOCKS_API, ModelError, RunPlan, SNAPSHOTS_API, Unit,
-    UnitKind, within,
-};
+use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 use crate::state::{RUN, Snapshot, State, UnitView, gate_step, step, step_name};
 use crate::verify::{Difference, compare};
 
@@ -562,21 +561,21 @@ impl<A: Arm> Engine<A> {
             .ok_or_else(|| StepError::Input(format!("{src} is not a disk id")))?;
         let short: String = disk.chars().take(60).collect();
         let snap = format!("{short}-azrelo-{phase}");
-        let src_snap = format!("{src_rg}/providers/Microsoft.Compute/snapshots/{snap}");
-        let tgt_snap = format!("{}/providers/Microsoft.Compute/snapshots/{snap}", d.scope);
+        let src_snap = vocab::provider_id(&src_rg, vocab::SNAPSHOTS, &snap);
+        let tgt_snap = vocab::provider_id(&d.scope, vocab::SNAPSHOTS, &snap);
         let src_loc = u.source_location.clone().unwrap_or_default();
         let ok = |b: &Value| {
             b.pointer("/properties/provisioningState")
                 .and_then(Value::as_str)
                 .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
         };
-        match self.arm.get(&src_snap, SNAPSHOTS_API).await? {
+        match self.arm.get(&src_snap, api::SNAPSHOTS).await? {
             Some(b) if ok(&b) => {}
             _ => {
                 self.arm
                     .put(
                         &src_snap,
-                        SNAPSHOTS_API,
+                        api::SNAPSHOTS,
                         &json!({
                             "location": src_loc,
                             "properties": {
@@ -588,7 +587,7 @@ impl<A: Arm> Engine<A> {
                     .await?;
             }
         }
-        let existing = self.arm.get(&tgt_snap, SNAPSHOTS_API).await?;
+        let existing = self.arm.get(&tgt_snap, api::SNAPSHOTS).await?;
         let failed = existing.as_ref().is_some_and(|b| {
             b.pointer("/properties/provisioningState")
                 .and_then(Value::as_str)
@@ -596,13 +595,13 @@ impl<A: Arm> Engine<A> {
         });
         if failed {
             // A copy that failed is started again from scratch.
-            self.arm.delete(&tgt_snap, SNAPSHOTS_API).await?;
+            self.arm.delete(&tgt_snap, api::SNAPSHOTS).await?;
         }
         if existing.is_none() || failed {
             self.arm
                 .put(
                     &tgt_snap,
-                    SNAPSHOTS_API,
+                    api::SNAPSHOTS,
                     &json!({
                         "location": self.plan.target_region,
                         "properties": {
@@ -617,7 +616,7 @@ impl<A: Arm> Engine<A> {
         loop {
             let b = self
                 .arm
-                .get(&tgt_snap, SNAPSHOTS_API)
+                .get(&tgt_snap, api::SNAPSHOTS)
                 .await?
                 .ok_or_else(|| {
                     StepError::Arm(ArmError::new(
@@ -755,12 +754,12 @@ impl<A: Arm> Engine<A> {
         if let Some(l) = &d.location {
             body["location"] = json!(l);
         }
-        let out = match self.arm.put(&d.path(), DEPLOYMENTS_API, &body).await {
+        let out = match self.arm.put(&d.path(), api::DEPLOYMENTS, &body).await {
             Ok(out) => out,
             Err(mut e) if !e.is_crash() && e.status.is_none() => {
                 // A failed deployment: ARM's own error says which resource
                 // failed and why.
-                if let Ok(Some(dep)) = self.arm.get(&d.path(), DEPLOYMENTS_API).await
+                if let Ok(Some(dep)) = self.arm.get(&d.path(), api::DEPLOYMENTS).await
                     && let Some(err) = dep.pointer("/properties/error")
                 {
                     e.message = format!("{} — {}", e.message, err);
@@ -1110,7 +1109,7 @@ impl<A: Arm> Engine<A> {
             // it (inner expression scope), as one template.
             let mut path = format!("{}/validate", d.path());
             if let Some((sub, rg)) = d.scope.split_once("/resourceGroups/") {
-                let exists = match self.arm.get(&d.scope, GROUPS_API).await {
+                let exists = match self.arm.get(&d.scope, api::RESOURCE_GROUPS).await {
                     Ok(b) => b.is_some(),
                     Err(e) if e.is_crash() => return Err(EngineError::Crashed),
                     Err(_) => true,
@@ -1125,22 +1124,22 @@ impl<A: Arm> Engine<A> {
                             "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
                             "contentVersion": "1.0.0.0",
                             "resources": [
-                                {"type": "Microsoft.Resources/resourceGroups", "apiVersion": GROUPS_API,
+                                {"type": vocab::RESOURCE_GROUPS, "apiVersion": api::RESOURCE_GROUPS,
                                  "name": rg, "location": self.plan.target_region},
-                                {"type": "Microsoft.Resources/deployments", "apiVersion": DEPLOYMENTS_API,
+                                {"type": vocab::DEPLOYMENTS, "apiVersion": api::DEPLOYMENTS,
                                  "name": d.name, "resourceGroup": rg,
-                                 "dependsOn": [format!("[resourceId('Microsoft.Resources/resourceGroups', '{rg}')]")],
+                                 "dependsOn": [format!("[resourceId('{}', '{rg}')]", vocab::RESOURCE_GROUPS)],
                                  "properties": nested}
                             ]
                         }}
                     });
                     path = format!(
-                        "{sub}/providers/Microsoft.Resources/deployments/{}/validate",
-                        d.name
+                        "{}/validate",
+                        vocab::provider_id(sub, vocab::DEPLOYMENTS, &d.name)
                     );
                 }
             }
-            let r = self.arm.post(&path, DEPLOYMENTS_API, Some(&body)).await;
+            let r = self.arm.post(&path, api::DEPLOYMENTS, Some(&body)).await;
             rows.push(match r {
                 Ok(_) => ActionRow {
                     unit: u.key.clone(),
@@ -1373,11 +1372,8 @@ impl<A: Arm> Engine<A> {
                 }
             }
             UnitKind::Deploy | UnitKind::DiskCopy => {
-                let api = if u
-                    .resource_type
-                    .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
-                {
-                    GROUPS_API
+                let api = if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+                    api::RESOURCE_GROUPS
                 } else {
                     u.api_version.as_str()
                 };
@@ -1387,11 +1383,12 @@ impl<A: Arm> Engine<A> {
                 {
                     for phase in ["seed", "final"] {
                         let disk = u.target_name.chars().take(60).collect::<String>();
-                        let snap = format!(
-                            "{}/providers/Microsoft.Compute/snapshots/{disk}-azrelo-{phase}",
-                            d.scope
+                        let snap = vocab::provider_id(
+                            &d.scope,
+                            vocab::SNAPSHOTS,
+                            &format!("{disk}-azrelo-{phase}"),
                         );
-                        self.arm.delete(&snap, SNAPSHOTS_API).await?;
+                        self.arm.delete(&snap, api::SNAPSHOTS).await?;
                     }
                 }
                 Ok(json!({"deleted": deleted}))
@@ -1405,7 +1402,7 @@ impl<A: Arm> Engine<A> {
         let mut out: Vec<(String, String, String)> = Vec::new();
         let mut seen = HashSet::new();
         for l in &self.plan.locks {
-            if let Some(b) = self.arm.get(&l.id, LOCKS_API).await? {
+            if let Some(b) = self.arm.get(&l.id, api::LOCKS).await? {
                 let level = b
                     .pointer("/properties/level")
                     .and_then(Value::as_str)
@@ -1428,10 +1425,10 @@ impl<A: Arm> Engine<A> {
             })
             .collect();
         for s in subs {
-            let path = format!("/subscriptions/{s}/providers/Microsoft.Authorization/locks");
+            let path = format!("/subscriptions/{s}/providers/{}", vocab::LOCKS);
             // The emulator (and restricted callers) may not list locks; the
             // estate's locks above still apply.
-            let Ok(list) = self.arm.list(&path, LOCKS_API).await else {
+            let Ok(list) = self.arm.list(&path, api::LOCKS).await else {
                 continue;
             };
             for b in list {
@@ -1521,10 +1518,7 @@ impl<A: Arm> Engine<A> {
                 .contains(&src.to_ascii_lowercase())
             {
                 Some("not in the plan".into())
-            } else if u
-                .resource_type
-                .eq_ignore_ascii_case("Microsoft.Authorization/locks")
-            {
+            } else if vocab::is(&u.resource_type, vocab::LOCKS) {
                 Some("a management lock: azrelo never deletes locks; remove it yourself".into())
             } else {
                 locks
@@ -1635,9 +1629,7 @@ impl<A: Arm> Engine<A> {
                 });
                 continue;
             }
-            if u.resource_type
-                .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
-            {
+            if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
                 groups.push((i, src));
             } else {
                 to_delete.push((i, src));
@@ -1720,12 +1712,10 @@ impl<A: Arm> Engine<A> {
     }
 
     async fn delete_source(&self, u: &Unit, src: &str) -> Result<(StepOutcome, Value), StepError> {
-        if u.resource_type
-            .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
-        {
+        if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
             let left = self
                 .arm
-                .list(&format!("{src}/resources"), GROUPS_API)
+                .list(&format!("{src}/resources"), api::RESOURCE_GROUPS)
                 .await?;
             if !left.is_empty() {
                 return Ok((
@@ -1733,7 +1723,7 @@ impl<A: Arm> Engine<A> {
                     json!({"note": format!("{} resource(s) are still in the group (outside the plan, or kept): the group is kept", left.len())}),
                 ));
             }
-            let deleted = self.arm.delete(src, GROUPS_API).await?;
+            let deleted = self.arm.delete(src, api::RESOURCE_GROUPS).await?;
             return Ok((StepOutcome::Succeeded, json!({"deleted": deleted})));
         }
         let deleted = self.arm.delete(src, &u.api_version).await?;
@@ -1745,10 +1735,12 @@ impl<A: Arm> Engine<A> {
             let short: String = disk.chars().take(60).collect();
             for phase in ["seed", "final"] {
                 for scope in [src_rg, d.scope.as_str()] {
-                    let snap = format!(
-                        "{scope}/providers/Microsoft.Compute/snapshots/{short}-azrelo-{phase}"
+                    let snap = vocab::provider_id(
+                        scope,
+                        vocab::SNAPSHOTS,
+                        &format!("{short}-azrelo-{phase}"),
                     );
-                    self.arm.delete(&snap, SNAPSHOTS_API).await?;
+                    self.arm.delete(&snap, api::SNAPSHOTS).await?;
                 }
             }
         }

@@ -20,20 +20,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use azrelo_arm::id::ResourceId;
+use azrelo_arm::vocab;
 use azrelo_plan::{Action, Plan, StepKind, StepMode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-
-/// The API version of `Microsoft.Resources/deployments` used for deploy
-/// and validate.
-pub const DEPLOYMENTS_API: &str = "2022-09-01";
-/// `Microsoft.Resources/resourceGroups`.
-pub const GROUPS_API: &str = "2021-04-01";
-/// `Microsoft.Authorization/locks` (management locks).
-pub const LOCKS_API: &str = "2016-09-01";
-/// `Microsoft.Compute/snapshots` (incremental snapshots, CopyStart).
-pub const SNAPSHOTS_API: &str = "2023-04-02";
 
 /// Errors reading a plan directory.
 #[derive(Debug, thiserror::Error)]
@@ -106,10 +97,7 @@ pub struct DeploySpec {
 impl DeploySpec {
     /// The deployment's ARM path.
     pub fn path(&self) -> String {
-        format!(
-            "{}/providers/Microsoft.Resources/deployments/{}",
-            self.scope, self.name
-        )
+        vocab::provider_id(&self.scope, vocab::DEPLOYMENTS, &self.name)
     }
 }
 
@@ -256,7 +244,7 @@ fn principal_param(identity: &str) -> String {
 pub fn template_resource_id(scope: &str, resource: &Value) -> Option<String> {
     let ty = resource.get("type")?.as_str()?;
     let name = resource.get("name")?.as_str()?;
-    if ty.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") {
+    if vocab::is(ty, vocab::RESOURCE_GROUPS) {
         let sub = scope.split('/').nth(2)?;
         return Some(format!("/subscriptions/{sub}/resourceGroups/{name}"));
     }
@@ -397,11 +385,8 @@ impl RunPlan {
             .iter()
             .map(|ra| {
                 (
-                    format!(
-                        "{}/providers/Microsoft.Authorization/roleAssignments/{}",
-                        ra.target_scope, ra.target_name
-                    )
-                    .to_ascii_lowercase(),
+                    vocab::provider_id(&ra.target_scope, vocab::ROLE_ASSIGNMENTS, &ra.target_name)
+                        .to_ascii_lowercase(),
                     ra,
                 )
             })
@@ -585,7 +570,7 @@ impl RunPlan {
                 };
                 let disk_copy = planned.is_some_and(|p| {
                     p.data_mover.as_deref() == Some("disk-snapshot-copy")
-                        && ty.eq_ignore_ascii_case("Microsoft.Compute/disks")
+                        && vocab::is(&ty, vocab::DISKS)
                         && p.steps.iter().any(|s| {
                             s.kind == StepKind::StartDataCopy && s.mode == StepMode::Automated
                         })

@@ -85,8 +85,7 @@ fn stays_valid(id: &ResourceId) -> bool {
 }
 
 pub(crate) fn is_rg_type(t: &str) -> bool {
-    t.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups")
-        || t.eq_ignore_ascii_case("Microsoft.Resources/subscriptions/resourceGroups")
+    azrelo_arm::vocab::is_resource_group(t)
 }
 
 /// Per-node planning state.
@@ -754,7 +753,7 @@ impl<'i, 'a> Builder<'i, 'a> {
                 let rule = self
                     .inp
                     .catalog
-                    .entry("Microsoft.Resources/resourceGroups")
+                    .entry(azrelo_arm::vocab::RESOURCE_GROUPS)
                     .name_rule();
                 if rule.check(&raw).is_ok() {
                     raw

@@ -633,7 +633,7 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
         }
         let is_ra = u
             .resource_type
-            .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments");
+            .eq_ignore_ascii_case(azrelo_arm::vocab::ROLE_ASSIGNMENTS);
         if is_ra && u.state.is_committed() {
             role_assignments += 1;
         }
