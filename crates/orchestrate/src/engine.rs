@@ -23,10 +23,10 @@ use tokio::task::JoinSet;
 use azrelo_arm::vocab::{self, api};
 
 use crate::arm::{Arm, ArmError, CrashHook, Hooked};
-use crate::journal::{Journal, JournalError, StepOutcome};
 use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 use crate::state::{RUN, Snapshot, State, UnitView, gate_step, step, step_name};
 use crate::verify::{Difference, compare};
+use azrelo_journal::{Journal, JournalError, StepOutcome};
 
 /// Errors that end a command.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,8 @@
-//! `azrelo-orchestrate` owns the execution of a relocation plan: the durable
-//! intent/result journal (SQLite, WAL, `synchronous=FULL`), the per-resource
-//! state machine modelled on Azure Resource Mover's, the pipelined scheduler,
-//! verification of deployed targets, commit, discard and source cleanup.
+//! `azrelo-orchestrate` owns the execution of a relocation plan: the
+//! per-resource state machine modelled on Azure Resource Mover's (derived
+//! from the `azrelo-journal` intent/result journal), the pipelined
+//! scheduler, verification of deployed targets, commit, discard and source
+//! cleanup.
 //!
 //! It never decides *what* to move (that is `azrelo-plan`) and never renders
 //! templates (that is `azrelo-generate`); it runs what they produced and
@@ -11,16 +12,15 @@
 
 pub mod arm;
 pub mod engine;
-pub mod journal;
 pub mod model;
 pub mod state;
 pub mod verify;
 
 pub use arm::{Arm, ArmError, CrashHook};
+pub use azrelo_journal::{self as journal, Journal, JournalError, StepOutcome, StepRecord};
 pub use engine::{
     ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, Schedule,
     StatusReport, close_gates, open_journal, status,
 };
-pub use journal::{Journal, JournalError, StepOutcome, StepRecord};
 pub use model::{RunPlan, Unit, UnitKind};
 pub use state::State;

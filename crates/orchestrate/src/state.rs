@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::journal::{StepOutcome, StepPhase, StepRecord};
 use crate::model::{RunPlan, Unit, UnitKind};
+use azrelo_journal::{StepOutcome, StepPhase, StepRecord};
 
 /// The journal run every command of a plan directory shares.
 pub const RUN: &str = "relocation";

@@ -1,4 +1,9 @@
-//! The durable intent/result journal.
+//! # azrelo-journal — the durable intent/result journal
+//!
+//! Owns the journal file every azrelo command that changes Azure records its
+//! steps in: the relocation orchestrator (`azrelo-orchestrate`) and the
+//! Defender for Cloud settings apply (`azrelo-defender`). It knows nothing
+//! of plans or resources: a step is a name, an intent and a result.
 //!
 //! One SQLite file (WAL, `synchronous=FULL`, so a record survives a power cut
 //! once `record_*` returned). Every step of a run is written twice: its
