@@ -9,7 +9,9 @@ use azrelo_catalog::{Catalog, FixAction};
 use azrelo_estate::{Estate, Resource};
 use azrelo_plan::{Action, Plan, PlannedResource, TargetPrincipal};
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::DeploymentScope;
 use serde_json::{Map, Value, json};
 
 use crate::Flags;
@@ -20,22 +22,6 @@ use azrelo_arm::secrets::{is_secret_name, looks_secret};
 const MAX_RESOURCES: usize = 800;
 const MAX_PARAMETERS: usize = 256;
 const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
-
-/// Where a deployment goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum DeploymentScope {
-    /// `az deployment sub create -l LOCATION`.
-    Subscription {
-        subscription_id: String,
-        location: String,
-    },
-    /// `az deployment group create -g RESOURCE_GROUP`.
-    ResourceGroup {
-        subscription_id: String,
-        resource_group: String,
-    },
-}
 
 /// One generated deployment.
 #[derive(Debug, Clone, Serialize)]
@@ -56,22 +42,6 @@ pub struct Deployment {
     pub secure_parameters: Vec<String>,
 }
 
-/// A manifest line.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ManifestEntry {
-    pub order: usize,
-    pub name: String,
-    pub wave: u32,
-    pub scope: DeploymentScope,
-    pub template_file: String,
-    pub parameters_file: String,
-    pub resources: usize,
-    pub secure_parameters: Vec<String>,
-    /// The `az` command that deploys it.
-    pub command: String,
-}
-
 /// Everything generated for a plan.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +57,7 @@ pub struct Generated {
 }
 
 /// One edit from source to target body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     pub pointer: String,
@@ -96,7 +66,7 @@ pub struct Change {
 }
 
 /// See [`Change`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     Location,
@@ -105,46 +75,6 @@ pub enum ChangeKind {
     Dropped,
     Set,
     Secret,
-}
-
-impl Generated {
-    /// The manifest: deployments in order with their commands.
-    pub fn manifest(&self) -> Vec<ManifestEntry> {
-        self.deployments
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let (t, p) = (format!("{}.json", d.name), format!("{}.parameters.json", d.name));
-                let command = match &d.scope {
-                    DeploymentScope::Subscription {
-                        subscription_id,
-                        location,
-                    } => format!(
-                        "az deployment sub create --subscription {subscription_id} -l {location} -n {} --template-file {t} --parameters @{p}",
-                        d.name
-                    ),
-                    DeploymentScope::ResourceGroup {
-                        subscription_id,
-                        resource_group,
-                    } => format!(
-                        "az deployment group create --subscription {subscription_id} -g {resource_group} -n {} --template-file {t} --parameters @{p}",
-                        d.name
-                    ),
-                };
-                ManifestEntry {
-                    order: i + 1,
-                    name: d.name.clone(),
-                    wave: d.wave,
-                    scope: d.scope.clone(),
-                    template_file: t,
-                    parameters_file: p,
-                    resources: d.resources.len(),
-                    secure_parameters: d.secure_parameters.clone(),
-                    command,
-                }
-            })
-            .collect()
-    }
 }
 
 /// Top-level members that are never written back.

@@ -99,7 +99,7 @@ async fn run(
     em.seed(seed.clone());
     let mut arm = common::EmulatorArm::new(&em);
     arm.poll = Duration::from_millis(25);
-    let plan = RunPlan::load(&dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let d: Vec<Duration> = (0..plan.units.len())
         .map(|i| duration(profile, &plan, i, &seed))
         .collect();

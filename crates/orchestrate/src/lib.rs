@@ -7,8 +7,10 @@
 //! It never decides *what* to move (that is `azrelo-plan`) and never renders
 //! templates (that is `azrelo-generate`); it runs what they produced and
 //! records every step so that a crashed run resumes exactly where it stopped.
-//! It talks to ARM through the [`arm::Arm`] trait, which the CLI implements
-//! for `azrelo_client::ArmClient`.
+//! It talks to ARM through the [`arm::Arm`] trait, which `azrelo-run`
+//! implements for `azrelo_client::ArmClient`, and reads no plan file itself:
+//! `azrelo_run::PlanDir` reads the plan directory into a
+//! [`model::RunInputs`] for [`RunPlan::build`].
 
 pub mod arm;
 pub mod engine;
@@ -22,5 +24,5 @@ pub use engine::{
     ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, Schedule,
     StatusReport, close_gates, open_journal, status,
 };
-pub use model::{RunPlan, Unit, UnitKind};
+pub use model::{RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
 pub use state::State;

@@ -1,6 +1,7 @@
-//! What a run executes, read from a plan directory: `plan.json`,
-//! `estate.json` and the generator's `templates/` (manifest + one template
-//! and parameters file per wave × scope).
+//! What a run executes, built from a plan directory's contents ([`RunInputs`]:
+//! `plan.json`, `estate.json` and the generator's `templates/` — manifest +
+//! one template and parameters file per wave × scope — read by
+//! `azrelo_run::PlanDir`).
 //!
 //! The unit of execution is one *resource* of a generated template (a
 //! "unit"): its own deployment (the template reduced to that resource, the
@@ -17,13 +18,13 @@
 //! acyclic exactly when the plan is sound (invariant 5).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::vocab;
+use azrelo_generate::Manifest;
 use azrelo_plan::{Action, Plan, StepKind, StepMode};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Errors reading a plan directory.
@@ -181,52 +182,40 @@ pub struct RunPlan {
     pub warnings: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Manifest {
-    deployments: Vec<ManifestDeployment>,
-    #[serde(default)]
-    skipped: Vec<Skipped>,
+/// What a run is built from: the plan directory's contents, read by
+/// `azrelo_run::PlanDir` (the orchestrator reads no plan files itself).
+#[derive(Debug, Clone)]
+pub struct RunInputs {
+    /// The plan directory: the journal and the event log live there.
+    pub dir: PathBuf,
+    pub plan: Plan,
+    pub manifest: Manifest,
+    /// Each deployment's files, by the manifest's template file name.
+    pub templates: HashMap<String, TemplateFiles>,
+    /// `estate.json` as JSON (`{}` when the directory has none).
+    pub estate: Value,
+    /// [`digest`] of `plan.json` and `manifest.json`.
+    pub digest: String,
 }
 
-#[derive(Deserialize)]
-struct Skipped {
-    resource: String,
-    reason: String,
+/// A generated deployment's two files.
+#[derive(Debug, Clone)]
+pub struct TemplateFiles {
+    pub template: Value,
+    /// The parameters file (`{}` when there is none).
+    pub parameters: Value,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ManifestDeployment {
-    wave: u32,
-    scope: ManifestScope,
-    template_file: String,
-    parameters_file: String,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-enum ManifestScope {
-    Subscription {
-        subscription_id: String,
-        location: String,
-    },
-    ResourceGroup {
-        subscription_id: String,
-        resource_group: String,
-    },
-}
-
-fn read(path: &Path) -> Result<(Vec<u8>, Value), ModelError> {
-    let bytes = std::fs::read(path).map_err(|e| ModelError::File {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let v = serde_json::from_slice(&bytes).map_err(|e| ModelError::File {
-        path: path.to_path_buf(),
-        message: format!("not valid JSON: {e}"),
-    })?;
-    Ok((bytes, v))
+/// The digest a run is bound to: SHA-256 (first 16 bytes, hex) of the bytes
+/// of `plan.json` and `manifest.json`, so a resumed run uses the same plan.
+pub fn digest(plan_json: &[u8], manifest_json: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(plan_json);
+    h.update(manifest_json);
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Sanitised as the generator names principal parameters
@@ -338,36 +327,19 @@ struct PendingUnit {
 }
 
 impl RunPlan {
-    /// Load `DIR/plan.json`, `DIR/estate.json` and `DIR/templates/`.
-    pub fn load(dir: &Path) -> Result<RunPlan, ModelError> {
-        let (plan_bytes, plan_v) = read(&dir.join("plan.json"))?;
-        let plan: Plan = serde_json::from_value(plan_v).map_err(|e| ModelError::File {
-            path: dir.join("plan.json"),
-            message: format!("not an azrelo plan: {e}"),
-        })?;
+    /// The units of a run, their dependencies and gates, from the plan
+    /// directory's contents.
+    pub fn build(inputs: RunInputs) -> Result<RunPlan, ModelError> {
+        let RunInputs {
+            dir,
+            plan,
+            manifest,
+            templates: files,
+            estate,
+            digest,
+        } = inputs;
+        let dir = dir.as_path();
         let tdir = dir.join("templates");
-        let (manifest_bytes, manifest_v) = read(&tdir.join("manifest.json")).map_err(|e| {
-            ModelError::Plan(format!(
-                "{e} — run `azrelo generate {}` first",
-                dir.display()
-            ))
-        })?;
-        let manifest: Manifest =
-            serde_json::from_value(manifest_v).map_err(|e| ModelError::File {
-                path: tdir.join("manifest.json"),
-                message: format!("not an azrelo manifest: {e}"),
-            })?;
-        let estate = match read(&dir.join("estate.json")) {
-            Ok((_, v)) => v,
-            Err(_) => json!({}),
-        };
-        let mut h = Sha256::new();
-        h.update(&plan_bytes);
-        h.update(&manifest_bytes);
-        let digest: String = h.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
 
         // Plan lookups.
         let by_target: HashMap<String, &azrelo_plan::PlannedResource> = plan
@@ -436,26 +408,17 @@ impl RunPlan {
         // 1. One unit per generated template resource.
         for d in &manifest.deployments {
             let tpath = tdir.join(&d.template_file);
-            let (_, template) = read(&tpath)?;
-            let params_file = read(&tdir.join(&d.parameters_file))
-                .map(|(_, v)| v)
-                .unwrap_or_else(|_| json!({}));
-            let (scope, location) = match &d.scope {
-                ManifestScope::Subscription {
-                    subscription_id,
-                    location,
-                } => (
-                    format!("/subscriptions/{subscription_id}"),
-                    Some(location.clone()),
-                ),
-                ManifestScope::ResourceGroup {
-                    subscription_id,
-                    resource_group,
-                } => (
-                    format!("/subscriptions/{subscription_id}/resourceGroups/{resource_group}"),
-                    None,
-                ),
+            let Some(TemplateFiles {
+                template,
+                parameters: params_file,
+            }) = files.get(&d.template_file)
+            else {
+                return Err(ModelError::File {
+                    path: tpath,
+                    message: "listed in manifest.json but not read".into(),
+                });
             };
+            let (scope, location) = (d.scope.id(), d.scope.location().map(str::to_string));
             let decls = template
                 .get("parameters")
                 .and_then(Value::as_object)
@@ -1055,6 +1018,7 @@ pub fn parse_id(s: &str) -> Option<ResourceId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn template_ids_for_children_extensions_and_groups() {

@@ -84,7 +84,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     let tmp = tempfile::tempdir().unwrap();
     let (_em, arm) = setup(tmp.path(), None);
     let dir = tmp.path().join("plan");
-    let plan = azrelo_orchestrate::RunPlan::load(&dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let opts = Options {
         secrets: secrets(),
         poll: std::time::Duration::from_millis(2),

@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use azrelo_client::{ArmClient, ClientError};
+use azrelo_client::ArmClient;
 use azrelo_orchestrate::{
-    ActionRow, Arm, ArmError, CrashHook, Engine, EngineError, Event, EventStatus, Observer,
-    Options, RunPlan, Schedule,
+    ActionRow, CrashHook, Engine, EngineError, Event, EventStatus, Observer, Options, RunPlan,
+    Schedule,
 };
-use serde_json::Value;
+use azrelo_run::{ClientArm, PlanDir};
 
 use crate::cmd::arm_args::ArmArgs;
 use crate::exit::{CliError, ExitCode};
@@ -129,70 +129,6 @@ pub enum GateCommand {
     },
 }
 
-/// `azrelo_client::ArmClient` as the orchestrator's [`Arm`].
-#[derive(Clone)]
-pub(crate) struct ClientArm(pub(crate) ArmClient);
-
-fn conv(e: ClientError) -> ArmError {
-    let retryable = e.is_retryable() || matches!(e, ClientError::OperationFailed { .. });
-    match e {
-        ClientError::Arm {
-            status,
-            code,
-            message,
-            request_id,
-            ..
-        } => ArmError {
-            status: Some(status),
-            code,
-            message,
-            request_id: Some(request_id),
-            retryable,
-        },
-        ClientError::OperationFailed {
-            code,
-            message,
-            request_id,
-        } => ArmError {
-            status: None,
-            code,
-            message,
-            request_id: Some(request_id),
-            retryable,
-        },
-        other => ArmError {
-            status: other.status(),
-            code: "ClientError".into(),
-            message: other.to_string(),
-            request_id: None,
-            retryable,
-        },
-    }
-}
-
-impl Arm for ClientArm {
-    async fn get(&self, path: &str, api: &str) -> Result<Option<Value>, ArmError> {
-        self.0.get(path, api).await.map_err(conv)
-    }
-    async fn put(&self, path: &str, api: &str, body: &Value) -> Result<Value, ArmError> {
-        self.0.put(path, api, body).await.map_err(conv)
-    }
-    async fn delete(&self, path: &str, api: &str) -> Result<bool, ArmError> {
-        self.0.delete(path, api).await.map_err(conv)
-    }
-    async fn list(&self, path: &str, api: &str) -> Result<Vec<Value>, ArmError> {
-        self.0.list(path, api).await.map_err(conv)
-    }
-    async fn post(
-        &self,
-        path: &str,
-        api: &str,
-        body: Option<&Value>,
-    ) -> Result<Option<Value>, ArmError> {
-        self.0.post(path, api, body).await.map_err(conv)
-    }
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -201,7 +137,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 pub(crate) fn load(dir: &Path) -> Result<RunPlan, CliError> {
-    RunPlan::load(dir).map_err(|e| {
+    PlanDir::new(dir).load_run().map_err(|e| {
         CliError::bad_input(
             e,
             "PLAN_DIR must hold plan.json and estate.json (`azrelo plan --out`) and templates/ (`azrelo generate`)",
@@ -220,58 +156,6 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
         ),
         other => CliError::failure(other),
     }
-}
-
-/// Secure parameter values: the --parameters file, then AZRELO_PARAM_<name>.
-pub(crate) fn secrets(
-    plan: &RunPlan,
-    file: Option<&Path>,
-) -> Result<HashMap<String, Value>, CliError> {
-    let mut out = HashMap::new();
-    if let Some(f) = file {
-        let bytes = std::fs::read(f).map_err(|e| {
-            CliError::bad_input(
-                format!("cannot read {}: {e}", f.display()),
-                "pass a readable JSON file",
-            )
-        })?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            // The content may be secret: the position, not the text.
-            CliError::bad_input(
-                format!(
-                    "{} is not valid JSON (line {}, column {})",
-                    f.display(),
-                    e.line(),
-                    e.column()
-                ),
-                "use {\"name\": value} or an ARM parameters file",
-            )
-        })?;
-        let obj = v
-            .get("parameters")
-            .and_then(Value::as_object)
-            .or_else(|| v.as_object())
-            .cloned()
-            .unwrap_or_default();
-        for (k, v) in obj {
-            if k == "$schema" || k == "contentVersion" {
-                continue;
-            }
-            let value = match v.get("value") {
-                Some(x) if v.as_object().is_some_and(|m| m.len() == 1) => x.clone(),
-                _ => v,
-            };
-            out.insert(k, value);
-        }
-    }
-    for u in &plan.units {
-        for p in u.deploy.iter().flat_map(|d| d.secure_params.iter()) {
-            if let Ok(v) = std::env::var(format!("AZRELO_PARAM_{p}")) {
-                out.insert(p.clone(), Value::String(v));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Progress bars per phase and overall (hidden when stderr is not a
@@ -396,7 +280,7 @@ pub fn run_apply(args: ApplyArgs, out: OutputFormat, resume: bool) -> Result<(),
             ScheduleArg::Pipelined => Schedule::Pipelined,
             ScheduleArg::Waves => Schedule::Waves,
         },
-        secrets: secrets(&plan, args.parameters.as_deref())?,
+        secrets: azrelo_run::secure_parameters(&plan, args.parameters.as_deref())?,
         poll: options.min_poll.max(std::time::Duration::from_millis(10)),
         ..Options::default()
     };

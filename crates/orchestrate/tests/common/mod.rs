@@ -19,8 +19,7 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use azrelo_emulator::Emulator;
 use azrelo_orchestrate::{
-    Arm, ArmError, CrashHook, Engine, EngineError, Options, RunPlan, State, UnitKind, close_gates,
-    status,
+    Arm, ArmError, CrashHook, Engine, EngineError, Options, State, UnitKind, close_gates, status,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -273,32 +272,9 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
         azrelo_catalog::Catalog::embedded(),
         azrelo_generate::embedded_flags(),
     );
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    let w =
-        |p: PathBuf, v: &Value| std::fs::write(p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
-    w(dir.join("plan.json"), &serde_json::to_value(&p).unwrap());
-    w(
-        dir.join("estate.json"),
-        &serde_json::to_value(&estate).unwrap(),
-    );
-    for d in &out.deployments {
-        w(
-            dir.join("templates").join(format!("{}.json", d.name)),
-            &d.template,
-        );
-        w(
-            dir.join("templates")
-                .join(format!("{}.parameters.json", d.name)),
-            &d.parameters,
-        );
-    }
-    let manifest = json!({
-        "schema": "azrelo.manifest/v1",
-        "targetRegion": out.target_region,
-        "deployments": out.manifest(),
-        "skipped": out.skipped.iter().map(|(id, why)| json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
-    });
-    w(dir.join("templates").join("manifest.json"), &manifest);
+    let pd = azrelo_run::PlanDir::new(dir);
+    pd.write_plan(&estate, &p).unwrap();
+    pd.write_templates(&out, &pd.templates()).unwrap();
 }
 
 /// The example estate as the emulator's starting state: resources, locks,
@@ -380,7 +356,7 @@ pub async fn drive_with(
     hook: Arc<CrashHook>,
     parallelism: usize,
 ) -> Result<(), EngineError> {
-    let plan = RunPlan::load(dir)?;
+    let plan = azrelo_run::PlanDir::new(dir).load_run()?;
     let opts = Options {
         parallelism,
         secrets: secrets(),
@@ -452,7 +428,7 @@ pub fn setup(
 /// for comparisons between runs.
 pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
     let plan_dir = tmp.join("plan");
-    let plan = RunPlan::load(&plan_dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&plan_dir).load_run().unwrap();
     let state = dump(&tmp.join("emulator"));
     let journal = azrelo_orchestrate::open_journal(&plan_dir).unwrap();
     let st = status(&plan, &journal).unwrap();
