@@ -954,6 +954,23 @@ impl ResourceId {
         ResourceId::parse(&out).unwrap_or_else(|_| self.clone())
     }
 
+    /// The resources this id lies below, nearest first, as prefixes of its
+    /// text: its parent, grandparent, …, and for an extension resource the
+    /// resource it is attached to and that one's parents. Scopes that are
+    /// not resources (resource group, subscription, management group,
+    /// tenant) are not included: what lies in a resource group does not
+    /// travel with it. No allocation; O(depth).
+    pub fn resource_ancestors(&self) -> impl Iterator<Item = &str> + '_ {
+        let raw = self.as_str();
+        self.0
+            .blocks
+            .iter()
+            .rev()
+            .flat_map(|b| b.pairs.iter().rev())
+            .skip(1)
+            .map(move |(_, name)| &raw[..name.end as usize])
+    }
+
     /// Whether `self` is `other` or lies below it (same scope chain prefix,
     /// case-insensitive, on a segment boundary).
     pub fn is_within(&self, other: &ResourceId) -> bool {

@@ -4,7 +4,8 @@
 //!
 //! * [`id`] — ARM resource identifiers of every form (tenant, management group,
 //!   subscription, resource group, nested child resources, extension resources on
-//!   any scope): parse, format, compare case-insensitively, navigate.
+//!   any scope): parse, format, compare case-insensitively, navigate;
+//!   [`id_index`] — maps keyed by id, looked up by id text in any spelling.
 //! * [`scan`] — finding every resource id embedded in an arbitrary string, in one
 //!   linear pass, for dependency discovery.
 //! * [`region`] — the embedded region catalog (from ARM's locations API) and lookup
@@ -28,6 +29,7 @@
 
 pub mod availability;
 pub mod id;
+pub mod id_index;
 pub mod region;
 pub mod scan;
 pub mod schema;
@@ -37,5 +39,6 @@ pub mod vocab;
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};
 pub use id::{IdError, IdKind, ResourceId, ResourceType};
+pub use id_index::IdIndex;
 pub use region::{Region, Regions};
 pub use scan::{IdMatch, find_resource_ids};

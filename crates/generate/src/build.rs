@@ -2,12 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use azrelo_arm::IdIndex;
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::scan::find_resource_ids;
 use azrelo_arm::vocab;
 use azrelo_catalog::{Catalog, FixAction};
 use azrelo_estate::{Estate, Resource};
-use azrelo_plan::{Action, Plan, PlannedResource, TargetPrincipal};
+use azrelo_plan::{Action, IdMap, Mapped, Plan, PlannedResource, TargetPrincipal};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -105,8 +106,7 @@ struct Ctx<'a> {
     plan: &'a Plan,
     flags: &'a dyn Flags,
     catalog: &'a Catalog,
-    /// Lower-cased source id → target id.
-    id_map: HashMap<String, String>,
+    id_map: IdMap,
     target_has_zones: Option<bool>,
     source_regions: HashSet<String>,
 }
@@ -123,83 +123,15 @@ impl Ctx<'_> {
     /// not a resource: resource groups and subscriptions do not carry what
     /// lies in them. At most one map lookup per ancestor: O(depth).
     fn map_id(&self, id: &str) -> Option<Mapped> {
-        map_source_id(&self.id_map, id)
+        self.id_map.map(id)
     }
 
     /// Rewrite every id inside a string that names a moved resource or lies
     /// below one; `None` when nothing changes, else the new string and
     /// whether any id was re-pointed through an ancestor.
     fn rewrite_str(&self, s: &str) -> Option<(String, bool)> {
-        let mut out = String::new();
-        let mut at = 0;
-        let mut below = false;
-        for m in find_resource_ids(s) {
-            if let Some(t) = self.map_id(m.text) {
-                out.push_str(&s[at..m.range.start]);
-                out.push_str(&t.target);
-                at = m.range.end;
-                below |= t.below;
-            }
-        }
-        if at == 0 {
-            return None;
-        }
-        out.push_str(&s[at..]);
-        Some((out, below))
+        self.id_map.rewrite(s)
     }
-}
-
-/// See [`Ctx::map_id`]; `id_map` is keyed by lower-cased source id.
-fn map_source_id(id_map: &HashMap<String, String>, id: &str) -> Option<Mapped> {
-    let lower = id.to_ascii_lowercase();
-    if let Some(t) = id_map.get(&lower) {
-        return Some(Mapped {
-            target: t.clone(),
-            below: false,
-        });
-    }
-    resource_ancestor_lens(id).into_iter().find_map(|n| {
-        id_map.get(&lower[..n]).map(|t| Mapped {
-            target: format!("{t}{}", &id[n..]),
-            below: true,
-        })
-    })
-}
-
-/// A source id's target (see [`Ctx::map_id`]).
-struct Mapped {
-    target: String,
-    /// Re-pointed through a moved ancestor (not an entry of the id map).
-    below: bool,
-}
-
-/// Byte lengths of the prefixes of `id` that are its resource ancestors
-/// (parent, grandparent, …; an extension resource's scope), nearest first,
-/// stopping at the first scope that is not a resource (resource group,
-/// subscription, management group, tenant). Each is a prefix of `id` ending
-/// on a segment boundary. Empty when `id` does not parse.
-fn resource_ancestor_lens(id: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let Ok(parsed) = ResourceId::parse(id) else {
-        return out;
-    };
-    let mut cur = parsed.parent();
-    while let Some(p) = cur {
-        if !matches!(p.kind(), IdKind::Resource | IdKind::Extension) {
-            break;
-        }
-        let n = p.as_str().len();
-        // `parent()` slices the id as written, so the prefix test only
-        // guards against a normalised spelling.
-        if n < id.len()
-            && id.as_bytes()[n] == b'/'
-            && id.as_bytes()[..n].eq_ignore_ascii_case(p.as_str().as_bytes())
-        {
-            out.push(n);
-        }
-        cur = p.parent();
-    }
-    out
 }
 
 /// One secure parameter being collected for a deployment.
@@ -235,11 +167,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         plan,
         flags,
         catalog,
-        id_map: plan
-            .id_map
-            .iter()
-            .map(|m| (m.source.to_ascii_lowercase(), m.target.to_string()))
-            .collect(),
+        id_map: IdMap::of(plan),
         target_has_zones: regions.get(&plan.target.region).map(|r| r.has_zones()),
         source_regions: plan
             .source_regions
@@ -330,9 +258,9 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             taken: HashSet::new(),
         };
         let mut part = 1;
-        let in_group: HashSet<String> = members
+        let in_group: IdIndex<()> = members
             .iter()
-            .map(|r| r.target_id.to_ascii_lowercase())
+            .filter_map(|r| Some((ResourceId::parse(&r.target_id).ok()?, ())))
             .collect();
         let flush = |chunk: &mut Vec<Value>,
                      chunk_sources: &mut Vec<String>,
@@ -718,7 +646,7 @@ fn resource_body(
     ctx: &Ctx<'_>,
     r: &PlannedResource,
     src: Value,
-    in_group: &HashSet<String>,
+    in_group: &IdIndex<()>,
     params: &mut Params,
     changes: &mut Vec<Change>,
 ) -> Value {
@@ -905,27 +833,19 @@ fn resource_body(
     // dependsOn: same-template dependencies by target id (references inside
     // the body that name another resource of this deployment).
     let mut deps: Vec<String> = Vec::new();
-    let own = r.target_id.to_ascii_lowercase();
-    let own_prefix = format!("{own}/");
+    let own = ResourceId::parse(&r.target_id).ok();
     collect_refs(&body, &mut |s| {
         for m in find_resource_ids(s) {
-            let t = m.text.to_ascii_lowercase();
+            let t = m.id();
             // References to itself or its own children (a load balancer's
             // rules naming its own pools) are not dependencies.
-            if t == own || t.starts_with(&own_prefix) {
+            if own.as_ref().is_some_and(|own| t.is_within(own)) {
                 continue;
             }
             // A sub-resource of another resource of this deployment (a NIC
             // naming a load balancer's backend pool) depends on that
             // resource, as the dependency graph resolves it.
-            let hit = if in_group.contains(&t) {
-                Some(t.len())
-            } else {
-                resource_ancestor_lens(m.text)
-                    .into_iter()
-                    .find(|&n| in_group.contains(&t[..n]))
-            };
-            if let Some(n) = hit {
+            if let Some((n, ())) = in_group.get_within(&t) {
                 let t = m.text[..n].to_string();
                 if !deps.iter().any(|d| d.eq_ignore_ascii_case(&t)) {
                     deps.push(t);
@@ -936,7 +856,7 @@ fn resource_body(
     // A child depends on its parent when both are in the template.
     if let Some(t) = &target
         && let Some(p) = t.parent()
-        && in_group.contains(&p.as_str().to_ascii_lowercase())
+        && in_group.contains(p.as_str())
         && !deps.iter().any(|d| d.eq_ignore_ascii_case(p.as_str()))
     {
         deps.push(p.to_string());
@@ -952,7 +872,7 @@ fn resource_body(
         let name = t.name().unwrap_or_default().to_string();
         m.insert("name".into(), Value::String(name));
         m.insert("scope".into(), Value::String(scope.to_string()));
-        if in_group.contains(&scope.as_str().to_ascii_lowercase()) {
+        if in_group.contains(scope.as_str()) {
             deps.push(scope.to_string());
         }
     }
@@ -1295,93 +1215,5 @@ fn set_at(v: &mut Value, path: &str, value: Value) {
         cur = m
             .entry((*s).to_string())
             .or_insert_with(|| Value::Object(Map::new()));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const RG: &str = "/subscriptions/s1/resourceGroups/rg";
-    const T: &str = "/subscriptions/s1/resourceGroups/rg-swedencentral";
-
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(s, t)| (s.to_ascii_lowercase(), (*t).to_string()))
-            .collect()
-    }
-
-    fn target(m: &HashMap<String, String>, id: &str) -> Option<(String, bool)> {
-        map_source_id(m, id).map(|m| (m.target, m.below))
-    }
-
-    #[test]
-    fn sub_resources_follow_their_moved_parent_and_keep_their_path() {
-        let lb = format!("{RG}/providers/Microsoft.Network/loadBalancers/lb1");
-        let lb_t = format!("{T}/providers/Microsoft.Network/loadBalancers/lb1");
-        let m = map(&[(&lb, &lb_t)]);
-        // Exact: the id map.
-        assert_eq!(target(&m, &lb), Some((lb_t.clone(), false)));
-        // Below, in any case spelling: the parent's target + the path as written.
-        let pool = format!("{}/backendAddressPools/Pool-A", lb.to_ascii_uppercase());
-        assert_eq!(
-            target(&m, &pool),
-            Some((format!("{lb_t}/backendAddressPools/Pool-A"), true))
-        );
-        // A sibling whose name only starts like the parent's is not below it.
-        let other = format!("{RG}/providers/Microsoft.Network/loadBalancers/lb10/probes/p");
-        assert_eq!(target(&m, &other), None);
-    }
-
-    #[test]
-    fn a_renamed_parent_changes_only_its_own_segment() {
-        let sa = format!("{RG}/providers/Microsoft.Storage/storageAccounts/stshop");
-        let sa_t = format!("{T}/providers/Microsoft.Storage/storageAccounts/stshopsec");
-        let m = map(&[(&sa, &sa_t)]);
-        let pec = format!("{sa}/privateEndpointConnections/stshop.pe-1");
-        assert_eq!(
-            target(&m, &pec),
-            Some((
-                format!("{sa_t}/privateEndpointConnections/stshop.pe-1"),
-                true
-            ))
-        );
-        // The nearest moved ancestor wins (a moved child has its own entry).
-        let blob = format!("{sa}/blobServices/default");
-        let blob_t = format!(
-            "{T}/providers/Microsoft.Storage/storageAccounts/stshopsec/blobServices/default"
-        );
-        let m = map(&[(&sa, &sa_t), (&blob, &blob_t)]);
-        assert_eq!(
-            target(&m, &format!("{blob}/containers/c1")),
-            Some((format!("{blob_t}/containers/c1"), true))
-        );
-    }
-
-    #[test]
-    fn extensions_follow_their_scope_but_groups_carry_nothing() {
-        let kv = format!("{RG}/providers/Microsoft.KeyVault/vaults/kv1");
-        let kv_t = format!("{T}/providers/Microsoft.KeyVault/vaults/kv1");
-        let m = map(&[(&kv, &kv_t), (RG, T)]);
-        let role = format!(
-            "{kv}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-        );
-        assert_eq!(
-            target(&m, &role),
-            Some((
-                format!(
-                    "{kv_t}/providers/Microsoft.Authorization/roleDefinitions/b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-                ),
-                true
-            ))
-        );
-        // A resource the plan keeps in a moved group stays where it is.
-        let kept = format!("{RG}/providers/Microsoft.Web/sites/app1/slots/staging");
-        assert_eq!(target(&m, &kept), None);
-        assert_eq!(
-            resource_ancestor_lens(&kept),
-            vec![kept.len() - "/slots/staging".len()]
-        );
     }
 }

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::vocab;
 use azrelo_generate::Manifest;
-use azrelo_plan::{Action, Plan, StepKind, StepMode};
+use azrelo_plan::{Action, IdMap, Plan, StepKind, StepMode};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -169,8 +169,8 @@ pub struct RunPlan {
     /// deleted.
     pub planned_sources: HashSet<String>,
     pub locks: Vec<KnownLock>,
-    /// The plan's id map: lower-cased source id → target id.
-    pub id_map: HashMap<String, String>,
+    /// The plan's id map.
+    pub id_map: IdMap,
     /// SHA-256 of plan.json and the manifest (a resumed run must use the
     /// same plan).
     pub digest: String,
@@ -363,11 +363,7 @@ impl RunPlan {
                 )
             })
             .collect();
-        let id_map: HashMap<String, String> = plan
-            .id_map
-            .iter()
-            .map(|m| (m.source.to_ascii_lowercase(), m.target.to_string()))
-            .collect();
+        let id_map = IdMap::of(&plan);
         let estate_bodies: HashMap<String, &Value> = estate
             .get("resources")
             .and_then(Value::as_array)
@@ -627,13 +623,8 @@ impl RunPlan {
                     .map(Value::to_string)
                     .unwrap_or_default();
                 for m in azrelo_arm::scan::find_resource_ids(&text) {
-                    let l = m.text.to_ascii_lowercase();
                     // Through the id map (or an ancestor's mapping).
-                    let mapped = id_map.get(&l).cloned().or_else(|| {
-                        resource_ancestors(&l).find_map(|a| {
-                            id_map.get(a).map(|t| format!("{t}{}", &m.text[a.len()..]))
-                        })
-                    });
+                    let mapped = id_map.map(m.text).map(|m| m.target);
                     refs.push(
                         mapped
                             .unwrap_or_else(|| m.text.to_string())
@@ -809,7 +800,7 @@ impl RunPlan {
         for u in &units {
             let Some(d) = u.deploy.as_ref() else { continue };
             let text = d.resource.to_string();
-            if let Some(id) = source_id_in(&id_map, &text) {
+            if let Some(id) = id_map.first_source_in(&text) {
                 return Err(ModelError::Plan(format!(
                     "{} ({}) refers to {id}, a source id of a moved resource or of a part of one; \
                      regenerate the templates with `azrelo generate {}` (it re-points such ids to the targets)",
@@ -905,7 +896,9 @@ impl RunPlan {
     /// Rewrite every id inside `s` that names a moved resource (or lies
     /// below one: a subnet of a moved network) to its target id.
     pub fn repoint(&self, s: &str) -> String {
-        repoint_text(&self.id_map, s)
+        self.id_map
+            .rewrite(s)
+            .map_or_else(|| s.to_string(), |(t, _)| t)
     }
 
     /// Dependents of each unit (reverse edges).
@@ -928,37 +921,6 @@ impl RunPlan {
         }
         v
     }
-}
-
-/// Rewrite every id inside `s` naming a moved resource (or below one).
-fn repoint_text(id_map: &HashMap<String, String>, s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last = 0;
-    for m in azrelo_arm::scan::find_resource_ids(s) {
-        let l = m.text.to_ascii_lowercase();
-        let mapped = id_map.get(&l).cloned().or_else(|| {
-            resource_ancestors(&l)
-                .find_map(|a| id_map.get(a).map(|t| format!("{t}{}", &m.text[a.len()..])))
-        });
-        if let Some(t) = mapped {
-            out.push_str(&s[last..m.range.start]);
-            out.push_str(&t);
-            last = m.range.end;
-        }
-    }
-    out.push_str(&s[last..]);
-    out
-}
-
-/// The first id in `s` that is a source id of a moved resource or lies below
-/// one (a sub-resource, an extension on it), as written.
-fn source_id_in<'a>(id_map: &HashMap<String, String>, s: &'a str) -> Option<&'a str> {
-    azrelo_arm::scan::find_resource_ids(s)
-        .find(|m| {
-            let l = m.text.to_ascii_lowercase();
-            id_map.contains_key(&l) || resource_ancestors(&l).any(|a| id_map.contains_key(a))
-        })
-        .map(|m| m.text)
 }
 
 fn topo_order(units: &[Unit]) -> Result<Vec<usize>, ModelError> {
@@ -1073,39 +1035,5 @@ mod tests {
             n.len() <= 64 && n.starts_with("azrelo-w03-vm-with-dots-"),
             "{n}"
         );
-    }
-
-    #[test]
-    fn source_ids_of_moved_resources_and_their_parts_are_found() {
-        let rg = "/subscriptions/s/resourceGroups/rg";
-        let lb = format!("{rg}/providers/Microsoft.Network/loadBalancers/lb1");
-        let id_map: HashMap<String, String> = [
-            (
-                lb.to_ascii_lowercase(),
-                format!("{rg}-t/providers/Microsoft.Network/loadBalancers/lb1"),
-            ),
-            (rg.to_ascii_lowercase(), format!("{rg}-t")),
-        ]
-        .into_iter()
-        .collect();
-        let pool = format!("{lb}/backendAddressPools/be");
-        let body = format!(
-            r#"{{"properties":{{"pools":[{{"id":"{}"}}]}}}}"#,
-            pool.to_ascii_uppercase()
-        );
-        assert_eq!(
-            source_id_in(&id_map, &body),
-            Some(pool.to_ascii_uppercase().as_str())
-        );
-        assert_eq!(
-            source_id_in(&id_map, &format!(r#""{lb}""#)),
-            Some(lb.as_str())
-        );
-        // The targets, a resource kept in a moved group and a name that only
-        // starts like a moved one are fine.
-        let fine = format!(
-            r#"["{rg}-t/providers/Microsoft.Network/loadBalancers/lb1/probes/p", "{rg}/providers/Microsoft.Web/sites/kept", "{rg}/providers/Microsoft.Network/loadBalancers/lb10/probes/p"]"#
-        );
-        assert_eq!(source_id_in(&id_map, &fine), None);
     }
 }

@@ -546,14 +546,19 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         };
         let text = body["properties"].to_string();
         for m in azrelo_arm::scan::find_resource_ids(&text) {
-            let l = m.text.to_ascii_lowercase();
             assert!(
-                !plan.id_map.contains_key(&l) || plan.id_map[&l].eq_ignore_ascii_case(m.text),
+                plan.id_map
+                    .target(m.text)
+                    .is_none_or(|t| t.eq_ignore_ascii_case(m.text)),
                 "{} still points at the source {}",
                 u.target_id,
                 m.text
             );
-            if plan.id_map.values().any(|t| t.eq_ignore_ascii_case(m.text)) {
+            if plan
+                .id_map
+                .iter()
+                .any(|(_, t)| t.eq_ignore_ascii_case(m.text))
+            {
                 repointed += 1;
             }
         }
