@@ -15,6 +15,7 @@
 pub mod arm;
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod state;
 pub mod verify;
 
@@ -22,7 +23,8 @@ pub use arm::{Arm, ArmError, CrashHook};
 pub use azrelo_journal::{self as journal, Journal, JournalError, StepOutcome, StepRecord};
 pub use engine::{
     ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, Schedule,
-    StatusReport, close_gates, open_journal, status,
+    open_journal,
 };
 pub use model::{RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
+pub use report::{GateRow, StatusReport, StatusRow, close_gates, status};
 pub use state::State;
