@@ -127,11 +127,7 @@ impl<A: Arm> Engine<A> {
                     Err(e) if e.is_crash() => return Err(EngineError::Crashed),
                     _ => Some("not automated: delete the source yourself".into()),
                 }
-            } else if !self
-                .plan
-                .planned_sources
-                .contains(&src.to_ascii_lowercase())
-            {
+            } else if !self.plan.planned_sources.contains(src) {
                 Some("not in the plan".into())
             } else if vocab::is(&u.resource_type, vocab::LOCKS) {
                 Some("a management lock: azrelo never deletes locks; remove it yourself".into())
