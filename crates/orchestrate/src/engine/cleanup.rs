@@ -254,31 +254,19 @@ impl<A: Arm> Engine<A> {
             let mut deferred = Vec::new();
             let mut progress = false;
             for (i, src) in pass {
-                let u = &self.plan.units[i];
-                let name = step_name(u, step::CLEANUP);
-                self.write_intent(&name, &json!({"op": "delete-source", "source": src}))
-                    .map_err(step_to_engine)?;
-                match self.delete_source(u, &src).await {
-                    Ok((outcome, detail)) => {
-                        self.write_result(&name, outcome, &detail)
-                            .map_err(step_to_engine)?;
+                match self.cleanup_one(i, &src).await? {
+                    Ok(row) => {
                         progress = true;
-                        rows.push(ActionRow::source_cleanup(src, outcome, &detail));
+                        rows.push(row);
                     }
-                    Err(StepError::Crashed) => return Err(EngineError::Crashed),
-                    Err(e) => {
-                        self.write_result(&name, StepOutcome::Failed, &e.detail())
-                            .map_err(step_to_engine)?;
-                        if matches!(&e, StepError::Arm(a) if a.status == Some(409)) {
-                            deferred.push((i, src, e.message()));
-                        } else {
-                            rows.push(ActionRow {
-                                unit: src,
-                                outcome: "delete failed".into(),
-                                detail: Some(e.message()),
-                            });
-                        }
+                    Err(e) if matches!(&e, StepError::Arm(a) if a.status == Some(409)) => {
+                        deferred.push((i, src, e.message()));
                     }
+                    Err(e) => rows.push(ActionRow {
+                        unit: src,
+                        outcome: "delete failed".into(),
+                        detail: Some(e.message()),
+                    }),
                 }
             }
             if deferred.is_empty() {
@@ -297,29 +285,47 @@ impl<A: Arm> Engine<A> {
             pass = deferred.into_iter().map(|(i, s, _)| (i, s)).collect();
         }
         for (i, src) in groups {
-            let u = &self.plan.units[i];
-            let name = step_name(u, step::CLEANUP);
-            self.write_intent(&name, &json!({"op": "delete-source", "source": src}))
-                .map_err(step_to_engine)?;
-            match self.delete_source(u, &src).await {
-                Ok((outcome, detail)) => {
-                    self.write_result(&name, outcome, &detail)
-                        .map_err(step_to_engine)?;
-                    rows.push(ActionRow::source_cleanup(src, outcome, &detail));
-                }
-                Err(StepError::Crashed) => return Err(EngineError::Crashed),
-                Err(e) => {
-                    self.write_result(&name, StepOutcome::Failed, &e.detail())
-                        .map_err(step_to_engine)?;
-                    rows.push(ActionRow {
-                        unit: src,
-                        outcome: "delete failed".into(),
-                        detail: Some(e.message()),
-                    });
-                }
+            match self.cleanup_one(i, &src).await? {
+                Ok(row) => rows.push(row),
+                Err(e) => rows.push(ActionRow {
+                    unit: src,
+                    outcome: "delete failed".into(),
+                    detail: Some(e.message()),
+                }),
             }
         }
         Ok(rows)
+    }
+
+    /// Delete one unit's source, journaled (intent, call, result): the row
+    /// when it was deleted or kept, the error (recorded) when the call
+    /// failed.
+    async fn cleanup_one(
+        &self,
+        i: usize,
+        src: &str,
+    ) -> Result<Result<ActionRow, StepError>, EngineError> {
+        let u = &self.plan.units[i];
+        let name = step_name(u, step::CLEANUP);
+        self.write_intent(&name, &json!({"op": "delete-source", "source": src}))
+            .map_err(step_to_engine)?;
+        match self.delete_source(u, src).await {
+            Ok((outcome, detail)) => {
+                self.write_result(&name, outcome, &detail)
+                    .map_err(step_to_engine)?;
+                Ok(Ok(ActionRow::source_cleanup(
+                    src.to_string(),
+                    outcome,
+                    &detail,
+                )))
+            }
+            Err(StepError::Crashed) => Err(EngineError::Crashed),
+            Err(e) => {
+                self.write_result(&name, StepOutcome::Failed, &e.detail())
+                    .map_err(step_to_engine)?;
+                Ok(Err(e))
+            }
+        }
     }
 
     pub(super) async fn delete_source(
