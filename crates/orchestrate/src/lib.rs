@@ -22,9 +22,9 @@ pub mod verify;
 pub use arm::{Arm, ArmError, CrashHook};
 pub use azrelo_journal::{self as journal, Journal, JournalError, StepOutcome, StepRecord};
 pub use engine::{
-    ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, Schedule,
-    open_journal,
+    ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, RowOutcome,
+    Schedule, open_journal,
 };
-pub use model::{RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
+pub use model::{Mover, RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
 pub use report::{GateRow, StatusReport, StatusRow, close_gates, status};
-pub use state::State;
+pub use state::{State, Step};

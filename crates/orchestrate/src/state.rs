@@ -102,17 +102,67 @@ impl State {
     }
 }
 
-/// Steps a unit records (`KEY#step`).
-pub mod step {
-    pub const PREPARE: &str = "prepare";
-    pub const MOVE: &str = "move";
-    pub const VERIFY: &str = "verify";
-    pub const COMMIT: &str = "commit";
-    pub const DISCARD: &str = "discard";
-    pub const CLEANUP: &str = "delete-source";
+/// A step a unit records in the journal (`KEY#step`) and reports in
+/// events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Prepare,
+    Move,
+    Verify,
+    Commit,
+    Discard,
+    /// Source cleanup.
+    DeleteSource,
+    /// Waiting at a manual gate (events only: gates are journaled as
+    /// `gate#ID`, see [`gate_step`]).
+    Gate,
 }
 
-pub fn step_name(unit: &Unit, step: &str) -> String {
+impl Step {
+    /// Every step a unit journals, in the order it goes through them.
+    pub const JOURNALED: [Step; 6] = [
+        Step::Prepare,
+        Step::Move,
+        Step::Verify,
+        Step::Commit,
+        Step::Discard,
+        Step::DeleteSource,
+    ];
+
+    /// The name in journal step keys and events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Prepare => "prepare",
+            Step::Move => "move",
+            Step::Verify => "verify",
+            Step::Commit => "commit",
+            Step::Discard => "discard",
+            Step::DeleteSource => "delete-source",
+            Step::Gate => "gate",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The steps under their short names.
+pub mod step {
+    use super::Step;
+    pub const PREPARE: Step = Step::Prepare;
+    pub const MOVE: Step = Step::Move;
+    pub const VERIFY: Step = Step::Verify;
+    pub const COMMIT: Step = Step::Commit;
+    pub const DISCARD: Step = Step::Discard;
+    pub const CLEANUP: Step = Step::DeleteSource;
+}
+
+/// The journal key of a unit's step: `KEY#step`.
+pub fn step_name(unit: &Unit, step: Step) -> String {
     format!("{}#{step}", unit.key)
 }
 
@@ -148,7 +198,7 @@ impl Snapshot {
         }
     }
 
-    pub fn get(&self, unit: &Unit, s: &str) -> Option<&StepRecord> {
+    pub fn get(&self, unit: &Unit, s: Step) -> Option<&StepRecord> {
         self.steps.get(&step_name(unit, s))
     }
 
@@ -323,8 +373,8 @@ mod tests {
             target_id: "/t".into(),
             target_name: "t".into(),
             wave: 1,
-            action: "move".into(),
-            strategy: "redeploy".into(),
+            action: azrelo_plan::Action::Move,
+            strategy: Some(azrelo_plan::Strategy::Redeploy),
             deps: vec![],
             gates_before: vec![],
             gates_after: vec![Gate {

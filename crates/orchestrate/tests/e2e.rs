@@ -4,7 +4,7 @@
 
 mod common;
 
-use azrelo_orchestrate::{Arm, CrashHook};
+use azrelo_orchestrate::{Arm, CrashHook, RowOutcome};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +126,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
 
     let rows = engine.commit(std::slice::from_ref(&ext.key)).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].outcome, "not committed");
+    assert_eq!(rows[0].outcome, RowOutcome::NotCommitted);
     assert!(
         rows[0].detail.as_deref().unwrap().contains("/tags/env"),
         "{rows:?}"
@@ -143,7 +143,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     );
     let rows = engine.discard(std::slice::from_ref(&nic)).await.unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].outcome, "kept", "{rows:?}");
+    assert_eq!(rows[0].outcome, RowOutcome::Kept, "{rows:?}");
     assert!(
         rows[0]
             .detail
@@ -159,7 +159,9 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         .await
         .unwrap();
     assert_eq!(
-        rows.iter().filter(|r| r.outcome == "discarded").count(),
+        rows.iter()
+            .filter(|r| r.outcome == RowOutcome::Discarded)
+            .count(),
         1,
         "{rows:?}"
     );
@@ -178,5 +180,8 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     // Resume moves it again, as deployed; now everything commits.
     assert!(engine.apply().await.unwrap().complete());
     let rows = engine.commit(&[]).await.unwrap();
-    assert!(rows.iter().all(|r| r.outcome == "committed"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.outcome == RowOutcome::Committed),
+        "{rows:?}"
+    );
 }

@@ -19,7 +19,7 @@ use azrelo_client::{ArmClient, ClientOptions};
 use azrelo_emulator::latency::LatencyProfile;
 use azrelo_estate::Estate;
 use azrelo_orchestrate::{
-    CrashHook, Engine, EngineError, Event, Observer, Options, Schedule, State, UnitKind,
+    CrashHook, Engine, EngineError, Event, Observer, Options, RowOutcome, Schedule, State, UnitKind,
 };
 use azrelo_plan::{Plan, PlanOptions};
 use serde::Serialize;
@@ -522,7 +522,7 @@ impl Rehearsal<'_> {
         let rows = rt.block_on(engine_.commit(&[])).map_err(engine)?;
         let refused: Vec<String> = rows
             .iter()
-            .filter(|r| r.outcome != "committed")
+            .filter(|r| r.outcome != RowOutcome::Committed)
             .map(|r| format!("{}: {}", r.unit, r.detail.as_deref().unwrap_or("")))
             .collect();
         if !refused.is_empty() {
@@ -545,7 +545,7 @@ impl Rehearsal<'_> {
                 .map_err(engine)?;
             let failed: Vec<String> = rows
                 .iter()
-                .filter(|r| r.outcome == "delete failed")
+                .filter(|r| r.outcome == RowOutcome::DeleteFailed)
                 .map(|r| format!("{}: {}", r.unit, r.detail.as_deref().unwrap_or("")))
                 .collect();
             if !failed.is_empty() {
@@ -555,7 +555,7 @@ impl Rehearsal<'_> {
                     failed.join("\n  ")
                 )));
             }
-            for r in rows.iter().filter(|r| r.outcome == "kept") {
+            for r in rows.iter().filter(|r| r.outcome == RowOutcome::Kept) {
                 kept.push(KeptSource {
                     resource: r.unit.clone(),
                     reason: r.detail.clone().unwrap_or_default(),
@@ -563,7 +563,9 @@ impl Rehearsal<'_> {
             }
             say(format!(
                 "cleanup-source: {} source(s) deleted, {} kept",
-                rows.iter().filter(|r| r.outcome == "deleted").count(),
+                rows.iter()
+                    .filter(|r| r.outcome == RowOutcome::Deleted)
+                    .count(),
                 kept.len()
             ));
         } else {

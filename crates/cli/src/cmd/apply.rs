@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use azrelo_client::ArmClient;
 use azrelo_orchestrate::{
-    ActionRow, CrashHook, Engine, EngineError, Event, EventStatus, Observer, Options, RunPlan,
-    Schedule,
+    ActionRow, CrashHook, Engine, EngineError, Event, EventStatus, Observer, Options, RowOutcome,
+    RunPlan, Schedule, Step,
 };
 use azrelo_run::{ClientArm, PlanDir};
 
@@ -164,7 +164,7 @@ pub(crate) struct Bars {
     pub(crate) multi: indicatif::MultiProgress,
     phases: HashMap<&'static str, indicatif::ProgressBar>,
     overall: indicatif::ProgressBar,
-    seen: Mutex<std::collections::HashSet<(String, String)>>,
+    seen: Mutex<std::collections::HashSet<(String, Step)>>,
 }
 
 impl Bars {
@@ -219,11 +219,11 @@ impl Observer for Bars {
             && self
                 .seen
                 .lock()
-                .map(|mut s| s.insert((e.unit.clone(), e.step.clone())))
+                .map(|mut s| s.insert((e.unit.clone(), e.step)))
                 .unwrap_or(false)
         {
             b.inc(1);
-            if e.step == "verify" {
+            if e.step == Step::Verify {
                 self.overall.inc(1);
             }
         }
@@ -290,7 +290,10 @@ pub fn run_apply(args: ApplyArgs, out: OutputFormat, resume: bool) -> Result<(),
     let rt = runtime()?;
     if args.validate_only {
         let rows = rt.block_on(engine.validate()).map_err(engine_error)?;
-        let invalid = rows.iter().filter(|r| r.outcome != "valid").count();
+        let invalid = rows
+            .iter()
+            .filter(|r| r.outcome != RowOutcome::Valid)
+            .count();
         match out {
             OutputFormat::Json => print_json(&rows)?,
             OutputFormat::Table => {
@@ -421,7 +424,10 @@ pub fn run_commit(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
     let rows = runtime()?
         .block_on(engine.commit(&args.resources))
         .map_err(engine_error)?;
-    let refused = rows.iter().filter(|r| r.outcome != "committed").count();
+    let refused = rows
+        .iter()
+        .filter(|r| r.outcome != RowOutcome::Committed)
+        .count();
     print_rows(
         &rows,
         out,
@@ -446,9 +452,12 @@ pub fn run_discard(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
         .map_err(engine_error)?;
     let failed = rows
         .iter()
-        .filter(|r| r.outcome == "discard failed")
+        .filter(|r| r.outcome == RowOutcome::DiscardFailed)
         .count();
-    let done = rows.iter().filter(|r| r.outcome == "discarded").count();
+    let done = rows
+        .iter()
+        .filter(|r| r.outcome == RowOutcome::Discarded)
+        .count();
     print_rows(
         &rows,
         out,
@@ -468,15 +477,15 @@ pub fn run_cleanup(args: CleanupArgs, out: OutputFormat) -> Result<(), CliError>
     let rows = runtime()?
         .block_on(engine.cleanup_source(&args.scopes, args.confirm))
         .map_err(engine_error)?;
-    let count = |o: &str| rows.iter().filter(|r| r.outcome == o).count();
+    let count = |o: RowOutcome| rows.iter().filter(|r| r.outcome == o).count();
     if !args.confirm {
         print_rows(
             &rows,
             out,
             format!(
                 "would delete {}, would keep {}; nothing was deleted.",
-                count("would delete"),
-                count("would keep")
+                count(RowOutcome::WouldDelete),
+                count(RowOutcome::WouldKeep)
             ),
         )?;
         return Err(CliError::bad_input(
@@ -489,15 +498,15 @@ pub fn run_cleanup(args: CleanupArgs, out: OutputFormat) -> Result<(), CliError>
         out,
         format!(
             "{} deleted, {} kept, {} failed.",
-            count("deleted"),
-            count("kept"),
-            count("delete failed")
+            count(RowOutcome::Deleted),
+            count(RowOutcome::Kept),
+            count(RowOutcome::DeleteFailed)
         ),
     )?;
-    if count("delete failed") > 0 {
+    if count(RowOutcome::DeleteFailed) > 0 {
         return Err(CliError::failure(format!(
             "{} source(s) could not be deleted (see the table); run cleanup-source again once resolved",
-            count("delete failed")
+            count(RowOutcome::DeleteFailed)
         )));
     }
     Ok(())

@@ -191,11 +191,10 @@ impl<A: Arm> Engine<A> {
                 rows.push(ActionRow {
                     unit: src.clone(),
                     outcome: if why.is_some() {
-                        "would keep"
+                        RowOutcome::WouldKeep
                     } else {
-                        "would delete"
-                    }
-                    .into(),
+                        RowOutcome::WouldDelete
+                    },
                     detail: why,
                 });
                 continue;
@@ -208,7 +207,7 @@ impl<A: Arm> Engine<A> {
                 if same {
                     rows.push(ActionRow {
                         unit: src,
-                        outcome: "kept".into(),
+                        outcome: RowOutcome::Kept,
                         detail: Some(why),
                     });
                     continue;
@@ -219,7 +218,7 @@ impl<A: Arm> Engine<A> {
                     .map_err(step_to_engine)?;
                 rows.push(ActionRow {
                     unit: src,
-                    outcome: "kept".into(),
+                    outcome: RowOutcome::Kept,
                     detail: Some(why),
                 });
                 continue;
@@ -235,7 +234,7 @@ impl<A: Arm> Engine<A> {
                 .map_err(step_to_engine)?;
                 rows.push(ActionRow {
                     unit: src,
-                    outcome: "deleted".into(),
+                    outcome: RowOutcome::Deleted,
                     detail: Some("already gone".into()),
                 });
                 continue;
@@ -264,7 +263,7 @@ impl<A: Arm> Engine<A> {
                     }
                     Err(e) => rows.push(ActionRow {
                         unit: src,
-                        outcome: "delete failed".into(),
+                        outcome: RowOutcome::DeleteFailed,
                         detail: Some(e.message()),
                     }),
                 }
@@ -276,7 +275,7 @@ impl<A: Arm> Engine<A> {
                 for (_, src, m) in deferred {
                     rows.push(ActionRow {
                         unit: src,
-                        outcome: "delete failed".into(),
+                        outcome: RowOutcome::DeleteFailed,
                         detail: Some(m),
                     });
                 }
@@ -289,7 +288,7 @@ impl<A: Arm> Engine<A> {
                 Ok(row) => rows.push(row),
                 Err(e) => rows.push(ActionRow {
                     unit: src,
-                    outcome: "delete failed".into(),
+                    outcome: RowOutcome::DeleteFailed,
                     detail: Some(e.message()),
                 }),
             }

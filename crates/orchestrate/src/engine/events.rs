@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 pub struct Event {
     pub unit: String,
     pub label: String,
-    pub step: String,
+    pub step: crate::state::Step,
     pub status: EventStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

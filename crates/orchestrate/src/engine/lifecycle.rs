@@ -20,7 +20,7 @@ impl<A: Arm> Engine<A> {
             if let Err(e) = self.check_secrets(u) {
                 rows.push(ActionRow {
                     unit: u.key.clone(),
-                    outcome: "invalid".into(),
+                    outcome: RowOutcome::Invalid,
                     detail: Some(e.message()),
                 });
                 continue;
@@ -87,13 +87,13 @@ impl<A: Arm> Engine<A> {
             rows.push(match r {
                 Ok(_) => ActionRow {
                     unit: u.key.clone(),
-                    outcome: "valid".into(),
+                    outcome: RowOutcome::Valid,
                     detail: None,
                 },
                 Err(e) if e.is_crash() => return Err(EngineError::Crashed),
                 Err(e) => ActionRow {
                     unit: u.key.clone(),
-                    outcome: "invalid".into(),
+                    outcome: RowOutcome::Invalid,
                     detail: Some(e.to_string()),
                 },
             });
@@ -145,7 +145,7 @@ impl<A: Arm> Engine<A> {
             }
             let refuse = |why: String| ActionRow {
                 unit: u.key.clone(),
-                outcome: "not committed".into(),
+                outcome: RowOutcome::NotCommitted,
                 detail: Some(why),
             };
             if !v.target_exists {
@@ -182,7 +182,7 @@ impl<A: Arm> Engine<A> {
                     self.emit(u, step::COMMIT, EventStatus::Succeeded, None);
                     rows.push(ActionRow {
                         unit: u.key.clone(),
-                        outcome: "committed".into(),
+                        outcome: RowOutcome::Committed,
                         detail: None,
                     });
                 }
@@ -238,7 +238,7 @@ impl<A: Arm> Engine<A> {
             if v.state.is_committed() {
                 rows.push(ActionRow {
                     unit: u.key.clone(),
-                    outcome: "kept".into(),
+                    outcome: RowOutcome::Kept,
                     detail: Some("committed: a committed move cannot be discarded".into()),
                 });
                 continue;
@@ -252,7 +252,7 @@ impl<A: Arm> Engine<A> {
             {
                 rows.push(ActionRow {
                     unit: u.key.clone(),
-                    outcome: "kept".into(),
+                    outcome: RowOutcome::Kept,
                     detail: Some(format!(
                         "{} depends on it and is not discarded with it",
                         self.plan.units[j].key
@@ -271,7 +271,7 @@ impl<A: Arm> Engine<A> {
                     self.emit(u, step::DISCARD, EventStatus::Succeeded, None);
                     rows.push(ActionRow {
                         unit: u.key.clone(),
-                        outcome: "discarded".into(),
+                        outcome: RowOutcome::Discarded,
                         detail: detail
                             .get("note")
                             .and_then(Value::as_str)
@@ -284,7 +284,7 @@ impl<A: Arm> Engine<A> {
                         .map_err(step_to_engine)?;
                     rows.push(ActionRow {
                         unit: u.key.clone(),
-                        outcome: "discard failed".into(),
+                        outcome: RowOutcome::DiscardFailed,
                         detail: Some(e.message()),
                     });
                 }

@@ -28,7 +28,7 @@ mod lifecycle;
 mod schedule;
 mod steps;
 
-use crate::state::{RUN, Snapshot, State, UnitView, gate_step, step, step_name};
+use crate::state::{RUN, Snapshot, State, Step, UnitView, gate_step, step, step_name};
 use crate::verify::{Difference, compare};
 use azrelo_journal::{Journal, JournalError, StepOutcome};
 use events::EventLog;
@@ -144,12 +144,58 @@ impl ApplyReport {
     }
 }
 
+/// How a resource came out of validate, commit, discard or source cleanup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RowOutcome {
+    #[serde(rename = "valid")]
+    Valid,
+    #[serde(rename = "invalid")]
+    Invalid,
+    #[serde(rename = "committed")]
+    Committed,
+    #[serde(rename = "not committed")]
+    NotCommitted,
+    #[serde(rename = "discarded")]
+    Discarded,
+    #[serde(rename = "discard failed")]
+    DiscardFailed,
+    #[serde(rename = "deleted")]
+    Deleted,
+    #[serde(rename = "kept")]
+    Kept,
+    #[serde(rename = "delete failed")]
+    DeleteFailed,
+    #[serde(rename = "would delete")]
+    WouldDelete,
+    #[serde(rename = "would keep")]
+    WouldKeep,
+}
+
+impl RowOutcome {
+    /// As printed and serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowOutcome::Valid => "valid",
+            RowOutcome::Invalid => "invalid",
+            RowOutcome::Committed => "committed",
+            RowOutcome::NotCommitted => "not committed",
+            RowOutcome::Discarded => "discarded",
+            RowOutcome::DiscardFailed => "discard failed",
+            RowOutcome::Deleted => "deleted",
+            RowOutcome::Kept => "kept",
+            RowOutcome::DeleteFailed => "delete failed",
+            RowOutcome::WouldDelete => "would delete",
+            RowOutcome::WouldKeep => "would keep",
+        }
+    }
+}
+
 /// One row of a commit/discard/cleanup report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionRow {
     pub unit: String,
-    pub outcome: String,
+    pub outcome: RowOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -161,11 +207,10 @@ impl ActionRow {
         ActionRow {
             unit: src,
             outcome: if outcome == StepOutcome::Skipped {
-                "kept"
+                RowOutcome::Kept
             } else {
-                "deleted"
-            }
-            .into(),
+                RowOutcome::Deleted
+            },
             detail: detail
                 .get("note")
                 .and_then(Value::as_str)
@@ -284,11 +329,11 @@ impl<A: Arm> Engine<A> {
         &self.journal
     }
 
-    fn emit(&self, u: &Unit, s: &str, status: EventStatus, message: Option<String>) {
+    fn emit(&self, u: &Unit, s: Step, status: EventStatus, message: Option<String>) {
         let e = Event {
             unit: u.key.clone(),
             label: u.label(),
-            step: s.to_string(),
+            step: s,
             status,
             message,
         };
@@ -330,14 +375,7 @@ impl<A: Arm> Engine<A> {
     fn view(&self, i: usize) -> Result<UnitView, StepError> {
         let u = &self.plan.units[i];
         let mut recs = Vec::new();
-        for s in [
-            step::PREPARE,
-            step::MOVE,
-            step::VERIFY,
-            step::COMMIT,
-            step::DISCARD,
-            step::CLEANUP,
-        ] {
+        for s in Step::JOURNALED {
             if let Some(r) = self
                 .journal
                 .last(RUN, &step_name(u, s))
@@ -358,7 +396,7 @@ impl<A: Arm> Engine<A> {
         Ok(Snapshot::new(recs).view(u))
     }
 
-    fn detail_of(&self, i: usize, s: &str) -> Value {
+    fn detail_of(&self, i: usize, s: Step) -> Value {
         self.journal
             .last(RUN, &step_name(&self.plan.units[i], s))
             .ok()
@@ -368,7 +406,7 @@ impl<A: Arm> Engine<A> {
     }
 
     /// Run one step with its intent/result records and retries.
-    async fn run_step(&self, i: usize, s: &str, intent: Value) -> Result<Value, StepError> {
+    async fn run_step(&self, i: usize, s: Step, intent: Value) -> Result<Value, StepError> {
         let u = &self.plan.units[i];
         let name = step_name(u, s);
         let mut backoff = self.opts.retry_backoff;
@@ -411,7 +449,7 @@ impl<A: Arm> Engine<A> {
         unreachable!("the loop returns on its last attempt")
     }
 
-    async fn do_step(&self, i: usize, s: &str) -> Result<(StepOutcome, Value), StepError> {
+    async fn do_step(&self, i: usize, s: Step) -> Result<(StepOutcome, Value), StepError> {
         let u = &self.plan.units[i];
         match (s, u.kind) {
             (step::PREPARE, UnitKind::Deploy) => {

@@ -221,7 +221,7 @@ impl<A: Arm> Engine<A> {
             } else {
                 self.emit(
                     u,
-                    "gate",
+                    Step::Gate,
                     EventStatus::Waiting,
                     Some(v.open_gates_after.join(", ")),
                 );
@@ -251,7 +251,7 @@ impl<A: Arm> Engine<A> {
             if !v.open_gates_before.is_empty() {
                 self.emit(
                     u,
-                    "gate",
+                    Step::Gate,
                     EventStatus::Waiting,
                     Some(v.open_gates_before.join(", ")),
                 );
@@ -275,7 +275,7 @@ impl<A: Arm> Engine<A> {
         if !v.open_gates_after.is_empty() {
             self.emit(
                 u,
-                "gate",
+                Step::Gate,
                 EventStatus::Waiting,
                 Some(v.open_gates_after.join(", ")),
             );

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use azrelo_arm::IdIndex;
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::vocab;
-use azrelo_plan::{Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, StepKind, StepMode};
+use azrelo_plan::{
+    Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, StepKind, StepMode, Strategy,
+};
 use serde_json::{Map, Value};
 
 use super::template::{deployment_name, principal_param, template_resource_id, used_parameters};
@@ -225,28 +227,28 @@ pub(super) fn template_units(
                 (Some(p), _) => (
                     Some(p.source_id.to_string()),
                     p.wave,
-                    p.action.as_str().to_string(),
-                    p.strategy.as_str().to_string(),
+                    p.action,
+                    Some(p.strategy),
                     p.target_name.to_string(),
                 ),
                 (None, Some(ra)) => (
                     Some(ra.source_id.to_string()),
                     ra.wave,
-                    "recreate".into(),
-                    "role-assignment".into(),
+                    Action::Recreate,
+                    None,
                     ra.target_name.to_string(),
                 ),
                 (None, None) => (
                     None,
                     d.wave,
-                    "move".into(),
-                    "redeploy".into(),
+                    Action::Move,
+                    Some(Strategy::Redeploy),
                     res["name"].as_str().unwrap_or_default().to_string(),
                 ),
             };
             let disk_copy = planned.is_some_and(|p| {
-                p.data_mover.as_deref() == Some("disk-snapshot-copy")
-                    && vocab::is(&ty, vocab::DISKS)
+                p.data_mover.as_deref().and_then(Mover::from_id) == Some(Mover::DiskSnapshotCopy)
+                    && vocab::is(&ty, Mover::DiskSnapshotCopy.resource_type())
                     && p.steps
                         .iter()
                         .any(|s| s.kind == StepKind::StartDataCopy && s.mode == StepMode::Automated)
@@ -373,8 +375,8 @@ pub(super) fn plan_units(
                 target_id: p.target_id.to_string(),
                 target_name: p.target_name.to_string(),
                 wave: p.wave,
-                action: p.action.as_str().to_string(),
-                strategy: p.strategy.as_str().to_string(),
+                action: p.action,
+                strategy: Some(p.strategy),
                 deps: Vec::new(),
                 gates_before: Vec::new(),
                 gates_after: Vec::new(),

@@ -69,6 +69,38 @@ impl UnitKind {
     }
 }
 
+/// The data movers the orchestrator runs itself, by the catalog's mover id
+/// (`crates/catalog/catalog/data-movers.toml`); every other mover is a
+/// manual gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mover {
+    /// Incremental snapshot, cross-region CopyStart, disk from the copy.
+    DiskSnapshotCopy,
+}
+
+impl Mover {
+    pub const ALL: [Mover; 1] = [Mover::DiskSnapshotCopy];
+
+    /// The catalog's id of the mover.
+    pub fn id(self) -> &'static str {
+        match self {
+            Mover::DiskSnapshotCopy => "disk-snapshot-copy",
+        }
+    }
+
+    /// The mover with this catalog id, if the orchestrator runs it.
+    pub fn from_id(id: &str) -> Option<Mover> {
+        Mover::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// The resource type whose data it moves.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Mover::DiskSnapshotCopy => vocab::DISKS,
+        }
+    }
+}
+
 /// A manual step the operator closes with `azrelo gate done ID`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Gate {
@@ -123,8 +155,10 @@ pub struct Unit {
     pub target_id: String,
     pub target_name: String,
     pub wave: u32,
-    pub action: String,
-    pub strategy: String,
+    pub action: azrelo_plan::Action,
+    /// The catalog's strategy (`None` for a role assignment the plan
+    /// recreates: no catalog entry decides it).
+    pub strategy: Option<azrelo_plan::Strategy>,
     /// Prerequisites (indexes into [`RunPlan::units`]).
     pub deps: Vec<usize>,
     /// Gates that must be closed before the move (e.g. a data copy azrelo

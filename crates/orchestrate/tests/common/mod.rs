@@ -19,7 +19,8 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use azrelo_emulator::Emulator;
 use azrelo_orchestrate::{
-    Arm, ArmError, CrashHook, Engine, EngineError, Options, State, UnitKind, close_gates, status,
+    Arm, ArmError, CrashHook, Engine, EngineError, Options, RowOutcome, State, UnitKind,
+    close_gates, status,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -396,11 +397,14 @@ pub async fn drive_with(
         close_gates(&engine.plan, engine.journal(), &r.open_gates)?;
     }
     let rows = engine.commit(&[]).await?;
-    assert!(rows.iter().all(|r| r.outcome == "committed"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.outcome == RowOutcome::Committed),
+        "{rows:?}"
+    );
     let rows = engine.cleanup_source(&[], true).await?;
     if std::env::var("AZRELO_TEST_DEBUG").is_ok() {
         for r in &rows {
-            eprintln!("{} {} {:?}", r.outcome, r.unit, r.detail);
+            eprintln!("{} {} {:?}", r.outcome.as_str(), r.unit, r.detail);
         }
     }
     Ok(())
