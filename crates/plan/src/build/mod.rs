@@ -11,7 +11,7 @@ use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::{Availability, Regions};
 use azrelo_catalog::{Catalog, Lookup, Severity, Strategy};
 use azrelo_estate::{Estate, Resource};
-use azrelo_graph::{EdgeKind, Graph, NodeKind};
+use azrelo_graph::{Graph, NodeKind};
 
 use crate::model::*;
 use crate::options::{OptionsError, PlanOptions};
@@ -40,27 +40,6 @@ pub(crate) enum Rec {
     Exemption(usize),
     Inline,
     External,
-}
-
-/// Edge kinds whose two ends must be in the same region: keeping one end in
-/// the source while the other moves cannot work.
-pub(crate) fn same_region(kind: EdgeKind) -> bool {
-    matches!(
-        kind,
-        EdgeKind::NicSubnet
-            | EdgeKind::NicNsg
-            | EdgeKind::SubnetNsg
-            | EdgeKind::SubnetRouteTable
-            | EdgeKind::SubnetNatGateway
-            | EdgeKind::LoadBalancerBackend
-            | EdgeKind::LoadBalancerFrontendSubnet
-            | EdgeKind::AppGatewaySubnet
-            | EdgeKind::PublicIp
-            | EdgeKind::VmNic
-            | EdgeKind::VmDisk
-            | EdgeKind::PrivateEndpointSubnet
-            | EdgeKind::BackupProtectedResource
-    )
 }
 
 /// References that stay valid wherever the referrer moves, so a missing

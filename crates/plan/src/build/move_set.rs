@@ -56,7 +56,7 @@ impl Builder<'_, '_> {
                         });
                         if !global && !stays_valid(self.inp.node_id(t)) && not_in_estate.insert(t) {
                             self.findings.push(Finding {
-                                severity: if same_region(e.kind) {
+                                severity: if e.kind.same_region() {
                                     Severity::Blocker
                                 } else {
                                     Severity::Warning
@@ -67,7 +67,7 @@ impl Builder<'_, '_> {
                                     "depends on {to} ({}, at {}), which is not in the inputs{}",
                                     e.kind.name(),
                                     e.path,
-                                    if same_region(e.kind) {
+                                    if e.kind.same_region() {
                                         "; it must be in the same region as the moved resource"
                                     } else {
                                         ""
@@ -141,7 +141,7 @@ impl Builder<'_, '_> {
     pub(super) fn keep_external(&mut self, n: u32, t: u32, kind: EdgeKind, path: &str) {
         let from = self.inp.node_id(n).as_str().to_owned();
         let to = self.inp.node_id(t).as_str().to_owned();
-        if same_region(kind) {
+        if kind.same_region() {
             self.findings.push(Finding {
                 severity: Severity::Blocker,
                 code: "same-region-dependency-kept".into(),
