@@ -11,17 +11,15 @@ use azrelo_catalog::FixAction;
 use azrelo_estate::Estate;
 use azrelo_plan::{PlannedResource, TargetPrincipal};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 
 use super::*;
 
 /// ARM GET-shaped bodies for the estate's extension records (diagnostic
-/// settings, locks, policy exemptions), by lower-cased id.
-pub(super) fn record_bodies(estate: &Estate) -> HashMap<String, Value> {
+/// settings, locks, policy exemptions), by id.
+pub(super) fn record_bodies(estate: &Estate) -> IdIndex<Value> {
     azrelo_estate::arm_shape::extension_bodies(estate)
         .into_iter()
         .filter(|(id, _)| !id.type_or_scope_type().is(vocab::ROLE_ASSIGNMENTS))
-        .map(|(id, body)| (id.as_str().to_ascii_lowercase(), body))
         .collect()
 }
 

@@ -1,6 +1,6 @@
 //! Generating the deployments.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use azrelo_arm::IdIndex;
 use azrelo_arm::id::{IdKind, ResourceId};
@@ -247,11 +247,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         }
     }
     keys.sort();
-    let by_source: HashMap<String, &Resource> = estate
-        .resources
-        .iter()
-        .map(|r| (r.id.as_str().to_ascii_lowercase(), r))
-        .collect();
+    let by_source: IdIndex<&Resource> =
+        estate.resources.iter().map(|r| (r.id.clone(), r)).collect();
     let records = record_bodies(estate);
     for key in keys {
         let (wave, sub, rg) = key.clone();
@@ -347,10 +344,9 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         };
         let mut built: Vec<Built> = Vec::new();
         for r in &members {
-            let key = r.source_id.to_ascii_lowercase();
-            let src = match by_source.get(&key) {
+            let src = match by_source.get(&r.source_id) {
                 Some(res) => serde_json::to_value(res).ok(),
-                None => records.get(&key).cloned(),
+                None => records.get(&r.source_id).cloned(),
             };
             let Some(src) = src else {
                 if r.carried_by.is_none() {
