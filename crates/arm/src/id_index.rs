@@ -23,6 +23,36 @@ impl hashbrown::Equivalent<ResourceId> for IdText<'_> {
     }
 }
 
+/// What an [`IdIndex`] is queried with: a `ResourceId` or id text.
+pub trait IdKey {
+    /// The id as written.
+    fn id_text(&self) -> &str;
+}
+
+impl IdKey for str {
+    fn id_text(&self) -> &str {
+        self
+    }
+}
+
+impl IdKey for String {
+    fn id_text(&self) -> &str {
+        self
+    }
+}
+
+impl IdKey for ResourceId {
+    fn id_text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<T: IdKey + ?Sized> IdKey for &T {
+    fn id_text(&self) -> &str {
+        (**self).id_text()
+    }
+}
+
 /// A map from resource ids to `V`.
 #[derive(Debug, Clone)]
 pub struct IdIndex<V> {
@@ -53,22 +83,22 @@ impl<V> IdIndex<V> {
         self.map.insert(id, v)
     }
 
-    /// The value of `id`, given as text in any spelling.
-    pub fn get(&self, id: &str) -> Option<&V> {
-        self.map.get(&IdText(id))
+    /// The value of `id` (a `ResourceId`, or id text in any spelling).
+    pub fn get<K: IdKey + ?Sized>(&self, id: &K) -> Option<&V> {
+        self.map.get(&IdText(id.id_text()))
     }
 
     /// The entry (stored id, value) of `id`.
-    pub fn get_key_value(&self, id: &str) -> Option<(&ResourceId, &V)> {
-        self.map.get_key_value(&IdText(id))
+    pub fn get_key_value<K: IdKey + ?Sized>(&self, id: &K) -> Option<(&ResourceId, &V)> {
+        self.map.get_key_value(&IdText(id.id_text()))
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut V> {
-        self.map.get_mut(&IdText(id))
+    pub fn get_mut<K: IdKey + ?Sized>(&mut self, id: &K) -> Option<&mut V> {
+        self.map.get_mut(&IdText(id.id_text()))
     }
 
-    pub fn contains(&self, id: &str) -> bool {
-        self.map.contains_key(&IdText(id))
+    pub fn contains<K: IdKey + ?Sized>(&self, id: &K) -> bool {
+        self.map.contains_key(&IdText(id.id_text()))
     }
 
     /// The entry of `id` itself, else of its nearest resource ancestor

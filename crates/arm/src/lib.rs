@@ -39,6 +39,6 @@ pub mod vocab;
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};
 pub use id::{IdError, IdKind, ResourceId, ResourceType};
-pub use id_index::IdIndex;
+pub use id_index::{IdIndex, IdKey};
 pub use region::{Region, Regions};
 pub use scan::{IdMatch, find_resource_ids};

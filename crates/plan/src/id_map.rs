@@ -4,8 +4,6 @@
 //! mapping rule (an id itself, else its nearest moved resource ancestor
 //! with the rest of its path kept) exists once.
 
-use std::sync::Arc;
-
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::{IdIndex, find_resource_ids};
 
@@ -14,7 +12,7 @@ use crate::model::{IdMapping, Plan};
 /// Source id → target id for every moved resource.
 #[derive(Debug, Clone, Default)]
 pub struct IdMap {
-    index: IdIndex<Arc<str>>,
+    index: IdIndex<ResourceId>,
 }
 
 /// A source id's target.
@@ -34,7 +32,7 @@ impl IdMap {
         IdMap {
             index: entries
                 .into_iter()
-                .filter_map(|m| Some((ResourceId::parse(&m.source).ok()?, m.target.clone())))
+                .map(|m| (m.source.clone(), m.target.clone()))
                 .collect(),
         }
     }
@@ -54,12 +52,12 @@ impl IdMap {
 
     /// Every (source, target) entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&ResourceId, &str)> {
-        self.index.iter().map(|(s, t)| (s, &**t))
+        self.index.iter().map(|(s, t)| (s, t.as_str()))
     }
 
     /// The target of exactly this source id (any spelling).
     pub fn target(&self, source: &str) -> Option<&str> {
-        self.index.get(source).map(|t| &**t)
+        self.index.get(source).map(ResourceId::as_str)
     }
 
     /// The target of a source id: its entry, else — for an id below a moved
@@ -132,8 +130,8 @@ mod tests {
         let entries: Vec<IdMapping> = pairs
             .iter()
             .map(|(s, t)| IdMapping {
-                source: (*s).into(),
-                target: (*t).into(),
+                source: ResourceId::parse(s).unwrap(),
+                target: ResourceId::parse(t).unwrap(),
             })
             .collect();
         IdMap::new(&entries)

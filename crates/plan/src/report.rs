@@ -215,7 +215,7 @@ pub fn render_markdown(plan: &Plan) -> String {
             }
             let carried = members
                 .iter()
-                .filter(|c| c.carried_by.as_deref() == Some(&*r.source_id))
+                .filter(|c| c.carried_by.as_ref() == Some(&r.source_id))
                 .count();
             let name = if carried > 0 {
                 format!("{} (+{carried} carried)", r.name)

@@ -73,9 +73,9 @@ pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
     let rows: Vec<(&azrelo_plan::PlannedResource, Vec<&azrelo_generate::Change>)> = plan
         .resources
         .iter()
-        .filter(|r| wanted(&r.source_id))
+        .filter(|r| wanted(r.source_id.as_str()))
         .filter_map(|r| {
-            let changes = generated.changes.get(&*r.source_id)?;
+            let changes = generated.changes.get(r.source_id.as_str())?;
             Some((r, changes.iter().collect()))
         })
         .collect();

@@ -60,7 +60,7 @@ pub(super) fn resource_body(
         }
     }
     // Name: the full template name (parent segments for children).
-    let target = ResourceId::parse(&r.target_id).ok();
+    let target = Some(r.target_id.clone());
     let full_name = target
         .as_ref()
         .and_then(|t| t.full_name())
@@ -215,7 +215,7 @@ pub(super) fn resource_body(
     // dependsOn: same-template dependencies by target id (references inside
     // the body that name another resource of this deployment).
     let mut deps: Vec<String> = Vec::new();
-    let own = ResourceId::parse(&r.target_id).ok();
+    let own = Some(&r.target_id);
     collect_refs(&body, &mut |s| {
         for m in find_resource_ids(s) {
             let t = m.id();

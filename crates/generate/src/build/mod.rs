@@ -218,11 +218,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             }
             continue;
         }
-        let Ok(tid) = ResourceId::parse(&r.target_id) else {
-            out.skipped
-                .push((r.source_id.to_string(), "target id does not parse".into()));
-            continue;
-        };
+        let tid = &r.target_id;
         let sub = tid.subscription_id().unwrap_or_default().to_string();
         let rg = match tid.kind() {
             IdKind::ResourceGroup => None,
@@ -262,10 +258,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             taken: HashSet::new(),
         };
         let mut part = 1;
-        let in_group: IdIndex<()> = members
-            .iter()
-            .filter_map(|r| Some((ResourceId::parse(&r.target_id).ok()?, ())))
-            .collect();
+        let in_group: IdIndex<()> = members.iter().map(|r| (r.target_id.clone(), ())).collect();
         let flush = |chunk: &mut Vec<Value>,
                      chunk_sources: &mut Vec<String>,
                      chunk_inlined: &mut Vec<String>,
@@ -344,9 +337,9 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         };
         let mut built: Vec<Built> = Vec::new();
         for r in &members {
-            let src = match by_source.get(&r.source_id) {
+            let src = match by_source.get(r.source_id.as_str()) {
                 Some(res) => serde_json::to_value(res).ok(),
-                None => records.get(&r.source_id).cloned(),
+                None => records.get(r.source_id.as_str()).cloned(),
             };
             let Some(src) = src else {
                 if r.carried_by.is_none() {
@@ -362,7 +355,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             let body = resource_body(&ctx, r, src, &in_group, &mut all, &mut changes);
             built.push(Built {
                 source: r.source_id.to_string(),
-                target: r.target_id.to_ascii_lowercase(),
+                target: r.target_id.as_str().to_ascii_lowercase(),
                 inline_as: catalog.entry(&r.resource_type).entry().inline_as.clone(),
                 body,
                 params: all.names[before..].to_vec(),

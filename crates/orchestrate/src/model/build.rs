@@ -48,12 +48,12 @@ impl<'a> Lookups<'a> {
         let by_target = plan
             .resources
             .iter()
-            .filter_map(|r| parsed(&r.target_id, r))
+            .map(|r| (r.target_id.clone(), r))
             .collect();
         let by_source_plan = plan
             .resources
             .iter()
-            .filter_map(|r| parsed(&r.source_id, r))
+            .map(|r| (r.source_id.clone(), r))
             .collect();
         let ra_by_target = plan
             .role_assignments
@@ -315,9 +315,7 @@ pub(super) fn plan_units(
         .filter_map(|s| parsed(&s.resource, s.reason.as_str()))
         .collect();
     for p in &plan.resources {
-        let Ok(target) = ResourceId::parse(&p.target_id) else {
-            continue;
-        };
+        let target = p.target_id.clone();
         if seen.contains(target.as_str()) {
             continue;
         }
@@ -593,7 +591,7 @@ pub(super) fn link_source_refs(l: &Lookups<'_>, units: &mut [Unit]) -> IdIndex<u
 pub(super) fn planned_sources(plan: &Plan) -> IdIndex<()> {
     plan.resources
         .iter()
-        .map(|r| &*r.source_id)
+        .map(|r| r.source_id.as_str())
         .chain(plan.role_assignments.iter().map(|r| r.source_id.as_str()))
         .filter_map(|s| parsed(s, ()))
         .collect()

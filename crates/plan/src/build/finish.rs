@@ -54,16 +54,31 @@ impl Builder<'_, '_> {
             let id = inp.node_id(n);
             let lk = inp.lookup(n);
             let entry = lk.entry();
-            let target_id = self.target_ids[n as usize]
-                .clone()
-                .unwrap_or_else(|| Arc::from(id.as_str()));
-            let source_id: Arc<str> = Arc::from(id.as_str());
+            let source_id = id.clone();
+            let target_id = match &self.target_ids[n as usize] {
+                None => id.clone(),
+                Some(t) => match ResourceId::parse(t) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        // Names are checked against their rules, so this is
+                        // not expected; the resource is blocked, not guessed.
+                        self.findings.push(Finding {
+                            severity: Severity::Blocker,
+                            code: "invalid-target-id".into(),
+                            resource: Some(id.to_string()),
+                            message: format!("the target id {t} is not a valid resource id: {e}"),
+                            remediation: "Choose another target name or resource group (--name-suffix, --resource-group-map); please report this with the inputs.".into(),
+                        });
+                        id.clone()
+                    }
+                },
+            };
             let name: Arc<str> = Arc::from(id.name().unwrap_or_default());
             let (target_name, rename_reason) = match &self.target_names[n as usize] {
                 Some((t, why)) => (Arc::from(t.as_str()), why.clone()),
                 None if is_rg_type(inp.node_type(n)) && slot.action.creates_target() => {
                     // A resource group's target name comes from the mapping.
-                    let t = ResourceId::parse(&target_id)
+                    let t = ResourceId::parse(target_id.as_str())
                         .ok()
                         .and_then(|t| t.resource_group().map(Arc::<str>::from))
                         .unwrap_or_else(|| name.clone());
@@ -95,7 +110,7 @@ impl Builder<'_, '_> {
                     source_regions.push(canon.to_string());
                 }
             }
-            let carried_by = (slot.unit != n).then(|| inp.node_id(slot.unit).as_str().to_owned());
+            let carried_by = (slot.unit != n).then(|| inp.node_id(slot.unit).clone());
             // Per-type facts, computed once per distinct type.
             let tc = tcache
                 .entry(inp.node_lookup[n as usize])

@@ -24,7 +24,7 @@ pub(super) fn workloads(resources: &[PlannedResource]) -> Vec<Workload> {
         if !r.action.creates_target() || r.carried_by.is_some() {
             continue;
         }
-        let Ok(id) = ResourceId::parse(&r.source_id) else {
+        let Ok(id) = ResourceId::parse(r.source_id.as_str()) else {
             continue;
         };
         let Some(rg) = id.resource_group_id() else {
@@ -67,7 +67,7 @@ pub(super) fn scenarios(catalog: &Catalog, resources: &[PlannedResource]) -> Vec
         by_type
             .entry(r.resource_type.to_ascii_lowercase())
             .or_default()
-            .push(&r.source_id);
+            .push(r.source_id.as_str());
     }
     let types: Vec<&str> = by_type.keys().map(String::as_str).collect();
     let mut out = Vec::new();
