@@ -48,7 +48,7 @@ fn duration(
         UnitKind::DiskCopy => {
             let size = estate
                 .iter()
-                .find(|(id, _)| Some(id.as_str()) == u.source_id.as_deref())
+                .find(|(id, _)| Some(id.as_str()) == u.source_id.as_ref().map(|s| s.as_str()))
                 .and_then(|(_, r)| r.pointer("/properties/diskSizeGB")?.as_u64())
                 .unwrap_or(1);
             // Source snapshot, the cross-region copy, the disk.

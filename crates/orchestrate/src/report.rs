@@ -23,7 +23,7 @@ pub struct StatusRow {
     pub state: State,
     pub verified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<azrelo_arm::id::ResourceId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub open_gates: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +63,7 @@ pub fn status(plan: &RunPlan, journal: &Journal) -> Result<StatusReport, EngineE
         let mut open = v.open_gates_before.clone();
         open.extend(v.open_gates_after.iter().cloned());
         units.push(StatusRow {
-            unit: u.key.clone(),
+            unit: u.key.to_string(),
             label: u.label(),
             resource_type: u.resource_type.clone(),
             kind: u.kind,
@@ -81,7 +81,7 @@ pub fn status(plan: &RunPlan, journal: &Journal) -> Result<StatusReport, EngineE
         .into_iter()
         .map(|(g, i, before)| GateRow {
             id: g.id.clone(),
-            unit: plan.units[i].key.clone(),
+            unit: plan.units[i].key.to_string(),
             title: g.title.clone(),
             before_move: before,
             closed: snap.gate_closed(&g.id),

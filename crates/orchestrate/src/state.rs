@@ -359,18 +359,22 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const T: &str = "/subscriptions/s/resourceGroups/t";
     use crate::model::{Gate, Unit};
     use serde_json::{Value, json};
 
     fn unit(kind: UnitKind) -> Unit {
         Unit {
-            key: "/t".into(),
+            key: azrelo_arm::ResourceId::parse(T).unwrap(),
             kind,
             resource_type: "X.Y/z".into(),
             api_version: "2020-01-01".into(),
-            source_id: Some("/s".into()),
+            source_id: Some(
+                azrelo_arm::ResourceId::parse("/subscriptions/s/resourceGroups/s").unwrap(),
+            ),
             source_location: None,
-            target_id: "/t".into(),
+            target_id: azrelo_arm::ResourceId::parse(T).unwrap(),
             target_name: "t".into(),
             wave: 1,
             action: azrelo_plan::Action::Move,
@@ -410,37 +414,77 @@ mod tests {
     fn states_follow_the_journal() {
         let u = unit(UnitKind::Deploy);
         let ok = Some(StepOutcome::Succeeded);
-        let mut recs = vec![rec(1, "/t#prepare", ok, json!({}))];
+        let mut recs = vec![rec(
+            1,
+            "/subscriptions/s/resourceGroups/t#prepare",
+            ok,
+            json!({}),
+        )];
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Prepared);
-        recs.push(rec(2, "/t#move", None, json!({})));
+        recs.push(rec(
+            2,
+            "/subscriptions/s/resourceGroups/t#move",
+            None,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Moving);
-        recs[1] = rec(3, "/t#move", ok, json!({}));
-        recs.push(rec(4, "/t#verify", ok, json!({})));
+        recs[1] = rec(3, "/subscriptions/s/resourceGroups/t#move", ok, json!({}));
+        recs.push(rec(
+            4,
+            "/subscriptions/s/resourceGroups/t#verify",
+            ok,
+            json!({}),
+        ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::WaitingGate, "the final-sync gate is open");
         assert!(v.target_exists && v.verified);
         recs.push(rec(5, "gate#final-sync:t", ok, json!({})));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Moved);
         // Discard: back to prepared, the target gone.
-        recs.push(rec(6, "/t#discard", ok, json!({})));
+        recs.push(rec(
+            6,
+            "/subscriptions/s/resourceGroups/t#discard",
+            ok,
+            json!({}),
+        ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::Prepared);
         assert!(!v.target_exists && !v.verified);
         // Moved again, committed, source kept by a lock, then deleted.
-        recs.push(rec(7, "/t#move", ok, json!({})));
-        recs.push(rec(8, "/t#verify", ok, json!({})));
-        recs.push(rec(9, "/t#commit", ok, json!({})));
+        recs.push(rec(
+            7,
+            "/subscriptions/s/resourceGroups/t#move",
+            ok,
+            json!({}),
+        ));
+        recs.push(rec(
+            8,
+            "/subscriptions/s/resourceGroups/t#verify",
+            ok,
+            json!({}),
+        ));
+        recs.push(rec(
+            9,
+            "/subscriptions/s/resourceGroups/t#commit",
+            ok,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Committed);
         recs.push(rec(
             10,
-            "/t#delete-source",
+            "/subscriptions/s/resourceGroups/t#delete-source",
             Some(StepOutcome::Skipped),
             json!({"note": "locked by /l"}),
         ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::SourceKept);
         assert_eq!(v.note.as_deref(), Some("locked by /l"));
-        recs.push(rec(11, "/t#delete-source", ok, json!({})));
+        recs.push(rec(
+            11,
+            "/subscriptions/s/resourceGroups/t#delete-source",
+            ok,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs).view(&u).state, State::Done);
     }
 
@@ -449,7 +493,7 @@ mod tests {
         let u = unit(UnitKind::Deploy);
         let recs = vec![rec(
             1,
-            "/t#move",
+            "/subscriptions/s/resourceGroups/t#move",
             Some(StepOutcome::Failed),
             json!({"error": "Conflict"}),
         )];

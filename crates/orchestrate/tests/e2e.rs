@@ -109,22 +109,23 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         .iter()
         .find(|u| {
             u.key
+                .as_str()
                 .ends_with("vm-shop-web-02/extensions/AzureMonitorLinuxAgent")
         })
         .unwrap()
         .clone();
     // Someone edits the target.
     let mut body = arm
-        .get(&ext.target_id, &ext.api_version)
+        .get(ext.target_id.as_str(), &ext.api_version)
         .await
         .unwrap()
         .unwrap();
     body["tags"]["env"] = serde_json::json!("changed-by-hand");
-    arm.put(&ext.target_id, &ext.api_version, &body)
+    arm.put(ext.target_id.as_str(), &ext.api_version, &body)
         .await
         .unwrap();
 
-    let rows = engine.commit(std::slice::from_ref(&ext.key)).await.unwrap();
+    let rows = engine.commit(&[ext.key.to_string()]).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].outcome, RowOutcome::NotCommitted);
     assert!(
@@ -132,7 +133,11 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         "{rows:?}"
     );
     let st = status(&engine.plan, engine.journal()).unwrap();
-    let row = st.units.iter().find(|r| r.unit == ext.key).unwrap();
+    let row = st
+        .units
+        .iter()
+        .find(|r| r.unit == ext.key.as_str())
+        .unwrap();
     assert_eq!(row.state, State::VerifyFailed);
     // Cleanup refuses while anything is uncommitted.
     assert!(engine.cleanup_source(&[], true).await.is_err());
@@ -154,10 +159,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     );
     assert!(arm.get(&nic, "2023-06-01").await.unwrap().is_some());
 
-    let rows = engine
-        .discard(std::slice::from_ref(&ext.key))
-        .await
-        .unwrap();
+    let rows = engine.discard(&[ext.key.to_string()]).await.unwrap();
     assert_eq!(
         rows.iter()
             .filter(|r| r.outcome == RowOutcome::Discarded)
@@ -166,14 +168,18 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         "{rows:?}"
     );
     assert!(
-        arm.get(&ext.target_id, &ext.api_version)
+        arm.get(ext.target_id.as_str(), &ext.api_version)
             .await
             .unwrap()
             .is_none()
     );
     let st = status(&engine.plan, engine.journal()).unwrap();
     assert_eq!(
-        st.units.iter().find(|r| r.unit == ext.key).unwrap().state,
+        st.units
+            .iter()
+            .find(|r| r.unit == ext.key.as_str())
+            .unwrap()
+            .state,
         State::Prepared
     );
 

@@ -27,6 +27,7 @@ fn the_example_becomes_units_with_the_dependencies_arm_needs() {
             .iter()
             .position(|u| {
                 u.key
+                    .as_str()
                     .to_ascii_lowercase()
                     .ends_with(&suffix.to_ascii_lowercase())
             })

@@ -33,7 +33,8 @@ impl<A: Arm> Engine<A> {
             .iter()
             .filter_map(|u| {
                 u.source_id
-                    .as_deref()?
+                    .as_ref()
+                    .map(ResourceId::as_str)?
                     .split('/')
                     .nth(2)
                     .map(str::to_ascii_lowercase)
@@ -111,7 +112,7 @@ impl<A: Arm> Engine<A> {
         let mut gone: HashSet<usize> = HashSet::new();
         for &i in &sel {
             let u = &self.plan.units[i];
-            let Some(src) = u.source_id.as_deref() else {
+            let Some(src) = u.source_id.as_ref().map(ResourceId::as_str) else {
                 continue;
             };
             reason[i] = if u.kind == UnitKind::Reconfigure {
@@ -164,7 +165,7 @@ impl<A: Arm> Engine<A> {
                     let by = &self.plan.units[j];
                     reason[i] = Some(format!(
                         "still used by {}, which is kept",
-                        by.source_id.as_deref().unwrap_or(&by.key)
+                        by.source_id.as_ref().unwrap_or(&by.key)
                     ));
                     work.push(i);
                 }
@@ -179,7 +180,7 @@ impl<A: Arm> Engine<A> {
                 continue;
             }
             let u = &self.plan.units[i];
-            let Some(src) = u.source_id.clone() else {
+            let Some(src) = u.source_id.as_ref().map(ResourceId::to_string) else {
                 continue;
             };
             let why = if sel.contains(&i) {

@@ -19,7 +19,8 @@ impl<A: Arm> Engine<A> {
     pub(super) async fn copy_disk(&self, u: &Unit, phase: &str) -> Result<String, StepError> {
         let src = u
             .source_id
-            .as_deref()
+            .as_ref()
+            .map(ResourceId::as_str)
             .ok_or_else(|| StepError::Input(format!("{} has no source disk", u.key)))?;
         let d = u
             .deploy

@@ -19,7 +19,7 @@ impl<A: Arm> Engine<A> {
             let Some(d) = &u.deploy else { continue };
             if let Err(e) = self.check_secrets(u) {
                 rows.push(ActionRow {
-                    unit: u.key.clone(),
+                    unit: u.key.to_string(),
                     outcome: RowOutcome::Invalid,
                     detail: Some(e.message()),
                 });
@@ -86,13 +86,13 @@ impl<A: Arm> Engine<A> {
             let r = self.arm.post(&path, api::DEPLOYMENTS, Some(&body)).await;
             rows.push(match r {
                 Ok(_) => ActionRow {
-                    unit: u.key.clone(),
+                    unit: u.key.to_string(),
                     outcome: RowOutcome::Valid,
                     detail: None,
                 },
                 Err(e) if e.is_crash() => return Err(EngineError::Crashed),
                 Err(e) => ActionRow {
-                    unit: u.key.clone(),
+                    unit: u.key.to_string(),
                     outcome: RowOutcome::Invalid,
                     detail: Some(e.to_string()),
                 },
@@ -107,15 +107,17 @@ impl<A: Arm> Engine<A> {
         }
         let mut out = HashSet::new();
         for s in only {
+            let scope = ResourceId::parse(s).ok();
+            let inside = |id: &ResourceId| scope.as_ref().is_some_and(|sc| id.is_within(sc));
             let hits: Vec<usize> = self
                 .plan
                 .units
                 .iter()
                 .enumerate()
                 .filter(|(_, u)| {
-                    u.key.eq_ignore_ascii_case(s)
-                        || u.source_id.as_deref().is_some_and(|x| within(x, s))
-                        || within(&u.target_id, s)
+                    u.key.as_str().eq_ignore_ascii_case(s)
+                        || u.source_id.as_ref().is_some_and(inside)
+                        || inside(&u.target_id)
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -144,7 +146,7 @@ impl<A: Arm> Engine<A> {
                 continue;
             }
             let refuse = |why: String| ActionRow {
-                unit: u.key.clone(),
+                unit: u.key.to_string(),
                 outcome: RowOutcome::NotCommitted,
                 detail: Some(why),
             };
@@ -181,7 +183,7 @@ impl<A: Arm> Engine<A> {
                         .map_err(step_to_engine)?;
                     self.emit(u, step::COMMIT, EventStatus::Succeeded, None);
                     rows.push(ActionRow {
-                        unit: u.key.clone(),
+                        unit: u.key.to_string(),
                         outcome: RowOutcome::Committed,
                         detail: None,
                     });
@@ -237,7 +239,7 @@ impl<A: Arm> Engine<A> {
             let v = &views[i];
             if v.state.is_committed() {
                 rows.push(ActionRow {
-                    unit: u.key.clone(),
+                    unit: u.key.to_string(),
                     outcome: RowOutcome::Kept,
                     detail: Some("committed: a committed move cannot be discarded".into()),
                 });
@@ -251,7 +253,7 @@ impl<A: Arm> Engine<A> {
                 .find(|&&j| !sel.contains(&j) && touched(&views[j]))
             {
                 rows.push(ActionRow {
-                    unit: u.key.clone(),
+                    unit: u.key.to_string(),
                     outcome: RowOutcome::Kept,
                     detail: Some(format!(
                         "{} depends on it and is not discarded with it",
@@ -270,7 +272,7 @@ impl<A: Arm> Engine<A> {
                         .map_err(step_to_engine)?;
                     self.emit(u, step::DISCARD, EventStatus::Succeeded, None);
                     rows.push(ActionRow {
-                        unit: u.key.clone(),
+                        unit: u.key.to_string(),
                         outcome: RowOutcome::Discarded,
                         detail: detail
                             .get("note")
@@ -283,7 +285,7 @@ impl<A: Arm> Engine<A> {
                     self.write_result(&name, StepOutcome::Failed, &e.detail())
                         .map_err(step_to_engine)?;
                     rows.push(ActionRow {
-                        unit: u.key.clone(),
+                        unit: u.key.to_string(),
                         outcome: RowOutcome::DiscardFailed,
                         detail: Some(e.message()),
                     });
@@ -309,7 +311,9 @@ impl<A: Arm> Engine<A> {
                     .map_err(StepError::Journal)?;
                 let changed = mv.is_some_and(|m| m.outcome == Some(StepOutcome::Succeeded));
                 if changed && before.is_object() {
-                    self.arm.put(&u.target_id, &u.api_version, &before).await?;
+                    self.arm
+                        .put(u.target_id.as_str(), &u.api_version, &before)
+                        .await?;
                     Ok(json!({"note": "settings restored"}))
                 } else {
                     Ok(json!({"note": "nothing was changed"}))
@@ -321,7 +325,7 @@ impl<A: Arm> Engine<A> {
                 } else {
                     u.api_version.as_str()
                 };
-                let deleted = self.arm.delete(&u.target_id, api).await?;
+                let deleted = self.arm.delete(u.target_id.as_str(), api).await?;
                 if u.kind == UnitKind::DiskCopy
                     && let Some(d) = &u.deploy
                 {

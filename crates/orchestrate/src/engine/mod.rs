@@ -18,6 +18,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use azrelo_arm::id::ResourceId;
+
 use crate::arm::{Arm, ArmError, CrashHook, Hooked};
 use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 
@@ -331,7 +333,7 @@ impl<A: Arm> Engine<A> {
 
     fn emit(&self, u: &Unit, s: Step, status: EventStatus, message: Option<String>) {
         let e = Event {
-            unit: u.key.clone(),
+            unit: u.key.to_string(),
             label: u.label(),
             step: s,
             status,
@@ -469,7 +471,7 @@ impl<A: Arm> Engine<A> {
             }
             (step::PREPARE, UnitKind::Reconfigure) => {
                 // Record the settings as they are, to restore on discard.
-                let before = self.arm.get(&u.target_id, &u.api_version).await?;
+                let before = self.arm.get(u.target_id.as_str(), &u.api_version).await?;
                 Ok((
                     StepOutcome::Succeeded,
                     json!({"before": before.map(|b| redact(&u.resource_type, &writable(&u.resource_type, &b)))}),

@@ -121,8 +121,10 @@ impl<A: Arm> Engine<A> {
                 }
                 Err(e) => report
                     .failed
-                    .push((self.plan.units[i].key.clone(), e.message())),
-                Ok(Outcome::Failed(m)) => report.failed.push((self.plan.units[i].key.clone(), m)),
+                    .push((self.plan.units[i].key.to_string(), e.message())),
+                Ok(Outcome::Failed(m)) => {
+                    report.failed.push((self.plan.units[i].key.to_string(), m))
+                }
                 Ok(Outcome::Waiting) => {}
                 Ok(Outcome::Available) => {
                     done[i] = true;

@@ -141,7 +141,7 @@ impl<A: Arm> Engine<A> {
     }
 
     pub(super) async fn reconfigure(&self, u: &Unit) -> Result<(StepOutcome, Value), StepError> {
-        let Some(current) = self.arm.get(&u.target_id, &u.api_version).await? else {
+        let Some(current) = self.arm.get(u.target_id.as_str(), &u.api_version).await? else {
             return Ok((
                 StepOutcome::Skipped,
                 json!({"note": "not found: nothing to re-point"}),
@@ -158,7 +158,9 @@ impl<A: Arm> Engine<A> {
         }
         let new: Value = serde_json::from_str(&repointed)
             .map_err(|e| StepError::Input(format!("re-pointed body is not JSON: {e}")))?;
-        self.arm.put(&u.target_id, &u.api_version, &new).await?;
+        self.arm
+            .put(u.target_id.as_str(), &u.api_version, &new)
+            .await?;
         Ok((
             StepOutcome::Succeeded,
             json!({"body": redact(&u.resource_type, &new)}),
@@ -196,7 +198,7 @@ impl<A: Arm> Engine<A> {
         let Some(expected) = self.expected(i) else {
             return Ok((StepOutcome::Succeeded, json!({"note": "nothing deployed"})));
         };
-        let Some(actual) = self.arm.get(&u.target_id, &u.api_version).await? else {
+        let Some(actual) = self.arm.get(u.target_id.as_str(), &u.api_version).await? else {
             return Err(StepError::Verify(vec![Difference {
                 path: String::new(),
                 expected: "the resource".into(),

@@ -163,7 +163,7 @@ pub(super) fn template_units(
                     tpath.display()
                 )));
             };
-            if seen.insert(parsed_target, ()).is_some() {
+            if seen.insert(parsed_target.clone(), ()).is_some() {
                 return Err(ModelError::Plan(format!(
                     "{target_id} is generated twice ({})",
                     tpath.display()
@@ -225,14 +225,14 @@ pub(super) fn template_units(
             }
             let (source_id, wave, action, strategy, target_name) = match (planned, ra) {
                 (Some(p), _) => (
-                    Some(p.source_id.to_string()),
+                    Some(p.source_id.clone()),
                     p.wave,
                     p.action,
                     Some(p.strategy),
                     p.target_name.to_string(),
                 ),
                 (None, Some(ra)) => (
-                    Some(ra.source_id.to_string()),
+                    ResourceId::parse(&ra.source_id).ok(),
                     ra.wave,
                     Action::Recreate,
                     None,
@@ -254,6 +254,7 @@ pub(super) fn template_units(
                         .any(|s| s.kind == StepKind::StartDataCopy && s.mode == StepMode::Automated)
             });
             let name = deployment_name(d.wave, &target_name, &target_id);
+            let target_id = parsed_target;
             pending.push(PendingUnit {
                 unit: Unit {
                     key: target_id.clone(),
@@ -364,13 +365,13 @@ pub(super) fn plan_units(
             .unwrap_or_else(|| "2022-09-01".to_string());
         pending.push(PendingUnit {
             unit: Unit {
-                key: p.target_id.to_string(),
+                key: p.target_id.clone(),
                 kind,
                 resource_type: p.resource_type.to_string(),
                 api_version: api,
-                source_id: Some(p.source_id.to_string()),
+                source_id: Some(p.source_id.clone()),
                 source_location: p.location.as_deref().map(str::to_string),
-                target_id: p.target_id.to_string(),
+                target_id: p.target_id.clone(),
                 target_name: p.target_name.to_string(),
                 wave: p.wave,
                 action: p.action,
@@ -498,10 +499,8 @@ pub(super) fn link_dependencies(index: &IdIndex<usize>, pending: &mut [PendingUn
             }
         };
         // Every ancestor that is a unit: parent, scope, group.
-        if let Ok(own) = ResourceId::parse(&p.unit.target_id) {
-            for a in std::iter::successors(own.parent(), |c| c.parent()) {
-                consider(&a, true, &mut deps);
-            }
+        for a in std::iter::successors(p.unit.target_id.parent(), |c| c.parent()) {
+            consider(&a, true, &mut deps);
         }
         for r in p
             .same_template_refs
@@ -554,13 +553,14 @@ pub(super) fn link_source_refs(l: &Lookups<'_>, units: &mut [Unit]) -> IdIndex<u
         .iter()
         .enumerate()
         .filter(|(_, u)| u.kind != UnitKind::Reconfigure)
-        .filter_map(|(i, u)| parsed(u.source_id.as_ref()?, i))
+        .filter_map(|(i, u)| Some((u.source_id.clone()?, i)))
         .collect();
     let within = |id: &ResourceId| by_source.get_within(id).map(|(_, &j)| j);
     for (i, unit) in units.iter_mut().enumerate() {
         let Some(src) = unit
             .source_id
-            .as_deref()
+            .as_ref()
+            .map(ResourceId::as_str)
             .and_then(|s| ResourceId::parse(s).ok())
         else {
             continue;

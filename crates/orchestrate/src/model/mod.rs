@@ -145,14 +145,14 @@ impl DeploySpec {
 #[derive(Debug, Clone)]
 pub struct Unit {
     /// Stable key: the target id (journal steps are `KEY#step`).
-    pub key: String,
+    pub key: ResourceId,
     pub kind: UnitKind,
     pub resource_type: String,
     pub api_version: String,
-    pub source_id: Option<String>,
+    pub source_id: Option<ResourceId>,
     /// Region of the source (for the disk mover's source snapshot).
     pub source_location: Option<String>,
-    pub target_id: String,
+    pub target_id: ResourceId,
     pub target_name: String,
     pub wave: u32,
     pub action: azrelo_plan::Action,
@@ -286,7 +286,7 @@ impl RunPlan {
         let index: IdIndex<usize> = pending
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| Some((ResourceId::parse(&p.unit.target_id).ok()?, i)))
+            .map(|(i, p)| (p.unit.target_id.clone(), i))
             .collect();
         build::attach_gates(&l, &plan, &index, &mut pending);
         build::link_dependencies(&index, &mut pending);

@@ -388,7 +388,7 @@ pub async fn drive_with(
             if u.gates_after.iter().any(|g| r.open_gates.contains(&g.id))
                 && u.resource_type.ends_with("protectedItems")
             {
-                let src = u.source_id.as_deref().unwrap();
+                let src = u.source_id.as_ref().unwrap().as_str();
                 azrelo_orchestrate::Arm::delete(&arm, src, "2023-04-01")
                     .await
                     .map_err(|e| EngineError::Refused(e.to_string()))?;
@@ -452,7 +452,7 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         );
     }
     for u in &plan.units {
-        let target = state.get(&u.target_id.to_ascii_lowercase());
+        let target = state.get(&u.target_id.as_str().to_ascii_lowercase());
         match u.kind {
             UnitKind::Deploy | UnitKind::DiskCopy => {
                 let t = target.unwrap_or_else(|| panic!("{} missing in the target", u.target_id));
@@ -471,8 +471,8 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         }
         // Sources: deleted unless kept for a reported reason.
         if let (Some(src), UnitKind::Deploy | UnitKind::DiskCopy) = (&u.source_id, u.kind) {
-            let row = st.units.iter().find(|r| r.unit == u.key).unwrap();
-            let exists = state.contains_key(&src.to_ascii_lowercase());
+            let row = st.units.iter().find(|r| r.unit == u.key.as_str()).unwrap();
+            let exists = state.contains_key(&src.as_str().to_ascii_lowercase());
             match row.state {
                 State::Done => assert!(!exists, "{src} should be deleted"),
                 State::SourceKept => {
@@ -545,7 +545,7 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         .iter()
         .filter(|u| u.kind == UnitKind::Reconfigure)
     {
-        let Some(body) = state.get(&u.target_id.to_ascii_lowercase()) else {
+        let Some(body) = state.get(&u.target_id.as_str().to_ascii_lowercase()) else {
             continue;
         };
         let text = body["properties"].to_string();
