@@ -199,4 +199,15 @@ impl Emulator {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The ids of every stored resource and resource group (deployment
+    /// records included), sorted case-insensitively: what a test compares
+    /// before and after a relocation, whatever the list APIs show.
+    pub fn resource_ids(&self) -> Vec<String> {
+        self.state()
+            .resources
+            .values()
+            .map(|s| s.id.clone())
+            .collect()
+    }
 }
