@@ -48,6 +48,56 @@ pub struct Deployment {
     pub inlined: Vec<String>,
     /// Secure parameters the operator must supply (never given a value).
     pub secure_parameters: Vec<String>,
+    /// Parameters azrelo fills itself at run time, each with what fills it
+    /// (the manifest records them; the orchestrator reads the record, never
+    /// a parameter's name).
+    pub run_parameters: Vec<RunParameter>,
+}
+
+/// A parameter azrelo fills at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunParameter {
+    pub name: String,
+    pub value: RunValue,
+}
+
+/// What fills a [`RunParameter`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum RunValue {
+    /// The principal id of a recreated identity once it exists in the
+    /// target: a user-assigned identity's `properties.principalId`, a
+    /// resource's system-assigned `identity.principalId`. `identity` is its
+    /// target id.
+    PrincipalId { identity: String },
+}
+
+/// How a generated parameter is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ParamKind {
+    /// A secret string the operator supplies.
+    SecureString,
+    /// A secret object (a sensitive property whose value is an object).
+    SecureObject,
+    /// Filled by azrelo at run time.
+    Run(RunValue),
+}
+
+impl ParamKind {
+    fn declaration(&self) -> Value {
+        match self {
+            ParamKind::SecureString => {
+                json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}})
+            }
+            ParamKind::SecureObject => {
+                json!({"type": "secureObject", "metadata": {"description": "Secret object for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}})
+            }
+            ParamKind::Run(RunValue::PrincipalId { identity }) => {
+                json!({"type": "string", "metadata": {"description": format!("Filled by azrelo at run time: the principal id of {identity} once it exists in the target.")}})
+            }
+        }
+    }
 }
 
 /// Everything generated for a plan.
@@ -141,14 +191,22 @@ impl Ctx<'_> {
     }
 }
 
-/// One secure parameter being collected for a deployment.
+/// The parameters being collected for a deployment.
+#[derive(Default)]
 pub(super) struct Params {
     names: Vec<String>,
     taken: HashSet<String>,
+    kinds: std::collections::HashMap<String, ParamKind>,
 }
 
 impl Params {
+    /// A secure string parameter named after `base`.
     fn add(&mut self, base: &str) -> String {
+        self.add_kind(base, ParamKind::SecureString)
+    }
+
+    /// A parameter named after `base` (made a valid, unique name).
+    fn add_kind(&mut self, base: &str, kind: ParamKind) -> String {
         let mut name: String = base
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -163,7 +221,19 @@ impl Params {
             k += 1;
         }
         self.names.push(name.clone());
+        self.kinds.insert(name.clone(), kind);
         name
+    }
+
+    /// Take `names` (collected in `from`) into this deployment's set.
+    fn take(&mut self, names: Vec<String>, from: &Params) {
+        for n in names {
+            self.taken.insert(n.to_ascii_lowercase());
+            if let Some(k) = from.kinds.get(&n) {
+                self.kinds.insert(n.clone(), k.clone());
+            }
+            self.names.push(n);
+        }
     }
 }
 
@@ -253,10 +323,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         let mut chunk: Vec<Value> = Vec::new();
         let mut chunk_sources: Vec<String> = Vec::new();
         let mut chunk_inlined: Vec<String> = Vec::new();
-        let mut params = Params {
-            names: Vec::new(),
-            taken: HashSet::new(),
-        };
+        let mut params = Params::default();
         let mut part = 1;
         let in_group: IdIndex<()> = members.iter().map(|r| (r.target_id.clone(), ())).collect();
         let flush = |chunk: &mut Vec<Value>,
@@ -293,12 +360,24 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
             };
             let mut p = Map::new();
+            let mut secure = Vec::new();
+            let mut run = Vec::new();
             for n in &params.names {
-                p.insert(
-                    n.clone(),
-                    json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}}),
-                );
+                let kind = params
+                    .kinds
+                    .get(n)
+                    .cloned()
+                    .unwrap_or(ParamKind::SecureString);
+                p.insert(n.clone(), kind.declaration());
+                match kind {
+                    ParamKind::Run(value) => run.push(RunParameter {
+                        name: n.clone(),
+                        value,
+                    }),
+                    _ => secure.push(n.clone()),
+                }
             }
+            params.names.clear();
             let template = json!({
                 "$schema": schema,
                 "contentVersion": "1.0.0.0",
@@ -323,18 +402,17 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 parameters,
                 resources: std::mem::take(chunk_sources),
                 inlined: std::mem::take(chunk_inlined),
-                secure_parameters: std::mem::take(&mut params.names),
+                secure_parameters: secure,
+                run_parameters: run,
             });
             params.taken.clear();
+            params.kinds.clear();
             *part += 1;
         };
         // Build every body of the group first (parameter names unique across
         // the group), fold inline children into their parents, then cut into
         // deployments within ARM's limits.
-        let mut all = Params {
-            names: Vec::new(),
-            taken: HashSet::new(),
-        };
+        let mut all = Params::default();
         let mut built: Vec<Built> = Vec::new();
         for r in &members {
             let src = match by_source.get(r.source_id.as_str()) {
@@ -384,10 +462,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 bytes = 0;
             }
             bytes += size;
-            params
-                .taken
-                .extend(b.params.iter().map(|n| n.to_ascii_lowercase()));
-            params.names.extend(b.params);
+            params.take(b.params, &all);
             chunk.push(b.body);
             chunk_sources.push(b.source);
             chunk_sources.extend(b.folded.iter().cloned());
@@ -395,8 +470,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         }
         for ra in ras {
             let mut local = Params {
-                names: Vec::new(),
                 taken: std::mem::take(&mut params.taken),
+                ..Params::default()
             };
             let mut changes = Vec::new();
             let body = role_assignment_body(&ctx, ra, rg.is_some(), &mut local, &mut changes);
@@ -405,6 +480,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             }
             params.taken = local.taken;
             params.names.extend(local.names);
+            params.kinds.extend(local.kinds);
             chunk.push(body);
             chunk_sources.push(ra.source_id.clone());
         }

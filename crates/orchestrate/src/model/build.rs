@@ -14,7 +14,7 @@ use azrelo_plan::{
 };
 use serde_json::{Map, Value};
 
-use super::template::{deployment_name, principal_param, template_resource_id, used_parameters};
+use super::template::{deployment_name, template_resource_id, used_parameters};
 use super::*;
 
 pub(super) struct PendingUnit {
@@ -189,21 +189,22 @@ pub(super) fn template_units(
             let mut param_values = Map::new();
             let mut secure = Vec::new();
             let mut principal_params = Vec::new();
-            let principal_of = ra.and_then(|ra| match &ra.target_principal {
-                azrelo_plan::TargetPrincipal::NewPrincipalOf { identity } => {
-                    Some(identity.to_string())
-                }
-                _ => None,
-            });
             for p in &used {
                 let Some(decl) = decls.get(p) else { continue };
                 param_decls.insert(p.clone(), decl.clone());
-                if let Some(identity) = principal_of
-                    .as_ref()
-                    .filter(|i| principal_param(i).eq_ignore_ascii_case(p))
+                // Parameters azrelo fills: what the manifest records for
+                // them, never a guess from their names.
+                if let Some(run) = d
+                    .run_parameters
+                    .iter()
+                    .find(|r| r.name.eq_ignore_ascii_case(p))
                 {
-                    principal_params.push((p.clone(), identity.clone()));
-                    refs.push(identity.clone());
+                    match &run.value {
+                        azrelo_generate::RunValue::PrincipalId { identity } => {
+                            principal_params.push((p.clone(), identity.clone()));
+                            refs.push(identity.clone());
+                        }
+                    }
                     continue;
                 }
                 if let Some(v) = values.get(p) {
