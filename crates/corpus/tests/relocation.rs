@@ -1,0 +1,73 @@
+//! The relocation corpus (issue #13): quickstarts of `../shared/corpus`
+//! deployed on the emulator, discovered live, relocated end to end to a
+//! region of the same geography and one of another geography, compared
+//! with their source and scanned for leaked secrets (see the crate docs).
+//!
+//! `cargo test -p azrelo-corpus --test relocation -- --nocapture` runs the
+//! fixed sample (every [`STRIDE`]-th quickstart of the sorted corpus, both
+//! target kinds); `AZRELO_CORPUS=full` runs every quickstart. The test
+//! fails when a case fails that `tests/expectations/relocation.txt` does
+//! not list, when a listed case of the run passes (remove its line then),
+//! or when a target kind relocates less than [`FLOOR`] percent.
+//! `cargo run --release -p azrelo-corpus --example relocate_corpus` runs
+//! the whole corpus with the same code and prints the same tables.
+
+use std::path::Path;
+use std::time::Instant;
+
+use azrelo_corpus::{TargetKind, Verdict, cases, key, run_all, sample, table};
+
+/// Every STRIDE-th quickstart is in the sample `cargo test` runs.
+const STRIDE: usize = 4;
+
+/// The share of deployable quickstarts that must relocate end to end, per
+/// target kind (issue #13: at least 95%).
+const FLOOR: f64 = 95.0;
+
+#[test]
+fn quickstarts_relocate_end_to_end_in_both_target_kinds() {
+    let full = std::env::var("AZRELO_CORPUS").is_ok_and(|v| v == "full");
+    let all = if full {
+        cases(&TargetKind::ALL)
+    } else {
+        sample(STRIDE)
+    };
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let started = Instant::now();
+    let results = run_all(&all, jobs, root.path(), false, &|_| {});
+    println!("{}", table::render(&results, started.elapsed()));
+    let failures = table::failures(&results);
+    for (k, why) in &failures {
+        println!("  {k}\t{why}");
+    }
+    // Only the cases this run covers are compared with the file.
+    let run: std::collections::HashSet<String> =
+        all.iter().map(|(q, k)| key(&q.name, *k)).collect();
+    let mut expected = azrelo_testkit::expectations(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/relocation.txt"),
+    );
+    expected.retain(|k, _| run.contains(k));
+    let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
+    assert!(
+        mismatch.is_empty(),
+        "the failures differ from tests/expectations/relocation.txt:\n{mismatch}"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r.verdict != Verdict::NotDeployable
+                || !failures.iter().any(|(k, _)| *k == r.key())),
+        "a case cannot both be skipped and fail"
+    );
+    for (kind, t) in table::tally(&results) {
+        assert!(
+            t.rate() >= FLOOR,
+            "{}: {}/{} relocated ({:.1}%) < {FLOOR}%",
+            kind.label(),
+            t.relocated,
+            t.counted,
+            t.rate()
+        );
+    }
+}
