@@ -34,4 +34,4 @@ pub use quickstart::{
     Deployed, Quickstart, Target, deploy_quickstart, quickstart_emulator, quickstarts,
 };
 #[cfg(feature = "emulator")]
-pub use served::{Served, Transport, http1, tls_client};
+pub use served::{Background, Served, Transport, http1, tls_client};
