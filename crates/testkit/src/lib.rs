@@ -4,9 +4,9 @@
 //! used to copy or include by `#[path]`: where the shared corpora are
 //! ([`corpus()`], with a clear panic when absent), expectation files, the
 //! quickstart parameter filler ([`params`]) and, with the `emulator`
-//! feature, in-process calls to the emulator ([`call()`]), serving it on
-//! `127.0.0.1:0` over HTTP or HTTPS ([`Served`]) and deploying a quickstart
-//! into it the way the quickstarts' CI does ([`deploy_quickstart`]).
+//! feature, in-process calls to the emulator (`call()`), serving it on
+//! `127.0.0.1:0` over HTTP or HTTPS (`Served`) and deploying a quickstart
+//! into it the way the quickstarts' CI does (`deploy_quickstart`).
 //!
 //! A dev-dependency only (`publish = false`); it must not be used by any
 //! crate's library code.
