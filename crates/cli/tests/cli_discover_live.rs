@@ -207,3 +207,56 @@ fn connection_flags_are_checked_before_any_call() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("AZURE_CLIENT_SECRET"));
 }
+
+/// Issue #18: an unknown subscription is an error naming it, not an empty
+/// estate and exit 0; an invalid resource group name is refused up front.
+#[test]
+fn an_unknown_subscription_or_group_name_is_an_error() {
+    let url = emulator(Emulator::new());
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("estate.json");
+    let unknown = "11111111-2222-3333-4444-555555555555";
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            unknown,
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--token",
+            "t",
+            "--out",
+            out_file.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(unknown) && stderr.contains("not found") && stderr.contains(SUB),
+        "{stderr}"
+    );
+    assert!(!out_file.exists(), "no estate is written");
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--resource-group",
+            "../../x/EVIL",
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--token",
+            "t",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contains '/'"));
+}

@@ -1,7 +1,7 @@
 //! `azrelo discover`: read inputs into one estate file.
 
 use crate::cmd::arm_args::ArmArgs;
-use crate::cmd::inputs::{TemplatePlacement, load};
+use crate::cmd::inputs::{InputErrors, TemplatePlacement, load_lenient};
 use crate::exit::CliError;
 use crate::output::{OutputFormat, print_json, print_text, table};
 use std::collections::BTreeMap;
@@ -23,6 +23,16 @@ use std::path::PathBuf;
 ///
 /// Directories are read for their *.json files. Records are deduplicated by id;
 /// when inputs disagree the richer record wins and the conflict is reported.
+/// A template's X.parameters.json beside it is used; parameters without a
+/// value stay symbolic (a warning names them). An input that cannot be read
+/// is reported, the estate of the rest is written, and the exit code is 3
+/// (--strict stops at the first).
+///
+/// Secrets never enter the estate: credential properties, Key Vault secret
+/// values, protectedSettings, connection-string keys, signed URLs' sig/code
+/// and tokens are replaced by *** (the rest of a value, such as the account
+/// a connection string names, is kept). The file is written readable by
+/// its owner only.
 ///
 /// Live discovery (--subscription) reads the same estate from Azure: Resource
 /// Graph (paged), a GET per resource where the graph lacks detail, diagnostic
@@ -43,10 +53,18 @@ pub struct Args {
     #[arg(
         long = "from",
         short = 'f',
-        required_unless_present = "subscriptions",
+        required_unless_present_any = ["subscriptions", "template_uris"],
         conflicts_with = "subscriptions"
     )]
     pub from: Vec<PathBuf>,
+    /// A template (or any input) to download: https URL; repeatable. Its
+    /// X.parameters.json beside it is fetched too when it exists.
+    #[arg(
+        long = "template-uri",
+        value_name = "URL",
+        conflicts_with = "subscriptions"
+    )]
+    pub template_uris: Vec<String>,
     /// Discover live from Azure: subscription id (repeatable).
     #[arg(long = "subscription", value_name = "ID")]
     pub subscriptions: Vec<String>,
@@ -83,17 +101,27 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let estate = if args.subscriptions.is_empty() {
-        load(&args.from, &args.placement)?
+    let (estate, errors) = if args.subscriptions.is_empty() {
+        load_lenient(
+            &args.from,
+            &args.template_uris,
+            &args.placement,
+            azrelo_template::MissingParameters::Symbolic,
+        )?
     } else {
-        live(&args, out)?
+        (live(&args, out)?, InputErrors::default())
     };
+    report(&estate, &args, out)?;
+    errors.finish()
+}
+
+fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Result<(), CliError> {
     if let Some(path) = &args.out {
-        azrelo_estate::write_estate(&estate, path)
+        azrelo_estate::write_estate(estate, path)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
     }
     match out {
-        OutputFormat::Json if args.out.is_none() => print_json(&estate),
+        OutputFormat::Json if args.out.is_none() => print_json(estate),
         OutputFormat::Json => print_json(&serde_json::json!({
             "estate": args.out.as_ref().map(|p| p.display().to_string()),
             "resources": estate.resources.len(),
@@ -141,6 +169,7 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                 estate.len() - estate.resources.len(),
                 estate.warnings.len(),
                 args.out
+                    .as_ref()
                     .map(|p| format!("; estate written to {}", p.display()))
                     .unwrap_or_default()
             ))
@@ -150,6 +179,14 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
 
 /// Live discovery through ARM and Resource Graph.
 fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliError> {
+    for g in &args.resource_groups {
+        azrelo_arm::id::check_resource_group_name(g).map_err(|e| {
+            CliError::bad_input(
+                format!("--resource-group: {e}"),
+                "name an existing resource group",
+            )
+        })?;
+    }
     let client = args.arm.client()?;
     let opts = azrelo_live::LiveOptions {
         subscriptions: args.subscriptions.clone(),
@@ -181,10 +218,14 @@ pub(crate) fn discover_live(
     ));
     line.finish();
     let live = result.map_err(|e| {
-        CliError::failure(format!(
-            "live discovery against {} failed: {e}",
-            client.endpoint()
-        ))
+        let message = format!("live discovery against {} failed: {e}", client.endpoint());
+        match e.source.as_ref().and_then(|s| s.hint()) {
+            Some(hint) => CliError::new(
+                crate::exit::ExitCode::Failure,
+                miette::miette!(help = hint, "{message}"),
+            ),
+            None => CliError::failure(message),
+        }
     })?;
     if !live.failures.is_empty() {
         eprintln!(
