@@ -799,38 +799,6 @@ impl Availability {
         }
     }
 
-    /// Resource types whose name is close to one the snapshot does not
-    /// know ("did you mean"): at most three, closest first (case-insensitive
-    /// edit distance, at most one edit per ten characters, three at most).
-    ///
-    /// ```
-    /// let a = azrelo_arm::Availability::embedded();
-    /// assert_eq!(a.suggest_types("Microsoft.Storage/storageAcounts"), ["Microsoft.Storage/storageAccounts"]);
-    /// assert!(a.suggest_types("Contoso.Nothing/atAll").is_empty());
-    /// ```
-    pub fn suggest_types(&self, resource_type: &str) -> Vec<String> {
-        let want = resource_type.trim().to_ascii_lowercase();
-        if want.is_empty() {
-            return Vec::new();
-        }
-        let limit = (want.len() / 10).clamp(1, 3);
-        let mut close: Vec<(usize, String)> = self
-            .types()
-            .filter_map(|t| {
-                let name = t.resource_type();
-                // Cheap bound first: lengths too far apart cannot be close.
-                if name.len().abs_diff(want.len()) > limit {
-                    return None;
-                }
-                let d = strsim::damerau_levenshtein(&want, &name.to_ascii_lowercase());
-                (d <= limit).then_some((d, name))
-            })
-            .collect();
-        close.sort();
-        close.dedup_by(|a, b| a.1.eq_ignore_ascii_case(&b.1));
-        close.into_iter().take(3).map(|(_, n)| n).collect()
-    }
-
     /// Every type in the snapshot, in provider order.
     pub fn types(&self) -> impl Iterator<Item = TypeInfo<'_>> {
         self.core.types.iter().map(move |t| TypeInfo { a: self, t })
@@ -1235,32 +1203,42 @@ impl Availability {
     }
 }
 
-/// What the snapshot format escapes (`%XX`): its separators and `%`.
-const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .remove(b' ')
-    .add(b'%')
-    .add(b',')
-    .add(b';')
-    .add(b'=');
+const ESCAPED: &[char] = &['%', '\t', '\r', '\n', ',', ';', '='];
 
 fn escape(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, ESCAPED).to_string()
+    if !s.contains(ESCAPED) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if ESCAPED.contains(&c) {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn unescape(s: &str) -> Result<String, String> {
-    // percent-encoding passes a malformed escape through; the format
-    // has none, so one is an error.
-    let b = s.as_bytes();
-    if let Some(i) = (0..b.len()).find(|&i| {
-        b[i] == b'%' && !(b.get(i + 1..i + 3)).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
-    }) {
-        let hex: String = s[i + 1..].chars().take(2).collect();
-        return Err(format!("bad escape '%{hex}'"));
+    if !s.contains('%') {
+        return Ok(s.to_string());
     }
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8()
-        .map(|c| c.into_owned())
-        .map_err(|e| format!("bad escape: {e}"))
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let hex: String = chars.by_ref().take(2).collect();
+        let b = u8::from_str_radix(&hex, 16)
+            .ok()
+            .filter(|b| b.is_ascii())
+            .ok_or_else(|| format!("bad escape '%{hex}'"))?;
+        out.push(b as char);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -14,9 +14,12 @@
 //! * [`schema`] — per-type read-only, write-only and sensitive property paths
 //!   from the bicep-types-az schemas (what a generated template must not write
 //!   or must not copy).
-//! * [`secrets`] — secrets no schema flags: credential property names and
-//!   values that carry credentials (connection strings with keys, SAS
-//!   signatures, private keys).
+//! * [`secrets`] — the secret policy: schema flags, type rules, credential
+//!   names and the secret parts of values (connection-string keys, signed
+//!   URLs, private keys, tokens), applied wherever operator data enters.
+//! * [`names`] — ARM's name rules azrelo checks (resource group names).
+//! * "did you mean" — [`Regions::suggest`] and
+//!   [`Availability::suggest_types`].
 //!
 //! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
 //! one exception is [`schema::extract`], the snapshot refresh used by an
@@ -26,10 +29,12 @@
 
 pub mod availability;
 pub mod id;
+pub mod names;
 pub mod region;
 pub mod scan;
 pub mod schema;
 pub mod secrets;
+mod suggest;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};

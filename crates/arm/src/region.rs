@@ -272,42 +272,6 @@ impl Regions {
             .map(|&i| &self.regions[i])
     }
 
-    /// Regions whose name is close to a spelling that names none ("did
-    /// you mean"): at most three, closest first, physical regions before
-    /// logical ones at the same distance. Empty when nothing is close.
-    ///
-    /// ```
-    /// let regions = azrelo_arm::Regions::embedded();
-    /// let s: Vec<&str> = regions.suggest("westeurop").iter().map(|r| r.name.as_str()).collect();
-    /// assert_eq!(s.first(), Some(&"westeurope"));
-    /// assert_eq!(regions.suggest("Sweden Centrl")[0].name, "swedencentral");
-    /// assert!(regions.suggest("zzzzzzzzzzzzzzzzzzzz").is_empty());
-    /// ```
-    pub fn suggest(&self, spelling: &str) -> Vec<&Region> {
-        let want = normalize(spelling);
-        if want.is_empty() {
-            return Vec::new();
-        }
-        let mut best: HashMap<usize, usize> = HashMap::new();
-        for (key, &i) in &self.index {
-            let d = strsim::damerau_levenshtein(&want, key);
-            let e = best.entry(i).or_insert(d);
-            *e = (*e).min(d);
-        }
-        let limit = (want.chars().count() / 3).clamp(1, 4);
-        let mut close: Vec<(usize, bool, usize)> = best
-            .into_iter()
-            .filter(|&(_, d)| d <= limit)
-            .map(|(i, d)| (d, !self.regions[i].is_physical(), i))
-            .collect();
-        close.sort_unstable();
-        close
-            .into_iter()
-            .take(3)
-            .map(|(_, _, i)| &self.regions[i])
-            .collect()
-    }
-
     /// All regions (physical and logical), sorted by name.
     pub fn all(&self) -> &[Region] {
         &self.regions

@@ -180,7 +180,7 @@ fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Res
 /// Live discovery through ARM and Resource Graph.
 fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliError> {
     for g in &args.resource_groups {
-        azrelo_arm::id::check_resource_group_name(g).map_err(|e| {
+        azrelo_arm::names::check_resource_group_name(g).map_err(|e| {
             CliError::bad_input(
                 format!("--resource-group: {e}"),
                 "name an existing resource group",

@@ -144,13 +144,13 @@ pub fn load_lenient(
     placement: &TemplatePlacement,
     missing: MissingParameters,
 ) -> Result<(Estate, InputErrors), CliError> {
-    azrelo_arm::id::check_resource_group_name(&placement.resource_group.replace("{dir}", "x"))
+    azrelo_arm::names::check_resource_group_name(&placement.resource_group.replace("{dir}", "x"))
         .map_err(|e| {
-            CliError::bad_input(
-                format!("--template-resource-group: {e}"),
-                "name a valid resource group ({dir} stands for the template's folder)",
-            )
-        })?;
+        CliError::bad_input(
+            format!("--template-resource-group: {e}"),
+            "name a valid resource group ({dir} stands for the template's folder)",
+        )
+    })?;
     let files = expand_paths(paths)?;
     if files.is_empty() && uris.is_empty() {
         return Err(CliError::bad_input(
