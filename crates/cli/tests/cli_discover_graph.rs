@@ -323,3 +323,47 @@ fn graph_and_expand_a_template_by_uri() {
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     server.join().unwrap();
 }
+
+/// Issue #18: a reader that stops early (`| head`) ends the command
+/// quietly with exit 0; warnings carry no ANSI codes into a pipe.
+#[test]
+fn a_closed_pipe_ends_quietly_and_pipes_get_no_colour() {
+    use std::io::Read;
+    use std::process::{Command as Std, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("azrelo");
+    for args in [
+        vec!["completions", "bash"],
+        vec!["graph", EXAMPLE, "-o", "json"],
+        vec!["regions"],
+    ] {
+        let mut child = Std::new(&bin)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe, as `head -c1` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut one = [0u8; 1];
+        stdout.read_exact(&mut one).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    std::fs::write(
+        &t,
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "parameters": {"n": {"type": "string"}}, "resources": []}"#,
+    )
+    .unwrap();
+    let a = azrelo()
+        .args(["graph", t.to_str().unwrap()])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("kept symbolic"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no ANSI escapes: {err:?}");
+}

@@ -260,3 +260,43 @@ fn an_unknown_subscription_or_group_name_is_an_error() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("contains '/'"));
 }
+
+/// Issue #18: without a terminal, progress is plain lines (no bar, no
+/// ANSI); `--log-format json` makes every stderr line a JSON object.
+#[test]
+fn progress_without_a_terminal_is_lines_and_json_on_request() {
+    let url = emulator(Emulator::new());
+    let run = |extra: &[&str]| {
+        let out = azrelo()
+            .args([
+                "discover",
+                "--subscription",
+                SUB,
+                "--arm-endpoint",
+                &url,
+                "--auth",
+                "token",
+                "--token",
+                "t",
+            ])
+            .args(extra)
+            .env("AZRELO_HEARTBEAT_SECS", "1")
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let text = run(&[]);
+    assert!(text.contains("discover: "), "{text}");
+    assert!(text.contains("discover: finished in"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes: {text:?}");
+    let json = run(&["--log-format", "json", "-v"]);
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 2, "{json}");
+    for l in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(v["timestamp"].is_string() && v["level"].is_string(), "{l}");
+    }
+}

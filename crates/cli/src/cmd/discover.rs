@@ -100,7 +100,7 @@ pub struct Args {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
     let (estate, errors) = if args.subscriptions.is_empty() {
         load_lenient(
             &args.from,
@@ -109,7 +109,7 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
             azrelo_template::MissingParameters::Symbolic,
         )?
     } else {
-        (live(&args, out)?, InputErrors::default())
+        (live(&args, quiet)?, InputErrors::default())
     };
     report(&estate, &args, out)?;
     errors.finish()
@@ -178,7 +178,7 @@ fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Res
 }
 
 /// Live discovery through ARM and Resource Graph.
-fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliError> {
+fn live(args: &Args, quiet: bool) -> Result<azrelo_estate::Estate, CliError> {
     for g in &args.resource_groups {
         azrelo_arm::names::check_resource_group_name(g).map_err(|e| {
             CliError::bad_input(
@@ -199,24 +199,33 @@ fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliErro
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
-    discover_live(&rt, &client, &opts, matches!(out, OutputFormat::Json))
+    discover_live(&rt, &client, &opts, quiet)
 }
 
-/// Live discovery with a progress bar (hidden when `quiet`) and the calls
-/// that failed after retries reported on stderr; the rest is kept.
+/// Live discovery with progress on stderr (a bar on a terminal, lines and a
+/// heartbeat elsewhere; nothing when `quiet`) and the calls that failed
+/// after retries reported on stderr; the rest is kept.
 pub(crate) fn discover_live(
     rt: &tokio::runtime::Runtime,
     client: &azrelo_client::ArmClient,
     opts: &azrelo_live::LiveOptions,
     quiet: bool,
 ) -> Result<azrelo_estate::Estate, CliError> {
-    let line = ProgressLine::new(quiet);
+    let progress = crate::progress::Progress::new("discover", quiet);
     let result = rt.block_on(azrelo_live::discover(
         client,
         opts,
-        Some(&|p| line.update(p)),
+        Some(&|p| progress.set(p.phase, p.done as u64, p.total as u64)),
     ));
-    line.finish();
+    if let Ok(l) = &result {
+        progress.step(&format!(
+            "{} resources, {} other records, {} failed call(s)",
+            l.estate.resources.len(),
+            l.estate.len() - l.estate.resources.len(),
+            l.failures.len()
+        ));
+    }
+    progress.finish();
     let live = result.map_err(|e| {
         let message = format!("live discovery against {} failed: {e}", client.endpoint());
         match e.source.as_ref().and_then(|s| s.hint()) {
@@ -252,40 +261,4 @@ pub(crate) fn discover_live(
         "live discovery finished"
     );
     Ok(live.estate)
-}
-
-/// A progress bar on stderr for the per-resource calls (indicatif; hidden
-/// when stderr is not a terminal, or with -o json).
-struct ProgressLine {
-    bar: indicatif::ProgressBar,
-}
-
-impl ProgressLine {
-    fn new(hidden: bool) -> ProgressLine {
-        use std::io::IsTerminal;
-        let target = if hidden || !std::io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "discover {prefix} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        ProgressLine { bar }
-    }
-
-    fn update(&self, p: azrelo_live::Progress) {
-        self.bar.set_prefix(p.phase);
-        self.bar.set_length(p.total as u64);
-        self.bar.set_position(p.done as u64);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
