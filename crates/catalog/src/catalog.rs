@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use azrelo_arm::ResourceType;
 
 use crate::condition::Condition;
+use crate::durations::Durations;
 use crate::load::{self, CatalogError};
 use crate::model::{
     ChecklistItem, ChecklistRef, DataMover, Defaults, FixRef, Rule, Scenario, Service, Strategy,
@@ -29,6 +30,7 @@ pub struct Catalog {
     movers: Vec<DataMover>,
     fixes: HashMap<String, TemplateFix>,
     defaults: Defaults,
+    durations: Durations,
     by_type: HashMap<String, (usize, usize)>,
     by_extension_segment: HashMap<String, Vec<(usize, usize)>>,
 }
@@ -233,7 +235,8 @@ impl Catalog {
     pub fn from_files(
         files: &[(impl AsRef<str>, impl AsRef<str>)],
     ) -> Result<Catalog, CatalogError> {
-        let parts = load::parse_files(files)?;
+        let mut parts = load::parse_files(files)?;
+        parts.durations.index();
         let (checklist, fixes) = load::validate(&parts)?;
         let mut checklist_order: Vec<String> =
             parts.checklist.iter().map(|c| c.id.clone()).collect();
@@ -268,6 +271,7 @@ impl Catalog {
             movers: parts.movers,
             fixes,
             defaults: parts.defaults,
+            durations: parts.durations,
             by_type,
             by_extension_segment,
         })
@@ -330,6 +334,11 @@ impl Catalog {
     /// The defaults (unlisted entry, default name rules, universal fixes).
     pub fn defaults(&self) -> &Defaults {
         &self.defaults
+    }
+
+    /// Planned durations (deployments, data movers, cut-over outages).
+    pub fn durations(&self) -> &Durations {
+        &self.durations
     }
 
     fn at(&self, (si, ti): (usize, usize)) -> (&Service, &TypeEntry) {
