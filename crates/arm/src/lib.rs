@@ -4,7 +4,8 @@
 //!
 //! * [`id`] — ARM resource identifiers of every form (tenant, management group,
 //!   subscription, resource group, nested child resources, extension resources on
-//!   any scope): parse, format, compare case-insensitively, navigate.
+//!   any scope): parse, format, compare case-insensitively, navigate;
+//!   [`id_index`] — maps keyed by id, looked up by id text in any spelling.
 //! * [`scan`] — finding every resource id embedded in an arbitrary string, in one
 //!   linear pass, for dependency discovery.
 //! * [`region`] — the embedded region catalog (from ARM's locations API) and lookup
@@ -23,6 +24,8 @@
 //! * [`names`] — ARM's name rules azrelo checks (resource group names).
 //! * "did you mean" — [`Regions::suggest`] and
 //!   [`Availability::suggest_types`].
+//! * [`vocab`] — ARM's fixed vocabulary as constants: the resource types,
+//!   id keywords and api-versions azrelo names in code.
 //!
 //! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
 //! one exception is [`schema::extract`], the snapshot refresh used by an
@@ -32,6 +35,7 @@
 
 pub mod availability;
 pub mod id;
+pub mod id_index;
 pub mod names;
 pub mod region;
 pub mod roles;
@@ -39,9 +43,11 @@ pub mod scan;
 pub mod schema;
 pub mod secrets;
 mod suggest;
+pub mod vocab;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};
 pub use id::{IdError, IdKind, ResourceId, ResourceType};
+pub use id_index::{IdIndex, IdKey};
 pub use region::{Region, Regions};
 pub use scan::{IdMatch, find_resource_ids};

@@ -219,6 +219,25 @@ impl Progress {
     }
 }
 
+impl azrelo_orchestrate::Observer for Progress {
+    fn event(&self, _e: &azrelo_orchestrate::Event) {}
+}
+
+impl azrelo_run::Progress for Progress {
+    fn line(&self, text: &str) {
+        self.step(text);
+    }
+    fn warning(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+    fn discovery(&self, p: &azrelo_live::Progress) {
+        self.set(p.phase, p.done as u64, p.total as u64);
+    }
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);

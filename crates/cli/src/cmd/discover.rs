@@ -212,53 +212,7 @@ pub(crate) fn discover_live(
     quiet: bool,
 ) -> Result<azrelo_estate::Estate, CliError> {
     let progress = crate::progress::Progress::new("discover", quiet);
-    let result = rt.block_on(azrelo_live::discover(
-        client,
-        opts,
-        Some(&|p| progress.set(p.phase, p.done as u64, p.total as u64)),
-    ));
-    if let Ok(l) = &result {
-        progress.step(&format!(
-            "{} resources, {} other records, {} failed call(s)",
-            l.estate.resources.len(),
-            l.estate.len() - l.estate.resources.len(),
-            l.failures.len()
-        ));
-    }
+    let result = azrelo_run::rehearsal::discover_live(rt, client, opts, &progress);
     progress.finish();
-    let live = result.map_err(|e| {
-        let message = format!("live discovery against {} failed: {e}", client.endpoint());
-        match e.source.as_ref().and_then(|s| s.hint()) {
-            Some(hint) => CliError::new(
-                crate::exit::ExitCode::Failure,
-                miette::miette!(help = hint, "{message}"),
-            ),
-            None => CliError::failure(message),
-        }
-    })?;
-    if !live.failures.is_empty() {
-        eprintln!(
-            "warning: {} call(s) failed after retries; their part of the estate is missing or less detailed:",
-            live.failures.len()
-        );
-        const SHOWN: usize = 10;
-        for f in live.failures.iter().take(SHOWN) {
-            eprintln!("  {}: {}", f.call, f.error);
-        }
-        if live.failures.len() > SHOWN {
-            eprintln!(
-                "  … and {} more (every failed call is listed in the estate's warnings)",
-                live.failures.len() - SHOWN
-            );
-        }
-    }
-    let s = client.stats();
-    tracing::info!(
-        requests = s.requests,
-        retries = s.retries,
-        throttled = s.throttled,
-        throttle_waits = s.throttle_waits,
-        "live discovery finished"
-    );
-    Ok(live.estate)
+    Ok(result?)
 }
