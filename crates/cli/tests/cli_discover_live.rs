@@ -195,3 +195,96 @@ fn connection_flags_are_checked_before_any_call() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("AZURE_CLIENT_SECRET"));
 }
+
+/// Issue #18: an unknown subscription is an error naming it, not an empty
+/// estate and exit 0; an invalid resource group name is refused up front.
+#[test]
+fn an_unknown_subscription_or_group_name_is_an_error() {
+    let url = emulator(Emulator::new());
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("estate.json");
+    let unknown = "11111111-2222-3333-4444-555555555555";
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            unknown,
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--token",
+            "t",
+            "--out",
+            out_file.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(unknown) && stderr.contains("not found") && stderr.contains(SUB),
+        "{stderr}"
+    );
+    assert!(!out_file.exists(), "no estate is written");
+    let out = azrelo()
+        .args([
+            "discover",
+            "--subscription",
+            SUB,
+            "--resource-group",
+            "../../x/EVIL",
+            "--arm-endpoint",
+            &url,
+            "--auth",
+            "token",
+            "--token",
+            "t",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contains '/'"));
+}
+
+/// Issue #18: without a terminal, progress is plain lines (no bar, no
+/// ANSI); `--log-format json` makes every stderr line a JSON object.
+#[test]
+fn progress_without_a_terminal_is_lines_and_json_on_request() {
+    let url = emulator(Emulator::new());
+    let run = |extra: &[&str]| {
+        let out = azrelo()
+            .args([
+                "discover",
+                "--subscription",
+                SUB,
+                "--arm-endpoint",
+                &url,
+                "--auth",
+                "token",
+                "--token",
+                "t",
+            ])
+            .args(extra)
+            .env("AZRELO_HEARTBEAT_SECS", "1")
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let text = run(&[]);
+    assert!(text.contains("discover: "), "{text}");
+    assert!(text.contains("discover: finished in"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes: {text:?}");
+    let json = run(&["--log-format", "json", "-v"]);
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 2, "{json}");
+    for l in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(v["timestamp"].is_string() && v["level"].is_string(), "{l}");
+    }
+}

@@ -136,10 +136,7 @@ fn availability(
     let regions = Regions::embedded();
     if let Some(region) = region {
         if regions.get(region).is_none() {
-            return Err(CliError::bad_input(
-                format!("'{region}' is not an Azure region"),
-                "list regions with `azrelo regions` (any spelling works: swedencentral, \"Sweden Central\", \"(Europe) Sweden Central\")",
-            ));
+            return Err(crate::cmd::regions::unknown_region(region));
         }
         let a = avail.check(resource_type, region);
         return match out {
@@ -164,10 +161,13 @@ fn availability(
                 "the {} providers snapshot does not know the type {resource_type}",
                 avail.snapshot()
             ),
-            format!(
-                "check the spelling (Namespace/type), or ask Azure: az provider show -n {}",
-                resource_type.split('/').next().unwrap_or(resource_type)
-            ),
+            match avail.suggest_types(resource_type).as_slice() {
+                [] => format!(
+                    "check the spelling (Namespace/type), or ask Azure: az provider show -n {}",
+                    resource_type.split('/').next().unwrap_or(resource_type)
+                ),
+                close => format!("did you mean {}?", close.join(", ")),
+            },
         ));
     };
     let answered_by = info.resource_type();
