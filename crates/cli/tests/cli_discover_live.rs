@@ -200,7 +200,8 @@ fn connection_flags_are_checked_before_any_call() {
 /// estate and exit 0; an invalid resource group name is refused up front.
 #[test]
 fn an_unknown_subscription_or_group_name_is_an_error() {
-    let url = emulator(Emulator::new());
+    let served = emulator(Emulator::new());
+    let url = served.endpoint.clone();
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("estate.json");
     let unknown = "11111111-2222-3333-4444-555555555555";
@@ -253,7 +254,8 @@ fn an_unknown_subscription_or_group_name_is_an_error() {
 /// ANSI); `--log-format json` makes every stderr line a JSON object.
 #[test]
 fn progress_without_a_terminal_is_lines_and_json_on_request() {
-    let url = emulator(Emulator::new());
+    let served = emulator(Emulator::new());
+    let url = served.endpoint.clone();
     let run = |extra: &[&str]| {
         let out = azrelo()
             .args([
