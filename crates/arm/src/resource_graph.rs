@@ -51,26 +51,32 @@ pub fn indexes(id: &ResourceId) -> bool {
     }
 }
 
-/// The child types (their last segment, as the schema spells it) that a
-/// resource of `parent_type` can have and the graph does not list: what
-/// live discovery reads from the parent. From the schema snapshot's types
-/// ([`crate::schema::SchemaFlags`]), the types with a PUT; empty for a
+/// The child types (their segment, lower-cased) that a resource of
+/// `parent_type` can have and the graph does not list: what live discovery
+/// reads from the parent. From the schema snapshot's types
+/// ([`crate::schema::SchemaFlags`], the types with a PUT) and the types on
+/// the way to them (a vault's `backupFabrics`, which has no PUT of its own
+/// but lists the fabrics its protection containers live in); empty for a
 /// type without such children.
 pub fn unindexed_child_types(parent_type: &str) -> &'static [String] {
     static MAP: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
     let map = MAP.get_or_init(|| {
         let mut m: HashMap<String, Vec<String>> = HashMap::new();
         for t in crate::schema::SchemaFlags::embedded().types() {
-            let Some((parent, last)) = t.rsplit_once('/') else {
-                continue;
-            };
-            // A child has a parent type with at least one type segment.
-            if !parent.contains('/') || indexes_child_type(t) {
-                continue;
+            // Every child type on the way: ns/a/b/c gives (ns/a, b) and
+            // (ns/a/b, c).
+            let segments: Vec<&str> = t.split('/').collect();
+            for depth in 2..segments.len() {
+                let parent = segments[..depth].join("/");
+                let child = format!("{parent}/{}", segments[depth]);
+                if indexes_child_type(&child) {
+                    continue;
+                }
+                let v = m.entry(parent).or_default();
+                if !v.iter().any(|c| c == segments[depth]) {
+                    v.push(segments[depth].to_string());
+                }
             }
-            m.entry(parent.to_string())
-                .or_default()
-                .push(last.to_string());
         }
         for v in m.values_mut() {
             v.sort();
@@ -118,6 +124,9 @@ mod tests {
 
     #[test]
     fn unindexed_children_come_from_the_schema() {
+        // A type on the way without a PUT of its own.
+        let vault = unindexed_child_types("Microsoft.RecoveryServices/vaults");
+        assert!(vault.iter().any(|c| c == "backupfabrics"), "{vault:?}");
         let ns = unindexed_child_types("Microsoft.EventHub/namespaces");
         assert!(
             ns.iter().any(|c| c.eq_ignore_ascii_case("eventhubs")),
