@@ -610,7 +610,6 @@ mod tests {
         ));
     }
 
-
     #[test]
     fn names_and_values() {
         assert!(is_secret_name("adminPassword"));

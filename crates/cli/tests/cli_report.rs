@@ -163,7 +163,7 @@ fn after_a_rehearsal_the_report_shows_the_run() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("run state from the journal"));
     // Every gate was closed on the operator's behalf.
-    assert!(html.contains("gates 13 closed of 13"), "gate states");
+    assert!(html.contains("gates 16 closed of 16"), "gate states");
     // Real wave spans from events.jsonl next to the planned ones.
     assert!(html.contains(" · real "), "real durations");
     let (code, _, stderr) = run(&["report", d, "--format", "csv"]);

@@ -436,7 +436,12 @@ fn describe_error(e: &Value, target: Option<&str>, depth: usize, out: &mut Strin
     if let Some(t) = target {
         out.push_str(&format!(" (target: {t})"));
     }
-    for d in e.get("details").and_then(Value::as_array).into_iter().flatten() {
+    for d in e
+        .get("details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         describe_error(d, None, depth + 1, out);
     }
 }
