@@ -15,10 +15,11 @@ mod cmd;
 mod exit;
 mod output;
 mod progress;
+mod version;
 
 use clap::{Parser, Subcommand};
 use exit::CliError;
-use output::OutputFormat;
+use output::{Output, OutputFormat};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -43,28 +44,61 @@ Learn more: https://github.com/azrelo/azrelo";
 /// Manager), builds its complete dependency graph, assesses it against a target
 /// region, plans the move in ordered waves, generates deployable ARM templates
 /// and executes the plan durably.
+///
+/// Examples:
+///   azrelo rehearse examples/contoso-shop --target northeurope
+///   azrelo plan examples/contoso-shop --target swedencentral --out plan
+///   azrelo regions --query "[?geography=='Sweden'].name" -o tsv
 #[derive(Debug, Parser)]
-#[command(name = "azrelo", version, about, long_about, after_help = AFTER_HELP)]
+#[command(
+    name = "azrelo",
+    version = version::SHORT,
+    long_version = version::long_static(),
+    about,
+    long_about,
+    after_help = AFTER_HELP,
+    verbatim_doc_comment
+)]
 pub struct Cli {
-    /// Output format: `table` for people, `json` for scripts (stable field names).
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
-    pub output: OutputFormat,
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Heading of the flags every command takes, listed after the command's own.
+const GLOBAL: &str = "Global Options";
+
+/// The flags every command takes (as az's global arguments).
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Output format: table (default), json, jsonc, yaml, yamlc, tsv or none.
+    /// json has stable field names for scripts; tsv has no headers, as az's.
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT", help_heading = GLOBAL)]
+    pub output: Option<OutputFormat>,
+
+    /// JMESPath query applied to the command's JSON before it is printed
+    /// (https://jmespath.org), e.g. --query "[].name" -o tsv.
+    #[arg(long, global = true, value_name = "JMESPATH", value_parser = output::query::parse, help_heading = GLOBAL)]
+    pub query: Option<String>,
 
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
-    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = GLOBAL)]
     pub verbose: u8,
 
-    /// Only errors on stderr.
-    #[arg(short = 'q', long, global = true)]
+    /// Debug logging on stderr, every library included (same as -vv).
+    #[arg(long, global = true, conflicts_with = "quiet", help_heading = GLOBAL)]
+    pub debug: bool,
+
+    /// Only errors on stderr: no warnings, no progress.
+    #[arg(short = 'q', long, global = true, visible_alias = "only-show-errors", help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Log and progress lines on stderr: `text` for people, `json` (one
     /// object a line) for log collectors.
-    #[arg(long, global = true, value_enum, env = "AZRELO_LOG_FORMAT", default_value_t = progress::LogFormat::Text)]
+    #[arg(long, global = true, value_enum, env = "AZRELO_LOG_FORMAT", default_value_t = progress::LogFormat::Text, help_heading = GLOBAL)]
     pub log_format: progress::LogFormat,
-
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,7 +144,9 @@ pub enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet, cli.log_format);
+    let g = &cli.global;
+    let verbose = if g.debug { g.verbose.max(2) } else { g.verbose };
+    init_logging(verbose, g.quiet, g.log_format);
     let code = match run(cli) {
         Ok(()) => 0,
         Err(err) => err.report(),
@@ -119,10 +155,10 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    // Every command gets the output format; commands that print nothing but a
-    // script (completions) ignore it.
-    let out = cli.output;
-    let quiet = cli.quiet;
+    // Every command prints its result through `out`; commands that print
+    // nothing but a script (completions) or serve (emulator) ignore it.
+    let out = &Output::new(cli.global.output, cli.global.query);
+    let quiet = cli.global.quiet;
     match cli.command {
         Command::Regions(args) => cmd::regions::run(args, out),
         Command::Types(args) => cmd::types::run(args, out),

@@ -3,7 +3,7 @@
 
 use crate::cmd::arm_args::ArmArgs;
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, write_atomic};
+use crate::output::{Output, print_text, write_atomic};
 use azrelo_defender::apply::{ApplyOptions, ChangeOutcome};
 use azrelo_defender::{AssessOptions, Assessment, Fleet, ServersPlan, assess, report};
 use std::path::{Path, PathBuf};
@@ -64,11 +64,10 @@ impl From<PlanArg> for ServersPlan {
     }
 }
 
-/// `--format` values of the report.
+/// `--render` values: the assessment as a document instead of a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
+pub enum Document {
+    /// The Markdown report (what --report FILE writes).
     Markdown,
 }
 
@@ -85,9 +84,13 @@ pub struct AssessArgs {
     /// The Defender for Servers plan the fleet must have.
     #[arg(long, value_enum, default_value_t = PlanArg::P2)]
     pub plan: PlanArg,
-    /// Report format (default: from -o; markdown is only available here).
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    /// Print the assessment as a Markdown document instead of the result
+    /// (not with -o or --query).
+    #[arg(long, value_enum, value_name = "DOCUMENT")]
+    pub render: Option<Document>,
+    /// Replaced by -o and --render (kept to say so).
+    #[arg(long, hide = true, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Also write the report to FILE (Markdown; JSON when FILE ends in .json).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -120,7 +123,7 @@ pub struct ApplyArgs {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     match args.command {
         Group::Servers(s) => match s.command {
             ServersCommand::Assess(a) => run_assess(a, out),
@@ -146,7 +149,19 @@ fn load_files(inputs: &[PathBuf]) -> Result<Fleet, CliError> {
     })
 }
 
-fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
+fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
+    if let Some(f) = &args.format {
+        return Err(CliError::usage(
+            format!("`azrelo defender servers assess --format {f}` is no longer accepted"),
+            "use -o table|json|yaml|tsv for the assessment, --render markdown for the Markdown report",
+        ));
+    }
+    if args.render.is_some() && out.chosen() {
+        return Err(CliError::usage(
+            "--render prints a document: it cannot be combined with -o or --query",
+            "leave out --render for the assessment's JSON (-o json, --query), or -o and --query for the document",
+        ));
+    }
     let mut fleet = if args.subscription.is_empty() {
         load_files(&args.inputs)?
     } else {
@@ -173,14 +188,9 @@ fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
     if let Some(path) = &args.report {
         write_report(path, &a)?;
     }
-    let format = args.format.unwrap_or(match out {
-        OutputFormat::Json => ReportFormat::Json,
-        OutputFormat::Table => ReportFormat::Table,
-    });
-    match format {
-        ReportFormat::Json => print_json(&a)?,
-        ReportFormat::Table => print_text(report::render_text(&a).trim_end())?,
-        ReportFormat::Markdown => print_text(report::render_markdown(&a).trim_end())?,
+    match args.render {
+        Some(Document::Markdown) => print_text(report::render_markdown(&a).trim_end())?,
+        None => out.print(&a, || report::render_text(&a))?,
     }
     if a.has_blockers() {
         return Err(CliError::blockers(format!(
@@ -231,7 +241,7 @@ fn write_report(path: &Path, a: &Assessment) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
 }
 
-fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
+fn run_apply(args: ApplyArgs, out: &Output) -> Result<(), CliError> {
     let client = args.arm.client()?;
     let opts = ApplyOptions {
         plan: args.plan.into(),
@@ -261,20 +271,20 @@ fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     // The machines' readiness after the settings (blockers are never settings).
     let a = assess(&fleet, &AssessOptions { plan: opts.plan });
-    match out {
-        OutputFormat::Json => print_json(&serde_json::json!({
+    out.print(
+        &serde_json::json!({
             "apply": report,
             "assessment": a,
-        }))?,
-        OutputFormat::Table => {
+        }),
+        || {
             let mut text = azrelo_defender::apply::render_text(&report);
             text.push_str(&format!(
                 "machines: {} ready, {} needs-action, {} blocked (before Defender for Cloud deploys the extensions)\n",
                 a.summary.ready, a.summary.needs_action, a.summary.blocked
             ));
-            print_text(text.trim_end())?;
-        }
-    }
+            text
+        },
+    )?;
     let failed = report
         .changes
         .iter()

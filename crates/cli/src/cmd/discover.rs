@@ -3,7 +3,7 @@
 use crate::cmd::arm_args::ArmArgs;
 use crate::cmd::inputs::{InputErrors, TemplatePlacement, load_lenient};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -100,7 +100,7 @@ pub struct Args {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
     let (estate, errors) = if args.subscriptions.is_empty() {
         load_lenient(
             &args.from,
@@ -115,65 +115,68 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
     errors.finish()
 }
 
-fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Result<(), CliError> {
+fn report(estate: &azrelo_estate::Estate, args: &Args, out: &Output) -> Result<(), CliError> {
     if let Some(path) = &args.out {
         azrelo_estate::write_estate(estate, path)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
     }
-    match out {
-        OutputFormat::Json if args.out.is_none() => print_json(estate),
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "estate": args.out.as_ref().map(|p| p.display().to_string()),
-            "resources": estate.resources.len(),
-            "roleAssignments": estate.role_assignments.len(),
-            "diagnosticSettings": estate.diagnostic_settings.len(),
-            "locks": estate.locks.len(),
-            "policyExemptions": estate.policy_exemptions.len(),
-            "warnings": estate.warnings,
-        })),
-        OutputFormat::Table => {
-            let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
-            for r in &estate.resources {
-                *by_type.entry(r.resource_type.clone()).or_default() += 1;
-            }
-            let mut t = table(["Type", "Count"]);
-            for (k, v) in &by_type {
-                t.add_row([k.clone(), v.to_string()]);
-            }
-            for (k, v) in [
-                ("role assignments", estate.role_assignments.len()),
-                ("diagnostic settings", estate.diagnostic_settings.len()),
-                ("locks", estate.locks.len()),
-                ("policy exemptions", estate.policy_exemptions.len()),
-            ] {
-                if v > 0 {
-                    t.add_row([format!("({k})"), v.to_string()]);
-                }
-            }
-            print_text(t)?;
-            let mut sources = table(["Input", "Kind", "Records"]);
-            for s in &estate.sources {
-                sources.add_row([
-                    s.file.clone(),
-                    serde_json::to_value(s.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    s.records.to_string(),
-                ]);
-            }
-            print_text(sources)?;
-            print_text(format!(
-                "{} resources, {} other records, {} warning(s){}.",
-                estate.resources.len(),
-                estate.len() - estate.resources.len(),
-                estate.warnings.len(),
-                args.out
-                    .as_ref()
-                    .map(|p| format!("; estate written to {}", p.display()))
-                    .unwrap_or_default()
-            ))
+    let human = || {
+        let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &estate.resources {
+            *by_type.entry(r.resource_type.clone()).or_default() += 1;
         }
+        let mut t = table(["Type", "Count"]);
+        for (k, v) in &by_type {
+            t.add_row([k.clone(), v.to_string()]);
+        }
+        for (k, v) in [
+            ("role assignments", estate.role_assignments.len()),
+            ("diagnostic settings", estate.diagnostic_settings.len()),
+            ("locks", estate.locks.len()),
+            ("policy exemptions", estate.policy_exemptions.len()),
+        ] {
+            if v > 0 {
+                t.add_row([format!("({k})"), v.to_string()]);
+            }
+        }
+        let mut sources = table(["Input", "Kind", "Records"]);
+        for s in &estate.sources {
+            sources.add_row([
+                s.file.clone(),
+                serde_json::to_value(s.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                s.records.to_string(),
+            ]);
+        }
+        format!(
+            "{t}\n{sources}\n{} resources, {} other records, {} warning(s){}.",
+            estate.resources.len(),
+            estate.len() - estate.resources.len(),
+            estate.warnings.len(),
+            args.out
+                .as_ref()
+                .map(|p| format!("; estate written to {}", p.display()))
+                .unwrap_or_default()
+        )
+    };
+    // Without --out the result is the estate itself; with it, a summary
+    // naming the file.
+    match &args.out {
+        None => out.print(estate, human),
+        Some(path) => out.print(
+            &serde_json::json!({
+                "estate": path.display().to_string(),
+                "resources": estate.resources.len(),
+                "roleAssignments": estate.role_assignments.len(),
+                "diagnosticSettings": estate.diagnostic_settings.len(),
+                "locks": estate.locks.len(),
+                "policyExemptions": estate.policy_exemptions.len(),
+                "warnings": estate.warnings,
+            }),
+            human,
+        ),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `azrelo expand`: expand an ARM template offline.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use azrelo_template::expand::ExpandError;
 use azrelo_template::{DeploymentContext, ExpandOptions, Template, expand};
 use indexmap::IndexMap;
@@ -90,7 +90,7 @@ fn read_parameters(
     Ok(())
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let (name, text, base_dir) = match (&args.template, &args.template_uri) {
         (Some(path), _) => {
             let text = azrelo_estate::read_input(path, args.max_input_bytes).map_err(|e| {
@@ -155,36 +155,32 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
     for w in &expanded.warnings {
         tracing::warn!("{w}");
     }
-    match out {
-        OutputFormat::Json => print_json(&expanded),
-        OutputFormat::Table => {
-            let mut t = table(["Type", "Name", "Location", "Deployed", "Depends on"]);
-            for r in &expanded.resources {
-                t.add_row([
-                    r.resource_type.clone(),
-                    r.name.clone(),
-                    r.location
-                        .as_ref()
-                        .map(|l| l.to_arm_string())
-                        .unwrap_or_default(),
-                    if r.condition {
-                        "yes".into()
-                    } else {
-                        "no (condition)".into()
-                    },
-                    r.depends_on.len().to_string(),
-                ]);
-            }
-            print_text(t)?;
-            print_text(format!(
-                "{} resource(s), {} output(s), {} runtime-only value(s) left symbolic, {} warning(s).",
-                expanded.resources.len(),
-                expanded.outputs.len(),
-                expanded.unresolved.len(),
-                expanded.warnings.len()
-            ))
+    out.print(&expanded, || {
+        let mut t = table(["Type", "Name", "Location", "Deployed", "Depends on"]);
+        for r in &expanded.resources {
+            t.add_row([
+                r.resource_type.clone(),
+                r.name.clone(),
+                r.location
+                    .as_ref()
+                    .map(|l| l.to_arm_string())
+                    .unwrap_or_default(),
+                if r.condition {
+                    "yes".into()
+                } else {
+                    "no (condition)".into()
+                },
+                r.depends_on.len().to_string(),
+            ]);
         }
-    }
+        format!(
+            "{t}\n{} resource(s), {} output(s), {} runtime-only value(s) left symbolic, {} warning(s).",
+            expanded.resources.len(),
+            expanded.outputs.len(),
+            expanded.unresolved.len(),
+            expanded.warnings.len()
+        )
+    })
 }
 
 fn template_error(e: ExpandError) -> CliError {

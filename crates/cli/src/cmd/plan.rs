@@ -3,7 +3,7 @@
 
 use crate::cmd::inputs::{TemplatePlacement, load};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table};
+use crate::output::{Output, table, wrapped_table};
 use azrelo_arm::id::ResourceId;
 use azrelo_catalog::Catalog;
 use azrelo_plan::{DependencyPolicy, Filter, NamingRule, Plan, PlanOptions, parse_mapping, report};
@@ -114,8 +114,9 @@ pub struct AssessArgs {
 /// identities, Defender for Cloud, the general move process).
 ///
 /// With --out DIR, writes DIR/plan.json (schema azrelo.plan/v1),
-/// DIR/plan.md (a readable report) and DIR/estate.json (the estate the plan
-/// was made from, read by `azrelo generate DIR`). Exit code 4 when the plan has blockers
+/// DIR/plan.md (a readable report), DIR/report.html (the page a change
+/// board reads, as `azrelo report DIR` writes it) and DIR/estate.json (the
+/// estate the plan was made from, read by `azrelo generate DIR`). Exit code 4 when the plan has blockers
 /// (the files are still written, so they can be reviewed).
 ///
 /// Examples:
@@ -129,8 +130,8 @@ pub struct AssessArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub selection: Selection,
-    /// Write plan.json, plan.md and estate.json into this directory (created
-    /// if needed).
+    /// Write plan.json, plan.md, report.html and estate.json into this
+    /// directory (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -260,97 +261,121 @@ pub(crate) fn blockers(plan: &Plan) -> Result<(), CliError> {
     }
 }
 
-pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
+/// The JSON of an assessment (also `rehearse`'s when blockers stop it).
+pub(crate) fn assessment_json(plan: &Plan) -> serde_json::Value {
+    serde_json::json!({
+        "target": plan.target.region,
+        "summary": {
+            "resources": plan.summary.resources,
+            "blockers": plan.summary.blockers,
+            "warnings": plan.summary.warnings,
+            "infos": plan.summary.infos,
+        },
+        "findings": plan.findings,
+    })
+}
+
+pub fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
     let (_, plan) = build(&args.selection)?;
-    match out {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "target": plan.target.region,
-            "summary": {
-                "resources": plan.summary.resources,
-                "blockers": plan.summary.blockers,
-                "warnings": plan.summary.warnings,
-                "infos": plan.summary.infos,
-            },
-            "findings": plan.findings,
-        }))?,
-        OutputFormat::Table => {
-            if !plan.findings.is_empty() {
-                print_text(findings_table(&plan))?;
-            }
-            print_text(format!(
-                "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
-                plan.summary.resources,
-                plan.target.region,
-                plan.summary.blockers,
-                plan.summary.warnings,
-                plan.summary.infos
-            ))?;
+    out.print(&assessment_json(&plan), || {
+        let summary = format!(
+            "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
+            plan.summary.resources,
+            plan.target.region,
+            plan.summary.blockers,
+            plan.summary.warnings,
+            plan.summary.infos
+        );
+        if plan.findings.is_empty() {
+            summary
+        } else {
+            format!("{}\n{summary}", findings_table(&plan))
         }
-    }
+    })?;
     blockers(&plan)
 }
 
-pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
-    let (estate, plan) = build(&args.selection)?;
-    if let Some(dir) = &args.out {
-        azrelo_run::PlanDir::new(dir).write_plan(&estate, &plan)?;
-    }
-    match out {
-        OutputFormat::Json => print_json(&plan)?,
-        OutputFormat::Table => {
-            let mut t = table([
-                "Wave",
-                "Phase",
-                "Resources",
-                "Role assignments",
-                "Manual gates",
-            ]);
-            for w in &plan.waves {
-                t.add_row([
-                    w.number.to_string(),
-                    w.title.clone(),
-                    w.resources.len().to_string(),
-                    w.role_assignments.to_string(),
-                    w.manual_gates.to_string(),
-                ]);
-            }
-            print_text(t)?;
-            let s = &plan.summary;
-            let mut lines = vec![format!(
-                "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
-                if plan.source_regions.is_empty() {
-                    "-".to_string()
-                } else {
-                    plan.source_regions.join(", ")
-                },
-                plan.target.region,
-                s.resources,
-                s.moved,
-                s.recreated,
-                s.reconfigured,
-                s.manual,
-                s.carried_with_parent,
-                s.role_assignments,
-                s.waves,
-                s.manual_gates
-            )];
-            lines.push(format!(
-                "Findings: {} blocker(s), {} warning(s), {} info — `azrelo assess` lists them.",
-                s.blockers, s.warnings, s.infos
-            ));
-            match &args.out {
-                Some(dir) => lines.push(format!(
-                    "Wrote {} and {}.",
-                    dir.join("plan.json").display(),
-                    dir.join("plan.md").display()
-                )),
-                None => lines.push(
-                    "Add --out DIR for plan.json and the plan.md report, or -o json for the whole plan."
-                        .into(),
-                ),
-            }
-            print_text(lines.join("\n"))?;
+/// Write `DIR/report.html` (the change board's page) next to a plan
+/// directory's files; `None` (and a warning) when it cannot be written —
+/// the plan itself is written by then.
+pub(crate) fn write_report(dir: &std::path::Path) -> Option<PathBuf> {
+    match azrelo_report::write(dir, azrelo_report::Format::Html, None) {
+        Ok(w) => w.files.into_iter().next(),
+        Err(e) => {
+            tracing::warn!(
+                "the report could not be written ({e}); `azrelo report {}` retries",
+                dir.display()
+            );
+            None
         }
     }
+}
+
+pub fn run_plan(args: PlanArgs, out: &Output) -> Result<(), CliError> {
+    let (estate, plan) = build(&args.selection)?;
+    let report = match &args.out {
+        Some(dir) => {
+            azrelo_run::PlanDir::new(dir).write_plan(&estate, &plan)?;
+            write_report(dir)
+        }
+        None => None,
+    };
+    out.print(&plan, || {
+        let mut t = table([
+            "Wave",
+            "Phase",
+            "Resources",
+            "Role assignments",
+            "Manual gates",
+        ]);
+        for w in &plan.waves {
+            t.add_row([
+                w.number.to_string(),
+                w.title.clone(),
+                w.resources.len().to_string(),
+                w.role_assignments.to_string(),
+                w.manual_gates.to_string(),
+            ]);
+        }
+        let s = &plan.summary;
+        let mut lines = vec![t.to_string(), format!(
+            "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
+            if plan.source_regions.is_empty() {
+                "-".to_string()
+            } else {
+                plan.source_regions.join(", ")
+            },
+            plan.target.region,
+            s.resources,
+            s.moved,
+            s.recreated,
+            s.reconfigured,
+            s.manual,
+            s.carried_with_parent,
+            s.role_assignments,
+            s.waves,
+            s.manual_gates
+        )];
+        lines.push(format!(
+            "Findings: {} blocker(s), {} warning(s), {} info — `azrelo assess` lists them.",
+            s.blockers, s.warnings, s.infos
+        ));
+        match &args.out {
+            Some(dir) => lines.push(format!(
+                "Wrote {}, {}{}.",
+                dir.join("plan.json").display(),
+                dir.join("plan.md").display(),
+                report
+                    .as_ref()
+                    .map(|r| format!(" and {}", r.display()))
+                    .unwrap_or_default()
+            )),
+            None => lines.push(
+                "Add --out DIR for plan.json, the plan.md report and report.html, or -o json for the whole plan."
+                    .into(),
+            ),
+        }
+        lines.join("\n")
+    })?;
     blockers(&plan)
 }

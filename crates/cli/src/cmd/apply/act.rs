@@ -20,7 +20,7 @@ pub struct ActArgs {
 }
 
 /// `azrelo commit`.
-pub fn run_commit(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_commit(args: ActArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
     let rows = runtime()?
         .block_on(engine.commit(&args.resources))
@@ -46,7 +46,7 @@ pub fn run_commit(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
 }
 
 /// `azrelo discard`.
-pub fn run_discard(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_discard(args: ActArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
     let rows = runtime()?
         .block_on(engine.discard(&args.resources))

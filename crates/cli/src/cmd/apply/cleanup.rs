@@ -30,7 +30,7 @@ pub struct CleanupArgs {
 }
 
 /// `azrelo cleanup-source`.
-pub fn run_cleanup(args: CleanupArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_cleanup(args: CleanupArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
     let rows = runtime()?
         .block_on(engine.cleanup_source(&args.scopes, args.confirm))

@@ -29,7 +29,7 @@ pub enum GateCommand {
 }
 
 /// `azrelo gate done|list`.
-pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_gate(args: GateArgs, out: &Output) -> Result<(), CliError> {
     match args.command {
         GateCommand::Done { plan_dir, ids } => {
             let plan = load(&plan_dir)?;
@@ -40,39 +40,35 @@ pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
                 }
                 other => engine_error(other),
             })?;
-            match out {
-                OutputFormat::Json => print_json(&closed),
-                OutputFormat::Table => print_text(format!(
+            out.print(&closed, || {
+                format!(
                     "closed {}; `azrelo resume {}` continues the run",
                     closed.join(", "),
                     plan_dir.display()
-                )),
-            }
+                )
+            })
         }
         GateCommand::List { plan_dir } => {
             let plan = load(&plan_dir)?;
             let j = azrelo_orchestrate::open_journal(&plan_dir).map_err(engine_error)?;
             let st = azrelo_orchestrate::status(&plan, &j).map_err(engine_error)?;
-            match out {
-                OutputFormat::Json => print_json(&st.gates),
-                OutputFormat::Table => {
-                    let mut t = table(["gate", "when", "closed", "what"]);
-                    for g in &st.gates {
-                        t.add_row([
-                            g.id.clone(),
-                            if g.before_move {
-                                "before move"
-                            } else {
-                                "after move"
-                            }
-                            .to_string(),
-                            if g.closed { "yes" } else { "" }.to_string(),
-                            g.title.chars().take(140).collect(),
-                        ]);
-                    }
-                    print_text(t)
+            out.print(&st.gates, || {
+                let mut t = table(["gate", "when", "closed", "what"]);
+                for g in &st.gates {
+                    t.add_row([
+                        g.id.clone(),
+                        if g.before_move {
+                            "before move"
+                        } else {
+                            "after move"
+                        }
+                        .to_string(),
+                        if g.closed { "yes" } else { "" }.to_string(),
+                        g.title.chars().take(140).collect(),
+                    ]);
                 }
-            }
+                t.to_string()
+            })
         }
     }
 }

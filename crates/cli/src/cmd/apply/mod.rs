@@ -16,7 +16,7 @@ use azrelo_run::{ClientArm, PlanDir};
 
 use crate::cmd::arm_args::ArmArgs;
 use crate::exit::{CliError, ExitCode};
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 
 mod act;
 mod cleanup;
@@ -60,7 +60,8 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
 }
 
 /// Progress bars per phase and overall (hidden when stderr is not a
-/// terminal, or with -o json).
+/// terminal, or when stdout is for a program: -o json, yaml, tsv, none,
+/// --query).
 pub(crate) struct Bars {
     pub(crate) multi: indicatif::MultiProgress,
     phases: HashMap<&'static str, indicatif::ProgressBar>,
@@ -165,17 +166,14 @@ pub(super) fn arm_engine(dir: &Path, arm: &ArmArgs) -> Result<Engine<ClientArm>,
 
 pub(super) fn print_rows(
     rows: &[ActionRow],
-    out: OutputFormat,
+    out: &Output,
     summary: String,
 ) -> Result<(), CliError> {
-    match out {
-        OutputFormat::Json => print_json(rows),
-        OutputFormat::Table => {
-            if rows.is_empty() {
-                print_text(summary)
-            } else {
-                print_text(format!("{}\n{summary}", rows_table(rows)))
-            }
+    out.print(rows, || {
+        if rows.is_empty() {
+            summary
+        } else {
+            format!("{}\n{summary}", rows_table(rows))
         }
-    }
+    })
 }
