@@ -11,6 +11,7 @@
 // not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod az_config;
 mod cmd;
 mod exit;
 mod output;

@@ -76,10 +76,13 @@ pub struct AssessArgs {
     /// Inputs: Resource Graph or `az resource list` exports, ARM GET bodies,
     /// estate files, Defender device lists (CSV export or machines API JSON);
     /// directories contribute their .json and .csv files.
-    #[arg(value_name = "INPUT", required_unless_present = "subscription")]
+    /// Without inputs the fleet is read live from az's current subscription
+    /// (or AZURE_SUBSCRIPTION_ID).
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Read the fleet live from these subscriptions (repeatable) through ARM.
-    #[arg(long, value_name = "ID")]
+    /// Read the fleet live from these subscriptions (name or id; repeatable)
+    /// through ARM.
+    #[arg(long, value_name = "NAME|ID")]
     pub subscription: Vec<String>,
     /// The Defender for Servers plan the fleet must have.
     #[arg(long, value_enum, default_value_t = PlanArg::P2)]
@@ -100,9 +103,10 @@ pub struct AssessArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The subscription whose settings are applied.
-    #[arg(long, value_name = "ID")]
-    pub subscription: String,
+    /// The subscription whose settings are applied (name or id; default:
+    /// AZURE_SUBSCRIPTION_ID, else az's current subscription).
+    #[arg(long, value_name = "NAME|ID")]
+    pub subscription: Option<String>,
     /// The Defender for Servers plan to enable.
     #[arg(long, value_enum, default_value_t = PlanArg::P2)]
     pub plan: PlanArg,
@@ -162,12 +166,23 @@ fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
             "leave out --render for the assessment's JSON (-o json, --query), or -o and --query for the document",
         ));
     }
-    let mut fleet = if args.subscription.is_empty() {
+    let live = !args.subscription.is_empty() || args.inputs.is_empty();
+    let mut fleet = if !live {
         load_files(&args.inputs)?
     } else {
+        let subscriptions = crate::az_config::subscriptions_or_default(&args.subscription)?;
+        if subscriptions.is_empty() {
+            return Err(CliError::usage(
+                "nothing to assess: no inputs and no subscription",
+                format!(
+                    "pass exports or device lists as INPUT; to read the fleet live, {}",
+                    crate::az_config::SUBSCRIPTION_HINT
+                ),
+            ));
+        }
         let client = args.arm.client()?;
         let live = runtime()?
-            .block_on(azrelo_defender::live::fleet(&client, &args.subscription))
+            .block_on(azrelo_defender::live::fleet(&client, &subscriptions))
             .map_err(|e| CliError::failure(format!("reading the fleet from ARM failed: {e}")))?;
         // Files next to a live read: device lists (and anything else) join the fleet.
         if args.inputs.is_empty() {
@@ -242,6 +257,15 @@ fn write_report(path: &Path, a: &Assessment) -> Result<(), CliError> {
 }
 
 fn run_apply(args: ApplyArgs, out: &Output) -> Result<(), CliError> {
+    let subscription = match &args.subscription {
+        Some(s) => crate::az_config::resolve_subscription(s)?,
+        None => crate::az_config::default_subscription()?.ok_or_else(|| {
+            CliError::usage(
+                "no subscription to apply the settings to",
+                crate::az_config::SUBSCRIPTION_HINT,
+            )
+        })?,
+    };
     let client = args.arm.client()?;
     let opts = ApplyOptions {
         plan: args.plan.into(),
@@ -259,11 +283,11 @@ fn run_apply(args: ApplyArgs, out: &Output) -> Result<(), CliError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    let run = format!("defender-servers/{}/{started}", args.subscription);
+    let run = format!("defender-servers/{subscription}/{started}");
     let (report, fleet) = runtime()?
         .block_on(azrelo_defender::apply::apply(
             &client,
-            &args.subscription,
+            &subscription,
             &opts,
             journal.as_ref(),
             &run,

@@ -34,7 +34,8 @@ use std::path::PathBuf;
 /// a connection string names, is kept). The file is written readable by
 /// its owner only.
 ///
-/// Live discovery (--subscription) reads the same estate from Azure: Resource
+/// Live discovery (--subscription NAME|ID, or without input files az's
+/// current subscription and cloud) reads the same estate from Azure: Resource
 /// Graph (paged), a GET per resource where the graph lacks detail, diagnostic
 /// settings per resource, role assignments and locks, with bounded concurrency
 /// within ARM's throttling. Calls that still fail after retries are reported
@@ -43,19 +44,15 @@ use std::path::PathBuf;
 /// Examples:
 ///   azrelo discover --from examples/contoso-shop --out estate.json
 ///   azrelo discover --from rg-export.json --from arg.json -o json
-///   azrelo discover --subscription SUB --resource-group rg-app --auth cli --out estate.json
+///   azrelo discover -g rg-app --auth cli --out estate.json   # az's current subscription
+///   azrelo discover --subscription "Contoso Production" --out estate.json
 ///   azrelo discover --subscription SUB --arm-endpoint https://127.0.0.1:8443 \
 ///       --auth token --token t --ca-cert emulator-ca.pem --out estate.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input files or directories (repeatable).
-    #[arg(
-        long = "from",
-        short = 'f',
-        required_unless_present_any = ["subscriptions", "template_uris"],
-        conflicts_with = "subscriptions"
-    )]
+    #[arg(long = "from", short = 'f', conflicts_with = "subscriptions")]
     pub from: Vec<PathBuf>,
     /// A template (or any input) to download: https URL; repeatable. Its
     /// X.parameters.json beside it is fetched too when it exists.
@@ -65,15 +62,17 @@ pub struct Args {
         conflicts_with = "subscriptions"
     )]
     pub template_uris: Vec<String>,
-    /// Discover live from Azure: subscription id (repeatable).
-    #[arg(long = "subscription", value_name = "ID")]
+    /// Discover live from Azure: a subscription name or id (repeatable).
+    /// Without --from, --template-uri or --subscription: AZURE_SUBSCRIPTION_ID,
+    /// else az's current subscription (`az account show`).
+    #[arg(long = "subscription", value_name = "NAME|ID")]
     pub subscriptions: Vec<String>,
     /// Live discovery: only these resource groups (repeatable; default all).
     #[arg(
         long = "resource-group",
         short = 'g',
         value_name = "RG",
-        requires = "subscriptions"
+        conflicts_with_all = ["from", "template_uris"]
     )]
     pub resource_groups: Vec<String>,
     /// Live discovery: ARM calls in flight at once.
@@ -81,15 +80,18 @@ pub struct Args {
         long,
         default_value_t = 8,
         value_name = "N",
-        requires = "subscriptions"
+        conflicts_with_all = ["from", "template_uris"]
     )]
     pub concurrency: usize,
     /// Live discovery: GET every resource (full detail), not only those the
     /// graph returns without properties.
-    #[arg(long = "get-all", requires = "subscriptions")]
+    #[arg(long = "get-all", conflicts_with_all = ["from", "template_uris"])]
     pub get_all: bool,
     /// Live discovery: do not fetch diagnostic settings (one call per resource).
-    #[arg(long = "no-diagnostic-settings", requires = "subscriptions")]
+    #[arg(
+        long = "no-diagnostic-settings",
+        conflicts_with_all = ["from", "template_uris"]
+    )]
     pub no_diagnostic_settings: bool,
     /// Write the estate here (atomically). Without it the estate goes to stdout with -o json.
     #[arg(long)]
@@ -101,7 +103,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
-    let (estate, errors) = if args.subscriptions.is_empty() {
+    let files = !args.from.is_empty() || !args.template_uris.is_empty();
+    let (estate, errors) = if files {
         load_lenient(
             &args.from,
             &args.template_uris,
@@ -190,9 +193,19 @@ fn live(args: &Args, quiet: bool) -> Result<azrelo_estate::Estate, CliError> {
             )
         })?;
     }
+    let subscriptions = crate::az_config::subscriptions_or_default(&args.subscriptions)?;
+    if subscriptions.is_empty() {
+        return Err(CliError::usage(
+            "nothing to discover: no input files and no subscription",
+            format!(
+                "pass --from FILE_OR_DIR (exports, templates) or --template-uri URL; for live discovery {}",
+                crate::az_config::SUBSCRIPTION_HINT
+            ),
+        ));
+    }
     let client = args.arm.client()?;
     let opts = azrelo_live::LiveOptions {
-        subscriptions: args.subscriptions.clone(),
+        subscriptions,
         resource_groups: args.resource_groups.clone(),
         concurrency: args.concurrency.max(1),
         get_all: args.get_all,

@@ -52,9 +52,11 @@ pub struct Args {
     /// A parameter value NAME=VALUE (VALUE is JSON if it parses as JSON, else a string); repeatable.
     #[arg(long = "param")]
     pub param: Vec<String>,
-    /// Subscription id of the deployment context.
-    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
-    pub subscription: String,
+    /// Subscription of the deployment context (name or id; default:
+    /// AZURE_SUBSCRIPTION_ID, else az's current subscription, else
+    /// 00000000-0000-0000-0000-000000000000).
+    #[arg(long, value_name = "NAME|ID")]
+    pub subscription: Option<String>,
     /// Resource group of the deployment context.
     #[arg(long, short = 'g', default_value = "azrelo-rg")]
     pub resource_group: String,
@@ -137,7 +139,11 @@ pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let options = ExpandOptions {
         context: DeploymentContext {
             tenant_id: args.tenant,
-            subscription_id: args.subscription,
+            subscription_id: match &args.subscription {
+                Some(s) => crate::az_config::resolve_subscription(s)?,
+                None => crate::az_config::default_subscription()?
+                    .unwrap_or_else(|| "00000000-0000-0000-0000-000000000000".into()),
+            },
             resource_group: args.resource_group,
             resource_group_location: args.location.clone(),
             location: args.location,

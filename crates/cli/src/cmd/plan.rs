@@ -23,6 +23,10 @@ pub struct Selection {
     /// resource); repeatable. Default: everything in the inputs.
     #[arg(long = "scope", value_name = "ID")]
     pub scopes: Vec<String>,
+    /// Only move resources in these resource groups (by name, in whichever
+    /// subscription of the inputs holds them); repeatable, adds to --scope.
+    #[arg(long = "resource-group", short = 'g', value_name = "RG")]
+    pub resource_groups: Vec<String>,
     /// Only resources matching: a type (Microsoft.Web/sites), a namespace
     /// (Microsoft.Network/*) or a tag (tag:env, tag:env=prod); repeatable.
     #[arg(long, value_name = "FILTER")]
@@ -39,8 +43,9 @@ pub struct Selection {
     /// the source (SOURCE_ID=TARGET_ID); repeatable.
     #[arg(long = "existing-target", value_name = "SOURCE=TARGET")]
     pub existing_targets: Vec<String>,
-    /// Target subscription for everything (default: the same subscription).
-    #[arg(long)]
+    /// Target subscription for everything, by id or by a name az knows
+    /// (default: the same subscription).
+    #[arg(long, value_name = "NAME|ID")]
     pub target_subscription: Option<String>,
     /// Map a source subscription to a target subscription; repeatable.
     #[arg(long = "subscription-map", value_name = "SOURCE=TARGET")]
@@ -123,6 +128,7 @@ pub struct AssessArgs {
 ///   azrelo plan examples/contoso-shop --target swedencentral
 ///   azrelo plan examples/contoso-shop -t swedencentral --out plan/
 ///   azrelo plan estate.json -t swedencentral --scope /subscriptions/SUB/resourceGroups/rg-app
+///   azrelo plan estate.json -t swedencentral -g rg-shop-app -g rg-shop-data
 ///   azrelo plan estate.json -t swedencentral --include tag:app=shop --dependencies keep
 ///   azrelo plan estate.json -t swedencentral -o json > plan.json
 #[derive(Debug, clap::Args)]
@@ -174,7 +180,10 @@ pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
         };
         o.existing_targets.push((parse(&a)?, parse(&b)?));
     }
-    o.target_subscription = sel.target_subscription.clone();
+    o.target_subscription = match &sel.target_subscription {
+        Some(s) => Some(crate::az_config::resolve_subscription(s)?),
+        None => None,
+    };
     for m in &sel.subscription_map {
         o.subscription_map.push(parse_mapping(m).map_err(bad)?);
     }
@@ -203,10 +212,52 @@ fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
     Ok((estate, plan))
 }
 
+/// `-g RG`: the ids of the resource groups of that name in the estate (in
+/// any of its subscriptions), as scopes.
+pub(crate) fn group_scopes(
+    estate: &azrelo_estate::Estate,
+    names: &[String],
+) -> Result<Vec<ResourceId>, CliError> {
+    let mut scopes: Vec<ResourceId> = Vec::new();
+    for name in names {
+        let before = scopes.len();
+        for r in &estate.resources {
+            if r.id
+                .resource_group()
+                .is_some_and(|g| g.eq_ignore_ascii_case(name))
+                && let Some(g) = r.id.resource_group_id()
+                && !scopes.contains(&g)
+            {
+                scopes.push(g);
+            }
+        }
+        if scopes.len() == before {
+            let mut known: Vec<&str> = estate
+                .resources
+                .iter()
+                .filter_map(|r| r.id.resource_group())
+                .collect();
+            known.sort_unstable_by_key(|g| g.to_ascii_lowercase());
+            known.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            return Err(CliError::bad_input(
+                format!("no resource of the inputs is in a resource group named '{name}'"),
+                if known.is_empty() {
+                    "the inputs hold no resource group".to_string()
+                } else {
+                    format!("the inputs' resource groups: {}", known.join(", "))
+                },
+            ));
+        }
+    }
+    Ok(scopes)
+}
+
 /// The plan of an estate already in hand (read from files or discovered
 /// live) for the selection's target, scopes, filters and naming.
 fn build_from(sel: &Selection, estate: &azrelo_estate::Estate) -> Result<Plan, CliError> {
-    let opts = options(sel)?;
+    let mut opts = options(sel)?;
+    opts.scopes
+        .extend(group_scopes(estate, &sel.resource_groups)?);
     let owned;
     let catalog: &Catalog = match &sel.catalog {
         Some(dir) => {

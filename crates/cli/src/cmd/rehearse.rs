@@ -158,7 +158,7 @@ pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
         bars: OnceLock::new(),
     });
     // The output directory is checked before the inputs are read.
-    let rehearsal = Rehearsal {
+    let mut rehearsal = Rehearsal {
         out: args.out.clone(),
         plan: opts,
         catalog,
@@ -168,6 +168,10 @@ pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
     };
     rehearsal.prepare(&*say)?;
     let estate = crate::cmd::inputs::load(&args.selection.inputs, &args.selection.placement)?;
+    rehearsal.plan.scopes.extend(crate::cmd::plan::group_scopes(
+        &estate,
+        &args.selection.resource_groups,
+    )?);
     let dir = args.out.display();
     let outcome = rehearsal.run(&estate, say)?;
     // The change board's page, from the run the rehearsal left behind (or

@@ -24,6 +24,10 @@ pub struct CleanupArgs {
     /// Only sources within these scopes (ids); default: the whole plan.
     #[arg(long = "scope", value_name = "ID")]
     pub scopes: Vec<String>,
+    /// Only sources in these resource groups (by name); repeatable, adds to
+    /// --scope.
+    #[arg(long = "resource-group", short = 'g', value_name = "RG")]
+    pub resource_groups: Vec<String>,
     /// Really delete.
     #[arg(long)]
     pub confirm: bool,
@@ -32,8 +36,10 @@ pub struct CleanupArgs {
 /// `azrelo cleanup-source`.
 pub fn run_cleanup(args: CleanupArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
+    let mut scopes = args.scopes.clone();
+    scopes.extend(group_scopes(&engine.plan, &args.resource_groups)?);
     let rows = runtime()?
-        .block_on(engine.cleanup_source(&args.scopes, args.confirm))
+        .block_on(engine.cleanup_source(&scopes, args.confirm))
         .map_err(engine_error)?;
     let count = |o: RowOutcome| rows.iter().filter(|r| r.outcome == o).count();
     if !args.confirm {

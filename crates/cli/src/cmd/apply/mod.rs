@@ -152,6 +152,36 @@ pub(super) fn rows_table(rows: &[ActionRow]) -> String {
     t.to_string()
 }
 
+/// `-g RG` of commit, discard and cleanup-source: the resource groups of
+/// that name the plan's resources come from or go to, as scopes.
+pub(super) fn group_scopes(plan: &RunPlan, names: &[String]) -> Result<Vec<String>, CliError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for name in names {
+        let before = scopes.len();
+        for u in &plan.units {
+            for id in u.source_id.iter().chain([&u.target_id]) {
+                if id
+                    .resource_group()
+                    .is_some_and(|g| g.eq_ignore_ascii_case(name))
+                    && let Some(g) = id.resource_group_id()
+                {
+                    let g = g.to_string();
+                    if !scopes.iter().any(|s| s.eq_ignore_ascii_case(&g)) {
+                        scopes.push(g);
+                    }
+                }
+            }
+        }
+        if scopes.len() == before {
+            return Err(CliError::bad_input(
+                format!("no resource of the plan is in a resource group named '{name}'"),
+                "`azrelo status PLAN_DIR` lists the plan's resources",
+            ));
+        }
+    }
+    Ok(scopes)
+}
+
 pub(super) fn arm_engine(dir: &Path, arm: &ArmArgs) -> Result<Engine<ClientArm>, CliError> {
     let plan = load(dir)?;
     let options = arm.options()?;
