@@ -6,20 +6,29 @@
 //! quickstart parameter filler ([`params`]) and, with the `emulator`
 //! feature, in-process calls to the emulator (`call()`), serving it on
 //! `127.0.0.1:0` over HTTP or HTTPS (`Served`) and deploying a quickstart
-//! into it the way the quickstarts' CI does (`deploy_quickstart`).
+//! into it the way the quickstarts' CI does (`deploy_quickstart`); with the
+//! `run` feature, the example estate as a plan directory and seed
+//! (`example`) and an in-process `Arm` over the emulator (`InProcessArm`)
+//! for the orchestrator's tests and benchmarks.
 //!
 //! A dev-dependency only (`publish = false`); it must not be used by any
 //! crate's library code.
 
+#[cfg(feature = "run")]
+pub mod arm;
 #[cfg(feature = "emulator")]
 pub mod call;
 pub mod corpus;
+#[cfg(feature = "run")]
+pub mod example;
 pub mod params;
 #[cfg(feature = "emulator")]
 pub mod quickstart;
 #[cfg(feature = "emulator")]
 pub mod served;
 
+#[cfg(feature = "run")]
+pub use arm::InProcessArm;
 #[cfg(feature = "emulator")]
 pub use call::{Call, SUB, call, call_as, rg};
 pub use corpus::{
