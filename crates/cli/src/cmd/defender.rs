@@ -19,7 +19,12 @@ through multicloud connectors.
   apply   the Azure-side settings for one subscription, through ARM: only what is missing is
           changed, every change is journaled; --validate-only changes nothing
 
-Exit code 4 when machines or connectors are blocked.";
+Exit code 4 when machines or connectors are blocked.
+
+Examples:
+  azrelo defender servers assess exports/ devices.csv --plan p2
+  azrelo defender servers assess --subscription \"Contoso Production\" --report fleet.md
+  azrelo defender servers apply --subscription \"Contoso Production\" --validate-only";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,8 +48,31 @@ pub struct ServersArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ServersCommand {
     /// Assess a fleet: prerequisites, connectors, a path and verdict per machine (exit 4 on blockers).
+    ///
+    /// From files (Resource Graph / az resource list exports, ARM GET bodies,
+    /// estate files, the Defender portal's device CSV) or live: --subscription,
+    /// or without inputs az's current subscription. Exit code 4 when machines
+    /// or connectors are blocked.
+    ///
+    /// Examples:
+    ///   azrelo defender servers assess exports/ devices.csv
+    ///   azrelo defender servers assess --subscription "Contoso Production" --report fleet.md
+    ///   azrelo defender servers assess exports/ --render markdown > fleet.md
+    ///   azrelo defender servers assess exports/ --query "machines[?verdict=='blocked'].name" -o tsv
+    #[command(verbatim_doc_comment)]
     Assess(AssessArgs),
     /// Apply the subscription, workspace and connector settings through ARM (journaled, idempotent).
+    ///
+    /// GET each setting, compare, PUT only what differs, each change
+    /// journaled; a second run changes nothing. The subscription defaults to
+    /// AZURE_SUBSCRIPTION_ID, then az's current one; the endpoint to az's
+    /// active cloud.
+    ///
+    /// Examples:
+    ///   azrelo defender servers apply --validate-only
+    ///   azrelo defender servers apply --subscription "Contoso Production" --plan p2
+    ///   azrelo defender servers apply --subscription SUB --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator-ca.pem
+    #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
 }
 

@@ -51,6 +51,15 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
     /// Show one region by any spelling: `westeurope`, `West Europe`, `(Europe) West Europe`.
+    ///
+    /// Its pair, geography, physical location and availability zones (the
+    /// JSON fields are those of `azrelo regions -o json`).
+    ///
+    /// Examples:
+    ///   azrelo regions show westeurope
+    ///   azrelo regions show "Sweden Central" -o yaml
+    ///   azrelo regions show westeurope --query pairedRegions[0] -o tsv
+    #[command(verbatim_doc_comment)]
     Show {
         /// The region name in any spelling.
         name: String,

@@ -12,7 +12,7 @@
 //! * strings are written as they are (a tab or newline inside one is not
 //!   escaped, as in az).
 //!
-//! The caller passes objects already in column order: [`write`] with
+//! The caller passes objects already in column order: [`write()`] with
 //! `sort_keys` sorts them (no query), a query result comes ordered.
 
 use serde_json::Value;

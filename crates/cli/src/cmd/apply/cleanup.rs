@@ -15,7 +15,13 @@ use super::*;
 /// kept, and so is whatever it still uses; a resource group is deleted only
 /// when nothing is left in it; nothing outside the plan is touched. Without
 /// --confirm it shows what it would do.
+///
+/// Examples:
+///   azrelo cleanup-source plan            # what it would delete
+///   azrelo cleanup-source plan --confirm
+///   azrelo cleanup-source plan -g rg-shop-data --confirm
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct CleanupArgs {
     /// Plan directory.
     pub plan_dir: PathBuf,

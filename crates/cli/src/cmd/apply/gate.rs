@@ -14,6 +14,13 @@ pub struct GateArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum GateCommand {
     /// Close gates (the manual step is done): `azrelo gate done PLAN_DIR ID...`.
+    ///
+    /// A closed gate lets `azrelo resume` go on past it.
+    ///
+    /// Examples:
+    ///   azrelo gate done plan ID1 ID2
+    ///   azrelo gate done plan $(azrelo gate list plan --query "[?!closed].id" -o tsv)
+    #[command(verbatim_doc_comment)]
     Done {
         /// Plan directory.
         plan_dir: PathBuf,
@@ -22,6 +29,14 @@ pub enum GateCommand {
         ids: Vec<String>,
     },
     /// List the gates and whether they are closed.
+    ///
+    /// Each gate with when it applies (before or after its resource moves),
+    /// whether it is closed, and what to do.
+    ///
+    /// Examples:
+    ///   azrelo gate list plan
+    ///   azrelo gate list plan --query "[?!closed].{id: id, what: title}" -o table
+    #[command(verbatim_doc_comment)]
     List {
         /// Plan directory.
         plan_dir: PathBuf,

@@ -15,17 +15,8 @@ pub enum ScheduleArg {
     Waves,
 }
 
-/// Run a plan against ARM (or the emulator).
-///
-/// Every step is journaled in PLAN_DIR/journal.db (intent before the ARM
-/// call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
-/// a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
-/// gates (exit code 5): close them with `azrelo gate done`, then resume.
-///
-/// Examples:
-///   azrelo apply ./plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator.pem
-///   azrelo apply ./plan --validate-only
-///   azrelo apply ./plan --parameters secrets.json --parallelism 16
+/// Flags of `azrelo apply` and `azrelo resume` (their help texts are
+/// [`super::APPLY_HELP`] and [`super::RESUME_HELP`]).
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
     /// Plan directory: plan.json and estate.json (`azrelo plan --out`) and
