@@ -505,6 +505,14 @@ const UNFLAGGED_HIDDEN: &[(&str, &str)] = &[
         "microsoft.hybridcompute/machines/extensions",
         "/properties/protectedSettings",
     ),
+    // An API Management host name's certificate (a PFX with its private
+    // key) is sent, never returned: GET answers `"encodedCertificate":
+    // null` and describes the certificate in `certificate` instead
+    // (github.com/Azure/azure-rest-api-specs/issues/9267).
+    (
+        "microsoft.apimanagement/service",
+        "/properties/hostnameConfigurations/*/encodedCertificate",
+    ),
 ];
 
 /// Whether ARM leaves the property at `pointer` of a `resource_type` body
@@ -608,6 +616,16 @@ mod tests {
             "Microsoft.Storage/storageAccounts",
             "/properties/value"
         ));
+        // An API Management GET answers as issue 9267 of the REST specs
+        // shows: the host name's certificate is not in it.
+        let mut apim = serde_json::json!({"properties": {"hostnameConfigurations": [
+            {"type": "Proxy", "hostName": "api.contoso.com", "encodedCertificate": "MIIKcQ..."}]}});
+        strip_never_returned("Microsoft.ApiManagement/service", &mut apim);
+        assert_eq!(
+            apim,
+            serde_json::json!({"properties": {"hostnameConfigurations": [
+                {"type": "Proxy", "hostName": "api.contoso.com"}]}})
+        );
     }
 
     #[test]
