@@ -332,6 +332,15 @@ pub(super) fn role_assignment_body(
     if let Some(t) = &ra.principal_type {
         props.insert("principalType".into(), Value::String(t.clone()));
     }
+    if let Some(d) = &ra.description {
+        props.insert("description".into(), Value::String(d.clone()));
+    }
+    // ARM accepts a condition only with its language version, and "2.0" is
+    // the only one (REST API Role Assignments - Create: conditionVersion).
+    if let Some(c) = &ra.condition {
+        props.insert("condition".into(), Value::String(c.clone()));
+        props.insert("conditionVersion".into(), Value::String("2.0".into()));
+    }
     m.insert("properties".into(), Value::Object(props));
     Value::Object(m)
 }
