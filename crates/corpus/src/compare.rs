@@ -312,9 +312,10 @@ pub async fn compare(cx: &Context<'_>) -> Report {
                 || tflags
                     .is_some_and(|f| f.is_read_only(p) || f.is_write_only(p) || f.is_sensitive(p))
         };
+        let sbody = &with_inline_children(sid, &normalized(&ty, sbody), &tbody, &cx.source);
         let s_raw = leaves(sbody, &skip, None);
         let s_leaves = leaves(sbody, &skip, Some(&map));
-        let mut t_leaves = leaves(&tbody, &skip, None);
+        let mut t_leaves = leaves(&normalized(&ty, &tbody), &skip, None);
         // A role assignment for a recreated identity names the new
         // principal: the one the moved identity has now.
         if let Some(identity) = new_principal_of.get(sid.as_str())
@@ -445,6 +446,11 @@ impl Mapper<'_, '_> {
             Some((t, _)) => t,
             None => s.to_string(),
         };
+        // Tags are the owner's words, copied as they are: only the ids in
+        // them (hidden-link tags) follow the move, not names or regions.
+        if pointer.starts_with("/tags/") {
+            return out;
+        }
         let last = pointer.rsplit('/').next().unwrap_or_default();
         if out.eq_ignore_ascii_case(SOURCE_REGION) && last.to_ascii_lowercase().contains("location")
         {
@@ -459,6 +465,115 @@ impl Mapper<'_, '_> {
         }
         out
     }
+}
+
+/// A source body with the child collections its target holds inline
+/// (`properties.subnets` of a virtual network) filled from the source's
+/// child resources when the source body lacks them: Azure's GET of a
+/// virtual network lists its subnets however they were created, the
+/// emulator's only those sent inline.
+fn with_inline_children(
+    sid: &ResourceId,
+    sbody: &Value,
+    tbody: &Value,
+    source: &IdIndex<Value>,
+) -> Value {
+    let mut b = sbody.clone();
+    let Some(tprops) = tbody.get("properties").and_then(Value::as_object) else {
+        return b;
+    };
+    for (key, v) in tprops {
+        if !v.is_array()
+            || b.get("properties")
+                .and_then(|p| p.get(key.as_str()))
+                .is_some()
+        {
+            continue;
+        }
+        let mut children: Vec<(&ResourceId, &Value)> = source
+            .iter()
+            .filter(|(id, _)| {
+                id.parent().is_some_and(|p| p == *sid)
+                    && id
+                        .resource_type()
+                        .and_then(|t| t.as_str().rsplit('/').next().map(str::to_string))
+                        .is_some_and(|last| last.eq_ignore_ascii_case(key))
+            })
+            .collect();
+        if children.is_empty() {
+            continue;
+        }
+        children.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let items: Vec<Value> = children
+            .into_iter()
+            .map(|(id, body)| {
+                let mut m = serde_json::Map::new();
+                m.insert(
+                    "name".into(),
+                    Value::String(id.name().unwrap_or_default().to_string()),
+                );
+                if let Some(p) = body.get("properties") {
+                    m.insert("properties".into(), p.clone());
+                }
+                Value::Object(m)
+            })
+            .collect();
+        if let Some(p) = b.get_mut("properties").and_then(Value::as_object_mut) {
+            p.insert(key.clone(), Value::Array(items));
+        }
+    }
+    b
+}
+
+/// A body as its API means it, for comparing:
+/// * tag values are strings (ARM stores `true` as `"true"`);
+/// * a diagnostic setting's categories are the enabled ones (a disabled
+///   entry routes nothing), without the storage retention policy Azure
+///   Monitor retired (learn.microsoft.com/azure/azure-monitor/essentials/
+///   migrate-to-azure-storage-lifecycle-policy: new settings cannot set it)
+///   nor the metrics' obsolete `timeGrain`;
+/// * a role assignment has the properties of its API only
+///   (RoleAssignmentProperties in the Authorization REST specification):
+///   others a template sent are dropped by Azure, not stored.
+fn normalized(ty: &str, body: &Value) -> Value {
+    let mut b = body.clone();
+    if let Some(tags) = b.get_mut("tags").and_then(Value::as_object_mut) {
+        for v in tags.values_mut() {
+            if let Value::Bool(_) | Value::Number(_) = v {
+                *v = Value::String(v.to_string());
+            }
+        }
+    }
+    if ty.eq_ignore_ascii_case("Microsoft.Insights/diagnosticSettings") {
+        for list in ["logs", "metrics"] {
+            if let Some(a) = b
+                .pointer_mut(&format!("/properties/{list}"))
+                .and_then(Value::as_array_mut)
+            {
+                a.retain(|e| e.get("enabled") != Some(&Value::Bool(false)));
+                for e in a.iter_mut().filter_map(Value::as_object_mut) {
+                    e.remove("retentionPolicy");
+                    e.remove("timeGrain");
+                }
+            }
+        }
+    }
+    if ty.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+        && let Some(p) = b.get_mut("properties").and_then(Value::as_object_mut)
+    {
+        const API: &[&str] = &[
+            "roleDefinitionId",
+            "principalId",
+            "principalType",
+            "description",
+            "condition",
+            "conditionVersion",
+            "delegatedManagedIdentityResourceId",
+            "scope",
+        ];
+        p.retain(|k, _| API.iter().any(|a| a.eq_ignore_ascii_case(k)));
+    }
+    b
 }
 
 /// Flatten a body into (pointer, scalar) leaves, leaving out the envelope,
@@ -555,6 +670,10 @@ fn differences(
         match t.get(p) {
             Some(w) if same(v, w) => {}
             w => {
+                // An empty string is no value (a template's `zones: [""]`).
+                if w.is_none() && v.as_str() == Some("") {
+                    continue;
+                }
                 let class = match (w, raw.get(p)) {
                     (None, _) => "dropped",
                     (Some(w), Some(r)) if same(r, w) => "not-rewritten",
