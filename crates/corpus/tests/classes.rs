@@ -481,3 +481,55 @@ fn secrets_become_parameters_at_their_leaf_with_their_type() {
         .contains("Hunter2-not-real!")
     );
 }
+
+/// A diagnostic setting on a global resource (a Front Door profile,
+/// re-configured in place) that sends to a moved workspace: the
+/// re-configuration runs after the target workspace exists, or ARM answers
+/// InvalidResourceReference (the source scope naming a target that is not
+/// there yet). Its unit depends on the workspace's.
+#[test]
+fn a_reconfigured_extension_waits_for_the_targets_it_names() {
+    let ws = workspace("log-edge-01");
+    let profile_id = format!(
+        "{}/providers/Microsoft.Cdn/profiles/afd-edge",
+        rg("rg-edge")
+    );
+    let profile = json!({
+        "id": profile_id, "name": "afd-edge", "type": "Microsoft.Cdn/profiles", "location": "Global",
+        "sku": {"name": "Premium_AzureFrontDoor"}, "kind": "frontdoor",
+        "properties": {"originResponseTimeoutSeconds": 60, "frontDoorId": "5b1c2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                       "provisioningState": "Succeeded", "resourceState": "Active"}
+    });
+    let diag = json!({
+        "id": format!("{profile_id}/providers/microsoft.insights/diagnosticSettings/afd-to-law"),
+        "type": "Microsoft.Insights/diagnosticSettings", "name": "afd-to-law",
+        "properties": {"workspaceId": ws["id"],
+                       "logs": [{"category": "FrontDoorAccessLog", "enabled": true}],
+                       "metrics": [{"category": "AllMetrics", "enabled": true}]}
+    });
+    let e = estate(&[
+        ("resources.json", json!({"value": [ws, profile]})),
+        ("diagnostic-settings.json", json!({"value": [diag]})),
+    ]);
+    let (plan, g) = plan_and_generate(&e, "northeurope");
+    let dir = tempfile::tempdir().unwrap();
+    let pd = azrelo_run::PlanDir::new(dir.path());
+    pd.write_plan(&e, &plan).unwrap();
+    pd.write_templates(&g, &pd.templates()).unwrap();
+    let run = pd.load_run().unwrap();
+    let unit = |suffix: &str| {
+        run.units
+            .iter()
+            .position(|u| u.key.as_str().to_ascii_lowercase().ends_with(suffix))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no unit {suffix}: {:?}",
+                    run.units.iter().map(|u| u.key.as_str()).collect::<Vec<_>>()
+                )
+            })
+    };
+    let d = unit("/diagnosticsettings/afd-to-law");
+    let w = unit("/workspaces/log-edge-01");
+    assert_eq!(run.units[d].action, Action::Reconfigure);
+    assert!(run.units[d].deps.contains(&w), "{:?}", run.units[d].deps);
+}

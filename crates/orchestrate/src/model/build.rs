@@ -345,11 +345,14 @@ pub(super) fn plan_units(
         seen.insert(target, ());
         let estate_body = l.estate_bodies.get(&p.source_id).map(|v| (*v).clone());
         let mut refs = Vec::new();
-        if let Some(b) = &estate_body {
-            let text = b
-                .get("properties")
-                .map(Value::to_string)
-                .unwrap_or_default();
+        // What it names: a resource's properties, or an extension record
+        // (a diagnostic setting on a re-configured global names the
+        // workspace it sends to, which must exist in the target first).
+        let text = match &estate_body {
+            Some(b) => b.get("properties").map(Value::to_string),
+            None => l.extension_records.get(&p.source_id).map(Value::to_string),
+        };
+        if let Some(text) = text {
             for m in azrelo_arm::scan::find_resource_ids(&text) {
                 // Through the id map (or an ancestor's mapping).
                 let mapped = l.id_map.map(m.text).map(|m| m.target);
