@@ -69,6 +69,9 @@ pub const SOURCE_GROUP: &str = "rg-qs";
 /// Where a failed comparison lists every finding (in the run's directory).
 pub const FINDINGS_FILE: &str = "corpus-findings.txt";
 
+/// Where a failed run writes its whole error (in the run's directory).
+pub const ERROR_FILE: &str = "corpus-error.txt";
+
 /// The bearer token the harness's client presents (the emulator runs in
 /// test mode and accepts any; not a credential).
 const TOKEN: &str = "azrelo-corpus";
@@ -457,6 +460,12 @@ fn run(
     let outcome = rehearsal.run_live(&rt, &client, &discovery, &operator, recorder.clone());
     let result = match outcome {
         Err(e) => {
+            // The whole error, for whoever inspects a kept run (and for the
+            // canary scan: an error must not carry a secret either).
+            let _ = azrelo_run::write_atomic(
+                &work.join(ERROR_FILE),
+                format!("{}\n", e.message).as_bytes(),
+            );
             let stage = recorder.failed_stage();
             let class = error_class(stage, &e.message);
             Err(fail(stage, class, e.message))
