@@ -90,6 +90,9 @@ const SUFFIXES: &[&str] = &[
     "secretkey",
     "masterkey",
     "sharedkey",
+    // Abbreviations templates use (`backendCertPw`, `DB_PWD`).
+    "pwd",
+    "pw",
 ];
 
 /// A property name as the rules compare it: lower-case ASCII letters and
@@ -405,7 +408,12 @@ fn patterns(expression: bool) -> &'static [Regex] {
                 r#"(?i)[?&](?:sig|signature|code|client_secret|access_token|api[-_]?key|subscription-key|password|token)=(?P<s>[^&#\s"<>{stop}]+)"#
             ),
             // A password in URL user info: `https://user:PASSWORD@host`.
-            format!(r#"(?i)[a-z][a-z0-9+.-]*://[^/\s:@"{stop}]+:(?P<s>[^/\s@"{stop}]+)@"#),
+            // The user may hold `@` (Azure Database single servers' logins
+            // are `user@server`) and so may the password: it runs to the
+            // last `@` before the host, which holds none.
+            format!(
+                r#"(?i)[a-z][a-z0-9+.-]*://[^/\s:"{stop}]+:(?P<s>[^/\s"{stop}]+)@[^@/\s"{stop}]*"#
+            ),
             // PEM private keys.
             r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?P<s>[\s\S]*?)-----END[A-Z ]*PRIVATE KEY-----"
                 .to_string(),
@@ -670,6 +678,12 @@ mod tests {
             r("https://f.azurewebsites.net/api/h?code=k3y==&x=1").unwrap(),
             "https://f.azurewebsites.net/api/h?code=***&x=1"
         );
+        assert_eq!(
+            r("postgresql://admin1@pg-weu:P@ss-w0rd@pg-weu.postgres.database.azure.com:5432/airflow").unwrap(),
+            "postgresql://admin1@pg-weu:***@pg-weu.postgres.database.azure.com:5432/airflow"
+        );
+        assert_eq!(r("https://user@host.example.com:8443/path@x"), None);
+        assert!(is_secret_name("backendCertPw") && is_secret_name("DB_PWD"));
         assert_eq!(
             r("https://user:hunter2@git.example.com/repo").unwrap(),
             "https://user:***@git.example.com/repo"
