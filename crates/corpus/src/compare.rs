@@ -241,7 +241,20 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             Some(p) => (None, Some(format!("planned as {}", p.action.as_str()))),
             None => match role_targets.get(sid.as_str()) {
                 Some(t) => (Some(t.clone()), None),
-                None => (cx.id_map.map(sid.as_str()).map(|m| m.target), None),
+                // A child the plan does not list follows its nearest
+                // planned ancestor's fate: below a manual or kept
+                // resource, it is relocated with it (or not) by that.
+                None => match sid.resource_ancestors().find_map(|a| planned.get(a)) {
+                    Some(a) if !matches!(a.action, Action::Move | Action::Recreate) => (
+                        None,
+                        Some(format!(
+                            "below {} planned as {}",
+                            a.source_id,
+                            a.action.as_str()
+                        )),
+                    ),
+                    _ => (cx.id_map.map(sid.as_str()).map(|m| m.target), None),
+                },
             },
         };
         if let Some(r) = reason {
