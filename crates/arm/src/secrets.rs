@@ -414,6 +414,12 @@ fn patterns(expression: bool) -> &'static [Regex] {
             format!(
                 r#"(?i)[a-z][a-z0-9+.-]*://[^/\s:"{stop}]+:(?P<s>[^/\s"{stop}]+)@[^@/\s"{stop}]*"#
             ),
+            // A credential-named variable assigned in a script (a run
+            // command, a custom script, cloud-init):
+            // `GITLAB_ROOT_PASSWORD="…"`, `export DB_PWD=…`.
+            format!(
+                r#"(?:^|[\s;&|("'])[A-Za-z_][A-Za-z0-9_]*(?:PASSWORD|PASSWD|_PWD|_SECRET|_TOKEN|API_KEY)=\\?["]?(?P<s>[^"\s;&|\\{stop}]+)"#
+            ),
             // PEM private keys.
             r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?P<s>[\s\S]*?)-----END[A-Z ]*PRIVATE KEY-----"
                 .to_string(),
@@ -683,6 +689,15 @@ mod tests {
             "postgresql://admin1@pg-weu:***@pg-weu.postgres.database.azure.com:5432/airflow"
         );
         assert_eq!(r("https://user@host.example.com:8443/path@x"), None);
+        assert_eq!(
+            r(r#"sudo GITLAB_ROOT_EMAIL="a@b.c" GITLAB_ROOT_PASSWORD="Hunter2!x" apt-get install -y gitlab-ee"#).unwrap(),
+            r#"sudo GITLAB_ROOT_EMAIL="a@b.c" GITLAB_ROOT_PASSWORD="***" apt-get install -y gitlab-ee"#
+        );
+        assert_eq!(
+            r("export DB_PWD=s3cr3t; run"),
+            Some("export DB_PWD=***; run".into())
+        );
+        assert_eq!(r("PASSWORD_MIN_LENGTH_HINT is documented"), None);
         assert!(is_secret_name("backendCertPw") && is_secret_name("DB_PWD"));
         assert_eq!(
             r("https://user:hunter2@git.example.com/repo").unwrap(),
