@@ -533,7 +533,7 @@ const UNFLAGGED_HIDDEN: &[(&str, &str)] = &[
 /// out of everything it returns (GET, lists, Resource Graph rows, PUT
 /// answers): write-only and sensitive (`x-ms-secret`) properties of the
 /// schema snapshot, and the few the snapshot does not flag
-/// ([`UNFLAGGED_HIDDEN`]). Such a value can only come from its owner, never
+/// (the private `UNFLAGGED_HIDDEN` table). Such a value can only come from its owner, never
 /// from discovery: the generator makes it a secure parameter.
 pub fn never_returned(resource_type: &str, pointer: &str) -> bool {
     is_unflagged_hidden(resource_type, pointer)
@@ -543,7 +543,7 @@ pub fn never_returned(resource_type: &str, pointer: &str) -> bool {
 }
 
 /// Whether `pointer` is a hidden property the schema snapshot does not
-/// flag: a [`TYPE_RULES`] secret or an [`UNFLAGGED_HIDDEN`] entry (see
+/// flag: a [`TYPE_RULES`] secret or an `UNFLAGGED_HIDDEN` entry (see
 /// [`never_returned`]).
 pub fn is_unflagged_hidden(resource_type: &str, pointer: &str) -> bool {
     TYPE_RULES
