@@ -4,7 +4,7 @@
 //! cargo run --release -p azrelo-corpus --example relocate_corpus -- [OPTIONS]
 //!   --kind same-geography|cross-geography   only this target kind (default both)
 //!   --only SUBSTRING                        only quickstarts whose name contains it
-//!   --jobs N                                relocations at once (default: cores)
+//!   --jobs N                                relocations at once (default: 4 per core)
 //!   --out DIR                               keep failed runs' plan directories here
 //!   --expectations                          print the failures as expectation lines
 //! ```
@@ -21,7 +21,7 @@ use azrelo_corpus::{TargetKind, Verdict, cases, run_all, table};
 fn main() {
     let mut kinds = TargetKind::ALL.to_vec();
     let mut only: Option<String> = None;
-    let mut jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut jobs = azrelo_corpus::default_jobs();
     let mut out: Option<PathBuf> = None;
     let mut lines = false;
     let mut args = std::env::args().skip(1);
