@@ -13,6 +13,8 @@ use crate::model::{
     TemplateFix, TypeEntry,
 };
 use crate::names::{NameRule, NameScope};
+use crate::ownership::OwnershipRule;
+use crate::references::References;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -31,6 +33,8 @@ pub struct Catalog {
     defaults: Defaults,
     by_type: HashMap<String, (usize, usize)>,
     by_extension_segment: HashMap<String, Vec<(usize, usize)>>,
+    ownership: Vec<OwnershipRule>,
+    references: References,
 }
 
 /// How a looked-up type was resolved.
@@ -233,8 +237,8 @@ impl Catalog {
     pub fn from_files(
         files: &[(impl AsRef<str>, impl AsRef<str>)],
     ) -> Result<Catalog, CatalogError> {
-        let parts = load::parse_files(files)?;
-        let (checklist, fixes) = load::validate(&parts)?;
+        let mut parts = load::parse_files(files)?;
+        let (checklist, fixes) = load::validate(&mut parts)?;
         let mut checklist_order: Vec<String> =
             parts.checklist.iter().map(|c| c.id.clone()).collect();
         for s in &parts.services {
@@ -270,6 +274,8 @@ impl Catalog {
             defaults: parts.defaults,
             by_type,
             by_extension_segment,
+            ownership: parts.ownership,
+            references: parts.references,
         })
     }
 
@@ -325,6 +331,24 @@ impl Catalog {
     /// A shared template fix by id.
     pub fn template_fix(&self, id: &str) -> Option<&TemplateFix> {
         self.fixes.get(id)
+    }
+
+    /// The ownership rules (`ownership.toml`), in file order: the first rule
+    /// that matches a resource decides its owner.
+    pub fn ownership_rules(&self) -> &[OwnershipRule] {
+        &self.ownership
+    }
+
+    /// An ownership rule by id.
+    pub fn ownership_rule(&self, id: &str) -> Option<&OwnershipRule> {
+        self.ownership.iter().find(|r| r.id == id)
+    }
+
+    /// The reference patterns (`references.toml`): clouds' DNS suffixes,
+    /// named endpoints, published keys, reference syntaxes, secret parts of
+    /// connection strings.
+    pub fn references(&self) -> &References {
+        &self.references
     }
 
     /// The defaults (unlisted entry, default name rules, universal fixes).
