@@ -214,6 +214,10 @@ pub struct OwnershipRule {
     /// shape; `/name` is the last name segment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
+    /// Only owners for which this holds (on the owner in ARM GET shape), e.g.
+    /// the VM's backup item rather than its SQL database's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_when: Option<Condition>,
     /// Ways to find the owner, in order; the first that finds one wins.
     #[serde(rename = "match")]
     pub matches: Vec<OwnerMatch>,
@@ -252,6 +256,19 @@ fn check_pointer(file: &str, key: &str, p: &str) -> Result<(), CatalogError> {
             format!(
                 "'{p}' must be a JSON pointer starting with '/', e.g. /properties/nodeResourceGroup"
             ),
+        ))
+    }
+}
+
+fn check_properties_pointer(file: &str, key: &str, p: &str) -> Result<(), CatalogError> {
+    check_pointer(file, key, p)?;
+    if p.starts_with("/properties/") {
+        Ok(())
+    } else {
+        Err(invalid(
+            file,
+            key,
+            format!("'{p}' must point into the resource's properties (/properties/...)"),
         ))
     }
 }
@@ -429,6 +446,16 @@ pub(crate) fn validate(file: &str, rules: &[OwnershipRule]) -> Result<(), Catalo
         if let Some(c) = &r.when {
             check_condition(file, &format!("{key}.when"), c)?;
         }
+        if let Some(c) = &r.owner_when {
+            if r.owner_type.is_none() {
+                return Err(invalid(
+                    file,
+                    format!("{key}.owner_when"),
+                    "an owner condition needs an owner_type",
+                ));
+            }
+            check_condition(file, &format!("{key}.owner_when"), c)?;
+        }
         if let Some(e) = &r.evidence {
             check_pointer(file, &format!("{key}.evidence"), e)?;
         }
@@ -466,9 +493,9 @@ pub(crate) fn validate(file: &str, rules: &[OwnershipRule]) -> Result<(), Catalo
                         ));
                     }
                 }
-                OwnerMatch::OwnedProperty(p) => check_pointer(file, &mk, p)?,
+                OwnerMatch::OwnedProperty(p) => check_properties_pointer(file, &mk, p)?,
                 OwnerMatch::OwnerProperty(op) => {
-                    check_pointer(file, &format!("{mk}.path"), &op.path)?;
+                    check_properties_pointer(file, &format!("{mk}.path"), &op.path)?;
                     if (op.names == Names::ResourceGroup) != owned_is_group {
                         return Err(invalid(
                             file,
