@@ -14,6 +14,9 @@
 //! * [`schema`] — per-type read-only, write-only and sensitive property paths
 //!   from the bicep-types-az schemas (what a generated template must not write
 //!   or must not copy).
+//! * [`roles`] — Azure's built-in role definitions (GUID → name,
+//!   description) from an embedded table, so role assignments read as
+//!   `Key Vault Secrets User` rather than a GUID.
 //! * [`secrets`] — secrets no schema flags: credential property names and
 //!   values that carry credentials (connection strings with keys, SAS
 //!   signatures, private keys).
@@ -27,6 +30,7 @@
 pub mod availability;
 pub mod id;
 pub mod region;
+pub mod roles;
 pub mod scan;
 pub mod schema;
 pub mod secrets;

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use azrelo_arm::ResourceType;
 
 use crate::condition::Condition;
+use crate::durations::Durations;
 use crate::load::{self, CatalogError};
 use crate::model::{
     ChecklistItem, ChecklistRef, DataMover, Defaults, FixRef, Rule, Scenario, Service, Strategy,
@@ -31,6 +32,7 @@ pub struct Catalog {
     movers: Vec<DataMover>,
     fixes: HashMap<String, TemplateFix>,
     defaults: Defaults,
+    durations: Durations,
     by_type: HashMap<String, (usize, usize)>,
     by_extension_segment: HashMap<String, Vec<(usize, usize)>>,
     ownership: Vec<OwnershipRule>,
@@ -238,6 +240,7 @@ impl Catalog {
         files: &[(impl AsRef<str>, impl AsRef<str>)],
     ) -> Result<Catalog, CatalogError> {
         let mut parts = load::parse_files(files)?;
+        parts.durations.index();
         let (checklist, fixes) = load::validate(&mut parts)?;
         let mut checklist_order: Vec<String> =
             parts.checklist.iter().map(|c| c.id.clone()).collect();
@@ -272,6 +275,7 @@ impl Catalog {
             movers: parts.movers,
             fixes,
             defaults: parts.defaults,
+            durations: parts.durations,
             by_type,
             by_extension_segment,
             ownership: parts.ownership,
@@ -354,6 +358,11 @@ impl Catalog {
     /// The defaults (unlisted entry, default name rules, universal fixes).
     pub fn defaults(&self) -> &Defaults {
         &self.defaults
+    }
+
+    /// Planned durations (deployments, data movers, cut-over outages).
+    pub fn durations(&self) -> &Durations {
+        &self.durations
     }
 
     fn at(&self, (si, ti): (usize, usize)) -> (&Service, &TypeEntry) {

@@ -15,6 +15,9 @@
 //! * the **checklist** of what does not travel (stable ids, shared items
 //!   defined once), machine-applicable **template fixes**, **downtime** class,
 //!   wave **phase**, and **assessment rules** with explicit [`Condition`]s;
+//! * **planned durations** ([`Durations`], `durations.toml`): deployment
+//!   minutes per type, data mover copy and cut-over outage, the outage of
+//!   each downtime class, each with its basis (read by reports);
 //! * **scenarios**: ordered procedures from the guidance (the general move
 //!   process, Azure Backup, managed identities, Defender for Cloud, …) whose
 //!   steps are automated or manual gates;
@@ -51,6 +54,7 @@
 
 mod catalog;
 pub mod condition;
+pub mod durations;
 mod load;
 pub mod model;
 pub mod names;
@@ -59,6 +63,7 @@ pub mod references;
 
 pub use catalog::{AppliedChecklistItem, Catalog, Lookup, Resolution};
 pub use condition::{Condition, ResourceView, RuleContext, Truth};
+pub use durations::{ClassOutage, Durations, MoverDuration};
 pub use load::CatalogError;
 pub use model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::condition;
+use crate::durations::Durations;
 use crate::model::{
-    ChecklistItem, ChecklistRef, DataMover, Defaults, FixRef, Scenario, Service, TemplateFix,
-    TypeEntry,
+    ChecklistItem, ChecklistRef, DataMover, Defaults, Downtime, FixRef, Scenario, Service,
+    TemplateFix, TypeEntry,
 };
 use crate::ownership::{OwnershipFile, OwnershipRule};
 use crate::references::References;
@@ -90,6 +91,7 @@ pub(crate) struct Parts {
     pub movers: Vec<DataMover>,
     pub fixes: Vec<TemplateFix>,
     pub defaults: Defaults,
+    pub durations: Durations,
     pub services: Vec<Service>,
     pub scenarios: Vec<Scenario>,
     pub ownership: Vec<OwnershipRule>,
@@ -150,6 +152,7 @@ pub(crate) fn parse_files(
 ) -> Result<Parts, CatalogError> {
     let (mut checklist, mut movers, mut fixes, mut defaults) = (None, None, None, None);
     let (mut ownership, mut references) = (None, None);
+    let mut durations = None;
     let (mut services, mut scenarios) = (Vec::new(), Vec::new());
     for (file, text) in files {
         let (file, text) = (file.as_ref(), text.as_ref());
@@ -160,6 +163,7 @@ pub(crate) fn parse_files(
             "defaults.toml" => defaults = Some(parse::<Defaults>(file, text)?),
             "ownership.toml" => ownership = Some(parse::<OwnershipFile>(file, text)?.rules),
             "references.toml" => references = Some(parse::<References>(file, text)?),
+            "durations.toml" => durations = Some(parse::<Durations>(file, text)?),
             f if f.starts_with("services/") => {
                 let mut s: Service = parse(file, text)?;
                 s.file = file.to_string();
@@ -174,7 +178,7 @@ pub(crate) fn parse_files(
                 return Err(invalid(
                     other,
                     "(file)",
-                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
+                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, durations.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
                 ));
             }
         }
@@ -188,6 +192,7 @@ pub(crate) fn parse_files(
         movers: movers.ok_or_else(|| need("data-movers.toml", "the data movers"))?,
         fixes: fixes.ok_or_else(|| need("template-fixes.toml", "the shared template fixes"))?,
         defaults: defaults.ok_or_else(|| need("defaults.toml", "the entry for unlisted types"))?,
+        durations: durations.ok_or_else(|| need("durations.toml", "the planned durations"))?,
         services,
         scenarios,
         ownership: ownership.ok_or_else(|| {
@@ -312,6 +317,8 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
             ));
         }
     }
+
+    check_durations(&p.durations, &movers)?;
 
     let mut fixes = HashMap::new();
     for (i, f) in p.fixes.iter().enumerate() {
@@ -654,6 +661,99 @@ fn check_entry(
     }
     for u in &t.sources {
         check_url(file, key, u)?;
+    }
+    Ok(())
+}
+
+/// `durations.toml`: types parse, ranges are ordered, every downtime class
+/// and every data mover has exactly one entry (and no unknown mover).
+fn check_durations(d: &Durations, movers: &HashMap<String, ()>) -> Result<(), CatalogError> {
+    const F: &str = "durations.toml";
+    let mut types = HashMap::new();
+    for (i, t) in d.deploy.types.iter().enumerate() {
+        let key = format!("deploy.types[{i}]");
+        check_type(F, &key, &t.resource_type)?;
+        for u in &t.sources {
+            check_url(F, &key, u)?;
+        }
+        if types
+            .insert(t.resource_type.to_ascii_lowercase(), ())
+            .is_some()
+        {
+            return Err(invalid(
+                F,
+                key,
+                format!("type '{}' is listed twice", t.resource_type),
+            ));
+        }
+    }
+    for u in &d.switch.sources {
+        check_url(F, "switch", u)?;
+    }
+    let range = |key: &str, [lo, hi]: [u32; 2]| {
+        if lo <= hi {
+            Ok(())
+        } else {
+            Err(invalid(
+                F,
+                key,
+                format!("outage_minutes [{lo}, {hi}]: the low end must not exceed the high end"),
+            ))
+        }
+    };
+    for class in [Downtime::Cold, Downtime::Warm, Downtime::Hot] {
+        let n = d.classes.iter().filter(|c| c.downtime == class).count();
+        if n != 1 {
+            return Err(invalid(
+                F,
+                "classes",
+                format!(
+                    "downtime class '{}' needs exactly one entry (found {n})",
+                    class.as_str()
+                ),
+            ));
+        }
+    }
+    for (i, c) in d.classes.iter().enumerate() {
+        let key = format!("classes[{i}]");
+        range(&key, c.outage_minutes)?;
+        for u in &c.sources {
+            check_url(F, &key, u)?;
+        }
+    }
+    let mut seen = HashMap::new();
+    for (i, m) in d.movers.iter().enumerate() {
+        let key = format!("movers[{i}]");
+        if !movers.contains_key(&m.id) {
+            return Err(invalid(
+                F,
+                key,
+                format!(
+                    "unknown data mover '{}' (define it in data-movers.toml)",
+                    m.id
+                ),
+            ));
+        }
+        if seen.insert(m.id.clone(), ()).is_some() {
+            return Err(invalid(
+                F,
+                key,
+                format!("data mover '{}' is listed twice", m.id),
+            ));
+        }
+        range(&key, m.outage_minutes)?;
+        if m.basis.trim().is_empty() {
+            return Err(invalid(F, key, "every duration needs its basis"));
+        }
+    }
+    let mut missing: Vec<&String> = movers.keys().filter(|id| !seen.contains_key(*id)).collect();
+    missing.sort();
+    if let Some(id) = missing.first() {
+        return Err(invalid(
+            F,
+            "movers",
+            format!("data mover '{id}' has no durations entry"),
+        ));
     }
     Ok(())
 }

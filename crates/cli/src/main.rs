@@ -66,6 +66,7 @@ pub enum Command {
     Plan(cmd::plan::PlanArgs),
     Generate(cmd::generate::Args),
     Diff(cmd::generate::DiffArgs),
+    Report(cmd::report::Args),
     Expand(cmd::expand::Args),
     /// The local ARM emulator (HTTPS, a rehearsal cloud): `azrelo emulator serve`.
     Emulator(cmd::emulator::Args),
@@ -117,6 +118,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plan(args) => cmd::plan::run_plan(args, out),
         Command::Generate(args) => cmd::generate::run(args, out),
         Command::Diff(args) => cmd::generate::run_diff(args, out),
+        Command::Report(args) => cmd::report::run(args, out),
         Command::Expand(args) => cmd::expand::run(args, out),
         Command::Emulator(args) => cmd::emulator::run(args, out),
         Command::Defender(args) => cmd::defender::run(args, out),

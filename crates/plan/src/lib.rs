@@ -33,6 +33,7 @@
 
 mod assess;
 mod build;
+pub mod estimate;
 mod invariants;
 pub mod model;
 pub mod options;

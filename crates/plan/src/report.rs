@@ -1,18 +1,26 @@
-//! `plan.md`: the plan as a readable report — summary, findings, the six
-//! phases, waves with per-resource steps, role assignments, references,
-//! workload downtime, the manual checklist and the scenario procedures.
+//! `plan.md`: what a reviewer reads before approving a move — the verdict
+//! and summary, blockers and warnings with their remediation, downtime per
+//! workload in minutes with its basis, the waves as one compact table, the
+//! gates the run will stop at, role assignments by role name and what must
+//! be redone by hand. Everything else (the dependency graph, every resource
+//! and step, info findings, the full checklist and the scenario procedures)
+//! is in `report.html` (`azrelo report DIR`) and `plan.json`.
 //!
-//! Long lists are cut at [`MAX_ROWS`] rows with a pointer to `plan.json`, so
-//! a report for a very large estate stays readable.
+//! Long lists are cut at [`MAX_ROWS`] rows with a pointer to the report, so
+//! a plan for a very large estate stays readable.
 
 use std::fmt::Write;
 
-use azrelo_catalog::{Automation, Severity, StepMode};
+use azrelo_catalog::{Automation, Catalog, Severity};
 
+use crate::estimate::{downtime_estimates, format_minutes, run_gates, wave_estimates};
 use crate::model::*;
 
 /// Rows per table before the rest is summarized.
 pub const MAX_ROWS: usize = 200;
+
+/// The report the details live in (written beside `plan.md`).
+pub const DETAILS: &str = "report.html";
 
 /// `resourceType-last/name` for an id, for tables.
 pub fn short(id: &str) -> String {
@@ -32,29 +40,24 @@ fn esc(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn sev(s: Severity) -> &'static str {
-    match s {
-        Severity::Blocker => "**blocker**",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
-fn mode(m: StepMode) -> &'static str {
-    match m {
-        StepMode::Automated => "automated",
-        StepMode::ManualGate => "**manual gate**",
-    }
-}
-
-fn more(out: &mut String, total: usize) {
+fn more(out: &mut String, total: usize, what: &str) {
     if total > MAX_ROWS {
-        let _ = writeln!(out, "\n… and {} more (see `plan.json`).", total - MAX_ROWS);
+        let _ = writeln!(
+            out,
+            "\n… and {} more {what} in [{DETAILS}]({DETAILS}).",
+            total - MAX_ROWS
+        );
     }
 }
 
-/// Render the report.
+/// Render `plan.md` with the built-in catalog's durations.
 pub fn render_markdown(plan: &Plan) -> String {
+    render_markdown_with(plan, Catalog::embedded())
+}
+
+/// Render `plan.md`; `catalog` supplies the planned durations (downtime in
+/// minutes, wave durations).
+pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
     let mut o = String::new();
     let src = if plan.source_regions.is_empty() {
         "(no regional resources)".to_string()
@@ -66,6 +69,8 @@ pub fn render_markdown(plan: &Plan) -> String {
         None => plan.target.region.clone(),
     };
     let s = &plan.summary;
+    let gates = run_gates(plan, catalog);
+    let before = gates.iter().filter(|g| g.before_move).count();
     let _ = writeln!(o, "# Relocation plan: {src} → {target}\n");
     let _ = writeln!(
         o,
@@ -84,76 +89,95 @@ pub fn render_markdown(plan: &Plan) -> String {
             s.blockers
         )
     } else {
-        "No blockers. Review the warnings and the manual gates before starting.".to_string()
+        "No blockers. Review the warnings and the gates before starting.".to_string()
     };
     let _ = writeln!(o, "{verdict}\n");
+    let _ = writeln!(
+        o,
+        "The dependency graph, every resource with its steps, the info findings, the full checklist and the scenario procedures are in [{DETAILS}]({DETAILS}) (`azrelo report DIR`); the machine-readable plan is `plan.json`.\n"
+    );
+
     let _ = writeln!(o, "## Summary\n");
     let _ = writeln!(o, "| | |\n|---|---|");
-    let rows: [(&str, String); 14] = [
-        ("Resources in the move set", s.resources.to_string()),
+    let rows: [(&str, String); 9] = [
         (
-            "… selected / added as dependencies / added as dependents",
+            "Resources in the move set",
             format!(
-                "{} / {} / {}",
-                s.selected, s.added_as_dependencies, s.added_as_dependents
+                "{} ({} selected, {} added as dependencies, {} as dependents)",
+                s.resources, s.selected, s.added_as_dependencies, s.added_as_dependents
             ),
         ),
         (
-            "Moved (redeploy, data copy, replication)",
-            s.moved.to_string(),
-        ),
-        ("Recreated (new identity)", s.recreated.to_string()),
-        (
-            "Re-configured in place (global)",
-            s.reconfigured.to_string(),
-        ),
-        ("Relocated by hand", s.manual.to_string()),
-        ("Already in the target (kept)", s.kept.to_string()),
-        (
-            "Carried inside a parent's template",
-            s.carried_with_parent.to_string(),
+            "What happens to them",
+            format!(
+                "{} moved, {} recreated (new identity), {} re-configured in place, {} by hand, {} kept; {} carried in a parent's template",
+                s.moved, s.recreated, s.reconfigured, s.manual, s.kept, s.carried_with_parent
+            ),
         ),
         ("Role assignments to create", s.role_assignments.to_string()),
         ("Waves", s.waves.to_string()),
-        ("Manual gates", s.manual_gates.to_string()),
         (
-            "Findings (blockers / warnings / info)",
-            format!("{} / {} / {}", s.blockers, s.warnings, s.infos),
+            "Gates the run stops at",
+            format!(
+                "{} ({before} before a move, {} after)",
+                gates.len(),
+                gates.len() - before
+            ),
+        ),
+        (
+            "Findings",
+            format!(
+                "{} blocker(s), {} warning(s), {} info",
+                s.blockers, s.warnings, s.infos
+            ),
         ),
         ("Types not in the catalog", s.uncatalogued_types.to_string()),
         (
-            "Deferred / external references",
-            format!("{} / {}", s.deferred_references, s.external_references),
+            "References kept outside the move",
+            format!(
+                "{} (and {} deferred to break cycles)",
+                s.external_references, s.deferred_references
+            ),
+        ),
+        (
+            "Target resource groups",
+            plan.target
+                .resource_groups
+                .iter()
+                .map(|m| format!("{} → {}", short(&m.source), short(&m.target)))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
     ];
     for (k, v) in rows {
-        let _ = writeln!(o, "| {k} | {v} |");
+        let _ = writeln!(o, "| {k} | {} |", esc(&v));
     }
-    if !plan.target.resource_groups.is_empty() || !plan.target.subscriptions.is_empty() {
-        let _ = writeln!(o, "\n**Target scopes**\n");
-        for m in &plan.target.subscriptions {
-            if m.source != m.target {
-                let _ = writeln!(o, "- subscription `{}` → `{}`", m.source, m.target);
-            }
-        }
-        for m in &plan.target.resource_groups {
-            let _ = writeln!(o, "- `{}` → `{}`", short(&m.source), short(&m.target));
+    for m in &plan.target.subscriptions {
+        if m.source != m.target {
+            let _ = writeln!(o, "\nSubscription `{}` → `{}`.", m.source, m.target);
         }
     }
 
-    // Findings.
-    let _ = writeln!(o, "\n## Findings\n");
-    if plan.findings.is_empty() {
+    // Blockers and warnings.
+    let _ = writeln!(o, "\n## Blockers and warnings\n");
+    let serious: Vec<&Finding> = plan
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
+    if serious.is_empty() {
         let _ = writeln!(o, "None.");
     } else {
-        let _ = writeln!(o, "| Severity | Code | Resource | Finding | Remediation |");
-        let _ = writeln!(o, "|---|---|---|---|---|");
-        for f in plan.findings.iter().take(MAX_ROWS) {
+        let _ = writeln!(o, "| | Resource | Finding | Remediation |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for f in serious.iter().take(MAX_ROWS) {
             let _ = writeln!(
                 o,
-                "| {} | `{}` | {} | {} | {} |",
-                sev(f.severity),
-                f.code,
+                "| {} | {} | {} | {} |",
+                match f.severity {
+                    Severity::Blocker => "**blocker**",
+                    _ => "warning",
+                },
                 f.resource
                     .as_deref()
                     .map(short)
@@ -162,376 +186,183 @@ pub fn render_markdown(plan: &Plan) -> String {
                 esc(&f.remediation)
             );
         }
-        more(&mut o, plan.findings.len());
+        more(&mut o, serious.len(), "findings");
+    }
+    if s.infos > 0 {
+        let _ = writeln!(
+            o,
+            "\n{} info finding(s) (new global names, DNS, quota, …) are listed in [{DETAILS}]({DETAILS}).",
+            s.infos
+        );
     }
 
-    // Phases.
-    let _ = writeln!(o, "\n## The six phases\n");
-    for (i, p) in plan.phases.iter().enumerate() {
-        let _ = writeln!(o, "### {}. {}\n", i + 1, p.title);
-        for a in p.activities.iter().take(MAX_ROWS) {
-            let gate = if a.mode == StepMode::ManualGate {
-                " — **manual gate**"
-            } else {
-                ""
-            };
-            let _ = writeln!(o, "- [ ] **{}**{gate}: {}", esc(&a.title), esc(&a.detail));
+    // Downtime.
+    let _ = writeln!(o, "\n## Downtime by workload\n");
+    let downtime = downtime_estimates(plan, catalog);
+    if downtime.is_empty() {
+        let _ = writeln!(o, "Nothing moves.");
+    } else {
+        let _ = writeln!(o, "| Workload | Resources | Outage at cut-over | Basis |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for w in downtime.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} ({}) | {} |",
+                short(&w.resource_group),
+                w.resources,
+                format_minutes(w.minutes),
+                w.downtime.as_str(),
+                esc(&w.basis)
+            );
         }
-        more(&mut o, p.activities.len());
-        let _ = writeln!(o);
+        more(&mut o, downtime.len(), "workloads");
+        let _ = writeln!(
+            o,
+            "\nEstimates from the catalog's planned durations (`crates/catalog/catalog/durations.toml`) for a typical small-to-medium instance; data volume and change rate move them. {}",
+            crate::estimate::switch_note(catalog)
+        );
     }
 
     // Waves.
-    let _ = writeln!(o, "## Waves\n");
-    let mut by_wave: Vec<Vec<&PlannedResource>> = vec![Vec::new(); plan.waves.len() + 1];
-    for r in &plan.resources {
-        if (r.wave as usize) < by_wave.len() {
-            by_wave[r.wave as usize].push(r);
-        }
+    let _ = writeln!(o, "\n## Waves\n");
+    let est = wave_estimates(plan, catalog);
+    let planned: std::collections::HashMap<u32, u32> =
+        est.iter().map(|e| (e.number, e.minutes)).collect();
+    let mut gates_per_wave: std::collections::HashMap<u32, usize> = Default::default();
+    for g in &gates {
+        *gates_per_wave.entry(g.wave).or_default() += 1;
     }
+    let _ = writeln!(
+        o,
+        "| Wave | Phase | Resources | Role assignments | Gates | Planned |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|");
     for w in &plan.waves {
-        let _ = writeln!(o, "### Wave {} — {}\n", w.number, w.title);
-        let members = &by_wave[w.number as usize];
         let _ = writeln!(
             o,
-            "{} resource(s), {} role assignment(s), {} manual gate(s).\n",
+            "| {} | {} | {} | {} | {} | {} |",
+            w.number,
+            w.title,
             w.resources.len(),
             w.role_assignments,
-            w.manual_gates
+            gates_per_wave.get(&w.number).copied().unwrap_or(0),
+            format_minutes([planned.get(&w.number).copied().unwrap_or(0); 2])
         );
-        if members.is_empty() {
-            continue;
-        }
+    }
+    let total: u32 = est.iter().map(|e| e.minutes).sum();
+    let _ = writeln!(
+        o,
+        "\nPlanned deployment time {} (waves back to back; gates and data copies done by people are not timed).",
+        format_minutes([total; 2])
+    );
+
+    // Gates.
+    let _ = writeln!(o, "\n## Gates the run stops at\n");
+    if gates.is_empty() {
+        let _ = writeln!(o, "None: the run needs no manual step.");
+    } else {
         let _ = writeln!(
             o,
-            "| Resource | Type | Action | Strategy | Target name | Steps |"
+            "`azrelo apply` stops at each (exit code 5); close one with `azrelo gate done DIR ID` once done.\n"
         );
-        let _ = writeln!(o, "|---|---|---|---|---|---|");
-        let mut rows = 0;
-        for r in members.iter().filter(|r| r.carried_by.is_none()) {
-            rows += 1;
-            if rows > MAX_ROWS {
-                continue;
-            }
-            let carried = members
-                .iter()
-                .filter(|c| c.carried_by.as_deref() == Some(&*r.source_id))
-                .count();
-            let name = if carried > 0 {
-                format!("{} (+{carried} carried)", r.name)
-            } else {
-                r.name.to_string()
-            };
-            let target_name = if r.target_name != r.name {
-                format!("**{}**", r.target_name)
-            } else {
-                r.target_name.to_string()
-            };
-            let steps: Vec<String> = r
-                .steps
-                .iter()
-                .map(|st| {
-                    let t = if st.detail.is_empty() || st.kind == StepKind::ManualRelocation {
-                        st.kind.title().to_string()
-                    } else {
-                        format!("{} ({})", st.kind.title(), st.detail)
-                    };
-                    if st.mode == StepMode::ManualGate {
-                        format!("⛔ {t}")
-                    } else {
-                        t
-                    }
-                })
-                .collect();
-            let strategy = match &r.data_mover {
-                Some(m) => format!("{} ({m})", r.strategy.as_str()),
-                None => r.strategy.as_str().to_string(),
-            };
+        let _ = writeln!(o, "| Wave | Gate | When | What to do |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for g in gates.iter().take(MAX_ROWS) {
             let _ = writeln!(
                 o,
-                "| {} | `{}` | {} | {} | {} | {} |",
-                esc(&name),
-                r.resource_type,
-                r.action.as_str(),
-                strategy,
-                esc(&target_name),
-                esc(&steps.join("; "))
+                "| {} | `{}` | {} | {} |",
+                g.wave,
+                g.id,
+                if g.before_move {
+                    "before the move"
+                } else {
+                    "after the move"
+                },
+                esc(&g.instruction)
             );
         }
-        more(&mut o, rows);
-        let _ = writeln!(o);
+        more(&mut o, gates.len(), "gates");
     }
 
     // Role assignments.
-    let _ = writeln!(o, "## Role assignments to create\n");
+    let _ = writeln!(o, "\n## Role assignments to create\n");
     if plan.role_assignments.is_empty() {
-        let _ = writeln!(o, "None.\n");
+        let _ = writeln!(o, "None.");
     } else {
         let _ = writeln!(o, "| Wave | Role | Target scope | Principal | Why |");
         let _ = writeln!(o, "|---|---|---|---|---|");
         for ra in plan.role_assignments.iter().take(MAX_ROWS) {
-            let principal = match &ra.target_principal {
-                TargetPrincipal::Same { principal_id } => format!(
-                    "`{principal_id}`{}",
-                    ra.principal_type
-                        .as_deref()
-                        .map(|t| format!(" ({t})"))
-                        .unwrap_or_default()
-                ),
-                TargetPrincipal::NewPrincipalOf { identity } => {
-                    format!("new principal of {}", short(identity))
-                }
-            };
-            let why: Vec<&str> = ra
-                .reasons
-                .iter()
-                .map(|r| match r {
-                    RoleAssignmentReason::ScopeMoves => "scope moves",
-                    RoleAssignmentReason::PrincipalRecreated => "principal recreated",
-                })
-                .collect();
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} |",
                 ra.wave,
-                role_name(&ra.role_definition_id),
+                esc(&role_name(&ra.role_definition_id)),
                 short(&ra.target_scope),
-                principal,
-                why.join(", ")
+                principal(ra),
+                reasons(ra)
             );
         }
-        more(&mut o, plan.role_assignments.len());
-        let _ = writeln!(o);
+        more(&mut o, plan.role_assignments.len(), "role assignments");
     }
 
-    // References.
-    if !plan.deferred_references.is_empty() {
-        let _ = writeln!(o, "## Deferred references (cycles broken)\n");
-        for d in plan.deferred_references.iter().take(MAX_ROWS) {
+    // What must be redone by hand.
+    let manual: Vec<&ChecklistEntry> = plan
+        .checklist
+        .iter()
+        .filter(|c| c.automation == Automation::Manual)
+        .collect();
+    let _ = writeln!(o, "\n## Redo by hand after the move\n");
+    if manual.is_empty() {
+        let _ = writeln!(o, "Nothing: every checklist item is automated.");
+    } else {
+        for c in manual.iter().take(MAX_ROWS) {
             let _ = writeln!(
                 o,
-                "- {} → {} (`{}` at `{}`): {}",
-                short(&d.from),
-                short(&d.to),
-                d.kind,
-                d.path,
-                d.explanation
+                "- [ ] **{}** (`{}`, {} resource(s))",
+                esc(&c.title),
+                c.id,
+                c.count
             );
         }
-        more(&mut o, plan.deferred_references.len());
-        let _ = writeln!(o);
-    }
-    if !plan.external_references.is_empty() {
-        let _ = writeln!(o, "## References to resources that do not move\n");
-        for x in plan.external_references.iter().take(MAX_ROWS) {
-            let what = match &x.resolution {
-                ExternalResolution::KeptInSource => "kept in the source".to_string(),
-                ExternalResolution::ExistingTarget { target } => {
-                    format!("re-pointed to existing {}", short(target))
-                }
-                ExternalResolution::NotInEstate => "not in the inputs; kept as written".into(),
-                ExternalResolution::Global => "global; stays valid".into(),
-            };
-            let _ = writeln!(
-                o,
-                "- {} → `{}` (`{}`): {what}",
-                short(&x.from),
-                x.to,
-                x.kind
-            );
-        }
-        more(&mut o, plan.external_references.len());
-        let _ = writeln!(o);
-    }
-
-    // Workloads.
-    let _ = writeln!(o, "## Downtime by workload\n");
-    let _ = writeln!(o, "| Resource group | Resources | Downtime | Driven by |");
-    let _ = writeln!(o, "|---|---|---|---|");
-    for w in plan.workloads.iter().take(MAX_ROWS) {
+        more(&mut o, manual.len(), "items");
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |",
-            short(&w.resource_group),
-            w.resources,
-            w.downtime.as_str(),
-            w.driven_by
-                .iter()
-                .map(|d| short(d))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "\nInstructions and the resources of each item: [{DETAILS}]({DETAILS})."
         );
-    }
-    more(&mut o, plan.workloads.len());
-
-    // Checklist.
-    let _ = writeln!(o, "\n## Checklist: what does not travel\n");
-    for c in &plan.checklist {
-        let how = match c.automation {
-            Automation::Automated => "automated by azrelo",
-            Automation::Manual => "**manual**",
-        };
-        let names: Vec<String> = c.resources.iter().take(12).map(|r| short(r)).collect();
-        let extra = if c.count > 12 {
-            format!(" and {} more", c.count - 12)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            o,
-            "- [ ] **{}** (`{}`, {how}) — {} *Applies to:* {}{extra}",
-            c.title,
-            c.id,
-            esc(&c.instruction),
-            names.join(", ")
-        );
-    }
-
-    // Scenarios.
-    if !plan.scenarios.is_empty() {
-        let _ = writeln!(o, "\n## Scenario procedures\n");
-        for sc in &plan.scenarios {
-            let _ = writeln!(o, "### {}\n\n{}\n", sc.title, esc(&sc.summary));
-            for (i, st) in sc.steps.iter().enumerate() {
-                let res = if st.resources.is_empty() {
-                    String::new()
-                } else {
-                    let names: Vec<String> =
-                        st.resources.iter().take(8).map(|r| short(r)).collect();
-                    let extra = if st.count > 8 {
-                        format!(" and {} more", st.count - 8)
-                    } else {
-                        String::new()
-                    };
-                    format!(" *({}{extra})*", names.join(", "))
-                };
-                let _ = writeln!(
-                    o,
-                    "{}. [ ] **{}** — {} · {}: {}{res}",
-                    i + 1,
-                    esc(&st.title),
-                    st.phase.as_str(),
-                    mode(st.mode),
-                    esc(&st.instruction)
-                );
-            }
-            let _ = writeln!(o);
-        }
     }
     o
 }
 
-/// Well-known built-in role names by definition GUID (the rest print as the GUID).
-pub fn role_name(role_definition_id: &str) -> String {
-    let guid = role_definition_id
-        .rsplit('/')
-        .next()
-        .unwrap_or(role_definition_id)
-        .to_ascii_lowercase();
-    // learn.microsoft.com/azure/role-based-access-control/built-in-roles
-    let known = [
-        ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner"),
-        ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
-        ("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader"),
-        (
-            "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-            "User Access Administrator",
+/// Who a planned role assignment names.
+pub fn principal(ra: &RoleAssignmentPlan) -> String {
+    match &ra.target_principal {
+        TargetPrincipal::Same { principal_id } => format!(
+            "`{principal_id}`{}",
+            ra.principal_type
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
         ),
-        (
-            "4633458b-17de-408a-b874-0445c86b69e6",
-            "Key Vault Secrets User",
-        ),
-        (
-            "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-            "Key Vault Administrator",
-        ),
-        (
-            "12338af0-0e69-4776-bea7-57ae8d297424",
-            "Key Vault Crypto User",
-        ),
-        (
-            "e147488a-f6f5-4113-8e2d-b22465e65bf6",
-            "Key Vault Crypto Service Encryption User",
-        ),
-        (
-            "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-            "Storage Blob Data Contributor",
-        ),
-        (
-            "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-            "Storage Blob Data Reader",
-        ),
-        (
-            "0c867c2a-1d8c-454a-a3db-ab2ea1bdc8bb",
-            "Storage File Data SMB Share Contributor",
-        ),
-        (
-            "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-            "Storage Queue Data Contributor",
-        ),
-        (
-            "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
-            "Virtual Machine Contributor",
-        ),
-        (
-            "4d97b98b-1d4f-4787-a291-c67834d212e7",
-            "Network Contributor",
-        ),
-        (
-            "92aaf0da-9dab-42b6-94a3-d43ce8d16293",
-            "Log Analytics Contributor",
-        ),
-        (
-            "73c42c96-874c-492b-b04d-ab87d138a893",
-            "Log Analytics Reader",
-        ),
-        (
-            "3913510d-42f4-4e42-8a64-420c390055eb",
-            "Monitoring Metrics Publisher",
-        ),
-        (
-            "749f88d5-cbae-40b8-bcfc-e573ddc772fa",
-            "Monitoring Contributor",
-        ),
-        ("fb1c8493-542b-48eb-b624-b4c8fea62acd", "Security Admin"),
-        ("39bc4728-0917-49c7-9d2c-d95423bc2eb4", "Security Reader"),
-        (
-            "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
-            "Cognitive Services OpenAI User",
-        ),
-        ("7f951dda-4ed3-4680-a7ca-43fe172d538d", "AcrPull"),
-        ("8311e382-0749-4cb8-b61a-304f252e45ec", "AcrPush"),
-        ("5e467623-bb1f-42f4-a55d-6e525e11384b", "Backup Contributor"),
-        ("00c29273-979b-4161-815c-10b084fb9324", "Backup Operator"),
-        ("9066a61d-4eb9-4dc7-bd06-5e3c8a8e1d89", "SQL DB Contributor"),
-        (
-            "6d8ee4ec-f05a-4a1d-8b00-a9b17e38b437",
-            "SQL Server Contributor",
-        ),
-        (
-            "f526a384-b230-433a-b45c-95f59c4a2dec",
-            "Azure Event Hubs Data Owner",
-        ),
-        (
-            "2b629674-e913-4c01-ae53-ef4638d8f975",
-            "Azure Event Hubs Data Sender",
-        ),
-        (
-            "87a39d53-fc1b-424a-814c-f7e04687dc9e",
-            "Logic App Contributor",
-        ),
-        (
-            "f1a07417-d97a-45cb-824c-7a7467783830",
-            "Managed Identity Operator",
-        ),
-        (
-            "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",
-            "Managed Identity Contributor",
-        ),
-    ];
-    known
+        TargetPrincipal::NewPrincipalOf { identity } => {
+            format!("new principal of {}", short(identity))
+        }
+    }
+}
+
+/// Why a role assignment is recreated.
+pub fn reasons(ra: &RoleAssignmentPlan) -> String {
+    ra.reasons
         .iter()
-        .find(|(g, _)| *g == guid)
-        .map(|(_, n)| n.to_string())
-        .unwrap_or_else(|| format!("`{guid}`"))
+        .map(|r| match r {
+            RoleAssignmentReason::ScopeMoves => "scope moves",
+            RoleAssignmentReason::PrincipalRecreated => "principal recreated",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A role's name from the built-in role table (`azrelo_arm::roles`), or its
+/// GUID for a custom role.
+pub fn role_name(role_definition_id: &str) -> String {
+    azrelo_arm::roles::role_display_name(role_definition_id)
 }

@@ -59,14 +59,17 @@ fn parse(s: &str) -> Result<Net, String> {
     })
 }
 
-/// `parseCidr(network)`.
+/// `parseCidr(network)`: `network`, `netmask`, `broadcast` (IPv4 only),
+/// `firstUsable`, `lastUsable`, `cidr`, as template-functions-cidr.md shows.
 pub fn parse_cidr(s: &str) -> Result<Value, String> {
     let n = parse(s)?;
     let last = n.addr | (!n.mask() & (u128::MAX >> (128 - n.bits())));
     let mut o = IndexMap::new();
     o.insert("network".to_string(), Value::String(n.show(n.addr)));
+    // IPv6 has a netmask too (the reference's example:
+    // parseCidr('fdad:3236:5555::/48').netmask is 'ffff:ffff:ffff::').
+    o.insert("netmask".to_string(), Value::String(n.show(n.mask())));
     if !n.v6 {
-        o.insert("netmask".to_string(), Value::String(n.show(n.mask())));
         o.insert("broadcast".to_string(), Value::String(n.show(last)));
     }
     // IPv6 has no broadcast; /31 and /32 IPv4 networks have no reserved addresses.

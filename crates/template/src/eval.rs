@@ -7,6 +7,7 @@
 
 use crate::expr::{self, Expr, ExprKind, TemplateString};
 use crate::functions;
+use crate::limits::Budget;
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::fmt;
@@ -142,6 +143,11 @@ pub trait Context {
     fn in_parameter_default(&self) -> bool {
         false
     }
+    /// The expansion's evaluation budget ([`crate::limits`]); `None`
+    /// evaluates without one (only ARM's own limits apply).
+    fn budget(&mut self) -> Option<&mut Budget> {
+        None
+    }
 }
 
 /// Evaluation of one expression tree: the source text (for unknowns and
@@ -170,6 +176,10 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     }
 
     pub fn eval(&mut self, e: &Expr) -> Result<Value, EvalError> {
+        grow_stack(|| self.eval_node(e))
+    }
+
+    fn eval_node(&mut self, e: &Expr) -> Result<Value, EvalError> {
         match &e.kind {
             ExprKind::Str(s) => Ok(Value::String(s.clone())),
             ExprKind::Int(i) => Ok(Value::Int(*i)),
@@ -189,13 +199,53 @@ impl<'a, 'c> Evaluator<'a, 'c> {
                 }
                 let r = functions::call(self, name, args, e);
                 self.depth -= 1;
-                r
+                self.account(r?, e)
             }
             ExprKind::UserCall {
                 namespace,
                 name,
                 args,
-            } => self.user_call(namespace, name, args),
+            } => {
+                let v = self.user_call(namespace, name, args)?;
+                self.account(v, e)
+            }
+        }
+    }
+
+    /// Count a call's result against the budget (one step, its size).
+    fn account(&mut self, v: Value, e: &Expr) -> Result<Value, EvalError> {
+        let text = self.text(e);
+        if let Some(b) = self.ctx.budget() {
+            b.value(&v, || format!("the value of '{}'", shorten(text)))?;
+        }
+        Ok(v)
+    }
+
+    /// Refuse to build a value of `bytes` over the budget's value limit;
+    /// `what` names it. For functions whose result can be far larger than
+    /// their arguments (`replace`, `format`, `join`, …).
+    pub(crate) fn fits(
+        &mut self,
+        bytes: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), EvalError> {
+        match self.ctx.budget() {
+            Some(b) => b.fits(bytes, what),
+            None => Ok(()),
+        }
+    }
+
+    /// The budget's limit of one value, if there is a budget.
+    pub(crate) fn value_limit(&mut self) -> Option<u64> {
+        self.ctx.budget().map(|b| b.limits().max_value_bytes)
+    }
+
+    /// Count `n` steps of work done inside one function (the comparisons of
+    /// the quadratic array functions).
+    pub(crate) fn steps(&mut self, n: u64) -> Result<(), EvalError> {
+        match self.ctx.budget() {
+            Some(b) => b.steps(n),
+            None => Ok(()),
         }
     }
 
@@ -257,6 +307,56 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     }
 }
 
+/// Run `f` with enough stack for one more level of evaluation: a new
+/// stack segment is allocated when less than 1 MiB remains, so nested
+/// evaluation (variables using variables, deep expressions, deep JSON)
+/// cannot overflow a thread's stack, whatever its size; depth is bounded by
+/// [`crate::limits::Limits`] instead.
+pub(crate) fn grow_stack<T>(f: impl FnOnce() -> T) -> T {
+    // The red zone covers what runs between two checks: one function call,
+    // or copying and dropping a value nested `Limits::max_value_depth` deep.
+    stacker::maybe_grow(1024 * 1024, 4 * 1024 * 1024, f)
+}
+
+/// An expression's text cut to 120 characters for messages.
+pub(crate) fn shorten(text: &str) -> String {
+    let mut e: String = text.chars().take(120).collect();
+    if e.len() < text.len() {
+        e.push('…');
+    }
+    e
+}
+
+/// The [`Context`] methods a context nested in another (`self.outer`)
+/// answers as the outer one does.
+macro_rules! forward_to_outer {
+    () => {
+        fn deployment(&self) -> &DeploymentContext {
+            self.outer.deployment()
+        }
+        fn scope(&self) -> TemplateScope {
+            self.outer.scope()
+        }
+        fn deployment_object(&mut self) -> Value {
+            self.outer.deployment_object()
+        }
+        fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
+            self.outer.user_function(namespace, name)
+        }
+        fn runtime(
+            &mut self,
+            function: &str,
+            args: &[Value],
+            expr: &str,
+        ) -> Result<Value, EvalError> {
+            self.outer.runtime(function, args, expr)
+        }
+        fn budget(&mut self) -> Option<&mut Budget> {
+            self.outer.budget()
+        }
+    };
+}
+
 /// The scope of a user-defined function: only its own parameters.
 struct UdfContext<'a> {
     outer: &'a mut dyn Context,
@@ -285,21 +385,7 @@ impl Context for UdfContext<'_> {
             "user-defined functions cannot use copyIndex()",
         ))
     }
-    fn deployment(&self) -> &DeploymentContext {
-        self.outer.deployment()
-    }
-    fn scope(&self) -> TemplateScope {
-        self.outer.scope()
-    }
-    fn deployment_object(&mut self) -> Value {
-        self.outer.deployment_object()
-    }
-    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
-        self.outer.user_function(namespace, name)
-    }
-    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
-        self.outer.runtime(function, args, expr)
-    }
+    forward_to_outer!();
 }
 
 /// `.name` on a value: case-insensitive property access.
@@ -356,6 +442,12 @@ pub(crate) fn index(b: &Value, i: &Value, text: &str) -> Result<Value, EvalError
     }
 }
 
+/// The names of every built-in template function (lower case, sorted),
+/// for tools and fuzzers that generate expressions.
+pub fn function_names() -> Vec<&'static str> {
+    functions::names()
+}
+
 /// Evaluate one template string: an expression (`[...]`), an escaped literal
 /// (`[[...]`) or a plain literal.
 pub fn evaluate_string(s: &str, ctx: &mut dyn Context) -> Result<Value, EvalError> {
@@ -369,8 +461,15 @@ pub fn evaluate_string(s: &str, ctx: &mut dyn Context) -> Result<Value, EvalErro
                 EvalError::new(format!("the template language expression is invalid: {e}"))
                     .in_expression(text)
             })?;
-            let mut ev = Evaluator::new(text, ctx);
-            ev.eval(&e).map_err(|err| err.in_expression(text))
+            if let Some(b) = ctx.budget() {
+                b.enter().map_err(|err| err.in_expression(text))?;
+            }
+            let mut ev = Evaluator::new(text, &mut *ctx);
+            let r = ev.eval(&e).map_err(|err| err.in_expression(text));
+            if let Some(b) = ctx.budget() {
+                b.leave();
+            }
+            r
         }
     }
 }
@@ -383,6 +482,21 @@ pub fn evaluate_json(
     ctx: &mut dyn Context,
     path: &str,
 ) -> Result<Value, EvalError> {
+    grow_stack(|| evaluate_json_node(v, ctx, path))
+}
+
+fn evaluate_json_node(
+    v: &serde_json::Value,
+    ctx: &mut dyn Context,
+    path: &str,
+) -> Result<Value, EvalError> {
+    if let Some(b) = ctx.budget() {
+        let literal = match v {
+            serde_json::Value::String(s) if !s.starts_with('[') => s.len() as u64,
+            _ => 0,
+        };
+        b.literal(32 + literal).map_err(|e| e.at_path(path))?;
+    }
     match v {
         serde_json::Value::String(s) => evaluate_string(s, ctx).map_err(|e| e.at_path(path)),
         serde_json::Value::Array(a) => {
@@ -423,7 +537,7 @@ pub fn evaluate_json(
 }
 
 /// Maximum iterations of one copy loop (ARM's limit).
-pub const MAX_COPY_COUNT: i64 = 800;
+pub const MAX_COPY_COUNT: i64 = crate::limits::ARM_MAX_COPY_COUNT;
 
 /// A `copy` array of `{name, count, input}` objects (property or variable copy).
 pub fn is_property_copy(v: &serde_json::Value) -> bool {
@@ -541,21 +655,7 @@ impl Context for LoopContext<'_> {
             Some(n) => self.outer.copy_index(Some(n)),
         }
     }
-    fn deployment(&self) -> &DeploymentContext {
-        self.outer.deployment()
-    }
-    fn scope(&self) -> TemplateScope {
-        self.outer.scope()
-    }
-    fn deployment_object(&mut self) -> Value {
-        self.outer.deployment_object()
-    }
-    fn user_function(&self, namespace: &str, name: &str) -> Option<UserFunction> {
-        self.outer.user_function(namespace, name)
-    }
-    fn runtime(&mut self, function: &str, args: &[Value], expr: &str) -> Result<Value, EvalError> {
-        self.outer.runtime(function, args, expr)
-    }
+    forward_to_outer!();
     fn in_parameter_default(&self) -> bool {
         self.outer.in_parameter_default()
     }

@@ -17,8 +17,8 @@
 use std::fmt;
 use std::ops::Range;
 
-/// Longest expression ARM accepts.
-pub const MAX_EXPRESSION_LEN: usize = 24_576;
+/// Longest expression ARM accepts, in characters.
+pub const MAX_EXPRESSION_LEN: usize = crate::limits::ARM_MAX_EXPRESSION_CHARS;
 /// Deepest nesting the parser accepts (hostile input must not overflow the stack).
 pub const MAX_NESTING: usize = 128;
 
@@ -234,7 +234,18 @@ impl<'a> Parser<'a> {
             )));
         }
         let mut e = self.primary()?;
+        // Each '.name' and '[index]' nests the tree one level deeper too.
+        let mut postfix = 0;
         loop {
+            if matches!(self.tok, Tok::Dot | Tok::LBracket) {
+                postfix += 1;
+                self.depth += 1;
+                if self.depth > MAX_NESTING {
+                    return Err(self.err(format!(
+                        "expression nested deeper than {MAX_NESTING} levels"
+                    )));
+                }
+            }
             match self.tok {
                 Tok::Dot => {
                     self.bump()?;
@@ -263,7 +274,7 @@ impl<'a> Parser<'a> {
                 _ => break,
             }
         }
-        self.depth -= 1;
+        self.depth -= 1 + postfix;
         Ok(e)
     }
 
@@ -363,12 +374,13 @@ fn describe(t: &Tok) -> &'static str {
 
 /// Parse the text between the outer `[` and `]` of a template expression.
 pub fn parse(text: &str) -> Result<Expr, ExprError> {
-    if text.len() > MAX_EXPRESSION_LEN {
+    // ARM counts characters; bytes are an upper bound, so count only when needed.
+    if text.len() > MAX_EXPRESSION_LEN && text.chars().count() > MAX_EXPRESSION_LEN {
         return Err(ExprError {
             offset: 0,
             message: format!(
                 "expression is {} characters long; ARM allows at most {MAX_EXPRESSION_LEN}",
-                text.len()
+                text.chars().count()
             ),
         });
     }

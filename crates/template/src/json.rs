@@ -3,9 +3,28 @@
 //! On top of RFC 8259 this accepts what real templates contain and ARM
 //! deploys: `//` and `/* */` comments, trailing commas in arrays and objects,
 //! and raw newlines and tabs inside strings (multi-line expressions). Key
-//! order is preserved; a duplicated key keeps its last value (as Newtonsoft,
-//! which ARM uses, does). Strings are never reinterpreted (a date-like string
+//! order is preserved. Strings are never reinterpreted (a date-like string
 //! stays a string).
+//!
+//! **Duplicate keys.** ARM reads JSON with Newtonsoft Json.NET, whose
+//! default (`DuplicatePropertyNameHandling.Replace`) keeps the *last* value
+//! of a repeated property name, in the first one's place, comparing names
+//! exactly (`StringComparison.Ordinal`: `name` and `Name` are two
+//! properties). ARM accepts such templates: the quickstart
+//! `microsoft.datalakestore/yash-datalake/nested/streamAnalytics.json` of
+//! the corpus has two `variables` sections, and Azure/azure-quickstart-
+//! templates#5855 and microsoft/vscode-azurearmtools#646 report deployed
+//! templates with repeated keys. So [`parse`] does the same; with
+//! [`JsonOptions::reject_duplicate_keys`] a repeated name is an error worded
+//! as Json.NET's `DuplicatePropertyNameHandling.Error` words it ("Property
+//! with the name 'x' already exists in the current JSON object.").
+//!
+//! **Newtonsoft's leniency.** The JSON-family template functions (`json()`,
+//! `base64ToJson()`) parse their argument the way Json.NET's reader does:
+//! also single-quoted strings and unquoted property names
+//! ([`JsonOptions::newtonsoft`]). template-functions-string.md documents
+//! `base64ToJson(base64('{'one': 'a', 'two': 'b'}'))` as
+//! `{"one": "a", "two": "b"}`.
 //!
 //! Errors carry the file, line, column and the JSON path of the value being
 //! read, e.g. `main.json:12:7 at $.resources[0].properties: expected ',' or '}'`.
@@ -39,14 +58,31 @@ impl fmt::Display for ParseError {
     }
 }
 
+/// How lenient to be beyond what [`parse`] accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JsonOptions {
+    /// Also accept single-quoted strings and unquoted property names
+    /// (letters, digits, `_` and `$`), as Json.NET's reader does.
+    pub newtonsoft: bool,
+    /// Refuse a property name repeated (exactly) in one object, instead of
+    /// keeping its last value as ARM does.
+    pub reject_duplicate_keys: bool,
+}
+
 /// Parse lenient JSON text. `file` names the input in error messages.
 pub fn parse(text: &str, file: &str) -> Result<Value, ParseError> {
+    parse_with(text, file, JsonOptions::default())
+}
+
+/// Parse lenient JSON text with [`JsonOptions`].
+pub fn parse_with(text: &str, file: &str, options: JsonOptions) -> Result<Value, ParseError> {
     let mut p = Parser {
         s: text.as_bytes(),
         text,
         pos: 0,
         file,
         path: Vec::new(),
+        options,
     };
     // A UTF-8 byte order mark is common in files saved on Windows.
     if text.starts_with('\u{feff}') {
@@ -72,6 +108,7 @@ struct Parser<'a> {
     pos: usize,
     file: &'a str,
     path: Vec<PathSeg>,
+    options: JsonOptions,
 }
 
 /// Render a path like `$.a.b[0]['key with space']`.
@@ -160,6 +197,7 @@ impl<'a> Parser<'a> {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
             Some(b'"') => Ok(Value::String(self.string()?)),
+            Some(b'\'') if self.options.newtonsoft => Ok(Value::String(self.string()?)),
             Some(b'-' | b'.' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
@@ -213,15 +251,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A string in double quotes (or single quotes, whichever opens it).
     fn string(&mut self) -> Result<String, ParseError> {
         let start = self.pos;
+        let quote = self.s[self.pos];
         self.pos += 1; // opening quote
         let mut out = String::new();
         loop {
             // Copy the run up to the next quote or backslash in one go.
             let run_start = self.pos;
             while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' {
+                if c == quote || c == b'\\' {
                     break;
                 }
                 self.pos += 1;
@@ -232,7 +272,7 @@ impl<'a> Parser<'a> {
                     self.pos = start;
                     return Err(self.err("unterminated string"));
                 }
-                Some(b'"') => {
+                Some(c) if c == quote => {
                     self.pos += 1;
                     return Ok(out);
                 }
@@ -244,6 +284,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     match e {
                         b'"' => out.push('"'),
+                        b'\'' => out.push('\''),
                         b'\\' => out.push('\\'),
                         b'/' => out.push('/'),
                         b'b' => out.push('\u{8}'),
@@ -279,6 +320,15 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// An unquoted property name (Json.NET: letters, digits, `_`, `$`).
+    fn identifier(&mut self) -> String {
+        let start = self.pos;
+        while self.peek().is_some_and(is_identifier) {
+            self.pos += 1;
+        }
+        self.text[start..self.pos].to_string()
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
@@ -332,10 +382,15 @@ impl<'a> Parser<'a> {
                     return Ok(Value::Object(map));
                 }
                 Some(b'"') => {}
+                Some(b'\'') if self.options.newtonsoft => {}
+                Some(c) if self.options.newtonsoft && is_identifier(c) => {}
                 None => return Err(self.err("unterminated object: expected '}'")),
                 Some(_) => return Err(self.err("expected a property name in double quotes or '}'")),
             }
-            let key = self.string()?;
+            let key = match self.peek() {
+                Some(b'"' | b'\'') => self.string()?,
+                _ => self.identifier(),
+            };
             self.ws()?;
             if self.peek() != Some(b':') {
                 return Err(self.err(format!("expected ':' after the property name \"{key}\"")));
@@ -347,7 +402,12 @@ impl<'a> Parser<'a> {
             let Some(PathSeg::Key(key)) = self.path.pop() else {
                 unreachable!("path stack out of sync")
             };
-            // Last value wins; keep the first position (shift_remove keeps order of the rest).
+            // As Json.NET: the last value wins, in the first one's place.
+            if self.options.reject_duplicate_keys && map.contains_key(&key) {
+                return Err(self.err(format!(
+                    "Property with the name '{key}' already exists in the current JSON object."
+                )));
+            }
             map.insert(key, v);
             self.ws()?;
             match self.peek() {
@@ -357,6 +417,10 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+fn is_identifier(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! * [`eval`] and the function library — every function of the template
 //!   reference, with runtime-only values kept symbolic ([`value::Value::Unknown`]);
 //! * [`hash`] — `uniqueString()` and `guid()` as Azure computes them;
-//! * [`expand`] — template expansion: parameters, variables, user functions,
+//! * [`limits`] — ARM's template limits and azrelo's evaluation budget, so
+//!   hostile templates fail fast with a clear error;
+//! * [`expand`](mod@expand) — template expansion: parameters, variables, user functions,
 //!   copy loops, conditions, child and extension resources, nested and linked
 //!   deployments, languageVersion 2.0 — producing the concrete resources a
 //!   deployment would create.
@@ -19,6 +21,8 @@
 //! It must not call Azure, read anything but the template files it is given,
 //! or guess a value only Azure knows.
 
+#![forbid(unsafe_code)]
+
 pub mod cidr;
 pub mod date;
 pub mod eval;
@@ -27,10 +31,13 @@ pub mod expr;
 mod functions;
 pub mod hash;
 pub mod json;
+pub mod limits;
 pub mod value;
 
 pub use eval::{Context, DeploymentContext, EvalError, TemplateScope};
 pub use expand::{
-    ExpandOptions, Expanded, ExpandedResource, Runtime, RuntimeCall, Template, expand, expand_with,
+    ExpandOptions, Expanded, ExpandedResource, MissingParameters, Runtime, RuntimeCall, Template,
+    expand, expand_with,
 };
+pub use limits::Limits;
 pub use value::Value;

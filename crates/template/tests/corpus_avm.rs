@@ -2,6 +2,8 @@
 //! expands given its required parameters, except those listed with a reason
 //! in `tests/expectations/avm.txt`.
 
+mod peak;
+
 use azrelo_template::{ExpandOptions, Template, expand};
 
 #[test]
@@ -13,6 +15,7 @@ fn every_avm_module_expands() {
     let expected = azrelo_testkit::expectations(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expectations/avm.txt"),
     );
+    let mut peak = peak::Peak::default();
     let mut failures = Vec::new();
     let (mut ok, mut resources) = (0, 0);
     for f in &files {
@@ -47,6 +50,7 @@ fn every_avm_module_expands() {
             Ok(x) => {
                 ok += 1;
                 resources += x.resources.len();
+                peak.record(x.usage, &rel);
             }
             Err(e) => failures.push((rel, e.to_string())),
         }
@@ -56,6 +60,7 @@ fn every_avm_module_expands() {
         files.len(),
         expected.len()
     );
+    peak.assert_headroom("avm-modules");
     let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     assert!(

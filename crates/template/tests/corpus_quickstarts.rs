@@ -2,6 +2,8 @@
 //! except those listed (with a specific reason each) in
 //! `tests/expectations/quickstarts.txt`.
 
+mod peak;
+
 use azrelo_template::{ExpandOptions, Template, expand};
 
 #[test]
@@ -14,6 +16,7 @@ fn every_quickstart_expands() {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/expectations/quickstarts.txt"),
     );
+    let mut peak = peak::Peak::default();
     let mut failures: Vec<(String, String)> = Vec::new();
     let (mut resources, mut ok) = (0usize, 0usize);
     for f in &files {
@@ -49,6 +52,7 @@ fn every_quickstart_expands() {
             Ok(x) => {
                 ok += 1;
                 resources += x.resources.len();
+                peak.record(x.usage, &rel);
             }
             Err(e) => failures.push((rel, e.to_string())),
         }
@@ -58,6 +62,7 @@ fn every_quickstart_expands() {
         files.len(),
         expected.len()
     );
+    peak.assert_headroom("quickstarts");
     let mismatch = azrelo_testkit::expectation_mismatch(&failures, &expected);
     assert!(mismatch.is_empty(), "{mismatch}");
     assert!(

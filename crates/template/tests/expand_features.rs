@@ -307,3 +307,55 @@ fn lenient_json_templates_expand() {
     let x = expand(&t, &ExpandOptions::default()).unwrap();
     assert_eq!(x.resources[0].name, "nsg");
 }
+
+/// Issue #18: graph/discover of a template deployed with values azrelo
+/// cannot see. On request, a parameter with neither a value nor a default
+/// is a symbolic unknown (as reference() results are) and is listed; by
+/// default the expansion still fails naming it.
+#[test]
+fn missing_parameters_become_symbolic_on_request() {
+    let mut t = base(json!([
+        {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-05-01",
+         "name": "[parameters('vnetName')]", "location": "westeurope",
+         "properties": {"addressSpace": {"addressPrefixes": ["[parameters('prefix')]"]}}},
+        {"type": "Microsoft.Network/publicIPAddresses", "apiVersion": "2023-05-01",
+         "name": "[concat('pip', copyIndex())]", "copy": {"name": "pips", "count": "[parameters('count')]"}},
+        {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-05-01", "name": "nsg"}
+    ]));
+    t["parameters"] = json!({
+        "vnetName": {"type": "string"},
+        "prefix": {"type": "string", "defaultValue": "10.0.0.0/16"},
+        "count": {"type": "int"}
+    });
+    let e = try_run(t.clone(), json!({})).unwrap_err();
+    assert!(e.contains("'vnetName' has no value"), "{e}");
+
+    let tpl = Template::parse(&t.to_string(), "t.json").unwrap();
+    let opts = ExpandOptions {
+        missing_parameters: azrelo_template::MissingParameters::Symbolic,
+        ..Default::default()
+    };
+    let x = expand(&tpl, &opts).unwrap();
+    assert_eq!(x.missing_parameters, ["vnetName", "count"]);
+    assert!(
+        x.unresolved
+            .iter()
+            .any(|u| u.owner == "parameters.vnetName" && u.expression == "parameters('vnetName')"),
+        "{:?}",
+        x.unresolved
+    );
+    // The vnet keeps its symbolic name; the copy loop's count is unknown,
+    // so its instances are unresolved; everything else expands.
+    let names: Vec<&str> = x.resources.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["[parameters('vnetName')]", "nsg"]);
+    let vnet = x.resources[0].properties().unwrap().to_json();
+    assert_eq!(
+        vnet,
+        json!({"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}})
+    );
+    assert!(
+        x.unresolved
+            .iter()
+            .any(|u| u.expression == "copy count of 'pips'")
+    );
+}

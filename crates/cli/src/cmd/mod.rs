@@ -13,4 +13,5 @@ pub mod inputs;
 pub mod plan;
 pub mod regions;
 pub mod rehearse;
+pub mod report;
 pub mod types;

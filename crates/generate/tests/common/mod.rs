@@ -16,10 +16,7 @@ pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, Strin
         .map_err(|e| format!("generated template does not parse: {e}"))?;
     let mut o = ExpandOptions {
         context: DeploymentContext::default(),
-        parameters: Default::default(),
-        base_dir: None,
-        scope: None,
-        template_link: None,
+        ..Default::default()
     };
     o.context.location = region.into();
     match &d.scope {
