@@ -4,7 +4,8 @@
 //!
 //! * [`id`] — ARM resource identifiers of every form (tenant, management group,
 //!   subscription, resource group, nested child resources, extension resources on
-//!   any scope): parse, format, compare case-insensitively, navigate.
+//!   any scope): parse, format, compare case-insensitively, navigate;
+//!   [`id_index`] — maps keyed by id, looked up by id text in any spelling.
 //! * [`scan`] — finding every resource id embedded in an arbitrary string, in one
 //!   linear pass, for dependency discovery.
 //! * [`region`] — the embedded region catalog (from ARM's locations API) and lookup
@@ -20,6 +21,8 @@
 //! * [`secrets`] — secrets no schema flags: credential property names and
 //!   values that carry credentials (connection strings with keys, SAS
 //!   signatures, private keys).
+//! * [`vocab`] — ARM's fixed vocabulary as constants: the resource types,
+//!   id keywords and api-versions azrelo names in code.
 //!
 //! It must not do I/O (beyond parsing embedded or caller-supplied bytes; the
 //! one exception is [`schema::extract`], the snapshot refresh used by an
@@ -29,14 +32,17 @@
 
 pub mod availability;
 pub mod id;
+pub mod id_index;
 pub mod region;
 pub mod roles;
 pub mod scan;
 pub mod schema;
 pub mod secrets;
+pub mod vocab;
 
 pub use availability::{Answer, SnapshotDate};
 pub use availability::{Availability, Status as AvailabilityStatus};
 pub use id::{IdError, IdKind, ResourceId, ResourceType};
+pub use id_index::{IdIndex, IdKey};
 pub use region::{Region, Regions};
 pub use scan::{IdMatch, find_resource_ids};

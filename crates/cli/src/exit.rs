@@ -60,6 +60,24 @@ impl fmt::Debug for CliError {
     }
 }
 
+impl From<azrelo_run::RunError> for CliError {
+    fn from(e: azrelo_run::RunError) -> Self {
+        use azrelo_run::ErrorKind;
+        match (e.kind, e.help) {
+            (ErrorKind::BadInput, Some(help)) => CliError::bad_input(e.message, help),
+            (ErrorKind::BadInput, None) => {
+                CliError::new(ExitCode::BadInput, miette::miette!("{}", e.message))
+            }
+            (ErrorKind::Blockers, _) => CliError::blockers(e.message),
+            (ErrorKind::Failure, Some(help)) => CliError::new(
+                ExitCode::Failure,
+                miette::miette!(help = help, "{}", e.message),
+            ),
+            (ErrorKind::Failure, None) => CliError::failure(e.message),
+        }
+    }
+}
+
 impl From<std::io::Error> for CliError {
     fn from(err: std::io::Error) -> Self {
         CliError::failure(err)

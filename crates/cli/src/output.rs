@@ -55,29 +55,7 @@ fn quiet_on_closed_pipe(r: std::io::Result<()>) -> Result<(), crate::exit::CliEr
     }
 }
 
-/// Write a file atomically: to a temporary file in the same directory, synced,
-/// then renamed over the destination, so a reader never sees half a file.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("azrelo-output");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+pub use azrelo_run::write_atomic;
 
 /// A table whose long cells wrap to the terminal width (120 columns when
 /// stdout is not a terminal, so piped output and snapshots are stable).

@@ -24,7 +24,7 @@
 //! cloud-side role (AWS CloudFormation) or service account (GCP script) and
 //! is left to a person: such connectors are listed as manual.
 //!
-//! Every change is journaled (`azrelo_orchestrate::journal`): its intent
+//! Every change is journaled (`azrelo_journal`): its intent
 //! before the PUT, its result after; nothing secret is in them (connector
 //! bodies carry role ARNs and service-account addresses, not credentials).
 
@@ -34,7 +34,7 @@ use crate::live::{
 use crate::model::{Fleet, Hosting, ServersPlan, Workspace, bool_at, str_at};
 use crate::os::OsType;
 use azrelo_client::{ArmClient, ClientError};
-use azrelo_orchestrate::journal::{Journal, JournalError, StepOutcome};
+use azrelo_journal::{Journal, JournalError, StepOutcome};
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@ use azrelo_client::{ArmClient, ClientOptions};
 use azrelo_defender::ServersPlan;
 use azrelo_defender::apply::{ApplyOptions, ChangeOutcome, apply};
 use azrelo_emulator::{Emulator, router};
-use azrelo_orchestrate::journal::{Journal, StepOutcome};
+use azrelo_journal::{Journal, StepOutcome};
 use azrelo_testkit::{Served, Transport};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};

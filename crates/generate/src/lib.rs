@@ -2,7 +2,8 @@
 //!
 //! Owns turning a plan (`azrelo_plan::Plan`) and the estate it was made from into ARM
 //! deployments: one template (+ parameters file) per wave × target scope,
-//! and a manifest listing them in order.
+//! and a manifest listing them in order ([`Manifest`], the type the
+//! orchestrator reads back).
 //!
 //! For every resource the plan creates (`move`, `recreate`):
 //! * the body is the estate record (ARM GET shape) with envelope and
@@ -33,11 +34,11 @@
 //! `estate.json` and writes what this crate returns.
 
 mod build;
+pub mod manifest;
 
 pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
-pub use build::{
-    Change, ChangeKind, Deployment, DeploymentScope, Generated, ManifestEntry, generate,
-};
+pub use build::{Change, ChangeKind, Deployment, Generated, generate};
+pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 
 /// Property flags by type: what must not be written back. The embedded
 /// bicep-types-az snapshot implements it (`azrelo_arm::schema`); tests can

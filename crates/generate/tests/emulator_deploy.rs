@@ -108,11 +108,11 @@ async fn generated_example_deploys_on_the_emulator() {
     let mut checked = 0;
     for r in &p.resources {
         if !matches!(r.action, Action::Move | Action::Recreate)
-            || !generated.contains(&*r.source_id)
+            || !generated.contains(r.source_id.as_str())
         {
             continue;
         }
-        let (status, body) = call(&em, "GET", &r.target_id, None).await;
+        let (status, body) = call(&em, "GET", r.target_id.as_str(), None).await;
         assert_eq!(status, StatusCode::OK, "{} missing: {body}", r.target_id);
         if let Some(loc) = body.get("location").and_then(|l| l.as_str()) {
             assert!(

@@ -50,9 +50,9 @@ fn example_templates_reexpand_and_hold_the_invariants() {
     let moved: HashSet<String> = p
         .id_map
         .iter()
-        .map(|m| m.source.to_ascii_lowercase())
+        .map(|m| m.source.as_str().to_ascii_lowercase())
         .collect();
-    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
+    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| m.source.as_str()));
     let flags = azrelo_arm::schema::SchemaFlags::embedded();
     let mut expanded_resources = 0;
     for d in &out.deployments {
@@ -129,7 +129,7 @@ fn example_templates_reexpand_and_hold_the_invariants() {
     }
     assert!(expanded_resources > 30, "{expanded_resources}");
     // The manifest orders deployments by wave.
-    let m = out.manifest();
+    let m = out.manifest().deployments;
     assert!(m.windows(2).all(|w| w[0].wave <= w[1].wave));
     assert!(m[0].command.starts_with("az deployment sub create"));
 }
@@ -223,7 +223,7 @@ fn sub_resources_of_moved_resources_follow_their_parent() {
         let m = p
             .id_map
             .iter()
-            .find(|m| m.source.to_ascii_lowercase().ends_with(suffix))
+            .find(|m| m.source.as_str().to_ascii_lowercase().ends_with(suffix))
             .unwrap_or_else(|| panic!("no {suffix} in the id map"));
         (m.source.to_string(), m.target.to_string())
     };

@@ -64,9 +64,9 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
     let moved: BTreeSet<String> = p
         .id_map
         .iter()
-        .map(|m| m.source.to_ascii_lowercase())
+        .map(|m| m.source.as_str().to_ascii_lowercase())
         .collect();
-    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| &*m.source));
+    let source_ids = common::SourceIds::new(p.id_map.iter().map(|m| m.source.as_str()));
     let mut want: BTreeSet<(String, String)> = BTreeSet::new();
     let skipped: BTreeSet<String> = out
         .skipped
@@ -77,18 +77,18 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         if matches!(
             r.action,
             azrelo_plan::Action::Move | azrelo_plan::Action::Recreate
-        ) && !skipped.contains(&r.source_id.to_ascii_lowercase())
+        ) && !skipped.contains(&r.source_id.as_str().to_ascii_lowercase())
             && out
                 .deployments
                 .iter()
-                .any(|d| d.resources.iter().any(|s| s == &*r.source_id))
+                .any(|d| d.resources.iter().any(|s| s == r.source_id.as_str()))
             && !out
                 .deployments
                 .iter()
-                .any(|d| d.inlined.iter().any(|s| s == &*r.source_id))
+                .any(|d| d.inlined.iter().any(|s| s == r.source_id.as_str()))
         {
             want.insert((
-                r.target_id.to_ascii_lowercase(),
+                r.target_id.as_str().to_ascii_lowercase(),
                 r.resource_type.to_ascii_lowercase(),
             ));
         }

@@ -479,7 +479,17 @@ impl<'c> Builder<'c> {
                         continue; // a reference to one of its own sub-resources
                     }
                     let path = render(prefix, segs);
-                    let kind = classify(src_type, &path, &lower_type(&id));
+                    let kind = match classify(src_type, &path, &lower_type(&id)) {
+                        // A plain reference in a property ARM computes is a
+                        // back-reference; a named relationship (a backup
+                        // item's read-only copy of the id it protects) stays.
+                        EdgeKind::PropertyReference
+                            if is_back_reference(src_type, &pointer(prefix, segs)) =>
+                        {
+                            EdgeKind::BackReference
+                        }
+                        kind => kind,
+                    };
                     self.edge(from, to, kind, path, detail);
                 }
                 if !self.refs.is_empty() {
@@ -555,59 +565,52 @@ fn inline_id(parent: &ResourceId, key: &str, child: &Value) -> Option<ResourceId
 /// Child arrays of a virtual network that become nodes of their own.
 const INLINE_CHILDREN: &[&str] = &["subnets", "virtualNetworkPeerings"];
 
-/// Read-only back-reference properties: (source type, path fragment).
-const BACK_REFERENCES: &[(&str, &str)] = &[
-    (
-        "microsoft.network/networksecuritygroups",
-        ".networkInterfaces",
-    ),
-    ("microsoft.network/networksecuritygroups", ".subnets"),
-    ("microsoft.network/routetables", ".subnets"),
-    ("microsoft.network/natgateways", ".subnets"),
-    ("microsoft.network/publicipaddresses", ".ipConfiguration"),
-    ("microsoft.network/publicipaddresses", ".natGateway"),
-    (
-        "microsoft.network/loadbalancers",
-        ".backendIPConfigurations",
-    ),
-    (
-        "microsoft.network/applicationgateways",
-        ".backendIPConfigurations",
-    ),
-    (
-        "microsoft.network/virtualnetworks/subnets",
-        ".ipConfigurations",
-    ),
-    (
-        "microsoft.network/virtualnetworks/subnets",
-        ".privateEndpoints",
-    ),
-    (
-        "microsoft.network/virtualnetworks/subnets",
-        ".serviceAssociationLinks",
-    ),
-    (
-        "microsoft.network/virtualnetworks/subnets",
-        ".resourceNavigationLinks",
-    ),
-    (
-        "microsoft.network/virtualnetworks/subnets",
-        ".ipConfigurationProfiles",
-    ),
-    ("microsoft.network/networkinterfaces", ".virtualMachine"),
-    ("microsoft.network/networkinterfaces", ".privateEndpoint"),
-    ("microsoft.network/privatednszones", ".virtualNetworkLinks"),
-    ("microsoft.network/privateendpoints", ".networkInterfaces"),
-    ("", ".privateEndpointConnections"),
-];
+/// The JSON pointer of a reference inside a body being scanned: `segs`
+/// below the scan's root, which is the resource's `properties` (`prefix`
+/// `$.properties`) or, for a child written inline in its parent (a subnet
+/// in its network), the child's own body.
+fn pointer(prefix: &str, segs: &[Seg<'_>]) -> String {
+    let mut out = String::from(if prefix == "$.properties" {
+        "/properties"
+    } else {
+        ""
+    });
+    for s in segs {
+        out.push('/');
+        match s {
+            Seg::Index(i) => out.push_str(&i.to_string()),
+            Seg::Key(k) => out.push_str(&k.replace('~', "~0").replace('/', "~1")),
+        }
+    }
+    out
+}
+
+/// Whether a reference is a read-only back-reference (a subnet listing the
+/// NICs in it, a public IP naming its configuration, a resource listing its
+/// private endpoint connections): ARM computes the property, so the schema
+/// flags mark it read-only (`azrelo_arm::schema`), and the referrer does
+/// not depend on what it names.
+fn is_back_reference(src: &str, pointer: &str) -> bool {
+    azrelo_arm::schema::SchemaFlags::embedded()
+        .get(src)
+        .is_some_and(|t| t.is_read_only(pointer))
+        || NOT_FLAGGED_BACK_REFERENCES
+            .iter()
+            .any(|(t, p)| *t == src && pointer.starts_with(p))
+}
+
+/// Back-references the schema does not flag read-only: a public IP's
+/// `natGateway` is writable in the Network schema, but the association is
+/// made on the NAT gateway (its `publicIpAddresses`,
+/// learn.microsoft.com/azure/nat-gateway/manage-nat-gateway), so the public
+/// IP's copy points back at its user. (lower-cased type, JSON pointer)
+const NOT_FLAGGED_BACK_REFERENCES: &[(&str, &str)] = &[(
+    "microsoft.network/publicipaddresses",
+    "/properties/natGateway",
+)];
 
 /// Classify a property reference by source type, JSON path and target type.
 fn classify(src: &str, path: &str, target: &str) -> EdgeKind {
-    for (t, frag) in BACK_REFERENCES {
-        if (t.is_empty() || *t == src) && path.contains(frag) {
-            return EdgeKind::BackReference;
-        }
-    }
     let is = |t: &str| target == t;
     let subnet = is("microsoft.network/virtualnetworks/subnets");
     match src {

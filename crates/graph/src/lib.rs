@@ -221,6 +221,32 @@ impl EdgeKind {
             EdgeKind::OwnedBy | EdgeKind::InstalledBy | EdgeKind::AttachedTo
         )
     }
+
+    /// Whether ARM requires both ends in the same region: a NIC and its
+    /// subnet, NSG and VM, a subnet and its NSG, route table or NAT
+    /// gateway, a load balancer and its backends and frontend subnet, an
+    /// application gateway and its subnet, a public IP and what uses it, a
+    /// VM and its disks, a private endpoint and its subnet, a backup item
+    /// and what it protects. Keeping one end in the source while the other
+    /// moves cannot work.
+    pub fn same_region(self) -> bool {
+        matches!(
+            self,
+            EdgeKind::NicSubnet
+                | EdgeKind::NicNsg
+                | EdgeKind::SubnetNsg
+                | EdgeKind::SubnetRouteTable
+                | EdgeKind::SubnetNatGateway
+                | EdgeKind::LoadBalancerBackend
+                | EdgeKind::LoadBalancerFrontendSubnet
+                | EdgeKind::AppGatewaySubnet
+                | EdgeKind::PublicIp
+                | EdgeKind::VmNic
+                | EdgeKind::VmDisk
+                | EdgeKind::PrivateEndpointSubnet
+                | EdgeKind::BackupProtectedResource
+        )
+    }
 }
 
 /// Why an edge exists when the JSON path alone does not say it: the text

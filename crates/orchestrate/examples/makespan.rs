@@ -48,7 +48,7 @@ fn duration(
         UnitKind::DiskCopy => {
             let size = estate
                 .iter()
-                .find(|(id, _)| Some(id.as_str()) == u.source_id.as_deref())
+                .find(|(id, _)| Some(id.as_str()) == u.source_id.as_ref().map(|s| s.as_str()))
                 .and_then(|(_, r)| r.pointer("/properties/diskSizeGB")?.as_u64())
                 .unwrap_or(1);
             // Source snapshot, the cross-region copy, the disk.
@@ -99,7 +99,7 @@ async fn run(
     em.seed(seed.clone());
     let mut arm = common::EmulatorArm::new(&em);
     arm.poll = Duration::from_millis(25);
-    let plan = RunPlan::load(&dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let d: Vec<Duration> = (0..plan.units.len())
         .map(|i| duration(profile, &plan, i, &seed))
         .collect();

@@ -1,5 +1,5 @@
 //! The slice of ARM the orchestrator needs, as a trait, so the engine runs
-//! against `azrelo_client::ArmClient` (the CLI implements [`Arm`] for it),
+//! against `azrelo_client::ArmClient` (`azrelo-run` implements [`Arm`] for it),
 //! an in-process emulator adapter (tests, benchmark), or anything else.
 //!
 //! The contract matches `azrelo-client`'s documented surface: `put`/`delete`

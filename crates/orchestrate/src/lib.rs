@@ -1,26 +1,30 @@
-//! `azrelo-orchestrate` owns the execution of a relocation plan: the durable
-//! intent/result journal (SQLite, WAL, `synchronous=FULL`), the per-resource
-//! state machine modelled on Azure Resource Mover's, the pipelined scheduler,
-//! verification of deployed targets, commit, discard and source cleanup.
+//! `azrelo-orchestrate` owns the execution of a relocation plan: the
+//! per-resource state machine modelled on Azure Resource Mover's (derived
+//! from the `azrelo-journal` intent/result journal), the pipelined
+//! scheduler, verification of deployed targets, commit, discard and source
+//! cleanup.
 //!
 //! It never decides *what* to move (that is `azrelo-plan`) and never renders
 //! templates (that is `azrelo-generate`); it runs what they produced and
 //! records every step so that a crashed run resumes exactly where it stopped.
-//! It talks to ARM through the [`arm::Arm`] trait, which the CLI implements
-//! for `azrelo_client::ArmClient`.
+//! It talks to ARM through the [`arm::Arm`] trait, which `azrelo-run`
+//! implements for `azrelo_client::ArmClient`, and reads no plan file itself:
+//! `azrelo_run::PlanDir` reads the plan directory into a
+//! [`model::RunInputs`] for [`RunPlan::build`].
 
 pub mod arm;
 pub mod engine;
-pub mod journal;
 pub mod model;
+pub mod report;
 pub mod state;
 pub mod verify;
 
 pub use arm::{Arm, ArmError, CrashHook};
+pub use azrelo_journal::{self as journal, Journal, JournalError, StepOutcome, StepRecord};
 pub use engine::{
-    ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, Schedule,
-    StatusReport, close_gates, open_journal, status,
+    ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, RowOutcome,
+    Schedule, open_journal,
 };
-pub use journal::{Journal, JournalError, StepOutcome, StepRecord};
-pub use model::{RunPlan, Unit, UnitKind};
-pub use state::State;
+pub use model::{Mover, RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
+pub use report::{GateRow, StatusReport, StatusRow, close_gates, status};
+pub use state::{State, Step};

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::journal::{StepOutcome, StepPhase, StepRecord};
 use crate::model::{RunPlan, Unit, UnitKind};
+use azrelo_journal::{StepOutcome, StepPhase, StepRecord};
 
 /// The journal run every command of a plan directory shares.
 pub const RUN: &str = "relocation";
@@ -102,17 +102,67 @@ impl State {
     }
 }
 
-/// Steps a unit records (`KEY#step`).
-pub mod step {
-    pub const PREPARE: &str = "prepare";
-    pub const MOVE: &str = "move";
-    pub const VERIFY: &str = "verify";
-    pub const COMMIT: &str = "commit";
-    pub const DISCARD: &str = "discard";
-    pub const CLEANUP: &str = "delete-source";
+/// A step a unit records in the journal (`KEY#step`) and reports in
+/// events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Prepare,
+    Move,
+    Verify,
+    Commit,
+    Discard,
+    /// Source cleanup.
+    DeleteSource,
+    /// Waiting at a manual gate (events only: gates are journaled as
+    /// `gate#ID`, see [`gate_step`]).
+    Gate,
 }
 
-pub fn step_name(unit: &Unit, step: &str) -> String {
+impl Step {
+    /// Every step a unit journals, in the order it goes through them.
+    pub const JOURNALED: [Step; 6] = [
+        Step::Prepare,
+        Step::Move,
+        Step::Verify,
+        Step::Commit,
+        Step::Discard,
+        Step::DeleteSource,
+    ];
+
+    /// The name in journal step keys and events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Prepare => "prepare",
+            Step::Move => "move",
+            Step::Verify => "verify",
+            Step::Commit => "commit",
+            Step::Discard => "discard",
+            Step::DeleteSource => "delete-source",
+            Step::Gate => "gate",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The steps under their short names.
+pub mod step {
+    use super::Step;
+    pub const PREPARE: Step = Step::Prepare;
+    pub const MOVE: Step = Step::Move;
+    pub const VERIFY: Step = Step::Verify;
+    pub const COMMIT: Step = Step::Commit;
+    pub const DISCARD: Step = Step::Discard;
+    pub const CLEANUP: Step = Step::DeleteSource;
+}
+
+/// The journal key of a unit's step: `KEY#step`.
+pub fn step_name(unit: &Unit, step: Step) -> String {
     format!("{}#{step}", unit.key)
 }
 
@@ -148,7 +198,7 @@ impl Snapshot {
         }
     }
 
-    pub fn get(&self, unit: &Unit, s: &str) -> Option<&StepRecord> {
+    pub fn get(&self, unit: &Unit, s: Step) -> Option<&StepRecord> {
         self.steps.get(&step_name(unit, s))
     }
 
@@ -309,22 +359,26 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const T: &str = "/subscriptions/s/resourceGroups/t";
     use crate::model::{Gate, Unit};
     use serde_json::{Value, json};
 
     fn unit(kind: UnitKind) -> Unit {
         Unit {
-            key: "/t".into(),
+            key: azrelo_arm::ResourceId::parse(T).unwrap(),
             kind,
             resource_type: "X.Y/z".into(),
             api_version: "2020-01-01".into(),
-            source_id: Some("/s".into()),
+            source_id: Some(
+                azrelo_arm::ResourceId::parse("/subscriptions/s/resourceGroups/s").unwrap(),
+            ),
             source_location: None,
-            target_id: "/t".into(),
+            target_id: azrelo_arm::ResourceId::parse(T).unwrap(),
             target_name: "t".into(),
             wave: 1,
-            action: "move".into(),
-            strategy: "redeploy".into(),
+            action: azrelo_plan::Action::Move,
+            strategy: Some(azrelo_plan::Strategy::Redeploy),
             deps: vec![],
             gates_before: vec![],
             gates_after: vec![Gate {
@@ -360,37 +414,77 @@ mod tests {
     fn states_follow_the_journal() {
         let u = unit(UnitKind::Deploy);
         let ok = Some(StepOutcome::Succeeded);
-        let mut recs = vec![rec(1, "/t#prepare", ok, json!({}))];
+        let mut recs = vec![rec(
+            1,
+            "/subscriptions/s/resourceGroups/t#prepare",
+            ok,
+            json!({}),
+        )];
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Prepared);
-        recs.push(rec(2, "/t#move", None, json!({})));
+        recs.push(rec(
+            2,
+            "/subscriptions/s/resourceGroups/t#move",
+            None,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Moving);
-        recs[1] = rec(3, "/t#move", ok, json!({}));
-        recs.push(rec(4, "/t#verify", ok, json!({})));
+        recs[1] = rec(3, "/subscriptions/s/resourceGroups/t#move", ok, json!({}));
+        recs.push(rec(
+            4,
+            "/subscriptions/s/resourceGroups/t#verify",
+            ok,
+            json!({}),
+        ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::WaitingGate, "the final-sync gate is open");
         assert!(v.target_exists && v.verified);
         recs.push(rec(5, "gate#final-sync:t", ok, json!({})));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Moved);
         // Discard: back to prepared, the target gone.
-        recs.push(rec(6, "/t#discard", ok, json!({})));
+        recs.push(rec(
+            6,
+            "/subscriptions/s/resourceGroups/t#discard",
+            ok,
+            json!({}),
+        ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::Prepared);
         assert!(!v.target_exists && !v.verified);
         // Moved again, committed, source kept by a lock, then deleted.
-        recs.push(rec(7, "/t#move", ok, json!({})));
-        recs.push(rec(8, "/t#verify", ok, json!({})));
-        recs.push(rec(9, "/t#commit", ok, json!({})));
+        recs.push(rec(
+            7,
+            "/subscriptions/s/resourceGroups/t#move",
+            ok,
+            json!({}),
+        ));
+        recs.push(rec(
+            8,
+            "/subscriptions/s/resourceGroups/t#verify",
+            ok,
+            json!({}),
+        ));
+        recs.push(rec(
+            9,
+            "/subscriptions/s/resourceGroups/t#commit",
+            ok,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs.clone()).view(&u).state, State::Committed);
         recs.push(rec(
             10,
-            "/t#delete-source",
+            "/subscriptions/s/resourceGroups/t#delete-source",
             Some(StepOutcome::Skipped),
             json!({"note": "locked by /l"}),
         ));
         let v = Snapshot::new(recs.clone()).view(&u);
         assert_eq!(v.state, State::SourceKept);
         assert_eq!(v.note.as_deref(), Some("locked by /l"));
-        recs.push(rec(11, "/t#delete-source", ok, json!({})));
+        recs.push(rec(
+            11,
+            "/subscriptions/s/resourceGroups/t#delete-source",
+            ok,
+            json!({}),
+        ));
         assert_eq!(Snapshot::new(recs).view(&u).state, State::Done);
     }
 
@@ -399,7 +493,7 @@ mod tests {
         let u = unit(UnitKind::Deploy);
         let recs = vec![rec(
             1,
-            "/t#move",
+            "/subscriptions/s/resourceGroups/t#move",
             Some(StepOutcome::Failed),
             json!({"error": "Conflict"}),
         )];

@@ -43,7 +43,9 @@ async fn killed_at_twenty_points_and_resumed_reaches_the_uninterrupted_state() {
         match drive(&tmp.path().join("plan"), arm.clone(), hook.clone()).await {
             Err(EngineError::Crashed) => {
                 if std::env::var("AZRELO_TEST_DEBUG").is_ok() {
-                    let plan = azrelo_orchestrate::RunPlan::load(&tmp.path().join("plan")).unwrap();
+                    let plan = azrelo_run::PlanDir::new(tmp.path().join("plan"))
+                        .load_run()
+                        .unwrap();
                     let j = azrelo_orchestrate::open_journal(&tmp.path().join("plan")).unwrap();
                     let st = azrelo_orchestrate::status(&plan, &j).unwrap();
                     eprintln!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use azrelo_orchestrate::{Arm, CrashHook};
+use azrelo_orchestrate::{Arm, CrashHook, RowOutcome};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +84,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     let tmp = tempfile::tempdir().unwrap();
     let (_em, arm) = setup(tmp.path(), None);
     let dir = tmp.path().join("plan");
-    let plan = azrelo_orchestrate::RunPlan::load(&dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let opts = Options {
         secrets: secrets(),
         poll: std::time::Duration::from_millis(2),
@@ -109,30 +109,35 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         .iter()
         .find(|u| {
             u.key
+                .as_str()
                 .ends_with("vm-shop-web-02/extensions/AzureMonitorLinuxAgent")
         })
         .unwrap()
         .clone();
     // Someone edits the target.
     let mut body = arm
-        .get(&ext.target_id, &ext.api_version)
+        .get(ext.target_id.as_str(), &ext.api_version)
         .await
         .unwrap()
         .unwrap();
     body["tags"]["env"] = serde_json::json!("changed-by-hand");
-    arm.put(&ext.target_id, &ext.api_version, &body)
+    arm.put(ext.target_id.as_str(), &ext.api_version, &body)
         .await
         .unwrap();
 
-    let rows = engine.commit(std::slice::from_ref(&ext.key)).await.unwrap();
+    let rows = engine.commit(&[ext.key.to_string()]).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].outcome, "not committed");
+    assert_eq!(rows[0].outcome, RowOutcome::NotCommitted);
     assert!(
         rows[0].detail.as_deref().unwrap().contains("/tags/env"),
         "{rows:?}"
     );
     let st = status(&engine.plan, engine.journal()).unwrap();
-    let row = st.units.iter().find(|r| r.unit == ext.key).unwrap();
+    let row = st
+        .units
+        .iter()
+        .find(|r| r.unit == ext.key.as_str())
+        .unwrap();
     assert_eq!(row.state, State::VerifyFailed);
     // Cleanup refuses while anything is uncommitted.
     assert!(engine.cleanup_source(&[], true).await.is_err());
@@ -143,7 +148,7 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     );
     let rows = engine.discard(std::slice::from_ref(&nic)).await.unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].outcome, "kept", "{rows:?}");
+    assert_eq!(rows[0].outcome, RowOutcome::Kept, "{rows:?}");
     assert!(
         rows[0]
             .detail
@@ -154,29 +159,35 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     );
     assert!(arm.get(&nic, "2023-06-01").await.unwrap().is_some());
 
-    let rows = engine
-        .discard(std::slice::from_ref(&ext.key))
-        .await
-        .unwrap();
+    let rows = engine.discard(&[ext.key.to_string()]).await.unwrap();
     assert_eq!(
-        rows.iter().filter(|r| r.outcome == "discarded").count(),
+        rows.iter()
+            .filter(|r| r.outcome == RowOutcome::Discarded)
+            .count(),
         1,
         "{rows:?}"
     );
     assert!(
-        arm.get(&ext.target_id, &ext.api_version)
+        arm.get(ext.target_id.as_str(), &ext.api_version)
             .await
             .unwrap()
             .is_none()
     );
     let st = status(&engine.plan, engine.journal()).unwrap();
     assert_eq!(
-        st.units.iter().find(|r| r.unit == ext.key).unwrap().state,
+        st.units
+            .iter()
+            .find(|r| r.unit == ext.key.as_str())
+            .unwrap()
+            .state,
         State::Prepared
     );
 
     // Resume moves it again, as deployed; now everything commits.
     assert!(engine.apply().await.unwrap().complete());
     let rows = engine.commit(&[]).await.unwrap();
-    assert!(rows.iter().all(|r| r.outcome == "committed"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.outcome == RowOutcome::Committed),
+        "{rows:?}"
+    );
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use azrelo_orchestrate::{RunPlan, UnitKind};
+use azrelo_orchestrate::UnitKind;
 use common::*;
 
 #[test]
@@ -10,7 +10,7 @@ fn the_example_becomes_units_with_the_dependencies_arm_needs() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("plan");
     make_plan_dir(&dir, "northeurope");
-    let plan = RunPlan::load(&dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let count = |k: UnitKind| plan.units.iter().filter(|u| u.kind == k).count();
     assert_eq!(
         count(UnitKind::DiskCopy),
@@ -27,6 +27,7 @@ fn the_example_becomes_units_with_the_dependencies_arm_needs() {
             .iter()
             .position(|u| {
                 u.key
+                    .as_str()
                     .to_ascii_lowercase()
                     .ends_with(&suffix.to_ascii_lowercase())
             })

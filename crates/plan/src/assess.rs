@@ -176,7 +176,7 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
             .map(|(t, _)| t.clone())
             .unwrap_or_default();
         for r in resources {
-            let Ok(id) = azrelo_arm::id::ResourceId::parse(&r.source_id) else {
+            let Ok(id) = azrelo_arm::id::ResourceId::parse(r.source_id.as_str()) else {
                 continue;
             };
             let Some(res) = inp.graph.node(&id).and_then(|n| inp.resource(n)) else {

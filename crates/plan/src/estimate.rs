@@ -66,7 +66,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
     let by_source: HashMap<String, &PlannedResource> = plan
         .resources
         .iter()
-        .map(|r| (r.source_id.to_ascii_lowercase(), r))
+        .map(|r| (r.source_id.as_str().to_ascii_lowercase(), r))
         .collect();
     // The unit that owns a resource's gates: its own, or its carrier's.
     // A resource the generator never emits is a (manual) unit of its own,
@@ -85,7 +85,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
         own_unit: bool,
     ) -> Option<&'p PlannedResource> {
         let own = match &p.carried_by {
-            Some(c) if !own_unit => by_source.get(&c.to_ascii_lowercase()).copied()?,
+            Some(c) if !own_unit => by_source.get(&c.as_str().to_ascii_lowercase()).copied()?,
             _ => p,
         };
         (own.action != Action::Keep).then_some(own)
@@ -128,7 +128,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
             };
             let kind = kind_name(s.kind);
             if !before {
-                has_after.insert(o.target_id.to_ascii_lowercase());
+                has_after.insert(o.target_id.as_str().to_ascii_lowercase());
             }
             out.push(RunGate {
                 id: unique(format!("{kind}:{}", p.target_name)),
@@ -149,7 +149,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
             }
             _ => continue,
         };
-        if has_after.contains(&p.target_id.to_ascii_lowercase()) {
+        if has_after.contains(&p.target_id.as_str().to_ascii_lowercase()) {
             continue;
         }
         out.push(RunGate {
@@ -205,11 +205,11 @@ pub fn wave_estimates(plan: &Plan, catalog: &Catalog) -> Vec<WaveEstimate> {
         let basis = match copy {
             Some((m, c)) => format!(
                 "{}: {c} min {m} copy + {deploy} min deploy ({deploy_basis})",
-                crate::report::short(&p.source_id)
+                crate::report::short(p.source_id.as_str())
             ),
             None => format!(
                 "{}: {deploy} min deploy ({deploy_basis})",
-                crate::report::short(&p.source_id)
+                crate::report::short(p.source_id.as_str())
             ),
         };
         let e = best.entry(p.wave).or_insert((0, None, String::new()));
@@ -287,7 +287,7 @@ pub fn downtime_estimates(plan: &Plan, catalog: &Catalog) -> Vec<DowntimeEstimat
         if p.action == Action::Keep {
             continue;
         }
-        let Some(rg) = resource_group_of(&p.source_id) else {
+        let Some(rg) = resource_group_of(p.source_id.as_str()) else {
             continue;
         };
         let acc = groups.entry(rg).or_insert(Acc {
@@ -329,7 +329,7 @@ pub fn downtime_estimates(plan: &Plan, catalog: &Catalog) -> Vec<DowntimeEstimat
                 driven_by: Some(p.source_id.to_string()),
                 basis: format!(
                     "{} ({why}) + {} min client switch",
-                    crate::report::short(&p.source_id),
+                    crate::report::short(p.source_id.as_str()),
                     d.switch.minutes
                 ),
             },
@@ -341,7 +341,7 @@ pub fn downtime_estimates(plan: &Plan, catalog: &Catalog) -> Vec<DowntimeEstimat
                 driven_by: Some(p.source_id.to_string()),
                 basis: format!(
                     "nothing stops: {} ({why}); clients switch while both serve",
-                    crate::report::short(&p.source_id)
+                    crate::report::short(p.source_id.as_str())
                 ),
             },
             None => DowntimeEstimate {

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use azrelo_arm::IdIndex;
 use azrelo_arm::id::ResourceId;
 use azrelo_estate::Estate;
 use azrelo_graph::{EdgeKind, Graph, NodeKind};
@@ -15,7 +16,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
     let mut out = Vec::new();
     let mut by_id: HashMap<ResourceId, usize> = HashMap::new();
     for (i, r) in plan.resources.iter().enumerate() {
-        match ResourceId::parse(&r.source_id) {
+        match ResourceId::parse(r.source_id.as_str()) {
             Ok(id) => {
                 by_id.insert(id, i);
             }
@@ -37,12 +38,11 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
         }
         None
     };
-    let unit = |i: usize| -> String {
+    let unit = |i: usize| -> &ResourceId {
         plan.resources[i]
             .carried_by
-            .clone()
-            .unwrap_or_else(|| plan.resources[i].source_id.to_string())
-            .to_ascii_lowercase()
+            .as_ref()
+            .unwrap_or(&plan.resources[i].source_id)
     };
     let deferred: HashSet<(String, String)> = plan
         .deferred_references
@@ -61,7 +61,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
         let root_b = rb
             .carried_by
             .as_ref()
-            .and_then(|c| by_id.get(&ResourceId::parse(c).ok()?).copied())
+            .and_then(|c| by_id.get(c).copied())
             .unwrap_or(b);
         if unit(a) == unit(b) || !plan.resources[root_b].action.creates_target() {
             continue;
@@ -88,20 +88,20 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
             ));
         }
     }
-    let by_source: HashMap<String, usize> = plan
+    let by_source: HashMap<&ResourceId, usize> = plan
         .resources
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.source_id.to_ascii_lowercase(), i))
+        .map(|(i, r)| (&r.source_id, i))
         .collect();
-    let target_to_res: HashMap<String, usize> = plan
+    let target_to_res: IdIndex<usize> = plan
         .resources
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.target_id.to_ascii_lowercase(), i))
+        .map(|(i, r)| (r.target_id.clone(), i))
         .collect();
     for ra in &plan.role_assignments {
-        if let Some(&s) = target_to_res.get(&ra.target_scope.to_ascii_lowercase())
+        if let Some(&s) = target_to_res.get(&ra.target_scope)
             && plan.resources[s].action.creates_target()
             && ra.wave <= plan.resources[s].wave
         {
@@ -111,7 +111,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
             ));
         }
         if let TargetPrincipal::NewPrincipalOf { identity } = &ra.target_principal
-            && let Some(&p) = target_to_res.get(&identity.to_ascii_lowercase())
+            && let Some(&p) = target_to_res.get(identity)
             && ra.wave <= plan.resources[p].wave
         {
             out.push(format!(
@@ -122,15 +122,15 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
     }
     // 2. Unique target ids among created resources, none equal to a source
     // id (the sources still exist while the targets are created).
-    let mut seen: HashMap<String, &str> = HashMap::new();
+    let mut seen: HashMap<&ResourceId, &ResourceId> = HashMap::new();
     for r in plan.resources.iter().filter(|r| r.action.creates_target()) {
-        if by_source.contains_key(&r.target_id.to_ascii_lowercase()) {
+        if by_source.contains_key(&r.target_id) {
             out.push(format!(
                 "{} is created at {}, which is the id of a source resource",
                 r.source_id, r.target_id
             ));
         }
-        if let Some(other) = seen.insert(r.target_id.to_ascii_lowercase(), &r.source_id)
+        if let Some(other) = seen.insert(&r.target_id, &r.source_id)
             && !plan
                 .findings
                 .iter()
@@ -159,8 +159,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
         else {
             continue;
         };
-        let Some(&i) = by_source.get(&graph.nodes[p as usize].id.as_str().to_ascii_lowercase())
-        else {
+        let Some(&i) = by_source.get(&graph.nodes[p as usize].id) else {
             continue;
         };
         if plan.resources[i].action.creates_target()
@@ -177,7 +176,7 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
         let global = r.strategy == Strategy::Global || r.action == Action::Reconfigure;
         if global
             && (r.action.creates_target()
-                || !r.target_id.eq_ignore_ascii_case(&r.source_id)
+                || r.target_id != r.source_id
                 || r.steps.iter().any(|s| s.kind == StepKind::Deploy))
         {
             out.push(format!(

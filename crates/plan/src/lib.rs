@@ -34,6 +34,7 @@
 mod assess;
 mod build;
 pub mod estimate;
+mod id_map;
 mod invariants;
 pub mod model;
 pub mod options;
@@ -42,6 +43,7 @@ pub mod report;
 mod waves;
 
 pub use build::{MAX_LISTED, plan, plan_with};
+pub use id_map::{IdMap, Mapped};
 pub use invariants::check_invariants;
 pub use model::*;
 pub use options::{Filter, NamingRule, OptionsError, PlanOptions, parse_mapping};

@@ -5,6 +5,7 @@
 //! strings. Every list is in a deterministic order (wave, then source id), so
 //! two runs over the same inputs produce byte-identical plans.
 
+use azrelo_arm::id::ResourceId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -247,7 +248,7 @@ pub enum CatalogMatch {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedResource {
-    pub source_id: Arc<str>,
+    pub source_id: ResourceId,
     #[serde(rename = "type")]
     pub resource_type: Arc<str>,
     pub name: Arc<str>,
@@ -257,7 +258,7 @@ pub struct PlannedResource {
     pub strategy: Strategy,
     /// For `move`/`recreate`/`manual`: the target id. For `reconfigure` and
     /// `keep`: the source id (nothing new is created).
-    pub target_id: Arc<str>,
+    pub target_id: ResourceId,
     pub target_name: Arc<str>,
     /// Why the name changes, when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,7 +266,7 @@ pub struct PlannedResource {
     pub wave: u32,
     /// The unit root whose template carries this resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carried_by: Option<String>,
+    pub carried_by: Option<ResourceId>,
     pub reason: Reason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Arc<str>>,
@@ -344,8 +345,8 @@ impl StepKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdMapping {
-    pub source: Arc<str>,
-    pub target: Arc<str>,
+    pub source: ResourceId,
+    pub target: ResourceId,
 }
 
 /// A role assignment to create in the target.

@@ -27,7 +27,7 @@ pub fn short(id: &str) -> String {
     let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
     if parts.len() >= 2 {
         let (t, n) = (parts[parts.len() - 2], parts[parts.len() - 1]);
-        if t.eq_ignore_ascii_case("resourceGroups") {
+        if t.eq_ignore_ascii_case(azrelo_arm::vocab::keyword::RESOURCE_GROUPS) {
             return format!("resourceGroup/{n}");
         }
         format!("{t}/{n}")

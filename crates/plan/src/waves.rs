@@ -375,7 +375,7 @@ pub(crate) fn wave_list(
             continue;
         }
         let wv = &mut out[r.wave as usize - 1];
-        wv.resources.push(r.source_id.clone());
+        wv.resources.push(r.source_id.as_str().into());
         if r.action != Action::Keep {
             wv.manual_gates += r
                 .steps

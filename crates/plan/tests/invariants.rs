@@ -39,6 +39,7 @@ fn res<'p>(p: &'p Plan, suffix: &str) -> &'p PlannedResource {
         .iter()
         .find(|r| {
             r.source_id
+                .as_str()
                 .to_ascii_lowercase()
                 .ends_with(&suffix.to_ascii_lowercase())
         })
@@ -73,7 +74,7 @@ fn example_estate_plan_holds_invariants_and_models_the_workload() {
     assert_eq!(uami.action, Action::Recreate);
     assert!(p.role_assignments.iter().any(|ra| matches!(
         &ra.target_principal,
-        TargetPrincipal::NewPrincipalOf { identity } if identity.eq_ignore_ascii_case(&uami.target_id)
+        TargetPrincipal::NewPrincipalOf { identity } if identity.eq_ignore_ascii_case(uami.target_id.as_str())
     )));
     // Network before compute: the VM's wave is after its NIC's, which is
     // after the VNet's.
@@ -92,7 +93,7 @@ fn example_estate_plan_holds_invariants_and_models_the_workload() {
     assert_ne!(kv.target_name, kv.name);
     assert!(kv.rename_reason.is_some());
     assert!(
-        kv.target_id.ends_with(&format!(
+        kv.target_id.as_str().ends_with(&format!(
             "/resourceGroups/rg-shop-data-swedencentral/providers/Microsoft.KeyVault/vaults/{}",
             kv.target_name
         )),

@@ -320,7 +320,7 @@ fn summary(o: &mut String, r: &Report) {
     // What moves where.
     let mut per_rg: BTreeMap<String, (usize, BTreeSet<&'static str>)> = BTreeMap::new();
     for p in &plan.resources {
-        if let Some(rg) = azrelo_plan::estimate::resource_group_of(&p.source_id) {
+        if let Some(rg) = azrelo_plan::estimate::resource_group_of(p.source_id.as_str()) {
             let e = per_rg.entry(rg.to_ascii_lowercase()).or_default();
             e.0 += 1;
             e.1.insert(p.action.as_str());
@@ -586,8 +586,8 @@ fn graph(o: &mut String, r: &Report) {
             },
             esc(&label),
             esc(&p.name),
-            esc(&short(&p.source_id)),
-            esc(&short(&p.target_id)),
+            esc(&short(p.source_id.as_str())),
+            esc(&short(p.target_id.as_str())),
             p.wave,
             p.action.as_str(),
             p.strategy.as_str(),
@@ -736,7 +736,7 @@ fn findings(o: &mut String, r: &Report) {
         .iter()
         .filter_map(|p| {
             Some((
-                p.source_id.to_ascii_lowercase(),
+                p.source_id.as_str().to_ascii_lowercase(),
                 p.service.as_deref()?.to_string(),
             ))
         })
@@ -819,7 +819,7 @@ fn resources(o: &mut String, r: &Report) {
     for p in plan.resources.iter().take(HTML_ROWS) {
         let gates = r
             .gates_by_resource
-            .get(&p.source_id.to_ascii_lowercase())
+            .get(&p.source_id.as_str().to_ascii_lowercase())
             .map(|g| g.len())
             .unwrap_or(0);
         let strategy = match &p.data_mover {
@@ -837,16 +837,17 @@ fn resources(o: &mut String, r: &Report) {
             p.wave,
             p.action.as_str(),
             p.wave,
-            esc(&p.source_id),
+            esc(p.source_id.as_str()),
             esc(&p.name),
             p.carried_by
-                .as_deref()
+                .as_ref()
+                .map(|x| x.as_str())
                 .map(|c| format!(" <span class=\"muted\">(in {})</span>", esc(&short(c))))
                 .unwrap_or_default(),
             esc(&p.resource_type),
             p.action.as_str(),
             esc(&strategy),
-            esc(&p.target_id),
+            esc(p.target_id.as_str()),
             if gates > 0 {
                 gates.to_string()
             } else {
@@ -859,7 +860,7 @@ fn resources(o: &mut String, r: &Report) {
                 "<td>{}</td>",
                 esc(run
                     .states
-                    .get(&p.target_id.to_ascii_lowercase())
+                    .get(&p.target_id.as_str().to_ascii_lowercase())
                     .map(String::as_str)
                     .unwrap_or(""))
             );

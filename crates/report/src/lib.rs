@@ -21,7 +21,7 @@
 //!   role assignments — one workbook, or one CSV file per sheet.
 //!
 //! Run state comes from the orchestrator's public API
-//! ([`azrelo_orchestrate::RunPlan`], [`azrelo_orchestrate::status`]), never
+//! ([`azrelo_run::PlanDir::load_run`], [`azrelo_orchestrate::status`]), never
 //! from reading its SQLite journal directly. The entry point for other
 //! commands (`plan --out`, `rehearse`) is [`write`].
 //!

@@ -289,7 +289,7 @@ fn roots(plan: &Plan) -> Vec<usize> {
         .resources
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.source_id.to_ascii_lowercase(), i))
+        .map(|(i, r)| (r.source_id.as_str().to_ascii_lowercase(), i))
         .collect();
     (0..plan.resources.len())
         .map(|i| {
@@ -300,7 +300,7 @@ fn roots(plan: &Plan) -> Vec<usize> {
                 match plan.resources[at]
                     .carried_by
                     .as_ref()
-                    .and_then(|c| by_source.get(&c.to_ascii_lowercase()))
+                    .and_then(|c| by_source.get(&c.as_str().to_ascii_lowercase()))
                 {
                     Some(&p) if p != at => at = p,
                     _ => break,
@@ -332,7 +332,7 @@ fn unit_graph(plan: &Plan, estate: Option<&Estate>) -> ReportGraph {
         if root[i] != i {
             continue;
         }
-        let rg = estimate::resource_group_of(&r.source_id)
+        let rg = estimate::resource_group_of(r.source_id.as_str())
             .unwrap_or_else(|| "(subscription scope)".to_string());
         let group = *group_index
             .entry(rg.to_ascii_lowercase())
@@ -354,7 +354,7 @@ fn unit_graph(plan: &Plan, estate: Option<&Estate>) -> ReportGraph {
         .resources
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.source_id.to_ascii_lowercase(), i))
+        .map(|(i, r)| (r.source_id.as_str().to_ascii_lowercase(), i))
         .collect();
     let node_for = |n: u32| -> Option<usize> {
         let id = eg.nodes[n as usize].id.to_string().to_ascii_lowercase();
@@ -419,9 +419,11 @@ fn gates_and_run(
         dir: dir.to_path_buf(),
         message,
     };
-    let rp = azrelo_orchestrate::RunPlan::load(dir).map_err(|e| run_err(e.to_string()))?;
+    let rp = azrelo_run::PlanDir::new(dir)
+        .load_run()
+        .map_err(|e| run_err(e.to_string()))?;
     let status = if has_journal {
-        let journal = azrelo_orchestrate::Journal::open(&dir.join("journal.db"))
+        let journal = azrelo_orchestrate::Journal::open(&azrelo_run::PlanDir::new(dir).journal())
             .map_err(|e| run_err(e.to_string()))?;
         Some(azrelo_orchestrate::status(&rp, &journal).map_err(|e| run_err(e.to_string()))?)
     } else {
@@ -441,7 +443,7 @@ fn gates_and_run(
             GateView {
                 id: g.id.clone(),
                 wave: u.wave,
-                owner: u.source_id.clone().unwrap_or_else(|| u.key.clone()),
+                owner: u.source_id.as_ref().unwrap_or(&u.key).to_string(),
                 before_move: before,
                 instruction: g.title.clone(),
                 state: match (&status, closed.contains(&g.id.to_ascii_lowercase())) {
@@ -475,7 +477,7 @@ fn real_spans(dir: &Path, plan: &Plan) -> HashMap<u32, RealSpan> {
     let mut wave_of: HashMap<String, u32> = plan
         .resources
         .iter()
-        .map(|r| (r.target_id.to_ascii_lowercase(), r.wave))
+        .map(|r| (r.target_id.as_str().to_ascii_lowercase(), r.wave))
         .collect();
     for ra in &plan.role_assignments {
         wave_of.insert(
@@ -561,7 +563,7 @@ fn kept_in_source(
     let planned: HashSet<String> = plan
         .resources
         .iter()
-        .map(|r| r.source_id.to_ascii_lowercase())
+        .map(|r| r.source_id.as_str().to_ascii_lowercase())
         .collect();
     if let Some(estate) = estate {
         for l in &estate.locks {

@@ -63,7 +63,7 @@ pub fn sheets(r: &Report) -> Vec<Sheet> {
         .iter()
         .filter_map(|p| {
             Some((
-                p.source_id.to_ascii_lowercase(),
+                p.source_id.as_str().to_ascii_lowercase(),
                 p.service.as_deref()?.to_string(),
             ))
         })
@@ -145,12 +145,16 @@ pub fn sheets(r: &Report) -> Vec<Sheet> {
                     t(p.downtime.as_str()),
                     t(p.target_name.to_string()),
                     t(p.rename_reason.clone().unwrap_or_default()),
-                    t(p.carried_by.as_deref().map(short).unwrap_or_default()),
+                    t(p.carried_by
+                        .as_ref()
+                        .map(|x| x.as_str())
+                        .map(short)
+                        .unwrap_or_default()),
                     t(r.gates_by_resource
-                        .get(&p.source_id.to_ascii_lowercase())
+                        .get(&p.source_id.as_str().to_ascii_lowercase())
                         .map(|g| g.join("\n"))
                         .unwrap_or_default()),
-                    t(state(&p.target_id)),
+                    t(state(p.target_id.as_str())),
                     t(p.source_id.to_string()),
                     t(p.target_id.to_string()),
                 ]
@@ -174,7 +178,7 @@ pub fn sheets(r: &Report) -> Vec<Sheet> {
                     azrelo_catalog::Automation::Manual => "manual",
                 }),
                 n(p.wave),
-                t(short(&p.source_id)),
+                t(short(p.source_id.as_str())),
                 t(&c.instruction),
                 t(""),
                 t(p.source_id.to_string()),

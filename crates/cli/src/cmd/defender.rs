@@ -241,11 +241,9 @@ fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
     let journal = if args.validate_only {
         None
     } else {
-        Some(
-            azrelo_orchestrate::journal::Journal::open(&args.journal).map_err(|e| {
-                CliError::bad_input(e.to_string(), "pass --journal FILE in a writable directory")
-            })?,
-        )
+        Some(azrelo_journal::Journal::open(&args.journal).map_err(|e| {
+            CliError::bad_input(e.to_string(), "pass --journal FILE in a writable directory")
+        })?)
     };
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -174,47 +174,12 @@ pub(crate) fn discover_live(
     quiet: bool,
 ) -> Result<azrelo_estate::Estate, CliError> {
     let line = ProgressLine::new(quiet);
-    let result = rt.block_on(azrelo_live::discover(
-        client,
-        opts,
-        Some(&|p| line.update(p)),
-    ));
+    let result = azrelo_run::rehearsal::discover_live(rt, client, opts, &line);
     line.finish();
-    let live = result.map_err(|e| {
-        CliError::failure(format!(
-            "live discovery against {} failed: {e}",
-            client.endpoint()
-        ))
-    })?;
-    if !live.failures.is_empty() {
-        eprintln!(
-            "warning: {} call(s) failed after retries; their part of the estate is missing or less detailed:",
-            live.failures.len()
-        );
-        const SHOWN: usize = 10;
-        for f in live.failures.iter().take(SHOWN) {
-            eprintln!("  {}: {}", f.call, f.error);
-        }
-        if live.failures.len() > SHOWN {
-            eprintln!(
-                "  … and {} more (every failed call is listed in the estate's warnings)",
-                live.failures.len() - SHOWN
-            );
-        }
-    }
-    let s = client.stats();
-    tracing::info!(
-        requests = s.requests,
-        retries = s.retries,
-        throttled = s.throttled,
-        throttle_waits = s.throttle_waits,
-        "live discovery finished"
-    );
-    Ok(live.estate)
+    Ok(result?)
 }
 
-/// A progress bar on stderr for the per-resource calls (indicatif; hidden
-/// when stderr is not a terminal, or with -o json).
+/// Live discovery's progress bar; warnings on stderr.
 struct ProgressLine {
     bar: indicatif::ProgressBar,
 }
@@ -238,7 +203,7 @@ impl ProgressLine {
         ProgressLine { bar }
     }
 
-    fn update(&self, p: azrelo_live::Progress) {
+    fn update(&self, p: &azrelo_live::Progress) {
         self.bar.set_prefix(p.phase);
         self.bar.set_length(p.total as u64);
         self.bar.set_position(p.done as u64);
@@ -246,5 +211,18 @@ impl ProgressLine {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+impl azrelo_orchestrate::Observer for ProgressLine {
+    fn event(&self, _e: &azrelo_orchestrate::Event) {}
+}
+
+impl azrelo_run::Progress for ProgressLine {
+    fn warning(&self, text: &str) {
+        self.bar.suspend(|| eprintln!("{text}"));
+    }
+    fn discovery(&self, p: &azrelo_live::Progress) {
+        self.update(p);
     }
 }

@@ -103,23 +103,6 @@ pub struct ServeArgs {
     pub faults: Option<String>,
 }
 
-/// Load an estate into the emulator as the source region's state: its
-/// resources (without azrelo's provenance and dependsOn), then role
-/// assignments, diagnostic settings, locks and exemptions, so live discovery
-/// of the seeded emulator finds what the files hold. Returns (resources,
-/// extension records).
-pub(crate) fn seed_estate(
-    emulator: &azrelo_emulator::Emulator,
-    estate: &azrelo_estate::Estate,
-) -> (usize, usize) {
-    let bodies = azrelo_estate::arm_shape::arm_bodies(estate);
-    let resources = estate.resources.len().min(bodies.len());
-    let mut bodies = bodies.into_iter();
-    let n = emulator.seed(bodies.by_ref().take(resources));
-    let m = emulator.seed(bodies);
-    (n, m)
-}
-
 pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
     let EmulatorCommand::Serve(a) = args.command;
     let addr = a.addr.unwrap_or_else(|| {
@@ -178,7 +161,7 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
             location: "westeurope".into(),
         };
         let estate = crate::cmd::inputs::load(&a.seed, &placement)?;
-        let (n, m) = seed_estate(&emulator, &estate);
+        let (n, m) = azrelo_run::seed_emulator(&emulator, &estate);
         eprintln!(
             "seeded {n} resource(s) and {m} role assignment(s), diagnostic setting(s), lock(s) and exemption(s)"
         );

@@ -1,9 +1,10 @@
 //! `azrelo generate`: deployable ARM templates for the target region.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, write_atomic};
+use crate::output::{OutputFormat, print_json, print_text, table};
 use azrelo_catalog::Catalog;
 use azrelo_plan::Plan;
+use azrelo_run::PlanDir;
 use std::path::{Path, PathBuf};
 
 /// Generate deployable ARM templates for the target region from a plan directory
@@ -34,39 +35,6 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-fn read_plan(dir: &Path) -> Result<Plan, CliError> {
-    let path = dir.join("plan.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        CliError::bad_input(
-            format!("cannot read {}: {e}", path.display()),
-            "pass the directory `azrelo plan --out DIR` wrote",
-        )
-    })?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
-        CliError::bad_input(
-            format!(
-                "{}:{}:{}: not a plan: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ),
-            "regenerate it with `azrelo plan … --out DIR`",
-        )
-    })?;
-    if plan.schema != azrelo_plan::SCHEMA {
-        return Err(CliError::bad_input(
-            format!(
-                "{}: schema {} is not {}",
-                path.display(),
-                plan.schema,
-                azrelo_plan::SCHEMA
-            ),
-            "regenerate the plan with this version of azrelo",
-        ));
-    }
-    Ok(plan)
-}
-
 /// Show what changes between each source resource and its generated target
 ///
 /// What changes between each source resource and its generated target:
@@ -87,25 +55,7 @@ pub struct DiffArgs {
 }
 
 fn load_and_generate(dir: &Path) -> Result<(Plan, azrelo_generate::Generated), CliError> {
-    let plan = read_plan(dir)?;
-    let estate_path = dir.join("estate.json");
-    let estate = azrelo_estate::load_inputs(
-        std::slice::from_ref(&estate_path),
-        &azrelo_estate::LoadOptions::default(),
-    )
-    .map_err(|e| {
-        CliError::bad_input(
-            e.to_string(),
-            "the plan directory needs the estate.json `azrelo plan --out` writes",
-        )
-    })?;
-    let generated = azrelo_generate::generate(
-        &plan,
-        &estate,
-        Catalog::embedded(),
-        azrelo_generate::embedded_flags(),
-    );
-    Ok((plan, generated))
+    Ok(PlanDir::new(dir).generate(Catalog::embedded())?)
 }
 
 pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
@@ -123,9 +73,9 @@ pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
     let rows: Vec<(&azrelo_plan::PlannedResource, Vec<&azrelo_generate::Change>)> = plan
         .resources
         .iter()
-        .filter(|r| wanted(&r.source_id))
+        .filter(|r| wanted(r.source_id.as_str()))
         .filter_map(|r| {
-            let changes = generated.changes.get(&*r.source_id)?;
+            let changes = generated.changes.get(r.source_id.as_str())?;
             Some((r, changes.iter().collect()))
         })
         .collect();
@@ -192,7 +142,7 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                 "Resources",
                 "Secure parameters",
             ]);
-            for m in generated.manifest() {
+            for m in &manifest.deployments {
                 let scope = match &m.scope {
                     azrelo_generate::DeploymentScope::Subscription { location, .. } => {
                         format!("subscription ({location})")
@@ -224,32 +174,11 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
 
 /// Generate the templates of the plan in PLAN_DIR and write them, their
 /// parameter files and manifest.json into DIR (created if needed).
-pub(crate) fn write_templates(
+fn write_templates(
     plan_dir: &Path,
     dir: &Path,
-) -> Result<(azrelo_generate::Generated, serde_json::Value), CliError> {
+) -> Result<(azrelo_generate::Generated, azrelo_generate::Manifest), CliError> {
     let (_, generated) = load_and_generate(plan_dir)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-    let pretty = |v: &serde_json::Value| -> Vec<u8> {
-        let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
-        b.push(b'\n');
-        b
-    };
-    for d in &generated.deployments {
-        write_atomic(&dir.join(format!("{}.json", d.name)), &pretty(&d.template))?;
-        write_atomic(
-            &dir.join(format!("{}.parameters.json", d.name)),
-            &pretty(&d.parameters),
-        )?;
-    }
-    let manifest = serde_json::json!({
-        "schema": "azrelo.manifest/v1",
-        "targetRegion": generated.target_region,
-        "deployments": generated.manifest(),
-        "skipped": generated.skipped.iter().map(|(id, why)| serde_json::json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
-        "changes": generated.changes,
-    });
-    write_atomic(&dir.join("manifest.json"), &pretty(&manifest))?;
+    let manifest = PlanDir::new(plan_dir).write_templates(&generated, dir)?;
     Ok((generated, manifest))
 }

@@ -3,13 +3,10 @@
 
 use crate::cmd::inputs::{TemplatePlacement, load};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table, write_atomic};
+use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table};
 use azrelo_arm::id::ResourceId;
-use azrelo_catalog::{Catalog, Severity};
-use azrelo_plan::{
-    DependencyPolicy, Filter, NamingRule, Plan, PlanOptions, check_invariants, parse_mapping,
-    report,
-};
+use azrelo_catalog::Catalog;
+use azrelo_plan::{DependencyPolicy, Filter, NamingRule, Plan, PlanOptions, parse_mapping, report};
 use std::path::PathBuf;
 
 /// What to move and where: shared by `plan` and `assess`.
@@ -138,7 +135,7 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 }
 
-fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
+pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
     let bad = |e: azrelo_plan::OptionsError| {
         CliError::bad_input(
             e.to_string(),
@@ -207,43 +204,27 @@ fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
 
 /// The plan of an estate already in hand (read from files or discovered
 /// live) for the selection's target, scopes, filters and naming.
-pub(crate) fn build_from(
-    sel: &Selection,
-    estate: &azrelo_estate::Estate,
-) -> Result<Plan, CliError> {
+fn build_from(sel: &Selection, estate: &azrelo_estate::Estate) -> Result<Plan, CliError> {
     let opts = options(sel)?;
     let owned;
     let catalog: &Catalog = match &sel.catalog {
         Some(dir) => {
-            owned = Catalog::from_dir(dir).map_err(|e| {
-                CliError::bad_input(
-                    format!("catalog {}: {e}", dir.display()),
-                    "start from a copy of crates/catalog/catalog and fix the file named",
-                )
-            })?;
+            owned = load_catalog(dir)?;
             &owned
         }
         None => Catalog::embedded(),
     };
-    tracing::info!(resources = estate.resources.len(), "estate loaded");
-    let graph = azrelo_graph::build(estate);
-    tracing::info!(
-        nodes = graph.nodes.len(),
-        edges = graph.edges.len(),
-        "graph built"
-    );
-    let plan = azrelo_plan::plan(estate, &graph, catalog, &opts).map_err(|e| {
-        CliError::bad_input(e.to_string(), "run `azrelo regions` to list region names")
-    })?;
-    let violations = check_invariants(&plan, estate, &graph);
-    if !violations.is_empty() {
-        return Err(CliError::failure(format!(
-            "internal error: the plan violates {} invariant(s); please report this with the inputs:\n  {}",
-            violations.len(),
-            violations.join("\n  ")
-        )));
-    }
-    Ok(plan)
+    Ok(azrelo_run::plan_estate(estate, catalog, &opts)?)
+}
+
+/// `--catalog DIR`.
+pub(crate) fn load_catalog(dir: &std::path::Path) -> Result<Catalog, CliError> {
+    Catalog::from_dir(dir).map_err(|e| {
+        CliError::bad_input(
+            format!("catalog {}: {e}", dir.display()),
+            "start from a copy of crates/catalog/catalog and fix the file named",
+        )
+    })
 }
 
 pub(crate) fn findings_table(plan: &Plan) -> comfy_table::Table {
@@ -269,11 +250,7 @@ pub(crate) fn findings_table(plan: &Plan) -> comfy_table::Table {
 }
 
 pub(crate) fn blockers(plan: &Plan) -> Result<(), CliError> {
-    let n = plan
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Blocker)
-        .count();
+    let n = azrelo_run::blockers(plan);
     if n > 0 {
         Err(CliError::blockers(format!(
             "{n} blocker(s): resolve them before the move (each finding says how)"
@@ -313,30 +290,10 @@ pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
     blockers(&plan)
 }
 
-/// Write DIR/plan.json, DIR/plan.md and DIR/estate.json (the estate the
-/// plan was made from: `azrelo generate DIR` reads both), creating DIR.
-pub(crate) fn write_plan_dir(
-    dir: &std::path::Path,
-    estate: &azrelo_estate::Estate,
-    plan: &Plan,
-) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-    let json = serde_json::to_vec_pretty(plan)
-        .map_err(|e| CliError::failure(format!("cannot serialize the plan: {e}")))?;
-    write_atomic(&dir.join("plan.json"), &[json, b"\n".to_vec()].concat())?;
-    write_atomic(
-        &dir.join("plan.md"),
-        report::render_markdown(plan).as_bytes(),
-    )?;
-    azrelo_estate::write_estate(estate, &dir.join("estate.json"))?;
-    Ok(())
-}
-
 pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
     let (estate, plan) = build(&args.selection)?;
     if let Some(dir) = &args.out {
-        write_plan_dir(dir, &estate, &plan)?;
+        azrelo_run::PlanDir::new(dir).write_plan(&estate, &plan)?;
     }
     match out {
         OutputFormat::Json => print_json(&plan)?,

@@ -19,8 +19,8 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use azrelo_emulator::Emulator;
 use azrelo_orchestrate::{
-    Arm, ArmError, CrashHook, Engine, EngineError, Options, RunPlan, State, UnitKind, close_gates,
-    status,
+    Arm, ArmError, CrashHook, Engine, EngineError, Options, RowOutcome, State, UnitKind,
+    close_gates, status,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -273,32 +273,9 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
         azrelo_catalog::Catalog::embedded(),
         azrelo_generate::embedded_flags(),
     );
-    std::fs::create_dir_all(dir.join("templates")).unwrap();
-    let w =
-        |p: PathBuf, v: &Value| std::fs::write(p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
-    w(dir.join("plan.json"), &serde_json::to_value(&p).unwrap());
-    w(
-        dir.join("estate.json"),
-        &serde_json::to_value(&estate).unwrap(),
-    );
-    for d in &out.deployments {
-        w(
-            dir.join("templates").join(format!("{}.json", d.name)),
-            &d.template,
-        );
-        w(
-            dir.join("templates")
-                .join(format!("{}.parameters.json", d.name)),
-            &d.parameters,
-        );
-    }
-    let manifest = json!({
-        "schema": "azrelo.manifest/v1",
-        "targetRegion": out.target_region,
-        "deployments": out.manifest(),
-        "skipped": out.skipped.iter().map(|(id, why)| json!({"resource": id, "reason": why})).collect::<Vec<_>>(),
-    });
-    w(dir.join("templates").join("manifest.json"), &manifest);
+    let pd = azrelo_run::PlanDir::new(dir);
+    pd.write_plan(&estate, &p).unwrap();
+    pd.write_templates(&out, &pd.templates()).unwrap();
 }
 
 /// The example estate as the emulator's starting state: resources, locks,
@@ -380,7 +357,7 @@ pub async fn drive_with(
     hook: Arc<CrashHook>,
     parallelism: usize,
 ) -> Result<(), EngineError> {
-    let plan = RunPlan::load(dir)?;
+    let plan = azrelo_run::PlanDir::new(dir).load_run()?;
     let opts = Options {
         parallelism,
         secrets: secrets(),
@@ -411,7 +388,7 @@ pub async fn drive_with(
             if u.gates_after.iter().any(|g| r.open_gates.contains(&g.id))
                 && u.resource_type.ends_with("protectedItems")
             {
-                let src = u.source_id.as_deref().unwrap();
+                let src = u.source_id.as_ref().unwrap().as_str();
                 azrelo_orchestrate::Arm::delete(&arm, src, "2023-04-01")
                     .await
                     .map_err(|e| EngineError::Refused(e.to_string()))?;
@@ -420,11 +397,14 @@ pub async fn drive_with(
         close_gates(&engine.plan, engine.journal(), &r.open_gates)?;
     }
     let rows = engine.commit(&[]).await?;
-    assert!(rows.iter().all(|r| r.outcome == "committed"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.outcome == RowOutcome::Committed),
+        "{rows:?}"
+    );
     let rows = engine.cleanup_source(&[], true).await?;
     if std::env::var("AZRELO_TEST_DEBUG").is_ok() {
         for r in &rows {
-            eprintln!("{} {} {:?}", r.outcome, r.unit, r.detail);
+            eprintln!("{} {} {:?}", r.outcome.as_str(), r.unit, r.detail);
         }
     }
     Ok(())
@@ -452,7 +432,7 @@ pub fn setup(
 /// for comparisons between runs.
 pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
     let plan_dir = tmp.join("plan");
-    let plan = RunPlan::load(&plan_dir).unwrap();
+    let plan = azrelo_run::PlanDir::new(&plan_dir).load_run().unwrap();
     let state = dump(&tmp.join("emulator"));
     let journal = azrelo_orchestrate::open_journal(&plan_dir).unwrap();
     let st = status(&plan, &journal).unwrap();
@@ -472,7 +452,7 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         );
     }
     for u in &plan.units {
-        let target = state.get(&u.target_id.to_ascii_lowercase());
+        let target = state.get(&u.target_id.as_str().to_ascii_lowercase());
         match u.kind {
             UnitKind::Deploy | UnitKind::DiskCopy => {
                 let t = target.unwrap_or_else(|| panic!("{} missing in the target", u.target_id));
@@ -491,8 +471,8 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         }
         // Sources: deleted unless kept for a reported reason.
         if let (Some(src), UnitKind::Deploy | UnitKind::DiskCopy) = (&u.source_id, u.kind) {
-            let row = st.units.iter().find(|r| r.unit == u.key).unwrap();
-            let exists = state.contains_key(&src.to_ascii_lowercase());
+            let row = st.units.iter().find(|r| r.unit == u.key.as_str()).unwrap();
+            let exists = state.contains_key(&src.as_str().to_ascii_lowercase());
             match row.state {
                 State::Done => assert!(!exists, "{src} should be deleted"),
                 State::SourceKept => {
@@ -565,19 +545,24 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
         .iter()
         .filter(|u| u.kind == UnitKind::Reconfigure)
     {
-        let Some(body) = state.get(&u.target_id.to_ascii_lowercase()) else {
+        let Some(body) = state.get(&u.target_id.as_str().to_ascii_lowercase()) else {
             continue;
         };
         let text = body["properties"].to_string();
         for m in azrelo_arm::scan::find_resource_ids(&text) {
-            let l = m.text.to_ascii_lowercase();
             assert!(
-                !plan.id_map.contains_key(&l) || plan.id_map[&l].eq_ignore_ascii_case(m.text),
+                plan.id_map
+                    .target(m.text)
+                    .is_none_or(|t| t.eq_ignore_ascii_case(m.text)),
                 "{} still points at the source {}",
                 u.target_id,
                 m.text
             );
-            if plan.id_map.values().any(|t| t.eq_ignore_ascii_case(m.text)) {
+            if plan
+                .id_map
+                .iter()
+                .any(|(_, t)| t.eq_ignore_ascii_case(m.text))
+            {
                 repointed += 1;
             }
         }

@@ -1,4 +1,9 @@
-//! The durable intent/result journal.
+//! # azrelo-journal — the durable intent/result journal
+//!
+//! Owns the journal file every azrelo command that changes Azure records its
+//! steps in: the relocation orchestrator (`azrelo-orchestrate`) and the
+//! Defender for Cloud settings apply (`azrelo-defender`). It knows nothing
+//! of plans or resources: a step is a name, an intent and a result.
 //!
 //! One SQLite file (WAL, `synchronous=FULL`, so a record survives a power cut
 //! once `record_*` returned). Every step of a run is written twice: its
@@ -227,15 +232,7 @@ impl Journal {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![run, step], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
+            .query_map(params![run, step], row)
             .map_err(|e| self.err(e))?;
         let mut fold = Fold::default();
         for row in rows {
@@ -253,18 +250,7 @@ impl Journal {
             .prepare_cached("SELECT seq, kind, outcome, body, at, step FROM records WHERE run = ?1 ORDER BY seq")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![run], |r| {
-                Ok((
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ),
-                    r.get::<_, String>(5)?,
-                ))
-            })
+            .query_map(params![run], |r| Ok((row(r)?, r.get::<_, String>(5)?)))
             .map_err(|e| self.err(e))?;
         let mut folds: Vec<Fold> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -324,6 +310,11 @@ impl Journal {
 }
 
 type Row = (i64, String, Option<String>, String, String);
+
+/// The first five columns of a `records` query: seq, kind, outcome, body, at.
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
 
 #[derive(Default)]
 struct Fold {

@@ -1,0 +1,157 @@
+//! `azrelo apply` and `azrelo resume`.
+
+use std::path::PathBuf;
+
+use azrelo_orchestrate::{RowOutcome, Schedule};
+
+use super::*;
+
+/// `--schedule` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleArg {
+    /// A resource starts as soon as the resources it needs exist.
+    Pipelined,
+    /// Wave by wave, each waiting for the previous one (for comparison).
+    Waves,
+}
+
+/// Run a plan against ARM (or the emulator).
+///
+/// Every step is journaled in PLAN_DIR/journal.db (intent before the ARM
+/// call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
+/// a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
+/// gates (exit code 5): close them with `azrelo gate done`, then resume.
+///
+/// Examples:
+///   azrelo apply ./plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator.pem
+///   azrelo apply ./plan --validate-only
+///   azrelo apply ./plan --parameters secrets.json --parallelism 16
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Plan directory: plan.json and estate.json (`azrelo plan --out`) and
+    /// templates/ (`azrelo generate`).
+    pub plan_dir: PathBuf,
+    #[command(flatten)]
+    pub arm: ArmArgs,
+    /// Resources in flight at once (the client's throttle applies too).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub parallelism: usize,
+    /// Run ARM's validate on every deployment; change nothing.
+    #[arg(long)]
+    pub validate_only: bool,
+    /// Scheduling: pipelined over the dependency graph, or wave by wave.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Pipelined)]
+    pub schedule: ScheduleArg,
+    /// Values of the templates' secure parameters: a JSON object
+    /// {"name": value} or an ARM parameters file. Each can also come from
+    /// the environment as AZRELO_PARAM_<name>. Never written to the journal.
+    #[arg(long = "parameters", value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+}
+
+/// `azrelo apply` and `azrelo resume`.
+pub fn run_apply(args: ApplyArgs, out: OutputFormat, resume: bool) -> Result<(), CliError> {
+    let plan = load(&args.plan_dir)?;
+    if resume {
+        let j = azrelo_orchestrate::open_journal(&args.plan_dir).map_err(engine_error)?;
+        if j.steps(azrelo_orchestrate::state::RUN)
+            .map_err(CliError::failure)?
+            .is_empty()
+        {
+            return Err(CliError::bad_input(
+                format!(
+                    "nothing to resume in {}: no run has started there",
+                    args.plan_dir.display()
+                ),
+                format!("start it with `azrelo apply {}`", args.plan_dir.display()),
+            ));
+        }
+    }
+    for w in &plan.warnings {
+        tracing::warn!("{w}");
+    }
+    let options = args.arm.options()?;
+    let client = ArmClient::new(options.clone())
+        .map_err(|e| CliError::bad_input(e, "check --arm-endpoint, --auth and --ca-cert"))?;
+    let opts = Options {
+        parallelism: args.parallelism.max(1),
+        schedule: match args.schedule {
+            ScheduleArg::Pipelined => Schedule::Pipelined,
+            ScheduleArg::Waves => Schedule::Waves,
+        },
+        secrets: azrelo_run::secure_parameters(&plan, args.parameters.as_deref())?,
+        poll: options.min_poll.max(std::time::Duration::from_millis(10)),
+        ..Options::default()
+    };
+    let total = plan.units.len() as u64;
+    let engine =
+        Engine::new(plan, ClientArm(client), opts, CrashHook::from_env()).map_err(engine_error)?;
+    let rt = runtime()?;
+    if args.validate_only {
+        let rows = rt.block_on(engine.validate()).map_err(engine_error)?;
+        let invalid = rows
+            .iter()
+            .filter(|r| r.outcome != RowOutcome::Valid)
+            .count();
+        match out {
+            OutputFormat::Json => print_json(&rows)?,
+            OutputFormat::Table => {
+                print_text(rows_table(&rows))?;
+                print_text(format!(
+                    "{} deployment(s) validated, {invalid} invalid; nothing was changed.",
+                    rows.len()
+                ))?;
+            }
+        }
+        return if invalid == 0 {
+            Ok(())
+        } else {
+            Err(CliError::failure(format!(
+                "{invalid} deployment(s) did not validate"
+            )))
+        };
+    }
+    let bars = Arc::new(Bars::new(total, out == OutputFormat::Json));
+    let engine = Arc::new(engine.with_observer(bars.clone()));
+    let report = rt.block_on(engine.apply());
+    bars.finish();
+    let report = report.map_err(engine_error)?;
+    match out {
+        OutputFormat::Json => print_json(&report)?,
+        OutputFormat::Table => {
+            let mut text = format!(
+                "{}/{} resource(s) moved and verified in {:.1}s.",
+                report.available,
+                report.total,
+                report.elapsed_ms as f64 / 1000.0
+            );
+            for (unit, err) in &report.failed {
+                text.push_str(&format!("\nfailed: {unit}: {err}"));
+            }
+            if !report.open_gates.is_empty() {
+                text.push_str(&format!("\nopen gate(s): {}", report.open_gates.join(", ")));
+            }
+            print_text(text)?;
+        }
+    }
+    let dir = args.plan_dir.display();
+    if !report.failed.is_empty() {
+        return Err(CliError::failure(format!(
+            "{} resource(s) failed; fix the cause and run `azrelo resume {dir}`",
+            report.failed.len()
+        )));
+    }
+    if !report.complete() {
+        return Err(CliError::new(
+            ExitCode::Pending,
+            miette::miette!(
+                help = format!(
+                    "do the manual step(s), then `azrelo gate done {dir} ID…` and `azrelo resume {dir}`"
+                ),
+                "the run stopped at {} open gate(s)",
+                report.open_gates.len()
+            ),
+        ));
+    }
+    Ok(())
+}

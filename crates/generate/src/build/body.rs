@@ -1,0 +1,418 @@
+//! A target body from a source record: envelope and server fields
+//! dropped, catalog fixes, read-only stripping, location and name, ids
+//! re-pointed, secrets turned into parameters; role assignment bodies.
+
+use azrelo_arm::IdIndex;
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_arm::scan::find_resource_ids;
+use azrelo_arm::secrets::{is_secret_name, looks_secret};
+use azrelo_arm::vocab;
+use azrelo_catalog::FixAction;
+use azrelo_estate::Estate;
+use azrelo_plan::{PlannedResource, TargetPrincipal};
+use serde_json::{Map, Value, json};
+
+use super::*;
+
+/// ARM GET-shaped bodies for the estate's extension records (diagnostic
+/// settings, locks, policy exemptions), by id.
+pub(super) fn record_bodies(estate: &Estate) -> IdIndex<Value> {
+    azrelo_estate::arm_shape::extension_bodies(estate)
+        .into_iter()
+        .filter(|(id, _)| !id.type_or_scope_type().is(vocab::ROLE_ASSIGNMENTS))
+        .collect()
+}
+
+/// The template resource for one planned resource.
+pub(super) fn resource_body(
+    ctx: &Ctx<'_>,
+    r: &PlannedResource,
+    src: Value,
+    in_group: &IdIndex<()>,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) -> Value {
+    let ty = &*r.resource_type;
+    let mut body = src;
+    let Value::Object(m) = &mut body else {
+        return Value::Null;
+    };
+    // The estate's own bookkeeping is not ARM.
+    for k in ["provenance", "dependsOn"] {
+        m.shift_remove(k);
+    }
+    let api = m
+        .shift_remove("apiVersion")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .or_else(|| {
+            azrelo_arm::Availability::embedded()
+                .type_info(ty)
+                .and_then(|t| t.newest_stable_api_version().map(str::to_string))
+        })
+        .unwrap_or_else(|| "2023-01-01".into());
+    for k in ENVELOPE_DROP {
+        if m.shift_remove(*k).is_some() {
+            changes.push(Change {
+                pointer: format!("/{k}"),
+                kind: ChangeKind::Dropped,
+                detail: "read-only envelope field".into(),
+            });
+        }
+    }
+    // Name: the full template name (parent segments for children).
+    let target = Some(r.target_id.clone());
+    let full_name = target
+        .as_ref()
+        .and_then(|t| t.full_name())
+        .unwrap_or_else(|| r.target_name.to_string());
+    if *r.target_name != *r.name {
+        changes.push(Change {
+            pointer: "/name".into(),
+            kind: ChangeKind::Name,
+            detail: format!("{} → {}", r.name, r.target_name),
+        });
+    }
+    // A name that starts with '[' is a literal, not an expression.
+    let full_name = if full_name.starts_with('[') {
+        format!("[{full_name}")
+    } else {
+        full_name
+    };
+    m.insert("name".into(), Value::String(full_name));
+    m.insert("type".into(), Value::String(ty.to_string()));
+    // Location.
+    if let Some(loc) = m
+        .get("location")
+        .and_then(|l| l.as_str())
+        .map(str::to_string)
+        && !loc.eq_ignore_ascii_case("global")
+    {
+        m.insert(
+            "location".into(),
+            Value::String(ctx.plan.target.region.clone()),
+        );
+        changes.push(Change {
+            pointer: "/location".into(),
+            kind: ChangeKind::Location,
+            detail: format!("{loc} → {}", ctx.plan.target.region),
+        });
+    }
+    if ctx.target_has_zones == Some(false) && m.shift_remove("zones").is_some() {
+        changes.push(Change {
+            pointer: "/zones".into(),
+            kind: ChangeKind::Dropped,
+            detail: "the target region has no availability zones".into(),
+        });
+    }
+    // Identity: user-assigned keys re-pointed, principals dropped.
+    if let Some(Value::Object(ident)) = m.get_mut("identity") {
+        for k in ["principalId", "tenantId"] {
+            if ident.shift_remove(k).is_some() {
+                changes.push(Change {
+                    pointer: format!("/identity/{k}"),
+                    kind: ChangeKind::Dropped,
+                    detail: "assigned by Azure to the new identity".into(),
+                });
+            }
+        }
+        if let Some(Value::Object(ua)) = ident.shift_remove("userAssigned") {
+            let mut out = Map::new();
+            for (k, _) in ua {
+                let t = ctx.map_id(&k).map(|m| m.target).unwrap_or(k);
+                out.insert(t, json!({}));
+            }
+            ident.insert("userAssignedIdentities".into(), Value::Object(out));
+        }
+    }
+    if let Some(Value::Object(tags)) = m.get("tags")
+        && tags.is_empty()
+    {
+        m.shift_remove("tags");
+    }
+    for k in ["zones", "sku", "kind", "plan", "extendedLocation"] {
+        if m.get(k)
+            .is_some_and(|v| v.is_null() || v.as_array().is_some_and(|a| a.is_empty()))
+        {
+            m.shift_remove(k);
+        }
+    }
+    // Catalog template fixes for the type (universal ones included).
+    let lk = ctx.catalog.entry(ty);
+    for fix in lk.template_fixes() {
+        match fix.action {
+            FixAction::Remove => {
+                for p in remove_at(&mut body, &fix.path) {
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::Empty => {
+                for p in empty_at(&mut body, &fix.path) {
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::Set => {
+                if let Some(v) = &fix.value
+                    && !fix.path.contains('*')
+                    && fix.path != "/location"
+                {
+                    let v = fill(v, &ctx.plan.target.region, &r.target_name);
+                    set_at(&mut body, &fix.path, v);
+                    changes.push(Change {
+                        pointer: fix.path.clone(),
+                        kind: ChangeKind::Set,
+                        detail: fix.reason.clone(),
+                    });
+                }
+            }
+            FixAction::RepointIds | FixAction::NeedsInput => {}
+        }
+    }
+    // Top-level members the schema marks read-only (e.g. the whole
+    // `properties` of a site extension) go entirely.
+    if let Value::Object(m) = &mut body {
+        let keys: Vec<String> = m.keys().cloned().collect();
+        for k in keys {
+            if matches!(
+                k.as_str(),
+                "name" | "type" | "apiVersion" | "location" | "dependsOn"
+            ) {
+                continue;
+            }
+            let p = format!("/{k}");
+            if ctx.flags.is_read_only(ty, &p) {
+                m.shift_remove(&k);
+                changes.push(Change {
+                    pointer: p,
+                    kind: ChangeKind::Dropped,
+                    detail: "read-only (set by Azure)".into(),
+                });
+            }
+        }
+    }
+    // Read-only and server-computed properties, ids, secrets: one walk.
+    if let Value::Object(m) = &mut body
+        && let Some(props) = m.get_mut("properties")
+    {
+        clean(ctx, ty, props, "/properties", params, changes);
+    }
+    // Ids anywhere else in the body (tag keys and values, extended
+    // locations, …).
+    if let Value::Object(m) = &mut body {
+        for (k, v) in m.iter_mut() {
+            if !matches!(k.as_str(), "name" | "type" | "properties") {
+                repoint_all(ctx, v, &format!("/{k}"), changes);
+            }
+        }
+    }
+    // dependsOn: same-template dependencies by target id (references inside
+    // the body that name another resource of this deployment).
+    let mut deps: Vec<String> = Vec::new();
+    let own = Some(&r.target_id);
+    collect_refs(&body, &mut |s| {
+        for m in find_resource_ids(s) {
+            let t = m.id();
+            // References to itself or its own children (a load balancer's
+            // rules naming its own pools) are not dependencies.
+            if own.as_ref().is_some_and(|own| t.is_within(own)) {
+                continue;
+            }
+            // A sub-resource of another resource of this deployment (a NIC
+            // naming a load balancer's backend pool) depends on that
+            // resource, as the dependency graph resolves it.
+            if let Some((n, ())) = in_group.get_within(&t) {
+                let t = m.text[..n].to_string();
+                if !deps.iter().any(|d| d.eq_ignore_ascii_case(&t)) {
+                    deps.push(t);
+                }
+            }
+        }
+    });
+    // A child depends on its parent when both are in the template.
+    if let Some(t) = &target
+        && let Some(p) = t.parent()
+        && in_group.contains(p.as_str())
+        && !deps.iter().any(|d| d.eq_ignore_ascii_case(p.as_str()))
+    {
+        deps.push(p.to_string());
+    }
+    let Value::Object(m) = &mut body else {
+        return body;
+    };
+    // Extension resources: scope to the target resource.
+    if let Some(t) = &target
+        && t.is_extension()
+        && let Some(scope) = t.scope()
+    {
+        let name = t.name().unwrap_or_default().to_string();
+        m.insert("name".into(), Value::String(name));
+        m.insert("scope".into(), Value::String(scope.to_string()));
+        if in_group.contains(scope.as_str()) {
+            deps.push(scope.to_string());
+        }
+    }
+    deps.sort();
+    deps.dedup();
+    let mut ordered = Map::new();
+    ordered.insert("type".into(), m.shift_remove("type").unwrap_or(Value::Null));
+    ordered.insert("apiVersion".into(), Value::String(api));
+    for (k, v) in std::mem::take(m) {
+        ordered.insert(k, v);
+    }
+    if !deps.is_empty() {
+        ordered.insert(
+            "dependsOn".into(),
+            Value::Array(deps.into_iter().map(Value::String).collect()),
+        );
+    }
+    Value::Object(ordered)
+}
+
+pub(super) fn role_assignment_body(
+    ctx: &Ctx<'_>,
+    ra: &azrelo_plan::RoleAssignmentPlan,
+    rg_scoped: bool,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) -> Value {
+    let principal = match &ra.target_principal {
+        TargetPrincipal::Same { principal_id } => Value::String(principal_id.clone()),
+        TargetPrincipal::NewPrincipalOf { identity } => {
+            let p = params.add(&format!(
+                "principalId_{}",
+                identity.rsplit('/').next().unwrap_or("identity")
+            ));
+            Value::String(format!("[parameters('{p}')]"))
+        }
+    };
+    let mut m = Map::new();
+    m.insert("type".into(), Value::String(vocab::ROLE_ASSIGNMENTS.into()));
+    m.insert(
+        "apiVersion".into(),
+        Value::String(vocab::api::ROLE_ASSIGNMENTS.into()),
+    );
+    m.insert("name".into(), Value::String(ra.target_name.clone()));
+    // The deployment's own scope is implicit; anything narrower is named.
+    let kind = ResourceId::parse(&ra.target_scope).map(|s| s.kind()).ok();
+    let implicit = matches!(
+        (rg_scoped, kind),
+        (true, Some(IdKind::ResourceGroup)) | (false, Some(IdKind::Subscription))
+    );
+    if !implicit {
+        m.insert("scope".into(), Value::String(ra.target_scope.clone()));
+    }
+    let mut props = Map::new();
+    // A role definition id written at a moved resource's scope
+    // (`{vault}/providers/Microsoft.Authorization/roleDefinitions/{guid}`)
+    // names the same role at the target's scope.
+    let role = match ctx.rewrite_str(&ra.role_definition_id) {
+        Some((t, below)) => {
+            changes.push(reference_change(
+                "/properties/roleDefinitionId".into(),
+                below,
+            ));
+            t
+        }
+        None => ra.role_definition_id.clone(),
+    };
+    props.insert("roleDefinitionId".into(), Value::String(role));
+    props.insert("principalId".into(), principal);
+    if let Some(t) = &ra.principal_type {
+        props.insert("principalType".into(), Value::String(t.clone()));
+    }
+    m.insert("properties".into(), Value::Object(props));
+    Value::Object(m)
+}
+
+/// Strip read-only/server fields, rewrite ids and source locations, and turn
+/// secrets into parameters, recursively.
+pub(super) fn clean(
+    ctx: &Ctx<'_>,
+    ty: &str,
+    v: &mut Value,
+    pointer: &str,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) {
+    match v {
+        Value::Object(m) => {
+            let keys: Vec<String> = m.keys().cloned().collect();
+            for k in keys {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if SERVER_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(&k))
+                    || ctx.flags.is_read_only(ty, &p)
+                {
+                    m.shift_remove(&k);
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Dropped,
+                        detail: "read-only (set by Azure)".into(),
+                    });
+                    continue;
+                }
+                let secret_name = is_secret_name(&k) || ctx.flags.is_sensitive(ty, &p);
+                let child = m.get_mut(&k).expect("key exists");
+                let is_scalar_secret = secret_name
+                    && matches!(child, Value::String(_) | Value::Object(_))
+                    && !child.as_str().is_some_and(|s| s.is_empty());
+                if is_scalar_secret {
+                    let name = params.add(&k);
+                    *child = Value::String(format!("[parameters('{name}')]"));
+                    changes.push(Change {
+                        pointer: p,
+                        kind: ChangeKind::Secret,
+                        detail: format!("secure parameter '{name}' (value not copied)"),
+                    });
+                    continue;
+                }
+                clean(ctx, ty, child, &p, params, changes);
+            }
+            repoint_keys(ctx, m, pointer, changes);
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                clean(ctx, ty, x, &format!("{pointer}/{i}"), params, changes);
+            }
+        }
+        Value::String(s) => {
+            if looks_secret(s) {
+                let base = pointer.rsplit('/').next().unwrap_or("secret");
+                let name = params.add(base);
+                *s = format!("[parameters('{name}')]");
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Secret,
+                    detail: format!("credential-bearing value → secure parameter '{name}'"),
+                });
+                return;
+            }
+            if let Some((n, below)) = ctx.rewrite_str(s) {
+                changes.push(reference_change(pointer.to_string(), below));
+                *s = n;
+            } else if ctx.source_regions.contains(&s.to_ascii_lowercase())
+                && pointer.to_ascii_lowercase().ends_with("location")
+            {
+                *s = ctx.plan.target.region.clone();
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Location,
+                    detail: "source region → target region".into(),
+                });
+            }
+            // A literal starting with '[' would be read as an expression
+            // (source values are literals; the parameter references this
+            // walk writes are never walked again).
+            if s.starts_with('[') {
+                s.insert(0, '[');
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,422 @@
+//! Generating the deployments.
+
+use std::collections::HashSet;
+
+use azrelo_arm::IdIndex;
+use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_catalog::Catalog;
+use azrelo_estate::{Estate, Resource};
+use azrelo_plan::{Action, IdMap, Mapped, Plan, PlannedResource};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::DeploymentScope;
+use serde_json::{Map, Value, json};
+
+use crate::Flags;
+
+mod body;
+mod groups;
+mod paths;
+mod rewrite;
+
+use body::*;
+use groups::*;
+use paths::*;
+use rewrite::*;
+
+/// ARM limits a deployment must stay within (template reference, "Template
+/// limits"): 800 resources (copies included), 256 parameters, 4 MB.
+pub(super) const MAX_RESOURCES: usize = 800;
+pub(super) const MAX_PARAMETERS: usize = 256;
+pub(super) const MAX_TEMPLATE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One generated deployment.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// File stem: `NAME.json` + `NAME.parameters.json`.
+    pub name: String,
+    pub wave: u32,
+    pub scope: DeploymentScope,
+    pub template: Value,
+    pub parameters: Value,
+    /// Source ids of the resources it creates.
+    pub resources: Vec<String>,
+    /// Those of them written inline in their parent (subnets, security
+    /// rules, routes) rather than as separate template resources.
+    pub inlined: Vec<String>,
+    /// Secure parameters the operator must supply (never given a value).
+    pub secure_parameters: Vec<String>,
+}
+
+/// Everything generated for a plan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Generated {
+    pub schema: String,
+    pub target_region: String,
+    pub deployments: Vec<Deployment>,
+    /// Resources the plan creates that are not generated, with why
+    /// (manual relocations; records without a body in the inputs).
+    pub skipped: Vec<(String, String)>,
+    /// What was removed or replaced, per source id: (JSON pointer, reason).
+    pub changes: IndexMap<String, Vec<Change>>,
+}
+
+/// One edit from source to target body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub pointer: String,
+    pub kind: ChangeKind,
+    pub detail: String,
+}
+
+/// See [`Change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Location,
+    Name,
+    Reference,
+    Dropped,
+    Set,
+    Secret,
+}
+
+/// Top-level members that are never written back.
+pub(super) const ENVELOPE_DROP: &[&str] = &[
+    "id",
+    "etag",
+    "systemData",
+    "managedBy",
+    "resourceGroup",
+    "subscriptionId",
+    "tenantId",
+    "apiVersion",
+];
+
+/// Properties ARM computes (dropped even without schema flags).
+pub(super) const SERVER_FIELDS: &[&str] = &[
+    "provisioningState",
+    "resourceGuid",
+    "creationTime",
+    "createdTime",
+    "createdAt",
+    "lastModifiedTime",
+    "timeCreated",
+    "changedTime",
+];
+
+pub(super) struct Ctx<'a> {
+    plan: &'a Plan,
+    flags: &'a dyn Flags,
+    catalog: &'a Catalog,
+    id_map: IdMap,
+    target_has_zones: Option<bool>,
+    source_regions: HashSet<String>,
+}
+
+impl Ctx<'_> {
+    /// The target of a source id: its entry in the plan's id map, else — for
+    /// a sub-resource the plan does not list on its own (a NIC's
+    /// `ipConfigurations`, a load balancer's pools and frontends, an
+    /// application gateway's internal parts, private endpoint connections)
+    /// — its nearest moved ancestor's target id followed by the rest of the
+    /// path as written (sub-resource names are kept; a renamed parent
+    /// changes only its own segment). The ancestors are the parent chain
+    /// (an extension's parent is its scope) up to the first scope that is
+    /// not a resource: resource groups and subscriptions do not carry what
+    /// lies in them. At most one map lookup per ancestor: O(depth).
+    fn map_id(&self, id: &str) -> Option<Mapped> {
+        self.id_map.map(id)
+    }
+
+    /// Rewrite every id inside a string that names a moved resource or lies
+    /// below one; `None` when nothing changes, else the new string and
+    /// whether any id was re-pointed through an ancestor.
+    fn rewrite_str(&self, s: &str) -> Option<(String, bool)> {
+        self.id_map.rewrite(s)
+    }
+}
+
+/// One secure parameter being collected for a deployment.
+pub(super) struct Params {
+    names: Vec<String>,
+    taken: HashSet<String>,
+}
+
+impl Params {
+    fn add(&mut self, base: &str) -> String {
+        let mut name: String = base
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert(0, 'p');
+        }
+        let stem = name.clone();
+        let mut k = 2;
+        while !self.taken.insert(name.to_ascii_lowercase()) {
+            name = format!("{stem}_{k}");
+            k += 1;
+        }
+        self.names.push(name.clone());
+        name
+    }
+}
+
+/// Generate the deployments of a plan.
+pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
+    let regions = azrelo_arm::Regions::embedded();
+    let ctx = Ctx {
+        plan,
+        flags,
+        catalog,
+        id_map: IdMap::of(plan),
+        target_has_zones: regions.get(&plan.target.region).map(|r| r.has_zones()),
+        source_regions: plan
+            .source_regions
+            .iter()
+            .flat_map(|r| {
+                let mut v = vec![r.to_ascii_lowercase()];
+                if let Some(reg) = regions.get(r) {
+                    v.push(reg.display_name.to_ascii_lowercase());
+                }
+                v
+            })
+            .collect(),
+    };
+    let mut out = Generated {
+        schema: "azrelo.generated/v1".into(),
+        target_region: plan.target.region.clone(),
+        deployments: Vec::new(),
+        skipped: Vec::new(),
+        changes: IndexMap::new(),
+    };
+    // Group created resources by (wave, target scope).
+    type Key = (u32, String, Option<String>);
+    let mut groups: IndexMap<Key, Vec<&PlannedResource>> = IndexMap::new();
+    for r in &plan.resources {
+        if let Some(why) = catalog
+            .entry(&r.resource_type)
+            .entry()
+            .not_generated
+            .as_ref()
+            && matches!(r.action, Action::Move | Action::Recreate)
+        {
+            out.skipped.push((r.source_id.to_string(), why.clone()));
+            continue;
+        }
+        if !matches!(r.action, Action::Move | Action::Recreate) {
+            if r.action == Action::Manual && r.carried_by.is_none() {
+                out.skipped.push((
+                    r.source_id.to_string(),
+                    "manual relocation: the catalog has no safe automated path".into(),
+                ));
+            }
+            continue;
+        }
+        let tid = &r.target_id;
+        let sub = tid.subscription_id().unwrap_or_default().to_string();
+        let rg = match tid.kind() {
+            IdKind::ResourceGroup => None,
+            _ => tid.resource_group().map(str::to_string),
+        };
+        groups.entry((r.wave, sub, rg)).or_default().push(r);
+    }
+    // Role assignments join the group of their target scope's resource group.
+    let mut ra_groups: IndexMap<Key, Vec<&azrelo_plan::RoleAssignmentPlan>> = IndexMap::new();
+    for ra in &plan.role_assignments {
+        let Ok(scope) = ResourceId::parse(&ra.target_scope) else {
+            continue;
+        };
+        let sub = scope.subscription_id().unwrap_or_default().to_string();
+        let rg = scope.resource_group().map(str::to_string);
+        ra_groups.entry((ra.wave, sub, rg)).or_default().push(ra);
+    }
+    let mut keys: Vec<Key> = groups.keys().cloned().collect();
+    for k in ra_groups.keys() {
+        if !groups.contains_key(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys.sort();
+    let by_source: IdIndex<&Resource> =
+        estate.resources.iter().map(|r| (r.id.clone(), r)).collect();
+    let records = record_bodies(estate);
+    for key in keys {
+        let (wave, sub, rg) = key.clone();
+        let members = groups.get(&key).cloned().unwrap_or_default();
+        let ras = ra_groups.get(&key).cloned().unwrap_or_default();
+        let mut chunk: Vec<Value> = Vec::new();
+        let mut chunk_sources: Vec<String> = Vec::new();
+        let mut chunk_inlined: Vec<String> = Vec::new();
+        let mut params = Params {
+            names: Vec::new(),
+            taken: HashSet::new(),
+        };
+        let mut part = 1;
+        let in_group: IdIndex<()> = members.iter().map(|r| (r.target_id.clone(), ())).collect();
+        let flush = |chunk: &mut Vec<Value>,
+                     chunk_sources: &mut Vec<String>,
+                     chunk_inlined: &mut Vec<String>,
+                     params: &mut Params,
+                     part: &mut usize,
+                     out: &mut Generated| {
+            if chunk.is_empty() {
+                return;
+            }
+            let scope = match &rg {
+                Some(rg) => DeploymentScope::ResourceGroup {
+                    subscription_id: sub.clone(),
+                    resource_group: rg.clone(),
+                },
+                None => DeploymentScope::Subscription {
+                    subscription_id: sub.clone(),
+                    location: plan.target.region.clone(),
+                },
+            };
+            let stem = match &rg {
+                Some(rg) => format!("w{wave:02}-{rg}"),
+                None => format!("w{wave:02}-subscription-{}", &sub[..sub.len().min(8)]),
+            };
+            let name = if *part > 1 {
+                format!("{stem}-{part}")
+            } else {
+                stem
+            };
+            let schema = if rg.is_some() {
+                "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+            } else {
+                "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
+            };
+            let mut p = Map::new();
+            for n in &params.names {
+                p.insert(
+                    n.clone(),
+                    json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}}),
+                );
+            }
+            let template = json!({
+                "$schema": schema,
+                "contentVersion": "1.0.0.0",
+                "metadata": {
+                    "generator": format!("azrelo {}", env!("CARGO_PKG_VERSION")),
+                    "plan": plan.schema,
+                    "wave": wave,
+                },
+                "parameters": Value::Object(p),
+                "resources": Value::Array(std::mem::take(chunk)),
+            });
+            let parameters = json!({
+                "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+                "contentVersion": "1.0.0.0",
+                "parameters": {},
+            });
+            out.deployments.push(Deployment {
+                name,
+                wave,
+                scope,
+                template,
+                parameters,
+                resources: std::mem::take(chunk_sources),
+                inlined: std::mem::take(chunk_inlined),
+                secure_parameters: std::mem::take(&mut params.names),
+            });
+            params.taken.clear();
+            *part += 1;
+        };
+        // Build every body of the group first (parameter names unique across
+        // the group), fold inline children into their parents, then cut into
+        // deployments within ARM's limits.
+        let mut all = Params {
+            names: Vec::new(),
+            taken: HashSet::new(),
+        };
+        let mut built: Vec<Built> = Vec::new();
+        for r in &members {
+            let src = match by_source.get(r.source_id.as_str()) {
+                Some(res) => serde_json::to_value(res).ok(),
+                None => records.get(r.source_id.as_str()).cloned(),
+            };
+            let Some(src) = src else {
+                if r.carried_by.is_none() {
+                    out.skipped.push((
+                        r.source_id.to_string(),
+                        "no resource body in the inputs (only referenced)".into(),
+                    ));
+                }
+                continue;
+            };
+            let mut changes = Vec::new();
+            let before = all.names.len();
+            let body = resource_body(&ctx, r, src, &in_group, &mut all, &mut changes);
+            built.push(Built {
+                source: r.source_id.to_string(),
+                target: r.target_id.as_str().to_ascii_lowercase(),
+                inline_as: catalog.entry(&r.resource_type).entry().inline_as.clone(),
+                body,
+                params: all.names[before..].to_vec(),
+                folded: Vec::new(),
+            });
+            if !changes.is_empty() {
+                out.changes.insert(r.source_id.to_string(), changes);
+            }
+        }
+        fold_inline_children(&mut built);
+        let mut bytes = 0usize;
+        for b in built {
+            let size = serde_json::to_string(&b.body).map(|s| s.len()).unwrap_or(0);
+            if chunk.len() + 1 > MAX_RESOURCES
+                || params.names.len() + b.params.len() > MAX_PARAMETERS
+                || bytes + size > MAX_TEMPLATE_BYTES
+            {
+                flush(
+                    &mut chunk,
+                    &mut chunk_sources,
+                    &mut chunk_inlined,
+                    &mut params,
+                    &mut part,
+                    &mut out,
+                );
+                bytes = 0;
+            }
+            bytes += size;
+            params
+                .taken
+                .extend(b.params.iter().map(|n| n.to_ascii_lowercase()));
+            params.names.extend(b.params);
+            chunk.push(b.body);
+            chunk_sources.push(b.source);
+            chunk_sources.extend(b.folded.iter().cloned());
+            chunk_inlined.extend(b.folded);
+        }
+        for ra in ras {
+            let mut local = Params {
+                names: Vec::new(),
+                taken: std::mem::take(&mut params.taken),
+            };
+            let mut changes = Vec::new();
+            let body = role_assignment_body(&ctx, ra, rg.is_some(), &mut local, &mut changes);
+            if !changes.is_empty() {
+                out.changes.insert(ra.source_id.clone(), changes);
+            }
+            params.taken = local.taken;
+            params.names.extend(local.names);
+            chunk.push(body);
+            chunk_sources.push(ra.source_id.clone());
+        }
+        flush(
+            &mut chunk,
+            &mut chunk_sources,
+            &mut chunk_inlined,
+            &mut params,
+            &mut part,
+            &mut out,
+        );
+    }
+    add_missing_resource_groups(&mut out, plan);
+    out
+}

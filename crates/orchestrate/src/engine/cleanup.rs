@@ -1,0 +1,370 @@
+//! Source cleanup: delete the sources of committed resources, dependents
+//! first, keeping (and reporting) what a lock protects and whatever a kept
+//! source still uses.
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use azrelo_arm::vocab::{self, api};
+use azrelo_journal::StepOutcome;
+
+use super::*;
+
+impl<A: Arm> Engine<A> {
+    /// Locks that currently apply: the estate's (if they still exist) and
+    /// whatever ARM lists at the subscriptions involved.
+    pub(super) async fn live_locks(&self) -> Result<Vec<(String, String, String)>, StepError> {
+        let mut out: Vec<(String, String, String)> = Vec::new();
+        let mut seen = HashSet::new();
+        for l in &self.plan.locks {
+            if let Some(b) = self.arm.get(&l.id, api::LOCKS).await? {
+                let level = b
+                    .pointer("/properties/level")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&l.level)
+                    .to_string();
+                seen.insert(l.id.to_ascii_lowercase());
+                out.push((l.id.clone(), l.scope.clone(), level));
+            }
+        }
+        let subs: HashSet<String> = self
+            .plan
+            .units
+            .iter()
+            .filter_map(|u| {
+                u.source_id
+                    .as_ref()
+                    .map(ResourceId::as_str)?
+                    .split('/')
+                    .nth(2)
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect();
+        for s in subs {
+            let path = format!("/subscriptions/{s}/providers/{}", vocab::LOCKS);
+            // The emulator (and restricted callers) may not list locks; the
+            // estate's locks above still apply.
+            let Ok(list) = self.arm.list(&path, api::LOCKS).await else {
+                continue;
+            };
+            for b in list {
+                let Some(id) = b.get("id").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !seen.insert(id.to_ascii_lowercase()) {
+                    continue;
+                }
+                let Some((scope, _)) = id
+                    .rsplit_once("/providers/Microsoft.Authorization/locks/")
+                    .or_else(|| {
+                        let l = id.to_ascii_lowercase();
+                        l.find("/providers/microsoft.authorization/locks/")
+                            .map(|p| (&id[..p], ""))
+                    })
+                else {
+                    continue;
+                };
+                let level = b
+                    .pointer("/properties/level")
+                    .and_then(Value::as_str)
+                    .unwrap_or("CanNotDelete")
+                    .to_string();
+                out.push((id.to_string(), scope.to_string(), level));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `cleanup-source`: delete the sources of committed resources,
+    /// dependents first. Refuses unless every resource of the scope is
+    /// committed (and so verified); a source under a CanNotDelete/ReadOnly
+    /// lock is reported and kept; nothing outside the plan is touched; a
+    /// resource group is deleted only when nothing is left in it.
+    pub async fn cleanup_source(
+        &self,
+        scope: &[String],
+        confirm: bool,
+    ) -> Result<Vec<ActionRow>, EngineError> {
+        let sel = self.selected(scope)?;
+        let views: Vec<UnitView> = (0..self.plan.units.len())
+            .map(|i| self.view(i))
+            .collect::<Result<_, _>>()
+            .map_err(step_to_engine)?;
+        let not_committed: Vec<String> = sel
+            .iter()
+            .filter(|&&i| !views[i].state.is_committed())
+            .map(|&i| format!("{} ({})", self.plan.units[i].key, views[i].state.as_str()))
+            .collect();
+        if !not_committed.is_empty() {
+            let n = not_committed.len();
+            let mut list: Vec<String> = not_committed.into_iter().take(10).collect();
+            list.sort();
+            return Err(EngineError::Refused(format!(
+                "{n} resource(s) of the scope are not committed, so no source is deleted: {}{}",
+                list.join(", "),
+                if n > 10 { ", …" } else { "" }
+            )));
+        }
+        let locks = self.live_locks().await.map_err(step_to_engine)?;
+        let n = self.plan.units.len();
+        // Why each source of the scope stays, before anything is deleted.
+        let mut reason: Vec<Option<String>> = vec![None; n];
+        let mut gone: HashSet<usize> = HashSet::new();
+        for &i in &sel {
+            let u = &self.plan.units[i];
+            let Some(src) = u.source_id.as_ref().map(ResourceId::as_str) else {
+                continue;
+            };
+            reason[i] = if u.kind == UnitKind::Reconfigure {
+                Some("re-configured in place: it is the target".into())
+            } else if u.kind == UnitKind::Manual {
+                // The operator relocated it; they may have removed the
+                // source too (e.g. stopped backup protection).
+                match self.arm.get(src, &u.api_version).await {
+                    Ok(None) => {
+                        gone.insert(i);
+                        None
+                    }
+                    Err(e) if e.is_crash() => return Err(EngineError::Crashed),
+                    _ => Some("not automated: delete the source yourself".into()),
+                }
+            } else if !self.plan.planned_sources.contains(src) {
+                Some("not in the plan".into())
+            } else if vocab::is(&u.resource_type, vocab::LOCKS) {
+                Some("a management lock: azrelo never deletes locks; remove it yourself".into())
+            } else {
+                locks
+                    .iter()
+                    .find(|(_, s, level)| {
+                        within(src, s)
+                            && (level.eq_ignore_ascii_case("CanNotDelete")
+                                || level.eq_ignore_ascii_case("ReadOnly"))
+                    })
+                    .map(|(id, _, level)| format!("locked by {id} ({level})"))
+            };
+        }
+        // A source that stays keeps what it uses (its parent or scope, what
+        // its estate body refers to) — until a fixpoint.
+        let mut uses: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (j, u) in self.plan.units.iter().enumerate() {
+            if u.kind == UnitKind::Reconfigure {
+                // Re-pointed at the targets: it no longer uses the sources.
+                continue;
+            }
+            uses[j].extend(u.source_refs.iter().copied());
+        }
+        let mut work: Vec<usize> = (0..n)
+            .filter(|&i| reason[i].is_some() && self.plan.units[i].kind != UnitKind::Reconfigure)
+            .collect();
+        while let Some(j) = work.pop() {
+            for &i in &uses[j] {
+                if reason[i].is_none()
+                    && !gone.contains(&i)
+                    && self.plan.units[i].source_id.is_some()
+                {
+                    let by = &self.plan.units[j];
+                    reason[i] = Some(format!(
+                        "still used by {}, which is kept",
+                        by.source_id.as_ref().unwrap_or(&by.key)
+                    ));
+                    work.push(i);
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        let mut to_delete: Vec<(usize, String)> = Vec::new();
+        // Groups go last: one is deleted only when nothing is left in it.
+        let mut groups: Vec<(usize, String)> = Vec::new();
+        for &i in self.plan.order.iter().rev() {
+            if !sel.contains(&i) || views[i].state == State::Done {
+                continue;
+            }
+            let u = &self.plan.units[i];
+            let Some(src) = u.source_id.as_ref().map(ResourceId::to_string) else {
+                continue;
+            };
+            let why = if sel.contains(&i) {
+                reason[i].clone()
+            } else {
+                None
+            };
+            if !confirm {
+                rows.push(ActionRow {
+                    unit: src.clone(),
+                    outcome: if why.is_some() {
+                        RowOutcome::WouldKeep
+                    } else {
+                        RowOutcome::WouldDelete
+                    },
+                    detail: why,
+                });
+                continue;
+            }
+            let name = step_name(u, step::CLEANUP);
+            if let Some(why) = why {
+                // Already recorded as kept for the same reason: nothing new.
+                let same = views[i].state == State::SourceKept
+                    && views[i].note.as_deref() == Some(why.as_str());
+                if same {
+                    rows.push(ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::Kept,
+                        detail: Some(why),
+                    });
+                    continue;
+                }
+                self.write_intent(&name, &json!({"op": "keep-source", "source": src}))
+                    .map_err(step_to_engine)?;
+                self.write_result(&name, StepOutcome::Skipped, &json!({"note": why}))
+                    .map_err(step_to_engine)?;
+                rows.push(ActionRow {
+                    unit: src,
+                    outcome: RowOutcome::Kept,
+                    detail: Some(why),
+                });
+                continue;
+            }
+            if gone.contains(&i) {
+                self.write_intent(&name, &json!({"op": "delete-source", "source": src}))
+                    .map_err(step_to_engine)?;
+                self.write_result(
+                    &name,
+                    StepOutcome::Succeeded,
+                    &json!({"deleted": false, "note": "already gone"}),
+                )
+                .map_err(step_to_engine)?;
+                rows.push(ActionRow {
+                    unit: src,
+                    outcome: RowOutcome::Deleted,
+                    detail: Some("already gone".into()),
+                });
+                continue;
+            }
+            if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+                groups.push((i, src));
+            } else {
+                to_delete.push((i, src));
+            }
+        }
+        // Dependents first; a delete refused because something still uses
+        // the source (409: an order the target graph does not show) is
+        // tried again after the others, as long as each pass makes progress.
+        let mut pass = to_delete;
+        loop {
+            let mut deferred = Vec::new();
+            let mut progress = false;
+            for (i, src) in pass {
+                match self.cleanup_one(i, &src).await? {
+                    Ok(row) => {
+                        progress = true;
+                        rows.push(row);
+                    }
+                    Err(e) if matches!(&e, StepError::Arm(a) if a.status == Some(409)) => {
+                        deferred.push((i, src, e.message()));
+                    }
+                    Err(e) => rows.push(ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::DeleteFailed,
+                        detail: Some(e.message()),
+                    }),
+                }
+            }
+            if deferred.is_empty() {
+                break;
+            }
+            if !progress {
+                for (_, src, m) in deferred {
+                    rows.push(ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::DeleteFailed,
+                        detail: Some(m),
+                    });
+                }
+                break;
+            }
+            pass = deferred.into_iter().map(|(i, s, _)| (i, s)).collect();
+        }
+        for (i, src) in groups {
+            match self.cleanup_one(i, &src).await? {
+                Ok(row) => rows.push(row),
+                Err(e) => rows.push(ActionRow {
+                    unit: src,
+                    outcome: RowOutcome::DeleteFailed,
+                    detail: Some(e.message()),
+                }),
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Delete one unit's source, journaled (intent, call, result): the row
+    /// when it was deleted or kept, the error (recorded) when the call
+    /// failed.
+    async fn cleanup_one(
+        &self,
+        i: usize,
+        src: &str,
+    ) -> Result<Result<ActionRow, StepError>, EngineError> {
+        let u = &self.plan.units[i];
+        let name = step_name(u, step::CLEANUP);
+        self.write_intent(&name, &json!({"op": "delete-source", "source": src}))
+            .map_err(step_to_engine)?;
+        match self.delete_source(u, src).await {
+            Ok((outcome, detail)) => {
+                self.write_result(&name, outcome, &detail)
+                    .map_err(step_to_engine)?;
+                Ok(Ok(ActionRow::source_cleanup(
+                    src.to_string(),
+                    outcome,
+                    &detail,
+                )))
+            }
+            Err(StepError::Crashed) => Err(EngineError::Crashed),
+            Err(e) => {
+                self.write_result(&name, StepOutcome::Failed, &e.detail())
+                    .map_err(step_to_engine)?;
+                Ok(Err(e))
+            }
+        }
+    }
+
+    pub(super) async fn delete_source(
+        &self,
+        u: &Unit,
+        src: &str,
+    ) -> Result<(StepOutcome, Value), StepError> {
+        if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+            let left = self
+                .arm
+                .list(&format!("{src}/resources"), api::RESOURCE_GROUPS)
+                .await?;
+            if !left.is_empty() {
+                return Ok((
+                    StepOutcome::Skipped,
+                    json!({"note": format!("{} resource(s) are still in the group (outside the plan, or kept): the group is kept", left.len())}),
+                ));
+            }
+            let deleted = self.arm.delete(src, api::RESOURCE_GROUPS).await?;
+            return Ok((StepOutcome::Succeeded, json!({"deleted": deleted})));
+        }
+        let deleted = self.arm.delete(src, &u.api_version).await?;
+        if u.kind == UnitKind::DiskCopy
+            && let (Some((src_rg, _)), Some(d)) = (src.rsplit_once("/providers/"), &u.deploy)
+        {
+            // The mover's artifacts: source and target snapshots.
+            let disk = src.rsplit('/').next().unwrap_or("disk");
+            let short: String = disk.chars().take(60).collect();
+            for phase in ["seed", "final"] {
+                for scope in [src_rg, d.scope.as_str()] {
+                    let snap = vocab::provider_id(
+                        scope,
+                        vocab::SNAPSHOTS,
+                        &format!("{short}-azrelo-{phase}"),
+                    );
+                    self.arm.delete(&snap, api::SNAPSHOTS).await?;
+                }
+            }
+        }
+        Ok((StepOutcome::Succeeded, json!({"deleted": deleted})))
+    }
+}

@@ -1,0 +1,126 @@
+//! What `azrelo status` and `azrelo gate` show: every unit's state and every
+//! gate, derived from the journal (no ARM call).
+
+use serde::Serialize;
+use serde_json::json;
+
+use azrelo_journal::{Journal, StepOutcome};
+
+use crate::engine::{EngineError, check_digest};
+use crate::model::{RunPlan, UnitKind};
+use crate::state::{RUN, Snapshot, State, gate_step};
+
+/// Status of a plan directory, for `azrelo status` (no ARM calls).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRow {
+    pub unit: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub kind: UnitKind,
+    pub wave: u32,
+    pub state: State,
+    pub verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<azrelo_arm::id::ResourceId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_gates: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateRow {
+    pub id: String,
+    pub unit: String,
+    pub title: String,
+    pub before_move: bool,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub plan: String,
+    pub units: Vec<StatusRow>,
+    pub gates: Vec<GateRow>,
+    pub counts: std::collections::BTreeMap<String, usize>,
+}
+
+/// The status of every unit and gate, from the journal.
+pub fn status(plan: &RunPlan, journal: &Journal) -> Result<StatusReport, EngineError> {
+    let snap = Snapshot::new(journal.steps(RUN)?);
+    let mut counts = std::collections::BTreeMap::new();
+    let mut units = Vec::new();
+    for &i in &plan.order {
+        let u = &plan.units[i];
+        let v = snap.view(u);
+        *counts.entry(v.state.as_str().to_string()).or_insert(0) += 1;
+        let mut open = v.open_gates_before.clone();
+        open.extend(v.open_gates_after.iter().cloned());
+        units.push(StatusRow {
+            unit: u.key.to_string(),
+            label: u.label(),
+            resource_type: u.resource_type.clone(),
+            kind: u.kind,
+            wave: u.wave,
+            state: v.state,
+            verified: v.verified,
+            source: u.source_id.clone(),
+            open_gates: open,
+            error: v.error,
+            note: v.note.or_else(|| u.note.clone()),
+        });
+    }
+    let gates = plan
+        .gates()
+        .into_iter()
+        .map(|(g, i, before)| GateRow {
+            id: g.id.clone(),
+            unit: plan.units[i].key.to_string(),
+            title: g.title.clone(),
+            before_move: before,
+            closed: snap.gate_closed(&g.id),
+        })
+        .collect();
+    Ok(StatusReport {
+        plan: plan.dir.display().to_string(),
+        units,
+        gates,
+        counts,
+    })
+}
+
+/// `azrelo gate done ID…`: close gates (journaled; no ARM call). Unknown ids
+/// are refused before anything is written.
+pub fn close_gates(
+    plan: &RunPlan,
+    journal: &Journal,
+    ids: &[String],
+) -> Result<Vec<String>, EngineError> {
+    check_digest(plan, journal)?;
+    let gates = plan.gates();
+    let mut chosen = Vec::new();
+    for id in ids {
+        let Some((g, _, _)) = gates.iter().find(|(g, _, _)| g.id.eq_ignore_ascii_case(id)) else {
+            let mut known: Vec<&str> = gates.iter().map(|(g, _, _)| g.id.as_str()).collect();
+            known.truncate(8);
+            return Err(EngineError::Refused(format!(
+                "no gate '{id}' in this plan (gates: {}{}); `azrelo status` lists them",
+                known.join(", "),
+                if gates.len() > 8 { ", …" } else { "" }
+            )));
+        };
+        chosen.push(g.id.clone());
+    }
+    for id in &chosen {
+        let s = gate_step(id);
+        journal.record_intent(RUN, &s, &json!({"op": "gate-done", "gate": id}))?;
+        journal.record_result(RUN, &s, StepOutcome::Succeeded, &json!({}))?;
+    }
+    Ok(chosen)
+}

@@ -1,0 +1,96 @@
+//! Role assignments to recreate: new scopes and new principals.
+
+use std::collections::HashMap;
+
+use azrelo_arm::id::ResourceId;
+use azrelo_graph::EdgeKind;
+
+use crate::waves;
+
+use super::*;
+
+impl Builder<'_, '_> {
+    /// Role assignments to recreate, and (node, scope node, principal node)
+    /// triples for the wave computation.
+    pub(super) fn role_assignments(&mut self) -> (Vec<RoleAssignmentPlan>, Vec<waves::RaNode>) {
+        let g = self.inp.graph;
+        let mut out = Vec::new();
+        let mut nodes = Vec::new();
+        let mut ras = self.ra_nodes.clone();
+        ras.sort_by_cached_key(|n| self.inp.node_id(*n).as_str().to_ascii_lowercase());
+        let mut memo = HashMap::new();
+        for m in ras {
+            let Rec::RoleAssignment(i) = self.inp.recs[m as usize] else {
+                continue;
+            };
+            let ra = &self.inp.estate.role_assignments[i];
+            let scope_node = g
+                .outgoing(m)
+                .find(|e| e.kind == EdgeKind::RoleAssignmentScope)
+                .map(|e| e.to);
+            let principal_node = g
+                .outgoing(m)
+                .find(|e| e.kind == EdgeKind::RoleAssignmentPrincipal)
+                .map(|e| e.to);
+            let moves = |b: &Self, n: Option<u32>| {
+                n.and_then(|n| b.slots[n as usize].as_ref())
+                    .is_some_and(|s| s.action.creates_target())
+            };
+            let mut reasons = Vec::new();
+            if moves(self, scope_node) {
+                reasons.push(RoleAssignmentReason::ScopeMoves);
+            }
+            let principal_recreated = moves(self, principal_node);
+            if principal_recreated {
+                reasons.push(RoleAssignmentReason::PrincipalRecreated);
+            }
+            if reasons.is_empty() {
+                continue;
+            }
+            let source_scope = ra.scope.clone();
+            let target_scope = match ResourceId::parse(&source_scope) {
+                Ok(s) => self.target_of(&s, &mut memo, 0).to_string(),
+                Err(_) => source_scope.clone(),
+            };
+            let target_principal = match principal_node {
+                Some(p) if principal_recreated => TargetPrincipal::NewPrincipalOf {
+                    identity: self.target_ids[p as usize]
+                        .as_ref()
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| self.inp.node_id(p).to_string()),
+                },
+                _ => TargetPrincipal::Same {
+                    principal_id: ra.principal_id.clone(),
+                },
+            };
+            let principal_key = match &target_principal {
+                TargetPrincipal::Same { principal_id } => principal_id.clone(),
+                TargetPrincipal::NewPrincipalOf { identity } => identity.clone(),
+            };
+            let target_name = azrelo_template::hash::guid(&[
+                &target_scope,
+                &principal_key,
+                &ra.role_definition_id,
+            ]);
+            nodes.push(waves::RaNode {
+                node: m,
+                index: out.len(),
+                scope: scope_node.filter(|&s| self.slots[s as usize].is_some()),
+                principal: principal_node.filter(|&p| self.slots[p as usize].is_some()),
+            });
+            out.push(RoleAssignmentPlan {
+                source_id: ra.id.as_str().to_owned(),
+                role_definition_id: ra.role_definition_id.clone(),
+                source_scope,
+                target_scope,
+                source_principal_id: ra.principal_id.clone(),
+                principal_type: ra.principal_type.clone(),
+                target_principal,
+                target_name,
+                wave: 0,
+                reasons,
+            });
+        }
+        (out, nodes)
+    }
+}

@@ -1,0 +1,113 @@
+//! Values of the templates' secure parameters: from a file the operator
+//! gives (a JSON object `{"name": value}` or an ARM parameters file), then
+//! from the environment (`AZRELO_PARAM_<name>`). The values are only ever
+//! handed to the engine, which sends them to ARM; nothing here prints them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use azrelo_orchestrate::RunPlan;
+use serde_json::Value;
+
+use crate::RunError;
+
+/// The environment variable prefix of a secure parameter's value.
+pub const ENV_PREFIX: &str = "AZRELO_PARAM_";
+
+/// Secure parameter values: `file`'s, then `AZRELO_PARAM_<name>` for every
+/// secure parameter of the run (the environment wins).
+pub fn secure_parameters(
+    plan: &RunPlan,
+    file: Option<&Path>,
+) -> Result<HashMap<String, Value>, RunError> {
+    secure_parameters_from(plan, file, |name| std::env::var(name).ok())
+}
+
+/// [`secure_parameters`] with the environment given as a function.
+pub fn secure_parameters_from(
+    plan: &RunPlan,
+    file: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<HashMap<String, Value>, RunError> {
+    let mut out = match file {
+        Some(f) => read_file(f)?,
+        None => HashMap::new(),
+    };
+    for u in &plan.units {
+        for p in u.deploy.iter().flat_map(|d| d.secure_params.iter()) {
+            if let Some(v) = env(&format!("{ENV_PREFIX}{p}")) {
+                out.insert(p.clone(), Value::String(v));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `{"name": value}` or an ARM parameters file (`{"parameters": {"name":
+/// {"value": …}}}`).
+fn read_file(f: &Path) -> Result<HashMap<String, Value>, RunError> {
+    let bytes = std::fs::read(f).map_err(|e| {
+        RunError::bad_input(
+            format!("cannot read {}: {e}", f.display()),
+            "pass a readable JSON file",
+        )
+    })?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        // The content may be secret: the position, not the text.
+        RunError::bad_input(
+            format!(
+                "{} is not valid JSON (line {}, column {})",
+                f.display(),
+                e.line(),
+                e.column()
+            ),
+            "use {\"name\": value} or an ARM parameters file",
+        )
+    })?;
+    let obj = v
+        .get("parameters")
+        .and_then(Value::as_object)
+        .or_else(|| v.as_object())
+        .cloned()
+        .unwrap_or_default();
+    let mut out = HashMap::new();
+    for (k, v) in obj {
+        if k == "$schema" || k == "contentVersion" {
+            continue;
+        }
+        let value = match v.get("value") {
+            Some(x) if v.as_object().is_some_and(|m| m.len() == 1) => x.clone(),
+            _ => v,
+        };
+        out.insert(k, value);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_files_and_plain_objects_are_read_and_bad_json_names_no_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let arm = dir.path().join("p.json");
+        std::fs::write(
+            &arm,
+            r#"{"$schema": "x", "contentVersion": "1.0.0.0",
+                "parameters": {"a": {"value": "s3cret"}, "b": {"value": 1, "x": 2}}}"#,
+        )
+        .unwrap();
+        let m = read_file(&arm).unwrap();
+        assert_eq!(m["a"], "s3cret");
+        assert_eq!(m["b"], serde_json::json!({"value": 1, "x": 2}));
+        assert_eq!(m.len(), 2);
+        let plain = dir.path().join("q.json");
+        std::fs::write(&plain, r#"{"c": "v"}"#).unwrap();
+        assert_eq!(read_file(&plain).unwrap()["c"], "v");
+        let bad = dir.path().join("r.json");
+        std::fs::write(&bad, r#"{"c": "top-secret"#).unwrap();
+        let e = read_file(&bad).unwrap_err().to_string();
+        assert!(e.contains("line 1") && !e.contains("top-secret"), "{e}");
+    }
+}
