@@ -187,6 +187,13 @@ pub struct OwnedTarget {
     /// `read`: what the value names (`id` or `resource-group`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub names: Option<Names>,
+    /// `read`: the name the owner's target body gives at `path` (with
+    /// `{owner}`, `{owner_group}`, `{location}` from the owner's target),
+    /// when the owner's API requires one: the source's name is taken. Absent:
+    /// the property is left out and the target owner names its own (AKS's
+    /// `MC_…` default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
 }
 
 /// One ownership rule.
@@ -349,11 +356,15 @@ fn check_target(
 ) -> Result<(), CatalogError> {
     let none = t.pattern.is_none() && t.group.is_none() && t.path.is_none() && t.names.is_none();
     let ok = match t.how {
-        TargetHow::Pattern => t.pattern.is_some() && t.path.is_none() && t.names.is_none(),
+        TargetHow::Pattern => {
+            t.pattern.is_some() && t.path.is_none() && t.names.is_none() && t.new_name.is_none()
+        }
         TargetHow::Read => {
             t.path.is_some() && t.names.is_some() && t.pattern.is_none() && t.group.is_none()
         }
-        TargetHow::SameName | TargetHow::Discover | TargetHow::Planned => none,
+        TargetHow::SameName | TargetHow::Discover | TargetHow::Planned => {
+            none && t.new_name.is_none()
+        }
     };
     if !ok {
         return Err(invalid(
@@ -364,7 +375,7 @@ fn check_target(
                 t.how.as_str(),
                 match t.how {
                     TargetHow::Pattern => "`pattern` (and optionally `group`)",
-                    TargetHow::Read => "`path` and `names`",
+                    TargetHow::Read => "`path` and `names` (and optionally `new_name`)",
                     _ => "no other keys",
                 }
             ),
@@ -377,6 +388,15 @@ fn check_target(
             &["location"]
         };
         check_pattern(file, &format!("{key}.pattern"), p, allowed, false)?;
+    }
+    if let Some(p) = &t.new_name {
+        check_pattern(
+            file,
+            &format!("{key}.new_name"),
+            p,
+            &["owner", "owner_group", "location"],
+            false,
+        )?;
     }
     if let Some(p) = &t.path {
         check_pointer(file, &format!("{key}.path"), p)?;

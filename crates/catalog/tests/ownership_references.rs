@@ -181,6 +181,16 @@ fn malformed_ownership_rules_fail_with_file_and_key() {
             "takes `path` and `names`",
         ),
         (
+            "names = \"resource-group\", new_name = \"aro-{owner}-{location}\" }",
+            "names = \"resource-group\", new_name = \"aro-{cluster}-{location}\" }",
+            "unknown placeholder '{cluster}'",
+        ),
+        (
+            "target = { how = \"same-name\" }",
+            "target = { how = \"same-name\", new_name = \"x-{owner}\" }",
+            "takes no other keys",
+        ),
+        (
             "  { owned_property = \"/properties/privateEndpoint/id\" },",
             "  { owned_property = \"properties/privateEndpoint/id\" },",
             "must be a JSON pointer",

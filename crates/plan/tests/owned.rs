@@ -335,3 +335,37 @@ fn settings_references_order_the_app_after_what_it_names() {
         );
     }
 }
+
+/// `check_invariants` holds the planner to invariant 9 independently: an
+/// owned resource planned as a deployment, or verified before its owner
+/// moved, is reported.
+#[test]
+fn the_invariant_check_catches_an_owned_resource_planned_as_a_move() {
+    let name = "sql-server-master";
+    let e = load_inputs(
+        &azrelo_testkit::estate_fixture(name),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let g = azrelo_graph::build(&e);
+    let mut p = plan_of(name);
+    let i = p
+        .resources
+        .iter()
+        .position(|r| r.source_id.as_str().ends_with("/databases/master"))
+        .unwrap();
+    let server_wave = res(&p, "/servers/sql-crm-weu").wave;
+    p.resources[i].action = Action::Move;
+    let v = check_invariants(&p, &e, &g);
+    assert!(
+        v.iter().any(|m| m.contains("/databases/master belongs to")),
+        "{v:?}"
+    );
+    p.resources[i].action = Action::Owned;
+    p.resources[i].wave = server_wave.saturating_sub(1);
+    let v = check_invariants(&p, &e, &g);
+    assert!(
+        v.iter().any(|m| m.contains("is verified before its owner")),
+        "{v:?}"
+    );
+}

@@ -37,7 +37,19 @@ pub struct EmulatorArm {
     pub retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Long-running operations that ended Failed/Canceled.
     pub failed_operations: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// What a resource provider adds to a GET that the emulator does not
+    /// compute (a test plays that provider).
+    pub on_get: Option<OnGet>,
+    /// Play AKS on deletion, which the emulator does not run: deleting a
+    /// cluster deletes its node resource group, after taking back what AKS
+    /// put on the subnets it uses (its route table, with kubenet).
+    pub plays_aks: bool,
+    /// Every DELETE the client sent, in order.
+    pub deleted: Arc<std::sync::Mutex<Vec<String>>>,
 }
+
+/// See [`EmulatorArm::on_get`].
+pub type OnGet = Arc<dyn Fn(&str, &mut Value) + Send + Sync>;
 
 impl EmulatorArm {
     pub fn new(em: &Emulator) -> EmulatorArm {
@@ -47,6 +59,9 @@ impl EmulatorArm {
             writes: Default::default(),
             retried: Default::default(),
             failed_operations: Default::default(),
+            on_get: None,
+            plays_aks: false,
+            deleted: Default::default(),
         }
     }
 
@@ -169,13 +184,73 @@ fn err(status: u16, v: &Value) -> ArmError {
     )
 }
 
+impl EmulatorArm {
+    /// AKS deleting a cluster's node resource group (AKS FAQ: "Why are two
+    /// resource groups created with AKS?"): the associations it made on
+    /// the cluster's subnets go first, then the group and all in it.
+    async fn aks_deletes_node_group(&self, cluster: &str, body: &Value) -> Result<(), ArmError> {
+        let Some(group) = body["properties"]["nodeResourceGroup"].as_str() else {
+            return Ok(());
+        };
+        let sub = cluster.split('/').nth(2).unwrap_or_default();
+        let rg = format!("/subscriptions/{sub}/resourceGroups/{group}").to_ascii_lowercase();
+        let vnet_api = "2023-06-01";
+        let subnets = body["properties"]["agentPoolProfiles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["vnetSubnetID"].as_str());
+        for subnet in subnets {
+            let Some((vnet, _)) = subnet.split_once("/subnets/") else {
+                continue;
+            };
+            let Some(mut v) = self.get(vnet, vnet_api).await? else {
+                continue;
+            };
+            let mut changed = false;
+            for sn in v["properties"]["subnets"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = sn["properties"].as_object_mut() {
+                    for k in ["routeTable", "networkSecurityGroup"] {
+                        if p.get(k).and_then(|x| x["id"].as_str()).is_some_and(|id| {
+                            id.to_ascii_lowercase().starts_with(&format!("{rg}/"))
+                        }) {
+                            p.shift_remove(k);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if changed {
+                self.put(vnet, vnet_api, &v).await?;
+            }
+        }
+        let (s, op, v) = self.call(Method::DELETE, &rg, "2021-04-01", None).await?;
+        if s >= 400 {
+            return Err(err(s, &v));
+        }
+        if let Some(op) = op {
+            self.wait(&op).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Arm for EmulatorArm {
     async fn get(&self, path: &str, api: &str) -> Result<Option<Value>, ArmError> {
-        let (s, _, v) = self.call(Method::GET, path, api, None).await?;
+        let (s, _, mut v) = self.call(Method::GET, path, api, None).await?;
         match s {
             404 => Ok(None),
             s if s >= 400 => Err(err(s, &v)),
-            _ => Ok(Some(v)),
+            _ => {
+                if let Some(h) = &self.on_get {
+                    h(path, &mut v);
+                }
+                Ok(Some(v))
+            }
         }
     }
 
@@ -191,6 +266,18 @@ impl Arm for EmulatorArm {
     }
 
     async fn delete(&self, path: &str, api: &str) -> Result<bool, ArmError> {
+        self.deleted.lock().unwrap().push(path.to_string());
+        let cluster = self.plays_aks
+            && azrelo_arm::id::ResourceId::parse(path).is_ok_and(|id| {
+                id.resource_type().is_some_and(|t| {
+                    t.as_str()
+                        .eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters")
+                })
+            });
+        let before = match cluster {
+            true => self.call(Method::GET, path, api, None).await?.2,
+            false => Value::Null,
+        };
         let (s, op, v) = self.call(Method::DELETE, path, api, None).await?;
         match s {
             404 | 204 => Ok(false),
@@ -198,6 +285,9 @@ impl Arm for EmulatorArm {
             _ => {
                 if let Some(op) = op {
                     self.wait(&op).await?;
+                }
+                if cluster {
+                    self.aks_deletes_node_group(path, &before).await?;
                 }
                 Ok(true)
             }
@@ -257,8 +347,12 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    let estate =
-        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    make_plan_dir_from(dir, &files, target);
+}
+
+/// [`make_plan_dir`] for any input files.
+pub fn make_plan_dir_from(dir: &Path, files: &[PathBuf], target: &str) {
+    let estate = azrelo_estate::load_inputs(files, &azrelo_estate::LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&estate);
     let p = azrelo_plan::plan(
         &estate,
@@ -313,11 +407,11 @@ pub fn unrelated() -> Vec<(String, Value)> {
 pub fn secrets() -> std::collections::HashMap<String, Value> {
     [
         ("createMode", json!("Default")),
+        // The Event Hubs key of the Defender export's connection string
+        // (its namespace is generated: only the secret part is supplied).
         (
-            "connectionString",
-            json!(
-                "Endpoint=sb://example/;SharedAccessKeyName=x;SharedAccessKey=redacted-test-value"
-            ),
+            "connectionString_SharedAccessKey",
+            json!("redacted-test-value"),
         ),
         ("uri", json!("https://example.invalid/trigger")),
     ]

@@ -1,0 +1,396 @@
+//! Issue #14 in the generator, on realistic exports
+//! (`crates/testkit/fixtures/estates`): names and endpoints in settings are
+//! the targets', values only a moved resource knows are read from it when
+//! the deployment runs, no secret part of a connection string is copied,
+//! nothing an owner creates is deployed on its own, and references an owner
+//! manages are left to it.
+
+use azrelo_catalog::Catalog;
+use azrelo_estate::{Estate, LoadOptions, load_inputs};
+use azrelo_generate::{Deployment, Generated, embedded_flags, generate};
+use azrelo_graph::EdgeKind;
+use azrelo_plan::{Action, Plan, PlanOptions, plan};
+use serde_json::Value;
+
+mod common;
+
+/// The fake key every secret of the fixtures is made of.
+const FAKE_KEY: &str = "ZmFrZS1rZXktZm9yLXRlc3Rz";
+
+fn run(name: &str) -> (Estate, Plan, Generated) {
+    let e = load_inputs(
+        &azrelo_testkit::estate_fixture(name),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let g = azrelo_graph::build(&e);
+    let p = plan(
+        &e,
+        &g,
+        Catalog::embedded(),
+        &PlanOptions::new("northeurope"),
+    )
+    .unwrap();
+    let out = generate(&p, &e, Catalog::embedded(), embedded_flags());
+    (e, p, out)
+}
+
+/// The generated body of a planned resource (by source id suffix), with its
+/// deployment.
+fn body<'g>(p: &Plan, out: &'g Generated, suffix: &str) -> (&'g Deployment, &'g Value) {
+    let s = suffix.to_ascii_lowercase();
+    let r = p
+        .resources
+        .iter()
+        .find(|r| r.source_id.as_str().to_ascii_lowercase().ends_with(&s))
+        .unwrap_or_else(|| panic!("{suffix} not in the plan"));
+    let name = r
+        .target_id
+        .full_name()
+        .unwrap_or_else(|| r.target_name.to_string());
+    for d in &out.deployments {
+        if let Some(b) = d.template["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| {
+                b["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+                    && b["type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&r.resource_type))
+            })
+        {
+            return (d, b);
+        }
+    }
+    panic!("{suffix} ({name}) is not generated")
+}
+
+/// The parameter an expression `[parameters('p')]` names.
+fn param(v: &Value) -> &str {
+    let s = v.as_str().unwrap_or_else(|| panic!("{v} is not a string"));
+    s.strip_prefix("[parameters('")
+        .and_then(|r| r.strip_suffix("')]"))
+        .unwrap_or_else(|| panic!("{s} is not one parameter"))
+}
+
+fn read_from<'d>(d: &'d Deployment, p: &str) -> (&'d str, &'d str) {
+    let decl = &d.template["parameters"][p];
+    assert_eq!(decl["type"], "string", "{p}: {decl}");
+    let r = d
+        .read_parameters
+        .iter()
+        .find(|r| r.name == p)
+        .unwrap_or_else(|| panic!("{p} is not a read parameter of {}", d.name));
+    assert_eq!(decl["metadata"]["azrelo"]["readFrom"], r.from.as_str());
+    assert_eq!(decl["metadata"]["azrelo"]["path"], r.path.as_str());
+    assert!(!d.secure_parameters.contains(&p.to_string()));
+    (&r.from, &r.path)
+}
+
+fn target_of(p: &Plan, suffix: &str) -> String {
+    let s = suffix.to_ascii_lowercase();
+    p.resources
+        .iter()
+        .find(|r| r.source_id.as_str().to_ascii_lowercase().ends_with(&s))
+        .unwrap_or_else(|| panic!("{suffix} not in the plan"))
+        .target_id
+        .to_string()
+}
+
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_fixture_generates_templates_that_expand_and_deploy_nothing_owned() {
+    for name in azrelo_testkit::estate_fixtures() {
+        let (_, p, out) = run(&name);
+        let generated: std::collections::HashSet<String> = out
+            .deployments
+            .iter()
+            .flat_map(|d| d.resources.iter().map(|r| r.to_ascii_lowercase()))
+            .collect();
+        for r in p.resources.iter().filter(|r| r.action == Action::Owned) {
+            assert!(
+                !generated.contains(&r.source_id.as_str().to_ascii_lowercase()),
+                "{name}: owned {} is deployed",
+                r.source_id
+            );
+        }
+        for d in &out.deployments {
+            common::expand_deployment(d, "northeurope")
+                .unwrap_or_else(|e| panic!("{name}/{}: {e}", d.name));
+            let text = serde_json::to_string(&(&d.template, &d.parameters)).unwrap();
+            assert!(
+                !text.contains(FAKE_KEY),
+                "{name}/{}: a secret is copied",
+                d.name
+            );
+        }
+    }
+}
+
+#[test]
+fn function_app_settings_name_the_targets_and_copy_no_secret() {
+    let (e, p, out) = run("function-app-settings");
+    // No source name or endpoint of a renamed resource survives in a
+    // string where the graph found a settings reference to it.
+    let g = azrelo_graph::build(&e);
+    let mut checked = 0;
+    for edge in &g.edges {
+        if !matches!(
+            edge.kind,
+            EdgeKind::EndpointReference | EdgeKind::NameReference | EdgeKind::KeyVaultReference
+        ) {
+            continue;
+        }
+        let to = &g.nodes[edge.to as usize].id;
+        let Some(r) = p.resources.iter().find(|r| r.source_id == *to) else {
+            continue;
+        };
+        if *r.name == *r.target_name || !r.action.creates_target() {
+            continue;
+        }
+        let from = &g.nodes[edge.from as usize].id;
+        let (_, b) = body(&p, &out, from.as_str());
+        let mut ss = Vec::new();
+        strings(b, &mut ss);
+        let src = r.name.to_ascii_lowercase();
+        for s in ss {
+            let l = s.to_ascii_lowercase();
+            assert!(
+                !l.contains(&format!("{src}."))
+                    && !l.contains(&format!("={src};"))
+                    && !l.ends_with(&format!("={src}"))
+                    && !l.contains(&format!("={src})"))
+                    && l != src,
+                "{from}: '{s}' still names {src} ({})",
+                edge.path
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked}");
+
+    let (d, settings) = body(&p, &out, "func-orders-weu/config/appsettings");
+    let s = &settings["properties"];
+    let storage = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "stfuncordersweu")
+        .unwrap();
+    assert_eq!(
+        s["AzureWebJobsStorage__accountName"],
+        storage.target_name.as_ref()
+    );
+    // Connection strings: names in clear, each secret part a secure
+    // parameter at its leaf.
+    let cs = s["WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"]
+        .as_str()
+        .unwrap();
+    assert!(
+        cs.starts_with("[format('DefaultEndpointsProtocol=https;AccountName=")
+            && cs.contains(&format!(
+                "AccountName={};AccountKey={{0}};",
+                storage.target_name
+            )),
+        "{cs}"
+    );
+    let key_param = cs
+        .split("parameters('")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap();
+    assert!(d.secure_parameters.contains(&key_param.to_string()));
+    assert_eq!(d.template["parameters"][key_param]["type"], "secureString");
+    let redis = s["Redis__ConnectionString"].as_str().unwrap();
+    assert!(
+        redis.contains(",password={0},ssl=True") && !redis.contains("redis-orders-weu."),
+        "{redis}"
+    );
+    // Key Vault references name the target vault.
+    let kv = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "kv-orders-weu")
+        .unwrap();
+    assert_eq!(
+        s["Smtp__Password"],
+        format!(
+            "@Microsoft.KeyVault(VaultName={};SecretName=smtp-password)",
+            kv.target_name
+        )
+        .as_str()
+    );
+    // What only the moved resource knows is read from it.
+    let (from, path) = read_from(d, param(&s["APPLICATIONINSIGHTS_CONNECTION_STRING"]));
+    assert_eq!(
+        (from, path),
+        (
+            target_of(&p, "components/appi-orders-weu").as_str(),
+            "/properties/ConnectionString"
+        )
+    );
+    let (from, path) = read_from(d, param(&s["APPINSIGHTS_INSTRUMENTATIONKEY"]));
+    assert_eq!(
+        (from, path),
+        (
+            target_of(&p, "components/appi-orders-weu").as_str(),
+            "/properties/InstrumentationKey"
+        )
+    );
+    let client_id = param(&s["AzureWebJobsStorage__clientId"]);
+    let (from, path) = read_from(d, client_id);
+    assert_eq!(
+        (from, path),
+        (
+            target_of(&p, "userAssignedIdentities/id-func-orders").as_str(),
+            "/properties/clientId"
+        )
+    );
+    // Settings with no reference stay as they are.
+    assert_eq!(s["WEBSITE_CONTENTSHARE"], "func-orders-weu-8f3a");
+    assert_eq!(s["AzureWebJobsStorage__credential"], "managedidentity");
+
+    // Connection strings of the app: the identity's new client id and the
+    // password as parameters, the rest in clear.
+    let (d, cs) = body(&p, &out, "func-orders-weu/config/connectionstrings");
+    let orders = cs["properties"]["OrdersDb"]["value"].as_str().unwrap();
+    let sql = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "sql-orders-weu")
+        .unwrap();
+    assert_eq!(
+        orders,
+        format!(
+            "[format('Server=tcp:{}.database.windows.net,1433;Initial Catalog=orders;Encrypt=True;Authentication=Active Directory Managed Identity;User Id={{0}};', parameters('{client_id}'))]",
+            sql.target_name
+        )
+    );
+    read_from(d, client_id);
+    let legacy = cs["properties"]["LegacyReporting"]["value"]
+        .as_str()
+        .unwrap();
+    assert!(
+        legacy.contains("User ID=reporting;Password={0};Encrypt=True;"),
+        "{legacy}"
+    );
+
+    // Container Apps env and Logic App parameters.
+    let (d, ca) = body(&p, &out, "containerApps/ca-orders-worker");
+    let env = ca["properties"]["template"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        read_from(d, param(&env[2]["value"])).1,
+        "/properties/clientId"
+    );
+    let cr = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "crordersweu")
+        .unwrap();
+    assert_eq!(
+        ca["properties"]["template"]["containers"][0]["image"],
+        format!("{}.azurecr.io/orders-worker:1.4.2", cr.target_name).as_str()
+    );
+    let (_, logic) = body(&p, &out, "workflows/logic-orders-notify");
+    let site = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "func-orders-weu")
+        .unwrap();
+    assert_eq!(
+        logic["properties"]["parameters"]["notifyFunctionUrl"]["value"],
+        format!("https://{}.azurewebsites.net/api/notify", site.target_name).as_str()
+    );
+    // Each change is recorded for `azrelo diff`.
+    let changes = &out.changes[settings_id(&p)];
+    assert!(changes.iter().any(|c| {
+        c.pointer == "/properties/Redis__ConnectionString"
+            && c.kind == azrelo_generate::ChangeKind::Secret
+    }));
+}
+
+fn settings_id(p: &Plan) -> &str {
+    p.resources
+        .iter()
+        .find(|r| r.source_id.as_str().ends_with("/config/appsettings"))
+        .unwrap()
+        .source_id
+        .as_str()
+}
+
+#[test]
+fn the_aks_cluster_recreates_what_it_owns_and_the_credential_reads_its_new_issuer() {
+    let (_, p, out) = run("aks-workload-identity");
+    // Nothing in the node resource group is generated.
+    for d in &out.deployments {
+        for r in &d.resources {
+            assert!(!r.to_ascii_lowercase().contains("/mc_"), "{}: {r}", d.name);
+        }
+        let text = serde_json::to_string(&d.template)
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            !text.contains("mc_rg-aks-prod"),
+            "{}: names the node group",
+            d.name
+        );
+    }
+    // The cluster names no node group (AKS creates its default one, read
+    // after the move), no kubelet identity of the source, no outbound IPs.
+    let (_, cluster) = body(&p, &out, "managedClusters/aks-prod-weu");
+    let props = &cluster["properties"];
+    assert!(props.get("nodeResourceGroup").is_none(), "{props}");
+    assert!(props.get("identityProfile").is_none(), "{props}");
+    assert!(
+        props["networkProfile"]["loadBalancerProfile"]
+            .get("effectiveOutboundIPs")
+            .is_none()
+    );
+    // The subnet the cluster uses: AKS's route table is AKS's to attach.
+    let (_, vnet) = body(&p, &out, "virtualNetworks/vnet-aks-weu");
+    let subnet = &vnet["properties"]["subnets"][0];
+    assert_eq!(subnet["name"], "snet-aks-nodes");
+    assert!(subnet["properties"].get("routeTable").is_none(), "{subnet}");
+    let vnet_changes = &out.changes[p
+        .resources
+        .iter()
+        .find(|r| {
+            r.source_id
+                .as_str()
+                .ends_with("virtualNetworks/vnet-aks-weu")
+        })
+        .unwrap()
+        .source_id
+        .as_str()];
+    assert!(vnet_changes.iter().any(|c| {
+        c.pointer == "/properties/subnets/0/properties/routeTable"
+            && c.kind == azrelo_generate::ChangeKind::Dropped
+            && c.detail.contains("managedClusters/aks-prod-weu")
+    }));
+    // The workload identity credential: the moved cluster's issuer.
+    let (d, fic) = body(&p, &out, "federatedIdentityCredentials/fic-orders-api-aks");
+    let (from, path) = read_from(d, param(&fic["properties"]["issuer"]));
+    assert_eq!(from, target_of(&p, "managedClusters/aks-prod-weu"));
+    assert_eq!(path, "/properties/oidcIssuerProfile/issuerURL");
+    let (_, gh) = body(
+        &p,
+        &out,
+        "federatedIdentityCredentials/fic-orders-api-github",
+    );
+    assert_eq!(
+        gh["properties"]["issuer"],
+        "https://token.actions.githubusercontent.com"
+    );
+}
