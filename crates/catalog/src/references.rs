@@ -1,14 +1,13 @@
 //! Reference patterns (`references.toml`): resources named inside settings
 //! by name, host name or connection-string key, and resources found through
 //! a value they publish (an instrumentation key, an OIDC issuer URL), with
-//! the DNS suffixes of each cloud and the secret parts of connection
-//! strings.
+//! the DNS suffixes of each cloud. What is secret in a connection string
+//! is the secret policy's (`azrelo_arm::secrets`), not this file's.
 //!
 //! This module describes the patterns, gives them their meaning
-//! ([`HostPattern::names`], [`HostPattern::render`],
-//! [`ConnectionStrings::is_secret_key`]) and checks them at load; scanning
-//! an estate with them is `azrelo-graph`'s job, rewriting settings the
-//! generator's.
+//! ([`HostPattern::names`], [`HostPattern::render`]) and checks them at
+//! load; scanning an estate with them is `azrelo-graph`'s job, rewriting
+//! settings the generator's.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -59,24 +58,6 @@ pub struct Cloud {
     pub name: String,
     /// Suffix id → DNS suffix without a leading dot (`core.windows.net`).
     pub suffixes: BTreeMap<String, String>,
-}
-
-/// What a connection string holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionStrings {
-    /// Keys whose value is a credential (case-insensitive).
-    pub secret_keys: Vec<String>,
-    /// Documentation.
-    pub sources: Vec<String>,
-}
-
-impl ConnectionStrings {
-    /// Whether a `key=value` key holds a credential.
-    pub fn is_secret_key(&self, key: &str) -> bool {
-        let k = key.trim();
-        self.secret_keys.iter().any(|s| s.eq_ignore_ascii_case(k))
-    }
 }
 
 /// A reference syntax: a match inside a string starting with `prefix` is
@@ -200,8 +181,6 @@ pub struct KeyPattern {
 pub struct References {
     /// DNS suffixes per cloud.
     pub clouds: Vec<Cloud>,
-    /// Secret parts of connection strings.
-    pub connection_strings: ConnectionStrings,
     /// Reference syntaxes.
     #[serde(default)]
     pub syntaxes: Vec<Syntax>,
@@ -451,16 +430,6 @@ pub(crate) fn validate(
                 ));
             }
         }
-    }
-    if r.connection_strings.secret_keys.is_empty() {
-        return Err(invalid(
-            file,
-            "connection_strings.secret_keys",
-            "list the connection-string keys that hold credentials",
-        ));
-    }
-    for (i, u) in r.connection_strings.sources.iter().enumerate() {
-        check_url(file, &format!("connection_strings.sources[{i}]"), u)?;
     }
     let mut ids = HashSet::new();
     let mut check_unique_id = |key: &str, id: &str| -> Result<(), CatalogError> {

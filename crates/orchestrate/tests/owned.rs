@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 /// with it in West Europe.
 fn setup_fixture(tmp: &std::path::Path, name: &str) -> (azrelo_emulator::Emulator, EmulatorArm) {
     let plan_dir = tmp.join("plan");
-    make_plan_dir_from(
+    azrelo_testkit::example::make_plan_dir_from(
         &plan_dir,
         &azrelo_testkit::estate_fixture(name),
         "northeurope",

@@ -404,7 +404,7 @@ pub(super) fn clean(
                     changes.push(reference_change(pointer.to_string(), below));
                     *s = n;
                 }
-                let (out, _) = settings::settle(s, edits, pointer, ctx.catalog, params, changes);
+                let (out, _) = settings::settle(s, edits, pointer, params, changes);
                 *s = out;
                 return;
             }

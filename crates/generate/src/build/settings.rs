@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use azrelo_arm::IdIndex;
 use azrelo_arm::id::{IdKind, ResourceId};
+use azrelo_arm::secrets::{REDACTED, looks_secret, redact_text};
 use serde_json::Value;
 
 use super::{Change, ChangeKind, Params};
@@ -338,16 +339,68 @@ pub(super) fn splice(pieces: Vec<Piece>, part: &str, param: &str) -> Vec<Piece> 
     out
 }
 
-/// The secret values of a connection string's `key=value` parts (the
-/// catalog's secret keys), each with its key, in order.
-pub(super) fn secret_parts<'s>(s: &'s str, catalog: &Catalog) -> Vec<(&'s str, &'s str)> {
-    let cs = &catalog.references().connection_strings;
-    s.split([';', ','])
-        .filter_map(|part| {
-            let (k, v) = part.split_once('=')?;
-            (cs.is_secret_key(k) && !v.trim().is_empty()).then_some((k.trim(), v))
-        })
-        .collect()
+/// What the secret part at `at` in `text` is called: the key before it
+/// (`AccountKey=`, `password=`, `sig=`), a URL's password, a bearer
+/// token, a private key.
+fn secret_key(text: &str, at: usize) -> String {
+    let before = &text[..at];
+    let key = if let Some(head) = before.strip_suffix('=') {
+        head.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .next()
+            .unwrap_or_default()
+    } else if before.ends_with(':') {
+        "password"
+    } else if before.ends_with("Bearer ") {
+        "token"
+    } else if before.ends_with("-----") {
+        "privateKey"
+    } else {
+        ""
+    };
+    if key.is_empty() { "secret" } else { key }.to_string()
+}
+
+/// Split the literal pieces at their secret parts (the secret policy's
+/// value rules, `azrelo_arm::secrets`: what ingest already replaced by
+/// [`REDACTED`], and anything it would), each a new secure parameter.
+fn cut_secrets(
+    pieces: Vec<Piece>,
+    base: &str,
+    pointer: &str,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+) -> Vec<Piece> {
+    let mut out = Vec::new();
+    for p in pieces {
+        let Piece::Lit(t) = p else {
+            out.push(p);
+            continue;
+        };
+        let t = redact_text(&t).unwrap_or(t);
+        let mut rest = t.as_str();
+        let mut consumed = 0;
+        while let Some(i) = rest.find(REDACTED) {
+            if i > 0 {
+                out.push(Piece::Lit(rest[..i].to_string()));
+            }
+            let key = secret_key(&t, consumed + i);
+            let name = params.add(&format!("{base}_{key}"));
+            changes.push(Change {
+                pointer: pointer.to_string(),
+                kind: ChangeKind::Secret,
+                detail: format!(
+                    "secret part '{key}' → secure parameter '{name}' (value not copied)"
+                ),
+            });
+            out.push(Piece::Param(name));
+            consumed += i + REDACTED.len();
+            rest = &rest[i + REDACTED.len()..];
+        }
+        if !rest.is_empty() {
+            out.push(Piece::Lit(rest.to_string()));
+        }
+    }
+    out
 }
 
 /// Replace every occurrence of `part` in the literal pieces with `param`.
@@ -396,7 +449,6 @@ pub(super) fn settle(
     s: &str,
     edits: &[Edit],
     pointer: &str,
-    catalog: &Catalog,
     params: &mut Params,
     changes: &mut Vec<Change>,
 ) -> (String, bool) {
@@ -452,43 +504,12 @@ pub(super) fn settle(
             }
         }
     }
-    // Secret parts of a connection string, each at its leaf.
-    let secrets: Vec<(String, String)> = pieces
+    // Secret parts, each at its leaf; what is left in clear must not carry
+    // a credential (else the whole value is one secure parameter).
+    pieces = cut_secrets(pieces, &base, pointer, params, changes);
+    let still_secret = pieces
         .iter()
-        .filter_map(|p| match p {
-            Piece::Lit(t) => Some(t),
-            Piece::Param(_) => None,
-        })
-        .flat_map(|t| {
-            secret_parts(t, catalog)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect();
-    for (k, v) in secrets {
-        let name = params.add(&format!("{base}_{k}"));
-        pieces = splice_all(pieces, &v, &name);
-        changes.push(Change {
-            pointer: pointer.to_string(),
-            kind: ChangeKind::Secret,
-            detail: format!("secret part '{k}' → secure parameter '{name}' (value not copied)"),
-        });
-    }
-    // What is left in clear must not carry a credential: with the secret
-    // parts out, no secret key has a value and no SAS signature or private
-    // key remains (else the whole value is one secure parameter).
-    let clear: String = pieces
-        .iter()
-        .map(|p| match p {
-            Piece::Lit(t) => t.as_str(),
-            Piece::Param(_) => "",
-        })
-        .collect();
-    let still_secret = !secret_parts(&clear, catalog).is_empty() || {
-        let v = clear.to_ascii_lowercase();
-        (v.contains("sig=") && (v.contains("sv=") || v.contains("se=") || v.contains("sp=")))
-            || (v.contains("-----begin") && v.contains("private key"))
-    };
+        .any(|p| matches!(p, Piece::Lit(t) if looks_secret(t)));
     if still_secret {
         let name = params.add(&base);
         pieces = vec![Piece::Param(name.clone())];
@@ -725,7 +746,6 @@ mod tests {
 
     #[test]
     fn secret_parts_become_parameters_and_what_stays_secret_goes_whole() {
-        let catalog = Catalog::embedded();
         let mut params = Params::default();
         let mut changes = Vec::new();
         let (v, expr) = settle(
@@ -735,7 +755,6 @@ mod tests {
                 to: "ns2.servicebus.windows.net".into(),
             }],
             "/properties/Bus",
-            catalog,
             &mut params,
             &mut changes,
         );
@@ -745,7 +764,19 @@ mod tests {
             "[format('Endpoint=sb://ns2.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey={0}', parameters('Bus_SharedAccessKey'))]"
         );
         assert_eq!(params.names, vec!["Bus_SharedAccessKey".to_string()]);
-        // A SAS URL has no secret key to cut out: the whole value.
+        // What ingest redacted is cut out the same way.
+        let (v, _) = settle(
+            "AccountName=st1;AccountKey=***;EndpointSuffix=core.windows.net",
+            &[],
+            "/properties/Files",
+            &mut params,
+            &mut changes,
+        );
+        assert_eq!(
+            v,
+            "[format('AccountName=st1;AccountKey={0};EndpointSuffix=core.windows.net', parameters('Files_AccountKey'))]"
+        );
+        // A signed URL: only its signature.
         let (v, _) = settle(
             "https://st1.blob.core.windows.net/c?sv=2022-11-02&sig=abc%3D",
             &[Edit::Text {
@@ -753,11 +784,16 @@ mod tests {
                 to: "st2.blob.core.windows.net".into(),
             }],
             "/properties/Export",
-            catalog,
             &mut params,
             &mut changes,
         );
-        assert_eq!(v, "[parameters('Export')]");
+        assert_eq!(
+            v,
+            "[format('https://st2.blob.core.windows.net/c?sv=2022-11-02&sig={0}', parameters('Export_sig'))]"
+        );
+        // A value ingest redacted whole is one secure parameter.
+        let (v, _) = settle("***", &[], "/properties/Token", &mut params, &mut changes);
+        assert_eq!(v, "[parameters('Token_secret')]");
         // A literal that starts with '[' stays a literal.
         let (v, expr) = settle(
             "[st1]",
@@ -766,7 +802,6 @@ mod tests {
                 to: "st2".into(),
             }],
             "/properties/X",
-            catalog,
             &mut params,
             &mut changes,
         );
