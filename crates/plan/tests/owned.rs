@@ -369,3 +369,54 @@ fn the_invariant_check_catches_an_owned_resource_planned_as_a_move() {
         "{v:?}"
     );
 }
+
+/// The plan says which values the run reads from a moved resource: the
+/// credential's new issuer (seed 003's managed identity procedure), a
+/// recreated identity's client id, a moved component's connection string.
+#[test]
+fn the_plan_says_which_values_are_read_from_moved_resources() {
+    let p = plan_of("aks-workload-identity");
+    let f = p
+        .findings
+        .iter()
+        .find(|f| {
+            f.code == "read-from-moved-resource"
+                && f.resource
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with("/fic-orders-api-aks"))
+        })
+        .expect("the AKS credential's issuer is read from the moved cluster");
+    assert!(
+        f.message.contains("managedClusters/aks-prod-weu")
+            && f.message.contains("$.properties.issuer"),
+        "{}",
+        f.message
+    );
+    assert!(!p.findings.iter().any(|f| {
+        f.code == "read-from-moved-resource"
+            && f.resource
+                .as_deref()
+                .is_some_and(|r| r.ends_with("/fic-orders-api-github"))
+    }));
+    let p = plan_of("function-app-settings");
+    let on_settings: Vec<&str> = p
+        .findings
+        .iter()
+        .filter(|f| {
+            f.code == "read-from-moved-resource"
+                && f.resource
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with("/config/appsettings"))
+        })
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        on_settings
+            .iter()
+            .any(|m| m.contains("components/appi-orders-weu"))
+            && on_settings
+                .iter()
+                .any(|m| m.contains("userAssignedIdentities/id-func-orders")),
+        "{on_settings:?}"
+    );
+}
