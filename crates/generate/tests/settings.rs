@@ -313,6 +313,24 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
         logic["properties"]["parameters"]["notifyFunctionUrl"]["value"],
         format!("https://{}.azurewebsites.net/api/notify", site.target_name).as_str()
     );
+    // The portal's hidden-link tag on the component names the target app by
+    // its id in the tag *key*; the source app's id is gone.
+    let (_, appi) = body(&p, &out, "components/appi-orders-weu");
+    let tags = appi["tags"].as_object().unwrap();
+    let site_src = site.source_id.as_str().to_ascii_lowercase();
+    let site_tgt = site.target_id.as_str().to_ascii_lowercase();
+    assert_ne!(site_src, site_tgt);
+    assert!(
+        tags.keys()
+            .any(|k| k.to_ascii_lowercase() == format!("hidden-link:{site_tgt}")),
+        "{tags:?}"
+    );
+    assert!(
+        !tags
+            .keys()
+            .any(|k| k.to_ascii_lowercase().contains(&site_src)),
+        "{tags:?}"
+    );
     // Each change is recorded for `azrelo diff`.
     let changes = &out.changes[settings_id(&p)];
     assert!(changes.iter().any(|c| {
