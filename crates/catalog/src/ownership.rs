@@ -240,6 +240,11 @@ pub struct OwnershipRule {
     pub contents_target: Option<OwnedTarget>,
     /// What the service does with it, in the project's own words.
     pub note: String,
+    /// What a person still does after the move (the plan warns with it for
+    /// every resource the rule owns); absent when the owner's move or the
+    /// service does everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_move: Option<String>,
     /// Documentation.
     pub sources: Vec<String>,
 }
@@ -448,6 +453,22 @@ pub(crate) fn validate(file: &str, rules: &[OwnershipRule]) -> Result<(), Catalo
                     file,
                     format!("{key}.{k}"),
                     format!("ownership rule '{}' needs a {k}", r.id),
+                ));
+            }
+        }
+        if let Some(a) = &r.after_move {
+            if a.trim().is_empty() {
+                return Err(invalid(
+                    file,
+                    format!("{key}.after_move"),
+                    "say what a person does after the move, or leave `after_move` out",
+                ));
+            }
+            if r.relation == Relation::AttachAfterOwner {
+                return Err(invalid(
+                    file,
+                    format!("{key}.after_move"),
+                    "`after_move` is for resources azrelo does not deploy (created-by-owner, installed-by-service); an attached resource's type rules say what to do",
                 ));
             }
         }

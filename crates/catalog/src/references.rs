@@ -34,6 +34,9 @@ pub enum ReferenceKind {
     FederatedIssuer,
     /// A user-assigned identity's client id.
     IdentityClientId,
+    /// An App Service certificate named by its thumbprint (a host-name
+    /// binding's TLS binding).
+    CertificateThumbprint,
 }
 
 impl ReferenceKind {
@@ -46,6 +49,7 @@ impl ReferenceKind {
             ReferenceKind::InstrumentationKey => "instrumentation-key",
             ReferenceKind::FederatedIssuer => "federated-issuer",
             ReferenceKind::IdentityClientId => "identity-client-id",
+            ReferenceKind::CertificateThumbprint => "certificate-thumbprint",
         }
     }
 }

@@ -71,12 +71,21 @@ fn the_ownership_facts_of_the_issue_are_data() {
         "sql-iaas-agent-extension",
         "defender-for-endpoint-extension",
         "azure-monitor-agent-extension",
+        "app-service-managed-certificate",
     ] {
         assert_eq!(rule(id).relation, Relation::InstalledByService, "{id}");
     }
+    // Issued for the target only once the domain points at it: a person
+    // finishes it after the cut-over, and the plan says how.
+    assert!(
+        rule("app-service-managed-certificate")
+            .after_move
+            .as_deref()
+            .is_some_and(|a| a.contains("cut-over"))
+    );
     for id in [
         "sql-virtual-machine-registration",
-        "app-service-managed-certificate",
+        "vm-auto-shutdown-schedule",
     ] {
         let r = rule(id);
         assert_eq!(r.relation, Relation::AttachAfterOwner, "{id}");
@@ -200,6 +209,11 @@ fn malformed_ownership_rules_fail_with_file_and_key() {
             "  { managed_by = true, parent = true },\n  { owner_property = { path = \"/properties/nodeResourceGroup\"",
             "ownership.toml",
         ),
+        (
+            "target = { how = \"planned\" }\nnote = \"The registration",
+            "target = { how = \"planned\" }\nafter_move = \"Check it.\"\nnote = \"The registration",
+            "`after_move` is for resources azrelo does not deploy",
+        ),
     ];
     for (from, to, want) in cases {
         assert!(base.contains(from), "fixture text not found: {from}");
@@ -207,6 +221,19 @@ fn malformed_ownership_rules_fail_with_file_and_key() {
         assert!(e.starts_with("ownership.toml"), "{e}");
         assert!(e.contains(want), "want '{want}' in: {e}");
     }
+    // An empty `after_move` says nothing a person could do.
+    let line = base
+        .lines()
+        .find(|l| l.starts_with("after_move = "))
+        .expect("a rule with after_move");
+    let e = load_err(
+        "ownership.toml",
+        Some(&base.replacen(line, "after_move = \"  \"", 1)),
+    );
+    assert!(
+        e.starts_with("ownership.toml") && e.contains("after_move"),
+        "{e}"
+    );
 }
 
 #[test]

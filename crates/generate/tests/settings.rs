@@ -412,3 +412,194 @@ fn the_aks_cluster_recreates_what_it_owns_and_the_credential_reads_its_new_issue
         "https://token.actions.githubusercontent.com"
     );
 }
+
+/// App Service certificates, from ARM GET bodies shaped as the REST API
+/// returns them (Certificates_Get, WebApps_GetHostNameBinding): a free
+/// managed certificate is issued for the target only once the domain's
+/// CNAME maps directly to the target app
+/// (https://learn.microsoft.com/azure/app-service/configure-ssl-certificate#create-a-free-managed-certificate),
+/// with a new thumbprint, so azrelo never deploys it and binds the host name
+/// without TLS; a certificate imported from Key Vault keeps its thumbprint
+/// and is deployed before the binding that names it.
+#[test]
+fn managed_certificates_are_issued_after_cut_over_and_bindings_wait_for_imported_ones() {
+    let rg = "/subscriptions/6f2b8c1e-4d3a-4b7e-9c15-8a0d2e7f3b41/resourceGroups/rg-web-prod";
+    let farm = format!("{rg}/providers/Microsoft.Web/serverfarms/asp-web-weu");
+    let site = format!("{rg}/providers/Microsoft.Web/sites/app-web-weu");
+    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-web-weu");
+    let managed_tp = "9D5B2E1C7A3F48E0B6C1D2E3F4A5B6C7D8E9F0A1";
+    let imported_tp = "3C2B1A0F9E8D7C6B5A4F3E2D1C0B9A8F7E6D5C4B";
+    let binding = |host: &str, tp: &str| {
+        serde_json::json!({
+            "id": format!("{site}/hostNameBindings/{host}"),
+            "name": format!("app-web-weu/{host}"),
+            "type": "Microsoft.Web/sites/hostNameBindings",
+            "location": "West Europe",
+            "properties": {
+                "siteName": "app-web-weu",
+                "domainId": null,
+                "azureResourceName": "app-web-weu",
+                "azureResourceType": "Website",
+                "customHostNameDnsRecordType": "CName",
+                "hostNameType": "Verified",
+                "sslState": "SniEnabled",
+                "thumbprint": tp
+            }
+        })
+    };
+    let docs = [
+        serde_json::json!({
+            "id": farm, "name": "asp-web-weu", "type": "Microsoft.Web/serverfarms",
+            "location": "West Europe", "kind": "app",
+            "sku": {"name": "P1v3", "tier": "PremiumV3", "size": "P1v3", "family": "Pv3", "capacity": 1},
+            "properties": {"reserved": false, "numberOfSites": 1}
+        }),
+        serde_json::json!({
+            "id": site, "name": "app-web-weu", "type": "Microsoft.Web/sites",
+            "location": "West Europe", "kind": "app",
+            "properties": {
+                "serverFarmId": farm, "httpsOnly": true,
+                "defaultHostName": "app-web-weu.azurewebsites.net",
+                "hostNames": ["app-web-weu.azurewebsites.net", "www.contoso.com", "api.contoso.com"]
+            }
+        }),
+        binding("www.contoso.com", managed_tp),
+        binding("api.contoso.com", imported_tp),
+        serde_json::json!({
+            "id": vault, "name": "kv-web-weu", "type": "Microsoft.KeyVault/vaults",
+            "location": "westeurope",
+            "properties": {"tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}
+        }),
+        serde_json::json!({
+            "id": format!("{rg}/providers/Microsoft.Web/certificates/www.contoso.com-app-web-weu"),
+            "name": "www.contoso.com-app-web-weu", "type": "Microsoft.Web/certificates",
+            "location": "West Europe",
+            "properties": {
+                "friendlyName": "", "subjectName": "www.contoso.com", "hostNames": ["www.contoso.com"],
+                "issuer": "Microsoft Azure RSA TLS Issuing CA 03", "issueDate": "2026-09-01T00:00:00+00:00",
+                "expirationDate": "2027-03-01T23:59:59+00:00", "thumbprint": managed_tp, "valid": true,
+                "keyVaultSecretStatus": "Initialized", "serverFarmId": farm, "canonicalName": "www.contoso.com"
+            }
+        }),
+        serde_json::json!({
+            "id": format!("{rg}/providers/Microsoft.Web/certificates/api-contoso-com"),
+            "name": "api-contoso-com", "type": "Microsoft.Web/certificates",
+            "location": "West Europe",
+            "properties": {
+                "friendlyName": "", "subjectName": "api.contoso.com", "hostNames": ["api.contoso.com"],
+                "issuer": "DigiCert Global G2 TLS RSA SHA256 2020 CA1", "issueDate": "2026-06-01T00:00:00+00:00",
+                "expirationDate": "2027-06-01T23:59:59+00:00", "thumbprint": imported_tp, "valid": true,
+                "keyVaultId": vault, "keyVaultSecretName": "api-contoso-com",
+                "keyVaultSecretStatus": "Succeeded", "serverFarmId": farm
+            }
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let p = dir.path().join(format!("get{i}.json"));
+            std::fs::write(&p, serde_json::to_string(d).unwrap()).unwrap();
+            p
+        })
+        .collect();
+    let e = load_inputs(&files, &LoadOptions::default()).unwrap();
+    let g = azrelo_graph::build(&e);
+    // The bindings name their certificates by thumbprint.
+    for (host, cert) in [
+        (
+            "www.contoso.com",
+            "certificates/www.contoso.com-app-web-weu",
+        ),
+        ("api.contoso.com", "certificates/api-contoso-com"),
+    ] {
+        let from = g
+            .node(
+                &azrelo_arm::id::ResourceId::parse(&format!("{site}/hostNameBindings/{host}"))
+                    .unwrap(),
+            )
+            .unwrap();
+        assert!(
+            g.outgoing(from)
+                .any(|x| x.kind == EdgeKind::CertificateThumbprint
+                    && &*x.path == "$.properties.thumbprint"
+                    && g.nodes[x.to as usize].id.as_str().ends_with(cert)
+                    && x.kind.is_dependency()),
+            "{host}"
+        );
+    }
+    let p = plan(
+        &e,
+        &g,
+        Catalog::embedded(),
+        &PlanOptions::new("northeurope"),
+    )
+    .unwrap();
+    let v = azrelo_plan::check_invariants(&p, &e, &g);
+    assert!(v.is_empty(), "{v:?}");
+    // The managed certificate: issued by App Service, never deployed, and
+    // the plan says what a person does after the cut-over.
+    let managed = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "www.contoso.com-app-web-weu")
+        .unwrap();
+    assert_eq!(managed.action, Action::Owned);
+    let o = managed.ownership.as_ref().unwrap();
+    assert_eq!(o.relation, azrelo_plan::Relation::InstalledByService);
+    assert!(
+        o.owner
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .ends_with("serverfarms/asp-web-weu")
+    );
+    let f = p
+        .findings
+        .iter()
+        .find(|f| f.code == "app-service-managed-certificate")
+        .expect("a finding for the managed certificate");
+    assert_eq!(f.resource.as_deref(), Some(managed.source_id.as_str()));
+    assert!(f.remediation.contains("cut-over"), "{}", f.remediation);
+    // The imported certificate is deployed, before the app whose template
+    // carries the binding.
+    let imported = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "api-contoso-com")
+        .unwrap();
+    assert_eq!(imported.action, Action::Move);
+    let app = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "app-web-weu")
+        .unwrap();
+    assert!(imported.wave < app.wave, "{} < {}", imported.wave, app.wave);
+
+    let out = generate(&p, &e, Catalog::embedded(), embedded_flags());
+    let generated: Vec<&Value> = out
+        .deployments
+        .iter()
+        .flat_map(|d| d.template["resources"].as_array().unwrap())
+        .collect();
+    assert!(
+        !generated.iter().any(|b| b["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("www.contoso.com"))),
+        "the managed certificate is not deployed"
+    );
+    let (_, www) = body(&p, &out, "hostNameBindings/www.contoso.com");
+    assert_eq!(www["properties"]["sslState"], "Disabled", "{www}");
+    assert!(www["properties"].get("thumbprint").is_none(), "{www}");
+    let (_, api) = body(&p, &out, "hostNameBindings/api.contoso.com");
+    assert_eq!(api["properties"]["sslState"], "SniEnabled", "{api}");
+    assert_eq!(api["properties"]["thumbprint"], imported_tp, "{api}");
+    let changes = &out.changes[format!("{site}/hostNameBindings/www.contoso.com").as_str()];
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.pointer == "/properties/thumbprint" && c.detail.contains("without TLS")),
+        "{changes:?}"
+    );
+}

@@ -138,6 +138,9 @@ pub enum EdgeKind {
     /// A federated identity credential's issuer: an AKS cluster's OIDC
     /// issuer URL.
     FederatedIssuer,
+    /// An App Service certificate named by its thumbprint (a host-name
+    /// binding's TLS binding).
+    CertificateThumbprint,
     /// An id in a tag key or value (the portal's `hidden-link:` tags):
     /// re-pointed, but not a dependency.
     TagLink,
@@ -197,6 +200,7 @@ impl EdgeKind {
             EdgeKind::InstrumentationKey => "instrumentation_key",
             EdgeKind::IdentityClientId => "identity_client_id",
             EdgeKind::FederatedIssuer => "federated_issuer",
+            EdgeKind::CertificateThumbprint => "certificate_thumbprint",
             EdgeKind::TagLink => "tag_link",
             EdgeKind::OwnedBy => "owned_by",
             EdgeKind::InstalledBy => "installed_by",

@@ -26,6 +26,7 @@ pub(crate) fn edge_kind(k: ReferenceKind) -> EdgeKind {
         ReferenceKind::InstrumentationKey => EdgeKind::InstrumentationKey,
         ReferenceKind::FederatedIssuer => EdgeKind::FederatedIssuer,
         ReferenceKind::IdentityClientId => EdgeKind::IdentityClientId,
+        ReferenceKind::CertificateThumbprint => EdgeKind::CertificateThumbprint,
     }
 }
 

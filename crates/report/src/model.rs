@@ -71,7 +71,8 @@ impl EdgeFamily {
             | RoleAssignmentScope
             | RoleAssignmentPrincipal
             | IdentityClientId
-            | FederatedIssuer => EdgeFamily::Identity,
+            | FederatedIssuer
+            | CertificateThumbprint => EdgeFamily::Identity,
             VmDisk
             | PrivateEndpointTarget
             | BackupProtectedResource

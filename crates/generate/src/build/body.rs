@@ -143,6 +143,7 @@ pub(super) fn resource_body(
     if let Some(rec) = rec {
         changes.extend(settings::drop_owner_managed(&mut body, &rec.drop));
         changes.extend(settings::rename_owned_groups(&mut body, &rec.names_owned));
+        changes.extend(settings::bind_tls_later(&mut body, &rec.tls_later));
     }
     // Catalog template fixes for the type (universal ones included).
     let lk = ctx.catalog.entry(ty);

@@ -21,7 +21,7 @@ use super::{Change, ChangeKind, Params};
 use azrelo_catalog::Catalog;
 use azrelo_estate::Estate;
 use azrelo_graph::{EdgeKind, Graph, NodeKind};
-use azrelo_plan::{OwnedTargetPlan, Plan, PlannedResource};
+use azrelo_plan::{Action, OwnedTargetPlan, Plan, PlannedResource};
 
 /// One edit of a string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,11 @@ pub(super) struct RecordEdits {
     /// Properties of an owner naming what it creates (AKS's
     /// `nodeResourceGroup`): left out, or a new name where required.
     pub(super) names_owned: Vec<NamesOwned>,
+    /// Pointers of certificate thumbprints (a host-name binding's TLS
+    /// binding) naming a certificate the target only gets from the service
+    /// after the move (an App Service managed certificate): the binding is
+    /// written without TLS.
+    pub(super) tls_later: Vec<String>,
 }
 
 /// An owner's property naming a resource group it creates.
@@ -218,6 +223,23 @@ pub(super) fn edits(plan: &Plan, estate: &Estate, catalog: &Catalog) -> Edits {
             let rec = out.record(record);
             if !rec.drop.iter().any(|(d, _)| *d == p) {
                 rec.drop.push((p, owner));
+            }
+            continue;
+        }
+        if e.kind == EdgeKind::CertificateThumbprint {
+            // A certificate azrelo deploys (imported from Key Vault, uploaded)
+            // keeps its thumbprint: the dependency orders the binding after
+            // it. One the service issues anew after the move has a new
+            // thumbprint nobody knows yet.
+            let to = &g.nodes[e.to as usize].id;
+            if by_source
+                .get(to.as_str())
+                .is_some_and(|t| t.action == Action::Owned)
+            {
+                let rec = out.record(record);
+                if !rec.tls_later.contains(&pointer) {
+                    rec.tls_later.push(pointer);
+                }
             }
             continue;
         }
@@ -530,6 +552,31 @@ pub(super) fn settle(
 /// Remove the owner-managed references of a body (deepest array entries
 /// first, so that indexes stay valid), and the objects they leave empty
 /// (up to `/properties`). Returns what was removed, with its owner.
+/// Write host-name bindings whose certificate the service issues again
+/// after the move without TLS: the thumbprint goes and `sslState` becomes
+/// `Disabled` (the TLS binding is made once the new certificate exists).
+pub(super) fn bind_tls_later(body: &mut Value, pointers: &[String]) -> Vec<Change> {
+    let mut out = Vec::new();
+    for p in pointers {
+        if !remove_pointer(body, p) {
+            continue;
+        }
+        if let Some((parent, _)) = p.rsplit_once('/')
+            && let Some(state) = body
+                .pointer_mut(&format!("{parent}/sslState"))
+                .filter(|v| v.is_string())
+        {
+            *state = Value::String("Disabled".into());
+        }
+        out.push(Change {
+            pointer: p.clone(),
+            kind: ChangeKind::Dropped,
+            detail: "names a certificate the service issues anew for the target after the DNS cut-over (new thumbprint): the host name is bound without TLS until then".into(),
+        });
+    }
+    out
+}
+
 pub(super) fn drop_owner_managed(body: &mut Value, drops: &[(String, String)]) -> Vec<Change> {
     fn segs(p: &str) -> Vec<&str> {
         p.split('/').skip(1).collect()

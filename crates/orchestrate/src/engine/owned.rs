@@ -180,7 +180,7 @@ impl<A: Arm> Engine<A> {
                 json!({
                     "target": located,
                     "note": format!(
-                        "not installed yet: {} installs it on the moved resource on its own schedule (once protection, the plan or the policy covers the target)",
+                        "not installed yet: {} installs it on its own schedule once what configures it covers the target (backup protection, a Defender plan, a policy, a domain pointing at the moved app; the plan's findings say what starts it)",
                         o.map(|o| o.service.as_str()).unwrap_or("the service")
                     ),
                 }),

@@ -244,6 +244,25 @@ impl Builder<'_, '_> {
                     }
                 }
             }
+            // What a person still does after the move of something azrelo
+            // never deploys (catalog ownership rule `after_move`).
+            if slot.action == Action::Owned
+                && let Some(o) = &ownership
+                && let Some(rule) = inp.catalog.ownership_rule(&o.rule)
+                && let Some(after) = &rule.after_move
+            {
+                self.findings.push(Finding {
+                    severity: Severity::Warning,
+                    code: rule.id.clone(),
+                    resource: Some(id.as_str().to_owned()),
+                    message: format!(
+                        "{}: not deployed by azrelo ({})",
+                        rule.title,
+                        self.owned_detail(o)
+                    ),
+                    remediation: after.clone(),
+                });
+            }
             if lk.is_default() && uncatalogued.insert(inp.node_type(n).to_ascii_lowercase()) {
                 self.findings.push(Finding {
                     severity: Severity::Warning,
