@@ -119,6 +119,8 @@ pub enum OnCreate {
     /// `NetworkWatcherRG/NetworkWatcher_<region>` (see
     /// the emulator's `defaults` module).
     NetworkWatcher,
+    /// An app's default host-name binding `<app>.azurewebsites.net`.
+    DefaultHostNameBinding,
 }
 
 /// One entry of [`TABLE`]: every field left `None` (or empty) falls back
@@ -300,6 +302,7 @@ pub const TABLE: &[Entry] = &[
         name_taken: Some("WebsiteAlreadyExists"),
         name_check_default: true,
         seconds: Some((40.0, 20.0)),
+        on_create: Some(OnCreate::DefaultHostNameBinding),
         list: &[
             ("listpublishingcredentials", L::PublishingCredentials),
             ("listkeys", L::HostKeys),

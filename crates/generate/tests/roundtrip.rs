@@ -25,6 +25,8 @@ mod common;
 /// Owned resources and renamed settings references seen (issue #14).
 static OWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static SETTINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Host names of renamed resources looked for in every generated string.
+static HOSTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Why a quickstart does not round-trip, or `None` when it does.
 fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
@@ -272,6 +274,58 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
             )));
         }
     }
+    // The same without the graph: no host name of a renamed resource (the
+    // catalog's endpoint patterns, `AzureCloud` suffixes) survives in any
+    // generated string, so a reference the graph missed shows up too.
+    let refs = Catalog::embedded().references();
+    let cloud = refs
+        .clouds
+        .iter()
+        .find(|c| c.name == "AzureCloud")
+        .expect("the catalog knows AzureCloud");
+    let mut hosts: Vec<(String, &str)> = Vec::new();
+    for r in &p.resources {
+        if *r.name == *r.target_name || !r.action.creates_target() {
+            continue;
+        }
+        for ep in refs.endpoints.iter().filter(|ep| {
+            ep.types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&r.resource_type))
+        }) {
+            let Some(suffix) = cloud.suffixes.get(&ep.suffix) else {
+                continue;
+            };
+            for h in ep.hosts.iter().filter(|h| !h.contains('*')) {
+                let host =
+                    format!("{}.{suffix}", h.replace("{name}", &r.name)).to_ascii_lowercase();
+                hosts.push((host, r.source_id.as_str()));
+            }
+        }
+    }
+    HOSTS.fetch_add(hosts.len(), std::sync::atomic::Ordering::Relaxed);
+    if !hosts.is_empty() {
+        for d in &out.deployments {
+            let mut strings = Vec::new();
+            collect(&d.template["resources"], &mut strings);
+            for s in strings {
+                let l = s.to_ascii_lowercase();
+                if let Some((h, id)) = hosts.iter().find(|(h, _)| {
+                    l.match_indices(h.as_str()).any(|(i, _)| {
+                        // A whole host: not the tail of a longer name.
+                        i == 0
+                            || !l.as_bytes()[i - 1].is_ascii_alphanumeric()
+                                && l.as_bytes()[i - 1] != b'-'
+                    })
+                }) {
+                    return Ok(Some(format!(
+                        "{}: '{s}' still names {h} of the renamed {id}",
+                        d.name
+                    )));
+                }
+            }
+        }
+    }
     if want != got {
         let missing: Vec<_> = want.difference(&got).take(2).collect();
         let extra: Vec<_> = got.difference(&want).take(2).collect();
@@ -363,9 +417,10 @@ fn quickstarts_round_trip_through_plan_and_generate() {
     let rate = passed as f64 * 100.0 / total as f64;
     println!("round trip: {passed}/{total} quickstarts ({rate:.1}%)");
     println!(
-        "issue #14: {} owned resources not deployed, {} settings references to renamed resources rewritten",
+        "issue #14: {} owned resources not deployed, {} settings references to renamed resources rewritten, {} host names of renamed resources absent from every generated string",
         OWNED.load(std::sync::atomic::Ordering::Relaxed),
-        SETTINGS.load(std::sync::atomic::Ordering::Relaxed)
+        SETTINGS.load(std::sync::atomic::Ordering::Relaxed),
+        HOSTS.load(std::sync::atomic::Ordering::Relaxed)
     );
     for f in failures.iter().take(40) {
         println!("  {f}");

@@ -420,9 +420,10 @@ fn the_aks_cluster_recreates_what_it_owns_and_the_credential_reads_its_new_issue
 /// (https://learn.microsoft.com/azure/app-service/configure-ssl-certificate#create-a-free-managed-certificate),
 /// with a new thumbprint, so azrelo never deploys it and binds the host name
 /// without TLS; a certificate imported from Key Vault keeps its thumbprint
-/// and is deployed before the binding that names it.
+/// and is deployed before the binding that names it; the default
+/// `<app>.azurewebsites.net` binding comes with the target app.
 #[test]
-fn managed_certificates_are_issued_after_cut_over_and_bindings_wait_for_imported_ones() {
+fn app_service_certificates_and_host_name_bindings() {
     let rg = "/subscriptions/6f2b8c1e-4d3a-4b7e-9c15-8a0d2e7f3b41/resourceGroups/rg-web-prod";
     let farm = format!("{rg}/providers/Microsoft.Web/serverfarms/asp-web-weu");
     let site = format!("{rg}/providers/Microsoft.Web/sites/app-web-weu");
@@ -461,6 +462,20 @@ fn managed_certificates_are_issued_after_cut_over_and_bindings_wait_for_imported
                 "serverFarmId": farm, "httpsOnly": true,
                 "defaultHostName": "app-web-weu.azurewebsites.net",
                 "hostNames": ["app-web-weu.azurewebsites.net", "www.contoso.com", "api.contoso.com"]
+            }
+        }),
+        serde_json::json!({
+            "id": format!("{site}/hostNameBindings/app-web-weu.azurewebsites.net"),
+            "name": "app-web-weu/app-web-weu.azurewebsites.net",
+            "type": "Microsoft.Web/sites/hostNameBindings",
+            "location": "West Europe",
+            "properties": {
+                "siteName": "app-web-weu",
+                "azureResourceName": "app-web-weu",
+                "azureResourceType": "Website",
+                "customHostNameDnsRecordType": "CName",
+                "hostNameType": "Verified",
+                "sslState": "Disabled"
             }
         }),
         binding("www.contoso.com", managed_tp),
@@ -577,6 +592,21 @@ fn managed_certificates_are_issued_after_cut_over_and_bindings_wait_for_imported
         .unwrap();
     assert!(imported.wave < app.wave, "{} < {}", imported.wave, app.wave);
 
+    // The default host-name binding comes with the (renamed) target app.
+    let default = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "app-web-weu.azurewebsites.net")
+        .unwrap();
+    assert_eq!(default.action, Action::Owned);
+    assert_ne!(app.target_name, app.name);
+    assert_eq!(
+        default.target_id.as_str(),
+        format!(
+            "{}/hostNameBindings/{}.azurewebsites.net",
+            app.target_id, app.target_name
+        )
+    );
     let out = generate(&p, &e, Catalog::embedded(), embedded_flags());
     let generated: Vec<&Value> = out
         .deployments
@@ -588,6 +618,12 @@ fn managed_certificates_are_issued_after_cut_over_and_bindings_wait_for_imported
             .as_str()
             .is_some_and(|n| n.starts_with("www.contoso.com"))),
         "the managed certificate is not deployed"
+    );
+    assert!(
+        !generated.iter().any(|b| b["name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with(".azurewebsites.net"))),
+        "the default host-name binding is not deployed"
     );
     let (_, www) = body(&p, &out, "hostNameBindings/www.contoso.com");
     assert_eq!(www["properties"]["sslState"], "Disabled", "{www}");

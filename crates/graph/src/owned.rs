@@ -725,7 +725,16 @@ pub(crate) fn resolve(b: &mut Builder<'_>, estate: &Estate) {
             b.g.ownership
                 .get(&e.from)
                 .is_some_and(|f| f.owner == Some(w));
-        if e.from == w || (!from_owned_by_w && owner_deps.contains(&(w, e.from))) {
+        // The owner's own children (an app's `config/web` waiting for the
+        // default host-name binding the app creates) name it as the owner
+        // does.
+        let w_id = &b.g.nodes[w as usize].id;
+        let from_child_of_w =
+            std::iter::successors(b.g.nodes[e.from as usize].id.parent(), |p| p.parent())
+                .any(|p| p == *w_id);
+        if e.from == w
+            || (!from_owned_by_w && (from_child_of_w || owner_deps.contains(&(w, e.from))))
+        {
             e.kind = EdgeKind::OwnerManaged;
             e.evidence = Some(Box::new(Evidence {
                 matched: b.g.nodes[e.to as usize].id.as_str().into(),

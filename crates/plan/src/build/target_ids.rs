@@ -442,6 +442,13 @@ impl Builder<'_, '_> {
                 if id.kind() == IdKind::ResourceGroup {
                     return Arc::from(format!("/subscriptions/{sub}/resourceGroups/{name}"));
                 }
+                // A child of its owner (an app's default host-name binding):
+                // under the owner's target.
+                if let (Some(ot), Some(w)) = (&owner_target, o.owner)
+                    && id.parent().as_ref() == Some(self.inp.node_id(w))
+                {
+                    return child_id(ot.as_str(), id, Some(&name));
+                }
                 let group = match &rule.target.group {
                     Some(g) => g.clone(),
                     None if !owner_group.is_empty() => owner_group,
