@@ -125,6 +125,45 @@ fn every_fixture_generates_templates_that_expand_and_deploy_nothing_owned() {
                 r.source_id
             );
         }
+        // No host name of a renamed resource survives anywhere, whether
+        // the graph found the reference or not.
+        let refs = Catalog::embedded().references();
+        let cloud = refs.clouds.iter().find(|c| c.name == "AzureCloud").unwrap();
+        let mut hosts = Vec::new();
+        for r in p
+            .resources
+            .iter()
+            .filter(|r| *r.name != *r.target_name && r.action.creates_target())
+        {
+            for ep in refs.endpoints.iter().filter(|ep| {
+                ep.types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&r.resource_type))
+            }) {
+                for h in ep.hosts.iter().filter(|h| !h.contains('*')) {
+                    hosts.push(
+                        format!(
+                            "{}.{}",
+                            h.replace("{name}", &r.name),
+                            cloud.suffixes[&ep.suffix]
+                        )
+                        .to_ascii_lowercase(),
+                    );
+                }
+            }
+        }
+        for d in &out.deployments {
+            let text = serde_json::to_string(&(&d.template, &d.parameters))
+                .unwrap()
+                .to_ascii_lowercase();
+            for h in &hosts {
+                assert!(
+                    !text.contains(h.as_str()),
+                    "{name}/{}: {h} survives",
+                    d.name
+                );
+            }
+        }
         for d in &out.deployments {
             common::expand_deployment(d, "northeurope")
                 .unwrap_or_else(|e| panic!("{name}/{}: {e}", d.name));
@@ -312,6 +351,18 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
     assert_eq!(
         logic["properties"]["parameters"]["notifyFunctionUrl"]["value"],
         format!("https://{}.azurewebsites.net/api/notify", site.target_name).as_str()
+    );
+    // API Management names itself by its default proxy host name.
+    let apim = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "apim-orders-weu")
+        .unwrap();
+    assert_ne!(apim.name, apim.target_name);
+    let (_, apim_body) = body(&p, &out, "service/apim-orders-weu");
+    assert_eq!(
+        apim_body["properties"]["hostnameConfigurations"][0]["hostName"],
+        format!("{}.azure-api.net", apim.target_name).as_str()
     );
     // The portal's hidden-link tag on the component names the target app by
     // its id in the tag *key*; the source app's id is gone.

@@ -299,7 +299,86 @@ pub(super) fn edits(plan: &Plan, estate: &Estate, catalog: &Catalog) -> Edits {
             list.push(edit);
         }
     }
+    // A renamed resource naming itself by one of its own host names (API
+    // Management's default proxy host in `hostnameConfigurations`): the
+    // graph has no edge from a resource to itself, so its own hosts are
+    // looked for here, with the same endpoint patterns.
+    let refs = catalog.references();
+    for r in &estate.resources {
+        let Some(t) = by_source.get(r.id.as_str()) else {
+            continue;
+        };
+        if t.name.eq_ignore_ascii_case(&t.target_name) || !t.action.creates_target() {
+            continue;
+        }
+        let Some(ep) = refs.endpoint_for_type(&r.resource_type) else {
+            continue;
+        };
+        let mut hosts = Vec::new();
+        for cloud in &refs.clouds {
+            let Some(suffix) = cloud.suffixes.get(&ep.suffix) else {
+                continue;
+            };
+            for h in ep.hosts.iter().filter(|h| !h.contains('*')) {
+                hosts.push((
+                    format!("{}.{suffix}", h.replace("{name}", &t.name)).to_ascii_lowercase(),
+                    format!("{}.{suffix}", h.replace("{name}", &t.target_name)),
+                ));
+            }
+        }
+        let mut found = Vec::new();
+        own_hosts(&r.properties, "/properties", &hosts, &mut found);
+        if found.is_empty() {
+            continue;
+        }
+        let rec = out.record(&r.id);
+        for (pointer, edit) in found {
+            let list = rec.strings.entry(pointer).or_default();
+            if !list.contains(&edit) {
+                list.push(edit);
+            }
+        }
+    }
     out
+}
+
+/// Every whole occurrence of one of `hosts` (lower-case source host, target
+/// host) in the strings under `v`, as a text edit at its pointer.
+fn own_hosts(v: &Value, pointer: &str, hosts: &[(String, String)], out: &mut Vec<(String, Edit)>) {
+    match v {
+        Value::String(s) => {
+            let l = s.to_ascii_lowercase();
+            for (h, to) in hosts {
+                for (i, _) in l.match_indices(h.as_str()) {
+                    let label = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+                    let before = i.checked_sub(1).map(|j| l.as_bytes()[j]);
+                    let after = l.as_bytes().get(i + h.len()).copied();
+                    if before.is_some_and(|b| label(b) || b == b'.') || after.is_some_and(label) {
+                        continue;
+                    }
+                    out.push((
+                        pointer.to_string(),
+                        Edit::Text {
+                            from: s[i..i + h.len()].to_string(),
+                            to: to.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                own_hosts(x, &format!("{pointer}/{i}"), hosts, out);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                own_hosts(x, &p, hosts, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A piece of a rewritten string value.
@@ -853,5 +932,39 @@ mod tests {
             &mut changes,
         );
         assert_eq!((v.as_str(), expr), ("[[st2]", false));
+    }
+
+    #[test]
+    fn own_hosts_are_whole_host_names() {
+        let hosts = vec![(
+            "apim1.azure-api.net".to_string(),
+            "apim2.azure-api.net".to_string(),
+        )];
+        let v = serde_json::json!({
+            "a": "https://APIM1.azure-api.net/echo",
+            "b": ["xapim1.azure-api.net", "apim1.azure-api.network", "v.apim1.azure-api.net"],
+            "c": "apim1.azure-api.net"
+        });
+        let mut out = Vec::new();
+        own_hosts(&v, "/properties", &hosts, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                (
+                    "/properties/a".to_string(),
+                    Edit::Text {
+                        from: "APIM1.azure-api.net".into(),
+                        to: "apim2.azure-api.net".into()
+                    }
+                ),
+                (
+                    "/properties/c".to_string(),
+                    Edit::Text {
+                        from: "apim1.azure-api.net".into(),
+                        to: "apim2.azure-api.net".into()
+                    }
+                ),
+            ]
+        );
     }
 }
