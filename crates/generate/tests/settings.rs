@@ -680,6 +680,11 @@ fn app_service_certificates_and_host_name_bindings() {
     assert_eq!(www["properties"]["sslState"], "Disabled", "{www}");
     assert!(www["properties"].get("thumbprint").is_none(), "{www}");
     let (_, api) = body(&p, &out, "hostNameBindings/api.contoso.com");
+    // The source app's name is not copied into the bindings.
+    for b in [www, api] {
+        assert!(b["properties"].get("siteName").is_none(), "{b}");
+        assert!(b["properties"].get("azureResourceName").is_none(), "{b}");
+    }
     assert_eq!(api["properties"]["sslState"], "SniEnabled", "{api}");
     assert_eq!(api["properties"]["thumbprint"], imported_tp, "{api}");
     let changes = &out.changes[format!("{site}/hostNameBindings/www.contoso.com").as_str()];
