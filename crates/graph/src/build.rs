@@ -347,8 +347,11 @@ impl<'c> Builder<'c> {
                     continue;
                 };
                 for (path, v) in crate::owned::select_paths(props, "$.properties", rest) {
+                    let group = self.g.nodes[from as usize].id.resource_group_id();
+                    let nodes = &self.g.nodes;
+                    let near = |n: u32| nodes[n as usize].id.resource_group_id() == group;
                     if let Some(s) = v.as_str()
-                        && let Some((to, rule, kind)) = self.refs.lookup_key(k, s)
+                        && let Some((to, rule, kind)) = self.refs.lookup_key_near(k, s, near)
                     {
                         let evidence = Evidence {
                             matched: s.into(),

@@ -69,8 +69,11 @@ pub(crate) struct Refs<'c> {
     endpoint_of_type: HashMap<String, usize>,
     /// Per endpoint pattern: lower-case name → node.
     names: Vec<HashMap<String, u32>>,
-    /// Per key pattern: comparison key → node.
+    /// Per key pattern: comparison key → node (the first publisher).
     keys: Vec<HashMap<String, u32>>,
+    /// Per key pattern: the other publishers of a value that is not unique
+    /// (one certificate imported into several resource groups).
+    more_keys: Vec<HashMap<String, Vec<u32>>>,
     /// Lower-case type → key patterns it publishes.
     publishers: HashMap<String, Vec<usize>>,
     /// Lower-case DNS suffix → endpoint patterns.
@@ -158,6 +161,7 @@ impl<'c> Refs<'c> {
             endpoint_of_type,
             names: vec![HashMap::new(); refs.endpoints.len()],
             keys: vec![HashMap::new(); refs.keys.len()],
+            more_keys: vec![HashMap::new(); refs.keys.len()],
             publishers,
             suffixes,
             last_labels,
@@ -181,7 +185,16 @@ impl<'c> Refs<'c> {
                 let pat = &self.refs.keys[k];
                 for v in resource_values(r, &pat.property) {
                     if let Some(s) = v.as_str().filter(|s| !s.trim().is_empty()) {
-                        self.keys[k].insert(pat.compare.key(s), n);
+                        let key = pat.compare.key(s);
+                        match self.keys[k].get(&key) {
+                            Some(&first) if first != n => {
+                                self.more_keys[k].entry(key).or_default().push(n)
+                            }
+                            Some(_) => {}
+                            None => {
+                                self.keys[k].insert(key, n);
+                            }
+                        }
                         self.any = true;
                     }
                 }
@@ -208,6 +221,26 @@ impl<'c> Refs<'c> {
         let pat = &self.refs.keys[k];
         let n = *self.keys[k].get(&pat.compare.key(value))?;
         Some((n, pat.id.as_str(), edge_kind(pat.kind)))
+    }
+
+    /// The publisher of a value for a key pattern, preferring one for which
+    /// `near` holds (the referrer's resource group) when several publish it.
+    pub fn lookup_key_near(
+        &self,
+        k: usize,
+        value: &str,
+        near: impl Fn(u32) -> bool,
+    ) -> Option<(u32, &'c str, EdgeKind)> {
+        let (first, rule, kind) = self.lookup_key(k, value)?;
+        if near(first) {
+            return Some((first, rule, kind));
+        }
+        let key = self.refs.keys[k].compare.key(value);
+        let n = self.more_keys[k]
+            .get(&key)
+            .and_then(|more| more.iter().copied().find(|&n| near(n)))
+            .unwrap_or(first);
+        Some((n, rule, kind))
     }
 
     fn lookup(&self, t: Target, value: &str) -> Option<(u32, &'c str, EdgeKind)> {

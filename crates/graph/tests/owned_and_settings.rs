@@ -836,3 +836,47 @@ fn the_json_rendering_carries_ownership_and_evidence() {
     assert!(e["matched"].as_str().unwrap().contains('.'));
     assert!(e["rule"].is_string());
 }
+
+/// A certificate imported into two resource groups' webspaces has one
+/// thumbprint; a host-name binding names the one in its own group
+/// (learn.microsoft.com/azure/app-service/configure-ssl-certificate: a
+/// certificate is stored per resource group, region and OS).
+#[test]
+fn a_binding_names_the_certificate_of_its_own_webspace() {
+    let tp = "3C2B1A0F9E8D7C6B5A4F3E2D1C0B9A8F7E6D5C4B";
+    let cert = |rg: &str| {
+        json!({
+            "id": rid(rg, "Microsoft.Web/certificates/api-contoso-com"),
+            "name": "api-contoso-com", "type": "Microsoft.Web/certificates", "location": "westeurope",
+            "properties": {"subjectName": "api.contoso.com", "hostNames": ["api.contoso.com"], "thumbprint": tp,
+                "keyVaultSecretName": "api-contoso-com", "serverFarmId": rid(rg, "Microsoft.Web/serverfarms/asp")}
+        })
+    };
+    let site = rid("rg-b", "Microsoft.Web/sites/app-b");
+    let docs = [
+        cert("rg-a"),
+        cert("rg-b"),
+        json!({"id": site, "name": "app-b", "type": "Microsoft.Web/sites", "location": "westeurope",
+            "properties": {"serverFarmId": rid("rg-b", "Microsoft.Web/serverfarms/asp")}}),
+        json!({"id": format!("{site}/hostNameBindings/api.contoso.com"), "name": "app-b/api.contoso.com",
+            "type": "Microsoft.Web/sites/hostNameBindings",
+            "properties": {"sslState": "SniEnabled", "thumbprint": tp.to_ascii_lowercase(), "hostNameType": "Verified"}}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let g = azrelo_graph::build(&estate_of(&dir, &docs));
+    has(
+        &g,
+        &format!("{site}/hostNameBindings/api.contoso.com"),
+        &rid("rg-b", "Microsoft.Web/certificates/api-contoso-com"),
+        EdgeKind::CertificateThumbprint,
+        "$.properties.thumbprint",
+    );
+    assert!(
+        edges(
+            &g,
+            &format!("{site}/hostNameBindings/api.contoso.com"),
+            &rid("rg-a", "Microsoft.Web/certificates/api-contoso-com"),
+        )
+        .is_empty()
+    );
+}
