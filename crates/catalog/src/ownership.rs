@@ -83,7 +83,8 @@ pub struct OwnerProperty {
 #[serde(deny_unknown_fields)]
 pub struct NameMatch {
     /// The owned resource's name: literal text with `{owner}` (the owner's
-    /// name), `{owner_group}` (the owner's resource group), `{location}` (the
+    /// name), `{owner_parent}` (the name of the owner's parent: a slot's
+    /// app), `{owner_group}` (the owner's resource group), `{location}` (the
     /// owner's region, or the owned resource's own without an owner type) and
     /// a final `{*}` (any rest), compared case-insensitively.
     pub pattern: String,
@@ -174,8 +175,8 @@ impl TargetHow {
 pub struct OwnedTarget {
     /// How it is known.
     pub how: TargetHow,
-    /// `pattern`: the name, with `{owner}`, `{owner_group}`, `{location}`
-    /// taken from the owner's target.
+    /// `pattern`: the name, with `{owner}`, `{owner_parent}`,
+    /// `{owner_group}`, `{location}` taken from the owner's target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// `pattern`: a fixed resource group (else the owner's target group).
@@ -388,7 +389,7 @@ fn check_target(
     }
     if let Some(p) = &t.pattern {
         let allowed: &[&str] = if has_owner {
-            &["owner", "owner_group", "location"]
+            &["owner", "owner_parent", "owner_group", "location"]
         } else {
             &["location"]
         };
@@ -547,7 +548,7 @@ pub(crate) fn validate(file: &str, rules: &[OwnershipRule]) -> Result<(), Catalo
                 }
                 OwnerMatch::Name(n) => {
                     let allowed: &[&str] = if has_owner {
-                        &["owner", "owner_group", "location"]
+                        &["owner", "owner_parent", "owner_group", "location"]
                     } else {
                         &["location"]
                     };

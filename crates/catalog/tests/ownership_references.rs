@@ -62,6 +62,8 @@ fn the_ownership_facts_of_the_issue_are_data() {
         "private-endpoint-nic",
         "network-watcher-per-region",
         "sql-master-database",
+        "app-service-default-host-name-binding",
+        "app-service-slot-default-host-name-binding",
     ] {
         assert_eq!(rule(id).relation, Relation::CreatedByOwner, "{id}");
     }

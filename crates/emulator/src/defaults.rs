@@ -28,7 +28,16 @@ fn default_host_name_binding(inner: &mut Inner, site: &ResourceId) -> Result<(),
     let Some(app) = site.name() else {
         return Ok(());
     };
-    let host = format!("{}.azurewebsites.net", app.to_ascii_lowercase());
+    // A slot's is `<app>-<slot>` (learn.microsoft.com/azure/app-service/deploy-staging-slots).
+    let slot = site
+        .type_or_scope_type()
+        .as_str()
+        .eq_ignore_ascii_case("Microsoft.Web/sites/slots");
+    let label = match site.parent().as_ref().and_then(|p| p.name()) {
+        Some(parent) if slot => format!("{parent}-{app}"),
+        _ => app.to_string(),
+    };
+    let host = format!("{}.azurewebsites.net", label.to_ascii_lowercase());
     let id = format!("{}/hostNameBindings/{host}", site.as_str());
     inner.store(
         key(&id),
@@ -37,7 +46,11 @@ fn default_host_name_binding(inner: &mut Inner, site: &ResourceId) -> Result<(),
             body: json!({
                 "id": id,
                 "name": format!("{app}/{host}"),
-                "type": "Microsoft.Web/sites/hostNameBindings",
+                "type": if slot {
+                    "Microsoft.Web/sites/slots/hostNameBindings"
+                } else {
+                    "Microsoft.Web/sites/hostNameBindings"
+                },
                 "properties": {
                     "siteName": app,
                     "azureResourceName": app,

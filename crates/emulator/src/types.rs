@@ -119,7 +119,8 @@ pub enum OnCreate {
     /// `NetworkWatcherRG/NetworkWatcher_<region>` (see
     /// the emulator's `defaults` module).
     NetworkWatcher,
-    /// An app's default host-name binding `<app>.azurewebsites.net`.
+    /// An app's default host-name binding `<app>.azurewebsites.net` (a
+    /// slot's `<app>-<slot>.azurewebsites.net`).
     DefaultHostNameBinding,
 }
 
@@ -310,14 +311,15 @@ pub const TABLE: &[Entry] = &[
         ],
         ..E.with("Microsoft.Web/sites")
     },
-    lists(
-        "Microsoft.Web/sites/slots",
-        &[
+    Entry {
+        on_create: Some(OnCreate::DefaultHostNameBinding),
+        list: &[
             ("listpublishingcredentials", L::PublishingCredentials),
             ("listkeys", L::HostKeys),
             ("listhostkeys", L::HostKeys),
         ],
-    ),
+        ..E.with("Microsoft.Web/sites/slots")
+    },
     Entry {
         list: &[("listkeys", L::HostKeys), ("listhostkeys", L::HostKeys)],
         builtin: Some(Names(&["default"])),

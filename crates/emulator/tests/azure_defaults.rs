@@ -261,4 +261,24 @@ async fn an_app_comes_with_the_binding_of_its_default_host_name() {
         .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{other}");
     }
+    // A deployment slot's is <app>-<slot>.azurewebsites.net
+    // (learn.microsoft.com/azure/app-service/deploy-staging-slots).
+    let slot = format!("{site}/slots/staging");
+    let r = call(
+        &em,
+        "PUT",
+        &slot,
+        Some(json!({"location": "westeurope", "properties": {"serverFarmId": farm}})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let b = call(
+        &em,
+        "GET",
+        &format!("{slot}/hostNameBindings/app-1-staging.azurewebsites.net"),
+        None,
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+    assert_eq!(b.body["type"], "Microsoft.Web/sites/slots/hostNameBindings");
 }

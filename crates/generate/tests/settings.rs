@@ -472,7 +472,8 @@ fn the_aks_cluster_recreates_what_it_owns_and_the_credential_reads_its_new_issue
 /// with a new thumbprint, so azrelo never deploys it and binds the host name
 /// without TLS; a certificate imported from Key Vault keeps its thumbprint
 /// and is deployed before the binding that names it; the default
-/// `<app>.azurewebsites.net` binding comes with the target app.
+/// `<app>.azurewebsites.net` binding (a slot's `<app>-<slot>`) comes with
+/// the target app.
 #[test]
 fn app_service_certificates_and_host_name_bindings() {
     let rg = "/subscriptions/6f2b8c1e-4d3a-4b7e-9c15-8a0d2e7f3b41/resourceGroups/rg-web-prod";
@@ -523,6 +524,26 @@ fn app_service_certificates_and_host_name_bindings() {
             "properties": {
                 "siteName": "app-web-weu",
                 "azureResourceName": "app-web-weu",
+                "azureResourceType": "Website",
+                "customHostNameDnsRecordType": "CName",
+                "hostNameType": "Verified",
+                "sslState": "Disabled"
+            }
+        }),
+        serde_json::json!({
+            "id": format!("{site}/slots/staging"),
+            "name": "app-web-weu/staging", "type": "Microsoft.Web/sites/slots",
+            "location": "West Europe", "kind": "app",
+            "properties": {"serverFarmId": farm, "defaultHostName": "app-web-weu-staging.azurewebsites.net"}
+        }),
+        serde_json::json!({
+            "id": format!("{site}/slots/staging/hostNameBindings/app-web-weu-staging.azurewebsites.net"),
+            "name": "app-web-weu/staging/app-web-weu-staging.azurewebsites.net",
+            "type": "Microsoft.Web/sites/slots/hostNameBindings",
+            "location": "West Europe",
+            "properties": {
+                "siteName": "app-web-weu(staging)",
+                "azureResourceName": "app-web-weu(staging)",
                 "azureResourceType": "Website",
                 "customHostNameDnsRecordType": "CName",
                 "hostNameType": "Verified",
@@ -642,6 +663,12 @@ fn app_service_certificates_and_host_name_bindings() {
         .find(|r| r.name.as_ref() == "app-web-weu")
         .unwrap();
     assert!(imported.wave < app.wave, "{} < {}", imported.wave, app.wave);
+    // The managed certificate's target: same name in the app's target group.
+    let target_rg = app.target_id.resource_group_id().unwrap().to_string();
+    assert_eq!(
+        managed.target_id.as_str(),
+        format!("{target_rg}/providers/Microsoft.Web/certificates/www.contoso.com-app-web-weu")
+    );
 
     // The default host-name binding comes with the (renamed) target app.
     let default = p
@@ -655,6 +682,20 @@ fn app_service_certificates_and_host_name_bindings() {
         default.target_id.as_str(),
         format!(
             "{}/hostNameBindings/{}.azurewebsites.net",
+            app.target_id, app.target_name
+        )
+    );
+    // A slot's (<app>-<slot>) too.
+    let slot_default = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "app-web-weu-staging.azurewebsites.net")
+        .unwrap();
+    assert_eq!(slot_default.action, Action::Owned);
+    assert_eq!(
+        slot_default.target_id.as_str(),
+        format!(
+            "{}/slots/staging/hostNameBindings/{}-staging.azurewebsites.net",
             app.target_id, app.target_name
         )
     );

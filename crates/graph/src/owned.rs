@@ -184,13 +184,20 @@ fn is_type(id: &ResourceId, t: Option<&str>) -> bool {
 }
 
 /// Render a name pattern for an owner (`{*}` and what follows dropped).
-fn render(pattern: &str, owner: &str, owner_group: &str, location: &str) -> (String, bool) {
+fn render(
+    pattern: &str,
+    owner: &str,
+    owner_parent: &str,
+    owner_group: &str,
+    location: &str,
+) -> (String, bool) {
     let (head, star) = match pattern.strip_suffix("{*}") {
         Some(h) => (h, true),
         None => (pattern, false),
     };
     (
-        head.replace("{owner}", owner)
+        head.replace("{owner_parent}", owner_parent)
+            .replace("{owner}", owner)
             .replace("{owner_group}", owner_group)
             .replace("{location}", location)
             .to_ascii_lowercase(),
@@ -260,9 +267,11 @@ impl RuleIndex {
                             else {
                                 continue;
                             };
+                            let parent = o.id.parent();
                             let (name, star) = render(
                                 &nm.pattern,
                                 o.id.name().unwrap_or_default(),
+                                parent.as_ref().and_then(|p| p.name()).unwrap_or_default(),
                                 group,
                                 &location_key(o.location.as_deref()),
                             );
@@ -364,6 +373,7 @@ fn find_owner(
                     // A service-created resource with a conventional name.
                     let (want, star) = render(
                         &nm.pattern,
+                        "",
                         "",
                         "",
                         &location_key(c.res.and_then(|r| r.location.as_deref())),

@@ -398,6 +398,11 @@ impl Builder<'_, '_> {
                 let Some(parent) = parent else {
                     return same();
                 };
+                // A top-level resource (an App Service managed certificate):
+                // the same name in its group's target.
+                if parent.kind() == IdKind::ResourceGroup {
+                    return self.relocated(id, None).map_or_else(same, Arc::from);
+                }
                 let tp = self.target_of(&parent, memo, depth + 1);
                 if tp.eq_ignore_ascii_case(parent.as_str()) {
                     same()
@@ -435,7 +440,13 @@ impl Builder<'_, '_> {
                     .and_then(|t| t.resource_group())
                     .unwrap_or_default()
                     .to_string();
+                let owner_parent = owner_target
+                    .as_ref()
+                    .and_then(|t| t.parent())
+                    .and_then(|p| p.name().map(str::to_string))
+                    .unwrap_or_default();
                 let name = pattern
+                    .replace("{owner_parent}", &owner_parent)
                     .replace("{owner}", &owner_name)
                     .replace("{owner_group}", &owner_group)
                     .replace("{location}", &self.inp.target);
