@@ -136,6 +136,15 @@ pub(super) fn resource_body(
             m.shift_remove(k);
         }
     }
+    // References an owner manages (its kubelet identity, the route table
+    // it put on a subnet): the owner's move sets them again. Before the
+    // catalog fixes, while the graph's paths still hold.
+    let rec = ctx.edits.of(r.source_id.as_str());
+    if let Some(rec) = rec {
+        changes.extend(settings::drop_owner_managed(&mut body, &rec.drop));
+        changes.extend(settings::rename_owned_groups(&mut body, &rec.names_owned));
+        changes.extend(settings::bind_tls_later(&mut body, &rec.tls_later));
+    }
     // Catalog template fixes for the type (universal ones included).
     let lk = ctx.catalog.entry(ty);
     for fix in lk.template_fixes() {
@@ -201,7 +210,7 @@ pub(super) fn resource_body(
     if let Value::Object(m) = &mut body
         && let Some(props) = m.get_mut("properties")
     {
-        clean(ctx, ty, props, "/properties", params, changes);
+        clean(ctx, ty, rec, props, "/properties", params, changes);
     }
     // Ids anywhere else in the body (tag keys and values, extended
     // locations, …).
@@ -350,19 +359,22 @@ pub(super) fn role_assignment_body(
 pub(super) fn clean(
     ctx: &Ctx<'_>,
     ty: &str,
+    rec: Option<&settings::RecordEdits>,
     v: &mut Value,
     pointer: &str,
     params: &mut Params,
     changes: &mut Vec<Change>,
 ) {
-    clean_in(ctx, ty, v, pointer, params, changes, false)
+    clean_in(ctx, ty, rec, v, pointer, params, changes, false)
 }
 
 /// [`clean`]; `in_write_only`: below a write-only object, whose leaves are
 /// not secrets merely for being below it.
+#[allow(clippy::too_many_arguments)]
 fn clean_in(
     ctx: &Ctx<'_>,
     ty: &str,
+    rec: Option<&settings::RecordEdits>,
     v: &mut Value,
     pointer: &str,
     params: &mut Params,
@@ -396,7 +408,15 @@ fn clean_in(
                 let write_only = !in_write_only && ctx.flags.is_write_only(ty, &p);
                 let pair_value = k.eq_ignore_ascii_case("value") && pair_name.is_some();
                 let child = m.get_mut(&k).expect("key exists");
+                // A setting with edits (a connection string naming a moved
+                // resource) or a Key Vault reference is not secret as a
+                // whole: its secret parts, if any, become parameters below.
+                let reference = child.as_str().is_some_and(|s| {
+                    settings::is_key_vault_reference(s)
+                        || rec.is_some_and(|r| r.strings.contains_key(&p))
+                });
                 let kind = match child {
+                    _ if reference => None,
                     Value::String(s) if s.is_empty() => None,
                     Value::String(_)
                         if sensitive || write_only || pair_value || is_secret_name(&k) =>
@@ -430,7 +450,7 @@ fn clean_in(
                 }
                 let below =
                     in_write_only || (write_only && (child.is_object() || child.is_array()));
-                clean_in(ctx, ty, child, &p, params, changes, below);
+                clean_in(ctx, ty, rec, child, &p, params, changes, below);
             }
             repoint_keys(ctx, m, pointer, changes);
         }
@@ -439,6 +459,7 @@ fn clean_in(
                 clean_in(
                     ctx,
                     ty,
+                    rec,
                     x,
                     &format!("{pointer}/{i}"),
                     params,
@@ -448,6 +469,15 @@ fn clean_in(
             }
         }
         Value::String(s) => {
+            if let Some(edits) = rec.and_then(|r| r.strings.get(pointer)) {
+                if let Some((n, below)) = ctx.rewrite_str(s) {
+                    changes.push(reference_change(pointer.to_string(), below));
+                    *s = n;
+                }
+                let (out, _) = settings::settle(s, edits, pointer, params, changes);
+                *s = out;
+                return;
+            }
             if looks_secret(s) {
                 let base = pointer.rsplit('/').next().unwrap_or("secret");
                 let name = params.add(base);

@@ -19,6 +19,7 @@ mod body;
 mod groups;
 mod paths;
 mod rewrite;
+mod settings;
 
 use body::*;
 use groups::*;
@@ -52,6 +53,11 @@ pub struct Deployment {
     /// (the manifest records them; the orchestrator reads the record, never
     /// a parameter's name).
     pub run_parameters: Vec<RunParameter>,
+    /// Parameters read from moved resources when the deployment runs (a
+    /// new component's connection string, a recreated identity's client
+    /// id, a moved cluster's OIDC issuer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub read_parameters: Vec<ReadParameter>,
 }
 
 /// A parameter azrelo fills at run time.
@@ -166,6 +172,9 @@ pub(super) struct Ctx<'a> {
     id_map: IdMap,
     target_has_zones: Option<bool>,
     source_regions: HashSet<String>,
+    /// Names and endpoints in settings to rewrite, values to read from
+    /// moved resources, owner-managed references to drop.
+    edits: settings::Edits,
 }
 
 impl Ctx<'_> {
@@ -191,22 +200,71 @@ impl Ctx<'_> {
     }
 }
 
-/// The parameters being collected for a deployment.
+/// A parameter whose value is read from a moved resource when the
+/// deployment runs (`azrelo.readFrom` metadata the orchestrator fills).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadParameter {
+    pub name: String,
+    /// Target id of the resource the value is read from.
+    pub from: String,
+    /// JSON pointer of the value in that resource's GET body.
+    pub path: String,
+}
+
+/// The parameters being collected for a deployment: secure ones (never
+/// given a value) and ones read from moved resources.
 #[derive(Default)]
 pub(super) struct Params {
     names: Vec<String>,
+    reads: Vec<ReadParameter>,
+    /// The read parameters used since last taken (one body's).
+    used: Vec<ReadParameter>,
     taken: HashSet<String>,
     kinds: std::collections::HashMap<String, ParamKind>,
 }
 
 impl Params {
+    /// A parameter read from `from` at `path`: one per (resource, path).
+    fn read(&mut self, base: &str, from: &str, path: &str) -> String {
+        let r = match self
+            .reads
+            .iter()
+            .find(|r| r.from.eq_ignore_ascii_case(from) && r.path == path)
+        {
+            Some(r) => r.clone(),
+            None => {
+                let r = ReadParameter {
+                    name: self.fresh(base),
+                    from: from.to_string(),
+                    path: path.to_string(),
+                };
+                self.reads.push(r.clone());
+                r
+            }
+        };
+        let name = r.name.clone();
+        if !self.used.contains(&r) {
+            self.used.push(r);
+        }
+        name
+    }
+
     /// A secure string parameter named after `base`.
     fn add(&mut self, base: &str) -> String {
         self.add_kind(base, ParamKind::SecureString)
     }
 
-    /// A parameter named after `base` (made a valid, unique name).
+    /// A parameter named after `base` (made a valid, unique name), declared
+    /// as `kind`.
     fn add_kind(&mut self, base: &str, kind: ParamKind) -> String {
+        let name = self.fresh(base);
+        self.names.push(name.clone());
+        self.kinds.insert(name.clone(), kind);
+        name
+    }
+
+    fn fresh(&mut self, base: &str) -> String {
         let mut name: String = base
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -220,8 +278,6 @@ impl Params {
             name = format!("{stem}_{k}");
             k += 1;
         }
-        self.names.push(name.clone());
-        self.kinds.insert(name.clone(), kind);
         name
     }
 
@@ -241,6 +297,7 @@ impl Params {
 pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
     let regions = azrelo_arm::Regions::embedded();
     let ctx = Ctx {
+        edits: settings::edits(plan, estate, catalog),
         plan,
         flags,
         catalog,
@@ -377,6 +434,15 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                     _ => secure.push(n.clone()),
                 }
             }
+            for r in &params.reads {
+                p.insert(
+                    r.name.clone(),
+                    json!({"type": "string", "metadata": {
+                        "description": format!("Read from {} ({}) once it exists in the target: azrelo apply fills it.", r.from, r.path),
+                        "azrelo": {"readFrom": r.from, "path": r.path},
+                    }}),
+                );
+            }
             params.names.clear();
             let template = json!({
                 "$schema": schema,
@@ -404,6 +470,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 inlined: std::mem::take(chunk_inlined),
                 secure_parameters: secure,
                 run_parameters: run,
+                read_parameters: std::mem::take(&mut params.reads),
             });
             params.taken.clear();
             params.kinds.clear();
@@ -430,6 +497,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             };
             let mut changes = Vec::new();
             let before = all.names.len();
+            all.used.clear();
             let body = resource_body(&ctx, r, src, &in_group, &mut all, &mut changes);
             built.push(Built {
                 source: r.source_id.to_string(),
@@ -437,6 +505,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 inline_as: catalog.entry(&r.resource_type).entry().inline_as.clone(),
                 body,
                 params: all.names[before..].to_vec(),
+                reads: std::mem::take(&mut all.used),
                 folded: Vec::new(),
             });
             if !changes.is_empty() {
@@ -448,7 +517,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         for b in built {
             let size = serde_json::to_string(&b.body).map(|s| s.len()).unwrap_or(0);
             if chunk.len() + 1 > MAX_RESOURCES
-                || params.names.len() + b.params.len() > MAX_PARAMETERS
+                || params.names.len() + params.reads.len() + b.params.len() + b.reads.len()
+                    > MAX_PARAMETERS
                 || bytes + size > MAX_TEMPLATE_BYTES
             {
                 flush(
@@ -463,6 +533,12 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             }
             bytes += size;
             params.take(b.params, &all);
+            for r in b.reads {
+                if !params.reads.contains(&r) {
+                    params.taken.insert(r.name.to_ascii_lowercase());
+                    params.reads.push(r);
+                }
+            }
             chunk.push(b.body);
             chunk_sources.push(b.source);
             chunk_sources.extend(b.folded.iter().cloned());

@@ -59,6 +59,10 @@ pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, Strin
             json!("11111111-2222-3333-4444-555555555555"),
         );
     }
+    for r in &d.read_parameters {
+        o.parameters
+            .insert(r.name.clone(), json!("read-at-deployment"));
+    }
     expand(&t, &o).map_err(|e| format!("generated template does not expand: {e}"))
 }
 
