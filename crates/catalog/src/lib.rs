@@ -20,7 +20,11 @@
 //!   each downtime class, each with its basis (read by reports);
 //! * **scenarios**: ordered procedures from the guidance (the general move
 //!   process, Azure Backup, managed identities, Defender for Cloud, …) whose
-//!   steps are automated or manual gates.
+//!   steps are automated or manual gates;
+//! * **executors** (`executors.toml`): what azrelo does by itself. A step,
+//!   checklist item or data mover is labelled `automated` only when it names
+//!   the executor that performs it (validated at load); the code performing
+//!   each executor registers the same id, and a test proves every label.
 //!
 //! Lookup ([`Catalog::entry`]) is case-insensitive and resolves, in order:
 //! the listed type; the nested extension form
@@ -54,7 +58,8 @@ pub use durations::{ClassOutage, Durations, MoverDuration};
 pub use load::CatalogError;
 pub use model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,
-    FixAction, FixRef, Phase, ProcessPhase, ResourceMoverSupport, Rule, Scenario, ScenarioStep,
-    Service, Severity, StepMode, Strategy, TemplateFix, Trigger, TypeEntry,
+    Executor, FixAction, FixRef, GateStage, PerformedBy, Phase, ProcessPhase, ResourceMoverSupport,
+    Rule, Scenario, ScenarioStep, Service, Severity, StepMode, StepOnly, Strategy, TemplateFix,
+    Trigger, TypeEntry,
 };
 pub use names::{CharClass, NameRule, NameScope, SuffixRule};
