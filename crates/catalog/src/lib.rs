@@ -58,8 +58,8 @@ pub use durations::{ClassOutage, Durations, MoverDuration};
 pub use load::CatalogError;
 pub use model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,
-    Executor, FixAction, FixRef, GateStage, PerformedBy, Phase, ProcessPhase, ResourceMoverSupport,
-    Rule, Scenario, ScenarioStep, Service, Severity, StepMode, StepOnly, Strategy, TemplateFix,
-    Trigger, TypeEntry,
+    Executor, FixAction, FixRef, GateScope, GateStage, PerformedBy, Phase, ProcessPhase,
+    ResourceMoverSupport, Rule, Scenario, ScenarioStep, Service, Severity, StepMode, StepOnly,
+    Strategy, TemplateFix, Trigger, TypeEntry,
 };
 pub use names::{CharClass, NameRule, NameScope, SuffixRule};

@@ -597,7 +597,9 @@ pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
                     "an empty `instead`: say what azrelo does instead and why, or drop the key",
                 ));
             }
-            if st.gate.is_some() && (st.mode != StepMode::ManualGate || sc.command.is_some()) {
+            if (st.gate.is_some() || st.gate_scope.is_some())
+                && (st.mode != StepMode::ManualGate || sc.command.is_some())
+            {
                 return Err(invalid(
                     f,
                     format!("{key}.gate"),

@@ -557,6 +557,20 @@ pub struct ScenarioStep {
     /// cleanup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateStage>,
+    /// Whether a manual step is one gate for all its units (`all`: a
+    /// decision taken once) or one per unit (`each`: work on each
+    /// resource). Default: `all` for prerequisites and dependency analysis,
+    /// `each` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_scope: Option<GateScope>,
+}
+
+/// See [`ScenarioStep::gate_scope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateScope {
+    Each,
+    All,
 }
 
 /// Where a gate stops a run: what it holds back until the operator closes it.

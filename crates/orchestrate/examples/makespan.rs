@@ -57,7 +57,8 @@ fn duration(
                 + profile.create(&u.resource_type)
         }
         UnitKind::Reconfigure => profile.update(&u.resource_type),
-        UnitKind::Manual => Duration::ZERO,
+        // Actions are a few reads and writes of settings.
+        UnitKind::Manual | UnitKind::Action(_) => Duration::ZERO,
     }
 }
 

@@ -130,6 +130,10 @@ pub struct PlanOptions {
     /// region newer than the catalog); pairing, zones and availability are
     /// then unknown and reported as such.
     pub allow_unknown_region: bool,
+    /// Delete the source vault's backup data when protection of a moving
+    /// resource is stopped (default: retain the recovery points, which stay
+    /// restorable and billed).
+    pub delete_backup_data: bool,
 }
 
 impl PlanOptions {
@@ -148,6 +152,7 @@ impl PlanOptions {
             existing_targets: Vec::new(),
             naming: NamingRule::default(),
             allow_unknown_region: false,
+            delete_backup_data: false,
         }
     }
 }

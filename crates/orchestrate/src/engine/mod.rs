@@ -27,6 +27,7 @@ mod cleanup;
 mod disk_mover;
 mod events;
 mod lifecycle;
+mod procedures;
 mod schedule;
 mod steps;
 
@@ -462,7 +463,13 @@ impl<A: Arm> Engine<A> {
                 self.check_secrets(u)?;
                 // With the final-sync gate already closed (the source is
                 // stopped), this copy is the final one: no second copy.
-                let stopped = self.gates_closed(&u.gates_before)?;
+                let own: Vec<crate::model::Gate> = u
+                    .gates_before
+                    .iter()
+                    .filter(|g| !g.shared)
+                    .cloned()
+                    .collect();
+                let stopped = self.gates_closed(&own)?;
                 let snap = self.copy_disk(u, "seed").await?;
                 Ok((
                     StepOutcome::Succeeded,
@@ -479,6 +486,7 @@ impl<A: Arm> Engine<A> {
             }
             (step::MOVE, UnitKind::Deploy | UnitKind::DiskCopy) => self.deploy(i).await,
             (step::MOVE, UnitKind::Reconfigure) => self.reconfigure(u).await,
+            (step::PREPARE | step::MOVE, UnitKind::Action(_)) => self.action_step(i, s).await,
             (step::VERIFY, _) => self.verify(i).await,
             (step::PREPARE | step::MOVE, UnitKind::Manual) => Err(StepError::Input(
                 "not automated: the operator relocates it and closes its gate".into(),
