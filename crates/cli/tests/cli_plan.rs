@@ -74,7 +74,7 @@ fn plan_writes_plan_json_and_report() {
     );
     let json = std::fs::read_to_string(out.join("plan.json")).unwrap();
     let plan: azrelo_plan::Plan = serde_json::from_str(&json).unwrap();
-    assert_eq!(plan.schema, "azrelo.plan/v1");
+    assert_eq!(plan.schema, azrelo_plan::SCHEMA);
     assert!(plan.summary.waves >= 6);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     insta::assert_snapshot!("plan_md_contoso_swedencentral", md);
