@@ -18,9 +18,12 @@
 //! * [`roles`] — Azure's built-in role definitions (GUID → name,
 //!   description) from an embedded table, so role assignments read as
 //!   `Key Vault Secrets User` rather than a GUID.
-//! * [`secrets`] — secrets no schema flags: credential property names and
-//!   values that carry credentials (connection strings with keys, SAS
-//!   signatures, private keys).
+//! * [`secrets`] — the secret policy: schema flags, type rules, credential
+//!   names and the secret parts of values (connection-string keys, signed
+//!   URLs, private keys, tokens), applied wherever operator data enters.
+//! * [`names`] — ARM's name rules azrelo checks (resource group names).
+//! * "did you mean" — [`Regions::suggest`] and
+//!   [`Availability::suggest_types`].
 //! * [`vocab`] — ARM's fixed vocabulary as constants: the resource types,
 //!   id keywords and api-versions azrelo names in code.
 //!
@@ -33,11 +36,13 @@
 pub mod availability;
 pub mod id;
 pub mod id_index;
+pub mod names;
 pub mod region;
 pub mod roles;
 pub mod scan;
 pub mod schema;
 pub mod secrets;
+mod suggest;
 pub mod vocab;
 
 pub use availability::{Answer, SnapshotDate};

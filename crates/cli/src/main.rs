@@ -6,9 +6,15 @@
 //! crate; this crate must not contain domain knowledge (ids, regions, templates,
 //! relocation rules) of its own.
 
+// The doc comments of the clap types are the `--help` texts, written for a
+// terminal: `AZRELO_PARAM_<name>` and `<expression>` are placeholders there,
+// not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod cmd;
 mod exit;
 mod output;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use exit::CliError;
@@ -25,6 +31,9 @@ Exit codes:
 
 Environment:
   RUST_LOG   fine-grained log filter (overrides -v/-q), e.g. RUST_LOG=azrelo=debug
+  NO_COLOR   no colour on stderr (there is none either when stderr is not a terminal)
+  AZRELO_HEARTBEAT_SECS  seconds between progress lines when stderr is not a
+             terminal (default 30)
 
 Learn more: https://github.com/azrelo/azrelo";
 
@@ -48,6 +57,11 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
+
+    /// Log and progress lines on stderr: `text` for people, `json` (one
+    /// object a line) for log collectors.
+    #[arg(long, global = true, value_enum, env = "AZRELO_LOG_FORMAT", default_value_t = progress::LogFormat::Text)]
+    pub log_format: progress::LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -96,7 +110,7 @@ pub enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    init_logging(cli.verbose, cli.quiet, cli.log_format);
     let code = match run(cli) {
         Ok(()) => 0,
         Err(err) => err.report(),
@@ -112,7 +126,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Regions(args) => cmd::regions::run(args, out),
         Command::Types(args) => cmd::types::run(args, out),
-        Command::Discover(args) => cmd::discover::run(args, out),
+        Command::Discover(args) => cmd::discover::run(args, out, quiet),
         Command::Graph(args) => cmd::graph::run(args, out),
         Command::Assess(args) => cmd::plan::run_assess(args, out),
         Command::Plan(args) => cmd::plan::run_plan(args, out),
@@ -134,7 +148,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, format: progress::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -143,10 +157,21 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
+    progress::set_format(format);
+    // Colour only on a terminal and never with NO_COLOR: logs, CI output
+    // and files get plain text. Error reports follow the same rule.
+    let color = progress::stderr_color();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().color(color).build())
+    }));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_ansi(color);
+    let _ = match format {
+        progress::LogFormat::Text => builder.try_init(),
+        progress::LogFormat::Json => builder.json().try_init(),
+    };
 }

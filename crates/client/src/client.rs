@@ -183,10 +183,10 @@ fn retry_after(resp: &Resp) -> Option<Duration> {
         })
 }
 
-/// A uniformly random fraction in [0, 1) (from a v4 UUID's random bits).
+/// A uniformly random fraction in [0, 1) (fastrand's per-thread generator,
+/// seeded from the OS; jitter needs spread, not secrecy).
 fn jitter() -> f64 {
-    let r = uuid::Uuid::new_v4().as_u128() as u64 >> 11;
-    r as f64 / (1u64 << 53) as f64
+    fastrand::f64()
 }
 
 fn terminal(status: &str) -> Option<Terminal> {
@@ -682,7 +682,10 @@ impl ArmClient {
                     // A connection that never opened carried nothing: safe to resend.
                     let not_sent = matches!(e.kind(), azure_core::error::ErrorKind::Connection);
                     let message = format!("{m} {shown}: {}", error_chain(&e));
-                    if !(can_retry && (retry_5xx || not_sent)) {
+                    // An untrusted certificate stays untrusted: no retry.
+                    if !(can_retry && (retry_5xx || not_sent))
+                        || crate::error::is_trust_failure(&message)
+                    {
                         return Err(ClientError::Transport {
                             message,
                             request_id: rid.to_string(),

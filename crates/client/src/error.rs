@@ -86,8 +86,42 @@ impl ClientError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ClientError::Arm { status, .. } => is_retryable_status(*status),
-            ClientError::Transport { .. } => true,
+            ClientError::Transport { message, .. } => !is_trust_failure(message),
             _ => false,
+        }
+    }
+
+    /// True when every later call would fail the same way, whatever it is:
+    /// the endpoint's TLS certificate is not trusted, the credential gives
+    /// no token, the token is refused (401), or the configuration is wrong.
+    /// A run stops at the first such error instead of failing each call.
+    pub fn is_fatal_for_run(&self) -> bool {
+        match self {
+            ClientError::Transport { message, .. } => is_trust_failure(message),
+            ClientError::Auth(_) | ClientError::Config(_) => true,
+            ClientError::Arm { status, .. } => *status == 401,
+            _ => false,
+        }
+    }
+
+    /// How to fix an error that is not about one call (see
+    /// [`ClientError::is_fatal_for_run`]), for the operator.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Transport { message, .. } if is_trust_failure(message) => Some(
+                "the endpoint's TLS certificate is not trusted: pass the CA that signed it with --ca-cert PEM (the emulator writes its CA with --cert-out; a restarted emulator without --data has a new one)",
+            ),
+            ClientError::Auth(_) => Some(
+                "sign in (`az login` for --auth cli) or check --auth and the credential's settings",
+            ),
+            ClientError::Arm { status: 401, .. } => Some(
+                "the token was refused: sign in again (`az login`) or check --auth and --token",
+            ),
+            ClientError::Arm { status: 403, .. } => Some(
+                "the credential lacks permission for this call: grant it a role on the scope (Reader for discovery, Contributor for a run)",
+            ),
+            ClientError::Config(_) => Some("fix the option named in the message"),
+            _ => None,
         }
     }
 
@@ -95,6 +129,19 @@ impl ClientError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+}
+
+/// Whether a transport error's text says the server's certificate was
+/// refused (rustls: `invalid peer certificate: UnknownIssuer`,
+/// `BadSignature`, an expired or mismatched certificate).
+pub(crate) fn is_trust_failure(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("invalid peer certificate")
+        || m.contains("unknownissuer")
+        || m.contains("badsignature")
+        || m.contains("certificate verify failed")
+        || m.contains("certnotvalidforname")
+        || m.contains("notvalidforname")
 }
 
 /// Statuses worth retrying: 408, 429 and 5xx except 501/505 (not transient).

@@ -25,6 +25,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod fetch;
 mod throttle;
 mod transport;
 
@@ -32,3 +33,4 @@ pub use auth::{Auth, CertificateAssertion, ChainCredential, ChainSource, StaticT
 pub use client::{ArmClient, Stats, redact_url};
 pub use config::{BucketShape, ClientOptions, Cloud, ThrottleConfig, Tuning, resolve_endpoint};
 pub use error::ClientError;
+pub use fetch::fetch_text;

@@ -39,6 +39,19 @@ pub(crate) fn build_http(
     ca_cert: Option<&Path>,
     tuning: &Tuning,
 ) -> Result<reqwest::Client, ClientError> {
+    builder(ca_cert, tuning)?
+        // ARM does not redirect; a redirect would carry the bearer token elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The transport's builder: TLS (ring, platform roots plus `ca_cert`),
+/// timeouts and user agent; callers set the redirect policy.
+pub(crate) fn builder(
+    ca_cert: Option<&Path>,
+    tuning: &Tuning,
+) -> Result<reqwest::ClientBuilder, ClientError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let extra = match ca_cert {
         Some(p) => read_ca(p)?,
@@ -54,13 +67,9 @@ pub(crate) fn build_http(
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
-        // ARM does not redirect; a redirect would carry the bearer token elsewhere.
-        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(tuning.connect_timeout)
         .read_timeout(tuning.read_timeout)
-        .user_agent(concat!("azrelo-client/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))
+        .user_agent(concat!("azrelo-client/", env!("CARGO_PKG_VERSION"))))
 }

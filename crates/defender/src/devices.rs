@@ -102,76 +102,61 @@ pub fn is_device_json(v: &Value) -> bool {
     first.is_some_and(|f| f.get("computerDnsName").is_some() && f.get("osPlatform").is_some())
 }
 
-/// Split CSV text into records (RFC 4180: quoted fields with `""` escapes and
-/// embedded separators or line breaks), with the 1-based line each record
-/// starts on. The separator is `,` unless the header line has more `;` or tabs.
 /// CSV records with the line each starts on; or the line of a syntax error and why.
 type Records = Result<Vec<(usize, Vec<String>)>, (usize, String)>;
 
+/// Split CSV text into records (RFC 4180, read by the `csv` crate: quoted
+/// fields with `""` escapes and embedded separators or line breaks), with
+/// the 1-based line each record starts on; blank rows are dropped. The
+/// separator is `,` unless the header line has more `;` or tabs.
 fn records(text: &str) -> Records {
     let text = text.trim_start_matches('\u{feff}');
     let header_line = text.lines().next().unwrap_or("");
-    let sep = [',', ';', '\t']
+    let sep = [b',', b';', b'\t']
         .into_iter()
-        .max_by_key(|c| header_line.matches(*c).count())
-        .unwrap_or(',');
+        .max_by_key(|c| header_line.bytes().filter(|b| b == c).count())
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut line = 1usize;
-    let mut start_line = 1usize;
-    let mut chars = text.chars().peekable();
-    let mut at_field_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    cur.push('"');
-                }
-                '"' => quoted = false,
-                '\n' => {
-                    line += 1;
-                    cur.push(c);
-                }
-                _ => cur.push(c),
-            }
-            continue;
+    let mut rec = csv::StringRecord::new();
+    // Lines are counted from byte offsets (the reader reports a record's
+    // start before the previous line break is consumed), incrementally.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    loop {
+        let mut start = (reader.position().byte() as usize).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
         }
-        match c {
-            '"' if at_field_start => {
-                quoted = true;
-                at_field_start = false;
-            }
-            c if c == sep => {
-                fields.push(std::mem::take(&mut cur));
-                at_field_start = true;
-            }
-            '\r' => {}
-            '\n' => {
-                fields.push(std::mem::take(&mut cur));
-                if fields.iter().any(|f| !f.trim().is_empty()) {
-                    out.push((start_line, std::mem::take(&mut fields)));
-                } else {
-                    fields.clear();
-                }
-                line += 1;
-                start_line = line;
-                at_field_start = true;
-            }
-            _ => {
-                cur.push(c);
-                at_field_start = false;
+        line += bytes[counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = start;
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err((line, e.to_string()));
             }
         }
+        let fields: Vec<String> = rec.iter().map(str::to_string).collect();
+        if fields.iter().any(|f| !f.trim().is_empty()) {
+            out.push((line, fields));
+        }
     }
-    if quoted {
-        return Err((start_line, "a quoted field is not closed".into()));
-    }
-    fields.push(cur);
-    if fields.iter().any(|f| !f.trim().is_empty()) {
-        out.push((start_line, fields));
+    // The csv reader ends an unclosed quoted field at the end of the input
+    // silently: that field swallowed the line breaks after it, and the
+    // quotes of the text do not pair up (escapes come in pairs).
+    if text.bytes().filter(|&b| b == b'"').count() % 2 == 1
+        && let Some((line, fields)) = out.last()
+        && fields.last().is_some_and(|f| f.contains(['\n', '\r']))
+    {
+        return Err((*line, "a quoted field is not closed".into()));
     }
     Ok(out)
 }

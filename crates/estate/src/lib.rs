@@ -19,10 +19,14 @@ pub mod synth;
 
 pub use model::*;
 pub use read::{
-    LoadError, LoadOptions, dedup_extensions, detect, ingest, insert_resource, load_inputs,
+    DEFAULT_MAX_INPUT_BYTES, InputText, LoadError, LoadOptions, Loaded, dedup_extensions, detect,
+    ingest, insert_resource, load_files, load_inputs, load_paths, load_texts, parameter_values,
+    read_input,
 };
 
-/// Write an estate as pretty JSON, atomically (temporary file, then rename).
+/// Write an estate as pretty JSON, atomically (temporary file, then rename),
+/// readable by its owner only (mode 0600 on Unix): an estate is operator
+/// data (names, addresses, topology) even with its secrets redacted.
 pub fn write_estate(estate: &Estate, path: &std::path::Path) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -36,7 +40,7 @@ pub fn write_estate(estate: &Estate, path: &std::path::Path) -> std::io::Result<
         std::process::id()
     ));
     {
-        let f = std::fs::File::create(&tmp)?;
+        let f = create_private(&tmp)?;
         let mut w = std::io::BufWriter::new(f);
         serde_json::to_writer_pretty(&mut w, estate).map_err(std::io::Error::other)?;
         use std::io::Write;
@@ -44,4 +48,17 @@ pub fn write_estate(estate: &Estate, path: &std::path::Path) -> std::io::Result<
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// Create (truncate) a file readable and writable by its owner only
+/// (0600 on Unix; elsewhere the platform's default).
+pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
 }

@@ -18,18 +18,35 @@
 
 use crate::model::*;
 use azrelo_arm::id::{IdKind, ResourceId};
-use azrelo_template::{DeploymentContext, ExpandOptions, Template, expand};
+use azrelo_template::{DeploymentContext, ExpandOptions, MissingParameters, Template, expand};
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// How template inputs are placed (templates carry no subscription or resource group).
+/// How inputs are read and template inputs placed (templates carry no
+/// subscription or resource group).
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub subscription: String,
+    /// The resource group template inputs deploy to. `{dir}` stands for the
+    /// name of the template's directory (one group per template folder:
+    /// many unrelated templates graphed at once do not merge).
     pub resource_group: String,
     pub location: String,
+    /// Largest input file read, in bytes: larger files (and endless ones
+    /// such as `/dev/zero`) are refused before they are read whole.
+    pub max_input_bytes: u64,
+    /// Template parameters without a value or default: an error (as ARM
+    /// does; the default) or symbolic unknowns with a warning naming them
+    /// (for graphing templates whose deployment values are not at hand).
+    pub missing_parameters: MissingParameters,
+    /// Use `X.parameters.json` found beside a template `X.json` even when
+    /// it is not among the inputs (default true).
+    pub sibling_parameters: bool,
 }
+
+/// The default [`LoadOptions::max_input_bytes`]: 512 MiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -37,6 +54,9 @@ impl Default for LoadOptions {
             subscription: "00000000-0000-0000-0000-000000000000".into(),
             resource_group: "azrelo-rg".into(),
             location: "westeurope".into(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            missing_parameters: MissingParameters::Error,
+            sibling_parameters: true,
         }
     }
 }
@@ -109,44 +129,257 @@ pub fn detect(v: &Value) -> Option<InputKind> {
     }
 }
 
-/// Read any mix of inputs (and estate files) into one estate.
-pub fn load_inputs(paths: &[PathBuf], opts: &LoadOptions) -> Result<Estate, LoadError> {
-    let mut docs: Vec<(PathBuf, Value, InputKind)> = Vec::new();
-    for p in paths {
-        let file = p.display().to_string();
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| err(&file, None, format!("cannot read the file: {e}")))?;
-        let v = azrelo_template::json::parse(&text, &file).map_err(|e| {
-            err(
-                &file,
-                Some(format!("{}:{} ({})", e.line, e.column, e.path)),
-                format!("not valid JSON: {}", e.message),
-            )
-        })?;
-        let kind = detect(&v).ok_or_else(|| {
-            err(
-                &file,
-                None,
-                "not a recognised input: expected an ARM template, a parameters file, `az graph query -o json` output, `az resource list -o json` output, an ARM GET body or an azrelo estate",
-            )
-        })?;
-        docs.push((p.clone(), v, kind));
+/// Read a text file of at most `max` bytes, refusing early what cannot be
+/// JSON (its first non-blank byte is not `{`, `[` or a comment) so that
+/// `/dev/zero` or a binary file fails at once, not after reading it all.
+pub fn read_input(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if let Ok(m) = f.metadata()
+        && m.is_file()
+        && m.len() > max
+    {
+        return Err(too_large(m.len(), max));
     }
+    let mut bytes = Vec::new();
+    let mut reader = f.take(max + 1);
+    let mut chunk = [0u8; 8192];
+    let mut sniffed = false;
+    loop {
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| format!("cannot read the file: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if !sniffed {
+            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            if let Some(&c) = body.iter().find(|c| !c.is_ascii_whitespace()) {
+                sniffed = true;
+                if !matches!(c, b'{' | b'[' | b'/') {
+                    return Err(format!(
+                        "not JSON: the content starts with {}",
+                        if c.is_ascii_graphic() {
+                            format!("'{}'", c as char)
+                        } else {
+                            format!("byte 0x{c:02x}")
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64, max));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {}); save the file as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn too_large(len: u64, max: u64) -> String {
+    format!(
+        "the file is larger than the input limit of {max} bytes (at least {len} bytes); raise it with --max-input-size if the file is genuine"
+    )
+}
+
+/// One input in memory: its name (a path or URI, for messages and
+/// provenance), its text, and whether the operator named it (an
+/// unrecognised file found in a directory is skipped with a warning; one
+/// named explicitly is an error).
+#[derive(Debug, Clone)]
+pub struct InputText {
+    pub name: String,
+    pub text: String,
+    /// Where it lives on disk (for `relativePath` linked templates and the
+    /// sibling parameters file); `None` for a downloaded input.
+    pub path: Option<PathBuf>,
+    pub explicit: bool,
+}
+
+/// What reading many inputs produced: the estate of every input that could
+/// be read, and one error per input that could not.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub estate: Estate,
+    pub errors: Vec<LoadError>,
+}
+
+/// Read any mix of inputs (and estate files) into one estate; the first
+/// input that cannot be read is an error.
+pub fn load_inputs(paths: &[PathBuf], opts: &LoadOptions) -> Result<Estate, LoadError> {
+    let loaded = load_files(paths, opts, true);
+    match loaded.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.estate),
+    }
+}
+
+/// Read files (named explicitly, or found in a directory when `explicit`
+/// is false for them — see [`InputText::explicit`]) into one estate,
+/// keeping going past a file that cannot be read: its error is collected
+/// and the rest is kept. With `strict`, stops at the first error.
+pub fn load_files(paths: &[PathBuf], opts: &LoadOptions, strict: bool) -> Loaded {
+    load_paths(
+        &paths.iter().map(|p| (p.clone(), true)).collect::<Vec<_>>(),
+        opts,
+        strict,
+    )
+}
+
+/// [`load_files`] with each path's [`InputText::explicit`] flag.
+pub fn load_paths(paths: &[(PathBuf, bool)], opts: &LoadOptions, strict: bool) -> Loaded {
+    let mut texts = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for (p, explicit) in paths {
+        let file = p.display().to_string();
+        match read_input(p, opts.max_input_bytes) {
+            Ok(text) => texts.push(InputText {
+                name: file,
+                text,
+                path: Some(p.clone()),
+                explicit: *explicit,
+            }),
+            Err(m) => {
+                errors.push(err(&file, None, m));
+                if strict {
+                    return Loaded {
+                        estate: Estate::new(),
+                        errors,
+                    };
+                }
+            }
+        }
+    }
+    let mut loaded = load_texts(texts, opts, strict);
+    errors.append(&mut loaded.errors);
+    loaded.errors = errors;
+    loaded
+}
+
+struct Doc {
+    name: String,
+    path: Option<PathBuf>,
+    value: Value,
+    kind: InputKind,
+    /// Text length (the template size limit).
+    bytes: usize,
+}
+
+/// Read inputs already in memory into one estate (see [`load_files`]).
+pub fn load_texts(inputs: Vec<InputText>, opts: &LoadOptions, strict: bool) -> Loaded {
+    let mut errors = Vec::new();
     let mut estate = Estate::new();
+    let mut docs: Vec<Doc> = Vec::new();
+    for input in inputs {
+        let file = input.name.clone();
+        let v = match azrelo_template::json::parse(&input.text, &file) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(err(
+                    &file,
+                    Some(format!("{}:{} ({})", e.line, e.column, e.path)),
+                    format!("not valid JSON: {}", e.message),
+                ));
+                if strict {
+                    return Loaded { estate, errors };
+                }
+                continue;
+            }
+        };
+        let Some(kind) = detect(&v) else {
+            const WHAT: &str = "not a recognised input: expected an ARM template, a parameters file, `az graph query -o json` output, `az resource list -o json` output, an ARM GET body or an azrelo estate";
+            if input.explicit {
+                errors.push(err(&file, None, WHAT));
+                if strict {
+                    return Loaded { estate, errors };
+                }
+            } else {
+                estate.warnings.push(Warning {
+                    file,
+                    path: "$".into(),
+                    message: format!("{WHAT}; skipped"),
+                });
+            }
+            continue;
+        };
+        docs.push(Doc {
+            name: file,
+            path: input.path,
+            value: v,
+            kind,
+            bytes: input.text.len(),
+        });
+    }
+    // Parameters files beside templates that were not passed — unless the
+    // inputs are one template and one parameters file, which pair whatever
+    // their names.
+    let count = |k: InputKind| docs.iter().filter(|d| d.kind == k).count();
+    let one_pair = count(InputKind::Template) == 1 && count(InputKind::Parameters) == 1;
+    if opts.sibling_parameters && !one_pair {
+        let mut siblings = Vec::new();
+        for d in docs.iter().filter(|d| d.kind == InputKind::Template) {
+            let Some(p) = d.path.as_deref().and_then(sibling_parameters_path) else {
+                continue;
+            };
+            if docs.iter().any(|o| {
+                o.path.as_deref() == Some(p.as_path())
+                    || (o.kind == InputKind::Parameters && pairs_with(d, o))
+            }) || siblings
+                .iter()
+                .any(|s: &Doc| s.path.as_deref() == Some(p.as_path()))
+            {
+                continue;
+            }
+            let name = p.display().to_string();
+            let parsed = read_input(&p, opts.max_input_bytes).and_then(|t| {
+                azrelo_template::json::parse(&t, &name)
+                    .map(|v| (v, t.len()))
+                    .map_err(|e| format!("not valid JSON: {e}"))
+            });
+            match parsed {
+                Ok((value, bytes)) if detect(&value) == Some(InputKind::Parameters) => {
+                    siblings.push(Doc {
+                        name,
+                        path: Some(p),
+                        value,
+                        kind: InputKind::Parameters,
+                        bytes,
+                    })
+                }
+                Ok(_) => estate.warnings.push(Warning {
+                    file: name,
+                    path: "$".into(),
+                    message: "beside a template but not a deployment parameters file (no deploymentParameters $schema); not used".into(),
+                }),
+                Err(m) => {
+                    errors.push(err(&name, None, m));
+                    if strict {
+                        return Loaded { estate, errors };
+                    }
+                }
+            }
+        }
+        docs.extend(siblings);
+    }
     let templates: Vec<usize> = (0..docs.len())
-        .filter(|&i| docs[i].2 == InputKind::Template)
+        .filter(|&i| docs[i].kind == InputKind::Template)
         .collect();
     let parameter_files: Vec<usize> = (0..docs.len())
-        .filter(|&i| docs[i].2 == InputKind::Parameters)
+        .filter(|&i| docs[i].kind == InputKind::Parameters)
         .collect();
-    for (i, (path, v, kind)) in docs.iter().enumerate() {
-        let file = path.display().to_string();
+    let only_pair = templates.len() == 1 && parameter_files.len() == 1;
+    for d in &docs {
+        let file = d.name.clone();
         let before = estate.len();
-        match kind {
-            InputKind::Estate => merge_estate(&mut estate, v, &file)?,
+        let result = match d.kind {
+            InputKind::Estate => merge_estate(&mut estate, &d.value, &file),
             InputKind::Parameters => {
-                let paired = templates.iter().any(|&t| pairs_with(&docs[t].0, path))
-                    || (templates.len() == 1 && parameter_files.len() == 1);
+                let paired = templates.iter().any(|&t| pairs_with(&docs[t], d)) || only_pair;
                 if !paired {
                     estate.warnings.push(Warning {
                         file: file.clone(),
@@ -154,67 +387,120 @@ pub fn load_inputs(paths: &[PathBuf], opts: &LoadOptions) -> Result<Estate, Load
                         message: "a parameters file without its template (name it X.parameters.json beside X.json, or pass exactly one template) was ignored".into(),
                     });
                 }
+                Ok(())
             }
             InputKind::Template => {
                 let params = parameter_files
                     .iter()
-                    .find(|&&p| pairs_with(path, &docs[p].0))
-                    .or(if templates.len() == 1 && parameter_files.len() == 1 {
+                    .find(|&&p| pairs_with(d, &docs[p]))
+                    .or(if only_pair {
                         parameter_files.first()
                     } else {
                         None
                     })
-                    .map(|&p| (&docs[p].1, docs[p].0.display().to_string()));
-                read_template(&mut estate, path, v, params, opts)?;
+                    .map(|&p| (&docs[p].value, docs[p].name.as_str()));
+                read_template(&mut estate, d, params, opts)
             }
             InputKind::ResourceGraph => {
+                let v = &d.value;
                 let rows = match v {
                     Value::Array(a) => a.as_slice(),
                     _ => v["data"].as_array().map(Vec::as_slice).unwrap_or(&[]),
                 };
                 let base = if v.is_array() { "$" } else { "$.data" };
                 for (j, row) in rows.iter().enumerate() {
-                    ingest(&mut estate, row, prov(&file, format!("{base}[{j}]"), *kind));
+                    ingest(
+                        &mut estate,
+                        row,
+                        prov(&file, format!("{base}[{j}]"), d.kind),
+                    );
                 }
+                Ok(())
             }
             InputKind::ResourceList => {
-                for (j, row) in v.as_array().into_iter().flatten().enumerate() {
-                    ingest(&mut estate, row, prov(&file, format!("$[{j}]"), *kind));
+                for (j, row) in d.value.as_array().into_iter().flatten().enumerate() {
+                    ingest(&mut estate, row, prov(&file, format!("$[{j}]"), d.kind));
                 }
+                Ok(())
             }
             InputKind::ArmGet => {
-                if let Some(list) = v.get("value").and_then(|x| x.as_array()) {
+                if let Some(list) = d.value.get("value").and_then(|x| x.as_array()) {
                     for (j, row) in list.iter().enumerate() {
                         ingest(
                             &mut estate,
                             row,
-                            prov(&file, format!("$.value[{j}]"), *kind),
+                            prov(&file, format!("$.value[{j}]"), d.kind),
                         );
                     }
                 } else {
-                    ingest(&mut estate, v, prov(&file, "$".into(), *kind));
+                    ingest(&mut estate, &d.value, prov(&file, "$".into(), d.kind));
                 }
+                Ok(())
             }
+        };
+        if let Err(e) = result {
+            errors.push(e);
+            if strict {
+                return Loaded { estate, errors };
+            }
+            continue;
         }
-        let _ = i;
         estate.sources.push(Source {
             file,
-            kind: *kind,
+            kind: d.kind,
             records: estate.len() - before,
         });
     }
     // The same extension record may come from several inputs (e.g. ARG and a GET list).
     dedup_extensions(&mut estate);
-    Ok(estate)
+    Loaded { estate, errors }
 }
 
-fn pairs_with(template: &Path, params: &Path) -> bool {
-    let (Some(t), Some(p)) = (template.file_stem(), params.file_name()) else {
-        return false;
-    };
-    let p = p.to_string_lossy().to_ascii_lowercase();
-    let t = t.to_string_lossy().to_ascii_lowercase();
-    template.parent() == params.parent() && p == format!("{t}.parameters.json")
+/// The URL a template was read from: its own URL when downloaded, a
+/// `file://` URL of its absolute path otherwise.
+fn template_location(d: &Doc) -> String {
+    match &d.path {
+        Some(p) => {
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            let path = abs.to_string_lossy().replace('\\', "/");
+            let path = path.replace(' ', "%20");
+            if path.starts_with('/') {
+                format!("file://{path}")
+            } else {
+                format!("file:///{path}")
+            }
+        }
+        None => d.name.clone(),
+    }
+}
+
+/// `X.parameters.json` beside `X.json`, when it exists.
+fn sibling_parameters_path(template: &Path) -> Option<PathBuf> {
+    let stem = template.file_stem()?.to_string_lossy();
+    if stem.to_ascii_lowercase().ends_with(".parameters") {
+        return None;
+    }
+    let p = template.with_file_name(format!("{stem}.parameters.json"));
+    p.is_file().then_some(p)
+}
+
+/// Whether a parameters file is `X.parameters.json` beside the template
+/// `X.json`: by path on disk, or by name for downloaded inputs (URLs).
+fn pairs_with(template: &Doc, params: &Doc) -> bool {
+    if let (Some(template), Some(params)) = (template.path.as_deref(), params.path.as_deref()) {
+        let (Some(t), Some(p)) = (template.file_stem(), params.file_name()) else {
+            return false;
+        };
+        let p = p.to_string_lossy().to_ascii_lowercase();
+        let t = t.to_string_lossy().to_ascii_lowercase();
+        return template.parent() == params.parent() && p == format!("{t}.parameters.json");
+    }
+    let t = template.name.to_ascii_lowercase();
+    t.strip_suffix(".json").is_some_and(|stem| {
+        params
+            .name
+            .eq_ignore_ascii_case(&format!("{stem}.parameters.json"))
+    })
 }
 
 fn prov(file: &str, path: String, kind: InputKind) -> Provenance {
@@ -225,57 +511,128 @@ fn prov(file: &str, path: String, kind: InputKind) -> Provenance {
     }
 }
 
-fn read_template(
-    estate: &mut Estate,
-    path: &Path,
-    v: &Value,
-    params: Option<(&Value, String)>,
-    opts: &LoadOptions,
-) -> Result<(), LoadError> {
-    let file = path.display().to_string();
-    let template =
-        Template::parse(&v.to_string(), &file).map_err(|e| err(&file, None, e.to_string()))?;
+/// The parameter values of a deployment parameters file: `value`s taken
+/// literally, Key Vault `reference`s as symbolic unknowns. A file of the
+/// wrong shape (no `parameters` object, an entry that is not an object
+/// with `value` or `reference`) is an error naming the entry.
+pub fn parameter_values(doc: &Value, file: &str) -> Result<IndexMap<String, Value>, LoadError> {
     let mut parameters = IndexMap::new();
-    if let Some((p, _)) = params {
-        for (k, pv) in p
-            .get("parameters")
-            .and_then(|x| x.as_object())
-            .into_iter()
-            .flatten()
-        {
-            if let Some(val) = pv.get("value") {
-                parameters.insert(k.clone(), val.clone());
-            } else if pv.get("reference").is_some() {
-                let mut m = serde_json::Map::new();
-                m.insert(
-                    azrelo_template::value::UNKNOWN_MARKER.to_string(),
-                    Value::String(format!("Key Vault reference for parameter '{k}'")),
-                );
-                parameters.insert(k.clone(), Value::Object(m));
-            }
+    let Some(entries) = doc.get("parameters").and_then(Value::as_object) else {
+        return Err(err(
+            file,
+            Some("$.parameters".into()),
+            "not a deployment parameters file: no 'parameters' object (expected {\"parameters\": {\"name\": {\"value\": …}}})",
+        ));
+    };
+    for (k, pv) in entries {
+        if let Some(val) = pv.get("value") {
+            parameters.insert(k.clone(), val.clone());
+        } else if pv.get("reference").is_some() {
+            let mut m = serde_json::Map::new();
+            m.insert(
+                azrelo_template::value::UNKNOWN_MARKER.to_string(),
+                Value::String(format!("Key Vault reference for parameter '{k}'")),
+            );
+            parameters.insert(k.clone(), Value::Object(m));
+        } else {
+            return Err(err(
+                file,
+                Some(format!("$.parameters.{k}")),
+                format!(
+                    "parameter '{k}' has neither 'value' nor 'reference' (write {{\"value\": …}})"
+                ),
+            ));
         }
     }
+    Ok(parameters)
+}
+
+fn read_template(
+    estate: &mut Estate,
+    d: &Doc,
+    params: Option<(&Value, &str)>,
+    opts: &LoadOptions,
+) -> Result<(), LoadError> {
+    let file = d.name.clone();
+    let limits = azrelo_template::Limits::default();
+    limits
+        .check_template_size(d.bytes as u64)
+        .map_err(|e| err(&file, None, e.to_string()))?;
+    let template = Template {
+        doc: std::rc::Rc::new(d.value.clone()),
+        file: file.clone(),
+    };
+    let parameters = match params {
+        Some((p, pfile)) => parameter_values(p, pfile)?,
+        None => IndexMap::new(),
+    };
+    let dir = d.path.as_deref().and_then(Path::parent);
+    let resource_group = if opts.resource_group.contains("{dir}") {
+        let name = dir
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "template".into());
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '_' | '(' | ')' | '-' | '.') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        opts.resource_group
+            .replace("{dir}", name.trim_end_matches('.'))
+    } else {
+        opts.resource_group.clone()
+    };
     let options = ExpandOptions {
         context: DeploymentContext {
             subscription_id: opts.subscription.clone(),
-            resource_group: opts.resource_group.clone(),
+            resource_group,
             resource_group_location: opts.location.clone(),
             location: opts.location.clone(),
             ..Default::default()
         },
         parameters,
-        base_dir: path.parent().map(Path::to_path_buf),
+        base_dir: dir.map(Path::to_path_buf),
+        // Where the template was read from, as `templateLink.uri`: the
+        // quickstarts' `_artifactsLocation` defaults to
+        // `deployment().properties.templateLink.uri`, which ARM refuses
+        // for a template that was not deployed by link.
+        template_link: Some(template_location(d)),
+        limits,
+        missing_parameters: opts.missing_parameters,
         ..Default::default()
     };
     let mut x = expand(&template, &options).map_err(|e| {
-        err(
-            &file,
-            None,
-            format!("{e} (supply parameters with a X.parameters.json file beside the template)"),
-        )
+        // The error names the file it is in (a linked template's own).
+        let (in_file, message) = match &e {
+            azrelo_template::expand::ExpandError::Template { file, error } => {
+                (file.clone(), error.to_string())
+            }
+            other => (file.clone(), other.to_string()),
+        };
+        let hint = if message.contains("parameter") {
+            " (supply parameters with a X.parameters.json file beside the template)"
+        } else {
+            ""
+        };
+        err(&in_file, None, format!("{message}{hint}"))
     })?;
     // Secure parameter values never enter the estate.
     x.redact();
+    if !x.missing_parameters.is_empty() {
+        estate.warnings.push(Warning {
+            file: file.clone(),
+            path: "$.parameters".into(),
+            message: format!(
+                "no value for parameter(s) {}: kept symbolic (supply them in a X.parameters.json beside the template for concrete names)",
+                x.missing_parameters.join(", ")
+            ),
+        });
+    }
     for w in &x.warnings {
         estate.warnings.push(Warning {
             file: file.clone(),
@@ -318,7 +675,10 @@ fn read_template(
 fn merge_estate(estate: &mut Estate, v: &Value, file: &str) -> Result<(), LoadError> {
     let other: Estate = serde_json::from_value(v.clone())
         .map_err(|e| err(file, None, format!("not a valid {SCHEMA} estate: {e}")))?;
-    for r in other.resources {
+    for mut r in other.resources {
+        // An estate written by an older azrelo, or edited by hand, may
+        // hold secrets: the policy applies to it as to any input.
+        redact_resource(&mut r);
         insert_resource(estate, r);
     }
     estate.role_assignments.extend(other.role_assignments);
@@ -435,7 +795,8 @@ pub fn ingest(estate: &mut Estate, v: &Value, provenance: Provenance) {
             })
         }
         _ => {
-            let r = resource_from(v, id, rtype, props, provenance);
+            let mut r = resource_from(v, id, rtype, props, provenance);
+            redact_resource(&mut r);
             insert_resource(estate, r);
         }
     }
@@ -527,6 +888,18 @@ fn resource_from(
             .unwrap_or_default(),
         id,
         provenance: vec![provenance],
+    }
+}
+
+/// The secret policy (`azrelo_arm::secrets`) applied to a record at
+/// ingest: no estate file holds a secret. Properties by every rule (schema
+/// flags, type rules, names, values), tag values by the value rules.
+fn redact_resource(r: &mut Resource) {
+    azrelo_arm::secrets::redact_body(&r.resource_type, &mut r.properties, "/properties");
+    for v in r.tags.values_mut() {
+        if let Some(x) = azrelo_arm::secrets::redact_text(v) {
+            *v = x;
+        }
     }
 }
 

@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// in the REST API specs; diagnostic settings' newest is a preview).
 pub mod api {
     pub const PROVIDERS: &str = "2021-04-01";
+    /// Subscriptions - List.
+    pub const SUBSCRIPTIONS: &str = "2022-12-01";
     pub const RESOURCE_GROUPS: &str = "2021-04-01";
     pub const DIAGNOSTIC_SETTINGS: &str = "2021-05-01-preview";
     pub const ROLE_ASSIGNMENTS: &str = "2022-04-01";
@@ -108,6 +110,58 @@ impl std::fmt::Display for LiveError {
 
 impl std::error::Error for LiveError {}
 
+/// Fail when a subscription is not among those the credential can see
+/// (`GET /subscriptions`, ARM's list for the caller), naming it and the
+/// ones it can see. It is the first call: a credential or TLS trust
+/// failure stops discovery here, once; another failure of the list skips
+/// the check.
+async fn check_subscriptions(client: &ArmClient, wanted: &[String]) -> Result<(), LiveError> {
+    let visible = match client.list("/subscriptions", api::SUBSCRIPTIONS).await {
+        Ok(v) => v,
+        // Credentials or TLS trust: every later call would fail alike.
+        Err(e) if e.is_fatal_for_run() => {
+            return Err(LiveError {
+                message: format!("cannot list the subscriptions at {}", client.endpoint()),
+                source: Some(e),
+            });
+        }
+        Err(e) => {
+            tracing::warn!("cannot list the subscriptions to check them ({e}); going on");
+            return Ok(());
+        }
+    };
+    let ids: HashSet<String> = visible
+        .iter()
+        .filter_map(|s| s.get("subscriptionId").and_then(Value::as_str))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|w| !ids.contains(&w.to_ascii_lowercase()))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut seen: Vec<&str> = visible
+        .iter()
+        .filter_map(|s| s.get("subscriptionId").and_then(Value::as_str))
+        .collect();
+    seen.sort_unstable();
+    Err(LiveError {
+        message: format!(
+            "subscription(s) {} not found: the credential sees {}",
+            missing.join(", "),
+            if seen.is_empty() {
+                "no subscription".to_string()
+            } else {
+                seen.join(", ")
+            }
+        ),
+        source: None,
+    })
+}
+
 /// Discover the estate of `opts.subscriptions` through `client`.
 pub async fn discover(
     client: &ArmClient,
@@ -140,6 +194,12 @@ pub async fn discover(
         .collect();
     let mut failures: Vec<Failure> = Vec::new();
     let mut estate = Estate::new();
+
+    // 0. Every subscription asked for is one the credential sees: Resource
+    // Graph answers an unknown subscription with no rows, which would be an
+    // empty estate and a success. The first call also stops a run whose
+    // credentials or endpoint trust are wrong, once, before any other call.
+    check_subscriptions(client, &opts.subscriptions).await?;
 
     // 1. Resource Graph: the resources.
     let query = resources_query(&opts.resource_groups);

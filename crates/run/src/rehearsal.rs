@@ -329,11 +329,11 @@ pub fn discover_live(
             opts,
             Some(&|p| progress.discovery(&p)),
         ))
-        .map_err(|e| {
-            RunError::failure(format!(
-                "live discovery against {} failed: {e}",
-                client.endpoint()
-            ))
+        .map_err(|e| RunError {
+            kind: crate::ErrorKind::Failure,
+            message: format!("live discovery against {} failed: {e}", client.endpoint()),
+            // A credential or TLS trust failure says how to fix it.
+            help: e.source.as_ref().and_then(|s| s.hint()).map(str::to_string),
         })?;
     if !live.failures.is_empty() {
         const SHOWN: usize = 10;

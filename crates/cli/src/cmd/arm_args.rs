@@ -79,27 +79,21 @@ pub struct ArmArgs {
     pub operation_timeout: std::time::Duration,
 }
 
-/// `90s`, `45m`, `6h`, `1d` or plain seconds.
+/// `90s`, `45m`, `6h`, `1d`, `1h 30m` (humantime's forms) or plain seconds.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
+    let d = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|e| format!("'{s}': {e}"))?
+    } else {
+        humantime::parse_duration(s)
+            .map_err(|e| format!("'{s}' is not a duration ({e}): use e.g. 90m, 6h or 3600s"))?
     };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration: use e.g. 90m, 6h or 3600s"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("'{s}': the unit must be s, m, h or d")),
-    };
-    if secs == 0 {
+    if d.is_zero() {
         return Err("the timeout must be longer than zero".into());
     }
-    Ok(std::time::Duration::from_secs(secs))
+    Ok(d)
 }
 
 /// `--auth` values.
@@ -221,7 +215,11 @@ mod tests {
         assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 weeks").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("5 fortnights").is_err());
+        // Overflow is an error, not a panic.
+        assert!(parse_duration("99999999999999999999d").is_err());
+        assert!(parse_duration("99999999999999999999").is_err());
         assert!(parse_duration("h").is_err());
     }
 }

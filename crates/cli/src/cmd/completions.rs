@@ -13,6 +13,9 @@ pub struct Args {
 
 pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
     let mut cmd = crate::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "azrelo", &mut std::io::stdout());
-    Ok(())
+    // Generated into memory: clap_complete panics on a write error, and a
+    // reader that stops early (`| head`) is not one.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "azrelo", &mut script);
+    crate::output::print_text(String::from_utf8_lossy(&script).trim_end())
 }

@@ -1,7 +1,7 @@
 //! `azrelo discover`: read inputs into one estate file.
 
 use crate::cmd::arm_args::ArmArgs;
-use crate::cmd::inputs::{TemplatePlacement, load};
+use crate::cmd::inputs::{InputErrors, TemplatePlacement, load_lenient};
 use crate::exit::CliError;
 use crate::output::{OutputFormat, print_json, print_text, table};
 use std::collections::BTreeMap;
@@ -23,6 +23,16 @@ use std::path::PathBuf;
 ///
 /// Directories are read for their *.json files. Records are deduplicated by id;
 /// when inputs disagree the richer record wins and the conflict is reported.
+/// A template's X.parameters.json beside it is used; parameters without a
+/// value stay symbolic (a warning names them). An input that cannot be read
+/// is reported, the estate of the rest is written, and the exit code is 3
+/// (--strict stops at the first).
+///
+/// Secrets never enter the estate: credential properties, Key Vault secret
+/// values, protectedSettings, connection-string keys, signed URLs' sig/code
+/// and tokens are replaced by *** (the rest of a value, such as the account
+/// a connection string names, is kept). The file is written readable by
+/// its owner only.
 ///
 /// Live discovery (--subscription) reads the same estate from Azure: Resource
 /// Graph (paged), a GET per resource where the graph lacks detail, diagnostic
@@ -43,10 +53,18 @@ pub struct Args {
     #[arg(
         long = "from",
         short = 'f',
-        required_unless_present = "subscriptions",
+        required_unless_present_any = ["subscriptions", "template_uris"],
         conflicts_with = "subscriptions"
     )]
     pub from: Vec<PathBuf>,
+    /// A template (or any input) to download: https URL; repeatable. Its
+    /// X.parameters.json beside it is fetched too when it exists.
+    #[arg(
+        long = "template-uri",
+        value_name = "URL",
+        conflicts_with = "subscriptions"
+    )]
+    pub template_uris: Vec<String>,
     /// Discover live from Azure: subscription id (repeatable).
     #[arg(long = "subscription", value_name = "ID")]
     pub subscriptions: Vec<String>,
@@ -82,18 +100,28 @@ pub struct Args {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let estate = if args.subscriptions.is_empty() {
-        load(&args.from, &args.placement)?
+pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
+    let (estate, errors) = if args.subscriptions.is_empty() {
+        load_lenient(
+            &args.from,
+            &args.template_uris,
+            &args.placement,
+            azrelo_template::MissingParameters::Symbolic,
+        )?
     } else {
-        live(&args, out)?
+        (live(&args, quiet)?, InputErrors::default())
     };
+    report(&estate, &args, out)?;
+    errors.finish()
+}
+
+fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Result<(), CliError> {
     if let Some(path) = &args.out {
-        azrelo_estate::write_estate(&estate, path)
+        azrelo_estate::write_estate(estate, path)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
     }
     match out {
-        OutputFormat::Json if args.out.is_none() => print_json(&estate),
+        OutputFormat::Json if args.out.is_none() => print_json(estate),
         OutputFormat::Json => print_json(&serde_json::json!({
             "estate": args.out.as_ref().map(|p| p.display().to_string()),
             "resources": estate.resources.len(),
@@ -141,6 +169,7 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                 estate.len() - estate.resources.len(),
                 estate.warnings.len(),
                 args.out
+                    .as_ref()
                     .map(|p| format!("; estate written to {}", p.display()))
                     .unwrap_or_default()
             ))
@@ -149,7 +178,15 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
 }
 
 /// Live discovery through ARM and Resource Graph.
-fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliError> {
+fn live(args: &Args, quiet: bool) -> Result<azrelo_estate::Estate, CliError> {
+    for g in &args.resource_groups {
+        azrelo_arm::names::check_resource_group_name(g).map_err(|e| {
+            CliError::bad_input(
+                format!("--resource-group: {e}"),
+                "name an existing resource group",
+            )
+        })?;
+    }
     let client = args.arm.client()?;
     let opts = azrelo_live::LiveOptions {
         subscriptions: args.subscriptions.clone(),
@@ -162,67 +199,20 @@ fn live(args: &Args, out: OutputFormat) -> Result<azrelo_estate::Estate, CliErro
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
-    discover_live(&rt, &client, &opts, matches!(out, OutputFormat::Json))
+    discover_live(&rt, &client, &opts, quiet)
 }
 
-/// Live discovery with a progress bar (hidden when `quiet`) and the calls
-/// that failed after retries reported on stderr; the rest is kept.
+/// Live discovery with progress on stderr (a bar on a terminal, lines and a
+/// heartbeat elsewhere; nothing when `quiet`) and the calls that failed
+/// after retries reported on stderr; the rest is kept.
 pub(crate) fn discover_live(
     rt: &tokio::runtime::Runtime,
     client: &azrelo_client::ArmClient,
     opts: &azrelo_live::LiveOptions,
     quiet: bool,
 ) -> Result<azrelo_estate::Estate, CliError> {
-    let line = ProgressLine::new(quiet);
-    let result = azrelo_run::rehearsal::discover_live(rt, client, opts, &line);
-    line.finish();
+    let progress = crate::progress::Progress::new("discover", quiet);
+    let result = azrelo_run::rehearsal::discover_live(rt, client, opts, &progress);
+    progress.finish();
     Ok(result?)
-}
-
-/// Live discovery's progress bar; warnings on stderr.
-struct ProgressLine {
-    bar: indicatif::ProgressBar,
-}
-
-impl ProgressLine {
-    fn new(hidden: bool) -> ProgressLine {
-        use std::io::IsTerminal;
-        let target = if hidden || !std::io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "discover {prefix} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        ProgressLine { bar }
-    }
-
-    fn update(&self, p: &azrelo_live::Progress) {
-        self.bar.set_prefix(p.phase);
-        self.bar.set_length(p.total as u64);
-        self.bar.set_position(p.done as u64);
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl azrelo_orchestrate::Observer for ProgressLine {
-    fn event(&self, _e: &azrelo_orchestrate::Event) {}
-}
-
-impl azrelo_run::Progress for ProgressLine {
-    fn warning(&self, text: &str) {
-        self.bar.suspend(|| eprintln!("{text}"));
-    }
-    fn discovery(&self, p: &azrelo_live::Progress) {
-        self.update(p);
-    }
 }

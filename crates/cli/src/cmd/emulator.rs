@@ -155,11 +155,7 @@ pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
         None => emulator,
     };
     if !a.seed.is_empty() {
-        let placement = crate::cmd::inputs::TemplatePlacement {
-            subscription: "00000000-0000-0000-0000-000000000000".into(),
-            resource_group: "azrelo-rg".into(),
-            location: "westeurope".into(),
-        };
+        let placement = crate::cmd::inputs::TemplatePlacement::default();
         let estate = crate::cmd::inputs::load(&a.seed, &placement)?;
         let (n, m) = azrelo_run::seed_emulator(&emulator, &estate);
         eprintln!(

@@ -24,11 +24,28 @@ use std::path::PathBuf;
 /// Examples:
 ///   azrelo expand azuredeploy.json --parameters azuredeploy.parameters.json
 ///   azrelo expand main.json --param vmName=web01 --resource-group rg-app -o json
+///   azrelo expand --template-uri https://example.com/templates/azuredeploy.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The template file (JSON; comments and trailing commas are accepted).
-    pub template: PathBuf,
+    #[arg(
+        required_unless_present = "template_uri",
+        conflicts_with = "template_uri"
+    )]
+    pub template: Option<PathBuf>,
+    /// Download the template from this https URL instead.
+    #[arg(long = "template-uri", value_name = "URL")]
+    pub template_uri: Option<String>,
+    /// Largest template or parameters file read (bytes, or 64MiB, 1GiB).
+    #[arg(
+        long = "max-input-size",
+        env = "AZRELO_MAX_INPUT_SIZE",
+        default_value = "512MiB",
+        value_name = "SIZE",
+        value_parser = crate::cmd::inputs::parse_size
+    )]
+    pub max_input_bytes: u64,
     /// A deployment parameters file ({"parameters": {"name": {"value": ...}}}); repeatable, later files win.
     #[arg(long = "parameters", short = 'p')]
     pub parameters: Vec<PathBuf>,
@@ -53,62 +70,58 @@ pub struct Args {
 }
 
 fn read_parameters(
-    path: &PathBuf,
+    path: &std::path::Path,
+    max: u64,
     into: &mut IndexMap<String, serde_json::Value>,
 ) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let file = path.display().to_string();
+    let text = azrelo_estate::read_input(path, max).map_err(|e| {
+        CliError::bad_input(format!("the parameters file {file}: {e}"), "check the path")
+    })?;
+    let doc = azrelo_template::json::parse(&text, &file)
+        .map_err(|e| CliError::bad_input(e.to_string(), "fix the JSON syntax at that position"))?;
+    let values = azrelo_estate::parameter_values(&doc, &file).map_err(|e| {
         CliError::bad_input(
-            format!("cannot read the parameters file {}: {e}", path.display()),
-            "check the path",
+            e.to_string(),
+            "a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}",
         )
     })?;
-    let doc = azrelo_template::json::parse(&text, &path.display().to_string())
-        .map_err(|e| CliError::bad_input(e.to_string(), "fix the JSON syntax at that position"))?;
-    let Some(params) = doc.get("parameters").and_then(|p| p.as_object()) else {
-        return Err(CliError::bad_input(
-            format!(
-                "{}: not a deployment parameters file (no 'parameters' object)",
-                path.display()
-            ),
-            "a parameters file looks like {\"parameters\": {\"name\": {\"value\": ...}}}",
-        ));
-    };
-    for (k, v) in params {
-        if let Some(val) = v.get("value") {
-            into.insert(k.clone(), val.clone());
-        } else if v.get("reference").is_some() {
-            // A Key Vault reference: the secret is not available offline.
-            let mut m = serde_json::Map::new();
-            m.insert(
-                azrelo_template::value::UNKNOWN_MARKER.to_string(),
-                serde_json::Value::String(format!("Key Vault reference for parameter '{k}'")),
-            );
-            into.insert(k.clone(), serde_json::Value::Object(m));
-        } else {
-            return Err(CliError::bad_input(
-                format!(
-                    "{}: parameter '{k}' has neither 'value' nor 'reference'",
-                    path.display()
-                ),
-                "write {\"value\": ...} for the parameter",
-            ));
-        }
-    }
+    into.extend(values);
     Ok(())
 }
 
 pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(&args.template).map_err(|e| {
-        CliError::bad_input(
-            format!("cannot read the template {}: {e}", args.template.display()),
-            "check the path",
-        )
-    })?;
-    let template =
-        Template::parse(&text, &args.template.display().to_string()).map_err(template_error)?;
+    let (name, text, base_dir) = match (&args.template, &args.template_uri) {
+        (Some(path), _) => {
+            let text = azrelo_estate::read_input(path, args.max_input_bytes).map_err(|e| {
+                CliError::bad_input(
+                    format!("the template {}: {e}", path.display()),
+                    "check the path",
+                )
+            })?;
+            (
+                path.display().to_string(),
+                text,
+                path.parent().map(PathBuf::from),
+            )
+        }
+        (None, Some(uri)) => {
+            let text = crate::cmd::inputs::fetch(uri, args.max_input_bytes).map_err(|e| {
+                CliError::bad_input(format!("{uri}: {e}"), "check the URL (https, public)")
+            })?;
+            (uri.clone(), text, None)
+        }
+        (None, None) => {
+            return Err(CliError::bad_input(
+                "no template",
+                "pass a template file or --template-uri URL",
+            ));
+        }
+    };
+    let template = Template::parse(&text, &name).map_err(template_error)?;
     let mut parameters = IndexMap::new();
     for p in &args.parameters {
-        read_parameters(p, &mut parameters)?;
+        read_parameters(p, args.max_input_bytes, &mut parameters)?;
     }
     for kv in &args.param {
         let Some((k, v)) = kv.split_once('=') else {
@@ -132,6 +145,8 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
             ..Default::default()
         },
         parameters,
+        base_dir,
+        template_link: args.template_uri.clone(),
         ..Default::default()
     };
     let mut expanded = expand(&template, &options).map_err(template_error)?;

@@ -1,6 +1,6 @@
 //! `azrelo graph`: the dependency graph of an estate.
 
-use crate::cmd::inputs::{TemplatePlacement, load};
+use crate::cmd::inputs::{TemplatePlacement, load_lenient};
 use crate::exit::CliError;
 use crate::output::{OutputFormat, print_json, print_text, table};
 use std::collections::BTreeMap;
@@ -31,16 +31,27 @@ pub enum GraphFormat {
 /// Edge `from` refers to `to`; every kind but `back_reference` means `from`
 /// depends on `to`.
 ///
+/// A template's X.parameters.json beside it is used; parameters without a
+/// value stay symbolic (a warning names them). An input that cannot be read
+/// is reported and the graph of the rest is printed, then the exit code is
+/// 3 (--strict stops at the first).
+///
 /// Examples:
 ///   azrelo graph examples/contoso-shop
 ///   azrelo graph estate.json --format dot | dot -Tsvg > graph.svg
 ///   azrelo graph estate.json -o json
+///   azrelo graph --template-uri https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstarts/microsoft.storage/storage-account-create/azuredeploy.json
+///   azrelo graph quickstarts/*/*/azuredeploy.json --template-resource-group '{dir}'
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input files or directories.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "template_uris")]
     pub inputs: Vec<PathBuf>,
+    /// A template (or any input) to download: https URL; repeatable. Its
+    /// X.parameters.json beside it is fetched too when it exists.
+    #[arg(long = "template-uri", value_name = "URL")]
+    pub template_uris: Vec<String>,
     /// Output format (overrides -o): table, json, dot or mermaid.
     #[arg(long, value_enum)]
     pub format: Option<GraphFormat>,
@@ -49,16 +60,34 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
-    let estate = load(&args.inputs, &args.placement)?;
+    let (estate, errors) = load_lenient(
+        &args.inputs,
+        &args.template_uris,
+        &args.placement,
+        azrelo_template::MissingParameters::Symbolic,
+    )?;
+    let started = std::time::Instant::now();
     let g = azrelo_graph::build(&estate);
+    tracing::info!(
+        nodes = g.nodes.len(),
+        edges = g.edges.len(),
+        sources = estate.sources.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "graph built"
+    );
+    print(&g, &args, out)?;
+    errors.finish()
+}
+
+fn print(g: &azrelo_graph::Graph, args: &Args, out: OutputFormat) -> Result<(), CliError> {
     let format = args.format.unwrap_or(match out {
         OutputFormat::Json => GraphFormat::Json,
         OutputFormat::Table => GraphFormat::Table,
     });
     match format {
-        GraphFormat::Json => print_json(&azrelo_graph::to_json(&g)),
-        GraphFormat::Dot => print_text(azrelo_graph::to_dot(&g).trim_end()),
-        GraphFormat::Mermaid => print_text(azrelo_graph::to_mermaid(&g).trim_end()),
+        GraphFormat::Json => print_json(&azrelo_graph::to_json(g)),
+        GraphFormat::Dot => print_text(azrelo_graph::to_dot(g).trim_end()),
+        GraphFormat::Mermaid => print_text(azrelo_graph::to_mermaid(g).trim_end()),
         GraphFormat::Table => {
             let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
             for e in &g.edges {
@@ -79,7 +108,7 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
                 .iter()
                 .filter(|e| e.cross_resource_group || e.cross_subscription || e.cross_region)
                 .count();
-            let cycles = azrelo_graph::cycles(&g);
+            let cycles = azrelo_graph::cycles(g);
             print_text(format!(
                 "{} nodes ({external} outside the estate), {} edges ({crossing} crossing a resource group, subscription or region), {} cycle(s).",
                 g.nodes.len(),

@@ -162,12 +162,28 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
     }
 }
 
+/// The error for a spelling that names no region, with "did you mean"
+/// when a region's name is close.
+pub(crate) fn unknown_region(name: &str) -> CliError {
+    let close: Vec<String> = Regions::embedded()
+        .suggest(name)
+        .iter()
+        .map(|r| format!("{} ({})", r.name, r.display_name))
+        .collect();
+    let list = "list regions with `azrelo regions` (any spelling works: westeurope, \"West Europe\", \"(Europe) West Europe\")";
+    CliError::bad_input(
+        format!("'{name}' is not an Azure region"),
+        if close.is_empty() {
+            list.to_string()
+        } else {
+            format!("did you mean {}? Or {list}", close.join(", "))
+        },
+    )
+}
+
 fn show(regions: &Regions, name: &str, out: OutputFormat) -> Result<(), CliError> {
     let Some(r) = regions.get(name) else {
-        return Err(CliError::bad_input(
-            format!("'{name}' is not an Azure region"),
-            "list regions with `azrelo regions` (any spelling works: westeurope, \"West Europe\", \"(Europe) West Europe\")",
-        ));
+        return Err(unknown_region(name));
     };
     match out {
         OutputFormat::Json => print_json(&to_json(r)),

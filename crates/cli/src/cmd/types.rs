@@ -30,14 +30,14 @@ pub enum Sub {
     /// answer with their nearest listed parent (`answeredBy`).
     ///
     /// JSON (`-o json`) with --region — one object:
-    ///   resourceType, answeredBy (string|null), region, status, zones ([string]),
+    ///   resourceType, answeredBy (string|null), region, status, zones (string array),
     ///   snapshot ("YYYY-MM"), detail
     /// JSON without --region — one object:
     ///   resourceType, answeredBy, snapshot, source, global (bool),
     ///   defaultApiVersion, newestApiVersion, newestStableApiVersion (string|null),
-    ///   apiVersions ([string], as ARM lists them, newest first),
-    ///   regions ([{name, displayName, status, zones}], every physical region),
-    ///   otherListedLocations ([string]: listed locations that are not physical
+    ///   apiVersions (string array, as ARM lists them, newest first),
+    ///   regions (array of {name, displayName, status, zones}: every physical region),
+    ///   otherListedLocations (string array: listed locations that are not physical
     ///   regions of the catalog, e.g. logical stage regions, internal stamps)
     ///
     /// Examples:
@@ -136,10 +136,7 @@ fn availability(
     let regions = Regions::embedded();
     if let Some(region) = region {
         if regions.get(region).is_none() {
-            return Err(CliError::bad_input(
-                format!("'{region}' is not an Azure region"),
-                "list regions with `azrelo regions` (any spelling works: swedencentral, \"Sweden Central\", \"(Europe) Sweden Central\")",
-            ));
+            return Err(crate::cmd::regions::unknown_region(region));
         }
         let a = avail.check(resource_type, region);
         return match out {
@@ -164,10 +161,13 @@ fn availability(
                 "the {} providers snapshot does not know the type {resource_type}",
                 avail.snapshot()
             ),
-            format!(
-                "check the spelling (Namespace/type), or ask Azure: az provider show -n {}",
-                resource_type.split('/').next().unwrap_or(resource_type)
-            ),
+            match avail.suggest_types(resource_type).as_slice() {
+                [] => format!(
+                    "check the spelling (Namespace/type), or ask Azure: az provider show -n {}",
+                    resource_type.split('/').next().unwrap_or(resource_type)
+                ),
+                close => format!("did you mean {}?", close.join(", ")),
+            },
         ));
     };
     let answered_by = info.resource_type();

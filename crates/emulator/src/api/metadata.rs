@@ -33,53 +33,16 @@ use crate::state::TENANT;
 pub(crate) const DEFAULT_SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
 
 fn base64url(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (c.get(1).copied().unwrap_or(0) as u32) << 8
-            | c.get(2).copied().unwrap_or(0) as u32;
-        let chars = c.len() + 1;
-        for i in 0..chars {
-            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A query parameter's value (form-urlencoded: `%XX` and `+` decoded),
+/// by case-insensitive name.
 fn query_param(uri: &Uri, name: &str) -> Option<String> {
-    uri.query()?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        k.eq_ignore_ascii_case(name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                match (
-                    b.get(i + 1).and_then(|c| hex(*c)),
-                    b.get(i + 2).and_then(|c| hex(*c)),
-                ) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Endpoints answered before authentication. `base` is the emulator's own
@@ -369,7 +332,12 @@ mod tests {
         assert_eq!(base64url(b"fo"), "Zm8");
         assert_eq!(base64url(b"foo"), "Zm9v");
         assert_eq!(base64url(b"\xfb\xff"), "-_8");
-        assert_eq!(percent_decode("https%3A%2F%2Fx%2F"), "https://x/");
-        assert_eq!(percent_decode("a%2"), "a%2");
+        let uri: Uri = "/metadata/identity/oauth2/token?Resource=https%3A%2F%2Fx%2F&b=a%2&c=a+b"
+            .parse()
+            .unwrap();
+        assert_eq!(query_param(&uri, "resource").as_deref(), Some("https://x/"));
+        assert_eq!(query_param(&uri, "b").as_deref(), Some("a%2"));
+        assert_eq!(query_param(&uri, "c").as_deref(), Some("a b"));
+        assert_eq!(query_param(&uri, "d"), None);
     }
 }
