@@ -4,7 +4,8 @@
 //! assignments at every scope, management groups included: rows without a
 //! subscription are returned to a query that names no subscription, as at
 //! tenant scope), `where` with `==`, `!=`, `=~`,
-//! `!~`, `in`, `in~`, `has`, `contains`, `startswith` combined with `and` /
+//! `!~`, `in`, `in~`, `has`, `contains`, `startswith` on a column or a
+//! member of one (`properties.principalId`), combined with `and` /
 //! `or` (and binds tighter), `project`, `limit` / `take` / `top N`, and paging
 //! with `$top` / `$skipToken`, and the endpoint that answers it
 //! (`POST /providers/Microsoft.ResourceGraph/resources`).
@@ -157,9 +158,11 @@ fn parse_where(s: &str) -> Result<Filter, QueryError> {
         };
         i += 2;
         let mut values = Vec::new();
+        let mut op = op;
         if matches!(op, Op::In | Op::InCi) {
-            // `in~` may come tokenized as `in` `~`.
+            // `in~` may come tokenized as `in` `~`: case-insensitive.
             if t.get(i).is_some_and(|x| x.0 == "~") {
+                op = Op::InCi;
                 i += 1;
             }
             if t.get(i).map(|x| x.0.as_str()) != Some("(") {
@@ -250,10 +253,25 @@ impl Query {
         self.filters.iter().all(|f| {
             f.iter().any(|and| {
                 and.iter().all(|c| {
-                    let v = row
+                    // `properties.principalId`: a member of a column.
+                    let mut parts = c.column.split('.');
+                    let head = parts.next().unwrap_or_default();
+                    let found = row
                         .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(&c.column))
-                        .map(|(_, v)| match v {
+                        .find(|(k, _)| k.eq_ignore_ascii_case(head))
+                        .map(|(_, v)| v)
+                        .and_then(|mut v| {
+                            for p in parts {
+                                v = v
+                                    .as_object()?
+                                    .iter()
+                                    .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                                    .map(|(_, x)| x)?;
+                            }
+                            Some(v)
+                        });
+                    let v = found
+                        .map(|v| match v {
                             Value::String(s) => s.clone(),
                             Value::Null => String::new(),
                             other => other.to_string(),
@@ -496,6 +514,16 @@ mod tests {
         assert_eq!(q.run(rows.iter()).len(), 1);
         let q = Query::parse("resources | where name startswith 'st' or name has 'vne'").unwrap();
         assert_eq!(q.run(rows.iter()).len(), 2);
+        let ra: Vec<Map<String, Value>> =
+            [json!({"id": "/r", "properties": {"principalId": "ABC"}})]
+                .into_iter()
+                .map(|v| v.as_object().unwrap().clone())
+                .collect();
+        let q = Query::parse(
+            "authorizationresources | where properties.principalId in~ ('abc', 'def')",
+        )
+        .unwrap();
+        assert_eq!(q.run(ra.iter()).len(), 1);
         assert!(Query::parse("resources | summarize count()").is_err());
         assert!(Query::parse("securityresources").is_ok());
         assert!(Query::parse("advisorresources").is_err());
