@@ -2,7 +2,7 @@
 //! at more than one catalog rule — type availability (snapshot: unknown is
 //! not unavailable), availability zones, resources that stay behind but
 //! depend on moved ones, cross-subscription and cross-tenant references,
-//! quota. Catalog rules and global names are evaluated while planning each
+//! quota (live facts when given: [`crate::capacity`]). Catalog rules and global names are evaluated while planning each
 //! resource (see `build.rs`).
 
 use std::collections::{HashMap, HashSet};
@@ -196,19 +196,26 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
         }
     }
 
-    // Quota: never known offline.
+    // Quota: read live (`assess --live`), never known offline.
     let creating = resources
         .iter()
         .filter(|r| r.action.creates_target() && r.carried_by.is_none())
         .count();
-    if creating > 0 {
-        findings.push(Finding {
+    match &inp.opts.capacity {
+        Some(facts) => {
+            let body = |p: &PlannedResource| -> Option<&azrelo_estate::Resource> {
+                inp.graph.node(&p.source_id).and_then(|n| inp.resource(n))
+            };
+            findings.extend(crate::capacity::assess(facts, resources, body, &target));
+        }
+        None if creating > 0 => findings.push(Finding {
             severity: Severity::Info,
             code: "quota-unknown".into(),
             resource: None,
             message: format!("quota in {target} is not known offline ({creating} resources will be created)"),
-            remediation: "Check regional vCPU, public IP, storage account and service quotas in the target subscription before the move (`az vm list-usage -l REGION`).".into(),
-        });
+            remediation: "Read it live: `azrelo assess --live` compares the target subscription's VM sizes, vCPU and public IP quotas and provider registrations with what the plan creates (or check `az vm list-usage -l REGION`).".into(),
+        }),
+        None => {}
     }
     b.findings.extend(findings);
 }

@@ -40,6 +40,7 @@
 
 mod assess;
 mod build;
+pub mod capacity;
 pub mod estimate;
 pub mod gates;
 mod id_map;

@@ -134,6 +134,9 @@ pub struct PlanOptions {
     /// resource is stopped (default: retain the recovery points, which stay
     /// restorable and billed).
     pub delete_backup_data: bool,
+    /// Quota and SKU facts of the target subscriptions, read live
+    /// (`assess --live`); without them quota is reported as unknown.
+    pub capacity: Option<crate::capacity::CapacityFacts>,
 }
 
 impl PlanOptions {
@@ -153,6 +156,7 @@ impl PlanOptions {
             naming: NamingRule::default(),
             allow_unknown_region: false,
             delete_backup_data: false,
+            capacity: None,
         }
     }
 }
