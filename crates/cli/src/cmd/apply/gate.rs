@@ -14,6 +14,13 @@ pub struct GateArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum GateCommand {
     /// Close gates (the manual step is done): `azrelo gate done PLAN_DIR ID...`.
+    ///
+    /// A closed gate lets `azrelo resume` go on past it.
+    ///
+    /// Examples:
+    ///   azrelo gate done plan ID1 ID2
+    ///   azrelo gate done plan $(azrelo gate list plan --query "[?!closed].id" -o tsv)
+    #[command(verbatim_doc_comment)]
     Done {
         /// Plan directory.
         plan_dir: PathBuf,
@@ -22,6 +29,14 @@ pub enum GateCommand {
         ids: Vec<String>,
     },
     /// List the gates and whether they are closed.
+    ///
+    /// Each gate with when it applies (before or after its resource moves),
+    /// whether it is closed, and what to do.
+    ///
+    /// Examples:
+    ///   azrelo gate list plan
+    ///   azrelo gate list plan --query "[?!closed].{id: id, what: title}" -o table
+    #[command(verbatim_doc_comment)]
     List {
         /// Plan directory.
         plan_dir: PathBuf,
@@ -29,7 +44,7 @@ pub enum GateCommand {
 }
 
 /// `azrelo gate done|list`.
-pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_gate(args: GateArgs, out: &Output) -> Result<(), CliError> {
     match args.command {
         GateCommand::Done { plan_dir, ids } => {
             let plan = load(&plan_dir)?;
@@ -40,39 +55,35 @@ pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
                 }
                 other => engine_error(other),
             })?;
-            match out {
-                OutputFormat::Json => print_json(&closed),
-                OutputFormat::Table => print_text(format!(
+            out.print(&closed, || {
+                format!(
                     "closed {}; `azrelo resume {}` continues the run",
                     closed.join(", "),
                     plan_dir.display()
-                )),
-            }
+                )
+            })
         }
         GateCommand::List { plan_dir } => {
             let plan = load(&plan_dir)?;
             let j = azrelo_orchestrate::open_journal(&plan_dir).map_err(engine_error)?;
             let st = azrelo_orchestrate::status(&plan, &j).map_err(engine_error)?;
-            match out {
-                OutputFormat::Json => print_json(&st.gates),
-                OutputFormat::Table => {
-                    let mut t = table(["gate", "when", "closed", "what"]);
-                    for g in &st.gates {
-                        t.add_row([
-                            g.id.clone(),
-                            if g.before_move {
-                                "before move"
-                            } else {
-                                "after move"
-                            }
-                            .to_string(),
-                            if g.closed { "yes" } else { "" }.to_string(),
-                            g.title.chars().take(140).collect(),
-                        ]);
-                    }
-                    print_text(t)
+            out.print(&st.gates, || {
+                let mut t = table(["gate", "when", "closed", "what"]);
+                for g in &st.gates {
+                    t.add_row([
+                        g.id.clone(),
+                        if g.before_move {
+                            "before move"
+                        } else {
+                            "after move"
+                        }
+                        .to_string(),
+                        if g.closed { "yes" } else { "" }.to_string(),
+                        g.title.chars().take(140).collect(),
+                    ]);
                 }
-            }
+                t.to_string()
+            })
         }
     }
 }
