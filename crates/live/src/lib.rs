@@ -20,6 +20,7 @@
 //! warning naming the call and the request id); everything else is kept.
 //! Only a failing Resource Graph query for the resources themselves is fatal.
 
+pub mod capacity;
 mod procedures;
 
 use azrelo_arm::id::{IdKind, ResourceId};

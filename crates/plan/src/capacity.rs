@@ -206,6 +206,29 @@ pub(crate) fn assess<'a>(
         .iter()
         .filter(|r| matches!(r.action, Action::Move | Action::Recreate) && r.carried_by.is_none())
         .collect();
+    // Target subscriptions nothing could be read of (their SKU list failed).
+    let mut unread: Vec<String> = created
+        .iter()
+        .filter_map(|r| r.target_id.subscription_id())
+        .map(str::to_ascii_lowercase)
+        .filter(|s| {
+            !facts
+                .subscriptions
+                .iter()
+                .any(|c| c.subscription.eq_ignore_ascii_case(s))
+        })
+        .collect();
+    unread.sort();
+    unread.dedup();
+    for s in unread {
+        out.push(Finding {
+            severity: Severity::Info,
+            code: "quota-unknown".into(),
+            resource: None,
+            message: format!("quota and VM sizes in {target} for subscription {s} could not be read live"),
+            remediation: "Check that the identity may read the subscription (Reader), then run `azrelo assess --live` again, or check `az vm list-usage -l REGION`.".into(),
+        });
+    }
     for cap in &facts.subscriptions {
         let mine: Vec<&&PlannedResource> = created
             .iter()
