@@ -1,0 +1,268 @@
+//! The source procedures run on the emulator (issue #15's "done when"): the
+//! example estate — VMs protected by Azure Backup, Defender for Cloud plans
+//! and settings on its subscription, a user-assigned identity that also
+//! holds roles at a management group and in a second subscription —
+//! relocated to North Europe *and* to another subscription:
+//!
+//! * seed 001: protection is re-established in the target vault (the
+//!   `protectionContainers/…/protectedItems` PUTs) and the baseline
+//!   comparison is clean;
+//! * seed 000: the target subscription ends with the source's Defender
+//!   configuration (plans with sub-plans and extensions, settings,
+//!   auto-provisioning, workspace settings re-pointed, security contacts);
+//! * seed 003: the identity's role assignments at the management group and
+//!   in the second subscription are recreated for its new principal.
+
+mod common;
+
+use std::path::Path;
+
+use azrelo_orchestrate::{CrashHook, State, UnitKind, status};
+use common::*;
+use serde_json::{Value, json};
+
+const TARGET_SUB: &str = "7c1d2e3f-0000-4a5b-8c9d-0e1f2a3b4c5d";
+const SHARED_SUB: &str = "5e6f7a8b-1111-4c2d-9e0f-1a2b3c4d5e6f";
+const MG: &str = "/providers/Microsoft.Management/managementGroups/mg-contoso-platform";
+/// id-shop-web's principal in the example.
+const PRINCIPAL: &str = "6d1e6c7a-95c4-4a0b-9e2a-3c4d5e6f7a01";
+const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
+
+fn ra_row(scope: &str, name: &str, role: &str) -> Value {
+    let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+    json!({
+        "id": id,
+        "name": name,
+        "type": "microsoft.authorization/roleassignments",
+        "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "properties": {
+            "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{role}"),
+            "principalId": PRINCIPAL,
+            "principalType": "ServicePrincipal",
+            "scope": scope,
+        }
+    })
+}
+
+/// The identity's role assignments outside its subscription, as Resource
+/// Graph's `authorizationresources` lists them at tenant scope.
+fn extra_inputs(dir: &Path) -> std::path::PathBuf {
+    let shared = format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data");
+    let rows = json!({"count": 2, "data": [
+        ra_row(MG, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b01", READER),
+        ra_row(&shared, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b02", BLOB_READER),
+    ]});
+    let p = dir.join("arg-authorizationresources-other-scopes.json");
+    std::fs::write(&p, serde_json::to_vec_pretty(&rows).unwrap()).unwrap();
+    p
+}
+
+fn setup(tmp: &Path) -> EmulatorArm {
+    let plan_dir = tmp.join("plan");
+    let extra = extra_inputs(tmp);
+    let mut opts = azrelo_plan::PlanOptions::new("northeurope");
+    opts.target_subscription = Some(TARGET_SUB.into());
+    azrelo_testkit::example::make_plan_dir_with(&plan_dir, &opts, &[extra]);
+    let em = azrelo_emulator::Emulator::open(&tmp.join("emulator"))
+        .unwrap()
+        .with_throttling(false);
+    em.seed(estate_seed(&plan_dir));
+    em.seed(vec![(
+        format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data"),
+        json!({"location": "westeurope", "properties": {}}),
+    )]);
+    EmulatorArm::new(&em)
+}
+
+fn get<'a>(state: &'a std::collections::BTreeMap<String, Value>, id: &str) -> Option<&'a Value> {
+    state.get(&id.to_ascii_lowercase())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_subscription_relocation_runs_the_procedures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let arm = setup(tmp.path());
+    let plan_dir = tmp.path().join("plan");
+    drive(&plan_dir, arm.clone(), CrashHook::none())
+        .await
+        .unwrap();
+    let plan = azrelo_run::PlanDir::new(&plan_dir).load_run().unwrap();
+    let journal = azrelo_orchestrate::open_journal(&plan_dir).unwrap();
+    let st = status(&plan, &journal).unwrap();
+    let state = dump(&tmp.path().join("emulator"));
+    let actions = |e: &str| -> Vec<&azrelo_orchestrate::StatusRow> {
+        st.units
+            .iter()
+            .filter(|r| matches!(r.kind, UnitKind::Action(x) if x.id() == e))
+            .collect()
+    };
+    for e in [
+        "backup-baseline-capture",
+        "backup-stop-protection",
+        "backup-reprotect",
+        "backup-baseline-compare",
+        "defender-subscription",
+        "role-assignments",
+    ] {
+        let rows = actions(e);
+        assert!(!rows.is_empty(), "no {e} action ran");
+        for r in rows {
+            assert_eq!(r.state, State::Committed, "{} {:?}", r.unit, r.error);
+            assert!(r.verified, "{} not verified", r.unit);
+        }
+    }
+
+    // Seed 001: each protected VM is protected again, in the target vault
+    // of the target subscription, with the target policy.
+    let items: Vec<(&String, &Value)> = state
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with(&format!("/subscriptions/{TARGET_SUB}/"))
+                && k.contains("/providers/microsoft.recoveryservices/vaults/")
+                && k.contains("/protecteditems/vm;iaasvmcontainerv2;")
+        })
+        .collect();
+    assert!(!items.is_empty(), "no VM protected in the target vault");
+    for (k, item) in &items {
+        let vm = item
+            .pointer("/properties/sourceResourceId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(
+            vm.starts_with(&format!("/subscriptions/{TARGET_SUB}/")) && get(&state, &vm).is_some(),
+            "{k} protects {vm}, not a relocated VM"
+        );
+        let policy = item
+            .pointer("/properties/policyId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(
+            k.starts_with(policy.split("/backuppolicies/").next().unwrap_or("-")),
+            "{k}: policy {policy} is not the target vault's"
+        );
+        assert!(get(&state, &policy).is_some(), "{policy} missing");
+    }
+    // The baseline comparison is a unit that fails on any difference: it
+    // committed, so it was clean; the journal holds its verdict.
+    let compare = actions("backup-baseline-compare");
+    assert!(compare.iter().all(|r| r.error.is_none()));
+
+    // Seed 000: the target subscription has the source's Defender
+    // configuration.
+    let settings = |sub: &str| -> std::collections::BTreeMap<String, Value> {
+        let prefix = format!("/subscriptions/{sub}/providers/microsoft.security/");
+        state
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(&prefix)?;
+                let kind = rest.split('/').next()?;
+                if ![
+                    "pricings",
+                    "settings",
+                    "autoprovisioningsettings",
+                    "workspacesettings",
+                    "securitycontacts",
+                ]
+                .contains(&kind)
+                {
+                    return None;
+                }
+                let mut p = v["properties"].clone();
+                if let Some(o) = p.as_object_mut() {
+                    // Read-only or per-subscription values.
+                    for ro in [
+                        "freeTrialRemainingTime",
+                        "enablementTime",
+                        "deprecated",
+                        "replacedBy",
+                        "resourcesCoverageStatus",
+                        "provisioningState",
+                    ] {
+                        o.remove(ro);
+                    }
+                }
+                Some((rest.to_string(), p))
+            })
+            .collect()
+    };
+    let source = settings(SUB);
+    let target = settings(TARGET_SUB);
+    assert!(
+        source.keys().any(|k| k.starts_with("pricings/")),
+        "the example has Defender plans: {source:?}"
+    );
+    for (k, want) in &source {
+        // A plan that is off needs nothing: the emulator, as Defender for
+        // Cloud, answers Free for a plan never set.
+        if want["pricingTier"] == "Free" {
+            assert!(
+                target.get(k).is_none_or(|g| g["pricingTier"] == "Free"),
+                "{k}"
+            );
+            continue;
+        }
+        let got = target
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} missing in the target subscription"));
+        if k.starts_with("workspacesettings/") {
+            // Re-pointed to the relocated workspace.
+            let ws = got["workspaceId"].as_str().unwrap().to_ascii_lowercase();
+            assert!(
+                ws.starts_with(&format!("/subscriptions/{TARGET_SUB}/")),
+                "{k}: {ws}"
+            );
+            continue;
+        }
+        for (field, v) in want.as_object().into_iter().flatten() {
+            if field == "scope" {
+                continue;
+            }
+            assert_eq!(&got[field], v, "{k}.{field}");
+        }
+    }
+
+    // Seed 003: the identity's roles at the management group and in the
+    // second subscription now name its new principal.
+    let identity = plan
+        .units
+        .iter()
+        .find(|u| {
+            u.target_id
+                .as_str()
+                .to_ascii_lowercase()
+                .ends_with("/userassignedidentities/id-shop-web")
+        })
+        .expect("the identity is relocated");
+    let new_principal = get(&state, identity.target_id.as_str())
+        .and_then(|b| b.pointer("/properties/principalId"))
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_ascii_lowercase();
+    assert_ne!(new_principal, PRINCIPAL);
+    for (scope, role) in [
+        (MG.to_string(), READER),
+        (
+            format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data"),
+            BLOB_READER,
+        ),
+    ] {
+        let prefix = format!("{scope}/providers/microsoft.authorization/roleassignments/")
+            .to_ascii_lowercase();
+        let found = state.iter().any(|(k, v)| {
+            k.starts_with(&prefix)
+                && v.pointer("/properties/principalId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(&new_principal))
+                && v.pointer("/properties/roleDefinitionId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| r.to_ascii_lowercase().ends_with(role))
+        });
+        assert!(
+            found,
+            "no {role} assignment for the new principal at {scope}"
+        );
+    }
+}
