@@ -414,8 +414,7 @@ pub struct DataMover {
 pub enum PerformedBy {
     /// `azrelo plan` / `azrelo assess` (from the estate, offline).
     Plan,
-    /// `azrelo assess --live` / `azrelo plan --live` (read-only calls to the
-    /// target subscription).
+    /// `azrelo assess --live` (read-only calls to the target subscription).
     AssessLive,
     /// `azrelo discover` (live discovery).
     Discover,

@@ -2,7 +2,7 @@
 //! item or data mover must name a known executor, a manual one none, and a
 //! file that breaks the rule is refused with the file and key at fault.
 //! (That each executor is implemented and exercised is proven by
-//! `crates/run/tests/labels.rs`.)
+//! `crates/cli/tests/labels.rs`.)
 
 use azrelo_catalog::{Automation, Catalog, StepMode};
 

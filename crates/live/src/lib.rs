@@ -21,6 +21,12 @@
 //! Only a failing Resource Graph query for the resources themselves is fatal.
 
 pub mod capacity;
+
+/// The executors of the catalog (`executors.toml`) live reads perform: the
+/// role assignments of the identities at every scope (`procedures.rs`,
+/// `azrelo discover`) and the target's capacity ([`capacity`], read for
+/// `azrelo assess --live`). The labels test checks the labels against it.
+pub const EXECUTORS: &[&str] = &["role-assignment-inventory", "quota-check"];
 mod procedures;
 
 use azrelo_arm::id::{IdKind, ResourceId};

@@ -21,42 +21,7 @@ use azrelo_orchestrate::{CrashHook, State, UnitKind, status};
 use common::*;
 use serde_json::{Value, json};
 
-const TARGET_SUB: &str = "7c1d2e3f-0000-4a5b-8c9d-0e1f2a3b4c5d";
-const SHARED_SUB: &str = "5e6f7a8b-1111-4c2d-9e0f-1a2b3c4d5e6f";
-const MG: &str = "/providers/Microsoft.Management/managementGroups/mg-contoso-platform";
-/// id-shop-web's principal in the example.
-const PRINCIPAL: &str = "6d1e6c7a-95c4-4a0b-9e2a-3c4d5e6f7a01";
-const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
-
-fn ra_row(scope: &str, name: &str, role: &str) -> Value {
-    let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
-    json!({
-        "id": id,
-        "name": name,
-        "type": "microsoft.authorization/roleassignments",
-        "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-        "properties": {
-            "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{role}"),
-            "principalId": PRINCIPAL,
-            "principalType": "ServicePrincipal",
-            "scope": scope,
-        }
-    })
-}
-
-/// The identity's role assignments outside its subscription, as Resource
-/// Graph's `authorizationresources` lists them at tenant scope.
-fn extra_inputs(dir: &Path) -> std::path::PathBuf {
-    let shared = format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data");
-    let rows = json!({"count": 2, "data": [
-        ra_row(MG, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b01", READER),
-        ra_row(&shared, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b02", BLOB_READER),
-    ]});
-    let p = dir.join("arg-authorizationresources-other-scopes.json");
-    std::fs::write(&p, serde_json::to_vec_pretty(&rows).unwrap()).unwrap();
-    p
-}
+use azrelo_testkit::procedures::*;
 
 fn setup(tmp: &Path) -> EmulatorArm {
     let plan_dir = tmp.join("plan");
@@ -68,10 +33,7 @@ fn setup(tmp: &Path) -> EmulatorArm {
         .unwrap()
         .with_throttling(false);
     em.seed(estate_seed(&plan_dir));
-    em.seed(vec![(
-        format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data"),
-        json!({"location": "westeurope", "properties": {}}),
-    )]);
+    em.seed(extra_seed());
     EmulatorArm::new(&em)
 }
 
@@ -103,7 +65,9 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
         "backup-reprotect",
         "backup-baseline-compare",
         "defender-subscription",
+        "defender-workspace-solutions",
         "role-assignments",
+        "identity-grants",
     ] {
         let rows = actions(e);
         assert!(!rows.is_empty(), "no {e} action ran");
@@ -265,4 +229,57 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
             "no {role} assignment for the new principal at {scope}"
         );
     }
+    // Seed 003: the relocated vault's access policy names the new principal.
+    let target_vault = plan
+        .units
+        .iter()
+        .find(|u| {
+            u.source_id.as_ref().is_some_and(|s| {
+                s.as_str()
+                    .to_ascii_lowercase()
+                    .ends_with("/vaults/kv-shop-legacy-01")
+            })
+        })
+        .expect("kv-shop-legacy-01 relocated")
+        .target_id
+        .clone();
+    assert!(
+        target_vault
+            .as_str()
+            .starts_with(&format!("/subscriptions/{TARGET_SUB}/"))
+    );
+    let vault = get(&state, target_vault.as_str()).expect("the target vault exists");
+    let policies = vault["properties"]["accessPolicies"].as_array().unwrap();
+    assert!(
+        policies.iter().any(|p| {
+            p["objectId"]
+                .as_str()
+                .is_some_and(|o| o.eq_ignore_ascii_case(&new_principal))
+                && p["permissions"]["secrets"] == json!(["get", "list"])
+        }),
+        "{policies:?}"
+    );
+    // Seed 000: the Security solution is on the relocated custom workspace
+    // the server reports to.
+    let ws = state
+        .keys()
+        .find(|k| {
+            k.starts_with(&format!("/subscriptions/{TARGET_SUB}/"))
+                && k.ends_with("/providers/microsoft.operationalinsights/workspaces/log-shop-weu")
+        })
+        .expect("workspace relocated")
+        .clone();
+    let solution = state
+        .iter()
+        .find(|(k, _)| {
+            k.contains("/providers/microsoft.operationsmanagement/solutions/security(log-shop-weu)")
+        })
+        .map(|(_, v)| v)
+        .expect("Security solution installed");
+    assert_eq!(
+        solution["properties"]["workspaceResourceId"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(ws)
+    );
 }

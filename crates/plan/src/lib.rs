@@ -59,3 +59,18 @@ pub use model::*;
 pub use options::{Filter, NamingRule, OptionsError, PlanOptions, parse_mapping};
 pub use procedures::is_default_workspace;
 pub use waves::phase_title;
+
+/// The executors of the catalog (`crates/catalog/catalog/executors.toml`)
+/// `azrelo plan` and `azrelo assess` perform: the availability check
+/// (`assess.rs`), the catalog's rules and the naming rules (`build/`), the
+/// dependency graph, move set and waves, the Backup tracks
+/// (`procedures/relations.rs`) and, with live facts, the quota check
+/// ([`capacity`]). The labels test checks every automated label against it.
+pub const EXECUTORS: &[&str] = &[
+    "availability-check",
+    "catalog-rules",
+    "name-rules",
+    "dependency-graph",
+    "backup-tracks",
+    "quota-check",
+];

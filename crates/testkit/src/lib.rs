@@ -22,6 +22,7 @@ pub mod corpus;
 #[cfg(feature = "run")]
 pub mod example;
 pub mod params;
+pub mod procedures;
 #[cfg(feature = "emulator")]
 pub mod quickstart;
 #[cfg(feature = "emulator")]
