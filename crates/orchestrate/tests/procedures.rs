@@ -188,6 +188,32 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
         }
     }
 
+    // Seed 000: the storage account's Defender for Storage override is on
+    // the relocated account.
+    let account = plan
+        .units
+        .iter()
+        .find(|u| {
+            u.source_id.as_ref().is_some_and(|s| {
+                s.as_str()
+                    .to_ascii_lowercase()
+                    .ends_with("/storageaccounts/stshopweu01")
+            })
+        })
+        .expect("stshopweu01 relocated")
+        .target_id
+        .clone();
+    let dfs = get(
+        &state,
+        &format!("{account}/providers/Microsoft.Security/defenderForStorageSettings/current"),
+    )
+    .expect("the override is on the target account");
+    assert_eq!(dfs["properties"]["overrideSubscriptionLevelSettings"], true);
+    assert_eq!(
+        dfs["properties"]["malwareScanning"]["onUpload"]["capGBPerMonth"],
+        5000
+    );
+
     // Seed 003: the identity's roles at the management group and in the
     // second subscription now name its new principal.
     let identity = plan

@@ -196,6 +196,27 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
         }
     }
 
+    // Defender for Cloud's default workspaces stay (seed 000, "keep the
+    // Defender default workspace"): cleanup-source never deletes one.
+    for r in resources {
+        if r.resource_type
+            .eq_ignore_ascii_case("Microsoft.OperationalInsights/workspaces")
+            && r.action != Action::Keep
+            && crate::procedures::is_default_workspace(&r.name)
+        {
+            findings.push(Finding {
+                severity: Severity::Info,
+                code: "default-workspace-kept".into(),
+                resource: Some(r.source_id.to_string()),
+                message: format!(
+                    "{} is a Defender for Cloud default workspace: cleanup-source keeps it in the source region",
+                    r.name
+                ),
+                remediation: "Defender for Cloud collects VM security data into it; deleting it loses recommendations and alerts until the agents are removed and Defender creates a new one. Delete it yourself only once no machine reports to it.".into(),
+            });
+        }
+    }
+
     // Quota: read live (`assess --live`), never known offline.
     let creating = resources
         .iter()

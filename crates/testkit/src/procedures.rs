@@ -5,7 +5,8 @@
 //! `authorizationresources` rows at tenant scope, seed 003), a Key Vault
 //! granting it an access policy (not RBAC), and a legacy Log Analytics agent
 //! on vm-shop-app-01 reporting to the custom workspace log-shop-weu (seed
-//! 000's Security solution). Relocated with a target subscription of its
+//! 000's Security solution), and a Defender for Storage override on
+//! stshopweu01 (seed 000's per-account settings). Relocated with a target subscription of its
 //! own ([`TARGET_SUB`]), every executor `apply` performs has work.
 
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ fn ra_row(scope: &str, name: &str, role: &str) -> Value {
 pub fn extra_inputs(dir: &Path) -> PathBuf {
     let shared = format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data");
     let rg = |g: &str| format!("/subscriptions/{SUB}/resourceGroups/{g}");
-    let rows = json!({"count": 4, "data": [
+    let rows = json!({"count": 5, "data": [
         ra_row(MG, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b01", READER),
         ra_row(&shared, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b02", BLOB_READER),
         // A vault with access policies (not RBAC) granting the identity.
@@ -89,6 +90,19 @@ pub fn extra_inputs(dir: &Path) -> PathBuf {
                 "typeHandlerVersion": "1.19",
                 "autoUpgradeMinorVersion": true,
                 "settings": {"workspaceId": "8c7d6e5f-3333-4a1b-9c2d-1e0f9a8b7c01"}
+            }
+        },
+        // Defender for Storage on stshopweu01 overrides the subscription's
+        // settings (malware scanning with a cap): mirrored to the target.
+        {
+            "id": format!("{}/providers/Microsoft.Storage/storageAccounts/stshopweu01/providers/Microsoft.Security/defenderForStorageSettings/current", rg("rg-shop-data")),
+            "name": "current",
+            "type": "microsoft.security/defenderforstoragesettings",
+            "properties": {
+                "isEnabled": true,
+                "overrideSubscriptionLevelSettings": true,
+                "malwareScanning": {"onUpload": {"isEnabled": true, "capGBPerMonth": 5000}},
+                "sensitiveDataDiscovery": {"isEnabled": false}
             }
         },
     ]});

@@ -70,6 +70,11 @@ pub struct Selection {
     /// (zones, pairing and availability are then reported as unknown).
     #[arg(long)]
     pub allow_unknown_region: bool,
+    /// Azure Backup: when protection of a moving resource is stopped in the
+    /// source vault, delete its backup data too (default: retain the
+    /// recovery points, which stay restorable and billed until deleted).
+    #[arg(long)]
+    pub delete_backup_data: bool,
     /// Use a relocation catalog directory instead of the built-in one (same
     /// layout as crates/catalog/catalog).
     #[arg(long, value_name = "DIR")]
@@ -202,6 +207,7 @@ pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
     }
     o.resource_group_pattern = sel.resource_group_pattern.clone();
     o.allow_unknown_region = sel.allow_unknown_region;
+    o.delete_backup_data = sel.delete_backup_data;
     if let Some(s) = &sel.name_suffix {
         o.naming = NamingRule::Suffix(s.clone());
     } else if let Some(t) = &sel.region_token {

@@ -243,7 +243,10 @@ impl<'e> Relations<'e> {
 /// Defender for Cloud's default workspace: `DefaultWorkspace-{sub}-{region}`
 /// (learn.microsoft.com/azure/defender-for-cloud/working-with-log-analytics-agent).
 pub fn is_default_workspace(name: &str) -> bool {
-    name.len() > 17 && name[..17].eq_ignore_ascii_case("DefaultWorkspace-")
+    name.len() > 17
+        && name
+            .get(..17)
+            .is_some_and(|p| p.eq_ignore_ascii_case("DefaultWorkspace-"))
 }
 
 /// Principal ids of identities → (identity kind, the identity's source id):
