@@ -46,6 +46,42 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
     let tmp = tempfile::tempdir().unwrap();
     let arm = setup(tmp.path());
     let plan_dir = tmp.path().join("plan");
+    // --validate-only: every action says what it would do; nothing changes.
+    {
+        let before = dump(&tmp.path().join("emulator"));
+        let plan = azrelo_run::PlanDir::new(&plan_dir).load_run().unwrap();
+        let engine = azrelo_orchestrate::Engine::new(
+            plan,
+            arm.clone(),
+            azrelo_orchestrate::Options {
+                secrets: secrets(),
+                ..azrelo_orchestrate::Options::default()
+            },
+            CrashHook::none(),
+        )
+        .unwrap();
+        let rows = engine.validate().await.unwrap();
+        let actions: Vec<_> = rows
+            .iter()
+            .filter(|r| r.unit.contains("/providers/Azrelo.Run/"))
+            .collect();
+        assert!(actions.len() >= 10, "{rows:?}");
+        for r in &actions {
+            assert_eq!(
+                r.outcome,
+                azrelo_orchestrate::RowOutcome::Valid,
+                "{} {:?}",
+                r.unit,
+                r.detail
+            );
+            assert!(r.detail.as_deref().is_some_and(|d| !d.is_empty()));
+        }
+        assert_eq!(
+            dump(&tmp.path().join("emulator")),
+            before,
+            "--validate-only changed something"
+        );
+    }
     drive(&plan_dir, arm.clone(), CrashHook::none())
         .await
         .unwrap();
