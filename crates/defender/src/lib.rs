@@ -42,6 +42,6 @@ pub use assess::{AssessOptions, Assessment, MigrationPath, Verdict, assess};
 pub use model::{Fleet, ServersPlan};
 
 /// The executors of the catalog (`executors.toml`) `azrelo defender
-/// servers` performs: the fleet's readiness ([`assess`]) and the
+/// servers` performs: the fleet's readiness ([`assess()`]) and the
 /// subscription settings it needs ([`apply`]).
 pub const EXECUTORS: &[&str] = &["defender-servers-assess", "defender-servers-apply"];
