@@ -5,7 +5,7 @@
 //! quotas (compute usages: `cores` and one per VM family; network usages:
 //! public IP addresses) and which resource providers it has registered —
 //! compared with what the plan creates there, as findings with the figures.
-//! The facts come from ARM's answers as they are ([`CapacityFacts::from_arm`]);
+//! The facts come from ARM's answers as they are ([`SubscriptionCapacity::from_arm`]);
 //! reading them is `azrelo-live`'s.
 
 use std::collections::BTreeMap;
