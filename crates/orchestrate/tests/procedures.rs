@@ -321,6 +321,44 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
         }),
         "{policies:?}"
     );
+    // Seed 003: the relocated Cosmos DB account grants the new principal the
+    // relocated custom SQL role, at the account.
+    let cosmos = plan
+        .units
+        .iter()
+        .find(|u| {
+            u.source_id.as_ref().is_some_and(|s| {
+                s.as_str()
+                    .to_ascii_lowercase()
+                    .ends_with("/databaseaccounts/cosmos-shop-weu")
+            })
+        })
+        .expect("cosmos-shop-weu relocated")
+        .target_id
+        .clone();
+    let prefix = format!("{cosmos}/sqlroleassignments/").to_ascii_lowercase();
+    let grant = state
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, v)| v)
+        .find(|v| {
+            v["properties"]["principalId"]
+                .as_str()
+                .is_some_and(|p| p.eq_ignore_ascii_case(&new_principal))
+        })
+        .expect("a SQL role assignment for the new principal");
+    assert_eq!(
+        grant["properties"]["roleDefinitionId"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(format!("{cosmos}/sqlRoleDefinitions/{COSMOS_ROLE}").to_ascii_lowercase())
+    );
+    assert_eq!(
+        grant["properties"]["scope"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(cosmos.as_str().to_ascii_lowercase())
+    );
     // Seed 000: the Security solution is on the relocated custom workspace
     // the server reports to.
     let ws = state

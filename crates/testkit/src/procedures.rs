@@ -6,7 +6,8 @@
 //! granting it an access policy (not RBAC), and a legacy Log Analytics agent
 //! on vm-shop-app-01 reporting to the custom workspace log-shop-weu (seed
 //! 000's Security solution), and a Defender for Storage override on
-//! stshopweu01 (seed 000's per-account settings). Relocated with a target subscription of its
+//! stshopweu01 (seed 000's per-account settings), and a Cosmos DB account
+//! granting the identity a custom data-plane SQL role (seed 003). Relocated with a target subscription of its
 //! own ([`TARGET_SUB`]), every executor `apply` performs has work.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub const PRINCIPAL: &str = "6d1e6c7a-95c4-4a0b-9e2a-3c4d5e6f7a01";
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 /// Reader (built-in role definition).
 pub const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+/// The custom Cosmos DB SQL role granted to the identity.
+pub const COSMOS_ROLE: &str = "7d3c1b2a-0000-4e5f-9a8b-0c1d2e3f4a05";
 /// Storage Blob Data Reader (built-in role definition).
 pub const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
@@ -51,7 +54,7 @@ fn ra_row(scope: &str, name: &str, role: &str) -> Value {
 pub fn extra_inputs(dir: &Path) -> PathBuf {
     let shared = format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data");
     let rg = |g: &str| format!("/subscriptions/{SUB}/resourceGroups/{g}");
-    let rows = json!({"count": 5, "data": [
+    let rows = json!({"count": 8, "data": [
         ra_row(MG, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b01", READER),
         ra_row(&shared, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b02", BLOB_READER),
         // A vault with access policies (not RBAC) granting the identity.
@@ -103,6 +106,48 @@ pub fn extra_inputs(dir: &Path) -> PathBuf {
                 "overrideSubscriptionLevelSettings": true,
                 "malwareScanning": {"onUpload": {"isEnabled": true, "capGBPerMonth": 5000}},
                 "sensitiveDataDiscovery": {"isEnabled": false}
+            }
+        },
+        // A Cosmos DB account whose data plane grants the identity a custom
+        // SQL role (seed 003: data-plane role assignments are recreated).
+        {
+            "id": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu", rg("rg-shop-data")),
+            "name": "cosmos-shop-weu",
+            "type": "microsoft.documentdb/databaseaccounts",
+            "kind": "GlobalDocumentDB",
+            "location": "westeurope",
+            "resourceGroup": "rg-shop-data",
+            "subscriptionId": SUB,
+            "properties": {
+                "databaseAccountOfferType": "Standard",
+                "consistencyPolicy": {"defaultConsistencyLevel": "Session"},
+                "locations": [{"locationName": "West Europe", "failoverPriority": 0, "isZoneRedundant": false}],
+                "disableLocalAuth": true
+            }
+        },
+        {
+            "id": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu/sqlRoleDefinitions/{COSMOS_ROLE}", rg("rg-shop-data")),
+            "name": COSMOS_ROLE,
+            "type": "microsoft.documentdb/databaseaccounts/sqlroledefinitions",
+            "resourceGroup": "rg-shop-data",
+            "subscriptionId": SUB,
+            "properties": {
+                "roleName": "shop-reader",
+                "type": "CustomRole",
+                "assignableScopes": [format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu", rg("rg-shop-data"))],
+                "permissions": [{"dataActions": ["Microsoft.DocumentDB/databaseAccounts/readMetadata", "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read"]}]
+            }
+        },
+        {
+            "id": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu/sqlRoleAssignments/9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b03", rg("rg-shop-data")),
+            "name": "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b03",
+            "type": "microsoft.documentdb/databaseaccounts/sqlroleassignments",
+            "resourceGroup": "rg-shop-data",
+            "subscriptionId": SUB,
+            "properties": {
+                "roleDefinitionId": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu/sqlRoleDefinitions/{COSMOS_ROLE}", rg("rg-shop-data")),
+                "principalId": PRINCIPAL,
+                "scope": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu", rg("rg-shop-data"))
             }
         },
     ]});
