@@ -145,6 +145,35 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
         );
         assert!(get(&state, &policy).is_some(), "{policy} missing");
     }
+    // SQL Server in a VM: the workload container is registered in the
+    // target vault and the database protected through it.
+    let sql: Vec<(&String, &Value)> = state
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with(&format!("/subscriptions/{TARGET_SUB}/"))
+                && k.contains("/protectioncontainers/vmappcontainer;compute;")
+                && k.ends_with("/protecteditems/sqldatabase;mssqlserver;shopdb")
+        })
+        .collect();
+    assert_eq!(
+        sql.len(),
+        1,
+        "the SQL database is not protected in the target"
+    );
+    let container = sql[0].0.split("/protecteditems/").next().unwrap();
+    assert_eq!(
+        state[container]["properties"]["registrationStatus"],
+        "Registered"
+    );
+    assert!(
+        sql[0].1["properties"]["policyId"]
+            .as_str()
+            .is_some_and(|p| p
+                .to_ascii_lowercase()
+                .ends_with("/backuppolicies/sqlpolicy-daily")
+                && p.to_ascii_lowercase()
+                    .starts_with(&format!("/subscriptions/{TARGET_SUB}/")))
+    );
     // The baseline comparison is a unit that fails on any difference: it
     // committed, so it was clean; the journal holds its verdict.
     let compare = actions("backup-baseline-compare");

@@ -7,7 +7,9 @@
 //! on vm-shop-app-01 reporting to the custom workspace log-shop-weu (seed
 //! 000's Security solution), and a Defender for Storage override on
 //! stshopweu01 (seed 000's per-account settings), and a Cosmos DB account
-//! granting the identity a custom data-plane SQL role (seed 003). Relocated with a target subscription of its
+//! granting the identity a custom data-plane SQL role (seed 003), and SQL
+//! Server in vm-shop-app-01 protected through its registered workload
+//! container with a workload policy (seed 001). Relocated with a target subscription of its
 //! own ([`TARGET_SUB`]), every executor `apply` performs has work.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +30,8 @@ pub const PRINCIPAL: &str = "6d1e6c7a-95c4-4a0b-9e2a-3c4d5e6f7a01";
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 /// Reader (built-in role definition).
 pub const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+/// The example's Recovery Services vault.
+const VAULT: &str = "/subscriptions/3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11/resourceGroups/rg-shop-ops/providers/Microsoft.RecoveryServices/vaults/rsv-shop-weu";
 /// The custom Cosmos DB SQL role granted to the identity.
 pub const COSMOS_ROLE: &str = "7d3c1b2a-0000-4e5f-9a8b-0c1d2e3f4a05";
 /// Storage Blob Data Reader (built-in role definition).
@@ -54,7 +58,7 @@ fn ra_row(scope: &str, name: &str, role: &str) -> Value {
 pub fn extra_inputs(dir: &Path) -> PathBuf {
     let shared = format!("/subscriptions/{SHARED_SUB}/resourceGroups/rg-shared-data");
     let rg = |g: &str| format!("/subscriptions/{SUB}/resourceGroups/{g}");
-    let rows = json!({"count": 8, "data": [
+    let rows = json!({"count": 11, "data": [
         ra_row(MG, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b01", READER),
         ra_row(&shared, "9b1c2d3e-0000-4f5a-8b9c-0d1e2f3a4b02", BLOB_READER),
         // A vault with access policies (not RBAC) granting the identity.
@@ -148,6 +152,63 @@ pub fn extra_inputs(dir: &Path) -> PathBuf {
                 "roleDefinitionId": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu/sqlRoleDefinitions/{COSMOS_ROLE}", rg("rg-shop-data")),
                 "principalId": PRINCIPAL,
                 "scope": format!("{}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-shop-weu", rg("rg-shop-data"))
+            }
+        },
+        // SQL Server in vm-shop-app-01, protected by the vault with a
+        // workload policy (seed 001's SQL/SAP HANA in a VM track).
+        {
+            "id": format!("{VAULT}/backupPolicies/SqlPolicy-daily"),
+            "name": "SqlPolicy-daily",
+            "type": "Microsoft.RecoveryServices/vaults/backupPolicies",
+            "resourceGroup": "rg-shop-ops",
+            "subscriptionId": SUB,
+            "properties": {
+                "backupManagementType": "AzureWorkload",
+                "workLoadType": "SQLDataBase",
+                "settings": {"timeZone": "UTC", "issqlcompression": false},
+                "subProtectionPolicy": [{
+                    "policyType": "Full",
+                    "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily", "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
+                    "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy", "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"], "retentionDuration": {"count": 30, "durationType": "Days"}}}
+                }]
+            }
+        },
+        // Its workload container, registered with the vault (a database is
+        // protected through it).
+        {
+            "id": format!("{VAULT}/backupFabrics/Azure/protectionContainers/VMAppContainer;Compute;rg-shop-app;vm-shop-app-01"),
+            "name": "VMAppContainer;Compute;rg-shop-app;vm-shop-app-01",
+            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+            "resourceGroup": "rg-shop-ops",
+            "subscriptionId": SUB,
+            "properties": {
+                "friendlyName": "vm-shop-app-01",
+                "backupManagementType": "AzureWorkload",
+                "containerType": "VMAppContainer",
+                "workloadType": "SQLDataBase",
+                "registrationStatus": "Registered",
+                "healthStatus": "Healthy",
+                "sourceResourceId": format!("{}/providers/Microsoft.Compute/virtualMachines/vm-shop-app-01", rg("rg-shop-app"))
+            }
+        },
+        {
+            "id": format!("{VAULT}/backupFabrics/Azure/protectionContainers/VMAppContainer;Compute;rg-shop-app;vm-shop-app-01/protectedItems/SQLDataBase;mssqlserver;shopdb"),
+            "name": "SQLDataBase;mssqlserver;shopdb",
+            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+            "resourceGroup": "rg-shop-ops",
+            "subscriptionId": SUB,
+            "properties": {
+                "friendlyName": "shopdb",
+                "protectedItemType": "AzureVmWorkloadSQLDatabase",
+                "backupManagementType": "AzureWorkload",
+                "workloadType": "SQLDataBase",
+                "serverName": "vm-shop-app-01",
+                "parentName": "MSSQLSERVER",
+                "parentType": "AzureVmWorkloadSQLInstance",
+                "protectionState": "Protected",
+                "containerName": "VMAppContainer;Compute;rg-shop-app;vm-shop-app-01",
+                "sourceResourceId": format!("{}/providers/Microsoft.Compute/virtualMachines/vm-shop-app-01", rg("rg-shop-app")),
+                "policyId": format!("{VAULT}/backupPolicies/SqlPolicy-daily")
             }
         },
     ]});
