@@ -1,16 +1,19 @@
 //! The procedures estate: what the example estate (`examples/contoso-shop`)
-//! lacks for every source procedure to have work in a relocation — input
-//! rows added to the example's: id-shop-web's role assignments at a
-//! management group and in a second subscription (Resource Graph
-//! `authorizationresources` rows at tenant scope, seed 003), a Key Vault
-//! granting it an access policy (not RBAC), and a legacy Log Analytics agent
-//! on vm-shop-app-01 reporting to the custom workspace log-shop-weu (seed
-//! 000's Security solution), and a Defender for Storage override on
-//! stshopweu01 (seed 000's per-account settings), and a Cosmos DB account
-//! granting the identity a custom data-plane SQL role (seed 003), and SQL
-//! Server in vm-shop-app-01 protected through its registered workload
-//! container with a workload policy (seed 001). Relocated with a target subscription of its
-//! own ([`TARGET_SUB`]), every executor `apply` performs has work.
+//! lacks for every source procedure to have work in a relocation, as input
+//! rows added to the example's:
+//!
+//! * seed 003: id-shop-web's role assignments at a management group and in
+//!   a second subscription (Resource Graph `authorizationresources` rows at
+//!   tenant scope), a Key Vault granting it an access policy (not RBAC), a
+//!   Cosmos DB account granting it a custom data-plane SQL role;
+//! * seed 000: a legacy Log Analytics agent on vm-shop-app-01 reporting to
+//!   the custom workspace log-shop-weu (the Security solution), a Defender
+//!   for Storage override on stshopweu01;
+//! * seed 001: SQL Server in vm-shop-app-01, protected through its
+//!   registered workload container with a workload policy.
+//!
+//! Relocated with a target subscription of its own ([`TARGET_SUB`]), every
+//! executor `apply` performs has work.
 
 use std::path::{Path, PathBuf};
 
