@@ -11,6 +11,8 @@ use crate::model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, Defaults, Downtime, Executor, FixRef,
     Scenario, Service, StepMode, TemplateFix, TypeEntry,
 };
+use crate::ownership::{OwnershipFile, OwnershipRule};
+use crate::references::References;
 
 /// Why a catalog could not be loaded. Every variant names the file (relative
 /// to the catalog root) and the key or id at fault.
@@ -53,7 +55,11 @@ pub enum CatalogError {
     },
 }
 
-fn invalid(file: &str, key: impl Into<String>, message: impl Into<String>) -> CatalogError {
+pub(crate) fn invalid(
+    file: &str,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> CatalogError {
     CatalogError::Invalid {
         file: file.to_string(),
         key: key.into(),
@@ -95,6 +101,8 @@ pub(crate) struct Parts {
     pub durations: Durations,
     pub services: Vec<Service>,
     pub scenarios: Vec<Scenario>,
+    pub ownership: Vec<OwnershipRule>,
+    pub references: References,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, CatalogError> {
@@ -151,6 +159,7 @@ pub(crate) fn parse_files(
 ) -> Result<Parts, CatalogError> {
     let (mut checklist, mut movers, mut fixes, mut defaults) = (None, None, None, None);
     let mut executors = None;
+    let (mut ownership, mut references) = (None, None);
     let mut durations = None;
     let (mut services, mut scenarios) = (Vec::new(), Vec::new());
     for (file, text) in files {
@@ -161,6 +170,8 @@ pub(crate) fn parse_files(
             "executors.toml" => executors = Some(parse::<ExecutorsFile>(file, text)?.executors),
             "template-fixes.toml" => fixes = Some(parse::<FixesFile>(file, text)?.fixes),
             "defaults.toml" => defaults = Some(parse::<Defaults>(file, text)?),
+            "ownership.toml" => ownership = Some(parse::<OwnershipFile>(file, text)?.rules),
+            "references.toml" => references = Some(parse::<References>(file, text)?),
             "durations.toml" => durations = Some(parse::<Durations>(file, text)?),
             f if f.starts_with("services/") => {
                 let mut s: Service = parse(file, text)?;
@@ -176,7 +187,7 @@ pub(crate) fn parse_files(
                 return Err(invalid(
                     other,
                     "(file)",
-                    "unexpected file: catalog files are checklist.toml, data-movers.toml, executors.toml, template-fixes.toml, defaults.toml, durations.toml, services/*.toml and scenarios/*.toml",
+                    "unexpected file: catalog files are checklist.toml, data-movers.toml, executors.toml, template-fixes.toml, defaults.toml, durations.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
                 ));
             }
         }
@@ -195,10 +206,22 @@ pub(crate) fn parse_files(
         durations: durations.ok_or_else(|| need("durations.toml", "the planned durations"))?,
         services,
         scenarios,
+        ownership: ownership.ok_or_else(|| {
+            need(
+                "ownership.toml",
+                "the rules for resources that belong to other resources",
+            )
+        })?,
+        references: references.ok_or_else(|| {
+            need(
+                "references.toml",
+                "the patterns of references in settings and the clouds' DNS suffixes",
+            )
+        })?,
     })
 }
 
-fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
     let ok = !id.is_empty()
         && id
             .chars()
@@ -218,7 +241,7 @@ fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
     }
 }
 
-fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
     if url.starts_with("https://") {
         Ok(())
     } else {
@@ -230,13 +253,17 @@ fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
     }
 }
 
-fn check_type(file: &str, key: &str, t: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_type(file: &str, key: &str, t: &str) -> Result<(), CatalogError> {
     azrelo_arm::ResourceType::parse(t)
         .map(|_| ())
         .map_err(|e| invalid(file, key, e.to_string()))
 }
 
-fn check_condition(file: &str, key: &str, c: &condition::Condition) -> Result<(), CatalogError> {
+pub(crate) fn check_condition(
+    file: &str,
+    key: &str,
+    c: &condition::Condition,
+) -> Result<(), CatalogError> {
     let mut errs = Vec::new();
     condition::validate(c, &mut errs);
     if errs.is_empty() {
@@ -283,7 +310,7 @@ fn check_executor(
     }
 }
 
-pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
+pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
     let mut executors: HashMap<String, ()> = HashMap::new();
     for (i, e) in p.executors.iter().enumerate() {
         let key = format!("executors[{i}]");
@@ -627,6 +654,16 @@ pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
             }
         }
     }
+    crate::ownership::validate("ownership.toml", &p.ownership)?;
+    let mut dns_suffixes = HashMap::new();
+    for s in &p.services {
+        for t in &s.types {
+            if let Some(sfx) = t.name.as_ref().and_then(|n| n.dns_suffix.clone()) {
+                dns_suffixes.insert(t.resource_type.to_ascii_lowercase(), (sfx, s.file.clone()));
+            }
+        }
+    }
+    crate::references::validate("references.toml", &mut p.references, &dns_suffixes)?;
     Ok((checklist, fixes))
 }
 

@@ -31,8 +31,17 @@ pub fn make_plan_dir_with(dir: &Path, opts: &azrelo_plan::PlanOptions, extra: &[
         .collect();
     files.sort();
     files.extend(extra.iter().cloned());
-    let estate =
-        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    plan_dir_of(dir, &files, opts);
+}
+
+/// [`make_plan_dir`] for any input files (a fixture estate's:
+/// [`crate::estate_fixture`]).
+pub fn make_plan_dir_from(dir: &Path, files: &[PathBuf], target: &str) {
+    plan_dir_of(dir, files, &azrelo_plan::PlanOptions::new(target));
+}
+
+fn plan_dir_of(dir: &Path, files: &[PathBuf], opts: &azrelo_plan::PlanOptions) {
+    let estate = azrelo_estate::load_inputs(files, &azrelo_estate::LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&estate);
     let p = azrelo_plan::plan(&estate, &g, azrelo_catalog::Catalog::embedded(), opts).unwrap();
     let out = azrelo_generate::generate(
@@ -62,11 +71,11 @@ pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
 pub fn secrets() -> std::collections::HashMap<String, Value> {
     [
         ("createMode", json!("Default")),
+        // The Event Hubs key of the Defender export's connection string
+        // (its namespace is generated: only the secret part is supplied).
         (
-            "connectionString",
-            json!(
-                "Endpoint=sb://example/;SharedAccessKeyName=x;SharedAccessKey=redacted-test-value"
-            ),
+            "connectionString_SharedAccessKey",
+            json!("redacted-test-value"),
         ),
         ("uri", json!("https://example.invalid/trigger")),
     ]

@@ -155,6 +155,10 @@ impl<A: Arm> Engine<A> {
                 Some("Defender for Cloud's default workspace: never deleted (without it Defender cannot collect the machines' security data and some recommendations and alerts disappear)".into())
             } else if u.kind == UnitKind::Reconfigure {
                 Some("re-configured in place: it is the target".into())
+            } else if u.kind == UnitKind::Owned {
+                // Checked after the deletions: its owner's (or its parent's)
+                // deletion takes it along; azrelo never deletes it.
+                None
             } else if u.kind == UnitKind::Manual {
                 // The operator relocated it; they may have removed the
                 // source too (e.g. stopped backup protection).
@@ -191,8 +195,15 @@ impl<A: Arm> Engine<A> {
             }
             uses[j].extend(u.source_refs.iter().copied());
         }
+        // An owned source goes with its owner: keeping it keeps nothing.
         let mut work: Vec<usize> = (0..n)
-            .filter(|&i| reason[i].is_some() && self.plan.units[i].kind != UnitKind::Reconfigure)
+            .filter(|&i| {
+                reason[i].is_some()
+                    && !matches!(
+                        self.plan.units[i].kind,
+                        UnitKind::Reconfigure | UnitKind::Owned
+                    )
+            })
             .collect();
         while let Some(j) = work.pop() {
             for &i in &uses[j] {
@@ -211,6 +222,8 @@ impl<A: Arm> Engine<A> {
         }
         let mut rows = Vec::new();
         let mut to_delete: Vec<(usize, String)> = Vec::new();
+        // Owned sources: gone with their owner, or kept with it.
+        let mut owned: Vec<(usize, String)> = Vec::new();
         // Groups go last: one is deleted only when nothing is left in it.
         let mut groups: Vec<(usize, String)> = Vec::new();
         for &i in self.plan.order.iter().rev() {
@@ -227,6 +240,8 @@ impl<A: Arm> Engine<A> {
                 None
             };
             if !confirm {
+                let owned_note = (why.is_none() && u.kind == UnitKind::Owned)
+                    .then(|| "goes with its owner's deletion; azrelo never deletes it".to_string());
                 rows.push(ActionRow {
                     unit: src.clone(),
                     outcome: if why.is_some() {
@@ -234,8 +249,12 @@ impl<A: Arm> Engine<A> {
                     } else {
                         RowOutcome::WouldDelete
                     },
-                    detail: why,
+                    detail: why.or(owned_note),
                 });
+                continue;
+            }
+            if why.is_none() && u.kind == UnitKind::Owned {
+                owned.push((i, src));
                 continue;
             }
             let name = step_name(u, step::CLEANUP);
@@ -322,6 +341,9 @@ impl<A: Arm> Engine<A> {
             }
             pass = deferred.into_iter().map(|(i, s, _)| (i, s)).collect();
         }
+        for (i, src) in owned {
+            rows.push(self.owned_source(i, &src).await?);
+        }
         for (i, src) in groups {
             match self.cleanup_one(i, &src).await? {
                 Ok(row) => rows.push(row),
@@ -333,6 +355,69 @@ impl<A: Arm> Engine<A> {
             }
         }
         Ok(rows)
+    }
+
+    /// An owned source after the deletions: gone with its owner (or the
+    /// resource it is installed on), or still there because they stay.
+    /// Journaled like a deletion; never a DELETE call.
+    async fn owned_source(&self, i: usize, src: &str) -> Result<ActionRow, EngineError> {
+        let u = &self.plan.units[i];
+        let name = step_name(u, step::CLEANUP);
+        self.write_intent(&name, &json!({"op": "owned-source", "source": src}))
+            .map_err(step_to_engine)?;
+        let api = if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+            api::RESOURCE_GROUPS
+        } else {
+            u.api_version.as_str()
+        };
+        let present = match self.arm.get(src, api).await {
+            Ok(b) => b.is_some(),
+            Err(e) if e.is_crash() => return Err(EngineError::Crashed),
+            Err(e) => {
+                let e = StepError::from(e);
+                self.write_result(&name, StepOutcome::Failed, &e.detail())
+                    .map_err(step_to_engine)?;
+                return Ok(ActionRow {
+                    unit: src.to_string(),
+                    outcome: RowOutcome::DeleteFailed,
+                    detail: Some(e.message()),
+                });
+            }
+        };
+        let by = u
+            .owned
+            .as_ref()
+            .map(|o| match o.relation {
+                azrelo_plan::Relation::InstalledByService => {
+                    format!("installed by {}", o.service)
+                }
+                _ => format!("owned by {}", o.service),
+            })
+            .unwrap_or_else(|| "owned".into());
+        if present {
+            let note =
+                format!("{by}: left to its owner's deletion (azrelo never deletes it on its own)");
+            self.write_result(&name, StepOutcome::Skipped, &json!({"note": note}))
+                .map_err(step_to_engine)?;
+            Ok(ActionRow {
+                unit: src.to_string(),
+                outcome: RowOutcome::Kept,
+                detail: Some(note),
+            })
+        } else {
+            let note = format!("{by}: gone with its owner");
+            self.write_result(
+                &name,
+                StepOutcome::Succeeded,
+                &json!({"deleted": false, "note": note}),
+            )
+            .map_err(step_to_engine)?;
+            Ok(ActionRow {
+                unit: src.to_string(),
+                outcome: RowOutcome::Deleted,
+                detail: Some(note),
+            })
+        }
     }
 
     /// Delete one unit's source, journaled (intent, call, result): the row

@@ -317,6 +317,8 @@ impl<A: Arm> Engine<A> {
         match u.kind {
             UnitKind::Manual => Ok(json!({"note": "not automated: undo it yourself"})),
             UnitKind::Action(_) => self.action_discard(i).await,
+            // Its owner's discard removes it (or the service's, later).
+            UnitKind::Owned => Ok(json!({"note": "created by its owner: discarded with it"})),
             UnitKind::Reconfigure => {
                 let before = self
                     .detail_of(i, step::PREPARE)

@@ -27,6 +27,7 @@ mod cleanup;
 mod disk_mover;
 mod events;
 mod lifecycle;
+mod owned;
 mod procedures;
 mod schedule;
 mod steps;
@@ -487,6 +488,8 @@ impl<A: Arm> Engine<A> {
             (step::MOVE, UnitKind::Deploy | UnitKind::DiskCopy) => self.deploy(i).await,
             (step::MOVE, UnitKind::Reconfigure) => self.reconfigure(u).await,
             (step::PREPARE | step::MOVE, UnitKind::Action(_)) => self.action_step(i, s).await,
+            (step::PREPARE, UnitKind::Owned) => Ok((StepOutcome::Succeeded, json!({}))),
+            (step::MOVE, UnitKind::Owned) => self.locate(i).await,
             (step::VERIFY, _) => self.verify(i).await,
             (step::PREPARE | step::MOVE, UnitKind::Manual) => Err(StepError::Input(
                 "not automated: the operator relocates it and closes its gate".into(),

@@ -94,6 +94,7 @@ pub(super) fn summarize(
             Action::Reconfigure => s.reconfigured += 1,
             Action::Manual => s.manual += 1,
             Action::Keep => s.kept += 1,
+            Action::Owned => s.owned += 1,
         }
     }
     // The gates the run stops at (manual checklist items are work, not
