@@ -53,6 +53,10 @@ pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
 pub use build::{Change, ChangeKind, Deployment, Generated, ReadParameter, generate};
 pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 
+/// The executor of the catalog (`executors.toml`) `azrelo generate`
+/// performs; the labels test checks every automated label against it.
+pub const EXECUTORS: &[&str] = &["template-generation"];
+
 /// Property flags by type: what must not be written back. The embedded
 /// bicep-types-az snapshot implements it (`azrelo_arm::schema`); tests can
 /// supply their own.

@@ -54,8 +54,9 @@ fn duration(
                 + profile.create(&u.resource_type)
         }
         UnitKind::Reconfigure => profile.update(&u.resource_type),
-        // Created with the owner: a GET or two.
-        UnitKind::Manual | UnitKind::Owned => Duration::ZERO,
+        // Actions are a few reads and writes of settings; owned resources
+        // are created with their owner: a GET or two.
+        UnitKind::Manual | UnitKind::Action(_) | UnitKind::Owned => Duration::ZERO,
     }
 }
 

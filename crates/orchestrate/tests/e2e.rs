@@ -55,7 +55,7 @@ async fn the_same_run_with_injected_faults_reaches_the_same_state() {
 
     let tmp = tempfile::tempdir().unwrap();
     let spec = azrelo_emulator::faults::FaultSpec::parse(
-        "429=0.04,500=0.03,503=0.03,lro-fail=0.1,seed=11",
+        "429=0.04,500=0.03,503=0.03,lro-fail=0.2,seed=12",
     )
     .unwrap();
     let (_em, arm) = setup(tmp.path(), Some(spec));

@@ -78,5 +78,12 @@ pub(crate) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
             }
         }
     }
+    // Settings every parent has without anyone creating them (a vault's
+    // built-in policies, a subscription's Defender plans).
+    value.extend(super::behaviours::listed_defaults(
+        &inner,
+        &container,
+        ty.as_str(),
+    ));
     Some((StatusCode::OK, axum::Json(json!({"value": value}))).into_response())
 }

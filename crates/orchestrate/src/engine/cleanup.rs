@@ -105,6 +105,24 @@ impl<A: Arm> Engine<A> {
                 if n > 10 { ", …" } else { "" }
             )));
         }
+        // A gate of the whole run that holds the source cleanup (a manual
+        // step of a procedure: switch the clients over, keep the default
+        // workspace, …) must be closed first.
+        let open_shared: Vec<String> = {
+            let snap = Snapshot::new(self.journal.steps(RUN)?);
+            self.plan
+                .shared_gates()
+                .into_iter()
+                .filter(|g| g.stage == azrelo_plan::GateStage::Cleanup && !snap.gate_closed(&g.id))
+                .map(|g| g.id.clone())
+                .collect()
+        };
+        if !open_shared.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "gate(s) {} hold the source cleanup: do what they say, close them with `azrelo gate done`, then run cleanup-source again",
+                open_shared.join(", ")
+            )));
+        }
         let locks = self.live_locks().await.map_err(step_to_engine)?;
         let n = self.plan.units.len();
         // Why each source of the scope stays, before anything is deleted.
@@ -115,7 +133,27 @@ impl<A: Arm> Engine<A> {
             let Some(src) = u.source_id.as_ref().map(ResourceId::as_str) else {
                 continue;
             };
-            reason[i] = if u.kind == UnitKind::Reconfigure {
+            let own_open: Vec<&str> = views[i]
+                .open_gates_cleanup
+                .iter()
+                .map(String::as_str)
+                .collect();
+            reason[i] = if !own_open.is_empty() {
+                Some(format!(
+                    "gate(s) {} hold its cleanup: close them with `azrelo gate done` first",
+                    own_open.join(", ")
+                ))
+            } else if vocab::is(&u.resource_type, "Microsoft.OperationalInsights/workspaces")
+                && u.source_id
+                    .as_ref()
+                    .and_then(|s| s.name())
+                    .is_some_and(azrelo_plan::is_default_workspace)
+            {
+                // Seed 000: "It's recommended that you don't delete the
+                // default workspace for Defender": Defender for Cloud stores
+                // the VMs' security data there.
+                Some("Defender for Cloud's default workspace: never deleted (without it Defender cannot collect the machines' security data and some recommendations and alerts disappear)".into())
+            } else if u.kind == UnitKind::Reconfigure {
                 Some("re-configured in place: it is the target".into())
             } else if u.kind == UnitKind::Owned {
                 // Checked after the deletions: its owner's (or its parent's)

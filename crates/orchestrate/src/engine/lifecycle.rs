@@ -10,12 +10,29 @@ use azrelo_journal::StepOutcome;
 use super::*;
 
 impl<A: Arm> Engine<A> {
-    /// `--validate-only`: ARM validate of every deployment; nothing changes
-    /// and nothing is journaled.
+    /// `--validate-only`: ARM validate of every deployment, and the read-only
+    /// checks of every action with what it would do; nothing changes and
+    /// nothing is journaled.
     pub async fn validate(&self) -> Result<Vec<ActionRow>, EngineError> {
         let mut rows = Vec::new();
         for &i in &self.plan.order {
             let u = &self.plan.units[i];
+            if matches!(u.kind, UnitKind::Action(_)) {
+                rows.push(match self.action_validate(i).await {
+                    Ok(what) => ActionRow {
+                        unit: u.key.to_string(),
+                        outcome: RowOutcome::Valid,
+                        detail: Some(what),
+                    },
+                    Err(StepError::Crashed) => return Err(EngineError::Crashed),
+                    Err(e) => ActionRow {
+                        unit: u.key.to_string(),
+                        outcome: RowOutcome::Invalid,
+                        detail: Some(e.message()),
+                    },
+                });
+                continue;
+            }
             let Some(d) = &u.deploy else { continue };
             if let Err(e) = self.check_secrets(u) {
                 rows.push(ActionRow {
@@ -299,6 +316,7 @@ impl<A: Arm> Engine<A> {
         let u = &self.plan.units[i];
         match u.kind {
             UnitKind::Manual => Ok(json!({"note": "not automated: undo it yourself"})),
+            UnitKind::Action(_) => self.action_discard(i).await,
             // Its owner's discard removes it (or the service's, later).
             UnitKind::Owned => Ok(json!({"note": "created by its owner: discarded with it"})),
             UnitKind::Reconfigure => {

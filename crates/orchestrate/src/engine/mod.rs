@@ -28,6 +28,7 @@ mod disk_mover;
 mod events;
 mod lifecycle;
 mod owned;
+mod procedures;
 mod schedule;
 mod steps;
 
@@ -463,7 +464,13 @@ impl<A: Arm> Engine<A> {
                 self.check_secrets(u)?;
                 // With the final-sync gate already closed (the source is
                 // stopped), this copy is the final one: no second copy.
-                let stopped = self.gates_closed(&u.gates_before)?;
+                let own: Vec<crate::model::Gate> = u
+                    .gates_before
+                    .iter()
+                    .filter(|g| !g.shared)
+                    .cloned()
+                    .collect();
+                let stopped = self.gates_closed(&own)?;
                 let snap = self.copy_disk(u, "seed").await?;
                 Ok((
                     StepOutcome::Succeeded,
@@ -480,6 +487,7 @@ impl<A: Arm> Engine<A> {
             }
             (step::MOVE, UnitKind::Deploy | UnitKind::DiskCopy) => self.deploy(i).await,
             (step::MOVE, UnitKind::Reconfigure) => self.reconfigure(u).await,
+            (step::PREPARE | step::MOVE, UnitKind::Action(_)) => self.action_step(i, s).await,
             (step::PREPARE, UnitKind::Owned) => Ok((StepOutcome::Succeeded, json!({}))),
             (step::MOVE, UnitKind::Owned) => self.locate(i).await,
             (step::VERIFY, _) => self.verify(i).await,

@@ -105,7 +105,7 @@ impl<A: Arm> Engine<A> {
         self.check_secrets(u)?;
         let copy = if u.kind == UnitKind::DiskCopy {
             let prepared = self.detail_of(i, step::PREPARE);
-            let seed_is_final = u.gates_before.is_empty()
+            let seed_is_final = !u.gates_before.iter().any(|g| !g.shared)
                 || prepared.get("final").and_then(Value::as_bool) == Some(true);
             if seed_is_final {
                 match prepared.get("copy").and_then(Value::as_str) {
@@ -229,12 +229,15 @@ impl<A: Arm> Engine<A> {
                 Some(r)
             }
             UnitKind::Reconfigure => mv.get("body").cloned(),
-            UnitKind::Manual | UnitKind::Owned => None,
+            UnitKind::Manual | UnitKind::Action(_) | UnitKind::Owned => None,
         }
     }
 
     pub(super) async fn verify(&self, i: usize) -> Result<(StepOutcome, Value), StepError> {
         let u = &self.plan.units[i];
+        if matches!(u.kind, UnitKind::Action(_)) {
+            return self.action_step(i, step::VERIFY).await;
+        }
         if u.kind == UnitKind::Owned {
             return self.verify_owned(i).await;
         }
@@ -288,6 +291,7 @@ impl<A: Arm> Engine<A> {
             .is_some_and(|r| r.is_done());
         if !prepare_done {
             let intent = json!({"op": "prepare", "kind": u.kind.as_str(), "target": u.target_id});
+
             if let Err(e) = self.run_step(i, step::PREPARE, intent).await {
                 return fail(e);
             }
@@ -302,12 +306,16 @@ impl<A: Arm> Engine<A> {
                 );
                 return Ok(Outcome::Waiting);
             }
-            let intent = match &u.deploy {
-                Some(d) => json!({
+            let intent = match (&u.deploy, &u.procedure) {
+                (Some(d), _) => json!({
                     "op": "deploy", "deployment": d.path(), "target": u.target_id,
                     "secureParameters": d.secure_params,
                 }),
-                None => json!({"op": "reconfigure", "target": u.target_id}),
+                (None, Some(p)) => json!({
+                    "op": "action", "executor": p.executor.id(), "target": u.target_id,
+                    "step": p.step, "title": p.title,
+                }),
+                (None, None) => json!({"op": "reconfigure", "target": u.target_id}),
             };
             if let Err(e) = self.run_step(i, step::MOVE, intent).await {
                 return fail(e);
