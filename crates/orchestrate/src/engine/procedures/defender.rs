@@ -92,24 +92,30 @@ fn diffs(want: &Setting, got: &Setting) -> Vec<Difference> {
 }
 
 impl<A: Arm> Engine<A> {
+    /// One `Microsoft.Security` collection of a subscription (empty when
+    /// the provider answers 404).
+    async fn security_list(&self, sub: &str, kind: &'static str) -> Result<Vec<Value>, StepError> {
+        let probe = Setting {
+            kind,
+            name: String::new(),
+            body: Value::Null,
+        };
+        let path = format!("/subscriptions/{sub}/providers/Microsoft.Security/{kind}");
+        match self.arm.list(&path, probe.api()).await {
+            Ok(l) => Ok(l),
+            Err(e) if e.is_crash() => Err(e.into()),
+            Err(e) if e.status == Some(404) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The Defender settings of a subscription: plans that are on (with
     /// their sub-plans and extensions), the integration settings,
     /// auto-provisioning, workspace settings and security contacts.
     async fn security_config(&self, sub: &str) -> Result<Vec<Setting>, StepError> {
         let mut out = Vec::new();
         for kind in KINDS {
-            let probe = Setting {
-                kind,
-                name: String::new(),
-                body: Value::Null,
-            };
-            let path = format!("/subscriptions/{sub}/providers/Microsoft.Security/{kind}");
-            let list = match self.arm.list(&path, probe.api()).await {
-                Ok(l) => l,
-                Err(e) if e.is_crash() => return Err(e.into()),
-                Err(e) if e.status == Some(404) => Vec::new(),
-                Err(e) => return Err(e.into()),
-            };
+            let list = self.security_list(sub, kind).await?;
             for b in list {
                 let Some(name) = b["name"].as_str() else {
                     continue;
@@ -188,18 +194,7 @@ impl<A: Arm> Engine<A> {
     async fn security_config_all(&self, sub: &str) -> Result<Vec<Setting>, StepError> {
         let mut out = Vec::new();
         for kind in KINDS {
-            let probe = Setting {
-                kind,
-                name: String::new(),
-                body: Value::Null,
-            };
-            let path = format!("/subscriptions/{sub}/providers/Microsoft.Security/{kind}");
-            let list = match self.arm.list(&path, probe.api()).await {
-                Ok(l) => l,
-                Err(e) if e.is_crash() => return Err(e.into()),
-                Err(e) if e.status == Some(404) => Vec::new(),
-                Err(e) => return Err(e.into()),
-            };
+            let list = self.security_list(sub, kind).await?;
             for b in list {
                 if let Some(name) = b["name"].as_str() {
                     out.push(Setting {
