@@ -452,3 +452,114 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
         assert_eq!((ty, loc), (&got[k].0, &got[k].1), "{k}");
     }
 }
+
+/// Serve a seeded emulator whose operations take time (the `fast` latency
+/// profile: realistic durations × 0.05), so a killed `apply` leaves
+/// deployments and disk copies running in the emulator.
+fn emulator_with_latency(dir: &Path) -> String {
+    let em = Emulator::open(dir)
+        .unwrap()
+        .with_throttling(false)
+        .with_latency(azrelo_emulator::latency::LatencyProfile::Fast);
+    seed(&em, true);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, azrelo_emulator::router(em))
+                .await
+                .unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+/// Issue #18: `kill -9` of `apply` while deployments and disk copies are
+/// in flight, then one `resume`: the resume adopts the work in flight (no
+/// `409 DeploymentActive`, no "being copied" failure) and ends exactly
+/// where an uninterrupted apply ends — at the manual gates, nothing failed.
+#[test]
+fn apply_killed_with_work_in_flight_converges_in_one_resume() {
+    let run_to_gates = |ep: &str, plan: &Path, s: &Path, args: &[&str]| {
+        let out = azrelo(ep)
+            .args(["-q", "-o", "json"])
+            .args(args)
+            .arg(plan)
+            .arg("--parameters")
+            .arg(s)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out)
+    };
+    let setup = |tmp: &Path| {
+        let ep = emulator_with_latency(&tmp.join("em"));
+        let plan = tmp.join("plan");
+        azrelo(&ep)
+            .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+            .arg(&plan)
+            .assert()
+            .success();
+        azrelo(&ep)
+            .args(["-q", "generate"])
+            .arg(&plan)
+            .assert()
+            .success();
+        let s = secrets(tmp);
+        (ep, plan, s)
+    };
+    // Uninterrupted: where an apply stops.
+    let clean = tempfile::tempdir().unwrap();
+    let (ep, plan, s) = setup(clean.path());
+    let expected = run_to_gates(&ep, &plan, &s, &["apply"]);
+    assert_eq!(expected["failed"], json!([]), "{expected}");
+
+    for kill_after_ms in [1500u64, 4000] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (ep, plan, s) = setup(tmp.path());
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("azrelo"))
+            .args(["-q", "apply"])
+            .arg(&plan)
+            .arg("--parameters")
+            .arg(&s)
+            .env("AZRELO_ARM_ENDPOINT", &ep)
+            .env("AZRELO_AUTH", "token")
+            .env("AZRELO_TOKEN", "cli-apply-test")
+            .env_remove("AZRELO_CRASH_AFTER")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        // SIGKILL: no clean-up of any kind.
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        assert!(
+            status.code().is_none(),
+            "apply finished before the kill at {kill_after_ms} ms; nothing was in flight"
+        );
+        let got = run_to_gates(&ep, &plan, &s, &["resume"]);
+        assert_eq!(
+            got["failed"],
+            json!([]),
+            "after a kill at {kill_after_ms} ms: {got}"
+        );
+        assert_eq!(
+            (&got["available"], &got["openGates"]),
+            (&expected["available"], &expected["openGates"]),
+            "after a kill at {kill_after_ms} ms: {got}\nuninterrupted: {expected}"
+        );
+    }
+}

@@ -357,7 +357,12 @@ pub(super) fn clean(
                     });
                     continue;
                 }
-                let secret_name = is_secret_name(&k) || ctx.flags.is_sensitive(ty, &p);
+                // The secret policy (azrelo_arm::secrets): names, schema
+                // flags, and the type rules the schemas miss (a Key Vault
+                // secret's value).
+                let secret_name = is_secret_name(&k)
+                    || ctx.flags.is_sensitive(ty, &p)
+                    || azrelo_arm::secrets::is_type_secret(ty, &p);
                 let child = m.get_mut(&k).expect("key exists");
                 let is_scalar_secret = secret_name
                     && matches!(child, Value::String(_) | Value::Object(_))

@@ -26,6 +26,7 @@ use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 mod cleanup;
 mod disk_mover;
 mod events;
+mod inflight;
 mod lifecycle;
 mod schedule;
 mod steps;
@@ -56,6 +57,10 @@ pub enum EngineError {
     },
     #[error("{0}")]
     Refused(String),
+    /// A call failed in a way every later call would too (TLS trust,
+    /// credentials): the run stopped at once.
+    #[error("the run stopped: {0}")]
+    Stopped(String),
     #[error("{0}")]
     Io(String),
 }
@@ -87,6 +92,10 @@ pub struct Options {
     pub retry_backoff: Duration,
     /// Give up waiting for a cross-region copy after this long.
     pub copy_timeout: Duration,
+    /// Give up waiting for an operation already in flight (a deployment
+    /// started by an interrupted run, another operation on the same
+    /// resource) after this long.
+    pub wait_timeout: Duration,
 }
 
 impl Default for Options {
@@ -99,6 +108,7 @@ impl Default for Options {
             step_attempts: 4,
             retry_backoff: Duration::from_secs(2),
             copy_timeout: Duration::from_secs(48 * 3600),
+            wait_timeout: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -232,7 +242,7 @@ enum StepError {
 
 impl StepError {
     fn retryable(&self) -> bool {
-        matches!(self, StepError::Arm(e) if e.retryable)
+        matches!(self, StepError::Arm(e) if (e.retryable || e.is_in_progress()) && !e.fatal)
     }
     fn detail(&self) -> Value {
         match self {

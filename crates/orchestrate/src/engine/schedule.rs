@@ -119,6 +119,11 @@ impl<A: Arm> Engine<A> {
                     tasks.abort_all();
                     return Err(EngineError::Journal(e));
                 }
+                // Every other unit would fail the same way: stop once.
+                Err(StepError::Arm(e)) if e.fatal => {
+                    tasks.abort_all();
+                    return Err(EngineError::Stopped(e.to_string()));
+                }
                 Err(e) => report
                     .failed
                     .push((self.plan.units[i].key.to_string(), e.message())),
