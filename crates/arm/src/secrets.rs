@@ -157,7 +157,7 @@ const DIRECTIVES: &[&str] = &[
 ];
 
 /// Whether a write-only property at this JSON pointer is a creation-time
-/// directive rather than a secret (see [`DIRECTIVES`]).
+/// directive rather than a secret (the `DIRECTIVES` list).
 pub fn is_creation_directive(pointer: &str) -> bool {
     let last = pointer.rsplit('/').next().unwrap_or(pointer);
     DIRECTIVES.iter().any(|d| last.eq_ignore_ascii_case(d))

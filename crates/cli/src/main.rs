@@ -6,6 +6,11 @@
 //! crate; this crate must not contain domain knowledge (ids, regions, templates,
 //! relocation rules) of its own.
 
+// The doc comments of the clap types are the `--help` texts, written for a
+// terminal: `AZRELO_PARAM_<name>` and `<expression>` are placeholders there,
+// not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod cmd;
 mod exit;
 mod output;

@@ -7,6 +7,7 @@
 
 use assert_cmd::Command;
 use azrelo_emulator::Emulator;
+use azrelo_testkit::{Background, Transport};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,25 +73,10 @@ fn unrelated() -> Vec<(String, Value)> {
 
 /// Serve a seeded, persistent emulator (state in `dir/emulator.db`) on a
 /// background runtime.
-fn emulator(dir: &Path, extensions: bool) -> String {
+fn emulator(dir: &Path, extensions: bool) -> Background {
     let em = Emulator::open(dir).unwrap().with_throttling(false);
     seed(&em, extensions);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, azrelo_emulator::router(em))
-                .await
-                .unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    Background::start(em, Transport::Http)
 }
 
 /// Every resource the emulator holds: id → body.
@@ -194,7 +180,8 @@ fn relocate(ep: &str, plan: &Path, secrets: &Path, crash_after: Option<u64>) -> 
 #[test]
 fn live_discovery_to_cleanup_on_the_emulator() {
     let tmp = tempfile::tempdir().unwrap();
-    let ep = emulator(&tmp.path().join("em"), true);
+    let served = emulator(&tmp.path().join("em"), true);
+    let ep = served.endpoint.clone();
     let estate = tmp.path().join("estate.json");
     let plan = tmp.path().join("plan");
     let p = plan.to_str().unwrap();
@@ -373,7 +360,8 @@ fn next(state: &mut u64, below: u64) -> u64 {
 #[test]
 fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
     let setup = |tmp: &Path| {
-        let ep = emulator(&tmp.join("em"), true);
+        let served = emulator(&tmp.join("em"), true);
+        let ep = served.endpoint.clone();
         let plan = tmp.join("plan");
         azrelo(&ep)
             .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
@@ -387,10 +375,10 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
             .success();
         // `resume` needs a started run: the first apply starts it (and runs
         // to the first gates).
-        (ep, plan)
+        (served, ep, plan)
     };
     let clean = tempfile::tempdir().unwrap();
-    let (ep, plan) = setup(clean.path());
+    let (_served, ep, plan) = setup(clean.path());
     let s = secrets(clean.path());
     azrelo(&ep)
         .args(["-q", "apply"])
@@ -403,7 +391,7 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
     let expected = dump(&clean.path().join("em"));
 
     let tmp = tempfile::tempdir().unwrap();
-    let (ep, plan) = setup(tmp.path());
+    let (_served_crash, ep, plan) = setup(tmp.path());
     let s = secrets(tmp.path());
     // The first kill is in the very first apply.
     let out = azrelo(&ep)

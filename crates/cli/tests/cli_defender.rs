@@ -118,13 +118,8 @@ fn assess_bad_inputs_exit_3() {
 const SUB: &str = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
 
 /// An emulator on 127.0.0.1:0 with a fresh subscription (Free plan, nothing
-/// set) holding one Linux VM; the runtime keeps serving while the test runs.
-fn emulator() -> (tokio::runtime::Runtime, String) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+/// set) holding one Linux VM; served while the handle lives.
+fn emulator() -> azrelo_testkit::Background {
     let em = azrelo_emulator::Emulator::new();
     em.seed([(
         format!("/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-lnx-01"),
@@ -133,16 +128,7 @@ fn emulator() -> (tokio::runtime::Runtime, String) {
                               "imageReference": {"offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2"}},
                               "osProfile": {"computerName": "vm-lnx-01"}}}),
     )]);
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        axum::serve(listener, azrelo_emulator::router(em))
-            .await
-            .unwrap()
-    });
-    (rt, format!("http://{addr}"))
+    azrelo_testkit::Background::start(em, azrelo_testkit::Transport::Http)
 }
 
 fn apply(endpoint: &str, journal: &std::path::Path, extra: &[&str]) -> Value {
@@ -181,7 +167,8 @@ fn steps(v: &Value) -> Vec<String> {
 
 #[test]
 fn apply_against_the_emulator_is_idempotent_and_validate_only_changes_nothing() {
-    let (_rt, endpoint) = emulator();
+    let served = emulator();
+    let endpoint = served.endpoint.clone();
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.sqlite");
 

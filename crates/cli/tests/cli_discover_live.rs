@@ -4,6 +4,7 @@
 
 use assert_cmd::Command;
 use azrelo_emulator::Emulator;
+use azrelo_testkit::{Background, Transport};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ fn azrelo() -> Command {
 }
 
 /// Serve an emulator seeded with the example on a background runtime.
-fn emulator(em: Emulator) -> String {
+fn emulator(em: Emulator) -> Background {
     let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -35,22 +36,7 @@ fn emulator(em: Emulator) -> String {
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
     em.seed(azrelo_estate::arm_shape::arm_bodies(&estate));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, azrelo_emulator::router(em))
-                .await
-                .unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    Background::start(em, Transport::Http)
 }
 
 fn resources(path: &std::path::Path) -> BTreeMap<String, (String, Option<String>)> {
@@ -74,7 +60,8 @@ fn resources(path: &std::path::Path) -> BTreeMap<String, (String, Option<String>
 
 #[test]
 fn live_discovery_writes_the_same_resources_as_file_discovery() {
-    let url = emulator(Emulator::new());
+    let served = emulator(Emulator::new());
+    let url = served.endpoint.clone();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("file.json");
     let live = dir.path().join("live.json");
@@ -117,7 +104,8 @@ fn live_discovery_writes_the_same_resources_as_file_discovery() {
 #[test]
 fn a_failing_resource_graph_is_fatal_and_named() {
     let spec = azrelo_emulator::faults::FaultSpec::parse("503=1,seed=1").unwrap();
-    let url = emulator(Emulator::new().with_faults(spec));
+    let served = emulator(Emulator::new().with_faults(spec));
+    let url = served.endpoint.clone();
     let out = azrelo()
         .args([
             "discover",
@@ -212,7 +200,8 @@ fn connection_flags_are_checked_before_any_call() {
 /// estate and exit 0; an invalid resource group name is refused up front.
 #[test]
 fn an_unknown_subscription_or_group_name_is_an_error() {
-    let url = emulator(Emulator::new());
+    let served = emulator(Emulator::new());
+    let url = served.endpoint.clone();
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("estate.json");
     let unknown = "11111111-2222-3333-4444-555555555555";
@@ -265,7 +254,8 @@ fn an_unknown_subscription_or_group_name_is_an_error() {
 /// ANSI); `--log-format json` makes every stderr line a JSON object.
 #[test]
 fn progress_without_a_terminal_is_lines_and_json_on_request() {
-    let url = emulator(Emulator::new());
+    let served = emulator(Emulator::new());
+    let url = served.endpoint.clone();
     let run = |extra: &[&str]| {
         let out = azrelo()
             .args([

@@ -16,9 +16,6 @@
 //! operations are polled every 25 ms. Manual gates are closed up front (an
 //! operator who pre-approved them), so a disk's first copy is its final one.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,10 +79,10 @@ async fn run(
 ) -> (Duration, Duration, Duration, u64) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("plan");
-    common::make_plan_dir(&dir, "northeurope");
+    azrelo_testkit::example::make_plan_dir(&dir, "northeurope");
     let profile = LatencyProfile::Fast;
     let em = Emulator::new().with_throttling(false).with_latency(profile);
-    let mut seed = common::estate_seed(&dir);
+    let mut seed = azrelo_testkit::example::estate_seed(&dir);
     if small_disks {
         for (_, b) in seed.iter_mut() {
             if b["type"]
@@ -97,7 +94,7 @@ async fn run(
         }
     }
     em.seed(seed.clone());
-    let mut arm = common::EmulatorArm::new(&em);
+    let mut arm = azrelo_testkit::InProcessArm::new(&em);
     arm.poll = Duration::from_millis(25);
     let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
     let d: Vec<Duration> = (0..plan.units.len())
@@ -110,7 +107,7 @@ async fn run(
     let opts = Options {
         parallelism,
         schedule,
-        secrets: common::secrets(),
+        secrets: azrelo_testkit::example::secrets(),
         poll: Duration::from_millis(25),
         retry_backoff: Duration::from_millis(25),
         ..Options::default()

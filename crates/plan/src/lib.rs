@@ -17,7 +17,7 @@
 //! 4. **Target ids and names** — subscription and resource group mappings,
 //!    new names for globally unique names (a configurable naming rule, every
 //!    proposal checked against the type's rule and against every other name).
-//! 5. **Waves** — see [`waves`](crate::waves): the guidance's phase order,
+//! 5. **Waves** — see the `waves` module: the guidance's phase order,
 //!    raised by dependencies, cycles broken explicitly.
 //! 6. **Steps, checklists, scenarios, phases, findings**.
 //!

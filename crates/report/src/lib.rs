@@ -23,7 +23,7 @@
 //! Run state comes from the orchestrator's public API
 //! ([`azrelo_run::PlanDir::load_run`], [`azrelo_orchestrate::status`]), never
 //! from reading its SQLite journal directly. The entry point for other
-//! commands (`plan --out`, `rehearse`) is [`write`].
+//! commands (`plan --out`, `rehearse`) is [`write()`].
 //!
 //! It must not plan, talk to Azure or change the plan directory beyond the
 //! report files it is asked to write (atomically: temporary file, then
@@ -75,7 +75,7 @@ pub enum ReportError {
     Output { path: PathBuf, message: String },
 }
 
-/// The files a [`write`] produced.
+/// The files a [`write()`] produced.
 #[derive(Debug, Clone)]
 pub struct Written {
     pub files: Vec<PathBuf>,

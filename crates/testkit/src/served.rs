@@ -100,6 +100,67 @@ impl Drop for Served {
     }
 }
 
+/// An emulator served on `127.0.0.1:0` from a thread with its own runtime,
+/// for synchronous tests (e.g. ones that run `azrelo` processes against
+/// it). Stopped when dropped.
+#[derive(Debug)]
+pub struct Background {
+    /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The authority's PEM (HTTPS only).
+    pub ca_pem: Option<String>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Background {
+    /// Serve `em` on a background thread.
+    pub fn start(em: Emulator, transport: Transport) -> Background {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start a runtime for the emulator: {e}"));
+            rt.block_on(async move {
+                let served = Served::start(em, transport).await;
+                let _ = tx.send((served.endpoint.clone(), served.ca_pem.clone()));
+                // Serve until the handle is dropped (the sender goes away).
+                let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
+                drop(served);
+            });
+        });
+        let (endpoint, ca_pem) = rx
+            .recv()
+            .unwrap_or_else(|e| panic!("the emulator thread did not start: {e}"));
+        Background {
+            endpoint,
+            ca_pem,
+            stop: Some(stop_tx),
+        }
+    }
+
+    /// Write the authority's PEM into `dir` (HTTPS only); its path.
+    pub fn write_ca(&self, dir: &Path) -> PathBuf {
+        let pem = self
+            .ca_pem
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} is served over plain HTTP: no authority", self.endpoint));
+        let p = dir.join("emulator-ca.pem");
+        std::fs::write(&p, pem).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+        p
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// A TLS client that trusts exactly the PEM authority given.
 pub fn tls_client(ca_pem: &str) -> tokio_rustls::TlsConnector {
     use rustls::pki_types::CertificateDer;

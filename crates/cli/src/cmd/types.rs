@@ -30,14 +30,14 @@ pub enum Sub {
     /// answer with their nearest listed parent (`answeredBy`).
     ///
     /// JSON (`-o json`) with --region — one object:
-    ///   resourceType, answeredBy (string|null), region, status, zones ([string]),
+    ///   resourceType, answeredBy (string|null), region, status, zones (string array),
     ///   snapshot ("YYYY-MM"), detail
     /// JSON without --region — one object:
     ///   resourceType, answeredBy, snapshot, source, global (bool),
     ///   defaultApiVersion, newestApiVersion, newestStableApiVersion (string|null),
-    ///   apiVersions ([string], as ARM lists them, newest first),
-    ///   regions ([{name, displayName, status, zones}], every physical region),
-    ///   otherListedLocations ([string]: listed locations that are not physical
+    ///   apiVersions (string array, as ARM lists them, newest first),
+    ///   regions (array of {name, displayName, status, zones}: every physical region),
+    ///   otherListedLocations (string array: listed locations that are not physical
     ///   regions of the catalog, e.g. logical stage regions, internal stamps)
     ///
     /// Examples:

@@ -261,7 +261,7 @@ pub fn digest(plan_json: &[u8], manifest_json: &[u8]) -> String {
 
 impl RunPlan {
     /// The units of a run, their dependencies and gates, from the plan
-    /// directory's contents (see [`build`] for each pass).
+    /// directory's contents (see the `build` module for each pass).
     pub fn build(inputs: RunInputs) -> Result<RunPlan, ModelError> {
         let RunInputs {
             dir,

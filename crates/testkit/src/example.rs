@@ -1,0 +1,92 @@
+//! The repository's example estate (`examples/contoso-shop`) as a test
+//! bed: planned and generated into a plan directory exactly as `azrelo plan
+//! --out` and `azrelo generate` write it, its ARM bodies to seed an emulator
+//! with, the operator's values for its secure parameters, and a dump of a
+//! persistent emulator's state.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+/// The subscription the example estate lives in.
+pub const EXAMPLE_SUB: &str = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";
+
+pub fn example_dir() -> PathBuf {
+    crate::repo_root().join("examples/contoso-shop")
+}
+
+/// `azrelo plan` + `azrelo generate` of the example into `dir` (same files
+/// the CLI writes).
+pub fn make_plan_dir(dir: &Path, target: &str) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(example_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let estate =
+        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    let g = azrelo_graph::build(&estate);
+    let p = azrelo_plan::plan(
+        &estate,
+        &g,
+        azrelo_catalog::Catalog::embedded(),
+        &azrelo_plan::PlanOptions::new(target),
+    )
+    .unwrap();
+    let out = azrelo_generate::generate(
+        &p,
+        &estate,
+        azrelo_catalog::Catalog::embedded(),
+        azrelo_generate::embedded_flags(),
+    );
+    let pd = azrelo_run::PlanDir::new(dir);
+    pd.write_plan(&estate, &p).unwrap();
+    pd.write_templates(&out, &pd.templates()).unwrap();
+}
+
+/// The example estate as the emulator's starting state: resources, locks,
+/// role assignments, diagnostic settings and policy exemptions.
+pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
+    let mut estate: azrelo_estate::Estate =
+        serde_json::from_slice(&std::fs::read(dir.join("estate.json")).unwrap()).unwrap();
+    estate.reindex();
+    // As ARM returns them, read-only back-references (a NIC's
+    // `virtualMachine`, a subnet's `ipConfigurations`) included: the
+    // emulator, like ARM, does not count them as usage.
+    azrelo_estate::arm_shape::arm_bodies(&estate)
+}
+
+/// Operator-supplied values for the generated secure parameters.
+pub fn secrets() -> std::collections::HashMap<String, Value> {
+    [
+        ("createMode", json!("Default")),
+        (
+            "connectionString",
+            json!(
+                "Endpoint=sb://example/;SharedAccessKeyName=x;SharedAccessKey=redacted-test-value"
+            ),
+        ),
+        ("uri", json!("https://example.invalid/trigger")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Every resource the emulator holds (id → body), from its SQLite store.
+pub fn dump(emulator_dir: &Path) -> std::collections::BTreeMap<String, Value> {
+    let db = rusqlite::Connection::open(emulator_dir.join("emulator.db")).unwrap();
+    let mut stmt = db.prepare("SELECT id, body FROM resources").unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    rows.map(|r| {
+        let (id, body) = r.unwrap();
+        (
+            id.to_ascii_lowercase(),
+            serde_json::from_str(&body).unwrap_or(Value::Null),
+        )
+    })
+    .collect()
+}
