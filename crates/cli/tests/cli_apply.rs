@@ -444,28 +444,13 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
 /// Serve a seeded emulator whose operations take time (the `fast` latency
 /// profile: realistic durations × 0.05), so a killed `apply` leaves
 /// deployments and disk copies running in the emulator.
-fn emulator_with_latency(dir: &Path) -> String {
+fn emulator_with_latency(dir: &Path) -> Background {
     let em = Emulator::open(dir)
         .unwrap()
         .with_throttling(false)
         .with_latency(azrelo_emulator::latency::LatencyProfile::Fast);
     seed(&em, true);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, azrelo_emulator::router(em))
-                .await
-                .unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    Background::start(em, Transport::Http)
 }
 
 /// Issue #18: `kill -9` of `apply` while deployments and disk copies are
@@ -493,7 +478,8 @@ fn apply_killed_with_work_in_flight_converges_in_one_resume() {
         json_of(&out)
     };
     let setup = |tmp: &Path| {
-        let ep = emulator_with_latency(&tmp.join("em"));
+        let served = emulator_with_latency(&tmp.join("em"));
+        let ep = served.endpoint.clone();
         let plan = tmp.join("plan");
         azrelo(&ep)
             .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
@@ -506,17 +492,17 @@ fn apply_killed_with_work_in_flight_converges_in_one_resume() {
             .assert()
             .success();
         let s = secrets(tmp);
-        (ep, plan, s)
+        (served, ep, plan, s)
     };
     // Uninterrupted: where an apply stops.
     let clean = tempfile::tempdir().unwrap();
-    let (ep, plan, s) = setup(clean.path());
+    let (_served, ep, plan, s) = setup(clean.path());
     let expected = run_to_gates(&ep, &plan, &s, &["apply"]);
     assert_eq!(expected["failed"], json!([]), "{expected}");
 
     for kill_after_ms in [1500u64, 4000] {
         let tmp = tempfile::tempdir().unwrap();
-        let (ep, plan, s) = setup(tmp.path());
+        let (_served, ep, plan, s) = setup(tmp.path());
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("azrelo"))
             .args(["-q", "apply"])
             .arg(&plan)
@@ -550,4 +536,40 @@ fn apply_killed_with_work_in_flight_converges_in_one_resume() {
             "after a kill at {kill_after_ms} ms: {got}\nuninterrupted: {expected}"
         );
     }
+}
+
+/// Issue #18: without a terminal, `apply` prints a line per step (and a
+/// heartbeat), with no escape codes.
+#[test]
+fn apply_without_a_terminal_prints_progress_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = emulator(&tmp.path().join("em"), true);
+    let ep = served.endpoint.clone();
+    let plan = tmp.path().join("plan");
+    azrelo(&ep)
+        .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+        .arg(&plan)
+        .assert()
+        .success();
+    azrelo(&ep)
+        .args(["-q", "generate"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let s = secrets(tmp.path());
+    let out = azrelo(&ep)
+        .args(["apply"])
+        .arg(&plan)
+        .arg("--parameters")
+        .arg(&s)
+        .env("AZRELO_HEARTBEAT_SECS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines = err.lines().filter(|l| l.contains(" apply: ")).count();
+    assert!(lines > 20, "a line per step: {err}");
+    assert!(err.contains(" verified)"), "{err}");
+    assert!(err.contains("apply: finished in"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no escape codes: {err:?}");
 }

@@ -131,7 +131,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
                 has_after.insert(o.target_id.as_str().to_ascii_lowercase());
             }
             out.push(RunGate {
-                id: unique(format!("{kind}:{}", p.target_name)),
+                id: unique(gate_id(&format!("{kind}:{}", p.target_name))),
                 resource: p.source_id.to_string(),
                 target_name: p.target_name.to_string(),
                 kind,
@@ -153,7 +153,7 @@ pub fn run_gates(plan: &Plan, catalog: &Catalog) -> Vec<RunGate> {
             continue;
         }
         out.push(RunGate {
-            id: unique(format!("manual:{}", p.target_name)),
+            id: unique(gate_id(&format!("manual:{}", p.target_name))),
             resource: p.source_id.to_string(),
             target_name: p.target_name.to_string(),
             kind: "manual".into(),
@@ -407,5 +407,31 @@ mod tests {
         assert_eq!(format_minutes([15, 35]), "15–35 min");
         assert_eq!(format_minutes([35, 245]), "35 min–245 min");
         assert_eq!(format_minutes([120, 240]), "2 h–4 h");
+    }
+}
+
+/// A gate id an operator can paste into a shell unquoted: letters, digits
+/// and `. _ : / -`; anything else (`;` of backup item names, spaces,
+/// quotes, `$`, …) becomes `-`. The orchestrator names its gates with the
+/// same function, so the plan's list is the run's.
+pub fn gate_id(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '/' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod gate_ids {
+    #[test]
+    fn gate_ids_are_shell_safe() {
+        assert_eq!(super::gate_id("manual:kv;rm -rf"), "manual:kv-rm--rf");
+        assert_eq!(super::gate_id("data-copy:sql/db1"), "data-copy:sql/db1");
+        assert_eq!(super::gate_id("x $(y) 'z'"), "x---y---z-");
     }
 }

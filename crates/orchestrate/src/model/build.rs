@@ -442,7 +442,7 @@ pub(super) fn attach_gates(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_else(|| "gate".into());
-            let base = format!("{kind}:{}", p.target_name);
+            let base = azrelo_plan::estimate::gate_id(&format!("{kind}:{}", p.target_name));
             let mut id = base.clone();
             let mut n = 2;
             while !gate_ids.insert(id.to_ascii_lowercase()) {
@@ -459,7 +459,7 @@ pub(super) fn attach_gates(
     }
     for p in pending.iter_mut() {
         if p.unit.kind == UnitKind::Manual && p.unit.gates_after.is_empty() {
-            let base = format!("manual:{}", p.unit.target_name);
+            let base = azrelo_plan::estimate::gate_id(&format!("manual:{}", p.unit.target_name));
             let mut id = base.clone();
             let mut n = 2;
             while !gate_ids.insert(id.to_ascii_lowercase()) {

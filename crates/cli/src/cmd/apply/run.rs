@@ -50,7 +50,12 @@ pub struct ApplyArgs {
 }
 
 /// `azrelo apply` and `azrelo resume`.
-pub fn run_apply(args: ApplyArgs, out: OutputFormat, resume: bool) -> Result<(), CliError> {
+pub fn run_apply(
+    args: ApplyArgs,
+    out: OutputFormat,
+    resume: bool,
+    quiet: bool,
+) -> Result<(), CliError> {
     let plan = load(&args.plan_dir)?;
     if resume {
         let j = azrelo_orchestrate::open_journal(&args.plan_dir).map_err(engine_error)?;
@@ -111,7 +116,7 @@ pub fn run_apply(args: ApplyArgs, out: OutputFormat, resume: bool) -> Result<(),
             )))
         };
     }
-    let bars = Arc::new(Bars::new(total, out == OutputFormat::Json));
+    let bars = Arc::new(Bars::new(total, out == OutputFormat::Json, quiet));
     let engine = Arc::new(engine.with_observer(bars.clone()));
     let report = rt.block_on(engine.apply());
     bars.finish();
