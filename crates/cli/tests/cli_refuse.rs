@@ -32,7 +32,11 @@ fn plan_dir(dir: &Path) {
         .arg(dir)
         .assert()
         .success();
-    azrelo().args(["-q", "generate"]).arg(dir).assert().success();
+    azrelo()
+        .args(["-q", "generate"])
+        .arg(dir)
+        .assert()
+        .success();
 }
 
 #[test]
@@ -62,7 +66,10 @@ fn changed_or_foreign_templates_are_refused_by_name() {
     // A foreign template beside the generated ones.
     std::fs::write(t.join("extra.json"), "{}").unwrap();
     let err = stderr(azrelo().args(["status"]).arg(&dir), 3);
-    assert!(err.contains("extra.json") && err.contains("foreign"), "{err}");
+    assert!(
+        err.contains("extra.json") && err.contains("foreign"),
+        "{err}"
+    );
     std::fs::remove_file(t.join("extra.json")).unwrap();
     azrelo().args(["-q", "status"]).arg(&dir).assert().success();
 }
@@ -74,7 +81,16 @@ fn an_emptied_journal_is_not_a_fresh_start() {
     plan_dir(&dir);
     // A run's journal, then emptied.
     azrelo()
-        .args(["-q", "gate", "done", "--all", "--note", "checked by hand", "--by", "ops-1"])
+        .args([
+            "-q",
+            "gate",
+            "done",
+            "--all",
+            "--note",
+            "checked by hand",
+            "--by",
+            "ops-1",
+        ])
         .arg(&dir)
         .assert()
         .success();
@@ -84,7 +100,13 @@ fn an_emptied_journal_is_not_a_fresh_start() {
         .output()
         .unwrap();
     let gates: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(gates.as_array().unwrap().iter().all(|g| g["closed"] == true));
+    assert!(
+        gates
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["closed"] == true)
+    );
     // Who and why are in the journal.
     let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();
     let body: String = db
@@ -94,7 +116,10 @@ fn an_emptied_journal_is_not_a_fresh_start() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(body.contains("ops-1") && body.contains("checked by hand"), "{body}");
+    assert!(
+        body.contains("ops-1") && body.contains("checked by hand"),
+        "{body}"
+    );
     drop(db);
     // Gate ids paste into a shell: no ';'.
     assert!(
@@ -109,7 +134,10 @@ fn an_emptied_journal_is_not_a_fresh_start() {
     }
     std::fs::write(dir.join("journal.db"), b"").unwrap();
     let err = stderr(azrelo().args(["status"]).arg(&dir), 1);
-    assert!(err.contains("empty") && err.contains("restore it from a backup"), "{err}");
+    assert!(
+        err.contains("empty") && err.contains("restore it from a backup"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -126,6 +154,27 @@ fn invalid_group_maps_and_misspelt_targets_are_refused() {
         3,
     );
     assert!(err.contains("contains '/'"), "{err}");
-    let err = stderr(azrelo().args(["plan", EXAMPLE, "--target", "northeurop"]), 3);
+    let err = stderr(
+        azrelo().args(["plan", EXAMPLE, "--target", "northeurop"]),
+        3,
+    );
     assert!(err.contains("did you mean northeurope"), "{err}");
+}
+
+/// Issue #18: a missing secure parameter is found before the first write
+/// (exit 5, as for any step the operator owes), not minutes into a run.
+#[test]
+fn missing_secure_parameters_stop_apply_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("plan");
+    plan_dir(&dir);
+    let t = std::time::Instant::now();
+    let err = stderr(azrelo().args(["apply"]).arg(&dir), 5);
+    assert!(
+        err.contains("connectionString") && err.contains("nothing was"),
+        "{err}"
+    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(30));
+    // Nothing started: there is nothing to resume.
+    stderr(azrelo().args(["resume"]).arg(&dir), 3);
 }

@@ -89,9 +89,12 @@ pub fn run_apply(
         ..Options::default()
     };
     let total = plan.units.len() as u64;
+    let rt = runtime()?;
+    if !args.validate_only {
+        preflight(&plan, &opts.secrets, &client, &rt)?;
+    }
     let engine =
         Engine::new(plan, ClientArm(client), opts, CrashHook::from_env()).map_err(engine_error)?;
-    let rt = runtime()?;
     if args.validate_only {
         let rows = rt.block_on(engine.validate()).map_err(engine_error)?;
         let invalid = rows
@@ -157,6 +160,74 @@ pub fn run_apply(
                 report.open_gates.len()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Checks before the first write, so a run does not stop minutes in: every
+/// secure parameter has a value (else exit 5, as for any step the operator
+/// owes), and each target subscription answers — which also proves the
+/// credentials and the endpoint's TLS trust (else the error once, with how
+/// to fix it).
+fn preflight(
+    plan: &azrelo_orchestrate::RunPlan,
+    secrets: &std::collections::HashMap<String, serde_json::Value>,
+    client: &ArmClient,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(), CliError> {
+    let mut missing: Vec<&str> = plan
+        .units
+        .iter()
+        .flat_map(|u| u.deploy.iter().flat_map(|d| d.secure_params.iter()))
+        .map(String::as_str)
+        .filter(|p| !secrets.contains_key(*p))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        return Err(CliError::new(
+            ExitCode::Pending,
+            miette::miette!(
+                help = format!(
+                    "supply them with --parameters FILE ({{\"name\": value}}) or {}<name>, then run the command again",
+                    azrelo_run::ENV_PREFIX
+                ),
+                "secure parameter(s) without a value: {}; nothing was changed",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let mut subs: Vec<String> = plan
+        .units
+        .iter()
+        .filter_map(|u| u.target_id.subscription_id().map(str::to_ascii_lowercase))
+        .collect();
+    subs.sort_unstable();
+    subs.dedup();
+    for sub in subs {
+        let path = format!("/subscriptions/{sub}");
+        match rt.block_on(client.get(&path, "2022-12-01")) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(CliError::bad_input(
+                    format!(
+                        "the target subscription {sub} was not found at {}",
+                        client.endpoint()
+                    ),
+                    "check --target-subscription / --subscription-map in the plan, and that the credential can see it",
+                ));
+            }
+            Err(e) => {
+                let hint = e
+                    .hint()
+                    .unwrap_or("check --arm-endpoint, --auth and --ca-cert")
+                    .to_string();
+                return Err(CliError::new(
+                    ExitCode::Failure,
+                    miette::miette!(help = hint, "pre-flight: GET {path} failed: {e}"),
+                ));
+            }
+        }
     }
     Ok(())
 }
