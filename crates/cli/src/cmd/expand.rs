@@ -24,7 +24,7 @@ use std::path::PathBuf;
 /// Examples:
 ///   azrelo expand azuredeploy.json --parameters azuredeploy.parameters.json
 ///   azrelo expand main.json --param vmName=web01 --resource-group rg-app -o json
-///   azrelo expand --template-uri https://example.com/templates/azuredeploy.json
+///   azrelo expand --template-uri URL   (a raw template file served over https)
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -40,7 +40,7 @@ pub enum GraphFormat {
 ///   azrelo graph examples/contoso-shop
 ///   azrelo graph estate.json --format dot | dot -Tsvg > graph.svg
 ///   azrelo graph estate.json -o json
-///   azrelo graph --template-uri https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstarts/microsoft.storage/storage-account-create/azuredeploy.json
+///   azrelo graph --template-uri URL   (a raw template, e.g. a quickstart's azuredeploy.json on GitHub)
 ///   azrelo graph quickstarts/*/*/azuredeploy.json --template-resource-group '{dir}'
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
