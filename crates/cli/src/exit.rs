@@ -7,6 +7,8 @@ use std::fmt;
 pub enum ExitCode {
     /// The command failed.
     Failure = 1,
+    /// Usage error: flags that cannot go together (clap reports the rest).
+    Usage = 2,
     /// Bad input: a file or value could not be read or understood.
     BadInput = 3,
     /// The command ran and found blockers.
@@ -33,6 +35,14 @@ impl CliError {
     pub fn bad_input(message: impl fmt::Display, help: impl fmt::Display) -> Self {
         CliError::new(
             ExitCode::BadInput,
+            miette::miette!(help = help.to_string(), "{message}"),
+        )
+    }
+
+    /// A usage error (exit code 2) with a hint on how to fix it.
+    pub fn usage(message: impl fmt::Display, help: impl fmt::Display) -> Self {
+        CliError::new(
+            ExitCode::Usage,
             miette::miette!(help = help.to_string(), "{message}"),
         )
     }

@@ -135,7 +135,15 @@ fn json_of(out: &std::process::Output) -> Value {
 
 /// apply → (exit 5 at gates) → gate done → resume → commit → cleanup-source
 /// --confirm; each step may be re-run (resume semantics).
-fn relocate(ep: &str, plan: &Path, secrets: &Path, crash_after: Option<u64>) -> Result<(), String> {
+/// Resume until moved, commit and clean up. With `by_group`, commit the
+/// resources of one resource group first (`-g`).
+fn relocate(
+    ep: &str,
+    plan: &Path,
+    secrets: &Path,
+    crash_after: Option<u64>,
+    by_group: bool,
+) -> Result<(), String> {
     let run = |args: &[&str]| -> Result<std::process::Output, String> {
         let mut c = azrelo(ep);
         if let Some(n) = crash_after {
@@ -171,6 +179,32 @@ fn relocate(ep: &str, plan: &Path, secrets: &Path, crash_after: Option<u64>) -> 
         let mut args = vec!["-q", "gate", "done", p];
         args.extend(gates.iter().map(String::as_str));
         azrelo(ep).args(&args).assert().success();
+    }
+    if by_group {
+        // -g selects by resource group name, as --resource does by id.
+        azrelo(ep)
+            .args(["-q", "commit", p, "-g", "rg-nope"])
+            .assert()
+            .code(3);
+        let some = json_of(&run(&[
+            "-q",
+            "-o",
+            "json",
+            "commit",
+            p,
+            "-g",
+            "rg-shop-net",
+        ])?);
+        let some = some.as_array().unwrap();
+        assert!(!some.is_empty(), "nothing committed in rg-shop-net");
+        assert!(
+            some.iter().all(|r| r["unit"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("/resourcegroups/rg-shop-net")),
+            "{some:?}"
+        );
     }
     run(&["-q", "commit", p])?;
     run(&["-q", "cleanup-source", p, "--confirm"])?;
@@ -259,7 +293,7 @@ fn live_discovery_to_cleanup_on_the_emulator() {
             .all(|k| dump(&tmp.path().join("em")).contains_key(k))
     );
 
-    relocate(&ep, &plan, &secrets, None).unwrap();
+    relocate(&ep, &plan, &secrets, None, true).unwrap();
     let st = json_of(
         &azrelo(&ep)
             .args(["-o", "json", "status", p])
@@ -387,7 +421,7 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
         .arg(&s)
         .assert()
         .code(5);
-    relocate(&ep, &plan, &s, None).unwrap();
+    relocate(&ep, &plan, &s, None, false).unwrap();
     let expected = dump(&clean.path().join("em"));
 
     let tmp = tempfile::tempdir().unwrap();
@@ -411,14 +445,14 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
     let mut rng = 0x0c0f_fee5_eed5_u64;
     loop {
         let n = 1 + next(&mut rng, 40);
-        match relocate(&ep, &plan, &s, Some(n)) {
+        match relocate(&ep, &plan, &s, Some(n), false) {
             Ok(()) => break,
             Err(_) => kills.push(n),
         }
         assert!(kills.len() < 400, "no progress after {kills:?}");
     }
     // One more pass without the hook: everything is finished already.
-    relocate(&ep, &plan, &s, None).unwrap();
+    relocate(&ep, &plan, &s, None, false).unwrap();
     assert!(kills.len() >= 20, "only {} kills: {kills:?}", kills.len());
     let got = dump(&tmp.path().join("em"));
     let diff: Vec<_> = expected

@@ -67,14 +67,14 @@ fn assess_json_markdown_and_report_file() {
         "{md}"
     );
     assert!(md.contains("| arc-old-03 | arc-on-prem | Windows Server 2008 R2 | **blocked** |"));
-    // --format markdown on stdout.
+    // --render markdown on stdout.
     let out = azrelo()
         .args([
             "defender",
             "servers",
             "assess",
             &fleet(),
-            "--format",
+            "--render",
             "markdown",
         ])
         .assert()
@@ -87,6 +87,22 @@ fn assess_json_markdown_and_report_file() {
             .unwrap()
             .contains("## Procedure (catalog scenario `defender-endpoint-to-cloud`)")
     );
+    // A document and -o cannot both win; the old --format says what replaced it.
+    for extra in [
+        &["--render", "markdown", "-o", "json"][..],
+        &["--format", "json"],
+    ] {
+        let out = azrelo()
+            .args(["defender", "servers", "assess", &fleet()])
+            .args(extra)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.contains("--render"), "{extra:?}: {err}");
+    }
 }
 
 #[test]

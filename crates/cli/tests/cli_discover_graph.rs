@@ -55,11 +55,28 @@ fn graph_summary_table() {
 
 #[test]
 fn graph_renders_dot_and_mermaid() {
-    let dot = stdout(&["graph", HUB, "--format", "dot"]);
+    let dot = stdout(&["graph", HUB, "--render", "dot"]);
     assert!(dot.starts_with("digraph estate {") && dot.trim_end().ends_with('}'));
     assert!(dot.contains("[label=\"vnet_peering\"]"));
-    let mermaid = stdout(&["graph", HUB, "--format", "mermaid"]);
+    let mermaid = stdout(&["graph", HUB, "--render", "mermaid"]);
     insta::assert_snapshot!("graph_hub_spoke_mermaid", mermaid);
+    // A diagram never silently beats -o or --query (the old --format did).
+    for extra in [
+        &["--render", "dot", "-o", "json"][..],
+        &["--render", "dot", "--query", "edges"],
+        &["--format", "dot"],
+    ] {
+        let out = azrelo()
+            .args(["graph", HUB])
+            .args(extra)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.contains("--render"), "{extra:?}: {err}");
+    }
 }
 
 #[test]

@@ -83,7 +83,18 @@ fn plan_writes_plan_json_and_report() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "plan.json, plan.md, estate.json: {names:?}");
+    assert_eq!(
+        names.len(),
+        4,
+        "plan.json, plan.md, report.html, estate.json: {names:?}"
+    );
+    // The change board's page is written with the plan and named.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
+    assert!(
+        stdout.contains(&out.join("report.html").display().to_string()),
+        "{stdout}"
+    );
     // The same plan on stdout with -o json, byte for byte, and deterministic.
     let (_, a, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);
     let (_, b, _) = run(&["plan", EXAMPLE, "-t", "swedencentral", "-o", "json"]);

@@ -315,7 +315,14 @@ fn bad_input_exits_3_with_a_hint() {
 #[test]
 fn usage_errors_exit_2() {
     azrelo().args(["no-such-command"]).assert().code(2);
-    azrelo().args(["regions", "-o", "yaml"]).assert().code(2);
+    azrelo().args(["regions", "-o", "xml"]).assert().code(2);
+    // A query that does not parse is a usage error, as in az.
+    azrelo().args(["regions", "--query", "[?"]).assert().code(2);
+    // az's conflict: --only-show-errors with --debug or --verbose.
+    azrelo()
+        .args(["regions", "--only-show-errors", "--debug"])
+        .assert()
+        .code(2);
 }
 
 #[test]

@@ -101,6 +101,7 @@ fn rehearse_contoso_moves_commits_and_cleans_up() {
         "events.jsonl",
         "rehearsal.md",
         "rehearsal.json",
+        "report.html",
     ] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
@@ -115,7 +116,8 @@ fn rehearse_contoso_moves_commits_and_cleans_up() {
                 "templates",
                 "events.jsonl",
                 "rehearsal.md",
-                "rehearsal.json"
+                "rehearsal.json",
+                "report.html"
             ]
             .contains(&n.as_str())
                 || n.starts_with("journal.db"),
@@ -225,6 +227,11 @@ fn rehearse_json_keep_source_leaves_every_source() {
     assert_eq!(
         v["artifacts"]["plan"],
         dir.join("plan.json").to_str().unwrap()
+    );
+    // The change board's page, written after the run and named.
+    assert_eq!(
+        v["artifacts"]["reportHtml"],
+        dir.join("report.html").to_str().unwrap()
     );
     for key in [
         "makespanMs",

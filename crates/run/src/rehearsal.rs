@@ -32,8 +32,11 @@ use crate::{ClientArm, PlanDir, RunError, secure_parameters, write_atomic};
 /// runs in test mode and accepts any token; this is not a credential).
 const REHEARSAL_TOKEN: &str = "azrelo-rehearsal";
 
-/// What a rehearsal writes in its directory (besides `journal.db-*` files).
+/// What a rehearsal writes in its directory (besides `journal.db-*` files);
+/// `report.html` is written next to them by `azrelo rehearse` (through
+/// `azrelo-report`, which depends on this crate).
 const REHEARSAL_FILES: &[&str] = &[
+    "report.html",
     "estate.json",
     "plan.json",
     "plan.md",

@@ -10,13 +10,14 @@ use std::path::PathBuf;
 pub struct ArmArgs {
     /// ARM endpoint: a cloud name (AzureCloud, AzureUSGovernment,
     /// AzureChinaCloud) or a URL, e.g. the emulator's https://127.0.0.1:8443.
+    /// Default: az's active cloud (`az cloud show`; AZURE_CLOUD_NAME, a
+    /// registered cloud's Resource Manager endpoint), else AzureCloud.
     #[arg(
         long = "arm-endpoint",
         env = "AZRELO_ARM_ENDPOINT",
-        default_value = "AzureCloud",
         value_name = "URL|CLOUD"
     )]
-    pub arm_endpoint: String,
+    pub arm_endpoint: Option<String>,
     /// Credential: cli (az login), msi (managed identity), workload (AKS
     /// workload identity), sp-secret, sp-cert, token (a bearer token, e.g. for
     /// the emulator), default (environment service principal → workload →
@@ -164,10 +165,19 @@ impl ArmArgs {
         })
     }
 
+    /// The endpoint: --arm-endpoint (or AZRELO_ARM_ENDPOINT), else az's
+    /// active cloud.
+    pub fn endpoint(&self) -> Result<String, CliError> {
+        match &self.arm_endpoint {
+            Some(e) if !e.trim().is_empty() => Ok(e.clone()),
+            _ => crate::az_config::active_cloud_endpoint(),
+        }
+    }
+
     /// Client options for these flags (a loopback endpoint — the emulator —
     /// is polled every 20 ms instead of ARM's 5 s default).
     pub fn options(&self) -> Result<ClientOptions, CliError> {
-        let (url, _) = azrelo_client::resolve_endpoint(&self.arm_endpoint).map_err(config_error)?;
+        let (url, _) = azrelo_client::resolve_endpoint(&self.endpoint()?).map_err(config_error)?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         let mut o = if loopback {
             ClientOptions::emulator(url.as_str(), "unused", self.ca_cert.clone())

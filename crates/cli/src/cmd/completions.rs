@@ -1,7 +1,7 @@
 //! `azrelo completions SHELL`: shell completion scripts.
 
 use crate::exit::CliError;
-use crate::output::OutputFormat;
+use crate::output::Output;
 use clap::CommandFactory;
 
 #[derive(Debug, clap::Args)]
@@ -11,7 +11,7 @@ pub struct Args {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, _out: &Output) -> Result<(), CliError> {
     let mut cmd = crate::Cli::command();
     // Generated into memory: clap_complete panics on a write error, and a
     // reader that stops early (`| head`) is not one.

@@ -3,7 +3,7 @@
 
 use crate::cmd::arm_args::ArmArgs;
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, write_atomic};
+use crate::output::{Output, print_text, write_atomic};
 use azrelo_defender::apply::{ApplyOptions, ChangeOutcome};
 use azrelo_defender::{AssessOptions, Assessment, Fleet, ServersPlan, assess, report};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,12 @@ through multicloud connectors.
   apply   the Azure-side settings for one subscription, through ARM: only what is missing is
           changed, every change is journaled; --validate-only changes nothing
 
-Exit code 4 when machines or connectors are blocked.";
+Exit code 4 when machines or connectors are blocked.
+
+Examples:
+  azrelo defender servers assess exports/ devices.csv --plan p2
+  azrelo defender servers assess --subscription \"Contoso Production\" --report fleet.md
+  azrelo defender servers apply --subscription \"Contoso Production\" --validate-only";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,8 +48,31 @@ pub struct ServersArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ServersCommand {
     /// Assess a fleet: prerequisites, connectors, a path and verdict per machine (exit 4 on blockers).
+    ///
+    /// From files (Resource Graph / az resource list exports, ARM GET bodies,
+    /// estate files, the Defender portal's device CSV) or live: --subscription,
+    /// or without inputs az's current subscription. Exit code 4 when machines
+    /// or connectors are blocked.
+    ///
+    /// Examples:
+    ///   azrelo defender servers assess exports/ devices.csv
+    ///   azrelo defender servers assess --subscription "Contoso Production" --report fleet.md
+    ///   azrelo defender servers assess exports/ --render markdown > fleet.md
+    ///   azrelo defender servers assess exports/ --query "machines[?verdict=='blocked'].name" -o tsv
+    #[command(verbatim_doc_comment)]
     Assess(AssessArgs),
     /// Apply the subscription, workspace and connector settings through ARM (journaled, idempotent).
+    ///
+    /// GET each setting, compare, PUT only what differs, each change
+    /// journaled; a second run changes nothing. The subscription defaults to
+    /// AZURE_SUBSCRIPTION_ID, then az's current one; the endpoint to az's
+    /// active cloud.
+    ///
+    /// Examples:
+    ///   azrelo defender servers apply --validate-only
+    ///   azrelo defender servers apply --subscription "Contoso Production" --plan p2
+    ///   azrelo defender servers apply --subscription SUB --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator-ca.pem
+    #[command(verbatim_doc_comment)]
     Apply(ApplyArgs),
 }
 
@@ -64,11 +92,10 @@ impl From<PlanArg> for ServersPlan {
     }
 }
 
-/// `--format` values of the report.
+/// `--render` values: the assessment as a document instead of a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
+pub enum Document {
+    /// The Markdown report (what --report FILE writes).
     Markdown,
 }
 
@@ -77,17 +104,24 @@ pub struct AssessArgs {
     /// Inputs: Resource Graph or `az resource list` exports, ARM GET bodies,
     /// estate files, Defender device lists (CSV export or machines API JSON);
     /// directories contribute their .json and .csv files.
-    #[arg(value_name = "INPUT", required_unless_present = "subscription")]
+    /// Without inputs the fleet is read live from az's current subscription
+    /// (or AZURE_SUBSCRIPTION_ID).
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Read the fleet live from these subscriptions (repeatable) through ARM.
-    #[arg(long, value_name = "ID")]
+    /// Read the fleet live from these subscriptions (name or id; repeatable)
+    /// through ARM.
+    #[arg(long, value_name = "NAME|ID")]
     pub subscription: Vec<String>,
     /// The Defender for Servers plan the fleet must have.
     #[arg(long, value_enum, default_value_t = PlanArg::P2)]
     pub plan: PlanArg,
-    /// Report format (default: from -o; markdown is only available here).
-    #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    /// Print the assessment as a Markdown document instead of the result
+    /// (not with -o or --query).
+    #[arg(long, value_enum, value_name = "DOCUMENT")]
+    pub render: Option<Document>,
+    /// Replaced by -o and --render (kept to say so).
+    #[arg(long, hide = true, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Also write the report to FILE (Markdown; JSON when FILE ends in .json).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -97,9 +131,10 @@ pub struct AssessArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
-    /// The subscription whose settings are applied.
-    #[arg(long, value_name = "ID")]
-    pub subscription: String,
+    /// The subscription whose settings are applied (name or id; default:
+    /// AZURE_SUBSCRIPTION_ID, else az's current subscription).
+    #[arg(long, value_name = "NAME|ID")]
+    pub subscription: Option<String>,
     /// The Defender for Servers plan to enable.
     #[arg(long, value_enum, default_value_t = PlanArg::P2)]
     pub plan: PlanArg,
@@ -120,7 +155,7 @@ pub struct ApplyArgs {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     match args.command {
         Group::Servers(s) => match s.command {
             ServersCommand::Assess(a) => run_assess(a, out),
@@ -146,13 +181,36 @@ fn load_files(inputs: &[PathBuf]) -> Result<Fleet, CliError> {
     })
 }
 
-fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
-    let mut fleet = if args.subscription.is_empty() {
+fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
+    if let Some(f) = &args.format {
+        return Err(CliError::usage(
+            format!("`azrelo defender servers assess --format {f}` is no longer accepted"),
+            "use -o table|json|yaml|tsv for the assessment, --render markdown for the Markdown report",
+        ));
+    }
+    if args.render.is_some() && out.chosen() {
+        return Err(CliError::usage(
+            "--render prints a document: it cannot be combined with -o or --query",
+            "leave out --render for the assessment's JSON (-o json, --query), or -o and --query for the document",
+        ));
+    }
+    let live = !args.subscription.is_empty() || args.inputs.is_empty();
+    let mut fleet = if !live {
         load_files(&args.inputs)?
     } else {
+        let subscriptions = crate::az_config::subscriptions_or_default(&args.subscription)?;
+        if subscriptions.is_empty() {
+            return Err(CliError::usage(
+                "nothing to assess: no inputs and no subscription",
+                format!(
+                    "pass exports or device lists as INPUT; to read the fleet live, {}",
+                    crate::az_config::SUBSCRIPTION_HINT
+                ),
+            ));
+        }
         let client = args.arm.client()?;
         let live = runtime()?
-            .block_on(azrelo_defender::live::fleet(&client, &args.subscription))
+            .block_on(azrelo_defender::live::fleet(&client, &subscriptions))
             .map_err(|e| CliError::failure(format!("reading the fleet from ARM failed: {e}")))?;
         // Files next to a live read: device lists (and anything else) join the fleet.
         if args.inputs.is_empty() {
@@ -173,14 +231,9 @@ fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
     if let Some(path) = &args.report {
         write_report(path, &a)?;
     }
-    let format = args.format.unwrap_or(match out {
-        OutputFormat::Json => ReportFormat::Json,
-        OutputFormat::Table => ReportFormat::Table,
-    });
-    match format {
-        ReportFormat::Json => print_json(&a)?,
-        ReportFormat::Table => print_text(report::render_text(&a).trim_end())?,
-        ReportFormat::Markdown => print_text(report::render_markdown(&a).trim_end())?,
+    match args.render {
+        Some(Document::Markdown) => print_text(report::render_markdown(&a).trim_end())?,
+        None => out.print(&a, || report::render_text(&a))?,
     }
     if a.has_blockers() {
         return Err(CliError::blockers(format!(
@@ -231,7 +284,16 @@ fn write_report(path: &Path, a: &Assessment) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
 }
 
-fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
+fn run_apply(args: ApplyArgs, out: &Output) -> Result<(), CliError> {
+    let subscription = match &args.subscription {
+        Some(s) => crate::az_config::resolve_subscription(s)?,
+        None => crate::az_config::default_subscription()?.ok_or_else(|| {
+            CliError::usage(
+                "no subscription to apply the settings to",
+                crate::az_config::SUBSCRIPTION_HINT,
+            )
+        })?,
+    };
     let client = args.arm.client()?;
     let opts = ApplyOptions {
         plan: args.plan.into(),
@@ -249,11 +311,11 @@ fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    let run = format!("defender-servers/{}/{started}", args.subscription);
+    let run = format!("defender-servers/{subscription}/{started}");
     let (report, fleet) = runtime()?
         .block_on(azrelo_defender::apply::apply(
             &client,
-            &args.subscription,
+            &subscription,
             &opts,
             journal.as_ref(),
             &run,
@@ -261,20 +323,20 @@ fn run_apply(args: ApplyArgs, out: OutputFormat) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     // The machines' readiness after the settings (blockers are never settings).
     let a = assess(&fleet, &AssessOptions { plan: opts.plan });
-    match out {
-        OutputFormat::Json => print_json(&serde_json::json!({
+    out.print(
+        &serde_json::json!({
             "apply": report,
             "assessment": a,
-        }))?,
-        OutputFormat::Table => {
+        }),
+        || {
             let mut text = azrelo_defender::apply::render_text(&report);
             text.push_str(&format!(
                 "machines: {} ready, {} needs-action, {} blocked (before Defender for Cloud deploys the extensions)\n",
                 a.summary.ready, a.summary.needs_action, a.summary.blocked
             ));
-            print_text(text.trim_end())?;
-        }
-    }
+            text
+        },
+    )?;
     let failed = report
         .changes
         .iter()

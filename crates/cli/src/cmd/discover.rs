@@ -3,7 +3,7 @@
 use crate::cmd::arm_args::ArmArgs;
 use crate::cmd::inputs::{InputErrors, TemplatePlacement, load_lenient};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -34,7 +34,8 @@ use std::path::PathBuf;
 /// a connection string names, is kept). The file is written readable by
 /// its owner only.
 ///
-/// Live discovery (--subscription) reads the same estate from Azure: Resource
+/// Live discovery (--subscription NAME|ID, or without input files az's
+/// current subscription and cloud) reads the same estate from Azure: Resource
 /// Graph (paged), a GET per resource where the graph lacks detail, diagnostic
 /// settings per resource, role assignments and locks, with bounded concurrency
 /// within ARM's throttling. Calls that still fail after retries are reported
@@ -43,19 +44,15 @@ use std::path::PathBuf;
 /// Examples:
 ///   azrelo discover --from examples/contoso-shop --out estate.json
 ///   azrelo discover --from rg-export.json --from arg.json -o json
-///   azrelo discover --subscription SUB --resource-group rg-app --auth cli --out estate.json
+///   azrelo discover -g rg-app --auth cli --out estate.json   # az's current subscription
+///   azrelo discover --subscription "Contoso Production" --out estate.json
 ///   azrelo discover --subscription SUB --arm-endpoint https://127.0.0.1:8443 \
 ///       --auth token --token t --ca-cert emulator-ca.pem --out estate.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Input files or directories (repeatable).
-    #[arg(
-        long = "from",
-        short = 'f',
-        required_unless_present_any = ["subscriptions", "template_uris"],
-        conflicts_with = "subscriptions"
-    )]
+    #[arg(long = "from", short = 'f', conflicts_with = "subscriptions")]
     pub from: Vec<PathBuf>,
     /// A template (or any input) to download: https URL; repeatable. Its
     /// X.parameters.json beside it is fetched too when it exists.
@@ -65,15 +62,17 @@ pub struct Args {
         conflicts_with = "subscriptions"
     )]
     pub template_uris: Vec<String>,
-    /// Discover live from Azure: subscription id (repeatable).
-    #[arg(long = "subscription", value_name = "ID")]
+    /// Discover live from Azure: a subscription name or id (repeatable).
+    /// Without --from, --template-uri or --subscription: AZURE_SUBSCRIPTION_ID,
+    /// else az's current subscription (`az account show`).
+    #[arg(long = "subscription", value_name = "NAME|ID")]
     pub subscriptions: Vec<String>,
     /// Live discovery: only these resource groups (repeatable; default all).
     #[arg(
         long = "resource-group",
         short = 'g',
         value_name = "RG",
-        requires = "subscriptions"
+        conflicts_with_all = ["from", "template_uris"]
     )]
     pub resource_groups: Vec<String>,
     /// Live discovery: ARM calls in flight at once.
@@ -81,15 +80,18 @@ pub struct Args {
         long,
         default_value_t = 8,
         value_name = "N",
-        requires = "subscriptions"
+        conflicts_with_all = ["from", "template_uris"]
     )]
     pub concurrency: usize,
     /// Live discovery: GET every resource (full detail), not only those the
     /// graph returns without properties.
-    #[arg(long = "get-all", requires = "subscriptions")]
+    #[arg(long = "get-all", conflicts_with_all = ["from", "template_uris"])]
     pub get_all: bool,
     /// Live discovery: do not fetch diagnostic settings (one call per resource).
-    #[arg(long = "no-diagnostic-settings", requires = "subscriptions")]
+    #[arg(
+        long = "no-diagnostic-settings",
+        conflicts_with_all = ["from", "template_uris"]
+    )]
     pub no_diagnostic_settings: bool,
     /// Write the estate here (atomically). Without it the estate goes to stdout with -o json.
     #[arg(long)]
@@ -100,8 +102,9 @@ pub struct Args {
     pub arm: ArmArgs,
 }
 
-pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
-    let (estate, errors) = if args.subscriptions.is_empty() {
+pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
+    let files = !args.from.is_empty() || !args.template_uris.is_empty();
+    let (estate, errors) = if files {
         load_lenient(
             &args.from,
             &args.template_uris,
@@ -115,65 +118,68 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
     errors.finish()
 }
 
-fn report(estate: &azrelo_estate::Estate, args: &Args, out: OutputFormat) -> Result<(), CliError> {
+fn report(estate: &azrelo_estate::Estate, args: &Args, out: &Output) -> Result<(), CliError> {
     if let Some(path) = &args.out {
         azrelo_estate::write_estate(estate, path)
             .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
     }
-    match out {
-        OutputFormat::Json if args.out.is_none() => print_json(estate),
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "estate": args.out.as_ref().map(|p| p.display().to_string()),
-            "resources": estate.resources.len(),
-            "roleAssignments": estate.role_assignments.len(),
-            "diagnosticSettings": estate.diagnostic_settings.len(),
-            "locks": estate.locks.len(),
-            "policyExemptions": estate.policy_exemptions.len(),
-            "warnings": estate.warnings,
-        })),
-        OutputFormat::Table => {
-            let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
-            for r in &estate.resources {
-                *by_type.entry(r.resource_type.clone()).or_default() += 1;
-            }
-            let mut t = table(["Type", "Count"]);
-            for (k, v) in &by_type {
-                t.add_row([k.clone(), v.to_string()]);
-            }
-            for (k, v) in [
-                ("role assignments", estate.role_assignments.len()),
-                ("diagnostic settings", estate.diagnostic_settings.len()),
-                ("locks", estate.locks.len()),
-                ("policy exemptions", estate.policy_exemptions.len()),
-            ] {
-                if v > 0 {
-                    t.add_row([format!("({k})"), v.to_string()]);
-                }
-            }
-            print_text(t)?;
-            let mut sources = table(["Input", "Kind", "Records"]);
-            for s in &estate.sources {
-                sources.add_row([
-                    s.file.clone(),
-                    serde_json::to_value(s.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    s.records.to_string(),
-                ]);
-            }
-            print_text(sources)?;
-            print_text(format!(
-                "{} resources, {} other records, {} warning(s){}.",
-                estate.resources.len(),
-                estate.len() - estate.resources.len(),
-                estate.warnings.len(),
-                args.out
-                    .as_ref()
-                    .map(|p| format!("; estate written to {}", p.display()))
-                    .unwrap_or_default()
-            ))
+    let human = || {
+        let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &estate.resources {
+            *by_type.entry(r.resource_type.clone()).or_default() += 1;
         }
+        let mut t = table(["Type", "Count"]);
+        for (k, v) in &by_type {
+            t.add_row([k.clone(), v.to_string()]);
+        }
+        for (k, v) in [
+            ("role assignments", estate.role_assignments.len()),
+            ("diagnostic settings", estate.diagnostic_settings.len()),
+            ("locks", estate.locks.len()),
+            ("policy exemptions", estate.policy_exemptions.len()),
+        ] {
+            if v > 0 {
+                t.add_row([format!("({k})"), v.to_string()]);
+            }
+        }
+        let mut sources = table(["Input", "Kind", "Records"]);
+        for s in &estate.sources {
+            sources.add_row([
+                s.file.clone(),
+                serde_json::to_value(s.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                s.records.to_string(),
+            ]);
+        }
+        format!(
+            "{t}\n{sources}\n{} resources, {} other records, {} warning(s){}.",
+            estate.resources.len(),
+            estate.len() - estate.resources.len(),
+            estate.warnings.len(),
+            args.out
+                .as_ref()
+                .map(|p| format!("; estate written to {}", p.display()))
+                .unwrap_or_default()
+        )
+    };
+    // Without --out the result is the estate itself; with it, a summary
+    // naming the file.
+    match &args.out {
+        None => out.print(estate, human),
+        Some(path) => out.print(
+            &serde_json::json!({
+                "estate": path.display().to_string(),
+                "resources": estate.resources.len(),
+                "roleAssignments": estate.role_assignments.len(),
+                "diagnosticSettings": estate.diagnostic_settings.len(),
+                "locks": estate.locks.len(),
+                "policyExemptions": estate.policy_exemptions.len(),
+                "warnings": estate.warnings,
+            }),
+            human,
+        ),
     }
 }
 
@@ -187,9 +193,19 @@ fn live(args: &Args, quiet: bool) -> Result<azrelo_estate::Estate, CliError> {
             )
         })?;
     }
+    let subscriptions = crate::az_config::subscriptions_or_default(&args.subscriptions)?;
+    if subscriptions.is_empty() {
+        return Err(CliError::usage(
+            "nothing to discover: no input files and no subscription",
+            format!(
+                "pass --from FILE_OR_DIR (exports, templates) or --template-uri URL; for live discovery {}",
+                crate::az_config::SUBSCRIPTION_HINT
+            ),
+        ));
+    }
     let client = args.arm.client()?;
     let opts = azrelo_live::LiveOptions {
-        subscriptions: args.subscriptions.clone(),
+        subscriptions,
         resource_groups: args.resource_groups.clone(),
         concurrency: args.concurrency.max(1),
         get_all: args.get_all,

@@ -1,7 +1,7 @@
 //! `azrelo emulator`: the local ARM emulator.
 
 use crate::exit::CliError;
-use crate::output::OutputFormat;
+use crate::output::Output;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -103,7 +103,7 @@ pub struct ServeArgs {
     pub faults: Option<String>,
 }
 
-pub fn run(args: Args, _out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, _out: &Output) -> Result<(), CliError> {
     let EmulatorCommand::Serve(a) = args.command;
     let addr = a.addr.unwrap_or_else(|| {
         if a.http {

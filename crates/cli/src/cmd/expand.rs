@@ -1,7 +1,7 @@
 //! `azrelo expand`: expand an ARM template offline.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use azrelo_template::expand::ExpandError;
 use azrelo_template::{DeploymentContext, ExpandOptions, Template, expand};
 use indexmap::IndexMap;
@@ -24,7 +24,7 @@ use std::path::PathBuf;
 /// Examples:
 ///   azrelo expand azuredeploy.json --parameters azuredeploy.parameters.json
 ///   azrelo expand main.json --param vmName=web01 --resource-group rg-app -o json
-///   azrelo expand --template-uri URL   (a raw template file served over https)
+///   azrelo expand --template-uri https://example.com/templates/azuredeploy.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -52,9 +52,11 @@ pub struct Args {
     /// A parameter value NAME=VALUE (VALUE is JSON if it parses as JSON, else a string); repeatable.
     #[arg(long = "param")]
     pub param: Vec<String>,
-    /// Subscription id of the deployment context.
-    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
-    pub subscription: String,
+    /// Subscription of the deployment context (name or id; default:
+    /// AZURE_SUBSCRIPTION_ID, else az's current subscription, else
+    /// 00000000-0000-0000-0000-000000000000).
+    #[arg(long, value_name = "NAME|ID")]
+    pub subscription: Option<String>,
     /// Resource group of the deployment context.
     #[arg(long, short = 'g', default_value = "azrelo-rg")]
     pub resource_group: String,
@@ -90,7 +92,7 @@ fn read_parameters(
     Ok(())
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let (name, text, base_dir) = match (&args.template, &args.template_uri) {
         (Some(path), _) => {
             let text = azrelo_estate::read_input(path, args.max_input_bytes).map_err(|e| {
@@ -137,7 +139,11 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
     let options = ExpandOptions {
         context: DeploymentContext {
             tenant_id: args.tenant,
-            subscription_id: args.subscription,
+            subscription_id: match &args.subscription {
+                Some(s) => crate::az_config::resolve_subscription(s)?,
+                None => crate::az_config::default_subscription()?
+                    .unwrap_or_else(|| "00000000-0000-0000-0000-000000000000".into()),
+            },
             resource_group: args.resource_group,
             resource_group_location: args.location.clone(),
             location: args.location,
@@ -155,36 +161,32 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
     for w in &expanded.warnings {
         tracing::warn!("{w}");
     }
-    match out {
-        OutputFormat::Json => print_json(&expanded),
-        OutputFormat::Table => {
-            let mut t = table(["Type", "Name", "Location", "Deployed", "Depends on"]);
-            for r in &expanded.resources {
-                t.add_row([
-                    r.resource_type.clone(),
-                    r.name.clone(),
-                    r.location
-                        .as_ref()
-                        .map(|l| l.to_arm_string())
-                        .unwrap_or_default(),
-                    if r.condition {
-                        "yes".into()
-                    } else {
-                        "no (condition)".into()
-                    },
-                    r.depends_on.len().to_string(),
-                ]);
-            }
-            print_text(t)?;
-            print_text(format!(
-                "{} resource(s), {} output(s), {} runtime-only value(s) left symbolic, {} warning(s).",
-                expanded.resources.len(),
-                expanded.outputs.len(),
-                expanded.unresolved.len(),
-                expanded.warnings.len()
-            ))
+    out.print(&expanded, || {
+        let mut t = table(["Type", "Name", "Location", "Deployed", "Depends on"]);
+        for r in &expanded.resources {
+            t.add_row([
+                r.resource_type.clone(),
+                r.name.clone(),
+                r.location
+                    .as_ref()
+                    .map(|l| l.to_arm_string())
+                    .unwrap_or_default(),
+                if r.condition {
+                    "yes".into()
+                } else {
+                    "no (condition)".into()
+                },
+                r.depends_on.len().to_string(),
+            ]);
         }
-    }
+        format!(
+            "{t}\n{} resource(s), {} output(s), {} runtime-only value(s) left symbolic, {} warning(s).",
+            expanded.resources.len(),
+            expanded.outputs.len(),
+            expanded.unresolved.len(),
+            expanded.warnings.len()
+        )
+    })
 }
 
 fn template_error(e: ExpandError) -> CliError {

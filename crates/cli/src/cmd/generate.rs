@@ -1,7 +1,7 @@
 //! `azrelo generate`: deployable ARM templates for the target region.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use azrelo_catalog::Catalog;
 use azrelo_plan::Plan;
 use azrelo_run::PlanDir;
@@ -58,7 +58,7 @@ fn load_and_generate(dir: &Path) -> Result<(Plan, azrelo_generate::Generated), C
     Ok(PlanDir::new(dir).generate(Catalog::embedded())?)
 }
 
-pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_diff(args: DiffArgs, out: &Output) -> Result<(), CliError> {
     let (plan, generated) = load_and_generate(&args.plan_dir)?;
     let wanted = |id: &str| match &args.resource {
         None => true,
@@ -88,88 +88,77 @@ pub fn run_diff(args: DiffArgs, out: OutputFormat) -> Result<(), CliError> {
             "pass a source id or name from plan.json (resources[].sourceId)",
         ));
     }
-    match out {
-        OutputFormat::Json => {
-            let v: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|(r, c)| {
-                    serde_json::json!({
-                        "source": r.source_id,
-                        "target": r.target_id,
-                        "changes": c,
-                    })
-                })
-                .collect();
-            print_json(&v)?;
-        }
-        OutputFormat::Table => {
-            let mut text = String::new();
-            for (r, changes) in rows {
-                text.push_str(&format!(
-                    "{} ({})\n  source {}\n  target {}\n",
-                    r.name, r.resource_type, r.source_id, r.target_id
-                ));
-                for c in changes {
-                    let mark = match c.kind {
-                        azrelo_generate::ChangeKind::Dropped => "-",
-                        azrelo_generate::ChangeKind::Secret => "!",
-                        _ => "~",
-                    };
-                    text.push_str(&format!("  {mark} {} {}\n", c.pointer, c.detail));
-                }
-                text.push('\n');
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(r, c)| {
+            serde_json::json!({
+                "source": r.source_id,
+                "target": r.target_id,
+                "changes": c,
+            })
+        })
+        .collect();
+    out.print(&v, || {
+        let mut text = String::new();
+        for (r, changes) in &rows {
+            text.push_str(&format!(
+                "{} ({})\n  source {}\n  target {}\n",
+                r.name, r.resource_type, r.source_id, r.target_id
+            ));
+            for c in changes {
+                let mark = match c.kind {
+                    azrelo_generate::ChangeKind::Dropped => "-",
+                    azrelo_generate::ChangeKind::Secret => "!",
+                    _ => "~",
+                };
+                text.push_str(&format!("  {mark} {} {}\n", c.pointer, c.detail));
             }
-            print_text(text.trim_end())?;
+            text.push('\n');
         }
-    }
-    Ok(())
+        text
+    })
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| args.plan_dir.join("templates"));
     let (generated, manifest) = write_templates(&args.plan_dir, &dir)?;
-    match out {
-        OutputFormat::Json => print_json(&manifest)?,
-        OutputFormat::Table => {
-            let mut t = table([
-                "#",
-                "Deployment",
-                "Wave",
-                "Scope",
-                "Resources",
-                "Secure parameters",
+    out.print(&manifest, || {
+        let mut t = table([
+            "#",
+            "Deployment",
+            "Wave",
+            "Scope",
+            "Resources",
+            "Secure parameters",
+        ]);
+        for m in &manifest.deployments {
+            let scope = match &m.scope {
+                azrelo_generate::DeploymentScope::Subscription { location, .. } => {
+                    format!("subscription ({location})")
+                }
+                azrelo_generate::DeploymentScope::ResourceGroup { resource_group, .. } => {
+                    resource_group.clone()
+                }
+            };
+            t.add_row([
+                m.order.to_string(),
+                m.name.clone(),
+                m.wave.to_string(),
+                scope,
+                m.resources.to_string(),
+                m.secure_parameters.len().to_string(),
             ]);
-            for m in &manifest.deployments {
-                let scope = match &m.scope {
-                    azrelo_generate::DeploymentScope::Subscription { location, .. } => {
-                        format!("subscription ({location})")
-                    }
-                    azrelo_generate::DeploymentScope::ResourceGroup { resource_group, .. } => {
-                        resource_group.clone()
-                    }
-                };
-                t.add_row([
-                    m.order.to_string(),
-                    m.name.clone(),
-                    m.wave.to_string(),
-                    scope,
-                    m.resources.to_string(),
-                    m.secure_parameters.len().to_string(),
-                ]);
-            }
-            print_text(t)?;
-            print_text(format!(
-                "{} deployment(s) written to {} with manifest.json; {} resource(s) not generated (see manifest.json).",
-                generated.deployments.len(),
-                dir.display(),
-                generated.skipped.len()
-            ))?;
         }
-    }
-    Ok(())
+        format!(
+            "{t}\n{} deployment(s) written to {} with manifest.json; {} resource(s) not generated (see manifest.json).",
+            generated.deployments.len(),
+            dir.display(),
+            generated.skipped.len()
+        )
+    })
 }
 
 /// Generate the templates of the plan in PLAN_DIR and write them, their

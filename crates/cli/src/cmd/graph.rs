@@ -2,24 +2,20 @@
 
 use crate::cmd::inputs::{TemplatePlacement, load_lenient};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, print_text, table};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The formats `azrelo graph` renders.
+/// The diagrams `azrelo graph --render` draws instead of a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GraphFormat {
-    /// A summary table by edge kind, plus cycles.
-    Table,
-    /// {"nodes": [{"id","type","location","kind"}], "edges": [{"from","to","kind","path",...}]}
-    Json,
+pub enum Diagram {
     /// Graphviz DOT (render with `dot -Tsvg`).
     Dot,
     /// A Mermaid flowchart (paste into Markdown).
     Mermaid,
 }
 
-/// The complete dependency graph of an estate (table, json, dot, mermaid)
+/// The complete dependency graph of an estate (table, JSON, DOT or Mermaid)
 ///
 /// Build the complete dependency graph of an estate: explicit dependsOn and
 /// every implicit reference (ids in any string, identities, role assignments,
@@ -31,6 +27,11 @@ pub enum GraphFormat {
 /// Edge `from` refers to `to`; every kind but `back_reference` means `from`
 /// depends on `to`.
 ///
+/// The result (-o json, --query) is {"nodes": [{"id", "type", "location",
+/// "kind"}], "edges": [{"from", "to", "kind", "path", ...}]}; -o table
+/// summarises it by edge kind, with cycles. --render dot|mermaid draws the
+/// graph as a diagram instead (with neither -o nor --query).
+///
 /// A template's X.parameters.json beside it is used; parameters without a
 /// value stay symbolic (a warning names them). An input that cannot be read
 /// is reported and the graph of the rest is printed, then the exit code is
@@ -38,9 +39,10 @@ pub enum GraphFormat {
 ///
 /// Examples:
 ///   azrelo graph examples/contoso-shop
-///   azrelo graph estate.json --format dot | dot -Tsvg > graph.svg
+///   azrelo graph estate.json --render dot | dot -Tsvg > graph.svg
 ///   azrelo graph estate.json -o json
-///   azrelo graph --template-uri URL   (a raw template, e.g. a quickstart's azuredeploy.json on GitHub)
+///   azrelo graph estate.json --query "edges[?crossRegion].[from, to]" -o tsv
+///   azrelo graph --template-uri https://raw.githubusercontent.com/Azure/azure-quickstart-templates/master/quickstarts/microsoft.storage/storage-account-create/azuredeploy.json
 ///   azrelo graph quickstarts/*/*/azuredeploy.json --template-resource-group '{dir}'
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -52,14 +54,30 @@ pub struct Args {
     /// X.parameters.json beside it is fetched too when it exists.
     #[arg(long = "template-uri", value_name = "URL")]
     pub template_uris: Vec<String>,
-    /// Output format (overrides -o): table, json, dot or mermaid.
-    #[arg(long, value_enum)]
-    pub format: Option<GraphFormat>,
+    /// Draw the graph as a diagram instead of printing the result:
+    /// Graphviz `dot` or a `mermaid` flowchart (not with -o or --query).
+    #[arg(long, value_enum, value_name = "DIAGRAM")]
+    pub render: Option<Diagram>,
+    /// Replaced by -o and --render (kept to say so).
+    #[arg(long, hide = true, value_name = "FORMAT")]
+    pub format: Option<String>,
     #[command(flatten)]
     pub placement: TemplatePlacement,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
+    if let Some(f) = &args.format {
+        return Err(CliError::usage(
+            format!("`azrelo graph --format {f}` is no longer accepted"),
+            "use -o table|json|yaml|tsv for the graph, --render dot|mermaid for a diagram",
+        ));
+    }
+    if args.render.is_some() && out.chosen() {
+        return Err(CliError::usage(
+            "--render draws a diagram: it cannot be combined with -o or --query",
+            "leave out --render for the graph's JSON (-o json, --query), or -o and --query for the diagram",
+        ));
+    }
     let (estate, errors) = load_lenient(
         &args.inputs,
         &args.template_uris,
@@ -79,46 +97,41 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
     errors.finish()
 }
 
-fn print(g: &azrelo_graph::Graph, args: &Args, out: OutputFormat) -> Result<(), CliError> {
-    let format = args.format.unwrap_or(match out {
-        OutputFormat::Json => GraphFormat::Json,
-        OutputFormat::Table => GraphFormat::Table,
-    });
-    match format {
-        GraphFormat::Json => print_json(&azrelo_graph::to_json(g)),
-        GraphFormat::Dot => print_text(azrelo_graph::to_dot(g).trim_end()),
-        GraphFormat::Mermaid => print_text(azrelo_graph::to_mermaid(g).trim_end()),
-        GraphFormat::Table => {
-            let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
-            for e in &g.edges {
-                *by_kind.entry(e.kind.name()).or_default() += 1;
-            }
-            let mut t = table(["Edge kind", "Count"]);
-            for (k, v) in by_kind {
-                t.add_row([k.to_string(), v.to_string()]);
-            }
-            print_text(t)?;
-            let external = g
-                .nodes
-                .iter()
-                .filter(|n| n.kind == azrelo_graph::NodeKind::External)
-                .count();
-            let crossing = g
-                .edges
-                .iter()
-                .filter(|e| e.cross_resource_group || e.cross_subscription || e.cross_region)
-                .count();
-            let cycles = azrelo_graph::cycles(g);
-            print_text(format!(
-                "{} nodes ({external} outside the estate), {} edges ({crossing} crossing a resource group, subscription or region), {} cycle(s).",
-                g.nodes.len(),
-                g.edges.len(),
-                cycles.len()
-            ))?;
-            for c in cycles {
-                print_text(format!("cycle: {}", c.members.join(" -> ")))?;
-            }
-            Ok(())
-        }
+fn print(g: &azrelo_graph::Graph, args: &Args, out: &Output) -> Result<(), CliError> {
+    match args.render {
+        Some(Diagram::Dot) => return print_text(azrelo_graph::to_dot(g).trim_end()),
+        Some(Diagram::Mermaid) => return print_text(azrelo_graph::to_mermaid(g).trim_end()),
+        None => {}
     }
+    out.print(&azrelo_graph::to_json(g), || {
+        let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &g.edges {
+            *by_kind.entry(e.kind.name()).or_default() += 1;
+        }
+        let mut t = table(["Edge kind", "Count"]);
+        for (k, v) in by_kind {
+            t.add_row([k.to_string(), v.to_string()]);
+        }
+        let external = g
+            .nodes
+            .iter()
+            .filter(|n| n.kind == azrelo_graph::NodeKind::External)
+            .count();
+        let crossing = g
+            .edges
+            .iter()
+            .filter(|e| e.cross_resource_group || e.cross_subscription || e.cross_region)
+            .count();
+        let cycles = azrelo_graph::cycles(g);
+        let mut text = format!(
+            "{t}\n{} nodes ({external} outside the estate), {} edges ({crossing} crossing a resource group, subscription or region), {} cycle(s).",
+            g.nodes.len(),
+            g.edges.len(),
+            cycles.len()
+        );
+        for c in cycles {
+            text.push_str(&format!("\ncycle: {}", c.members.join(" -> ")));
+        }
+        text
+    })
 }

@@ -3,7 +3,7 @@
 
 use crate::cmd::inputs::{TemplatePlacement, load};
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table};
+use crate::output::{Output, table, wrapped_table};
 use azrelo_arm::id::ResourceId;
 use azrelo_catalog::Catalog;
 use azrelo_plan::{DependencyPolicy, Filter, NamingRule, Plan, PlanOptions, parse_mapping, report};
@@ -23,6 +23,10 @@ pub struct Selection {
     /// resource); repeatable. Default: everything in the inputs.
     #[arg(long = "scope", value_name = "ID")]
     pub scopes: Vec<String>,
+    /// Only move resources in these resource groups (by name, in whichever
+    /// subscription of the inputs holds them); repeatable, adds to --scope.
+    #[arg(long = "resource-group", short = 'g', value_name = "RG")]
+    pub resource_groups: Vec<String>,
     /// Only resources matching: a type (Microsoft.Web/sites), a namespace
     /// (Microsoft.Network/*) or a tag (tag:env, tag:env=prod); repeatable.
     #[arg(long, value_name = "FILTER")]
@@ -39,8 +43,9 @@ pub struct Selection {
     /// the source (SOURCE_ID=TARGET_ID); repeatable.
     #[arg(long = "existing-target", value_name = "SOURCE=TARGET")]
     pub existing_targets: Vec<String>,
-    /// Target subscription for everything (default: the same subscription).
-    #[arg(long)]
+    /// Target subscription for everything, by id or by a name az knows
+    /// (default: the same subscription).
+    #[arg(long, value_name = "NAME|ID")]
     pub target_subscription: Option<String>,
     /// Map a source subscription to a target subscription; repeatable.
     #[arg(long = "subscription-map", value_name = "SOURCE=TARGET")]
@@ -114,14 +119,16 @@ pub struct AssessArgs {
 /// identities, Defender for Cloud, the general move process).
 ///
 /// With --out DIR, writes DIR/plan.json (schema azrelo.plan/v1),
-/// DIR/plan.md (a readable report) and DIR/estate.json (the estate the plan
-/// was made from, read by `azrelo generate DIR`). Exit code 4 when the plan has blockers
+/// DIR/plan.md (a readable report), DIR/report.html (the page a change
+/// board reads, as `azrelo report DIR` writes it) and DIR/estate.json (the
+/// estate the plan was made from, read by `azrelo generate DIR`). Exit code 4 when the plan has blockers
 /// (the files are still written, so they can be reviewed).
 ///
 /// Examples:
 ///   azrelo plan examples/contoso-shop --target swedencentral
 ///   azrelo plan examples/contoso-shop -t swedencentral --out plan/
 ///   azrelo plan estate.json -t swedencentral --scope /subscriptions/SUB/resourceGroups/rg-app
+///   azrelo plan estate.json -t swedencentral -g rg-shop-app -g rg-shop-data
 ///   azrelo plan estate.json -t swedencentral --include tag:app=shop --dependencies keep
 ///   azrelo plan estate.json -t swedencentral -o json > plan.json
 #[derive(Debug, clap::Args)]
@@ -129,8 +136,8 @@ pub struct AssessArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub selection: Selection,
-    /// Write plan.json, plan.md and estate.json into this directory (created
-    /// if needed).
+    /// Write plan.json, plan.md, report.html and estate.json into this
+    /// directory (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -173,7 +180,10 @@ pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
         };
         o.existing_targets.push((parse(&a)?, parse(&b)?));
     }
-    o.target_subscription = sel.target_subscription.clone();
+    o.target_subscription = match &sel.target_subscription {
+        Some(s) => Some(crate::az_config::resolve_subscription(s)?),
+        None => None,
+    };
     for m in &sel.subscription_map {
         o.subscription_map.push(parse_mapping(m).map_err(bad)?);
     }
@@ -211,10 +221,52 @@ fn build(sel: &Selection) -> Result<(azrelo_estate::Estate, Plan), CliError> {
     Ok((estate, plan))
 }
 
+/// `-g RG`: the ids of the resource groups of that name in the estate (in
+/// any of its subscriptions), as scopes.
+pub(crate) fn group_scopes(
+    estate: &azrelo_estate::Estate,
+    names: &[String],
+) -> Result<Vec<ResourceId>, CliError> {
+    let mut scopes: Vec<ResourceId> = Vec::new();
+    for name in names {
+        let before = scopes.len();
+        for r in &estate.resources {
+            if r.id
+                .resource_group()
+                .is_some_and(|g| g.eq_ignore_ascii_case(name))
+                && let Some(g) = r.id.resource_group_id()
+                && !scopes.contains(&g)
+            {
+                scopes.push(g);
+            }
+        }
+        if scopes.len() == before {
+            let mut known: Vec<&str> = estate
+                .resources
+                .iter()
+                .filter_map(|r| r.id.resource_group())
+                .collect();
+            known.sort_unstable_by_key(|g| g.to_ascii_lowercase());
+            known.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+            return Err(CliError::bad_input(
+                format!("no resource of the inputs is in a resource group named '{name}'"),
+                if known.is_empty() {
+                    "the inputs hold no resource group".to_string()
+                } else {
+                    format!("the inputs' resource groups: {}", known.join(", "))
+                },
+            ));
+        }
+    }
+    Ok(scopes)
+}
+
 /// The plan of an estate already in hand (read from files or discovered
 /// live) for the selection's target, scopes, filters and naming.
 fn build_from(sel: &Selection, estate: &azrelo_estate::Estate) -> Result<Plan, CliError> {
-    let opts = options(sel)?;
+    let mut opts = options(sel)?;
+    opts.scopes
+        .extend(group_scopes(estate, &sel.resource_groups)?);
     let owned;
     let catalog: &Catalog = match &sel.catalog {
         Some(dir) => {
@@ -269,97 +321,121 @@ pub(crate) fn blockers(plan: &Plan) -> Result<(), CliError> {
     }
 }
 
-pub fn run_assess(args: AssessArgs, out: OutputFormat) -> Result<(), CliError> {
+/// The JSON of an assessment (also `rehearse`'s when blockers stop it).
+pub(crate) fn assessment_json(plan: &Plan) -> serde_json::Value {
+    serde_json::json!({
+        "target": plan.target.region,
+        "summary": {
+            "resources": plan.summary.resources,
+            "blockers": plan.summary.blockers,
+            "warnings": plan.summary.warnings,
+            "infos": plan.summary.infos,
+        },
+        "findings": plan.findings,
+    })
+}
+
+pub fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
     let (_, plan) = build(&args.selection)?;
-    match out {
-        OutputFormat::Json => print_json(&serde_json::json!({
-            "target": plan.target.region,
-            "summary": {
-                "resources": plan.summary.resources,
-                "blockers": plan.summary.blockers,
-                "warnings": plan.summary.warnings,
-                "infos": plan.summary.infos,
-            },
-            "findings": plan.findings,
-        }))?,
-        OutputFormat::Table => {
-            if !plan.findings.is_empty() {
-                print_text(findings_table(&plan))?;
-            }
-            print_text(format!(
-                "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
-                plan.summary.resources,
-                plan.target.region,
-                plan.summary.blockers,
-                plan.summary.warnings,
-                plan.summary.infos
-            ))?;
+    out.print(&assessment_json(&plan), || {
+        let summary = format!(
+            "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
+            plan.summary.resources,
+            plan.target.region,
+            plan.summary.blockers,
+            plan.summary.warnings,
+            plan.summary.infos
+        );
+        if plan.findings.is_empty() {
+            summary
+        } else {
+            format!("{}\n{summary}", findings_table(&plan))
         }
-    }
+    })?;
     blockers(&plan)
 }
 
-pub fn run_plan(args: PlanArgs, out: OutputFormat) -> Result<(), CliError> {
-    let (estate, plan) = build(&args.selection)?;
-    if let Some(dir) = &args.out {
-        azrelo_run::PlanDir::new(dir).write_plan(&estate, &plan)?;
-    }
-    match out {
-        OutputFormat::Json => print_json(&plan)?,
-        OutputFormat::Table => {
-            let mut t = table([
-                "Wave",
-                "Phase",
-                "Resources",
-                "Role assignments",
-                "Manual gates",
-            ]);
-            for w in &plan.waves {
-                t.add_row([
-                    w.number.to_string(),
-                    w.title.clone(),
-                    w.resources.len().to_string(),
-                    w.role_assignments.to_string(),
-                    w.manual_gates.to_string(),
-                ]);
-            }
-            print_text(t)?;
-            let s = &plan.summary;
-            let mut lines = vec![format!(
-                "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
-                if plan.source_regions.is_empty() {
-                    "-".to_string()
-                } else {
-                    plan.source_regions.join(", ")
-                },
-                plan.target.region,
-                s.resources,
-                s.moved,
-                s.recreated,
-                s.reconfigured,
-                s.manual,
-                s.carried_with_parent,
-                s.role_assignments,
-                s.waves,
-                s.manual_gates
-            )];
-            lines.push(format!(
-                "Findings: {} blocker(s), {} warning(s), {} info — `azrelo assess` lists them.",
-                s.blockers, s.warnings, s.infos
-            ));
-            match &args.out {
-                Some(dir) => lines.push(format!(
-                    "Wrote {} and {}.",
-                    dir.join("plan.json").display(),
-                    dir.join("plan.md").display()
-                )),
-                None => lines.push(
-                    "Add --out DIR for plan.json and the plan.md report, or -o json for the whole plan."
-                        .into(),
-                ),
-            }
-            print_text(lines.join("\n"))?;
+/// Write `DIR/report.html` (the change board's page) next to a plan
+/// directory's files; `None` (and a warning) when it cannot be written —
+/// the plan itself is written by then.
+pub(crate) fn write_report(dir: &std::path::Path) -> Option<PathBuf> {
+    match azrelo_report::write(dir, azrelo_report::Format::Html, None) {
+        Ok(w) => w.files.into_iter().next(),
+        Err(e) => {
+            tracing::warn!(
+                "the report could not be written ({e}); `azrelo report {}` retries",
+                dir.display()
+            );
+            None
         }
     }
+}
+
+pub fn run_plan(args: PlanArgs, out: &Output) -> Result<(), CliError> {
+    let (estate, plan) = build(&args.selection)?;
+    let report = match &args.out {
+        Some(dir) => {
+            azrelo_run::PlanDir::new(dir).write_plan(&estate, &plan)?;
+            write_report(dir)
+        }
+        None => None,
+    };
+    out.print(&plan, || {
+        let mut t = table([
+            "Wave",
+            "Phase",
+            "Resources",
+            "Role assignments",
+            "Manual gates",
+        ]);
+        for w in &plan.waves {
+            t.add_row([
+                w.number.to_string(),
+                w.title.clone(),
+                w.resources.len().to_string(),
+                w.role_assignments.to_string(),
+                w.manual_gates.to_string(),
+            ]);
+        }
+        let s = &plan.summary;
+        let mut lines = vec![t.to_string(), format!(
+            "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
+            if plan.source_regions.is_empty() {
+                "-".to_string()
+            } else {
+                plan.source_regions.join(", ")
+            },
+            plan.target.region,
+            s.resources,
+            s.moved,
+            s.recreated,
+            s.reconfigured,
+            s.manual,
+            s.carried_with_parent,
+            s.role_assignments,
+            s.waves,
+            s.manual_gates
+        )];
+        lines.push(format!(
+            "Findings: {} blocker(s), {} warning(s), {} info — `azrelo assess` lists them.",
+            s.blockers, s.warnings, s.infos
+        ));
+        match &args.out {
+            Some(dir) => lines.push(format!(
+                "Wrote {}, {}{}.",
+                dir.join("plan.json").display(),
+                dir.join("plan.md").display(),
+                report
+                    .as_ref()
+                    .map(|r| format!(" and {}", r.display()))
+                    .unwrap_or_default()
+            )),
+            None => lines.push(
+                "Add --out DIR for plan.json, the plan.md report and report.html, or -o json for the whole plan."
+                    .into(),
+            ),
+        }
+        lines.join("\n")
+    })?;
     blockers(&plan)
 }

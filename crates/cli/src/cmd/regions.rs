@@ -1,7 +1,7 @@
 //! `azrelo regions`: the Azure region catalog.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use azrelo_arm::region::{LOCATIONS_SNAPSHOT, Region, RegionType, Regions};
 use serde::Serialize;
 
@@ -30,7 +30,9 @@ JSON (`-o json`): an array (for `show`, one object) with the fields
 Examples:
   azrelo regions
   azrelo regions --geography Europe
-  azrelo regions show \"(Europe) West Europe\"";
+  azrelo regions show \"(Europe) West Europe\"
+  azrelo regions --query \"[?zones[0]].name\" -o tsv        # regions with zones
+  azrelo regions show westeurope --query pairedRegions[0] -o tsv";
 
 /// `azrelo regions` arguments.
 #[derive(Debug, clap::Args)]
@@ -39,7 +41,7 @@ pub struct Args {
     pub command: Option<Sub>,
     /// Only regions in this geography (e.g. `Europe`, `Sweden`, `United States`) or
     /// geography group (e.g. `Europe`, `US`), case-insensitive.
-    #[arg(long, short = 'g')]
+    #[arg(long)]
     pub geography: Option<String>,
     /// Include logical regions (geographies such as `europe`, stage and EUAP regions).
     #[arg(long)]
@@ -49,6 +51,15 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
     /// Show one region by any spelling: `westeurope`, `West Europe`, `(Europe) West Europe`.
+    ///
+    /// Its pair, geography, physical location and availability zones (the
+    /// JSON fields are those of `azrelo regions -o json`).
+    ///
+    /// Examples:
+    ///   azrelo regions show westeurope
+    ///   azrelo regions show "Sweden Central" -o yaml
+    ///   azrelo regions show westeurope --query pairedRegions[0] -o tsv
+    #[command(verbatim_doc_comment)]
     Show {
         /// The region name in any spelling.
         name: String,
@@ -100,7 +111,7 @@ fn to_json(r: &Region) -> RegionJson<'_> {
     }
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let regions = Regions::embedded();
     if let Some(Sub::Show { name }) = args.command {
         return show(regions, &name, out);
@@ -132,34 +143,28 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
             ));
         }
     }
-    match out {
-        OutputFormat::Json => print_json(&list.iter().map(|r| to_json(r)).collect::<Vec<_>>()),
-        OutputFormat::Table => {
-            let mut t = table(["Name", "Display name", "Geography", "Paired with", "Zones"]);
-            for r in &list {
-                t.add_row([
-                    r.name.clone(),
-                    r.display_name.clone(),
-                    r.geography.clone().unwrap_or_default(),
-                    if r.paired_regions.is_empty() {
-                        "-".to_string()
-                    } else {
-                        r.paired_regions.join(", ")
-                    },
-                    if r.zones.is_empty() {
-                        "-".to_string()
-                    } else {
-                        r.zones.len().to_string()
-                    },
-                ]);
-            }
-            print_text(t)?;
-            print_text(format!(
-                "{} regions. Source: {LOCATIONS_SNAPSHOT}.",
-                list.len()
-            ))
+    let json: Vec<RegionJson> = list.iter().map(|r| to_json(r)).collect();
+    out.print(&json, || {
+        let mut t = table(["Name", "Display name", "Geography", "Paired with", "Zones"]);
+        for r in &list {
+            t.add_row([
+                r.name.clone(),
+                r.display_name.clone(),
+                r.geography.clone().unwrap_or_default(),
+                if r.paired_regions.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.paired_regions.join(", ")
+                },
+                if r.zones.is_empty() {
+                    "-".to_string()
+                } else {
+                    r.zones.len().to_string()
+                },
+            ]);
         }
-    }
+        format!("{t}\n{} regions. Source: {LOCATIONS_SNAPSHOT}.", list.len())
+    })
 }
 
 /// The error for a spelling that names no region, with "did you mean"
@@ -181,57 +186,54 @@ pub(crate) fn unknown_region(name: &str) -> CliError {
     )
 }
 
-fn show(regions: &Regions, name: &str, out: OutputFormat) -> Result<(), CliError> {
+fn show(regions: &Regions, name: &str, out: &Output) -> Result<(), CliError> {
     let Some(r) = regions.get(name) else {
         return Err(unknown_region(name));
     };
-    match out {
-        OutputFormat::Json => print_json(&to_json(r)),
-        OutputFormat::Table => {
-            let mut t = table(["Field", "Value"]);
-            let pair = r
-                .paired_regions
+    out.print(&to_json(r), || {
+        let mut t = table(["Field", "Value"]);
+        let pair = r
+            .paired_regions
+            .iter()
+            .map(|p| match regions.get(p) {
+                Some(pr) => format!("{} ({})", pr.name, pr.display_name),
+                None => p.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let zones = if r.zones.is_empty() {
+            "none".to_string()
+        } else {
+            r.zones
                 .iter()
-                .map(|p| match regions.get(p) {
-                    Some(pr) => format!("{} ({})", pr.name, pr.display_name),
-                    None => p.clone(),
-                })
+                .map(|z| format!("{} → {}", z.logical_zone, z.physical_zone))
                 .collect::<Vec<_>>()
-                .join(", ");
-            let zones = if r.zones.is_empty() {
-                "none".to_string()
-            } else {
-                r.zones
-                    .iter()
-                    .map(|z| format!("{} → {}", z.logical_zone, z.physical_zone))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let rows = [
-                ("Name", r.name.clone()),
-                ("Display name", r.display_name.clone()),
-                ("Regional display name", r.regional_display_name.clone()),
-                ("Type", format!("{:?}", r.region_type).to_ascii_lowercase()),
-                ("Category", r.category.clone().unwrap_or_default()),
-                ("Geography", r.geography.clone().unwrap_or_default()),
-                (
-                    "Geography group",
-                    r.geography_group.clone().unwrap_or_default(),
-                ),
-                (
-                    "Physical location",
-                    r.physical_location.clone().unwrap_or_default(),
-                ),
-                (
-                    "Paired region",
-                    if pair.is_empty() { "none".into() } else { pair },
-                ),
-                ("Availability zones (logical → physical)", zones),
-            ];
-            for (k, v) in rows {
-                t.add_row([k.to_string(), v]);
-            }
-            print_text(t)
+                .join(", ")
+        };
+        let rows = [
+            ("Name", r.name.clone()),
+            ("Display name", r.display_name.clone()),
+            ("Regional display name", r.regional_display_name.clone()),
+            ("Type", format!("{:?}", r.region_type).to_ascii_lowercase()),
+            ("Category", r.category.clone().unwrap_or_default()),
+            ("Geography", r.geography.clone().unwrap_or_default()),
+            (
+                "Geography group",
+                r.geography_group.clone().unwrap_or_default(),
+            ),
+            (
+                "Physical location",
+                r.physical_location.clone().unwrap_or_default(),
+            ),
+            (
+                "Paired region",
+                if pair.is_empty() { "none".into() } else { pair },
+            ),
+            ("Availability zones (logical → physical)", zones),
+        ];
+        for (k, v) in rows {
+            t.add_row([k.to_string(), v]);
         }
-    }
+        t.to_string()
+    })
 }

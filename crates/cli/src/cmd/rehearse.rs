@@ -17,7 +17,7 @@ use azrelo_run::{Outcome, Rehearsal, Summary};
 use crate::cmd::apply::Bars;
 use crate::cmd::plan::Selection;
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table, wrapped_table};
+use crate::output::{Output, table, wrapped_table};
 
 /// `azrelo rehearse --help`.
 pub const LONG_ABOUT: &str = "\
@@ -41,7 +41,9 @@ parameters get placeholder values (a real run takes them from
 
 DIR (--out) receives what a real relocation leaves behind: estate.json
 (as discovered), plan.json, plan.md, templates/, journal.db, events.jsonl,
-and rehearsal.md / rehearsal.json, the report of this rehearsal. DIR must
+report.html (the change board's page, as `azrelo report DIR` writes it,
+with the run's states and durations), and rehearsal.md / rehearsal.json,
+the report of this rehearsal. DIR must
 be new or empty. The emulator's state lives in memory and ends with the
 process.
 
@@ -143,7 +145,7 @@ impl azrelo_run::Progress for Say {
 
 /// `quiet` (-q) silences the step lines on stderr; the summary still goes
 /// to stdout.
-pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output, quiet: bool) -> Result<(), CliError> {
     let opts = crate::cmd::plan::options(&args.selection)?;
     let owned;
     let catalog = match &args.selection.catalog {
@@ -154,12 +156,12 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
         None => azrelo_catalog::Catalog::embedded(),
     };
     let say = Arc::new(Say {
-        lines: out == OutputFormat::Table && !quiet,
-        hidden_bars: out == OutputFormat::Json,
+        lines: out.is_human() && !quiet,
+        hidden_bars: !out.is_human(),
         bars: OnceLock::new(),
     });
     // The output directory is checked before the inputs are read.
-    let rehearsal = Rehearsal {
+    let mut rehearsal = Rehearsal {
         out: args.out.clone(),
         plan: opts,
         catalog,
@@ -169,28 +171,38 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
     };
     rehearsal.prepare(&*say)?;
     let estate = crate::cmd::inputs::load(&args.selection.inputs, &args.selection.placement)?;
+    rehearsal.plan.scopes.extend(crate::cmd::plan::group_scopes(
+        &estate,
+        &args.selection.resource_groups,
+    )?);
     let dir = args.out.display();
-    match rehearsal.run(&estate, say)? {
-        Outcome::Done(summary) => match out {
-            OutputFormat::Json => print_json(&summary),
-            OutputFormat::Table => print_text(human(&summary)),
-        },
-        Outcome::Blocked(plan) => {
-            let s = &plan.summary;
-            match out {
-                OutputFormat::Json => print_json(&serde_json::json!({
-                    "target": plan.target.region,
-                    "summary": {
-                        "resources": s.resources,
-                        "blockers": s.blockers,
-                        "warnings": s.warnings,
-                        "infos": s.infos,
-                    },
-                    "findings": plan.findings,
-                    "plan": dir.to_string(),
-                }))?,
-                OutputFormat::Table => print_text(crate::cmd::plan::findings_table(&plan))?,
+    let outcome = rehearsal.run(&estate, say)?;
+    // The change board's page, from the run the rehearsal left behind (or
+    // the blocked plan), as `azrelo report DIR` writes it.
+    let report = crate::cmd::plan::write_report(&args.out);
+    let report_path = report.as_ref().map(|p| p.display().to_string());
+    match outcome {
+        Outcome::Done(summary) => {
+            let mut json = serde_json::to_value(&summary)
+                .map_err(|e| CliError::failure(format!("cannot serialise the summary: {e}")))?;
+            if let (Some(path), Some(a)) = (&report_path, json.get_mut("artifacts")) {
+                a["reportHtml"] = serde_json::Value::String(path.clone());
             }
+            out.print(&json, || human(&summary, report_path.as_deref()))
+        }
+        Outcome::Blocked(plan) => {
+            let mut json = crate::cmd::plan::assessment_json(&plan);
+            json["plan"] = serde_json::Value::String(dir.to_string());
+            if let Some(path) = &report_path {
+                json["reportHtml"] = serde_json::Value::String(path.clone());
+            }
+            out.print(&json, || {
+                let mut text = crate::cmd::plan::findings_table(&plan).to_string();
+                if let Some(path) = &report_path {
+                    text.push_str(&format!("\nThe findings and the plan: {path}"));
+                }
+                text
+            })?;
             crate::cmd::plan::blockers(&plan).map_err(|e| {
                 CliError::blockers(format!(
                     "{}; nothing was moved (the plan is in {dir})",
@@ -202,7 +214,7 @@ pub fn run(args: Args, out: OutputFormat, quiet: bool) -> Result<(), CliError> {
 }
 
 /// The summary for people (stdout).
-fn human(s: &Summary) -> String {
+fn human(s: &Summary, report_html: Option<&str>) -> String {
     let c = &s.resources;
     let mut t = table(["Step", "Result"]);
     t.add_row([
@@ -315,8 +327,9 @@ fn human(s: &Summary) -> String {
     }
     let a = &s.artifacts;
     text.push_str(&format!(
-        "\nWritten: {} (estate.json, plan.json, plan.md, templates/, journal.db, events.jsonl, rehearsal.md, rehearsal.json)\nTotal {}. Next: read {}; it ends with the same steps against Azure.",
+        "\nWritten: {} (estate.json, plan.json, plan.md, templates/, journal.db, events.jsonl, rehearsal.md, rehearsal.json{})\nTotal {}. Next: read {}; it ends with the same steps against Azure.",
         a.dir,
+        if report_html.is_some() { ", report.html" } else { "" },
         secs(s.total_ms),
         a.report
     ));

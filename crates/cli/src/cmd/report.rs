@@ -2,7 +2,7 @@
 //! tracking spreadsheets (xlsx, csv) of a plan directory.
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text};
+use crate::output::Output;
 use azrelo_report::{Format, ReportError};
 use std::path::PathBuf;
 
@@ -55,7 +55,7 @@ pub enum ReportFormat {
     Csv,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     let format = match args.format {
         ReportFormat::Html => Format::Html,
         ReportFormat::Xlsx => Format::Xlsx,
@@ -74,15 +74,11 @@ pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
         .iter()
         .map(|f| f.display().to_string())
         .collect();
-    match out {
-        OutputFormat::Json => print_json(&serde_json::json!({
+    out.print(
+        &serde_json::json!({
             "files": files,
             "bytes": written.bytes,
-        })),
-        OutputFormat::Table => print_text(format!(
-            "Wrote {} ({} bytes).",
-            files.join(", "),
-            written.bytes
-        )),
-    }
+        }),
+        || format!("Wrote {} ({} bytes).", files.join(", "), written.bytes),
+    )
 }

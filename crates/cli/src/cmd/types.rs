@@ -1,7 +1,7 @@
 //! `azrelo types`: facts about resource types (availability per region, api versions).
 
 use crate::exit::CliError;
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 use azrelo_arm::availability::{Answer, Availability, SnapshotDate, Status};
 use azrelo_arm::id::ResourceType;
 use azrelo_arm::region::Regions;
@@ -104,7 +104,7 @@ struct RegionStatus<'a> {
     zones: Vec<String>,
 }
 
-pub fn run(args: Args, out: OutputFormat) -> Result<(), CliError> {
+pub fn run(args: Args, out: &Output) -> Result<(), CliError> {
     match args.command {
         Sub::Availability {
             resource_type,
@@ -121,11 +121,7 @@ fn zones_cell(zones: &[String]) -> String {
     }
 }
 
-fn availability(
-    resource_type: &str,
-    region: Option<&str>,
-    out: OutputFormat,
-) -> Result<(), CliError> {
+fn availability(resource_type: &str, region: Option<&str>, out: &Output) -> Result<(), CliError> {
     ResourceType::parse(resource_type).map_err(|e| {
         CliError::bad_input(
             e,
@@ -139,21 +135,17 @@ fn availability(
             return Err(crate::cmd::regions::unknown_region(region));
         }
         let a = avail.check(resource_type, region);
-        return match out {
-            OutputFormat::Json => print_json(&AnswerJson::from(&a)),
-            OutputFormat::Table => {
-                let mut t = table(["Type", "Region", "Status", "Zones", "Snapshot"]);
-                t.add_row([
-                    a.resource_type.clone(),
-                    a.region.clone(),
-                    a.status.label().to_string(),
-                    zones_cell(&a.zones),
-                    a.snapshot.to_string(),
-                ]);
-                print_text(t)?;
-                print_text(&a.detail)
-            }
-        };
+        return out.print(&AnswerJson::from(&a), || {
+            let mut t = table(["Type", "Region", "Status", "Zones", "Snapshot"]);
+            t.add_row([
+                a.resource_type.clone(),
+                a.region.clone(),
+                a.status.label().to_string(),
+                zones_cell(&a.zones),
+                a.snapshot.to_string(),
+            ]);
+            format!("{t}\n{}", a.detail)
+        });
     }
     let Some((info, _)) = avail.type_info_or_parent(resource_type) else {
         return Err(CliError::bad_input(
@@ -180,29 +172,29 @@ fn availability(
         .into_iter()
         .filter(|name| regions.get(name).is_none_or(|r| !r.is_physical()))
         .collect();
-    match out {
-        OutputFormat::Json => print_json(&TypeJson {
-            resource_type,
-            answered_by: answered_by.clone(),
-            snapshot: avail.snapshot(),
-            source: avail.source(),
-            global: info.is_global(),
-            default_api_version: info.default_api_version(),
-            newest_api_version: info.newest_api_version(),
-            newest_stable_api_version: info.newest_stable_api_version(),
-            api_versions: info.api_versions().collect(),
-            regions: statuses
-                .iter()
-                .map(|(r, a)| RegionStatus {
-                    name: &r.name,
-                    display_name: &r.display_name,
-                    status: a.status,
-                    zones: a.zones.clone(),
-                })
-                .collect(),
-            other_listed_locations: other,
-        }),
-        OutputFormat::Table => {
+    let json = TypeJson {
+        resource_type,
+        answered_by: answered_by.clone(),
+        snapshot: avail.snapshot(),
+        source: avail.source(),
+        global: info.is_global(),
+        default_api_version: info.default_api_version(),
+        newest_api_version: info.newest_api_version(),
+        newest_stable_api_version: info.newest_stable_api_version(),
+        api_versions: info.api_versions().collect(),
+        regions: statuses
+            .iter()
+            .map(|(r, a)| RegionStatus {
+                name: &r.name,
+                display_name: &r.display_name,
+                status: a.status,
+                zones: a.zones.clone(),
+            })
+            .collect(),
+        other_listed_locations: other.clone(),
+    };
+    out.print(&json, || {
+        {
             let mut t = table(["Region", "Display name", "Status", "Zones"]);
             for (r, a) in &statuses {
                 t.add_row([
@@ -212,7 +204,6 @@ fn availability(
                     zones_cell(&a.zones),
                 ]);
             }
-            print_text(t)?;
             let count = |s: Status| statuses.iter().filter(|(_, a)| a.status == s).count();
             let mut summary = format!(
                 "{answered_by}{}: snapshot {} — {} available, {} global, {} not listed, {} regions newer than the snapshot (of {} physical regions).",
@@ -242,7 +233,7 @@ fn availability(
             if let Some(source) = avail.source() {
                 summary.push_str(&format!("\nSource: {source}."));
             }
-            print_text(summary)
+            format!("{t}\n{summary}")
         }
-    }
+    })
 }

@@ -109,11 +109,13 @@ pub(super) fn call(ev: &mut Evaluator<'_, '_>, c: &Call<'_>, v: Vec<Value>) -> R
             c.need(2, 3)?;
             let s: Vec<char> = want_str(name, &v[0])?.chars().collect();
             let start = want_int(name, &v[1])?;
+            let chars = s.len() as i64;
+            // Out-of-range starts (i64::MIN included) are errors, never overflow.
             let len = match v.get(2) {
                 Some(x) => want_int(name, x)?,
-                None => s.len() as i64 - start,
+                None => chars.checked_sub(start).unwrap_or(-1),
             };
-            if start < 0 || len < 0 || start + len > s.len() as i64 {
+            if start < 0 || len < 0 || start.checked_add(len).is_none_or(|end| end > chars) {
                 return Err(err(format!(
                     "substring(): start index {start} and length {len} are out of range for a string of length {}",
                     s.len()

@@ -17,13 +17,27 @@ pub struct ActArgs {
     /// them, e.g. a resource group); default: all.
     #[arg(long = "resource", value_name = "ID")]
     pub resources: Vec<String>,
+    /// Only resources in these resource groups (the source's or the
+    /// target's, by name); repeatable, adds to --resource.
+    #[arg(long = "resource-group", short = 'g', value_name = "RG")]
+    pub resource_groups: Vec<String>,
+}
+
+impl ActArgs {
+    /// --resource and -g as the engine's selection.
+    fn selection(&self, plan: &RunPlan) -> Result<Vec<String>, CliError> {
+        let mut only = self.resources.clone();
+        only.extend(group_scopes(plan, &self.resource_groups)?);
+        Ok(only)
+    }
 }
 
 /// `azrelo commit`.
-pub fn run_commit(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_commit(args: ActArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
+    let only = args.selection(&engine.plan)?;
     let rows = runtime()?
-        .block_on(engine.commit(&args.resources))
+        .block_on(engine.commit(&only))
         .map_err(engine_error)?;
     let refused = rows
         .iter()
@@ -46,10 +60,11 @@ pub fn run_commit(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
 }
 
 /// `azrelo discard`.
-pub fn run_discard(args: ActArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_discard(args: ActArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
+    let only = args.selection(&engine.plan)?;
     let rows = runtime()?
-        .block_on(engine.discard(&args.resources))
+        .block_on(engine.discard(&only))
         .map_err(engine_error)?;
     let failed = rows
         .iter()

@@ -15,7 +15,13 @@ use super::*;
 /// kept, and so is whatever it still uses; a resource group is deleted only
 /// when nothing is left in it; nothing outside the plan is touched. Without
 /// --confirm it shows what it would do and exits 0.
+///
+/// Examples:
+///   azrelo cleanup-source plan            # what it would delete
+///   azrelo cleanup-source plan --confirm
+///   azrelo cleanup-source plan -g rg-shop-data --confirm
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct CleanupArgs {
     /// Plan directory.
     pub plan_dir: PathBuf,
@@ -24,16 +30,22 @@ pub struct CleanupArgs {
     /// Only sources within these scopes (ids); default: the whole plan.
     #[arg(long = "scope", value_name = "ID")]
     pub scopes: Vec<String>,
+    /// Only sources in these resource groups (by name); repeatable, adds to
+    /// --scope.
+    #[arg(long = "resource-group", short = 'g', value_name = "RG")]
+    pub resource_groups: Vec<String>,
     /// Really delete.
     #[arg(long)]
     pub confirm: bool,
 }
 
 /// `azrelo cleanup-source`.
-pub fn run_cleanup(args: CleanupArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_cleanup(args: CleanupArgs, out: &Output) -> Result<(), CliError> {
     let engine = arm_engine(&args.plan_dir, &args.arm)?;
+    let mut scopes = args.scopes.clone();
+    scopes.extend(group_scopes(&engine.plan, &args.resource_groups)?);
     let rows = runtime()?
-        .block_on(engine.cleanup_source(&args.scopes, args.confirm))
+        .block_on(engine.cleanup_source(&scopes, args.confirm))
         .map_err(engine_error)?;
     let count = |o: RowOutcome| rows.iter().filter(|r| r.outcome == o).count();
     if !args.confirm {

@@ -14,8 +14,18 @@ pub struct GateArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum GateCommand {
     /// Close gates (the manual step is done): `azrelo gate done PLAN_DIR
-    /// ID...`, `--all` or `--wave N`; who closed each (--by, default the
-    /// OS user), when, and --note are journaled.
+    /// ID...`, `--all` or `--wave N`.
+    ///
+    /// A closed gate lets `azrelo resume` go on past it. Who closed each
+    /// (--by, default the OS user), when, and --note are journaled; a gate
+    /// after a move cannot be closed before its resource has moved.
+    ///
+    /// Examples:
+    ///   azrelo gate done plan ID1 ID2
+    ///   azrelo gate done plan --wave 2 --note "DNS switched, ticket CHG-1234"
+    ///   azrelo gate done plan --all --by alice
+    ///   azrelo gate done plan $(azrelo gate list plan --query "[?!closed].id" -o tsv)
+    #[command(verbatim_doc_comment)]
     Done {
         /// Plan directory.
         plan_dir: PathBuf,
@@ -36,6 +46,14 @@ pub enum GateCommand {
         by: Option<String>,
     },
     /// List the gates and whether they are closed.
+    ///
+    /// Each gate with when it applies (before or after its resource moves),
+    /// whether it is closed, and what to do.
+    ///
+    /// Examples:
+    ///   azrelo gate list plan
+    ///   azrelo gate list plan --query "[?!closed].{id: id, what: title}" -o table
+    #[command(verbatim_doc_comment)]
     List {
         /// Plan directory.
         plan_dir: PathBuf,
@@ -43,7 +61,7 @@ pub enum GateCommand {
 }
 
 /// `azrelo gate done|list`.
-pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_gate(args: GateArgs, out: &Output) -> Result<(), CliError> {
     match args.command {
         GateCommand::Done {
             plan_dir,
@@ -68,42 +86,39 @@ pub fn run_gate(args: GateArgs, out: OutputFormat) -> Result<(), CliError> {
                     }
                     other => engine_error(other),
                 })?;
-            match out {
-                OutputFormat::Json => print_json(&closed),
-                OutputFormat::Table if closed.is_empty() => print_text(
-                    "no gate to close (all closed, or waiting for their resource to move)",
-                ),
-                OutputFormat::Table => print_text(format!(
+            out.print(&closed, || {
+                if closed.is_empty() {
+                    return "no gate to close (all closed, or waiting for their resource to move)"
+                        .to_string();
+                }
+                format!(
                     "closed {}; `azrelo resume {}` continues the run",
                     closed.join(", "),
                     plan_dir.display()
-                )),
-            }
+                )
+            })
         }
         GateCommand::List { plan_dir } => {
             let plan = load(&plan_dir)?;
             let j = azrelo_orchestrate::open_journal(&plan_dir).map_err(engine_error)?;
             let st = azrelo_orchestrate::status(&plan, &j).map_err(engine_error)?;
-            match out {
-                OutputFormat::Json => print_json(&st.gates),
-                OutputFormat::Table => {
-                    let mut t = table(["gate", "when", "closed", "what"]);
-                    for g in &st.gates {
-                        t.add_row([
-                            g.id.clone(),
-                            if g.before_move {
-                                "before move"
-                            } else {
-                                "after move"
-                            }
-                            .to_string(),
-                            if g.closed { "yes" } else { "" }.to_string(),
-                            g.title.chars().take(140).collect(),
-                        ]);
-                    }
-                    print_text(t)
+            out.print(&st.gates, || {
+                let mut t = table(["gate", "when", "closed", "what"]);
+                for g in &st.gates {
+                    t.add_row([
+                        g.id.clone(),
+                        if g.before_move {
+                            "before move"
+                        } else {
+                            "after move"
+                        }
+                        .to_string(),
+                        if g.closed { "yes" } else { "" }.to_string(),
+                        g.title.chars().take(140).collect(),
+                    ]);
                 }
-            }
+                t.to_string()
+            })
         }
     }
 }

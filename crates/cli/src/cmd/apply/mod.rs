@@ -16,7 +16,7 @@ use azrelo_run::{ClientArm, PlanDir};
 
 use crate::cmd::arm_args::ArmArgs;
 use crate::exit::{CliError, ExitCode};
-use crate::output::{OutputFormat, print_json, print_text, table};
+use crate::output::{Output, table};
 
 mod act;
 mod cleanup;
@@ -29,6 +29,85 @@ pub use cleanup::{CleanupArgs, run_cleanup};
 pub use gate::{GateArgs, run_gate};
 pub use run::{ApplyArgs, run_apply};
 pub use status::{StatusArgs, run_status};
+
+/// `azrelo apply --help`.
+pub const APPLY_HELP: &str = "\
+Run a plan against ARM (or the emulator): each generated resource as its
+own deployment, started as soon as the resources it needs exist; disks
+through incremental snapshots copied across regions; identities before
+their role assignments; every target verified against what was deployed.
+
+Every step is journaled in PLAN_DIR/journal.db (intent before the ARM
+call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
+a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
+gates (exit code 5): close them with `azrelo gate done`, then resume.
+Secure template parameters come from --parameters FILE or
+AZRELO_PARAM_<name> and are never journaled. The endpoint is az's active
+cloud unless --arm-endpoint says otherwise.
+
+Examples:
+  azrelo apply plan --validate-only
+  azrelo apply plan --parameters secrets.json
+  azrelo apply plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator-ca.pem
+  azrelo apply plan --parallelism 32 -o json --query openGates";
+
+/// `azrelo resume --help`.
+pub const RESUME_HELP: &str = "\
+Finish an interrupted (crashed, killed) or gated run: a step journaled
+without a result is looked up in ARM and finished, work still in flight is
+waited for, nothing is created twice and nothing is lost. Takes the flags
+of `azrelo apply`; stops again at open gates (exit code 5).
+
+Examples:
+  azrelo resume plan
+  AZRELO_PARAM_connectionString=... azrelo resume plan
+  azrelo resume plan --parameters secrets.json -o json --query \"{moved: available, of: total}\"";
+
+/// `azrelo status --help`.
+pub const STATUS_HELP: &str = "\
+Where every resource of a relocation stands, read from the journal (no ARM
+calls): pending, prepared, moving, moved, committed, done; failures with
+their error; open gates.
+
+JSON (-o json): {plan, units: [{unit, label, type, kind, wave, state,
+verified, source, openGates, error, note}], gates: [...], counts}.
+
+Examples:
+  azrelo status plan
+  azrelo status plan --query \"units[?state=='failed'].{resource: label, error: error}\"
+  azrelo status plan --query counts -o yaml";
+
+/// `azrelo commit --help`.
+pub const COMMIT_HELP: &str = "\
+Re-verify moved resources against what was deployed and commit them; a
+difference blocks the commit (its row says which). Committed resources
+are not discarded any more, and their sources can be cleaned up.
+
+Examples:
+  azrelo commit plan
+  azrelo commit plan -g rg-shop-data
+  azrelo commit plan --resource /subscriptions/SUB/resourceGroups/rg-shop-app-northeurope -o json";
+
+/// `azrelo discard --help`.
+pub const DISCARD_HELP: &str = "\
+Delete the targets of moved, uncommitted resources: they are back to
+prepared and their sources are untouched; `azrelo resume` moves them again.
+
+Examples:
+  azrelo discard plan
+  azrelo discard plan -g rg-shop-app
+  azrelo discard plan --resource /subscriptions/SUB/resourceGroups/rg-shop-app-northeurope";
+
+/// `azrelo gate --help`.
+pub const GATE_HELP: &str = "\
+Manual gates: steps an operator does outside azrelo before or after a
+resource moves (each says what, and who). A run stops at open gates (exit
+code 5); close them once done, then `azrelo resume`.
+
+Examples:
+  azrelo gate list plan
+  azrelo gate done plan ID...
+  azrelo gate list plan --query \"[?!closed].id\" -o tsv";
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -59,9 +138,10 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
     }
 }
 
-/// Progress bars per phase and overall on a terminal (hidden with -o
-/// json); when stderr is not a terminal, a line per finished, failed or
-/// retried step and a heartbeat instead (`crate::progress`), unless -q.
+/// Progress bars per phase and overall on a terminal (hidden when stdout is
+/// for a program: -o json, yaml, tsv, none, --query); when stderr is not a
+/// terminal, a line per finished, failed or retried step and a heartbeat
+/// instead (`crate::progress`), unless -q.
 pub(crate) struct Bars {
     pub(crate) multi: indicatif::MultiProgress,
     phases: HashMap<&'static str, indicatif::ProgressBar>,
@@ -200,6 +280,36 @@ pub(super) fn rows_table(rows: &[ActionRow]) -> String {
     t.to_string()
 }
 
+/// `-g RG` of commit, discard and cleanup-source: the resource groups of
+/// that name the plan's resources come from or go to, as scopes.
+pub(super) fn group_scopes(plan: &RunPlan, names: &[String]) -> Result<Vec<String>, CliError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for name in names {
+        let before = scopes.len();
+        for u in &plan.units {
+            for id in u.source_id.iter().chain([&u.target_id]) {
+                if id
+                    .resource_group()
+                    .is_some_and(|g| g.eq_ignore_ascii_case(name))
+                    && let Some(g) = id.resource_group_id()
+                {
+                    let g = g.to_string();
+                    if !scopes.iter().any(|s| s.eq_ignore_ascii_case(&g)) {
+                        scopes.push(g);
+                    }
+                }
+            }
+        }
+        if scopes.len() == before {
+            return Err(CliError::bad_input(
+                format!("no resource of the plan is in a resource group named '{name}'"),
+                "`azrelo status PLAN_DIR` lists the plan's resources",
+            ));
+        }
+    }
+    Ok(scopes)
+}
+
 pub(super) fn arm_engine(dir: &Path, arm: &ArmArgs) -> Result<Engine<ClientArm>, CliError> {
     let plan = load(dir)?;
     let options = arm.options()?;
@@ -214,17 +324,14 @@ pub(super) fn arm_engine(dir: &Path, arm: &ArmArgs) -> Result<Engine<ClientArm>,
 
 pub(super) fn print_rows(
     rows: &[ActionRow],
-    out: OutputFormat,
+    out: &Output,
     summary: String,
 ) -> Result<(), CliError> {
-    match out {
-        OutputFormat::Json => print_json(rows),
-        OutputFormat::Table => {
-            if rows.is_empty() {
-                print_text(summary)
-            } else {
-                print_text(format!("{}\n{summary}", rows_table(rows)))
-            }
+    out.print(rows, || {
+        if rows.is_empty() {
+            summary
+        } else {
+            format!("{}\n{summary}", rows_table(rows))
         }
-    }
+    })
 }

@@ -15,17 +15,8 @@ pub enum ScheduleArg {
     Waves,
 }
 
-/// Run a plan against ARM (or the emulator).
-///
-/// Every step is journaled in PLAN_DIR/journal.db (intent before the ARM
-/// call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
-/// a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
-/// gates (exit code 5): close them with `azrelo gate done`, then resume.
-///
-/// Examples:
-///   azrelo apply ./plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator.pem
-///   azrelo apply ./plan --validate-only
-///   azrelo apply ./plan --parameters secrets.json --parallelism 16
+/// Flags of `azrelo apply` and `azrelo resume` (their help texts are
+/// [`super::APPLY_HELP`] and [`super::RESUME_HELP`]).
 #[derive(Debug, clap::Args)]
 pub struct ApplyArgs {
     /// Plan directory: plan.json and estate.json (`azrelo plan --out`) and
@@ -50,12 +41,7 @@ pub struct ApplyArgs {
 }
 
 /// `azrelo apply` and `azrelo resume`.
-pub fn run_apply(
-    args: ApplyArgs,
-    out: OutputFormat,
-    resume: bool,
-    quiet: bool,
-) -> Result<(), CliError> {
+pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool, quiet: bool) -> Result<(), CliError> {
     let plan = load(&args.plan_dir)?;
     if resume {
         let j = azrelo_orchestrate::open_journal(&args.plan_dir).map_err(engine_error)?;
@@ -101,16 +87,13 @@ pub fn run_apply(
             .iter()
             .filter(|r| r.outcome != RowOutcome::Valid)
             .count();
-        match out {
-            OutputFormat::Json => print_json(&rows)?,
-            OutputFormat::Table => {
-                print_text(rows_table(&rows))?;
-                print_text(format!(
-                    "{} deployment(s) validated, {invalid} invalid; nothing was changed.",
-                    rows.len()
-                ))?;
-            }
-        }
+        out.print(&rows, || {
+            format!(
+                "{}\n{} deployment(s) validated, {invalid} invalid; nothing was changed.",
+                rows_table(&rows),
+                rows.len()
+            )
+        })?;
         return if invalid == 0 {
             Ok(())
         } else {
@@ -119,29 +102,26 @@ pub fn run_apply(
             )))
         };
     }
-    let bars = Arc::new(Bars::new(total, out == OutputFormat::Json, quiet));
+    let bars = Arc::new(Bars::new(total, !out.is_human(), quiet));
     let engine = Arc::new(engine.with_observer(bars.clone()));
     let report = rt.block_on(engine.apply());
     bars.finish();
     let report = report.map_err(engine_error)?;
-    match out {
-        OutputFormat::Json => print_json(&report)?,
-        OutputFormat::Table => {
-            let mut text = format!(
-                "{}/{} resource(s) moved and verified in {:.1}s.",
-                report.available,
-                report.total,
-                report.elapsed_ms as f64 / 1000.0
-            );
-            for (unit, err) in &report.failed {
-                text.push_str(&format!("\nfailed: {unit}: {err}"));
-            }
-            if !report.open_gates.is_empty() {
-                text.push_str(&format!("\nopen gate(s): {}", report.open_gates.join(", ")));
-            }
-            print_text(text)?;
+    out.print(&report, || {
+        let mut text = format!(
+            "{}/{} resource(s) moved and verified in {:.1}s.",
+            report.available,
+            report.total,
+            report.elapsed_ms as f64 / 1000.0
+        );
+        for (unit, err) in &report.failed {
+            text.push_str(&format!("\nfailed: {unit}: {err}"));
         }
-    }
+        if !report.open_gates.is_empty() {
+            text.push_str(&format!("\nopen gate(s): {}", report.open_gates.join(", ")));
+        }
+        text
+    })?;
     let dir = args.plan_dir.display();
     if !report.failed.is_empty() {
         return Err(CliError::failure(format!(

@@ -12,37 +12,32 @@ pub struct StatusArgs {
 }
 
 /// `azrelo status`.
-pub fn run_status(args: StatusArgs, out: OutputFormat) -> Result<(), CliError> {
+pub fn run_status(args: StatusArgs, out: &Output) -> Result<(), CliError> {
     let plan = load(&args.plan_dir)?;
     let j = azrelo_orchestrate::open_journal(&args.plan_dir).map_err(engine_error)?;
     let st = azrelo_orchestrate::status(&plan, &j).map_err(engine_error)?;
-    match out {
-        OutputFormat::Json => print_json(&st)?,
-        OutputFormat::Table => {
-            let mut t = table(["wave", "resource", "kind", "state", "verified", "detail"]);
-            for r in &st.units {
-                let detail = r
-                    .error
-                    .clone()
-                    .or_else(|| {
-                        (!r.open_gates.is_empty())
-                            .then(|| format!("gate: {}", r.open_gates.join(", ")))
-                    })
-                    .or_else(|| r.note.clone())
-                    .unwrap_or_default();
-                let detail: String = detail.chars().take(120).collect();
-                t.add_row([
-                    r.wave.to_string(),
-                    r.label.clone(),
-                    r.kind.as_str().to_string(),
-                    r.state.as_str().to_string(),
-                    if r.verified { "yes" } else { "" }.to_string(),
-                    detail,
-                ]);
-            }
-            let counts: Vec<String> = st.counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-            print_text(format!("{t}\n{}", counts.join(", ")))?;
+    out.print(&st, || {
+        let mut t = table(["wave", "resource", "kind", "state", "verified", "detail"]);
+        for r in &st.units {
+            let detail = r
+                .error
+                .clone()
+                .or_else(|| {
+                    (!r.open_gates.is_empty()).then(|| format!("gate: {}", r.open_gates.join(", ")))
+                })
+                .or_else(|| r.note.clone())
+                .unwrap_or_default();
+            let detail: String = detail.chars().take(120).collect();
+            t.add_row([
+                r.wave.to_string(),
+                r.label.clone(),
+                r.kind.as_str().to_string(),
+                r.state.as_str().to_string(),
+                if r.verified { "yes" } else { "" }.to_string(),
+                detail,
+            ]);
         }
-    }
-    Ok(())
+        let counts: Vec<String> = st.counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        format!("{t}\n{}", counts.join(", "))
+    })
 }
