@@ -166,15 +166,17 @@ fn relocate(
     for _ in 0..10 {
         let out = run(&["-q", "-o", "json", "resume", p, "--parameters", s])?;
         let report = json_of(&out);
-        if report["available"] == report["total"] {
-            break;
-        }
         let gates: Vec<String> = report["openGates"]
             .as_array()
             .unwrap()
             .iter()
             .map(|g| g.as_str().unwrap().to_string())
             .collect();
+        // Once everything moved, the gates after a move (final syncs) are
+        // left: the commit needs them closed.
+        if report["available"] == report["total"] && gates.is_empty() {
+            break;
+        }
         assert!(!gates.is_empty(), "stuck: {report}");
         let mut args = vec!["-q", "gate", "done", p];
         args.extend(gates.iter().map(String::as_str));
@@ -207,7 +209,39 @@ fn relocate(
         );
     }
     run(&["-q", "commit", p])?;
-    run(&["-q", "cleanup-source", p, "--confirm"])?;
+    // Without --confirm: a preview (exit 0) of exactly what --confirm does.
+    let preview = json_of(&run(&["-q", "-o", "json", "cleanup-source", p])?);
+    let done = json_of(&run(&[
+        "-q",
+        "-o",
+        "json",
+        "cleanup-source",
+        p,
+        "--confirm",
+    ])?);
+    let rows = |v: &Value| {
+        let mut r: Vec<(String, String)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let o = r["outcome"].as_str().unwrap();
+                let o = match o {
+                    "would delete" => "deleted",
+                    "would keep" => "kept",
+                    o => o,
+                };
+                (r["unit"].as_str().unwrap().to_string(), o.to_string())
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        rows(&done),
+        rows(&preview),
+        "preview and confirmed run differ"
+    );
     Ok(())
 }
 
@@ -270,6 +304,32 @@ fn live_discovery_to_cleanup_on_the_emulator() {
         dump(&tmp.path().join("em")),
         before,
         "--validate-only changed something"
+    );
+    // --what-if: ARM's what-if per deployment (what it would create),
+    // nothing changed either.
+    let rows = json_of(
+        &azrelo(&ep)
+            .args(["-q", "-o", "json", "apply", p, "--what-if", "--parameters"])
+            .arg(&secrets)
+            .output()
+            .unwrap(),
+    );
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["outcome"] == "valid" && r["detail"].is_string()),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["detail"].as_str().unwrap().contains("create ")),
+        "{rows:?}"
+    );
+    assert_eq!(
+        dump(&tmp.path().join("em")),
+        before,
+        "--what-if changed something"
     );
 
     // apply stops at the manual gates with exit code 5.
@@ -557,6 +617,25 @@ fn apply_killed_with_work_in_flight_converges_in_one_resume() {
         assert!(
             status.code().is_none(),
             "apply finished before the kill at {kill_after_ms} ms; nothing was in flight"
+        );
+        // Work was in flight: steps whose intent is journaled without a
+        // result (deployments, disk copies the emulator is still running).
+        let in_flight: Vec<String> = azrelo_orchestrate::open_journal(&plan)
+            .unwrap()
+            .steps(azrelo_orchestrate::state::RUN)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.phase == azrelo_journal::StepPhase::Intent)
+            .map(|r| r.step)
+            .collect();
+        assert!(
+            !in_flight.is_empty(),
+            "nothing in flight at the kill at {kill_after_ms} ms"
+        );
+        eprintln!(
+            "kill at {kill_after_ms} ms: {} step(s) in flight, e.g. {:?}",
+            in_flight.len(),
+            in_flight.iter().take(3).collect::<Vec<_>>()
         );
         let got = run_to_gates(&ep, &plan, &s, &["resume"]);
         assert_eq!(

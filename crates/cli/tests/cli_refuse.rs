@@ -100,12 +100,39 @@ fn an_emptied_journal_is_not_a_fresh_start() {
         .output()
         .unwrap();
     let gates: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = gates.as_array().unwrap();
+    // Before a move, every gate closes; after one, only once its resource
+    // has moved (here, none has): those stay open.
     assert!(
-        gates
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|g| g["closed"] == true)
+        list.iter()
+            .filter(|g| g["beforeMove"] == true)
+            .all(|g| g["closed"] == true),
+        "{gates}"
+    );
+    let waiting: Vec<&serde_json::Value> = list.iter().filter(|g| g["closed"] == false).collect();
+    assert!(waiting.iter().all(|g| g["beforeMove"] == false), "{gates}");
+    for g in list.iter().filter(|g| g["closed"] == true) {
+        assert_eq!(g["closedBy"], "ops-1", "{g}");
+        assert_eq!(g["note"], "checked by hand", "{g}");
+        assert!(g["closedAt"].is_string(), "{g}");
+    }
+    // Closing one of them by id is refused, naming why; nothing closes.
+    let first = waiting
+        .first()
+        .expect("the example has gates after a move (final syncs)");
+    let id = first["id"].as_str().unwrap();
+    let err = stderr(azrelo().args(["gate", "done"]).arg(&dir).arg(id), 3);
+    // miette wraps the message: words, without its frame.
+    let flat = err
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(id)
+            && flat.contains("has not moved yet")
+            && flat.contains("nothing was closed"),
+        "{err}"
     );
     // Who and why are in the journal.
     let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();

@@ -40,6 +40,15 @@ pub struct GateRow {
     pub title: String,
     pub before_move: bool,
     pub closed: bool,
+    /// Who closed it (`gate done --by`, default the OS user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    /// When it was closed (RFC 3339, the journal's time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    /// The note given when it was closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,12 +88,24 @@ pub fn status(plan: &RunPlan, journal: &Journal) -> Result<StatusReport, EngineE
     let gates = plan
         .gates()
         .into_iter()
-        .map(|(g, i, before)| GateRow {
-            id: g.id.clone(),
-            unit: plan.units[i].key.to_string(),
-            title: g.title.clone(),
-            before_move: before,
-            closed: snap.gate_closed(&g.id),
+        .map(|(g, i, before)| {
+            let closed = snap.gate_closed(&g.id);
+            let rec = snap.steps.get(&gate_step(&g.id)).filter(|_| closed);
+            let text = |key: &str| {
+                rec.and_then(|r| r.detail.get(key))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            GateRow {
+                id: g.id.clone(),
+                unit: plan.units[i].key.to_string(),
+                title: g.title.clone(),
+                before_move: before,
+                closed,
+                closed_by: text("by"),
+                closed_at: rec.map(|r| r.at.clone()),
+                note: text("note"),
+            }
         })
         .collect();
     Ok(StatusReport {
@@ -115,7 +136,9 @@ pub struct GateClosing {
 }
 
 /// `azrelo gate done`: close gates (journaled with who, when and a note;
-/// no ARM call). Unknown ids are refused before anything is written.
+/// no ARM call). Unknown ids, and gates after a move whose resource has not
+/// moved, are refused before anything is written; `All` and `Wave` leave
+/// the latter open.
 pub fn close_gates_with(
     plan: &RunPlan,
     journal: &Journal,
@@ -125,11 +148,13 @@ pub fn close_gates_with(
     check_digest(plan, journal)?;
     let snap = Snapshot::new(journal.steps(RUN)?);
     let gates = plan.gates();
-    let mut chosen = Vec::new();
+    let mut chosen: Vec<String> = Vec::new();
+    let movable = |i: usize, chosen: &[String]| snap.after_move_ready(&plan.units[i], chosen);
     match which {
         GateSelection::Ids(ids) => {
             for id in ids {
-                let Some((g, _, _)) = gates.iter().find(|(g, _, _)| g.id.eq_ignore_ascii_case(id))
+                let Some((g, i, before)) =
+                    gates.iter().find(|(g, _, _)| g.id.eq_ignore_ascii_case(id))
                 else {
                     let mut known: Vec<&str> =
                         gates.iter().map(|(g, _, _)| g.id.as_str()).collect();
@@ -140,17 +165,27 @@ pub fn close_gates_with(
                         if gates.len() > 8 { ", …" } else { "" }
                     )));
                 };
+                if !*before && let Err(why) = movable(*i, &chosen) {
+                    return Err(EngineError::Refused(format!(
+                        "gate {} comes after its resource has moved, so it cannot be closed yet: {why}; nothing was closed",
+                        g.id
+                    )));
+                }
                 chosen.push(g.id.clone());
             }
         }
         GateSelection::All | GateSelection::Wave(_) => {
-            for (g, i, _) in &gates {
+            for (g, i, before) in &gates {
                 if let GateSelection::Wave(w) = which
                     && plan.units[*i].wave != *w
                 {
                     continue;
                 }
                 if snap.gate_closed(&g.id) {
+                    continue;
+                }
+                if !*before && movable(*i, &chosen).is_err() {
+                    // Not yet: `gate list` shows it open.
                     continue;
                 }
                 chosen.push(g.id.clone());

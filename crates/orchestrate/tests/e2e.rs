@@ -80,7 +80,9 @@ async fn the_same_run_with_injected_faults_reaches_the_same_state() {
 /// re-creates it, verified, and then it commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared() {
-    use azrelo_orchestrate::{Arm, Options, State, close_gates, status};
+    use azrelo_orchestrate::{
+        Arm, GateClosing, GateSelection, Options, State, close_gates_with, status,
+    };
     let tmp = tempfile::tempdir().unwrap();
     let (_em, arm) = setup(tmp.path(), None);
     let dir = tmp.path().join("plan");
@@ -94,14 +96,20 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     let engine = std::sync::Arc::new(
         azrelo_orchestrate::Engine::new(plan, arm.clone(), opts, CrashHook::none()).unwrap(),
     );
-    let gates: Vec<String> = engine
-        .plan
-        .gates()
-        .iter()
-        .map(|(g, _, _)| g.id.clone())
-        .collect();
-    close_gates(&engine.plan, engine.journal(), &gates).unwrap();
+    // Every gate that can be closed before the run; those after a move
+    // once it has moved.
+    let all = || {
+        close_gates_with(
+            &engine.plan,
+            engine.journal(),
+            &GateSelection::All,
+            &GateClosing::default(),
+        )
+        .unwrap()
+    };
+    all();
     assert!(engine.apply().await.unwrap().complete());
+    all();
 
     let ext = engine
         .plan
@@ -190,4 +198,72 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
         rows.iter().all(|r| r.outcome == RowOutcome::Committed),
         "{rows:?}"
     );
+}
+
+/// A gate after a move (a final sync, a cut-over) is a step on the target:
+/// `gate done ID` refuses it until its resource has moved (naming why, and
+/// closing nothing), `--all` leaves it open; once moved it closes, and the
+/// journal keeps who closed it, when and the note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_after_a_move_waits_for_its_resource_to_move() {
+    use azrelo_orchestrate::{
+        Engine, EngineError, GateClosing, GateSelection, Options, UnitKind, close_gates,
+        close_gates_with, status,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (_em, arm) = setup(tmp.path(), None);
+    let dir = tmp.path().join("plan");
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
+    let opts = Options {
+        secrets: secrets(),
+        poll: std::time::Duration::from_millis(2),
+        retry_backoff: std::time::Duration::from_millis(2),
+        ..Options::default()
+    };
+    let engine = std::sync::Arc::new(Engine::new(plan, arm, opts, CrashHook::none()).unwrap());
+    let plan = &engine.plan;
+    let after: Vec<String> = plan
+        .gates()
+        .into_iter()
+        .filter(|(_, i, before)| !before && plan.units[*i].kind != UnitKind::Manual)
+        .map(|(g, _, _)| g.id.clone())
+        .collect();
+    assert!(
+        !after.is_empty(),
+        "the example has no gate after an automated move"
+    );
+    let j = engine.journal();
+    let err = close_gates(plan, j, &after[..1]).unwrap_err();
+    let EngineError::Refused(m) = err else {
+        panic!("{err:?}")
+    };
+    assert!(m.contains(&after[0]) && m.contains("has not moved"), "{m}");
+    assert!(status(plan, j).unwrap().gates.iter().all(|g| !g.closed));
+
+    let closing = GateClosing {
+        by: Some("alice".into()),
+        note: Some("CHG-1234".into()),
+    };
+    let first = close_gates_with(plan, j, &GateSelection::All, &closing).unwrap();
+    assert!(first.iter().all(|g| !after.contains(g)), "{first:?}");
+    for _ in 0..10 {
+        let r = engine.apply().await.unwrap();
+        assert!(r.failed.is_empty(), "{:?}", r.failed);
+        if r.complete() {
+            break;
+        }
+        close_gates_with(plan, j, &GateSelection::All, &closing).unwrap();
+    }
+    let closed = close_gates_with(plan, j, &GateSelection::All, &closing).unwrap();
+    assert!(after.iter().all(|g| closed.contains(g)), "{closed:?}");
+    let st = status(plan, j).unwrap();
+    for g in st.gates.iter().filter(|g| after.contains(&g.id)) {
+        assert!(g.closed, "{g:?}");
+        assert_eq!(g.closed_by.as_deref(), Some("alice"));
+        assert_eq!(g.note.as_deref(), Some("CHG-1234"));
+        assert!(
+            g.closed_at.as_deref().is_some_and(|t| t.contains('T')),
+            "{g:?}"
+        );
+    }
 }

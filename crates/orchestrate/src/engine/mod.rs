@@ -141,7 +141,9 @@ pub struct ApplyReport {
     /// Units whose target exists and is verified.
     pub available: usize,
     pub total: usize,
-    /// Gates that must be closed for the run to continue.
+    /// Gates that must be closed for the run to continue: those before a
+    /// move, and those after one whose resource has moved (the others are
+    /// listed once it has).
     pub open_gates: Vec<String>,
     /// (unit, error).
     pub failed: Vec<(String, String)>,

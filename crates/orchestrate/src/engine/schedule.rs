@@ -55,8 +55,14 @@ impl<A: Arm> Engine<A> {
         report.available = done.iter().filter(|d| **d).count();
         report.blocked = (0..n).filter(|&i| !settled[i]).count();
         let snap = Snapshot::new(self.journal.steps(RUN)?);
-        for (g, _, _) in self.plan.gates() {
-            if !snap.gate_closed(&g.id) {
+        for (g, i, before) in self.plan.gates() {
+            // A gate after a move is listed once it can be closed.
+            if !snap.gate_closed(&g.id)
+                && (before
+                    || snap
+                        .after_move_ready(&self.plan.units[i], &report.open_gates)
+                        .is_ok())
+            {
                 report.open_gates.push(g.id.clone());
             }
         }

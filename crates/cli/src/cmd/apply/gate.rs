@@ -48,7 +48,8 @@ pub enum GateCommand {
     /// List the gates and whether they are closed.
     ///
     /// Each gate with when it applies (before or after its resource moves),
-    /// whether it is closed, and what to do.
+    /// whether it is closed (by whom and when; -o json adds the note), and
+    /// what to do.
     ///
     /// Examples:
     ///   azrelo gate list plan
@@ -113,7 +114,11 @@ pub fn run_gate(args: GateArgs, out: &Output) -> Result<(), CliError> {
                             "after move"
                         }
                         .to_string(),
-                        if g.closed { "yes" } else { "" }.to_string(),
+                        match (g.closed, &g.closed_by, &g.closed_at) {
+                            (false, _, _) => String::new(),
+                            (true, Some(by), Some(at)) => format!("by {by}, {at}"),
+                            (true, _, _) => "yes".to_string(),
+                        },
                         g.title.chars().take(140).collect(),
                     ]);
                 }

@@ -42,11 +42,16 @@ call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
 a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
 gates (exit code 5): close them with `azrelo gate done`, then resume.
 Secure template parameters come from --parameters FILE or
-AZRELO_PARAM_<name> and are never journaled. The endpoint is az's active
-cloud unless --arm-endpoint says otherwise.
+AZRELO_PARAM_<name> and are never journaled. Before the first write a
+pre-flight checks that every secure parameter has a value (else exit 5,
+naming them) and that each target subscription answers (credentials, TLS
+trust); --validate-only and --what-if ask ARM about every deployment and
+change nothing. The endpoint is az's active cloud unless --arm-endpoint
+says otherwise.
 
 Examples:
   azrelo apply plan --validate-only
+  azrelo apply plan --what-if --parameters secrets.json
   azrelo apply plan --parameters secrets.json
   azrelo apply plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator-ca.pem
   azrelo apply plan --parallelism 32 -o json --query openGates";

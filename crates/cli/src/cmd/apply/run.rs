@@ -30,6 +30,10 @@ pub struct ApplyArgs {
     /// Run ARM's validate on every deployment; change nothing.
     #[arg(long)]
     pub validate_only: bool,
+    /// Run ARM's what-if on every deployment and show what each would
+    /// create or modify; change nothing.
+    #[arg(long, conflicts_with = "validate_only")]
+    pub what_if: bool,
     /// Scheduling: pipelined over the dependency graph, or wave by wave.
     #[arg(long, value_enum, default_value_t = ScheduleArg::Pipelined)]
     pub schedule: ScheduleArg,
@@ -81,17 +85,27 @@ pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool, quiet: bool) -> Re
     }
     let engine =
         Engine::new(plan, ClientArm(client), opts, CrashHook::from_env()).map_err(engine_error)?;
-    if args.validate_only {
-        let rows = rt.block_on(engine.validate()).map_err(engine_error)?;
+    if args.validate_only || args.what_if {
+        let rows = if args.what_if {
+            rt.block_on(engine.what_if())
+        } else {
+            rt.block_on(engine.validate())
+        }
+        .map_err(engine_error)?;
         let invalid = rows
             .iter()
             .filter(|r| r.outcome != RowOutcome::Valid)
             .count();
         out.print(&rows, || {
             format!(
-                "{}\n{} deployment(s) validated, {invalid} invalid; nothing was changed.",
+                "{}\n{} deployment(s) {}, {invalid} invalid; nothing was changed.",
                 rows_table(&rows),
-                rows.len()
+                rows.len(),
+                if args.what_if {
+                    "previewed (what-if)"
+                } else {
+                    "validated"
+                }
             )
         })?;
         return if invalid == 0 {
