@@ -77,13 +77,7 @@ impl Served {
 
     /// Write the authority's PEM into `dir` (HTTPS only); its path.
     pub fn write_ca(&self, dir: &Path) -> PathBuf {
-        let pem = self
-            .ca_pem
-            .as_deref()
-            .unwrap_or_else(|| panic!("{} is served over plain HTTP: no authority", self.endpoint));
-        let p = dir.join("emulator-ca.pem");
-        std::fs::write(&p, pem).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
-        p
+        write_ca(&self.endpoint, self.ca_pem.as_deref(), dir)
     }
 
     /// Stop serving (dropping does the same).
@@ -143,13 +137,7 @@ impl Background {
 
     /// Write the authority's PEM into `dir` (HTTPS only); its path.
     pub fn write_ca(&self, dir: &Path) -> PathBuf {
-        let pem = self
-            .ca_pem
-            .as_deref()
-            .unwrap_or_else(|| panic!("{} is served over plain HTTP: no authority", self.endpoint));
-        let p = dir.join("emulator-ca.pem");
-        std::fs::write(&p, pem).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
-        p
+        write_ca(&self.endpoint, self.ca_pem.as_deref(), dir)
     }
 }
 
@@ -210,4 +198,13 @@ pub async fn http1<S: AsyncRead + AsyncWrite + Unpin>(
         serde_json::from_str(body).unwrap_or(Value::Null),
         head.to_string(),
     ))
+}
+
+/// Write an emulator's authority PEM as `dir/emulator-ca.pem`; its path.
+fn write_ca(endpoint: &str, ca_pem: Option<&str>, dir: &Path) -> PathBuf {
+    let pem =
+        ca_pem.unwrap_or_else(|| panic!("{endpoint} is served over plain HTTP: no authority"));
+    let p = dir.join("emulator-ca.pem");
+    std::fs::write(&p, pem).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+    p
 }
