@@ -326,7 +326,7 @@ fn redact_whole(v: &mut Value) -> bool {
                 *s = r;
                 return true;
             }
-            if is_key_vault_reference(s) {
+            if is_key_vault_reference(s) || is_clear_connection_string(s) {
                 return false;
             }
             *s = REDACTED.to_string();
@@ -357,6 +357,85 @@ fn redact_whole(v: &mut Value) -> bool {
         }
         Value::Bool(_) | Value::Null => false,
     }
+}
+
+/// Connection-string keys that never hold a credential (lower case): what
+/// a `key=value;` string names and how it connects. Storage
+/// (learn.microsoft.com/azure/storage/common/storage-configure-connection-string),
+/// Service Bus / Event Hubs (the key *name*, the entity), Application
+/// Insights (learn.microsoft.com/azure/azure-monitor/app/connection-strings:
+/// "the connection string isn't considered a security token or key"),
+/// Cosmos DB, App Configuration (the credential id), SQL / ADO.NET
+/// (learn.microsoft.com/dotnet/api/system.data.sqlclient.sqlconnection.connectionstring;
+/// the user id is not a secret, its password is).
+const CLEAR_KEYS: &[&str] = &[
+    "defaultendpointsprotocol",
+    "accountname",
+    "endpointsuffix",
+    "blobendpoint",
+    "queueendpoint",
+    "tableendpoint",
+    "fileendpoint",
+    "endpoint",
+    "sharedaccesskeyname",
+    "entitypath",
+    "instrumentationkey",
+    "ingestionendpoint",
+    "liveendpoint",
+    "profilerendpoint",
+    "snapshotendpoint",
+    "applicationid",
+    "authorization",
+    "location",
+    "accountendpoint",
+    "id",
+    "server",
+    "data source",
+    "address",
+    "addr",
+    "network address",
+    "initial catalog",
+    "database",
+    "encrypt",
+    "trustservercertificate",
+    "hostnameincertificate",
+    "connection timeout",
+    "connect timeout",
+    "command timeout",
+    "authentication",
+    "user id",
+    "uid",
+    "persist security info",
+    "multipleactiveresultsets",
+    "application name",
+    "applicationintent",
+    "multisubnetfailover",
+    "integrated security",
+    "trusted_connection",
+    "pooling",
+    "port",
+    "sslmode",
+    "ssl mode",
+];
+
+/// Whether a value is a `key=value;` connection string made only of keys
+/// that never hold a credential ([`CLEAR_KEYS`]): an Application Insights
+/// connection string, a SQL connection string with Microsoft Entra
+/// authentication. Its name may say "connection string", but nothing in it
+/// is secret, and what it names must survive for the dependency graph.
+fn is_clear_connection_string(s: &str) -> bool {
+    let mut parts = 0;
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            return false;
+        };
+        let k = k.trim().to_ascii_lowercase();
+        if v.trim().is_empty() || !CLEAR_KEYS.contains(&k.as_str()) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
 }
 
 /// An object azrelo writes for a value it keeps symbolic
@@ -406,8 +485,12 @@ fn patterns(expression: bool) -> &'static [Regex] {
         let sources = [
             // Connection-string keys: `Key=value` up to `;`.
             format!(
-                r#"(?i)(?:^|[;"'\s])\s*(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|AccessKey|PrimaryKey|SecondaryKey|ClientSecret)\s*=\s*(?P<s>[^;"{stop}\r\n]+)"#
+                r#"(?i)(?:^|[;"'\s])\s*(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|AccessKey|PrimaryKey|SecondaryKey|ClientSecret|Secret)\s*=\s*(?P<s>[^;"{stop}\r\n]+)"#
             ),
+            // StackExchange.Redis configuration strings:
+            // `host:6380,password=…,ssl=True` (stackexchange.github.io/
+            // StackExchange.Redis/Configuration: options are `,`-separated).
+            format!(r#"(?i),\s*(?:password|pwd)\s*=\s*(?P<s>[^,;"{stop}\r\n]+)"#),
             // Signed URL query parameters: `?sig=…`, `&code=…`.
             format!(
                 r#"(?i)[?&](?:sig|signature|code|client_secret|access_token|api[-_]?key|subscription-key|password|token)=(?P<s>[^&#\s"<>{stop}]+)"#
@@ -514,6 +597,46 @@ mod tests {
         assert!(!looks_secret("https://kv.vault.azure.net/secrets/s"));
         assert!(looks_secret("***"));
         assert!(looks_secret("AccountName=a;AccountKey=***"));
+    }
+
+    #[test]
+    fn connection_strings_with_nothing_secret_are_kept_whole() {
+        let mut v = json!({"properties": {
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=5e3c9a1f-7b2d-4e8c-a4f6-0d2b8e6c4a19;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;ApplicationId=2a7c5e9b-3d1f-4b6a-8e2c-7f4a0c6e2b85",
+            "Db__ConnectionString": "Server=tcp:sql1.database.windows.net,1433;Initial Catalog=orders;Encrypt=True;Authentication=Active Directory Managed Identity;User Id=d4f8b2a6-1e3c-4a7d-9b5f-2c6e8a0d4b17;",
+            "Other__ConnectionString": "Endpoint=https://x;Token=abc",
+            // App Configuration: the credential id is not secret, its
+            // secret is (learn.microsoft.com/azure/azure-app-configuration/
+            // howto-best-practices#connection-strings).
+            "AppConfig": "Endpoint=https://appcs1.azconfig.io;Id=p-l0-s0:abc;Secret=c2VjcmV0",
+            "Plain__Password": "Server=a;Database=b;Password",
+            "Redis__ConnectionString": "redis1.redis.cache.windows.net:6380,password=abc=,ssl=True,abortConnect=False",
+        }});
+        redact_body("Microsoft.Web/sites/config", &mut v, "");
+        let p = &v["properties"];
+        assert!(
+            p["APPLICATIONINSIGHTS_CONNECTION_STRING"]
+                .as_str()
+                .unwrap()
+                .starts_with("InstrumentationKey=5e3c9a1f")
+        );
+        assert!(
+            p["Db__ConnectionString"]
+                .as_str()
+                .unwrap()
+                .contains("User Id=d4f8")
+        );
+        // An unknown key, or a part that is not `key=value`: whole.
+        assert_eq!(p["Other__ConnectionString"], REDACTED);
+        assert_eq!(p["Plain__Password"], REDACTED);
+        assert_eq!(
+            p["AppConfig"],
+            "Endpoint=https://appcs1.azconfig.io;Id=p-l0-s0:abc;Secret=***"
+        );
+        assert_eq!(
+            p["Redis__ConnectionString"],
+            "redis1.redis.cache.windows.net:6380,password=***,ssl=True,abortConnect=False"
+        );
     }
 
     #[test]

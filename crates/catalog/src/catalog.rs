@@ -14,6 +14,8 @@ use crate::model::{
     TemplateFix, TypeEntry,
 };
 use crate::names::{NameRule, NameScope};
+use crate::ownership::OwnershipRule;
+use crate::references::References;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -33,6 +35,8 @@ pub struct Catalog {
     durations: Durations,
     by_type: HashMap<String, (usize, usize)>,
     by_extension_segment: HashMap<String, Vec<(usize, usize)>>,
+    ownership: Vec<OwnershipRule>,
+    references: References,
 }
 
 /// How a looked-up type was resolved.
@@ -237,7 +241,7 @@ impl Catalog {
     ) -> Result<Catalog, CatalogError> {
         let mut parts = load::parse_files(files)?;
         parts.durations.index();
-        let (checklist, fixes) = load::validate(&parts)?;
+        let (checklist, fixes) = load::validate(&mut parts)?;
         let mut checklist_order: Vec<String> =
             parts.checklist.iter().map(|c| c.id.clone()).collect();
         for s in &parts.services {
@@ -274,6 +278,8 @@ impl Catalog {
             durations: parts.durations,
             by_type,
             by_extension_segment,
+            ownership: parts.ownership,
+            references: parts.references,
         })
     }
 
@@ -329,6 +335,24 @@ impl Catalog {
     /// A shared template fix by id.
     pub fn template_fix(&self, id: &str) -> Option<&TemplateFix> {
         self.fixes.get(id)
+    }
+
+    /// The ownership rules (`ownership.toml`), in file order: the first rule
+    /// that matches a resource decides its owner.
+    pub fn ownership_rules(&self) -> &[OwnershipRule] {
+        &self.ownership
+    }
+
+    /// An ownership rule by id.
+    pub fn ownership_rule(&self, id: &str) -> Option<&OwnershipRule> {
+        self.ownership.iter().find(|r| r.id == id)
+    }
+
+    /// The reference patterns (`references.toml`): clouds' DNS suffixes,
+    /// named endpoints, published keys, reference syntaxes, secret parts of
+    /// connection strings.
+    pub fn references(&self) -> &References {
+        &self.references
     }
 
     /// The defaults (unlisted entry, default name rules, universal fixes).

@@ -20,7 +20,18 @@
 //!   each downtime class, each with its basis (read by reports);
 //! * **scenarios**: ordered procedures from the guidance (the general move
 //!   process, Azure Backup, managed identities, Defender for Cloud, …) whose
-//!   steps are automated or manual gates.
+//!   steps are automated or manual gates;
+//! * **ownership** ([`OwnershipRule`], `ownership.toml`): resources created
+//!   and managed by another resource or a platform service (an AKS node
+//!   resource group, a private endpoint's NIC, a SQL server's `master`, VM
+//!   extensions installed by Azure Backup or Defender for Cloud) and those
+//!   that attach after their owner moved, recognised from `managedBy`,
+//!   properties and documented naming conventions;
+//! * **reference patterns** ([`References`], `references.toml`): resources
+//!   named inside settings by name, host name or connection-string key,
+//!   resources found by a value they publish (instrumentation keys, OIDC
+//!   issuer URLs), each cloud's DNS suffixes and the secret parts of
+//!   connection strings.
 //!
 //! Lookup ([`Catalog::entry`]) is case-insensitive and resolves, in order:
 //! the listed type; the nested extension form
@@ -47,6 +58,8 @@ pub mod durations;
 mod load;
 pub mod model;
 pub mod names;
+pub mod ownership;
+pub mod references;
 
 pub use catalog::{AppliedChecklistItem, Catalog, Lookup, Resolution};
 pub use condition::{Condition, ResourceView, RuleContext, Truth};
@@ -58,3 +71,10 @@ pub use model::{
     Service, Severity, StepMode, Strategy, TemplateFix, Trigger, TypeEntry,
 };
 pub use names::{CharClass, NameRule, NameScope, SuffixRule};
+pub use ownership::{
+    NameMatch, Names, OwnedTarget, OwnerMatch, OwnerProperty, OwnershipRule, Relation, TargetHow,
+};
+pub use references::{
+    Cloud, Compare, Endpoint, HostPattern, KeyPattern, Label, ReferenceKind, References, Syntax,
+    TypePath,
+};

@@ -11,6 +11,8 @@ use crate::model::{
     ChecklistItem, ChecklistRef, DataMover, Defaults, Downtime, FixRef, Scenario, Service,
     TemplateFix, TypeEntry,
 };
+use crate::ownership::{OwnershipFile, OwnershipRule};
+use crate::references::References;
 
 /// Why a catalog could not be loaded. Every variant names the file (relative
 /// to the catalog root) and the key or id at fault.
@@ -53,7 +55,11 @@ pub enum CatalogError {
     },
 }
 
-fn invalid(file: &str, key: impl Into<String>, message: impl Into<String>) -> CatalogError {
+pub(crate) fn invalid(
+    file: &str,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> CatalogError {
     CatalogError::Invalid {
         file: file.to_string(),
         key: key.into(),
@@ -88,6 +94,8 @@ pub(crate) struct Parts {
     pub durations: Durations,
     pub services: Vec<Service>,
     pub scenarios: Vec<Scenario>,
+    pub ownership: Vec<OwnershipRule>,
+    pub references: References,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, CatalogError> {
@@ -143,6 +151,7 @@ pub(crate) fn parse_files(
     files: &[(impl AsRef<str>, impl AsRef<str>)],
 ) -> Result<Parts, CatalogError> {
     let (mut checklist, mut movers, mut fixes, mut defaults) = (None, None, None, None);
+    let (mut ownership, mut references) = (None, None);
     let mut durations = None;
     let (mut services, mut scenarios) = (Vec::new(), Vec::new());
     for (file, text) in files {
@@ -152,6 +161,8 @@ pub(crate) fn parse_files(
             "data-movers.toml" => movers = Some(parse::<MoversFile>(file, text)?.movers),
             "template-fixes.toml" => fixes = Some(parse::<FixesFile>(file, text)?.fixes),
             "defaults.toml" => defaults = Some(parse::<Defaults>(file, text)?),
+            "ownership.toml" => ownership = Some(parse::<OwnershipFile>(file, text)?.rules),
+            "references.toml" => references = Some(parse::<References>(file, text)?),
             "durations.toml" => durations = Some(parse::<Durations>(file, text)?),
             f if f.starts_with("services/") => {
                 let mut s: Service = parse(file, text)?;
@@ -167,7 +178,7 @@ pub(crate) fn parse_files(
                 return Err(invalid(
                     other,
                     "(file)",
-                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, durations.toml, services/*.toml and scenarios/*.toml",
+                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, durations.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
                 ));
             }
         }
@@ -184,10 +195,22 @@ pub(crate) fn parse_files(
         durations: durations.ok_or_else(|| need("durations.toml", "the planned durations"))?,
         services,
         scenarios,
+        ownership: ownership.ok_or_else(|| {
+            need(
+                "ownership.toml",
+                "the rules for resources that belong to other resources",
+            )
+        })?,
+        references: references.ok_or_else(|| {
+            need(
+                "references.toml",
+                "the patterns of references in settings and the clouds' DNS suffixes",
+            )
+        })?,
     })
 }
 
-fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
     let ok = !id.is_empty()
         && id
             .chars()
@@ -207,7 +230,7 @@ fn check_id(file: &str, key: &str, id: &str) -> Result<(), CatalogError> {
     }
 }
 
-fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
     if url.starts_with("https://") {
         Ok(())
     } else {
@@ -219,13 +242,17 @@ fn check_url(file: &str, key: &str, url: &str) -> Result<(), CatalogError> {
     }
 }
 
-fn check_type(file: &str, key: &str, t: &str) -> Result<(), CatalogError> {
+pub(crate) fn check_type(file: &str, key: &str, t: &str) -> Result<(), CatalogError> {
     azrelo_arm::ResourceType::parse(t)
         .map(|_| ())
         .map_err(|e| invalid(file, key, e.to_string()))
 }
 
-fn check_condition(file: &str, key: &str, c: &condition::Condition) -> Result<(), CatalogError> {
+pub(crate) fn check_condition(
+    file: &str,
+    key: &str,
+    c: &condition::Condition,
+) -> Result<(), CatalogError> {
     let mut errs = Vec::new();
     condition::validate(c, &mut errs);
     if errs.is_empty() {
@@ -239,7 +266,7 @@ fn check_condition(file: &str, key: &str, c: &condition::Condition) -> Result<()
 pub(crate) type Indexes = (HashMap<String, ChecklistItem>, HashMap<String, TemplateFix>);
 
 /// Cross-file validation. Returns the checklist index and fix index.
-pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
+pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
     let mut checklist: HashMap<String, ChecklistItem> = HashMap::new();
     let mut checklist_origin: HashMap<String, String> = HashMap::new();
     let mut add_item =
@@ -513,6 +540,16 @@ pub(crate) fn validate(p: &Parts) -> Result<Indexes, CatalogError> {
             }
         }
     }
+    crate::ownership::validate("ownership.toml", &p.ownership)?;
+    let mut dns_suffixes = HashMap::new();
+    for s in &p.services {
+        for t in &s.types {
+            if let Some(sfx) = t.name.as_ref().and_then(|n| n.dns_suffix.clone()) {
+                dns_suffixes.insert(t.resource_type.to_ascii_lowercase(), (sfx, s.file.clone()));
+            }
+        }
+    }
+    crate::references::validate("references.toml", &mut p.references, &dns_suffixes)?;
     Ok((checklist, fixes))
 }
 

@@ -117,7 +117,7 @@ fn secrets(dir: &Path) -> PathBuf {
     let p = dir.join("secrets.json");
     std::fs::write(
         &p,
-        json!({"createMode": "Default", "connectionString": "Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=test-only", "uri": "https://example.invalid/x"}).to_string(),
+        json!({"createMode": "Default", "connectionString_SharedAccessKey": "test-only", "uri": "https://example.invalid/x"}).to_string(),
     )
     .unwrap();
     p

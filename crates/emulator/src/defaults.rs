@@ -16,7 +16,52 @@ pub(crate) fn create(
 ) -> Result<(), String> {
     match what {
         OnCreate::NetworkWatcher => auto_network_watcher(inner, id, body),
+        OnCreate::DefaultHostNameBinding => default_host_name_binding(inner, id),
     }
+}
+
+/// Every app has the binding of its default host name
+/// `<app>.azurewebsites.net` from its creation
+/// (learn.microsoft.com/azure/app-service/app-service-web-tutorial-custom-domain;
+/// WebApps_ListHostNameBindings lists it with the custom ones).
+fn default_host_name_binding(inner: &mut Inner, site: &ResourceId) -> Result<(), String> {
+    let Some(app) = site.name() else {
+        return Ok(());
+    };
+    // A slot's is `<app>-<slot>` (learn.microsoft.com/azure/app-service/deploy-staging-slots).
+    let slot = site
+        .type_or_scope_type()
+        .as_str()
+        .eq_ignore_ascii_case("Microsoft.Web/sites/slots");
+    let label = match site.parent().as_ref().and_then(|p| p.name()) {
+        Some(parent) if slot => format!("{parent}-{app}"),
+        _ => app.to_string(),
+    };
+    let host = format!("{}.azurewebsites.net", label.to_ascii_lowercase());
+    let id = format!("{}/hostNameBindings/{host}", site.as_str());
+    inner.store(
+        key(&id),
+        Stored {
+            id: id.clone(),
+            body: json!({
+                "id": id,
+                "name": format!("{app}/{host}"),
+                "type": if slot {
+                    "Microsoft.Web/sites/slots/hostNameBindings"
+                } else {
+                    "Microsoft.Web/sites/hostNameBindings"
+                },
+                "properties": {
+                    "siteName": app,
+                    "azureResourceName": app,
+                    "azureResourceType": "Website",
+                    "customHostNameDnsRecordType": "CName",
+                    "hostNameType": "Verified",
+                    "sslState": "Disabled",
+                },
+            }),
+        },
+    )
 }
 
 /// Network Watcher is enabled automatically: when a virtual network is

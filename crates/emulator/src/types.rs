@@ -119,6 +119,9 @@ pub enum OnCreate {
     /// `NetworkWatcherRG/NetworkWatcher_<region>` (see
     /// the emulator's `defaults` module).
     NetworkWatcher,
+    /// An app's default host-name binding `<app>.azurewebsites.net` (a
+    /// slot's `<app>-<slot>.azurewebsites.net`).
+    DefaultHostNameBinding,
 }
 
 /// One entry of [`TABLE`]: every field left `None` (or empty) falls back
@@ -300,6 +303,7 @@ pub const TABLE: &[Entry] = &[
         name_taken: Some("WebsiteAlreadyExists"),
         name_check_default: true,
         seconds: Some((40.0, 20.0)),
+        on_create: Some(OnCreate::DefaultHostNameBinding),
         list: &[
             ("listpublishingcredentials", L::PublishingCredentials),
             ("listkeys", L::HostKeys),
@@ -307,14 +311,15 @@ pub const TABLE: &[Entry] = &[
         ],
         ..E.with("Microsoft.Web/sites")
     },
-    lists(
-        "Microsoft.Web/sites/slots",
-        &[
+    Entry {
+        on_create: Some(OnCreate::DefaultHostNameBinding),
+        list: &[
             ("listpublishingcredentials", L::PublishingCredentials),
             ("listkeys", L::HostKeys),
             ("listhostkeys", L::HostKeys),
         ],
-    ),
+        ..E.with("Microsoft.Web/sites/slots")
+    },
     Entry {
         list: &[("listkeys", L::HostKeys), ("listhostkeys", L::HostKeys)],
         builtin: Some(Names(&["default"])),

@@ -217,3 +217,68 @@ fn uuid_like(s: &str) -> bool {
     parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
         && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
+
+/// learn.microsoft.com/azure/app-service/app-service-web-tutorial-custom-domain:
+/// every app has the binding of its default host name
+/// `<app>.azurewebsites.net` from its creation (WebApps_ListHostNameBindings
+/// lists it); another host name exists only once bound.
+#[tokio::test]
+async fn an_app_comes_with_the_binding_of_its_default_host_name() {
+    let em = Emulator::new();
+    let rg = group(&em, "rg-web", "westeurope").await;
+    let farm = format!("{rg}/providers/Microsoft.Web/serverfarms/asp-1");
+    let r = call(
+        &em,
+        "PUT",
+        &farm,
+        Some(json!({"location": "westeurope", "sku": {"name": "B1"}})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let site = format!("{rg}/providers/Microsoft.Web/sites/app-1");
+    let binding = format!("{site}/hostNameBindings/app-1.azurewebsites.net");
+    assert_eq!(
+        call(&em, "GET", &binding, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = call(
+        &em,
+        "PUT",
+        &site,
+        Some(json!({"location": "westeurope", "properties": {"serverFarmId": farm}})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let b = call(&em, "GET", &binding, None).await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+    for other in ["www.contoso.com", "app-2.azurewebsites.net"] {
+        let r = call(
+            &em,
+            "GET",
+            &format!("{site}/hostNameBindings/{other}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{other}");
+    }
+    // A deployment slot's is <app>-<slot>.azurewebsites.net
+    // (learn.microsoft.com/azure/app-service/deploy-staging-slots).
+    let slot = format!("{site}/slots/staging");
+    let r = call(
+        &em,
+        "PUT",
+        &slot,
+        Some(json!({"location": "westeurope", "properties": {"serverFarmId": farm}})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let b = call(
+        &em,
+        "GET",
+        &format!("{slot}/hostNameBindings/app-1-staging.azurewebsites.net"),
+        None,
+    )
+    .await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+    assert_eq!(b.body["type"], "Microsoft.Web/sites/slots/hostNameBindings");
+}

@@ -985,13 +985,22 @@ pub fn insert_resource(estate: &mut Estate, r: Resource) {
     provenance.extend(r.provenance.iter().cloned());
     if richer_new {
         let mut depends_on = std::mem::take(&mut old.depends_on);
+        let managed_by = old.managed_by.take();
         *old = r;
         depends_on.extend(std::mem::take(&mut old.depends_on));
         depends_on.dedup();
         old.depends_on = depends_on;
+        // `managedBy` says who owns the resource; an input that lacks it
+        // (a template, a GET body of an older api-version) does not unsay it.
+        if old.managed_by.is_none() {
+            old.managed_by = managed_by;
+        }
     } else {
         old.depends_on.extend(r.depends_on);
         old.depends_on.dedup();
+        if old.managed_by.is_none() {
+            old.managed_by = r.managed_by;
+        }
     }
     old.provenance = provenance;
 }

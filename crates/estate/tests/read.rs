@@ -260,3 +260,58 @@ fn secure_template_parameters_never_enter_the_estate() {
     let text = serde_json::to_string(&e).unwrap();
     assert!(!text.contains("Canary-Estate-Secret-99"));
 }
+
+/// `managedBy` says who owns a resource or resource group (an AKS node
+/// resource group, a SQL server's `master`); Resource Graph rows and ARM GET
+/// bodies both carry it, and merging with an input that lacks it (a template,
+/// a GET of a type whose api-version omits it) keeps it.
+#[test]
+fn managed_by_survives_every_input_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = format!(
+        "/subscriptions/{SUB}/resourcegroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-prod"
+    );
+    let mc = format!("/subscriptions/{SUB}/resourceGroups/MC_rg-aks_aks-prod_westeurope");
+    let server = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-sql/providers/Microsoft.Sql/servers/sql-prod"
+    );
+    // A resourcecontainers row (az graph query) with managedBy.
+    let arg = write(
+        dir.path(),
+        "arg.json",
+        &json!({"count": 1, "data": [{
+            "id": mc, "name": "MC_rg-aks_aks-prod_westeurope",
+            "type": "microsoft.resources/subscriptions/resourcegroups",
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "kind": "", "location": "westeurope",
+            "resourceGroup": "MC_rg-aks_aks-prod_westeurope", "subscriptionId": SUB,
+            "managedBy": cluster, "sku": null, "plan": null,
+            "properties": {"provisioningState": "Succeeded"}, "tags": {"aks-managed-cluster-name": "aks-prod"},
+            "identity": null, "zones": null, "extendedLocation": null
+        }, {
+            "id": format!("{server}/databases/master"), "name": "master",
+            "type": "microsoft.sql/servers/databases", "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "kind": "v12.0,system", "location": "westeurope", "resourceGroup": "rg-sql", "subscriptionId": SUB,
+            "managedBy": server, "sku": {"name": "System", "tier": "System", "capacity": 0}, "plan": null,
+            "properties": {"status": "Online"}, "tags": null, "identity": null, "zones": null, "extendedLocation": null
+        }]}),
+    );
+    // A richer GET body of the resource group without managedBy.
+    let get = write(
+        dir.path(),
+        "rg.get.json",
+        &json!({"id": mc, "name": "MC_rg-aks_aks-prod_westeurope", "type": "Microsoft.Resources/resourceGroups",
+                "location": "westeurope", "tags": {"aks-managed-cluster-name": "aks-prod", "aks-managed-cluster-rg": "rg-aks"},
+                "properties": {"provisioningState": "Succeeded", "note": "a richer record"}}),
+    );
+    for files in [vec![arg.clone(), get.clone()], vec![get, arg]] {
+        let e = load_inputs(&files, &LoadOptions::default()).unwrap();
+        let g = e.resource(&ResourceId::parse(&mc).unwrap()).unwrap();
+        assert_eq!(g.resource_type, "Microsoft.Resources/resourceGroups");
+        assert_eq!(g.managed_by.as_deref(), Some(cluster.as_str()), "{files:?}");
+        let db = e
+            .resource(&ResourceId::parse(&format!("{server}/databases/master")).unwrap())
+            .unwrap();
+        assert_eq!(db.managed_by.as_deref(), Some(server.as_str()));
+        assert_eq!(db.kind.as_deref(), Some("v12.0,system"));
+    }
+}

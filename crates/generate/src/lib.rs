@@ -23,6 +23,19 @@
 //! * every sensitive value (schema flag, well-known secret names, values that
 //!   look like connection strings or SAS tokens) becomes a `secureString`
 //!   parameter **without a value**: no source secret reaches a generated file;
+//! * references that are not ids (the graph's settings edges: a host name,
+//!   `AccountName=`, an identity-based setting, a Key Vault reference) are
+//!   rewritten to the target's names; a value only the moved resource knows
+//!   (a component's connection string or instrumentation key, a recreated
+//!   identity's client id, a moved cluster's OIDC issuer) becomes a
+//!   parameter with `azrelo.readFrom`/`azrelo.path` metadata that the
+//!   orchestrator fills from the moved resource; a connection string keeps
+//!   its other parts in clear and each secret part becomes a secure
+//!   parameter;
+//! * nothing an owner creates is generated (the plan's `owned` resources);
+//!   references an owner manages (its kubelet identity, the route table it
+//!   put on a subnet) are left out, and an owner's property naming a group
+//!   it creates is left out or given a new name (catalog `new_name`);
 //! * `dependsOn` lists the target ids of dependencies in the same template;
 //!   dependencies in earlier waves are plain ids.
 //!
@@ -37,7 +50,7 @@ mod build;
 pub mod manifest;
 
 pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
-pub use build::{Change, ChangeKind, Deployment, Generated, generate};
+pub use build::{Change, ChangeKind, Deployment, Generated, ReadParameter, generate};
 pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 
 /// Property flags by type: what must not be written back. The embedded

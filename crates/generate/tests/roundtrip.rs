@@ -22,6 +22,12 @@ use serde_json::json;
 
 mod common;
 
+/// Owned resources and renamed settings references seen (issue #14).
+static OWNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static SETTINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Host names of renamed resources looked for in every generated string.
+static HOSTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Why a quickstart does not round-trip, or `None` when it does.
 fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
     // Parameters as the quickstarts' CI gives them.
@@ -219,6 +225,107 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
             }
         }
     }
+    // Issue #14: nothing an owner creates is deployed on its own, and no
+    // source name or endpoint of a renamed resource survives in a setting
+    // that names it.
+    for r in p
+        .resources
+        .iter()
+        .filter(|r| r.action == azrelo_plan::Action::Owned)
+    {
+        OWNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if bodies.contains_key(&r.source_id.as_str().to_ascii_lowercase()) {
+            return Ok(Some(format!(
+                "owned {} is deployed on its own",
+                r.source_id
+            )));
+        }
+    }
+    for e in &g.edges {
+        if !matches!(
+            e.kind,
+            azrelo_graph::EdgeKind::EndpointReference
+                | azrelo_graph::EdgeKind::NameReference
+                | azrelo_graph::EdgeKind::KeyVaultReference
+        ) {
+            continue;
+        }
+        let (from, to) = (&g.nodes[e.from as usize].id, &g.nodes[e.to as usize].id);
+        let Some(target) = p.resources.iter().find(|r| r.source_id == *to) else {
+            continue;
+        };
+        let Some(body) = bodies.get(&from.as_str().to_ascii_lowercase()) else {
+            continue;
+        };
+        if *target.name == *target.target_name || !target.action.creates_target() {
+            continue;
+        }
+        SETTINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = target.name.to_ascii_lowercase();
+        let mut strings = Vec::new();
+        collect(body, &mut strings);
+        if let Some(s) = strings.iter().find(|s| {
+            let l = s.to_ascii_lowercase();
+            l.contains(&format!("{name}.")) || l.contains(&format!("={name};")) || l == name
+        }) {
+            return Ok(Some(format!(
+                "{from}: '{s}' still names {name} ({})",
+                e.path
+            )));
+        }
+    }
+    // The same without the graph: no host name of a renamed resource (the
+    // catalog's endpoint patterns, `AzureCloud` suffixes) survives in any
+    // generated string, so a reference the graph missed shows up too.
+    let refs = Catalog::embedded().references();
+    let cloud = refs
+        .clouds
+        .iter()
+        .find(|c| c.name == "AzureCloud")
+        .expect("the catalog knows AzureCloud");
+    let mut hosts: Vec<(String, &str)> = Vec::new();
+    for r in &p.resources {
+        if *r.name == *r.target_name || !r.action.creates_target() {
+            continue;
+        }
+        for ep in refs.endpoints.iter().filter(|ep| {
+            ep.types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&r.resource_type))
+        }) {
+            let Some(suffix) = cloud.suffixes.get(&ep.suffix) else {
+                continue;
+            };
+            for h in ep.hosts.iter().filter(|h| !h.contains('*')) {
+                let host =
+                    format!("{}.{suffix}", h.replace("{name}", &r.name)).to_ascii_lowercase();
+                hosts.push((host, r.source_id.as_str()));
+            }
+        }
+    }
+    HOSTS.fetch_add(hosts.len(), std::sync::atomic::Ordering::Relaxed);
+    if !hosts.is_empty() {
+        for d in &out.deployments {
+            let mut strings = Vec::new();
+            collect(&d.template["resources"], &mut strings);
+            for s in strings {
+                let l = s.to_ascii_lowercase();
+                if let Some((h, id)) = hosts.iter().find(|(h, _)| {
+                    l.match_indices(h.as_str()).any(|(i, _)| {
+                        // A whole host: not the tail of a longer name.
+                        i == 0
+                            || !l.as_bytes()[i - 1].is_ascii_alphanumeric()
+                                && l.as_bytes()[i - 1] != b'-'
+                    })
+                }) {
+                    return Ok(Some(format!(
+                        "{}: '{s}' still names {h} of the renamed {id}",
+                        d.name
+                    )));
+                }
+            }
+        }
+    }
     if want != got {
         let missing: Vec<_> = want.difference(&got).take(2).collect();
         let extra: Vec<_> = got.difference(&want).take(2).collect();
@@ -309,6 +416,12 @@ fn quickstarts_round_trip_through_plan_and_generate() {
     }
     let rate = passed as f64 * 100.0 / total as f64;
     println!("round trip: {passed}/{total} quickstarts ({rate:.1}%)");
+    println!(
+        "issue #14: {} owned resources not deployed, {} settings references to renamed resources rewritten, {} host names of renamed resources absent from every generated string",
+        OWNED.load(std::sync::atomic::Ordering::Relaxed),
+        SETTINGS.load(std::sync::atomic::Ordering::Relaxed),
+        HOSTS.load(std::sync::atomic::Ordering::Relaxed)
+    );
     for f in failures.iter().take(40) {
         println!("  {f}");
     }

@@ -1,37 +1,50 @@
 //! Building the graph from an estate.
 
-use crate::{Edge, EdgeKind, Graph, Node, NodeKind};
+use crate::settings::{Found, Refs};
+use crate::{Edge, EdgeKind, Evidence, Graph, Node, NodeKind};
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::scan::find_resource_ids;
+use azrelo_catalog::Catalog;
 use azrelo_estate::Estate;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Build the dependency graph of an estate.
+/// Build the dependency graph of an estate with the embedded catalog's
+/// ownership rules and reference patterns.
 pub fn build(estate: &Estate) -> Graph {
+    build_with(estate, Catalog::embedded())
+}
+
+/// Build the dependency graph of an estate with a catalog's ownership rules
+/// and reference patterns (e.g. one loaded with `--catalog DIR`).
+pub fn build_with(estate: &Estate, catalog: &Catalog) -> Graph {
     let mut b = Builder {
         g: Graph::default(),
         strings: HashMap::new(),
         principals: HashMap::new(),
-        vaults: HashMap::new(),
-        accounts: HashMap::new(),
+        refs: Refs::new(catalog.references()),
+        catalog,
+        found: Vec::new(),
     };
     b.nodes(estate);
     b.edges(estate);
+    crate::owned::resolve(&mut b, estate);
     b.g.finish();
     b.g
 }
 
-struct Builder {
-    g: Graph,
+pub(crate) struct Builder<'c> {
+    pub(crate) g: Graph,
     /// Interned type and location strings.
     strings: HashMap<String, Arc<str>>,
     /// principal id (lower-case) → node of the identity's owner (UAMI or resource).
     principals: HashMap<String, u32>,
-    /// Key Vault name → node; storage account name → node (for endpoint references).
-    vaults: HashMap<String, u32>,
-    accounts: HashMap<String, u32>,
+    /// Named and publishing resources, for references that are not ids.
+    refs: Refs<'c>,
+    pub(crate) catalog: &'c Catalog,
+    /// Scratch list of references found in one string.
+    found: Vec<Found<'c>>,
 }
 
 enum Seg<'a> {
@@ -70,8 +83,8 @@ fn is_global(loc: &str) -> bool {
     loc.is_empty() || loc.eq_ignore_ascii_case("global")
 }
 
-impl Builder {
-    fn intern(&mut self, s: &str) -> Arc<str> {
+impl<'c> Builder<'c> {
+    pub(crate) fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(a) = self.strings.get(s) {
             return a.clone();
         }
@@ -93,6 +106,7 @@ impl Builder {
                 kind: NodeKind::Resource,
             });
             let t = r.resource_type.to_ascii_lowercase();
+            self.refs.add_resource(r, &t, n);
             if let Some(ident) = &r.identity
                 && let Some(p) = &ident.principal_id
             {
@@ -103,12 +117,6 @@ impl Builder {
                     if let Some(p) = r.properties.get("principalId").and_then(|p| p.as_str()) {
                         self.principals.insert(p.to_ascii_lowercase(), n);
                     }
-                }
-                "microsoft.keyvault/vaults" | "microsoft.keyvault/managedhsms" => {
-                    self.vaults.insert(r.name.to_ascii_lowercase(), n);
-                }
-                "microsoft.storage/storageaccounts" => {
-                    self.accounts.insert(r.name.to_ascii_lowercase(), n);
                 }
                 "microsoft.network/virtualnetworks" => {
                     // Subnets and peerings written inline become nodes of their
@@ -170,7 +178,7 @@ impl Builder {
     /// else a new external node (for the top-level resource of a
     /// sub-resource id). The second value is the id as written when the node
     /// stands for an ancestor.
-    fn resolve(&mut self, id: &ResourceId) -> (u32, Option<String>) {
+    pub(crate) fn resolve(&mut self, id: &ResourceId) -> (u32, Option<String>) {
         if let Some(n) = self.g.node(id) {
             return (n, None);
         }
@@ -199,6 +207,18 @@ impl Builder {
     }
 
     fn edge(&mut self, from: u32, to: u32, kind: EdgeKind, path: String, detail: Option<String>) {
+        self.edge_with(from, to, kind, path, detail, None);
+    }
+
+    pub(crate) fn edge_with(
+        &mut self,
+        from: u32,
+        to: u32,
+        kind: EdgeKind,
+        path: String,
+        detail: Option<String>,
+        evidence: Option<Evidence>,
+    ) {
         if from == to {
             return;
         }
@@ -228,6 +248,7 @@ impl Builder {
             cross_resource_group,
             cross_subscription,
             cross_region,
+            evidence: evidence.map(Box::new),
         });
     }
 
@@ -298,7 +319,7 @@ impl Builder {
                     let prefix = format!("$.properties.{key}[{i}]");
                     let mut segs = Vec::new();
                     let child_type = sid.type_or_scope_type().to_lowercase();
-                    self.scan(sn_node, &child_type, sn, &prefix, &mut segs);
+                    self.scan(sn_node, &child_type, sn, &prefix, &mut segs, None);
                 }
             }
             let mut segs = Vec::new();
@@ -311,12 +332,51 @@ impl Builder {
                             continue;
                         }
                         segs.push(Seg::Key(k));
-                        self.scan(from, &src_type, v, "$.properties", &mut segs);
+                        self.scan(from, &src_type, v, "$.properties", &mut segs, Some(k));
                         segs.pop();
                     }
                 }
             } else {
-                self.scan(from, &src_type, props, "$.properties", &mut segs);
+                self.scan(from, &src_type, props, "$.properties", &mut segs, None);
+            }
+            // Values this type holds that another resource publishes (a
+            // federated credential's issuer → the AKS cluster).
+            let key_paths = self.refs.key_paths(&src_type).to_vec();
+            for (k, ptr) in key_paths {
+                let Some(rest) = ptr.strip_prefix("/properties") else {
+                    continue;
+                };
+                for (path, v) in crate::owned::select_paths(props, "$.properties", rest) {
+                    let group = self.g.nodes[from as usize].id.resource_group_id();
+                    let nodes = &self.g.nodes;
+                    let near = |n: u32| nodes[n as usize].id.resource_group_id() == group;
+                    if let Some(s) = v.as_str()
+                        && let Some((to, rule, kind)) = self.refs.lookup_key_near(k, s, near)
+                    {
+                        let evidence = Evidence {
+                            matched: s.into(),
+                            rule: rule.into(),
+                            owner_path: None,
+                        };
+                        self.edge_with(from, to, kind, path, None, Some(evidence));
+                    }
+                }
+            }
+            // Ids in tag keys and values (`hidden-link:<id>` tags).
+            for (k, v) in &r.tags {
+                for text in [k, v] {
+                    for m in find_resource_ids(text) {
+                        let path = render("$.tags", &[Seg::Key(k)]);
+                        let id = m.id();
+                        let (to, detail) = self.resolve(&id);
+                        let evidence = Evidence {
+                            matched: id.as_str().into(),
+                            rule: "tag".into(),
+                            owner_path: None,
+                        };
+                        self.edge_with(from, to, EdgeKind::TagLink, path, detail, Some(evidence));
+                    }
+                }
             }
         }
         for ra in &estate.role_assignments {
@@ -400,7 +460,10 @@ impl Builder {
         }
     }
 
-    /// Walk a JSON value; every embedded id and well-known endpoint becomes an edge.
+    /// Walk a JSON value; every embedded id and every reference the
+    /// catalog's patterns find becomes an edge. `setting` is the name of
+    /// the setting a string value sits in (its key, or the sibling `name`
+    /// of a `{name, value}` pair).
     fn scan<'a>(
         &mut self,
         from: u32,
@@ -408,6 +471,7 @@ impl Builder {
         v: &'a Value,
         prefix: &str,
         segs: &mut Vec<Seg<'a>>,
+        setting: Option<&'a str>,
     ) {
         match v {
             Value::String(s) => {
@@ -431,75 +495,63 @@ impl Builder {
                     };
                     self.edge(from, to, kind, path, detail);
                 }
-                if s.contains(".vault.") || s.contains(".core.") {
-                    self.endpoints(from, s, prefix, segs);
+                if !self.refs.is_empty() {
+                    let mut found = std::mem::take(&mut self.found);
+                    self.refs.scan_string(s, setting, &mut found);
+                    for f in found.drain(..) {
+                        if f.to != from {
+                            let evidence = Evidence {
+                                matched: f.matched.into(),
+                                rule: f.rule.into(),
+                                owner_path: None,
+                            };
+                            let path = render(prefix, segs);
+                            self.edge_with(from, f.to, f.kind, path, None, Some(evidence));
+                        }
+                    }
+                    self.found = found;
                 }
             }
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
                     segs.push(Seg::Index(i));
-                    self.scan(from, src_type, x, prefix, segs);
+                    self.scan(from, src_type, x, prefix, segs, setting);
                     segs.pop();
                 }
             }
             Value::Object(o) => {
                 for (k, x) in o {
                     segs.push(Seg::Key(k));
-                    self.scan(from, src_type, x, prefix, segs);
+                    let setting = if x.is_string() {
+                        Some(setting_name(o, k, setting))
+                    } else {
+                        Some(k.as_str())
+                    };
+                    self.scan(from, src_type, x, prefix, segs, setting);
                     segs.pop();
                 }
             }
             _ => {}
         }
     }
+}
 
-    /// `https://NAME.vault.azure.net/...` → the vault; `https://NAME.blob.core.windows.net/...` → the account.
-    fn endpoints(&mut self, from: u32, s: &str, prefix: &str, segs: &[Seg<'_>]) {
-        let lower = s.to_ascii_lowercase();
-        let mut found: Vec<u32> = Vec::new();
-        for (suffixes, map) in [
-            (
-                &[
-                    ".vault.azure.net",
-                    ".vault.azure.cn",
-                    ".vault.usgovcloudapi.net",
-                    ".managedhsm.azure.net",
-                ][..],
-                &self.vaults,
-            ),
-            (
-                &[
-                    ".blob.core.",
-                    ".file.core.",
-                    ".queue.core.",
-                    ".table.core.",
-                    ".dfs.core.",
-                    ".web.core.",
-                ][..],
-                &self.accounts,
-            ),
-        ] {
-            for sfx in suffixes {
-                let mut at = 0;
-                while let Some(i) = lower[at..].find(sfx) {
-                    let end = at + i;
-                    let start = lower[..end]
-                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-                        .map_or(0, |p| p + 1);
-                    if let Some(&n) = map.get(&lower[start..end]) {
-                        found.push(n);
-                    }
-                    at = end + sfx.len();
-                }
-            }
-        }
-        for to in found {
-            if to != from {
-                let path = render(prefix, segs);
-                self.edge(from, to, EdgeKind::EndpointReference, path, None);
-            }
-        }
+/// The name of the setting a string member `k` of `o` holds: `k` itself,
+/// or for the value of a `{name, value}` pair (app settings, environment
+/// variables, secrets) its `name`, or for a `{value}` wrapper (connection
+/// strings, Logic App parameters) the key of the wrapper.
+fn setting_name<'a>(
+    o: &'a serde_json::Map<String, Value>,
+    k: &'a str,
+    outer: Option<&'a str>,
+) -> &'a str {
+    let wrapped = ["value", "connectionString", "keyVaultUrl"]
+        .iter()
+        .any(|w| k.eq_ignore_ascii_case(w));
+    if !wrapped {
+        return k;
     }
+    o.get("name").and_then(Value::as_str).or(outer).unwrap_or(k)
 }
 
 /// The id of an inline child: its `id` (GET bodies), else the parent id plus

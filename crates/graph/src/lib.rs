@@ -14,8 +14,28 @@
 //!   identity whose principal id it names;
 //! * diagnostic settings → source and destinations; locks and policy
 //!   exemptions → scope (and assignment);
-//! * well-known endpoints: a Key Vault URI → the vault, a storage endpoint →
-//!   the account.
+//! * references that are not ids, from the catalog's reference patterns
+//!   (`references.toml`): host names derived from a resource's name
+//!   (`kv.vault.azure.net`, `sb://ns.servicebus.windows.net`) anywhere in
+//!   `properties`; names in connection strings (`AccountName=`) and in
+//!   identity-based app settings (`__accountName`); Key Vault references
+//!   (`@Microsoft.KeyVault(...)`); values a resource publishes (an
+//!   instrumentation key → the Application Insights component, a federated
+//!   credential's issuer → the AKS cluster, a client id → the user-assigned
+//!   identity); ids in tag keys and values (the portal's `hidden-link:`
+//!   tags). Each such edge carries the matched text ([`Evidence`]), never a
+//!   secret part of a connection string;
+//! * ownership, from the catalog's ownership rules (`ownership.toml`): a
+//!   resource created by another (an AKS node resource group and everything
+//!   in it, a private endpoint's NIC, a SQL server's `master`) gets an
+//!   [`EdgeKind::OwnedBy`] edge and an [`Ownership`] record; one installed by
+//!   a platform service (a backup or Defender VM extension) an
+//!   [`EdgeKind::InstalledBy`] edge when its installer is in the estate; one
+//!   attaching after its owner moved (a SQL VM registration) an
+//!   [`EdgeKind::AttachedTo`] edge. A reference from an owner to what it
+//!   owns, and an association an owner wrote on a resource it uses (AKS's
+//!   route table on its own subnet), is an [`EdgeKind::OwnerManaged`] edge,
+//!   not a dependency: the owner's move recreates it.
 //!
 //! Read-only *back-references* that ARM returns on GET (a subnet listing the
 //! NIC ip configurations in it, an NSG listing its subnets, a public IP naming
@@ -27,17 +47,21 @@
 //! maps built once; there are no all-pairs scans.
 //!
 //! It must not read files or talk to Azure, and knows nothing about
-//! relocation strategies.
+//! relocation strategies; which resources own which and which strings name
+//! which resources are the catalog's data, which it applies.
 
 mod build;
 mod ops;
+mod owned;
 mod render;
+mod settings;
 
-pub use build::build;
+pub use build::{build, build_with};
 pub use ops::{Cycle, closure, cycles, reverse_dependencies, topological_order};
 pub use render::{to_dot, to_json, to_mermaid};
 
 use azrelo_arm::id::ResourceId;
+pub use azrelo_catalog::Relation;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,6 +126,36 @@ pub enum EdgeKind {
     LockScope,
     EndpointReference,
     BackReference,
+    /// A resource's name as a value in a setting (`AccountName=st01`,
+    /// `AzureWebJobsStorage__accountName`).
+    NameReference,
+    /// An App Service / Functions Key Vault reference.
+    KeyVaultReference,
+    /// An Application Insights instrumentation key (or connection string).
+    InstrumentationKey,
+    /// A user-assigned identity named by its client id.
+    IdentityClientId,
+    /// A federated identity credential's issuer: an AKS cluster's OIDC
+    /// issuer URL.
+    FederatedIssuer,
+    /// An App Service certificate named by its thumbprint (a host-name
+    /// binding's TLS binding).
+    CertificateThumbprint,
+    /// An id in a tag key or value (the portal's `hidden-link:` tags):
+    /// re-pointed, but not a dependency.
+    TagLink,
+    /// Created and managed by its owner (`to`).
+    OwnedBy,
+    /// Installed by a platform service as configured by `to` (a backup
+    /// protected item, a SQL VM registration, a Defender plan).
+    InstalledBy,
+    /// A resource of its own deployed after `to` moved (a SQL VM
+    /// registration on its VM).
+    AttachedTo,
+    /// A reference the owner of `to` wrote: the owner naming what it
+    /// created, or an association it made on a resource it uses. Not a
+    /// dependency; the owner's move recreates it.
+    OwnerManaged,
 }
 
 impl EdgeKind {
@@ -141,12 +195,35 @@ impl EdgeKind {
             EdgeKind::LockScope => "lock_scope",
             EdgeKind::EndpointReference => "endpoint_reference",
             EdgeKind::BackReference => "back_reference",
+            EdgeKind::NameReference => "name_reference",
+            EdgeKind::KeyVaultReference => "key_vault_reference",
+            EdgeKind::InstrumentationKey => "instrumentation_key",
+            EdgeKind::IdentityClientId => "identity_client_id",
+            EdgeKind::FederatedIssuer => "federated_issuer",
+            EdgeKind::CertificateThumbprint => "certificate_thumbprint",
+            EdgeKind::TagLink => "tag_link",
+            EdgeKind::OwnedBy => "owned_by",
+            EdgeKind::InstalledBy => "installed_by",
+            EdgeKind::AttachedTo => "attached_to",
+            EdgeKind::OwnerManaged => "owner_managed",
         }
     }
 
-    /// Whether `from` needs `to` to exist first (everything but back-references).
+    /// Whether `from` needs `to` to exist first: everything but
+    /// back-references, tag links and references an owner manages.
     pub fn is_dependency(self) -> bool {
-        self != EdgeKind::BackReference
+        !matches!(
+            self,
+            EdgeKind::BackReference | EdgeKind::TagLink | EdgeKind::OwnerManaged
+        )
+    }
+
+    /// The kinds that say a resource belongs to another.
+    pub fn is_ownership(self) -> bool {
+        matches!(
+            self,
+            EdgeKind::OwnedBy | EdgeKind::InstalledBy | EdgeKind::AttachedTo
+        )
     }
 
     /// Whether ARM requires both ends in the same region: a NIC and its
@@ -176,6 +253,47 @@ impl EdgeKind {
     }
 }
 
+/// Why an edge exists when the JSON path alone does not say it: the text
+/// that matched (a host name, `AccountName=st01`, a `managedBy` id, a name
+/// following a naming convention; never a secret) and the catalog rule or
+/// pattern that matched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The matched text.
+    pub matched: Box<str>,
+    /// The catalog ownership rule or reference pattern id.
+    pub rule: Box<str>,
+    /// Where in the *owner* the evidence sits, when an owner's property
+    /// names the owned resource (`$.properties.nodeResourceGroup`); the
+    /// edge's own path is then the owned resource's `$.id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_path: Option<Box<str>>,
+}
+
+/// A resource that belongs to another resource or to a platform service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ownership {
+    /// The owner's node; `None` when only a service owns it (a
+    /// `NetworkWatcher_<region>`, an extension whose installer is not in
+    /// the estate).
+    pub owner: Option<u32>,
+    /// How it relates to its owner.
+    pub relation: Relation,
+    /// The catalog ownership rule.
+    pub rule: Arc<str>,
+    /// Who creates, installs or manages it.
+    pub service: Arc<str>,
+    /// The owned resource group it is in, when it is owned as part of a
+    /// managed group's contents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_group: Option<u32>,
+    /// JSON path of the evidence (in the owned record, or in the owner when
+    /// `evidence.owner_path` is set).
+    pub path: Box<str>,
+    /// The evidence.
+    pub evidence: Evidence,
+}
+
 /// A directed edge: `from` refers to (and, unless a back-reference, depends on) `to`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
@@ -191,6 +309,10 @@ pub struct Edge {
     pub cross_resource_group: bool,
     pub cross_subscription: bool,
     pub cross_region: bool,
+    /// What matched, for edges found by a pattern or rule rather than an
+    /// id at `path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Box<Evidence>>,
 }
 
 /// The dependency graph of an estate.
@@ -206,12 +328,38 @@ pub struct Graph {
     out_edges: Vec<u32>,
     inc_start: Vec<u32>,
     inc_edges: Vec<u32>,
+    /// Owned (and attaching) resources by node.
+    ownership: HashMap<u32, Ownership>,
 }
 
 impl Graph {
     /// The node index of an id.
     pub fn node(&self, id: &ResourceId) -> Option<u32> {
         self.index.get(id).copied()
+    }
+
+    /// Whether and how a node belongs to another resource or a service.
+    pub fn ownership(&self, n: u32) -> Option<&Ownership> {
+        self.ownership.get(&n)
+    }
+
+    /// Every owned or attaching node with its ownership, by node index.
+    pub fn owned(&self) -> impl Iterator<Item = (u32, &Ownership)> {
+        let mut v: Vec<(u32, &Ownership)> = self.ownership.iter().map(|(k, o)| (*k, o)).collect();
+        v.sort_by_key(|(k, _)| *k);
+        v.into_iter()
+    }
+
+    /// Whether azrelo must never deploy or delete the node on its own
+    /// (created by its owner or installed by a service).
+    pub fn is_owned(&self, n: u32) -> bool {
+        self.ownership
+            .get(&n)
+            .is_some_and(|o| o.relation.is_owned())
+    }
+
+    pub(crate) fn set_ownership(&mut self, n: u32, o: Ownership) {
+        self.ownership.entry(n).or_insert(o);
     }
 
     /// Outgoing edges of a node.

@@ -3,14 +3,30 @@
 use crate::Graph;
 use serde_json::json;
 
-/// `{"nodes": [{"id","type","location","kind"}], "edges": [{"from","to","kind","path",...}]}`
-/// with `from`/`to` as resource ids.
+/// `{"nodes": [{"id","type","location","kind","ownership"?}], "edges": [{"from","to","kind","path","matched"?,"rule"?,...}]}`
+/// with `from`/`to` (and an owner) as resource ids.
 pub fn to_json(g: &Graph) -> serde_json::Value {
     let nodes: Vec<_> = g
         .nodes
         .iter()
-        .map(|n| {
-            json!({"id": n.id.as_str(), "type": &*n.resource_type, "location": n.location.as_deref(), "kind": n.kind})
+        .enumerate()
+        .map(|(i, n)| {
+            let mut o = json!({"id": n.id.as_str(), "type": &*n.resource_type, "location": n.location.as_deref(), "kind": n.kind});
+            if let Some(own) = g.ownership(i as u32) {
+                let mut w = json!({
+                    "owner": own.owner.map(|w| g.nodes[w as usize].id.as_str()),
+                    "relation": own.relation.as_str(),
+                    "rule": &*own.rule,
+                    "service": &*own.service,
+                    "path": &*own.path,
+                    "matched": &*own.evidence.matched,
+                });
+                if let Some(v) = own.via_group {
+                    w["viaGroup"] = json!(g.nodes[v as usize].id.as_str());
+                }
+                o["ownership"] = w;
+            }
+            o
         })
         .collect();
     let edges: Vec<_> = g
@@ -25,6 +41,13 @@ pub fn to_json(g: &Graph) -> serde_json::Value {
             });
             if let Some(d) = &e.target_detail {
                 o["targetDetail"] = json!(d);
+            }
+            if let Some(ev) = &e.evidence {
+                o["matched"] = json!(&*ev.matched);
+                o["rule"] = json!(&*ev.rule);
+                if let Some(p) = &ev.owner_path {
+                    o["ownerPath"] = json!(&**p);
+                }
             }
             for (k, v) in [
                 ("crossResourceGroup", e.cross_resource_group),

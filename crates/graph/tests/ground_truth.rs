@@ -1,6 +1,8 @@
 //! Ground truth: the complete edge list of hand-checked estates, committed
-//! beside them as `*.edges.txt` (kind, from, to, JSON path; sorted). Together
-//! the cases cover every edge kind.
+//! beside them as `*.edges.txt` (kind, from, to, JSON path, and for edges
+//! found by a catalog pattern or rule the matched text and the rule; then one
+//! `ownership` line per owned node: node, owner or service, relation, rule,
+//! evidence path and text; sorted). Together the cases cover every edge kind.
 //!
 //! To review a change: `AZRELO_BLESS=1 cargo test -p azrelo-graph --test ground_truth`
 //! rewrites the expected files; inspect `git diff` before committing.
@@ -18,15 +20,36 @@ fn edges_of(inputs: &[PathBuf]) -> (Vec<String>, BTreeSet<&'static str>) {
         .iter()
         .map(|e| {
             kinds.insert(e.kind.name());
-            format!(
+            let mut l = format!(
                 "{}\t{}\t{}\t{}",
                 e.kind.name(),
                 g.nodes[e.from as usize].id,
                 g.nodes[e.to as usize].id,
                 e.path
-            )
+            );
+            if let Some(ev) = &e.evidence {
+                l.push_str(&format!("\t{}\t{}", ev.matched, ev.rule));
+                if let Some(op) = &ev.owner_path {
+                    l.push_str(&format!("\towner {op}"));
+                }
+            }
+            l
         })
         .collect();
+    for (n, o) in g.owned() {
+        let owner = o
+            .owner
+            .map(|w| g.nodes[w as usize].id.to_string())
+            .unwrap_or_else(|| format!("service: {}", o.service));
+        lines.push(format!(
+            "ownership\t{}\t{owner}\t{}\t{}\t{}\t{}",
+            g.nodes[n as usize].id,
+            o.relation.as_str(),
+            o.rule,
+            o.path,
+            o.evidence.matched
+        ));
+    }
     lines.sort();
     lines.dedup();
     (lines, kinds)
@@ -92,6 +115,11 @@ fn ground_truth_estates_cover_every_edge_kind() {
             qs.join("azuredeploy.parameters.json"),
         ],
     ));
+    // Realistic exports for ownership and references in settings
+    // (`crates/testkit/fixtures/estates`).
+    for name in azrelo_testkit::estate_fixtures() {
+        kinds.extend(check(&name, &azrelo_testkit::estate_fixture(&name)));
+    }
     let all: BTreeSet<&str> = [
         "parent",
         "depends_on",
@@ -126,6 +154,16 @@ fn ground_truth_estates_cover_every_edge_kind() {
         "lock_scope",
         "endpoint_reference",
         "back_reference",
+        "name_reference",
+        "key_vault_reference",
+        "instrumentation_key",
+        "identity_client_id",
+        "federated_issuer",
+        "tag_link",
+        "owned_by",
+        "installed_by",
+        "attached_to",
+        "owner_managed",
     ]
     .into_iter()
     .collect();

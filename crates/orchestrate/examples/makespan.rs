@@ -57,7 +57,8 @@ fn duration(
                 + profile.create(&u.resource_type)
         }
         UnitKind::Reconfigure => profile.update(&u.resource_type),
-        UnitKind::Manual => Duration::ZERO,
+        // Created with the owner: a GET or two.
+        UnitKind::Manual | UnitKind::Owned => Duration::ZERO,
     }
 }
 

@@ -419,6 +419,7 @@ mod tests {
             deploy: None,
             estate_body: None,
             note: None,
+            owned: None,
             source_refs: vec![],
         }
     }

@@ -142,6 +142,40 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
                 });
             }
         }
+        // Values only a moved resource knows, read from it when the run
+        // deploys (the generator's `azrelo.readFrom` parameters).
+        for e in g.outgoing(n as u32) {
+            let what = match e.kind {
+                azrelo_graph::EdgeKind::FederatedIssuer => {
+                    "trusts the OIDC issuer of {to}, which gets a new issuer URL in the target: it is recreated with the moved cluster's issuer"
+                }
+                azrelo_graph::EdgeKind::IdentityClientId => {
+                    "names the client id of {to}, which is recreated with a new one: the setting gets the new client id"
+                }
+                azrelo_graph::EdgeKind::InstrumentationKey => {
+                    "names Application Insights {to} by its key: the setting gets the moved component's connection string or key"
+                }
+                _ => continue,
+            };
+            let to = e.to;
+            if !b.slots[to as usize]
+                .as_ref()
+                .is_some_and(|s| s.action.creates_target())
+            {
+                continue;
+            }
+            findings.push(Finding {
+                severity: Severity::Info,
+                code: "read-from-moved-resource".into(),
+                resource: Some(inp.node_id(n as u32).to_string()),
+                message: format!(
+                    "{}, read from it when this resource is deployed (at {})",
+                    what.replace("{to}", inp.node_id(to).as_str()),
+                    e.path
+                ),
+                remediation: "Nothing to do with `azrelo apply`, which reads the value; deploying the generated templates another way, pass the parameter its metadata names (azrelo.readFrom, azrelo.path).".into(),
+            });
+        }
         // Cross-subscription references out of the move set.
         for e in g
             .outgoing(n as u32)

@@ -187,5 +187,49 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
             ));
         }
     }
+    // 5. What an owner creates or a service installs is never deployed or
+    // deleted on its own, and comes after its owner (ARCHITECTURE.md,
+    // invariant 9).
+    for (n, o) in graph.owned() {
+        if !o.relation.is_owned() {
+            continue;
+        }
+        let Some(&i) = by_source.get(&graph.nodes[n as usize].id) else {
+            continue;
+        };
+        let r = &plan.resources[i];
+        if r.action == Action::Keep {
+            continue;
+        }
+        let own_steps = r.steps.iter().find(|s| {
+            matches!(
+                s.kind,
+                StepKind::Deploy | StepKind::DeleteSource | StepKind::GenerateTemplate
+            )
+        });
+        if r.action != Action::Owned || own_steps.is_some() {
+            out.push(format!(
+                "{} belongs to {} but is planned as {}{}",
+                r.source_id,
+                o.owner
+                    .map(|w| graph.nodes[w as usize].id.to_string())
+                    .unwrap_or_else(|| "a platform service".into()),
+                r.action.as_str(),
+                own_steps
+                    .map(|s| format!(" with its own {:?} step", s.kind))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(w) = o.owner
+            && let Some(&j) = by_source.get(&graph.nodes[w as usize].id)
+            && plan.resources[j].action.creates_target()
+            && r.wave < plan.resources[j].wave
+        {
+            out.push(format!(
+                "{} (wave {}) is verified before its owner {} (wave {}) moved",
+                r.source_id, r.wave, plan.resources[j].source_id, plan.resources[j].wave
+            ));
+        }
+    }
     out
 }

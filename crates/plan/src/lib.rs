@@ -13,7 +13,13 @@
 //!    when their scope moves or their principal is recreated.
 //! 3. **Decisions** — per resource the catalog's strategy becomes an
 //!    [`Action`]: move, recreate, reconfigure (global: nothing deployed),
-//!    manual, keep (already in the target).
+//!    manual, keep (already in the target), owned (created by its owner or
+//!    installed by a service — an AKS node resource group and its contents,
+//!    a private endpoint's NIC, `master`, a Backup VM extension: never
+//!    deployed, moved or deleted on its own; its step is the owner's move,
+//!    its target known, read from the moved owner or found in the owner's
+//!    new managed group — [`PlannedOwnership`]). What attaches after its
+//!    owner moved (a SQL VM registration) is deployed in a later wave.
 //! 4. **Target ids and names** — subscription and resource group mappings,
 //!    new names for globally unique names (a configurable naming rule, every
 //!    proposal checked against the type's rule and against every other name).
@@ -26,7 +32,8 @@
 //! to a strictly earlier wave unless deferred; every created resource has a
 //! unique target id; every role assignment naming a recreated principal is
 //! in the recreate list; nothing global is moved (reconfigured resources
-//! keep their id and have no deploy step).
+//! keep their id and have no deploy step); nothing owned is deployed or
+//! deleted on its own, nor verified before its owner moved.
 //!
 //! It must not read files, talk to Azure or write templates: it decides, the
 //! template generator and the orchestrator act.

@@ -12,7 +12,9 @@ use std::sync::Arc;
 /// Schema tag of the plan document.
 pub const SCHEMA: &str = "azrelo.plan/v1";
 
-pub use azrelo_catalog::{Downtime, Phase, ProcessPhase, ResourceMoverSupport, Severity, Strategy};
+pub use azrelo_catalog::{
+    Downtime, Names, Phase, ProcessPhase, Relation, ResourceMoverSupport, Severity, Strategy,
+};
 
 /// A relocation plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +114,10 @@ pub struct Summary {
     pub reconfigured: usize,
     pub manual: usize,
     pub kept: usize,
+    /// Created by their owner's move or installed by a service: never
+    /// deployed, moved or deleted on their own.
+    #[serde(default)]
+    pub owned: usize,
     /// Moving inside a parent's template.
     pub carried_with_parent: usize,
     pub role_assignments: usize,
@@ -187,6 +193,12 @@ pub enum Action {
     Manual,
     /// Already in the target region: stays as it is.
     Keep,
+    /// Created by its owner's move (an AKS node resource group and what is
+    /// in it, a private endpoint's NIC, a SQL server's `master`) or
+    /// installed by a platform service (a Backup or Defender VM extension):
+    /// never deployed, moved or deleted on its own; verified in the target
+    /// once its owner moved (see [`PlannedResource::ownership`]).
+    Owned,
 }
 
 impl Action {
@@ -198,10 +210,12 @@ impl Action {
             Action::Reconfigure => "reconfigure",
             Action::Manual => "manual",
             Action::Keep => "keep",
+            Action::Owned => "owned",
         }
     }
 
-    /// Whether a new resource is created in the target.
+    /// Whether azrelo creates a new resource in the target (an owned one is
+    /// created by its owner, not by azrelo).
     pub fn creates_target(self) -> bool {
         matches!(self, Action::Move | Action::Recreate | Action::Manual)
     }
@@ -232,6 +246,9 @@ pub enum ReasonKind {
     Extension,
     /// Must be in the same region as a moved resource it depends on.
     SameRegionDependent,
+    /// Belongs to a moved resource (created or configured by it, or
+    /// attached to it).
+    Owned,
 }
 
 /// How the catalog answered for a type.
@@ -284,6 +301,54 @@ pub struct PlannedResource {
     /// properties, location, identities) apply to every created resource in
     /// addition.
     pub template_fixes: Vec<Arc<str>>,
+    /// Whom the resource belongs to, for owned resources (action `owned`)
+    /// and resources that attach to another after it moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<PlannedOwnership>,
+}
+
+/// The owner of a resource and how its target counterpart is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedOwnership {
+    /// The owner's source id; `None` when only a platform service owns it
+    /// (`NetworkWatcher_<region>`, an extension whose installer is not in
+    /// the estate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ResourceId>,
+    /// The owner's target id (after its move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_target: Option<ResourceId>,
+    pub relation: Relation,
+    /// The catalog's ownership rule (`ownership.toml`).
+    pub rule: Arc<str>,
+    /// Who creates, installs or manages it.
+    pub service: Arc<str>,
+    /// The owned resource group whose owner it inherits, for the contents
+    /// of a managed group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_group: Option<ResourceId>,
+    /// How its target counterpart is known.
+    pub target: OwnedTargetPlan,
+}
+
+/// How the target counterpart of an owned resource is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "how")]
+pub enum OwnedTargetPlan {
+    /// Known now: the planned resource's `targetId` (same name under its
+    /// moved parent, or a documented naming convention).
+    Known,
+    /// Read from the moved owner: the value at `path` (a JSON pointer into
+    /// the owner's GET body) names the target (`names`: its id, or its
+    /// resource group by name or id).
+    FromOwner { path: String, names: Names },
+    /// In the owned resource group `group` (source id) once the owner moved:
+    /// listed there and matched by type (and name where the owner keeps it).
+    InOwnedGroup { group: ResourceId },
+    /// Deployed by azrelo after the owner moved (`attach-after-owner`): the
+    /// planned resource's `targetId`.
+    Planned,
 }
 
 /// A per-resource step.
@@ -317,6 +382,12 @@ pub enum StepKind {
     ManualRelocation,
     /// Check the target resource exists and matches.
     Verify,
+    /// Created by its owner's move: nothing to deploy.
+    CreatedByOwner,
+    /// Installed by a platform service on the moved resource.
+    InstalledByService,
+    /// Deployed after the resource it attaches to moved.
+    AttachAfterOwner,
     /// Point dependents at the target.
     RepointDependents,
     /// Delete the source (after commit).
@@ -335,6 +406,9 @@ impl StepKind {
             StepKind::Reconfigure => "re-point settings in place",
             StepKind::ManualRelocation => "relocate by hand (manual gate)",
             StepKind::Verify => "verify target",
+            StepKind::CreatedByOwner => "created by its owner's move",
+            StepKind::InstalledByService => "installed by a service after the move",
+            StepKind::AttachAfterOwner => "attach after its owner moved",
             StepKind::RepointDependents => "re-point dependents",
             StepKind::DeleteSource => "delete source after commit",
         }

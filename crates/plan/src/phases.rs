@@ -149,6 +149,7 @@ pub(crate) fn phases(
             .iter()
             .filter(|r| r.action == Action::Reconfigure)
             .count();
+        let owned = members.iter().filter(|r| r.action == Action::Owned).count();
         if deploy > 0 {
             let mut a = act(
                 format!("Wave {}: generate templates", wv.number),
@@ -186,6 +187,11 @@ pub(crate) fn phases(
         }
         if manual > 0 {
             parts.push(format!("relocate {manual} by hand"));
+        }
+        if owned > 0 {
+            parts.push(format!(
+                "verify {owned} resource(s) their owners created or services installed"
+            ));
         }
         if wv.role_assignments > 0 {
             parts.push(format!("create {} role assignment(s)", wv.role_assignments));

@@ -110,8 +110,14 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
         (
             "What happens to them",
             format!(
-                "{} moved, {} recreated (new identity), {} re-configured in place, {} by hand, {} kept; {} carried in a parent's template",
-                s.moved, s.recreated, s.reconfigured, s.manual, s.kept, s.carried_with_parent
+                "{} moved, {} recreated (new identity), {} re-configured in place, {} by hand, {} kept, {} owned by other resources; {} carried in a parent's template",
+                s.moved,
+                s.recreated,
+                s.reconfigured,
+                s.manual,
+                s.kept,
+                s.owned,
+                s.carried_with_parent
             ),
         ),
         ("Role assignments to create", s.role_assignments.to_string()),
@@ -256,6 +262,9 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
         format_minutes([total; 2])
     );
 
+    // Owned resources.
+    owned_section(&mut o, plan);
+
     // Gates.
     let _ = writeln!(o, "\n## Gates the run stops at\n");
     if gates.is_empty() {
@@ -334,6 +343,103 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
 }
 
 /// Who a planned role assignment names.
+/// "Owned by other resources": what azrelo never deploys, moves or deletes
+/// on its own, who creates or installs it, and how its target is found;
+/// then what attaches after its owner moved.
+fn owned_section(o: &mut String, plan: &Plan) {
+    let owned: Vec<&PlannedResource> = plan
+        .resources
+        .iter()
+        .filter(|r| r.action == Action::Owned)
+        .collect();
+    let attached: Vec<&PlannedResource> = plan
+        .resources
+        .iter()
+        .filter(|r| {
+            r.action != Action::Owned
+                && r.ownership
+                    .as_ref()
+                    .is_some_and(|w| w.relation == Relation::AttachAfterOwner)
+        })
+        .collect();
+    if owned.is_empty() && attached.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Owned by other resources\n");
+    if !owned.is_empty() {
+        let _ = writeln!(
+            o,
+            "Never deployed, moved or deleted on their own: their owner's move creates them (or the service installs them), the run verifies them after it, and clean-up leaves them to their owner's deletion.\n"
+        );
+        let _ = writeln!(o, "| Wave | Resource | Owned by | Target |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for r in owned.iter().take(MAX_ROWS) {
+            let w = r.ownership.as_ref();
+            let by = match (w.map(|w| w.relation), w.and_then(|w| w.owner.as_ref())) {
+                (Some(Relation::InstalledByService), Some(owner)) => format!(
+                    "installed by {} (as {} configures it)",
+                    w.map(|w| &*w.service).unwrap_or_default(),
+                    long(owner)
+                ),
+                (Some(Relation::InstalledByService), None) => format!(
+                    "installed by {}",
+                    w.map(|w| &*w.service).unwrap_or_default()
+                ),
+                (_, Some(owner)) => long(owner),
+                (_, None) => w.map(|w| w.service.to_string()).unwrap_or_default(),
+            };
+            let target = match w.map(|w| &w.target) {
+                Some(OwnedTargetPlan::FromOwner { path, .. }) => {
+                    format!("read from the moved owner (`{path}`)")
+                }
+                Some(OwnedTargetPlan::InOwnedGroup { group }) => {
+                    format!("found in the owner's new group (for {})", long(group))
+                }
+                _ => long(&r.target_id),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                r.wave,
+                esc(&long(&r.source_id)),
+                esc(&by),
+                esc(&target)
+            );
+        }
+        more(o, owned.len(), "owned resources");
+    }
+    if !attached.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nAttached after their owner moved (deployed in a later wave than it):\n"
+        );
+        for r in attached.iter().take(MAX_ROWS) {
+            let owner = r
+                .ownership
+                .as_ref()
+                .and_then(|w| w.owner.as_ref())
+                .map(long)
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "- wave {}: {} attaches to {owner}",
+                r.wave,
+                long(&r.source_id)
+            );
+        }
+        more(o, attached.len(), "attached resources");
+    }
+}
+
+/// `type/parent/name` of an id: [`short`] with the parent names a child
+/// needs to be told apart (`extensions/vm-web-01/MDE.Linux`).
+fn long(id: &azrelo_arm::id::ResourceId) -> String {
+    match (id.resource_type(), id.full_name()) {
+        (Some(t), Some(n)) => format!("{}/{n}", t.type_segments().last().unwrap_or_default()),
+        _ => short(id.as_str()),
+    }
+}
+
 pub fn principal(ra: &RoleAssignmentPlan) -> String {
     match &ra.target_principal {
         TargetPrincipal::Same { principal_id } => format!(

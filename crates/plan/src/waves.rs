@@ -99,10 +99,13 @@ pub(crate) fn assign(inp: &Inputs<'_>, slots: &[Option<Slot>], ras: &[RaNode]) -
         let u = unit_ix[s.unit as usize];
         (u != u32::MAX).then_some(u)
     };
+    // What exists in the target before anything moves imposes no order; an
+    // owned resource exists once its owner moved, so it orders like a
+    // created one.
     let exists_already = |n: u32| -> bool {
         slots[n as usize]
             .as_ref()
-            .is_some_and(|s| !s.action.creates_target())
+            .is_some_and(|s| !s.action.creates_target() && s.action != Action::Owned)
     };
     // Unit edges (u depends on v).
     let mut edges: Vec<UEdge> = Vec::new();

@@ -50,7 +50,9 @@ impl EdgeFamily {
     pub fn of(kind: EdgeKind) -> EdgeFamily {
         use EdgeKind::*;
         match kind {
-            Parent | DependsOn => EdgeFamily::Structure,
+            Parent | DependsOn | OwnedBy | InstalledBy | AttachedTo | OwnerManaged => {
+                EdgeFamily::Structure
+            }
             NicSubnet
             | NicNsg
             | SubnetNsg
@@ -65,14 +67,20 @@ impl EdgeFamily {
             | PrivateEndpointSubnet
             | DnsZoneGroupZone
             | DnsZoneVnetLink => EdgeFamily::Network,
-            UserAssignedIdentity | RoleAssignmentScope | RoleAssignmentPrincipal => {
-                EdgeFamily::Identity
-            }
+            UserAssignedIdentity
+            | RoleAssignmentScope
+            | RoleAssignmentPrincipal
+            | IdentityClientId
+            | FederatedIssuer
+            | CertificateThumbprint => EdgeFamily::Identity,
             VmDisk
             | PrivateEndpointTarget
             | BackupProtectedResource
             | BackupPolicy
-            | EndpointReference => EdgeFamily::Data,
+            | EndpointReference
+            | NameReference
+            | KeyVaultReference
+            | InstrumentationKey => EdgeFamily::Data,
             DiagnosticSource
             | DiagnosticDestination
             | SecurityExport
@@ -80,7 +88,7 @@ impl EdgeFamily {
             | PolicyExemptionScope
             | PolicyExemptionAssignment
             | LockScope => EdgeFamily::Monitoring,
-            PropertyReference | BackReference => EdgeFamily::Reference,
+            PropertyReference | BackReference | TagLink => EdgeFamily::Reference,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! are retried (waiting a few milliseconds, not `Retry-After`'s seconds: it
 //! is a test client).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -27,7 +28,19 @@ pub struct InProcessArm {
     pub retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Long-running operations that ended Failed/Canceled.
     pub failed_operations: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// What a resource provider adds to a GET that the emulator does not
+    /// compute (a test plays that provider).
+    pub on_get: Option<OnGet>,
+    /// Play AKS on deletion, which the emulator does not run: deleting a
+    /// cluster deletes its node resource group, after taking back what AKS
+    /// put on the subnets it uses (its route table, with kubenet).
+    pub plays_aks: bool,
+    /// Every DELETE the client sent, in order.
+    pub deleted: Arc<Mutex<Vec<String>>>,
 }
+
+/// See [`InProcessArm::on_get`].
+pub type OnGet = Arc<dyn Fn(&str, &mut Value) + Send + Sync>;
 
 impl InProcessArm {
     pub fn new(em: &Emulator) -> InProcessArm {
@@ -37,6 +50,9 @@ impl InProcessArm {
             writes: Default::default(),
             retried: Default::default(),
             failed_operations: Default::default(),
+            on_get: None,
+            plays_aks: false,
+            deleted: Default::default(),
         }
     }
 
@@ -150,6 +166,61 @@ impl InProcessArm {
     }
 }
 
+impl InProcessArm {
+    /// AKS deleting a cluster's node resource group (AKS FAQ: "Why are two
+    /// resource groups created with AKS?"): the associations it made on
+    /// the cluster's subnets go first, then the group and all in it.
+    async fn aks_deletes_node_group(&self, cluster: &str, body: &Value) -> Result<(), ArmError> {
+        let Some(group) = body["properties"]["nodeResourceGroup"].as_str() else {
+            return Ok(());
+        };
+        let sub = cluster.split('/').nth(2).unwrap_or_default();
+        let rg = format!("/subscriptions/{sub}/resourceGroups/{group}").to_ascii_lowercase();
+        let vnet_api = "2023-06-01";
+        let subnets = body["properties"]["agentPoolProfiles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["vnetSubnetID"].as_str());
+        for subnet in subnets {
+            let Some((vnet, _)) = subnet.split_once("/subnets/") else {
+                continue;
+            };
+            let Some(mut v) = self.get(vnet, vnet_api).await? else {
+                continue;
+            };
+            let mut changed = false;
+            for sn in v["properties"]["subnets"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = sn["properties"].as_object_mut() {
+                    for k in ["routeTable", "networkSecurityGroup"] {
+                        if p.get(k).and_then(|x| x["id"].as_str()).is_some_and(|id| {
+                            id.to_ascii_lowercase().starts_with(&format!("{rg}/"))
+                        }) {
+                            p.shift_remove(k);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if changed {
+                self.put(vnet, vnet_api, &v).await?;
+            }
+        }
+        let (s, op, v) = self.call(Method::DELETE, &rg, "2021-04-01", None).await?;
+        if s >= 400 {
+            return Err(err(s, &v));
+        }
+        if let Some(op) = op {
+            self.wait(&op).await?;
+        }
+        Ok(())
+    }
+}
+
 fn err(status: u16, v: &Value) -> ArmError {
     let e = v.get("error").cloned().unwrap_or(Value::Null);
     ArmError::new(
@@ -161,11 +232,16 @@ fn err(status: u16, v: &Value) -> ArmError {
 
 impl Arm for InProcessArm {
     async fn get(&self, path: &str, api: &str) -> Result<Option<Value>, ArmError> {
-        let (s, _, v) = self.call(Method::GET, path, api, None).await?;
+        let (s, _, mut v) = self.call(Method::GET, path, api, None).await?;
         match s {
             404 => Ok(None),
             s if s >= 400 => Err(err(s, &v)),
-            _ => Ok(Some(v)),
+            _ => {
+                if let Some(h) = &self.on_get {
+                    h(path, &mut v);
+                }
+                Ok(Some(v))
+            }
         }
     }
 
@@ -181,6 +257,20 @@ impl Arm for InProcessArm {
     }
 
     async fn delete(&self, path: &str, api: &str) -> Result<bool, ArmError> {
+        self.deleted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_string());
+        const CLUSTERS: &str = "/providers/microsoft.containerservice/managedclusters/";
+        let cluster = self.plays_aks && {
+            let p = path.to_ascii_lowercase();
+            p.find(CLUSTERS)
+                .is_some_and(|i| !p[i + CLUSTERS.len()..].contains('/'))
+        };
+        let before = match cluster {
+            true => self.call(Method::GET, path, api, None).await?.2,
+            false => Value::Null,
+        };
         let (s, op, v) = self.call(Method::DELETE, path, api, None).await?;
         match s {
             404 | 204 => Ok(false),
@@ -188,6 +278,9 @@ impl Arm for InProcessArm {
             _ => {
                 if let Some(op) = op {
                     self.wait(&op).await?;
+                }
+                if cluster {
+                    self.aks_deletes_node_group(path, &before).await?;
                 }
                 Ok(true)
             }

@@ -24,8 +24,13 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    let estate =
-        azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
+    make_plan_dir_from(dir, &files, target);
+}
+
+/// [`make_plan_dir`] for any input files (a fixture estate's:
+/// [`crate::estate_fixture`]).
+pub fn make_plan_dir_from(dir: &Path, files: &[PathBuf], target: &str) {
+    let estate = azrelo_estate::load_inputs(files, &azrelo_estate::LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&estate);
     let p = azrelo_plan::plan(
         &estate,
@@ -61,11 +66,11 @@ pub fn estate_seed(dir: &Path) -> Vec<(String, Value)> {
 pub fn secrets() -> std::collections::HashMap<String, Value> {
     [
         ("createMode", json!("Default")),
+        // The Event Hubs key of the Defender export's connection string
+        // (its namespace is generated: only the secret part is supplied).
         (
-            "connectionString",
-            json!(
-                "Endpoint=sb://example/;SharedAccessKeyName=x;SharedAccessKey=redacted-test-value"
-            ),
+            "connectionString_SharedAccessKey",
+            json!("redacted-test-value"),
         ),
         ("uri", json!("https://example.invalid/trigger")),
     ]

@@ -2,7 +2,8 @@
 //!
 //! Owns what the tests, benchmarks and examples of several crates need and
 //! used to copy or include by `#[path]`: where the shared corpora are
-//! ([`corpus()`], with a clear panic when absent), expectation files, the
+//! ([`corpus()`], with a clear panic when absent), realistic fixture estates
+//! ([`estate_fixture`]: Resource Graph rows and ARM GET bodies), expectation files, the
 //! quickstart parameter filler ([`params`]) and, with the `emulator`
 //! feature, in-process calls to the emulator (`call()`), serving it on
 //! `127.0.0.1:0` over HTTP or HTTPS (`Served`) and deploying a quickstart
@@ -21,6 +22,7 @@ pub mod call;
 pub mod corpus;
 #[cfg(feature = "run")]
 pub mod example;
+pub mod fixtures;
 pub mod params;
 #[cfg(feature = "emulator")]
 pub mod quickstart;
@@ -34,6 +36,7 @@ pub use call::{Call, SUB, call, call_as, rg};
 pub use corpus::{
     corpus, expectation_mismatch, expectations, files_named, quickstart_dirs, repo_root,
 };
+pub use fixtures::{estate_fixture, estate_fixtures};
 pub use params::{
     parameters_file, placeholder, quickstart_parameters, supply_required, synthesize,
     synthesize_named,

@@ -136,6 +136,15 @@ pub(super) fn resource_body(
             m.shift_remove(k);
         }
     }
+    // References an owner manages (its kubelet identity, the route table
+    // it put on a subnet): the owner's move sets them again. Before the
+    // catalog fixes, while the graph's paths still hold.
+    let rec = ctx.edits.of(r.source_id.as_str());
+    if let Some(rec) = rec {
+        changes.extend(settings::drop_owner_managed(&mut body, &rec.drop));
+        changes.extend(settings::rename_owned_groups(&mut body, &rec.names_owned));
+        changes.extend(settings::bind_tls_later(&mut body, &rec.tls_later));
+    }
     // Catalog template fixes for the type (universal ones included).
     let lk = ctx.catalog.entry(ty);
     for fix in lk.template_fixes() {
@@ -201,7 +210,7 @@ pub(super) fn resource_body(
     if let Value::Object(m) = &mut body
         && let Some(props) = m.get_mut("properties")
     {
-        clean(ctx, ty, props, "/properties", params, changes);
+        clean(ctx, ty, rec, props, "/properties", params, changes);
     }
     // Ids anywhere else in the body (tag keys and values, extended
     // locations, …).
@@ -336,6 +345,7 @@ pub(super) fn role_assignment_body(
 pub(super) fn clean(
     ctx: &Ctx<'_>,
     ty: &str,
+    rec: Option<&settings::RecordEdits>,
     v: &mut Value,
     pointer: &str,
     params: &mut Params,
@@ -357,13 +367,21 @@ pub(super) fn clean(
                     });
                     continue;
                 }
+                let child = m.get_mut(&k).expect("key exists");
+                // A setting with edits (a connection string naming a moved
+                // resource) or a Key Vault reference is not secret as a
+                // whole: its secret parts, if any, become parameters below.
+                let reference = child.as_str().is_some_and(|s| {
+                    settings::is_key_vault_reference(s)
+                        || rec.is_some_and(|r| r.strings.contains_key(&p))
+                });
                 // The secret policy (azrelo_arm::secrets): names, schema
                 // flags, and the type rules the schemas miss (a Key Vault
                 // secret's value).
-                let secret_name = is_secret_name(&k)
-                    || ctx.flags.is_sensitive(ty, &p)
-                    || azrelo_arm::secrets::is_type_secret(ty, &p);
-                let child = m.get_mut(&k).expect("key exists");
+                let secret_name = !reference
+                    && (is_secret_name(&k)
+                        || ctx.flags.is_sensitive(ty, &p)
+                        || azrelo_arm::secrets::is_type_secret(ty, &p));
                 let is_scalar_secret = secret_name
                     && matches!(child, Value::String(_) | Value::Object(_))
                     && !child.as_str().is_some_and(|s| s.is_empty());
@@ -377,16 +395,25 @@ pub(super) fn clean(
                     });
                     continue;
                 }
-                clean(ctx, ty, child, &p, params, changes);
+                clean(ctx, ty, rec, child, &p, params, changes);
             }
             repoint_keys(ctx, m, pointer, changes);
         }
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
-                clean(ctx, ty, x, &format!("{pointer}/{i}"), params, changes);
+                clean(ctx, ty, rec, x, &format!("{pointer}/{i}"), params, changes);
             }
         }
         Value::String(s) => {
+            if let Some(edits) = rec.and_then(|r| r.strings.get(pointer)) {
+                if let Some((n, below)) = ctx.rewrite_str(s) {
+                    changes.push(reference_change(pointer.to_string(), below));
+                    *s = n;
+                }
+                let (out, _) = settings::settle(s, edits, pointer, params, changes);
+                *s = out;
+                return;
+            }
             if looks_secret(s) {
                 let base = pointer.rsplit('/').next().unwrap_or("secret");
                 let name = params.add(base);

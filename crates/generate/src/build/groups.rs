@@ -90,6 +90,7 @@ pub(super) fn add_missing_resource_groups(out: &mut Generated, plan: &Plan) {
                 resources: Vec::new(),
                 inlined: Vec::new(),
                 secure_parameters: Vec::new(),
+                read_parameters: Vec::new(),
             },
         );
     }
@@ -104,6 +105,8 @@ pub(super) struct Built {
     pub(super) body: Value,
     /// Secure parameters it introduced.
     pub(super) params: Vec<String>,
+    /// Parameters read from moved resources it uses.
+    pub(super) reads: Vec<ReadParameter>,
     /// Source ids of children folded into it.
     pub(super) folded: Vec<String>,
 }
@@ -149,9 +152,10 @@ pub(super) fn fold_inline_children(built: &mut Vec<Built>) {
             "name": child.body.get("name").and_then(|n| n.as_str()).and_then(|n| n.rsplit('/').next()).unwrap_or(&name),
             "properties": child.body.get("properties").cloned().unwrap_or_else(|| json!({})),
         });
-        let (child_source, child_params, child_target) = (
+        let (child_source, child_params, child_reads, child_target) = (
             child.source.clone(),
             child.params.clone(),
+            child.reads.clone(),
             child.target.clone(),
         );
         let parent = &mut built[pi];
@@ -174,6 +178,11 @@ pub(super) fn fold_inline_children(built: &mut Vec<Built>) {
             }
         }
         parent.params.extend(child_params);
+        for r in child_reads {
+            if !parent.reads.contains(&r) {
+                parent.reads.push(r);
+            }
+        }
         parent.folded.push(child_source);
         redirect.insert(child_target, parent.target.clone());
         remove.insert(ci);

@@ -19,6 +19,7 @@ mod body;
 mod groups;
 mod paths;
 mod rewrite;
+mod settings;
 
 use body::*;
 use groups::*;
@@ -48,6 +49,11 @@ pub struct Deployment {
     pub inlined: Vec<String>,
     /// Secure parameters the operator must supply (never given a value).
     pub secure_parameters: Vec<String>,
+    /// Parameters read from moved resources when the deployment runs (a
+    /// new component's connection string, a recreated identity's client
+    /// id, a moved cluster's OIDC issuer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub read_parameters: Vec<ReadParameter>,
 }
 
 /// Everything generated for a plan.
@@ -116,6 +122,9 @@ pub(super) struct Ctx<'a> {
     id_map: IdMap,
     target_has_zones: Option<bool>,
     source_regions: HashSet<String>,
+    /// Names and endpoints in settings to rewrite, values to read from
+    /// moved resources, owner-managed references to drop.
+    edits: settings::Edits,
 }
 
 impl Ctx<'_> {
@@ -141,14 +150,63 @@ impl Ctx<'_> {
     }
 }
 
-/// One secure parameter being collected for a deployment.
+/// A parameter whose value is read from a moved resource when the
+/// deployment runs (`azrelo.readFrom` metadata the orchestrator fills).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadParameter {
+    pub name: String,
+    /// Target id of the resource the value is read from.
+    pub from: String,
+    /// JSON pointer of the value in that resource's GET body.
+    pub path: String,
+}
+
+/// The parameters being collected for a deployment: secure ones (never
+/// given a value) and ones read from moved resources.
+#[derive(Default)]
 pub(super) struct Params {
     names: Vec<String>,
+    reads: Vec<ReadParameter>,
+    /// The read parameters used since last taken (one body's).
+    used: Vec<ReadParameter>,
     taken: HashSet<String>,
 }
 
 impl Params {
+    /// A parameter read from `from` at `path`: one per (resource, path).
+    fn read(&mut self, base: &str, from: &str, path: &str) -> String {
+        let r = match self
+            .reads
+            .iter()
+            .find(|r| r.from.eq_ignore_ascii_case(from) && r.path == path)
+        {
+            Some(r) => r.clone(),
+            None => {
+                let r = ReadParameter {
+                    name: self.fresh(base),
+                    from: from.to_string(),
+                    path: path.to_string(),
+                };
+                self.reads.push(r.clone());
+                r
+            }
+        };
+        let name = r.name.clone();
+        if !self.used.contains(&r) {
+            self.used.push(r);
+        }
+        name
+    }
+
+    /// A secure parameter.
     fn add(&mut self, base: &str) -> String {
+        let name = self.fresh(base);
+        self.names.push(name.clone());
+        name
+    }
+
+    fn fresh(&mut self, base: &str) -> String {
         let mut name: String = base
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -162,7 +220,6 @@ impl Params {
             name = format!("{stem}_{k}");
             k += 1;
         }
-        self.names.push(name.clone());
         name
     }
 }
@@ -171,6 +228,7 @@ impl Params {
 pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
     let regions = azrelo_arm::Regions::embedded();
     let ctx = Ctx {
+        edits: settings::edits(plan, estate, catalog),
         plan,
         flags,
         catalog,
@@ -253,10 +311,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         let mut chunk: Vec<Value> = Vec::new();
         let mut chunk_sources: Vec<String> = Vec::new();
         let mut chunk_inlined: Vec<String> = Vec::new();
-        let mut params = Params {
-            names: Vec::new(),
-            taken: HashSet::new(),
-        };
+        let mut params = Params::default();
         let mut part = 1;
         let in_group: IdIndex<()> = members.iter().map(|r| (r.target_id.clone(), ())).collect();
         let flush = |chunk: &mut Vec<Value>,
@@ -299,6 +354,15 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                     json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}}),
                 );
             }
+            for r in &params.reads {
+                p.insert(
+                    r.name.clone(),
+                    json!({"type": "string", "metadata": {
+                        "description": format!("Read from {} ({}) once it exists in the target: azrelo apply fills it.", r.from, r.path),
+                        "azrelo": {"readFrom": r.from, "path": r.path},
+                    }}),
+                );
+            }
             let template = json!({
                 "$schema": schema,
                 "contentVersion": "1.0.0.0",
@@ -324,6 +388,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 resources: std::mem::take(chunk_sources),
                 inlined: std::mem::take(chunk_inlined),
                 secure_parameters: std::mem::take(&mut params.names),
+                read_parameters: std::mem::take(&mut params.reads),
             });
             params.taken.clear();
             *part += 1;
@@ -331,10 +396,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         // Build every body of the group first (parameter names unique across
         // the group), fold inline children into their parents, then cut into
         // deployments within ARM's limits.
-        let mut all = Params {
-            names: Vec::new(),
-            taken: HashSet::new(),
-        };
+        let mut all = Params::default();
         let mut built: Vec<Built> = Vec::new();
         for r in &members {
             let src = match by_source.get(r.source_id.as_str()) {
@@ -352,6 +414,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             };
             let mut changes = Vec::new();
             let before = all.names.len();
+            all.used.clear();
             let body = resource_body(&ctx, r, src, &in_group, &mut all, &mut changes);
             built.push(Built {
                 source: r.source_id.to_string(),
@@ -359,6 +422,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 inline_as: catalog.entry(&r.resource_type).entry().inline_as.clone(),
                 body,
                 params: all.names[before..].to_vec(),
+                reads: std::mem::take(&mut all.used),
                 folded: Vec::new(),
             });
             if !changes.is_empty() {
@@ -370,7 +434,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         for b in built {
             let size = serde_json::to_string(&b.body).map(|s| s.len()).unwrap_or(0);
             if chunk.len() + 1 > MAX_RESOURCES
-                || params.names.len() + b.params.len() > MAX_PARAMETERS
+                || params.names.len() + params.reads.len() + b.params.len() + b.reads.len()
+                    > MAX_PARAMETERS
                 || bytes + size > MAX_TEMPLATE_BYTES
             {
                 flush(
@@ -388,6 +453,12 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 .taken
                 .extend(b.params.iter().map(|n| n.to_ascii_lowercase()));
             params.names.extend(b.params);
+            for r in b.reads {
+                if !params.reads.contains(&r) {
+                    params.taken.insert(r.name.to_ascii_lowercase());
+                    params.reads.push(r);
+                }
+            }
             chunk.push(b.body);
             chunk_sources.push(b.source);
             chunk_sources.extend(b.folded.iter().cloned());
@@ -395,8 +466,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         }
         for ra in ras {
             let mut local = Params {
-                names: Vec::new(),
                 taken: std::mem::take(&mut params.taken),
+                ..Params::default()
             };
             let mut changes = Vec::new();
             let body = role_assignment_body(&ctx, ra, rg.is_some(), &mut local, &mut changes);

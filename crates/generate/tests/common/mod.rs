@@ -40,6 +40,10 @@ pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, Strin
         o.parameters
             .insert(name.clone(), json!("supplied-at-deployment"));
     }
+    for r in &d.read_parameters {
+        o.parameters
+            .insert(r.name.clone(), json!("read-at-deployment"));
+    }
     expand(&t, &o).map_err(|e| format!("generated template does not expand: {e}"))
 }
 

@@ -117,6 +117,10 @@ impl<A: Arm> Engine<A> {
             };
             reason[i] = if u.kind == UnitKind::Reconfigure {
                 Some("re-configured in place: it is the target".into())
+            } else if u.kind == UnitKind::Owned {
+                // Checked after the deletions: its owner's (or its parent's)
+                // deletion takes it along; azrelo never deletes it.
+                None
             } else if u.kind == UnitKind::Manual {
                 // The operator relocated it; they may have removed the
                 // source too (e.g. stopped backup protection).
@@ -153,8 +157,15 @@ impl<A: Arm> Engine<A> {
             }
             uses[j].extend(u.source_refs.iter().copied());
         }
+        // An owned source goes with its owner: keeping it keeps nothing.
         let mut work: Vec<usize> = (0..n)
-            .filter(|&i| reason[i].is_some() && self.plan.units[i].kind != UnitKind::Reconfigure)
+            .filter(|&i| {
+                reason[i].is_some()
+                    && !matches!(
+                        self.plan.units[i].kind,
+                        UnitKind::Reconfigure | UnitKind::Owned
+                    )
+            })
             .collect();
         while let Some(j) = work.pop() {
             for &i in &uses[j] {
@@ -173,6 +184,8 @@ impl<A: Arm> Engine<A> {
         }
         let mut rows = Vec::new();
         let mut to_delete: Vec<(usize, String)> = Vec::new();
+        // Owned sources: gone with their owner, or kept with it.
+        let mut owned: Vec<(usize, String)> = Vec::new();
         // Groups go last: one is deleted only when nothing is left in it.
         let mut groups: Vec<(usize, String)> = Vec::new();
         // The preview walks the same decisions, in the same order, as the
@@ -206,6 +219,8 @@ impl<A: Arm> Engine<A> {
                         outcome: RowOutcome::WouldDelete,
                         detail: Some("already gone".into()),
                     });
+                } else if u.kind == UnitKind::Owned {
+                    owned.push((i, src));
                 } else if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
                     groups.push((i, src));
                 } else {
@@ -218,6 +233,10 @@ impl<A: Arm> Engine<A> {
                         },
                     ));
                 }
+                continue;
+            }
+            if why.is_none() && u.kind == UnitKind::Owned {
+                owned.push((i, src));
                 continue;
             }
             let name = step_name(u, step::CLEANUP);
@@ -278,6 +297,45 @@ impl<A: Arm> Engine<A> {
                         .map(|s| s.to_ascii_lowercase()),
                 );
                 rows.push(r);
+            }
+            // Owned sources, as the confirmed run finds them after the
+            // deletions: gone when they lie below a deleted source or their
+            // owner's source is deleted (or are gone already), else kept.
+            for (i, src) in owned {
+                let u = &self.plan.units[i];
+                let lower = src.to_ascii_lowercase();
+                let below = |d: &String| lower == *d || lower.starts_with(&format!("{d}/"));
+                let owner_source = u
+                    .owned
+                    .as_ref()
+                    .and_then(|o| o.owner_target.as_ref())
+                    .and_then(|t| self.plan.units.iter().find(|o| o.target_id == *t))
+                    .and_then(|o| o.source_id.as_ref())
+                    .map(|s| s.as_str().to_ascii_lowercase());
+                let present = self
+                    .arm
+                    .get(&src, owned_api(u))
+                    .await
+                    .map_err(|e| step_to_engine(e.into()))?
+                    .is_some();
+                let goes = !present
+                    || deleted.iter().any(below)
+                    || owner_source.is_some_and(|o| deleted.contains(&o));
+                let by = owned_by(u);
+                rows.push(if goes {
+                    deleted.push(lower);
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldDelete,
+                        detail: Some(format!("{by}: gone with its owner")),
+                    }
+                } else {
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldKeep,
+                        detail: Some(owned_kept(&by)),
+                    }
+                });
             }
             for (_, src) in groups {
                 let left = self
@@ -348,6 +406,9 @@ impl<A: Arm> Engine<A> {
             }
             pass = deferred.into_iter().map(|(i, s, _)| (i, s)).collect();
         }
+        for (i, src) in owned {
+            rows.push(self.owned_source(i, &src).await?);
+        }
         for (i, src) in groups {
             match self.cleanup_one(i, &src).await? {
                 Ok(row) => rows.push(row),
@@ -359,6 +420,54 @@ impl<A: Arm> Engine<A> {
             }
         }
         Ok(rows)
+    }
+
+    /// An owned source after the deletions: gone with its owner (or the
+    /// resource it is installed on), or still there because they stay.
+    /// Journaled like a deletion; never a DELETE call.
+    async fn owned_source(&self, i: usize, src: &str) -> Result<ActionRow, EngineError> {
+        let u = &self.plan.units[i];
+        let name = step_name(u, step::CLEANUP);
+        self.write_intent(&name, &json!({"op": "owned-source", "source": src}))
+            .map_err(step_to_engine)?;
+        let present = match self.arm.get(src, owned_api(u)).await {
+            Ok(b) => b.is_some(),
+            Err(e) if e.is_crash() => return Err(EngineError::Crashed),
+            Err(e) => {
+                let e = StepError::from(e);
+                self.write_result(&name, StepOutcome::Failed, &e.detail())
+                    .map_err(step_to_engine)?;
+                return Ok(ActionRow {
+                    unit: src.to_string(),
+                    outcome: RowOutcome::DeleteFailed,
+                    detail: Some(e.message()),
+                });
+            }
+        };
+        let by = owned_by(u);
+        if present {
+            let note = owned_kept(&by);
+            self.write_result(&name, StepOutcome::Skipped, &json!({"note": note}))
+                .map_err(step_to_engine)?;
+            Ok(ActionRow {
+                unit: src.to_string(),
+                outcome: RowOutcome::Kept,
+                detail: Some(note),
+            })
+        } else {
+            let note = format!("{by}: gone with its owner");
+            self.write_result(
+                &name,
+                StepOutcome::Succeeded,
+                &json!({"deleted": false, "note": note}),
+            )
+            .map_err(step_to_engine)?;
+            Ok(ActionRow {
+                unit: src.to_string(),
+                outcome: RowOutcome::Deleted,
+                detail: Some(note),
+            })
+        }
     }
 
     /// Delete one unit's source, journaled (intent, call, result): the row
@@ -446,4 +555,29 @@ fn group_kept(left: usize) -> String {
     format!(
         "{left} resource(s) are still in the group (outside the plan, or kept): the group is kept"
     )
+}
+
+/// The api-version to read an owned source with.
+fn owned_api(u: &Unit) -> &str {
+    if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+        api::RESOURCE_GROUPS
+    } else {
+        u.api_version.as_str()
+    }
+}
+
+/// Who owns (or installed) an owned source, for its row.
+fn owned_by(u: &Unit) -> String {
+    u.owned
+        .as_ref()
+        .map(|o| match o.relation {
+            azrelo_plan::Relation::InstalledByService => format!("installed by {}", o.service),
+            _ => format!("owned by {}", o.service),
+        })
+        .unwrap_or_else(|| "owned".into())
+}
+
+/// Why an owned source that is still there stays.
+fn owned_kept(by: &str) -> String {
+    format!("{by}: left to its owner's deletion (azrelo never deletes it on its own)")
 }

@@ -313,6 +313,8 @@ impl<A: Arm> Engine<A> {
         let u = &self.plan.units[i];
         match u.kind {
             UnitKind::Manual => Ok(json!({"note": "not automated: undo it yourself"})),
+            // Its owner's discard removes it (or the service's, later).
+            UnitKind::Owned => Ok(json!({"note": "created by its owner: discarded with it"})),
             UnitKind::Reconfigure => {
                 let before = self
                     .detail_of(i, step::PREPARE)

@@ -28,6 +28,7 @@ mod disk_mover;
 mod events;
 mod inflight;
 mod lifecycle;
+mod owned;
 mod schedule;
 mod steps;
 
@@ -491,6 +492,8 @@ impl<A: Arm> Engine<A> {
             }
             (step::MOVE, UnitKind::Deploy | UnitKind::DiskCopy) => self.deploy(i).await,
             (step::MOVE, UnitKind::Reconfigure) => self.reconfigure(u).await,
+            (step::PREPARE, UnitKind::Owned) => Ok((StepOutcome::Succeeded, json!({}))),
+            (step::MOVE, UnitKind::Owned) => self.locate(i).await,
             (step::VERIFY, _) => self.verify(i).await,
             (step::PREPARE | step::MOVE, UnitKind::Manual) => Err(StepError::Input(
                 "not automated: the operator relocates it and closes its gate".into(),

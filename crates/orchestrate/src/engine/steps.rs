@@ -43,6 +43,45 @@ impl<A: Arm> Engine<A> {
         Ok(out)
     }
 
+    /// Values of the parameters read from moved resources (`azrelo.readFrom`
+    /// metadata): e.g. a moved AKS cluster's new OIDC issuer URL for a
+    /// federated credential. GET of the resource's target, value at the
+    /// pointer; not secret (issuers, client ids, connection strings of
+    /// Application Insights are not credentials).
+    pub(super) async fn read_values(
+        &self,
+        d: &DeploySpec,
+    ) -> Result<Map<String, Value>, StepError> {
+        let mut out = Map::new();
+        for (p, from, path) in &d.read_params {
+            let api = self
+                .plan
+                .find(from)
+                .map(|j| self.plan.units[j].api_version.clone())
+                .ok_or_else(|| {
+                    StepError::Input(format!(
+                        "parameter {p} reads {from}, which is not a resource of this run"
+                    ))
+                })?;
+            let b = self.arm.get(from, &api).await?.ok_or_else(|| {
+                StepError::Arm(ArmError::new(
+                    Some(404),
+                    "ResourceNotFound",
+                    format!("{from}, which parameter {p} is read from, does not exist yet"),
+                ))
+            })?;
+            let v = b.pointer(path).filter(|v| !v.is_null()).ok_or_else(|| {
+                StepError::Arm(ArmError::new(
+                    None,
+                    "ValueNotReady",
+                    format!("{from} has no value at {path} yet (parameter {p})"),
+                ))
+            })?;
+            out.insert(p.clone(), v.clone());
+        }
+        Ok(out)
+    }
+
     /// The resource as it is deployed (disk: created from the copy).
     pub(super) fn deployed_resource(d: &DeploySpec, copy: Option<&str>) -> Value {
         let mut r = d.resource.clone();
@@ -81,7 +120,8 @@ impl<A: Arm> Engine<A> {
         } else {
             None
         };
-        let principals = self.principals(d).await?;
+        let mut principals = self.principals(d).await?;
+        principals.extend(self.read_values(d).await?);
         let resource = Self::deployed_resource(d, copy.as_deref());
         let mut template = Map::new();
         template.insert("$schema".into(), json!(d.schema));
@@ -201,12 +241,15 @@ impl<A: Arm> Engine<A> {
                 Some(r)
             }
             UnitKind::Reconfigure => mv.get("body").cloned(),
-            UnitKind::Manual => None,
+            UnitKind::Manual | UnitKind::Owned => None,
         }
     }
 
     pub(super) async fn verify(&self, i: usize) -> Result<(StepOutcome, Value), StepError> {
         let u = &self.plan.units[i];
+        if u.kind == UnitKind::Owned {
+            return self.verify_owned(i).await;
+        }
         let Some(expected) = self.expected(i) else {
             return Ok((StepOutcome::Succeeded, json!({"note": "nothing deployed"})));
         };

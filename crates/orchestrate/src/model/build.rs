@@ -189,6 +189,7 @@ pub(super) fn template_units(
             let mut param_values = Map::new();
             let mut secure = Vec::new();
             let mut principal_params = Vec::new();
+            let mut read_params = Vec::new();
             let principal_of = ra.and_then(|ra| match &ra.target_principal {
                 azrelo_plan::TargetPrincipal::NewPrincipalOf { identity } => {
                     Some(identity.to_string())
@@ -204,6 +205,17 @@ pub(super) fn template_units(
                 {
                     principal_params.push((p.clone(), identity.clone()));
                     refs.push(identity.clone());
+                    continue;
+                }
+                if let Some(from) = decl
+                    .pointer("/metadata/azrelo/readFrom")
+                    .and_then(Value::as_str)
+                    && let Some(path) = decl
+                        .pointer("/metadata/azrelo/path")
+                        .and_then(Value::as_str)
+                {
+                    read_params.push((p.clone(), from.to_string(), path.to_string()));
+                    refs.push(from.to_string());
                     continue;
                 }
                 if let Some(v) = values.get(p) {
@@ -287,10 +299,12 @@ pub(super) fn template_units(
                         param_values,
                         secure_params: secure,
                         principal_params,
+                        read_params,
                         variables: template.get("variables").cloned(),
                     }),
                     estate_body: None,
                     note: None,
+                    owned: None,
                     source_refs: Vec::new(),
                 },
                 refs,
@@ -323,6 +337,8 @@ pub(super) fn plan_units(
         let (kind, note) = match p.action {
             Action::Reconfigure => (UnitKind::Reconfigure, None),
             Action::Keep => continue,
+            // Created by its owner's move: located and verified after it.
+            Action::Owned => (UnitKind::Owned, None),
             Action::Manual => (
                 UnitKind::Manual,
                 Some("the plan marks this resource manual".to_string()),
@@ -342,8 +358,34 @@ pub(super) fn plan_units(
             }
         };
         seen.insert(target, ());
-        let estate_body = l.estate_bodies.get(&p.source_id).map(|v| (*v).clone());
+        let owned = (kind == UnitKind::Owned).then(|| {
+            let w = p.ownership.as_ref();
+            OwnedSpec {
+                relation: w
+                    .map(|w| w.relation)
+                    .unwrap_or(azrelo_plan::Relation::CreatedByOwner),
+                service: w.map(|w| w.service.to_string()).unwrap_or_default(),
+                owner_target: w.and_then(|w| w.owner_target.clone()),
+                target: w
+                    .map(|w| w.target.clone())
+                    .unwrap_or(azrelo_plan::OwnedTargetPlan::Known),
+                source_name: p.name.to_string(),
+            }
+        });
+        let estate_body = if kind == UnitKind::Owned {
+            None
+        } else {
+            l.estate_bodies.get(&p.source_id).map(|v| (*v).clone())
+        };
         let mut refs = Vec::new();
+        // An owned resource exists once its owner moved (and, in a managed
+        // group, once that group is found).
+        if let Some(o) = &owned {
+            refs.extend(o.owner_target.iter().map(ToString::to_string));
+            if let azrelo_plan::OwnedTargetPlan::InOwnedGroup { group } = &o.target {
+                refs.push(group.to_string());
+            }
+        }
         if let Some(b) = &estate_body {
             let text = b
                 .get("properties")
@@ -382,6 +424,7 @@ pub(super) fn plan_units(
                 deploy: None,
                 estate_body,
                 note,
+                owned,
                 source_refs: Vec::new(),
             },
             refs,

@@ -56,6 +56,11 @@ pub enum UnitKind {
     Reconfigure,
     /// Not automated: the operator does it and closes the unit's gate.
     Manual,
+    /// Created by its owner's move or installed by a platform service:
+    /// located once the owner moved (known id, read from the moved owner,
+    /// or found in its new managed group) and verified; never deployed,
+    /// discarded or deleted by azrelo.
+    Owned,
 }
 
 impl UnitKind {
@@ -65,6 +70,7 @@ impl UnitKind {
             UnitKind::DiskCopy => "disk-copy",
             UnitKind::Reconfigure => "reconfigure",
             UnitKind::Manual => "manual",
+            UnitKind::Owned => "owned",
         }
     }
 }
@@ -101,6 +107,20 @@ impl Mover {
     }
 }
 
+/// What the run needs to find an owned resource's target.
+#[derive(Debug, Clone)]
+pub struct OwnedSpec {
+    pub relation: azrelo_plan::Relation,
+    /// Who creates or installs it.
+    pub service: String,
+    /// The owner's target id (after its move).
+    pub owner_target: Option<ResourceId>,
+    /// How the target is known.
+    pub target: azrelo_plan::OwnedTargetPlan,
+    /// The source name (matched in the owner's new managed group).
+    pub source_name: String,
+}
+
 /// A manual step the operator closes with `azrelo gate done ID`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Gate {
@@ -131,6 +151,12 @@ pub struct DeploySpec {
     /// Principal-id parameters filled from a recreated identity:
     /// (parameter, identity target id).
     pub principal_params: Vec<(String, String)>,
+    /// Parameters read from a moved resource when the unit deploys (the
+    /// generator's `azrelo.readFrom` metadata: an AKS cluster's new OIDC
+    /// issuer for a federated credential, a new component's connection
+    /// string, a recreated identity's client id): (parameter, resource
+    /// target id, JSON pointer into its GET body).
+    pub read_params: Vec<(String, String, String)>,
     pub variables: Option<Value>,
 }
 
@@ -171,6 +197,8 @@ pub struct Unit {
     pub estate_body: Option<Value>,
     /// Why it is not automated (manual units).
     pub note: Option<String>,
+    /// For owned units: how to find and check its target.
+    pub owned: Option<OwnedSpec>,
     /// Units whose *source* this unit's source refers to (from the estate):
     /// a source that stays keeps these in use.
     pub source_refs: Vec<usize>,

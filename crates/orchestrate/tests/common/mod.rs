@@ -186,7 +186,8 @@ pub fn check_final_state(tmp: &Path) -> BTreeMap<String, (String, String)> {
                     );
                 }
             }
-            UnitKind::Reconfigure | UnitKind::Manual => {}
+            // Owned: created by the owner (or a service), verified by the run.
+            UnitKind::Reconfigure | UnitKind::Manual | UnitKind::Owned => {}
         }
         // Sources: deleted unless kept for a reported reason.
         if let (Some(src), UnitKind::Deploy | UnitKind::DiskCopy) = (&u.source_id, u.kind) {

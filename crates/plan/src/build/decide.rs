@@ -17,10 +17,18 @@ impl Builder<'_, '_> {
             let strategy = lk.strategy();
             let loc = self.inp.location(n);
             let in_target = loc.is_some_and(|l| *self.inp.canonical_region(l) == **target);
+            let owned = self
+                .inp
+                .graph
+                .ownership(n)
+                .is_some_and(|o| o.relation.is_owned());
             let action = if self.inp.recs[n as usize] == Rec::Inline {
                 Action::Move
             } else if in_target {
                 Action::Keep
+            } else if owned {
+                // Its owner's move (or the service) recreates it.
+                Action::Owned
             } else if strategy == Strategy::Global
                 || loc.is_some_and(|l| l.eq_ignore_ascii_case("global"))
                 // Subscription-, management-group- and tenant-scoped
@@ -107,6 +115,13 @@ impl Builder<'_, '_> {
     }
 
     pub(super) fn carried(&self, n: u32) -> bool {
+        // An owned resource is nobody's template content: nothing deploys it.
+        if self.slots[n as usize]
+            .as_ref()
+            .is_some_and(|s| s.action == Action::Owned)
+        {
+            return false;
+        }
         match self.inp.recs[n as usize] {
             Rec::Inline => true,
             Rec::Resource(_) => self.inp.lookup(n).travels_with_parent(),

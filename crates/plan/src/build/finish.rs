@@ -5,13 +5,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use azrelo_arm::id::ResourceId;
-use azrelo_catalog::{Resolution, RuleContext, Severity, Truth};
+use azrelo_catalog::{Resolution, RuleContext, Severity, TargetHow, Truth};
 
 use crate::assess;
 use crate::model::*;
 use crate::waves;
 
-use super::steps::{TypeCache, View, steps_for};
+use super::steps::{TypeCache, View, attach_steps, owned_steps, steps_for};
 use super::summary::{scenarios, summarize, workloads};
 use super::*;
 
@@ -90,12 +90,18 @@ impl Builder<'_, '_> {
                 }
                 None => (name.clone(), None),
             };
-            if slot.action.creates_target() {
+            // Owned resources whose target is known are mapped too, so
+            // references to them (a flow log on NetworkWatcher_<region>, a
+            // diagnostic setting on master) follow.
+            if slot.action.creates_target()
+                || (slot.action == Action::Owned && target_id != source_id)
+            {
                 id_map.push(IdMapping {
                     source: source_id.clone(),
                     target: target_id.clone(),
                 });
             }
+            let ownership = self.planned_ownership(n, &target_id, &source_id);
             if inp.recs[n as usize] == Rec::Inline {
                 // Inline sub-resources only contribute to the id map.
                 continue;
@@ -187,7 +193,9 @@ impl Builder<'_, '_> {
             };
             // Checklist (not for carried children: their unit root's list covers them).
             let mut checklist = Vec::new();
-            if carried_by.is_none() && slot.action != Action::Keep {
+            // An owned resource's checklist and rules are its owner's.
+            let covered_by_owner = matches!(slot.action, Action::Keep | Action::Owned);
+            if carried_by.is_none() && !covered_by_owner {
                 for (item, label) in &tc.checklist {
                     let applies = item.when.is_none_or(|c| eval(c) != Truth::False);
                     if applies {
@@ -210,7 +218,7 @@ impl Builder<'_, '_> {
                 Vec::new()
             };
             // Rules → findings.
-            if slot.action != Action::Keep {
+            if !covered_by_owner {
                 for rule in lk.rules() {
                     match eval(&rule.when) {
                         Truth::True => self.findings.push(Finding {
@@ -236,6 +244,25 @@ impl Builder<'_, '_> {
                     }
                 }
             }
+            // What a person still does after the move of something azrelo
+            // never deploys (catalog ownership rule `after_move`).
+            if slot.action == Action::Owned
+                && let Some(o) = &ownership
+                && let Some(rule) = inp.catalog.ownership_rule(&o.rule)
+                && let Some(after) = &rule.after_move
+            {
+                self.findings.push(Finding {
+                    severity: Severity::Warning,
+                    code: rule.id.clone(),
+                    resource: Some(id.as_str().to_owned()),
+                    message: format!(
+                        "{}: not deployed by azrelo ({})",
+                        rule.title,
+                        self.owned_detail(o)
+                    ),
+                    remediation: after.clone(),
+                });
+            }
             if lk.is_default() && uncatalogued.insert(inp.node_type(n).to_ascii_lowercase()) {
                 self.findings.push(Finding {
                     severity: Severity::Warning,
@@ -251,10 +278,20 @@ impl Builder<'_, '_> {
             let steps = if carried_by.is_some() {
                 tc.empty_steps.clone()
             } else {
-                tc.steps
+                let typed = tc
+                    .steps
                     .entry((slot.action, slot.strategy))
                     .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk)))
-                    .clone()
+                    .clone();
+                match &ownership {
+                    Some(o) if slot.action == Action::Owned => {
+                        Arc::from(owned_steps(o.relation, &self.owned_detail(o)))
+                    }
+                    Some(o) if o.relation == Relation::AttachAfterOwner => {
+                        Arc::from(attach_steps(&typed, &self.owned_detail(o)))
+                    }
+                    _ => typed,
+                }
             };
             resources.push(PlannedResource {
                 source_id,
@@ -283,6 +320,7 @@ impl Builder<'_, '_> {
                 steps,
                 checklist,
                 template_fixes,
+                ownership,
             });
         }
         clock.done("per-resource plans");
@@ -383,6 +421,76 @@ impl Builder<'_, '_> {
             checklist,
             scenarios,
             findings,
+        }
+    }
+}
+
+impl Builder<'_, '_> {
+    /// The planned ownership of a node the graph found owned or attaching.
+    fn planned_ownership(
+        &mut self,
+        n: u32,
+        target: &ResourceId,
+        source: &ResourceId,
+    ) -> Option<PlannedOwnership> {
+        let inp = self.inp;
+        let o = inp.graph.ownership(n)?;
+        let owner = o.owner.map(|w| inp.node_id(w).clone());
+        let owner_target = o.owner.and_then(|w| {
+            self.target_ids[w as usize]
+                .as_ref()
+                .and_then(|t| ResourceId::parse(t).ok())
+        });
+        let rule = inp.catalog.ownership_rule(&o.rule);
+        let target_plan = if o.relation == Relation::AttachAfterOwner {
+            OwnedTargetPlan::Planned
+        } else if let Some(g) = o.via_group {
+            OwnedTargetPlan::InOwnedGroup {
+                group: inp.node_id(g).clone(),
+            }
+        } else if target != source {
+            OwnedTargetPlan::Known
+        } else {
+            match rule.map(|r| &r.target) {
+                Some(t) if t.how == TargetHow::Read => OwnedTargetPlan::FromOwner {
+                    path: t.path.clone().unwrap_or_default(),
+                    names: t.names.unwrap_or(Names::Id),
+                },
+                // Its parent or owner is not in the move set: only the
+                // source is known.
+                _ => OwnedTargetPlan::Known,
+            }
+        };
+        Some(PlannedOwnership {
+            owner,
+            owner_target,
+            relation: o.relation,
+            rule: o.rule.clone(),
+            service: o.service.clone(),
+            via_group: o.via_group.map(|g| inp.node_id(g).clone()),
+            target: target_plan,
+        })
+    }
+
+    /// The step detail naming who creates, installs or attaches it.
+    fn owned_detail(&self, o: &PlannedOwnership) -> String {
+        let owner = o
+            .owner
+            .as_ref()
+            .map(|w| {
+                format!(
+                    "{} ({})",
+                    w.name().unwrap_or_default(),
+                    w.type_or_scope_type().as_str()
+                )
+            })
+            .unwrap_or_else(|| o.service.to_string());
+        match o.relation {
+            Relation::CreatedByOwner => format!("owned by {owner}: created when it moves"),
+            Relation::InstalledByService => {
+                format!("installed by {} ({owner}) on the moved resource", o.service)
+            }
+            Relation::AttachAfterOwner => format!("attaches to {owner} after it moved"),
         }
     }
 }

@@ -115,6 +115,23 @@ impl Builder<'_, '_> {
                         | EdgeKind::LockScope
                         | EdgeKind::PolicyExemptionScope,
                         Rec::Diagnostic(_) | Rec::Lock(_) | Rec::Exemption(_),
+                    ) if self.owned_scope_unknown(n) => {
+                        self.findings.push(Finding {
+                            severity: Severity::Warning,
+                            code: "extension-on-owned".into(),
+                            resource: Some(self.inp.node_id(m).as_str().to_owned()),
+                            message: format!(
+                                "is set on {}, which its owner's move creates anew under a name known only then; it is not recreated automatically",
+                                self.inp.node_id(n)
+                            ),
+                            remediation: "After the owner moved, set it again on the new counterpart (the run's verification names it).".into(),
+                        });
+                    }
+                    (
+                        EdgeKind::DiagnosticSource
+                        | EdgeKind::LockScope
+                        | EdgeKind::PolicyExemptionScope,
+                        Rec::Diagnostic(_) | Rec::Lock(_) | Rec::Exemption(_),
                     ) => {
                         self.add(m, ReasonKind::Extension, Some(n));
                     }
@@ -131,6 +148,15 @@ impl Builder<'_, '_> {
                         if policy == DependencyPolicy::Add =>
                     {
                         self.add(m, ReasonKind::SameRegionDependent, Some(n));
+                    }
+                    // What a moved resource owns, what a service installs
+                    // as it configures, and what attaches to it follow it:
+                    // left behind, they would name a deleted resource.
+                    (
+                        EdgeKind::OwnedBy | EdgeKind::InstalledBy | EdgeKind::AttachedTo,
+                        Rec::Resource(_),
+                    ) => {
+                        self.add(m, ReasonKind::Owned, Some(n));
                     }
                     _ => {}
                 }
@@ -169,5 +195,13 @@ impl Builder<'_, '_> {
         }
         self.inp.recs[n as usize] != Rec::External
             && self.inp.lookup(n).strategy() == Strategy::Global
+    }
+}
+
+impl Builder<'_, '_> {
+    /// Whether `n` is owned (before decisions: by the graph) and its target
+    /// is only known after its owner moved.
+    pub(super) fn owned_scope_unknown(&self, n: u32) -> bool {
+        self.inp.graph.is_owned(n) && self.owned_known(n).is_none()
     }
 }

@@ -44,7 +44,29 @@ impl Builder<'_, '_> {
             if principal_recreated {
                 reasons.push(RoleAssignmentReason::PrincipalRecreated);
             }
-            if reasons.is_empty() {
+            // Granted to (or on) what a moved owner creates anew (an AKS
+            // kubelet identity, a resource in a node resource group): the
+            // new principal or scope is only known once the owner moved, and
+            // the old one goes with the old owner.
+            let owned_end = [principal_node, scope_node]
+                .into_iter()
+                .flatten()
+                .find(|&n| self.owned_elsewhere(n));
+            if reasons.is_empty() || owned_end.is_some() {
+                if let Some(n) = owned_end {
+                    self.findings.push(Finding {
+                        severity: Severity::Warning,
+                        code: "role-assignment-on-owned".into(),
+                        resource: Some(ra.id.as_str().to_owned()),
+                        message: format!(
+                            "grants {} on {}, but {} is created anew by its owner's move; this assignment is not recreated as it is",
+                            ra.principal_id,
+                            ra.scope,
+                            self.inp.node_id(n)
+                        ),
+                        remediation: "After the owner moved, grant the same role to its new counterpart (for an AKS kubelet identity: `az aks update --attach-acr`, or a role assignment to identityProfile.kubeletidentity.objectId of the moved cluster).".into(),
+                    });
+                }
                 continue;
             }
             let source_scope = ra.scope.clone();
@@ -92,5 +114,16 @@ impl Builder<'_, '_> {
             });
         }
         (out, nodes)
+    }
+}
+
+impl Builder<'_, '_> {
+    /// Whether a node is owned and its target is only known after its owner
+    /// moved (read from the owner or found in its new managed group).
+    pub(super) fn owned_elsewhere(&self, n: u32) -> bool {
+        self.slots[n as usize]
+            .as_ref()
+            .is_some_and(|s| s.action == Action::Owned)
+            && self.owned_known(n).is_none()
     }
 }

@@ -121,6 +121,7 @@ pub(super) fn steps_for(action: Action, strategy: Strategy, lk: &Lookup<'_>) -> 
     let mut s = Vec::new();
     match action {
         Action::Keep => {}
+        Action::Owned => return owned_steps(azrelo_catalog::Relation::CreatedByOwner, ""),
         Action::Reconfigure => {
             s.push(step(
                 StepKind::Reconfigure,
@@ -194,4 +195,45 @@ pub(super) fn steps_for(action: Action, strategy: Strategy, lk: &Lookup<'_>) -> 
         }
     }
     s
+}
+
+/// The steps of an owned resource: its owner's move (or the service)
+/// creates it, then azrelo verifies it and maps its id. No deploy, no
+/// source deletion (the owner's deletion takes it along).
+pub(super) fn owned_steps(relation: azrelo_catalog::Relation, detail: &str) -> Vec<Step> {
+    use StepMode::Automated as A;
+    use azrelo_catalog::ProcessPhase as P;
+    let kind = match relation {
+        azrelo_catalog::Relation::InstalledByService => StepKind::InstalledByService,
+        _ => StepKind::CreatedByOwner,
+    };
+    vec![
+        step(kind, P::Move, A, detail.to_string()),
+        step(
+            StepKind::Verify,
+            P::CommitOrDiscard,
+            A,
+            "it exists in the target once its owner moved; its target id is mapped".into(),
+        ),
+    ]
+}
+
+/// The steps of a resource that attaches to another after it moved: its
+/// deploy step becomes the attach step.
+pub(super) fn attach_steps(steps: &[Step], detail: &str) -> Vec<Step> {
+    steps
+        .iter()
+        .map(|s| {
+            if s.kind == StepKind::Deploy {
+                step(
+                    StepKind::AttachAfterOwner,
+                    s.phase,
+                    s.mode,
+                    detail.to_string(),
+                )
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
 }

@@ -147,6 +147,7 @@ pub(super) fn summarize(
             Action::Reconfigure => s.reconfigured += 1,
             Action::Manual => s.manual += 1,
             Action::Keep => s.kept += 1,
+            Action::Owned => s.owned += 1,
         }
         s.manual_gates += r
             .steps

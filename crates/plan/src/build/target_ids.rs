@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use azrelo_arm::id::{IdKind, ResourceId};
-use azrelo_catalog::{NameScope, Severity, SuffixRule};
+use azrelo_catalog::{NameScope, Severity, SuffixRule, TargetHow};
 
 use crate::options::NamingRule;
 
@@ -287,6 +287,9 @@ impl Builder<'_, '_> {
                 }
             }
             (None, _) => same(),
+            (Some(Action::Owned), _) if depth < 32 => {
+                self.owned_target(id, node.unwrap_or_default(), memo, depth)
+            }
             (Some(action), _)
                 if !action.creates_target()
                     && !is_rg_type(self.inp.node_type(node.unwrap_or(0))) =>
@@ -370,6 +373,120 @@ impl Builder<'_, '_> {
             }
         }
         t
+    }
+
+    /// The target of an owned resource when it is known before its owner
+    /// moves: the same name under its moved parent or scope, or the
+    /// documented naming convention rendered with the owner's target (an
+    /// Azure Monitor workspace's `MA_` group, `NetworkWatcher_<region>`).
+    /// Otherwise (read from the moved owner, or found in its new managed
+    /// group) the source id stands in: nothing is created by azrelo.
+    pub(super) fn owned_target(
+        &mut self,
+        id: &ResourceId,
+        n: u32,
+        memo: &mut HashMap<ResourceId, Arc<str>>,
+        depth: usize,
+    ) -> Arc<str> {
+        let same = || Arc::from(id.as_str());
+        match self.owned_known(n) {
+            Some(TargetHow::SameName) => {
+                let parent = match id.kind() {
+                    IdKind::Extension => id.scope(),
+                    _ => id.parent(),
+                };
+                let Some(parent) = parent else {
+                    return same();
+                };
+                // A top-level resource (an App Service managed certificate):
+                // the same name in its group's target.
+                if parent.kind() == IdKind::ResourceGroup {
+                    return self.relocated(id, None).map_or_else(same, Arc::from);
+                }
+                let tp = self.target_of(&parent, memo, depth + 1);
+                if tp.eq_ignore_ascii_case(parent.as_str()) {
+                    same()
+                } else if id.kind() == IdKind::Extension {
+                    let suffix = &id.as_str()[parent.as_str().len()..];
+                    Arc::from(format!("{}{suffix}", tp.trim_end_matches('/')))
+                } else {
+                    child_id(&tp, id, None)
+                }
+            }
+            Some(TargetHow::Pattern) => {
+                let o = self.inp.graph.ownership(n).expect("owned");
+                let rule = self
+                    .inp
+                    .catalog
+                    .ownership_rule(&o.rule)
+                    .expect("ownership rules come from this catalog");
+                let pattern = rule.target.pattern.clone().unwrap_or_default();
+                let owner_target = o.owner.map(|w| {
+                    let wid = self.inp.node_id(w).clone();
+                    let t = self.target_of(&wid, memo, depth + 1);
+                    ResourceId::parse(&t).unwrap_or(wid)
+                });
+                let sub = match owner_target.as_ref().and_then(|t| t.subscription_id()) {
+                    Some(s) => s.to_string(),
+                    None => self.target_subscription(id.subscription_id().unwrap_or_default()),
+                };
+                let owner_name = owner_target
+                    .as_ref()
+                    .and_then(|t| t.name())
+                    .unwrap_or_default()
+                    .to_string();
+                let owner_group = owner_target
+                    .as_ref()
+                    .and_then(|t| t.resource_group())
+                    .unwrap_or_default()
+                    .to_string();
+                let owner_parent = owner_target
+                    .as_ref()
+                    .and_then(|t| t.parent())
+                    .and_then(|p| p.name().map(str::to_string))
+                    .unwrap_or_default();
+                let name = pattern
+                    .replace("{owner_parent}", &owner_parent)
+                    .replace("{owner}", &owner_name)
+                    .replace("{owner_group}", &owner_group)
+                    .replace("{location}", &self.inp.target);
+                if id.kind() == IdKind::ResourceGroup {
+                    return Arc::from(format!("/subscriptions/{sub}/resourceGroups/{name}"));
+                }
+                // A child of its owner (an app's default host-name binding):
+                // under the owner's target.
+                if let (Some(ot), Some(w)) = (&owner_target, o.owner)
+                    && id.parent().as_ref() == Some(self.inp.node_id(w))
+                {
+                    return child_id(ot.as_str(), id, Some(&name));
+                }
+                let group = match &rule.target.group {
+                    Some(g) => g.clone(),
+                    None if !owner_group.is_empty() => owner_group,
+                    None => self.target_rg(id.resource_group().unwrap_or_default()),
+                };
+                let ty = id
+                    .resource_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default();
+                Arc::from(format!(
+                    "/subscriptions/{sub}/resourceGroups/{group}/providers/{ty}/{name}"
+                ))
+            }
+            _ => same(),
+        }
+    }
+
+    /// How an owned node's target is known before its owner moves (`None`
+    /// when it is not: read from the moved owner, or found in its new
+    /// managed group).
+    pub(super) fn owned_known(&self, n: u32) -> Option<TargetHow> {
+        let o = self.inp.graph.ownership(n)?;
+        if o.via_group.is_some() {
+            return None;
+        }
+        let how = self.inp.catalog.ownership_rule(&o.rule)?.target.how;
+        matches!(how, TargetHow::SameName | TargetHow::Pattern).then_some(how)
     }
 
     /// The id of the target resource group of a source group.
