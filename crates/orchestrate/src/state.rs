@@ -210,6 +210,37 @@ impl Snapshot {
             .is_some_and(StepRecord::is_done)
     }
 
+    /// Whether a gate after `unit`'s move can be closed: an after-move
+    /// gate is a step on the target, so the unit must have moved; for a
+    /// unit azrelo does not automate the gate *is* the move, once the gates
+    /// before it are closed (or are in `closing`, closed together with it).
+    /// `Err` says why not.
+    pub fn after_move_ready(&self, unit: &Unit, closing: &[String]) -> Result<(), String> {
+        let v = self.view(unit);
+        if unit.kind == UnitKind::Manual {
+            let open: Vec<&str> = v
+                .open_gates_before
+                .iter()
+                .filter(|g| !closing.iter().any(|c| c.eq_ignore_ascii_case(g)))
+                .map(String::as_str)
+                .collect();
+            return if open.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("close {} first", open.join(", ")))
+            };
+        }
+        if v.target_exists {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} has not moved yet ({}); `azrelo resume` moves it and stops at this gate",
+                unit.label(),
+                v.state.as_str()
+            ))
+        }
+    }
+
     /// Derive a unit's state.
     pub fn view(&self, unit: &Unit) -> UnitView {
         let seq = |r: Option<&StepRecord>| r.map_or(-1, |r| r.seq);

@@ -203,7 +203,16 @@ pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
         o.subscription_map.push(parse_mapping(m).map_err(bad)?);
     }
     for m in &sel.resource_group_map {
-        o.resource_group_map.push(parse_mapping(m).map_err(bad)?);
+        let (from, to) = parse_mapping(m).map_err(bad)?;
+        // ARM's group name rules: `a=../../x/EVIL` is refused here, not
+        // turned into ids that generate then skips.
+        azrelo_arm::names::check_resource_group_name(&to).map_err(|e| {
+            CliError::bad_input(
+                format!("--resource-group-map {m}: {e}"),
+                "map to a valid resource group name",
+            )
+        })?;
+        o.resource_group_map.push((from, to));
     }
     o.resource_group_pattern = sel.resource_group_pattern.clone();
     o.allow_unknown_region = sel.allow_unknown_region;

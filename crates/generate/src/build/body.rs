@@ -375,8 +375,13 @@ pub(super) fn clean(
                     settings::is_key_vault_reference(s)
                         || rec.is_some_and(|r| r.strings.contains_key(&p))
                 });
-                let secret_name =
-                    !reference && (is_secret_name(&k) || ctx.flags.is_sensitive(ty, &p));
+                // The secret policy (azrelo_arm::secrets): names, schema
+                // flags, and the type rules the schemas miss (a Key Vault
+                // secret's value).
+                let secret_name = !reference
+                    && (is_secret_name(&k)
+                        || ctx.flags.is_sensitive(ty, &p)
+                        || azrelo_arm::secrets::is_type_secret(ty, &p));
                 let is_scalar_secret = secret_name
                     && matches!(child, Value::String(_) | Value::Object(_))
                     && !child.as_str().is_some_and(|s| s.is_empty());

@@ -26,6 +26,7 @@ use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 mod cleanup;
 mod disk_mover;
 mod events;
+mod inflight;
 mod lifecycle;
 mod owned;
 mod procedures;
@@ -58,6 +59,10 @@ pub enum EngineError {
     },
     #[error("{0}")]
     Refused(String),
+    /// A call failed in a way every later call would too (TLS trust,
+    /// credentials): the run stopped at once.
+    #[error("the run stopped: {0}")]
+    Stopped(String),
     #[error("{0}")]
     Io(String),
 }
@@ -89,6 +94,10 @@ pub struct Options {
     pub retry_backoff: Duration,
     /// Give up waiting for a cross-region copy after this long.
     pub copy_timeout: Duration,
+    /// Give up waiting for an operation already in flight (a deployment
+    /// started by an interrupted run, another operation on the same
+    /// resource) after this long.
+    pub wait_timeout: Duration,
 }
 
 impl Default for Options {
@@ -101,6 +110,7 @@ impl Default for Options {
             step_attempts: 4,
             retry_backoff: Duration::from_secs(2),
             copy_timeout: Duration::from_secs(48 * 3600),
+            wait_timeout: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -133,7 +143,9 @@ pub struct ApplyReport {
     /// Units whose target exists and is verified.
     pub available: usize,
     pub total: usize,
-    /// Gates that must be closed for the run to continue.
+    /// Gates that must be closed for the run to continue: those before a
+    /// move, and those after one whose resource has moved (the others are
+    /// listed once it has).
     pub open_gates: Vec<String>,
     /// (unit, error).
     pub failed: Vec<(String, String)>,
@@ -234,7 +246,7 @@ enum StepError {
 
 impl StepError {
     fn retryable(&self) -> bool {
-        matches!(self, StepError::Arm(e) if e.retryable)
+        matches!(self, StepError::Arm(e) if (e.retryable || e.is_in_progress()) && !e.fatal)
     }
     fn detail(&self) -> Value {
         match self {

@@ -144,7 +144,19 @@ impl<A: Arm> Engine<A> {
         if let Some(l) = &d.location {
             body["location"] = json!(l);
         }
-        let out = match self.arm.put(&d.path(), api::DEPLOYMENTS, &body).await {
+        // A deployment an interrupted run started is still running in ARM:
+        // the PUT answers `409 DeploymentActive`, and the engine waits for
+        // it to end, then sends the same (idempotent) body again.
+        let path = d.path();
+        let put = match self
+            .put_waiting(&path, api::DEPLOYMENTS, &body, &path, api::DEPLOYMENTS)
+            .await
+        {
+            Ok(v) => Ok(v),
+            Err(StepError::Arm(e)) => Err(e),
+            Err(other) => return Err(other),
+        };
+        let out = match put {
             Ok(out) => out,
             Err(mut e) if !e.is_crash() && e.status.is_none() => {
                 // A failed deployment: ARM's own error says which resource
@@ -414,6 +426,7 @@ pub(super) fn redact(ty: &str, body: &Value) -> Value {
     let mut v = body.clone();
     remove_members(&mut v, "", &|p, k, x| {
         flags.is_some_and(|f| f.is_sensitive(p) || f.is_write_only(p))
+            || azrelo_arm::secrets::is_type_secret(ty, p)
             || azrelo_arm::secrets::mentions_secret(k)
             || x.as_str().is_some_and(azrelo_arm::secrets::looks_secret)
     });

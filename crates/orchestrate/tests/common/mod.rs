@@ -68,7 +68,10 @@ pub async fn drive_with(
     for _ in 0..20 {
         let r = engine.apply().await?;
         assert!(r.failed.is_empty(), "failures: {:?}", r.failed);
-        if r.complete() {
+        // Complete, the run may still list gates after a move (a final
+        // sync, a cut-over): they become closable once their resource has
+        // moved, and the commit needs them closed.
+        if r.complete() && r.open_gates.is_empty() {
             break;
         }
         assert!(
@@ -99,7 +102,25 @@ pub async fn drive_with(
         rows.iter().all(|r| r.outcome == RowOutcome::Committed),
         "{rows:?}"
     );
+    // The preview lists exactly what the confirmed run then does.
+    let preview = engine.cleanup_source(&[], false).await?;
     let rows = engine.cleanup_source(&[], true).await?;
+    let as_done = |o: RowOutcome| match o {
+        RowOutcome::WouldDelete => RowOutcome::Deleted,
+        RowOutcome::WouldKeep => RowOutcome::Kept,
+        o => o,
+    };
+    let mut expected: Vec<(String, &str)> = preview
+        .iter()
+        .map(|r| (r.unit.clone(), as_done(r.outcome).as_str()))
+        .collect();
+    let mut got: Vec<(String, &str)> = rows
+        .iter()
+        .map(|r| (r.unit.clone(), r.outcome.as_str()))
+        .collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "the preview differs from the confirmed run");
     if std::env::var("AZRELO_TEST_DEBUG").is_ok() {
         for r in &rows {
             eprintln!("{} {} {:?}", r.outcome.as_str(), r.unit, r.detail);
