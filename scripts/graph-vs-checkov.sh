@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 corpus="$(cd ../shared/corpus/quickstarts && pwd)"
-venv=target/checkov-venv
+venv="$PWD/target/checkov-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q checkov
@@ -19,13 +19,14 @@ fi
 cargo build -q --release -p azrelo
 bin="$PWD/target/release/azrelo"
 script="$PWD/scripts/checkov_arm_graph.py"
+errs="$PWD/target"
 mapfile -t files < <(cd "$corpus" && find . \( -name azuredeploy.json -o -name main.json \) | sort)
 echo "files: ${#files[@]} (checkov $("$venv/bin/checkov" --version))"
 measure() { # label, command...
   local label=$1; shift
   for i in $(seq "$runs"); do
-    /usr/bin/time -f "$label run $i: %e s wall, %M KiB peak" "$@" > /dev/null 2> "target/.gvc-$label.err" || true
-    tail -1 "target/.gvc-$label.err"
+    /usr/bin/time -f "$label run $i: %e s wall, %M KiB peak" "$@" > /dev/null 2> "$errs/.gvc-$label.err" || true
+    tail -1 "$errs/.gvc-$label.err"
   done
 }
 cd "$corpus"

@@ -179,6 +179,14 @@ pub const TYPE_RULES: &[(&str, &str)] = &[
     ("microsoft.web/sites/slots/config", "/properties/*/value"),
 ];
 
+/// Whether a [`TYPE_RULES`] entry makes the value at this JSON pointer (from
+/// the resource body) of this type a secret.
+pub fn is_type_secret(resource_type: &str, pointer: &str) -> bool {
+    TYPE_RULES
+        .iter()
+        .any(|(t, p)| t.eq_ignore_ascii_case(resource_type) && pattern_matches(p, pointer))
+}
+
 /// Why a value was redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {

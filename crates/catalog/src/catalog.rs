@@ -10,8 +10,8 @@ use crate::condition::Condition;
 use crate::durations::Durations;
 use crate::load::{self, CatalogError};
 use crate::model::{
-    ChecklistItem, ChecklistRef, DataMover, Defaults, FixRef, Rule, Scenario, Service, Strategy,
-    TemplateFix, TypeEntry,
+    ChecklistItem, ChecklistRef, DataMover, Defaults, Executor, FixRef, Rule, Scenario, Service,
+    Strategy, TemplateFix, TypeEntry,
 };
 use crate::names::{NameRule, NameScope};
 use crate::ownership::OwnershipRule;
@@ -25,6 +25,7 @@ mod embedded {
 /// items, data movers, template fixes and scenarios. Immutable once loaded.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    executors: Vec<Executor>,
     services: Vec<Service>,
     scenarios: Vec<Scenario>,
     checklist_order: Vec<String>,
@@ -268,6 +269,7 @@ impl Catalog {
             }
         }
         Ok(Catalog {
+            executors: parts.executors,
             services,
             scenarios,
             checklist_order,
@@ -320,6 +322,16 @@ impl Catalog {
         self.checklist_order
             .iter()
             .filter_map(|id| self.checklist.get(id))
+    }
+
+    /// Every executor (`executors.toml`): what the automated labels name.
+    pub fn executors(&self) -> &[Executor] {
+        &self.executors
+    }
+
+    /// An executor by id.
+    pub fn executor(&self, id: &str) -> Option<&Executor> {
+        self.executors.iter().find(|e| e.id == id)
     }
 
     /// A data mover by id.
@@ -441,8 +453,23 @@ impl Catalog {
     /// Scenarios that apply to an estate holding these types (always-on
     /// scenarios first, then by id).
     pub fn scenarios_for<'a>(&self, types: impl IntoIterator<Item = &'a str>) -> Vec<&Scenario> {
+        self.scenarios_triggered(types, std::iter::empty())
+    }
+
+    /// The scenarios a plan holds: `always`, a trigger type among the move
+    /// set's `types`, or a `subscription_types` entry among the types the
+    /// estate holds in the subscriptions the move set comes from.
+    pub fn scenarios_triggered<'a, 'b>(
+        &self,
+        types: impl IntoIterator<Item = &'a str>,
+        subscription_types: impl IntoIterator<Item = &'b str>,
+    ) -> Vec<&Scenario> {
         let present: std::collections::HashSet<String> =
             types.into_iter().map(|t| t.to_ascii_lowercase()).collect();
+        let in_subs: std::collections::HashSet<String> = subscription_types
+            .into_iter()
+            .map(|t| t.to_ascii_lowercase())
+            .collect();
         let mut out: Vec<&Scenario> = self
             .scenarios
             .iter()
@@ -452,6 +479,10 @@ impl Catalog {
                         .types
                         .iter()
                         .any(|t| present.contains(&t.to_ascii_lowercase()))
+                    || s.trigger
+                        .subscription_types
+                        .iter()
+                        .any(|t| in_subs.contains(&t.to_ascii_lowercase()))
             })
             .collect();
         out.sort_by_key(|s| (!s.trigger.always, s.id.clone()));

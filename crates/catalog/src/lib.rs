@@ -21,6 +21,10 @@
 //! * **scenarios**: ordered procedures from the guidance (the general move
 //!   process, Azure Backup, managed identities, Defender for Cloud, …) whose
 //!   steps are automated or manual gates;
+//! * **executors** (`executors.toml`): what azrelo does by itself. A step,
+//!   checklist item or data mover is labelled `automated` only when it names
+//!   the executor that performs it (validated at load); the code performing
+//!   each executor registers the same id, and a test proves every label.
 //! * **ownership** ([`OwnershipRule`], `ownership.toml`): resources created
 //!   and managed by another resource or a platform service (an AKS node
 //!   resource group, a private endpoint's NIC, a SQL server's `master`, VM
@@ -67,8 +71,9 @@ pub use durations::{ClassOutage, Durations, MoverDuration};
 pub use load::CatalogError;
 pub use model::{
     Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,
-    FixAction, FixRef, Phase, ProcessPhase, ResourceMoverSupport, Rule, Scenario, ScenarioStep,
-    Service, Severity, StepMode, Strategy, TemplateFix, Trigger, TypeEntry,
+    Executor, FixAction, FixRef, GateScope, GateStage, PerformedBy, Phase, ProcessPhase,
+    ResourceMoverSupport, Rule, Scenario, ScenarioStep, Service, Severity, StepMode, StepOnly,
+    Strategy, TemplateFix, Trigger, TypeEntry,
 };
 pub use names::{CharClass, NameRule, NameScope, SuffixRule};
 pub use ownership::{

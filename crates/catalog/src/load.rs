@@ -8,8 +8,8 @@ use serde::Deserialize;
 use crate::condition;
 use crate::durations::Durations;
 use crate::model::{
-    ChecklistItem, ChecklistRef, DataMover, Defaults, Downtime, FixRef, Scenario, Service,
-    TemplateFix, TypeEntry,
+    Automation, ChecklistItem, ChecklistRef, DataMover, Defaults, Downtime, Executor, FixRef,
+    Scenario, Service, StepMode, TemplateFix, TypeEntry,
 };
 use crate::ownership::{OwnershipFile, OwnershipRule};
 use crate::references::References;
@@ -81,6 +81,12 @@ struct MoversFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ExecutorsFile {
+    executors: Vec<Executor>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FixesFile {
     fixes: Vec<TemplateFix>,
 }
@@ -89,6 +95,7 @@ struct FixesFile {
 pub(crate) struct Parts {
     pub checklist: Vec<ChecklistItem>,
     pub movers: Vec<DataMover>,
+    pub executors: Vec<Executor>,
     pub fixes: Vec<TemplateFix>,
     pub defaults: Defaults,
     pub durations: Durations,
@@ -151,6 +158,7 @@ pub(crate) fn parse_files(
     files: &[(impl AsRef<str>, impl AsRef<str>)],
 ) -> Result<Parts, CatalogError> {
     let (mut checklist, mut movers, mut fixes, mut defaults) = (None, None, None, None);
+    let mut executors = None;
     let (mut ownership, mut references) = (None, None);
     let mut durations = None;
     let (mut services, mut scenarios) = (Vec::new(), Vec::new());
@@ -159,6 +167,7 @@ pub(crate) fn parse_files(
         match file {
             "checklist.toml" => checklist = Some(parse::<ChecklistFile>(file, text)?.items),
             "data-movers.toml" => movers = Some(parse::<MoversFile>(file, text)?.movers),
+            "executors.toml" => executors = Some(parse::<ExecutorsFile>(file, text)?.executors),
             "template-fixes.toml" => fixes = Some(parse::<FixesFile>(file, text)?.fixes),
             "defaults.toml" => defaults = Some(parse::<Defaults>(file, text)?),
             "ownership.toml" => ownership = Some(parse::<OwnershipFile>(file, text)?.rules),
@@ -178,7 +187,7 @@ pub(crate) fn parse_files(
                 return Err(invalid(
                     other,
                     "(file)",
-                    "unexpected file: catalog files are checklist.toml, data-movers.toml, template-fixes.toml, defaults.toml, durations.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
+                    "unexpected file: catalog files are checklist.toml, data-movers.toml, executors.toml, template-fixes.toml, defaults.toml, durations.toml, ownership.toml, references.toml, services/*.toml and scenarios/*.toml",
                 ));
             }
         }
@@ -190,6 +199,8 @@ pub(crate) fn parse_files(
     Ok(Parts {
         checklist: checklist.ok_or_else(|| need("checklist.toml", "the shared checklist items"))?,
         movers: movers.ok_or_else(|| need("data-movers.toml", "the data movers"))?,
+        executors: executors
+            .ok_or_else(|| need("executors.toml", "the executors automated steps name"))?,
         fixes: fixes.ok_or_else(|| need("template-fixes.toml", "the shared template fixes"))?,
         defaults: defaults.ok_or_else(|| need("defaults.toml", "the entry for unlisted types"))?,
         durations: durations.ok_or_else(|| need("durations.toml", "the planned durations"))?,
@@ -266,7 +277,59 @@ pub(crate) fn check_condition(
 pub(crate) type Indexes = (HashMap<String, ChecklistItem>, HashMap<String, TemplateFix>);
 
 /// Cross-file validation. Returns the checklist index and fix index.
+/// An automated item names a known executor; a manual one names none.
+fn check_executor(
+    executors: &HashMap<String, ()>,
+    file: &str,
+    key: &str,
+    what: &str,
+    automated: bool,
+    executor: Option<&str>,
+) -> Result<(), CatalogError> {
+    match (automated, executor) {
+        (true, None) => Err(invalid(
+            file,
+            format!("{key}.executor"),
+            format!(
+                "{what} is labelled automated but names no executor: name the executor (executors.toml) that performs it, or make it manual"
+            ),
+        )),
+        (false, Some(e)) => Err(invalid(
+            file,
+            format!("{key}.executor"),
+            format!(
+                "{what} is manual but names executor '{e}': label it automated or drop the executor"
+            ),
+        )),
+        (true, Some(e)) if !executors.contains_key(e) => Err(invalid(
+            file,
+            format!("{key}.executor"),
+            format!("{what} names unknown executor '{e}' (executors.toml lists them)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
+    let mut executors: HashMap<String, ()> = HashMap::new();
+    for (i, e) in p.executors.iter().enumerate() {
+        let key = format!("executors[{i}]");
+        check_id("executors.toml", &key, &e.id)?;
+        if e.title.trim().is_empty() || e.description.trim().is_empty() {
+            return Err(invalid(
+                "executors.toml",
+                key,
+                format!("executor '{}' needs a title and a description", e.id),
+            ));
+        }
+        if executors.insert(e.id.clone(), ()).is_some() {
+            return Err(invalid(
+                "executors.toml",
+                key,
+                format!("executor '{}' is defined twice", e.id),
+            ));
+        }
+    }
     let mut checklist: HashMap<String, ChecklistItem> = HashMap::new();
     let mut checklist_origin: HashMap<String, String> = HashMap::new();
     let mut add_item =
@@ -289,6 +352,14 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
                     ),
                 ));
             }
+            check_executor(
+                &executors,
+                file,
+                &key,
+                &format!("checklist item '{}'", item.id),
+                item.automation == Automation::Automated,
+                item.executor.as_deref(),
+            )?;
             checklist_origin.insert(item.id.clone(), file.to_string());
             checklist.insert(item.id.clone(), item.clone());
             Ok(())
@@ -308,6 +379,15 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
         check_id("data-movers.toml", &key, &m.id)?;
         for u in &m.sources {
             check_url("data-movers.toml", &key, u)?;
+        }
+        if let Some(e) = &m.executor
+            && !executors.contains_key(e)
+        {
+            return Err(invalid(
+                "data-movers.toml",
+                format!("{key}.executor"),
+                format!("data mover '{}' names unknown executor '{e}'", m.id),
+            ));
         }
         if movers.insert(m.id.clone(), ()).is_some() {
             return Err(invalid(
@@ -497,6 +577,9 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
         for (i, t) in sc.trigger.types.iter().enumerate() {
             check_type(f, &format!("trigger.types[{i}]"), t)?;
         }
+        for (i, t) in sc.trigger.subscription_types.iter().enumerate() {
+            check_type(f, &format!("trigger.subscription_types[{i}]"), t)?;
+        }
         if sc.steps.is_empty() {
             return Err(invalid(f, "steps", "a scenario needs steps"));
         }
@@ -526,6 +609,37 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
                 ));
             }
             last_phase = Some(st.phase);
+            check_executor(
+                &executors,
+                f,
+                &key,
+                &format!("step '{}'", st.id),
+                st.mode == StepMode::Automated,
+                st.executor.as_deref(),
+            )?;
+            if st.instead.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(invalid(
+                    f,
+                    format!("{key}.instead"),
+                    "an empty `instead`: say what azrelo does instead and why, or drop the key",
+                ));
+            }
+            if (st.gate.is_some() || st.gate_scope.is_some())
+                && (st.mode != StepMode::ManualGate || sc.command.is_some())
+            {
+                return Err(invalid(
+                    f,
+                    format!("{key}.gate"),
+                    "`gate` places a manual step of a relocation run; this step is not one",
+                ));
+            }
+            if st.only.is_some() && st.applies_to.is_empty() {
+                return Err(invalid(
+                    f,
+                    format!("{key}.only"),
+                    "`only` narrows `applies_to`, which is empty",
+                ));
+            }
             for (j, t) in st.applies_to.iter().enumerate() {
                 check_type(f, &format!("{key}.applies_to[{j}]"), t)?;
             }

@@ -156,6 +156,10 @@ pub struct ChecklistItem {
     pub instruction: String,
     /// Whether tooling can do it.
     pub automation: Automation,
+    /// The executor (`executors.toml`) that does it; required when
+    /// `automation = "automated"`, refused otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
 }
 
 /// A reference from a type (or scenario step) to a checklist item, optionally
@@ -398,6 +402,61 @@ pub struct DataMover {
     /// Documentation.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The executor (`executors.toml`) that runs it, when azrelo does; a
+    /// mover without one is a manual gate of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
+}
+
+/// Which part of azrelo runs an executor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PerformedBy {
+    /// `azrelo plan` / `azrelo assess` (from the estate, offline).
+    Plan,
+    /// `azrelo assess --live` (read-only calls to the target subscription).
+    AssessLive,
+    /// `azrelo discover` (live discovery).
+    Discover,
+    /// `azrelo generate` (the target templates).
+    Generate,
+    /// `azrelo apply` / `resume` (a journaled unit of the run).
+    Apply,
+    /// `azrelo cleanup-source`.
+    CleanupSource,
+    /// `azrelo defender servers assess|apply`.
+    DefenderServers,
+}
+
+impl PerformedBy {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PerformedBy::Plan => "plan",
+            PerformedBy::AssessLive => "assess-live",
+            PerformedBy::Discover => "discover",
+            PerformedBy::Generate => "generate",
+            PerformedBy::Apply => "apply",
+            PerformedBy::CleanupSource => "cleanup-source",
+            PerformedBy::DefenderServers => "defender-servers",
+        }
+    }
+}
+
+/// Something azrelo does by itself (`executors.toml`): what an `automated`
+/// label promises. Every automated scenario step, checklist item and data
+/// mover names one, and the code that performs it registers the same id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Executor {
+    /// Stable id (kebab-case).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Which command performs it.
+    pub performed_by: PerformedBy,
+    /// What it does (and what it does not).
+    pub description: String,
 }
 
 /// Kind of data mover.
@@ -478,6 +537,108 @@ pub struct ScenarioStep {
     /// Checklist items this step discharges.
     #[serde(default)]
     pub checklist: Vec<String>,
+    /// The executor (`executors.toml`) that performs the step; required
+    /// when `mode = "automated"`, refused for a manual gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
+    /// Where azrelo does the step differently from the guidance: what it
+    /// does instead, and why (e.g. a disk snapshot copy instead of Resource
+    /// Mover).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// Only the resources of `applies_to` that this relation holds for
+    /// (e.g. the VMs an Azure Backup item protects); all of them when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<StepOnly>,
+    /// Where a manual step stops the run, when not where its phase puts it
+    /// (verify-prerequisites … prepare: before the move; move and
+    /// commit-or-discard: before the commit; clean-up: before the source
+    /// cleanup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateStage>,
+    /// Whether a manual step is one gate for all its units (`all`: a
+    /// decision taken once) or one per unit (`each`: work on each
+    /// resource). Default: `all` for prerequisites and dependency analysis,
+    /// `each` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_scope: Option<GateScope>,
+}
+
+/// See [`ScenarioStep::gate_scope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateScope {
+    Each,
+    All,
+}
+
+/// Where a gate stops a run: what it holds back until the operator closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateStage {
+    /// The move of its unit (or of every unit).
+    Move,
+    /// The commit of its unit (or of every unit); the unit itself is moved.
+    Commit,
+    /// The source cleanup of its unit (or of every unit).
+    Cleanup,
+}
+
+impl GateStage {
+    /// The spelling used in data files and plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateStage::Move => "move",
+            GateStage::Commit => "commit",
+            GateStage::Cleanup => "cleanup",
+        }
+    }
+
+    /// The stage a manual step of `phase` stops at by default.
+    pub fn of_phase(phase: ProcessPhase) -> GateStage {
+        match phase {
+            ProcessPhase::VerifyPrerequisites
+            | ProcessPhase::AnalyzeDependencies
+            | ProcessPhase::Prepare => GateStage::Move,
+            ProcessPhase::Move | ProcessPhase::CommitOrDiscard => GateStage::Commit,
+            ProcessPhase::CleanUp => GateStage::Cleanup,
+        }
+    }
+}
+
+/// A relation that narrows a scenario step to some of its resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepOnly {
+    /// Protected by an Azure Backup item for a VM (`AzureIaasVM`).
+    BackupVm,
+    /// Holding a file share an Azure Backup item protects (`AzureStorage`).
+    BackupFileShare,
+    /// Running SQL Server or SAP HANA databases an Azure Backup item protects
+    /// (`AzureWorkload`).
+    BackupWorkload,
+    /// A vault holding items of on-premises machines protected with the
+    /// MARS agent (`MAB`).
+    BackupMars,
+    /// A machine whose monitoring agent or data collection rules send to a
+    /// Log Analytics workspace.
+    ReportsToWorkspace,
+    /// Defender for Cloud's default workspace (`DefaultWorkspace-*`).
+    DefaultWorkspace,
+}
+
+impl StepOnly {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOnly::BackupVm => "backup-vm",
+            StepOnly::BackupFileShare => "backup-file-share",
+            StepOnly::BackupWorkload => "backup-workload",
+            StepOnly::BackupMars => "backup-mars",
+            StepOnly::ReportsToWorkspace => "reports-to-workspace",
+            StepOnly::DefaultWorkspace => "default-workspace",
+        }
+    }
 }
 
 /// When a scenario is part of a plan.
@@ -487,9 +648,14 @@ pub struct Trigger {
     /// Part of every plan.
     #[serde(default)]
     pub always: bool,
-    /// Part of a plan whose estate holds any of these types.
+    /// Part of a plan whose move set holds any of these types.
     #[serde(default)]
     pub types: Vec<String>,
+    /// Part of a plan when a subscription it moves resources out of holds
+    /// any of these types in the estate, whatever the selection (settings of
+    /// the subscription itself, such as Defender for Cloud plans).
+    #[serde(default)]
+    pub subscription_types: Vec<String>,
 }
 
 /// An ordered procedure from the guidance (general process, Backup, …).
@@ -508,6 +674,10 @@ pub struct Scenario {
     pub trigger: Trigger,
     /// Ordered steps.
     pub steps: Vec<ScenarioStep>,
+    /// A procedure with a command of its own (`azrelo defender servers`):
+    /// plans list it, but its steps are not gates of a relocation run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
     /// Path of the data file, relative to the catalog root (set at load).
     #[serde(skip_deserializing, default)]
     pub file: String,

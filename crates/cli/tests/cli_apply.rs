@@ -166,15 +166,17 @@ fn relocate(
     for _ in 0..10 {
         let out = run(&["-q", "-o", "json", "resume", p, "--parameters", s])?;
         let report = json_of(&out);
-        if report["available"] == report["total"] {
-            break;
-        }
         let gates: Vec<String> = report["openGates"]
             .as_array()
             .unwrap()
             .iter()
             .map(|g| g.as_str().unwrap().to_string())
             .collect();
+        // Once everything moved, the gates after a move (final syncs) are
+        // left: the commit needs them closed.
+        if report["available"] == report["total"] && gates.is_empty() {
+            break;
+        }
         assert!(!gates.is_empty(), "stuck: {report}");
         let mut args = vec!["-q", "gate", "done", p];
         args.extend(gates.iter().map(String::as_str));
@@ -207,7 +209,39 @@ fn relocate(
         );
     }
     run(&["-q", "commit", p])?;
-    run(&["-q", "cleanup-source", p, "--confirm"])?;
+    // Without --confirm: a preview (exit 0) of exactly what --confirm does.
+    let preview = json_of(&run(&["-q", "-o", "json", "cleanup-source", p])?);
+    let done = json_of(&run(&[
+        "-q",
+        "-o",
+        "json",
+        "cleanup-source",
+        p,
+        "--confirm",
+    ])?);
+    let rows = |v: &Value| {
+        let mut r: Vec<(String, String)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let o = r["outcome"].as_str().unwrap();
+                let o = match o {
+                    "would delete" => "deleted",
+                    "would keep" => "kept",
+                    o => o,
+                };
+                (r["unit"].as_str().unwrap().to_string(), o.to_string())
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        rows(&done),
+        rows(&preview),
+        "preview and confirmed run differ"
+    );
     Ok(())
 }
 
@@ -271,6 +305,32 @@ fn live_discovery_to_cleanup_on_the_emulator() {
         before,
         "--validate-only changed something"
     );
+    // --what-if: ARM's what-if per deployment (what it would create),
+    // nothing changed either.
+    let rows = json_of(
+        &azrelo(&ep)
+            .args(["-q", "-o", "json", "apply", p, "--what-if", "--parameters"])
+            .arg(&secrets)
+            .output()
+            .unwrap(),
+    );
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["outcome"] == "valid" && r["detail"].is_string()),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["detail"].as_str().unwrap().contains("create ")),
+        "{rows:?}"
+    );
+    assert_eq!(
+        dump(&tmp.path().join("em")),
+        before,
+        "--what-if changed something"
+    );
 
     // apply stops at the manual gates with exit code 5.
     azrelo(&ep)
@@ -303,7 +363,10 @@ fn live_discovery_to_cleanup_on_the_emulator() {
     let after = dump(&tmp.path().join("em"));
     for u in st["units"].as_array().unwrap() {
         let state = u["state"].as_str().unwrap();
-        assert!(state == "done" || state == "source-kept", "{u}");
+        // An action (a backup re-protection, …) has no source: it ends
+        // committed.
+        let action = u.get("source").is_none() && state == "committed";
+        assert!(state == "done" || state == "source-kept" || action, "{u}");
         let target = u["unit"].as_str().unwrap().to_ascii_lowercase();
         if u["kind"] == "deploy" || u["kind"] == "disk-copy" {
             let (_, loc, _) = after
@@ -473,4 +536,156 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
     for (k, (ty, loc, _)) in &expected {
         assert_eq!((ty, loc), (&got[k].0, &got[k].1), "{k}");
     }
+}
+
+/// Serve a seeded emulator whose operations take time (the `fast` latency
+/// profile: realistic durations × 0.05), so a killed `apply` leaves
+/// deployments and disk copies running in the emulator.
+fn emulator_with_latency(dir: &Path) -> Background {
+    let em = Emulator::open(dir)
+        .unwrap()
+        .with_throttling(false)
+        .with_latency(azrelo_emulator::latency::LatencyProfile::Fast);
+    seed(&em, true);
+    Background::start(em, Transport::Http)
+}
+
+/// Issue #18: `kill -9` of `apply` while deployments and disk copies are
+/// in flight, then one `resume`: the resume adopts the work in flight (no
+/// `409 DeploymentActive`, no "being copied" failure) and ends exactly
+/// where an uninterrupted apply ends — at the manual gates, nothing failed.
+#[test]
+fn apply_killed_with_work_in_flight_converges_in_one_resume() {
+    let run_to_gates = |ep: &str, plan: &Path, s: &Path, args: &[&str]| {
+        let out = azrelo(ep)
+            .args(["-q", "-o", "json"])
+            .args(args)
+            .arg(plan)
+            .arg("--parameters")
+            .arg(s)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out)
+    };
+    let setup = |tmp: &Path| {
+        let served = emulator_with_latency(&tmp.join("em"));
+        let ep = served.endpoint.clone();
+        let plan = tmp.join("plan");
+        azrelo(&ep)
+            .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+            .arg(&plan)
+            .assert()
+            .success();
+        azrelo(&ep)
+            .args(["-q", "generate"])
+            .arg(&plan)
+            .assert()
+            .success();
+        let s = secrets(tmp);
+        (served, ep, plan, s)
+    };
+    // Uninterrupted: where an apply stops.
+    let clean = tempfile::tempdir().unwrap();
+    let (_served, ep, plan, s) = setup(clean.path());
+    let expected = run_to_gates(&ep, &plan, &s, &["apply"]);
+    assert_eq!(expected["failed"], json!([]), "{expected}");
+
+    for kill_after_ms in [1500u64, 4000] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_served, ep, plan, s) = setup(tmp.path());
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("azrelo"))
+            .args(["-q", "apply"])
+            .arg(&plan)
+            .arg("--parameters")
+            .arg(&s)
+            .env("AZRELO_ARM_ENDPOINT", &ep)
+            .env("AZRELO_AUTH", "token")
+            .env("AZRELO_TOKEN", "cli-apply-test")
+            .env_remove("AZRELO_CRASH_AFTER")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(kill_after_ms));
+        // SIGKILL: no clean-up of any kind.
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        assert!(
+            status.code().is_none(),
+            "apply finished before the kill at {kill_after_ms} ms; nothing was in flight"
+        );
+        // Work was in flight: steps whose intent is journaled without a
+        // result (deployments, disk copies the emulator is still running).
+        let in_flight: Vec<String> = azrelo_orchestrate::open_journal(&plan)
+            .unwrap()
+            .steps(azrelo_orchestrate::state::RUN)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.phase == azrelo_journal::StepPhase::Intent)
+            .map(|r| r.step)
+            .collect();
+        assert!(
+            !in_flight.is_empty(),
+            "nothing in flight at the kill at {kill_after_ms} ms"
+        );
+        eprintln!(
+            "kill at {kill_after_ms} ms: {} step(s) in flight, e.g. {:?}",
+            in_flight.len(),
+            in_flight.iter().take(3).collect::<Vec<_>>()
+        );
+        let got = run_to_gates(&ep, &plan, &s, &["resume"]);
+        assert_eq!(
+            got["failed"],
+            json!([]),
+            "after a kill at {kill_after_ms} ms: {got}"
+        );
+        assert_eq!(
+            (&got["available"], &got["openGates"]),
+            (&expected["available"], &expected["openGates"]),
+            "after a kill at {kill_after_ms} ms: {got}\nuninterrupted: {expected}"
+        );
+    }
+}
+
+/// Issue #18: without a terminal, `apply` prints a line per step (and a
+/// heartbeat), with no escape codes.
+#[test]
+fn apply_without_a_terminal_prints_progress_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = emulator(&tmp.path().join("em"), true);
+    let ep = served.endpoint.clone();
+    let plan = tmp.path().join("plan");
+    azrelo(&ep)
+        .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+        .arg(&plan)
+        .assert()
+        .success();
+    azrelo(&ep)
+        .args(["-q", "generate"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let s = secrets(tmp.path());
+    let out = azrelo(&ep)
+        .args(["apply"])
+        .arg(&plan)
+        .arg("--parameters")
+        .arg(&s)
+        .env("AZRELO_HEARTBEAT_SECS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines = err.lines().filter(|l| l.contains(" apply: ")).count();
+    assert!(lines > 20, "a line per step: {err}");
+    assert!(err.contains(" verified)"), "{err}");
+    assert!(err.contains("apply: finished in"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no escape codes: {err:?}");
 }

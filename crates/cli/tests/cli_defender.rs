@@ -27,7 +27,8 @@ fn assess_reports_verdicts_and_exits_4_on_blockers() {
         .clone();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("15 machines: 4 ready, 7 needs-action, 4 blocked"),
+        // Default plan: keep the enabled one (subscription A's Plan 1).
+        text.contains("15 machines: 5 ready, 3 ready after apply, 3 need a manual step, 4 blocked"),
         "{text}"
     );
     assert!(text.contains("arc-old-03"));
@@ -58,7 +59,7 @@ fn assess_json_markdown_and_report_file() {
         .stdout
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["schema"], "azrelo.defender-servers/v1");
+    assert_eq!(v["schema"], "azrelo.defender-servers/v2");
     assert_eq!(v["plan"], "P1");
     assert_eq!(v["summary"]["machines"], 15);
     let md = std::fs::read_to_string(&report).unwrap();
@@ -296,7 +297,15 @@ fn apply_against_the_emulator_is_idempotent_and_validate_only_changes_nothing() 
         json!(["onprem-db-07"]),
         "{mixed}"
     );
-    assert_eq!(mixed["summary"]["needsAction"], 1, "{mixed}");
+    // The on-premises device needs Arc: a manual step, named.
+    assert_eq!(mixed["summary"]["needsManual"], 1, "{mixed}");
+    let db = mixed["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "onprem-db-07")
+        .unwrap();
+    assert_eq!(db["manualSteps"], json!(["onprem-connect-arc"]), "{db}");
 
     // The table output says the same.
     let out = azrelo()

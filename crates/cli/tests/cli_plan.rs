@@ -74,7 +74,7 @@ fn plan_writes_plan_json_and_report() {
     );
     let json = std::fs::read_to_string(out.join("plan.json")).unwrap();
     let plan: azrelo_plan::Plan = serde_json::from_str(&json).unwrap();
-    assert_eq!(plan.schema, "azrelo.plan/v1");
+    assert_eq!(plan.schema, azrelo_plan::SCHEMA);
     assert!(plan.summary.waves >= 6);
     let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
     insta::assert_snapshot!("plan_md_contoso_swedencentral", md);
@@ -168,4 +168,30 @@ fn plan_selection_and_keep_policy() {
         plan.target.dependency_policy,
         azrelo_plan::DependencyPolicy::Keep
     );
+}
+
+/// Seed 001: stopping protection in the source vault retains the backup
+/// data unless the operator says to delete it.
+#[test]
+fn backup_data_is_retained_unless_deletion_is_asked_for() {
+    let stop_params = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["plan", EXAMPLE, "-t", "northeurope", "-o", "json"];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code, 0, "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["executor"] == "backup-stop-protection")
+            .map(|a| a["params"]["deleteBackupData"].clone())
+            .collect()
+    };
+    let retained = stop_params(&[]);
+    assert!(!retained.is_empty());
+    assert!(retained.iter().all(|d| d == false));
+    let deleted = stop_params(&["--delete-backup-data"]);
+    assert_eq!(deleted.len(), retained.len());
+    assert!(deleted.iter().all(|d| d == true));
 }

@@ -126,7 +126,7 @@ fn main() {
     let text = azrelo_defender::report::render_text(&a);
     let render = t.elapsed();
     println!(
-        "{} machines + {} devices ({:.1} MB of inputs): load {:.2?}, assess {:.2?}, text report {:.2?} ({} KB); {} ready, {} needs-action, {} blocked",
+        "{} machines + {} devices ({:.1} MB of inputs): load {:.2?}, assess {:.2?}, text report {:.2?} ({} KB); {} ready, {} ready after apply, {} need a manual step, {} blocked",
         fleet.machines.len(),
         fleet.devices.len(),
         bytes as f64 / 1e6,
@@ -135,7 +135,8 @@ fn main() {
         render,
         text.len() / 1024,
         a.summary.ready,
-        a.summary.needs_action,
+        a.summary.ready_after_apply,
+        a.summary.needs_manual,
         a.summary.blocked
     );
 }

@@ -41,7 +41,10 @@ use serde_json::{Value, json};
 /// What to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApplyOptions {
-    pub plan: ServersPlan,
+    /// The Defender for Servers plan to enable; `None` keeps the plan that
+    /// is enabled (Plan 1 or Plan 2) and enables Plan 2 where it is off —
+    /// the guidance's recommendation for the migration.
+    pub plan: Option<ServersPlan>,
     /// Select Defender vulnerability management (`MdeTvm`) as the VA provider.
     pub vulnerability_management: bool,
     /// Compute and report the changes, change nothing.
@@ -120,8 +123,10 @@ pub enum ApplyError {
 }
 
 /// The changes needed, plus what is already in place and what is manual.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Needed {
+    /// The plan the subscription ends with (the chosen one, or the kept one).
+    pub plan: ServersPlan,
     pub changes: Vec<Change>,
     pub unchanged: Vec<String>,
     pub manual: Vec<String>,
@@ -161,7 +166,6 @@ pub async fn needed_changes(
     opts: &ApplyOptions,
 ) -> Result<Needed, ClientError> {
     let sub = subscription;
-    let mut needed = Needed::default();
     let base = format!("/subscriptions/{sub}/providers/Microsoft.Security");
 
     // Defender for Servers at the required plan.
@@ -183,13 +187,22 @@ pub async fn needed_changes(
             .and_then(ServersPlan::parse)
             .unwrap_or(ServersPlan::P2)
     });
-    if plan_now.is_some_and(|p| p >= opts.plan) {
+    // Plan 1 or Plan 2 both protect the servers; without a choice, keep
+    // the enabled one, Plan 2 where none is.
+    let plan = opts.plan.or(plan_now).unwrap_or(ServersPlan::P2);
+    let mut needed = Needed {
+        plan,
+        changes: Vec::new(),
+        unchanged: Vec::new(),
+        manual: Vec::new(),
+    };
+    if plan_now.is_some_and(|p| p >= plan) {
         needed.unchanged.push(format!(
             "pricing/VirtualMachines: Standard, sub-plan {}",
             plan_now.map(|p| p.as_str()).unwrap_or_default()
         ));
     } else {
-        let mut props = json!({"pricingTier": "Standard", "subPlan": opts.plan.as_str()});
+        let mut props = json!({"pricingTier": "Standard", "subPlan": plan.as_str()});
         // Keep the plan's extension choices when upgrading an enabled plan.
         if standard
             && let Some(exts) = current
@@ -213,12 +226,9 @@ pub async fn needed_changes(
             step: "pricing/VirtualMachines".into(),
             resource: path,
             api_version: API_PRICINGS.into(),
-            description: format!(
-                "enable Defender for Servers Plan {}",
-                &opts.plan.as_str()[1..]
-            ),
+            description: format!("enable Defender for Servers Plan {}", &plan.as_str()[1..]),
             before: json!({"pricingTier": tier, "subPlan": sub_plan}),
-            after: json!({"pricingTier": "Standard", "subPlan": opts.plan.as_str()}),
+            after: json!({"pricingTier": "Standard", "subPlan": plan.as_str()}),
             body: json!({"properties": props}),
         });
     }
@@ -284,7 +294,7 @@ pub async fn needed_changes(
     }
 
     // Plan 2 on the workspaces the subscription's machines report to.
-    if opts.plan == ServersPlan::P2 {
+    if plan == ServersPlan::P2 {
         let index = crate::assess::WorkspaceIndex::new(fleet);
         let mut ids = std::collections::HashSet::new();
         let mut seen: Vec<&Workspace> = Vec::new();
@@ -442,9 +452,10 @@ fn connector_change(
         .or_else(|| str_at(offering, "/subPlan"))
         .and_then(ServersPlan::parse);
     before.insert("subPlan".into(), json!(plan_now.map(|p| p.as_str())));
-    if plan_now.is_some_and(|p| p < opts.plan) {
-        offering["subPlan"] = json!({"type": opts.plan.as_str()});
-        changed.push(if opts.plan == ServersPlan::P2 {
+    let wanted = opts.plan.or(plan_now).unwrap_or(ServersPlan::P2);
+    if plan_now.is_some_and(|p| p < wanted) {
+        offering["subPlan"] = json!({"type": wanted.as_str()});
+        changed.push(if wanted == ServersPlan::P2 {
             "sub-plan P2"
         } else {
             "sub-plan P1"
@@ -475,6 +486,7 @@ pub async fn apply(
 ) -> Result<(ApplyReport, Fleet), ApplyError> {
     let fleet = live::fleet(client, &[subscription.to_string()]).await?;
     let needed = needed_changes(client, subscription, &fleet, opts).await?;
+    let plan = needed.plan;
     let journal = journal.filter(|_| !opts.validate_only);
     let mut results = Vec::new();
     for change in needed.changes {
@@ -572,7 +584,7 @@ pub async fn apply(
     Ok((
         ApplyReport {
             subscription: subscription.to_string(),
-            plan: opts.plan,
+            plan,
             validate_only: opts.validate_only,
             run: journal.map(|_| run.to_string()),
             changes: results,

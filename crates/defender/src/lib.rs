@@ -14,7 +14,7 @@
 //!   ([`live::fleet`], Resource Graph + GETs through `azrelo-client`);
 //! * the **assessment** ([`assess()`]): shared prerequisites per subscription,
 //!   a path (`azure-vm`, `arc-on-prem`, `aws`, `gcp`) and a verdict (`ready`,
-//!   `needs-action`, `blocked`) with reasons per machine, what Defender for
+//!   `ready-after-apply`, `needs-manual` with the steps named, `blocked`) with reasons per machine, what Defender for
 //!   Cloud will deploy (`MDE.Windows` / `MDE.Linux`), the legacy Windows
 //!   Server 2012 R2/2016 solution moved to the unified one, and the cross-check
 //!   with the device list; rendered by [`report`];
@@ -40,3 +40,8 @@ pub mod report;
 
 pub use assess::{AssessOptions, Assessment, MigrationPath, Verdict, assess};
 pub use model::{Fleet, ServersPlan};
+
+/// The executors of the catalog (`executors.toml`) `azrelo defender
+/// servers` performs: the fleet's readiness ([`assess()`]) and the
+/// subscription settings it needs ([`apply`]).
+pub const EXECUTORS: &[&str] = &["defender-servers-assess", "defender-servers-apply"];

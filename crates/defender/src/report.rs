@@ -35,14 +35,23 @@ fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The plan required: the chosen one, or what each subscription has kept.
+fn plan_text(a: &Assessment) -> String {
+    match a.plan {
+        Some(p) => p.to_string(),
+        None => "as enabled: P1 or P2 kept, P2 where off".to_string(),
+    }
+}
+
 fn headline(a: &Assessment) -> String {
     let s = &a.summary;
     let paths: Vec<String> = s.by_path.iter().map(|(p, n)| format!("{p} {n}")).collect();
     format!(
-        "{} machines: {} ready, {} needs-action, {} blocked ({})",
+        "{} machines: {} ready, {} ready after apply, {} need a manual step, {} blocked ({})",
         s.machines,
         s.ready,
-        s.needs_action,
+        s.ready_after_apply,
+        s.needs_manual,
         s.blocked,
         if paths.is_empty() {
             "none".to_string()
@@ -103,7 +112,7 @@ pub fn render_text(a: &Assessment) -> String {
     let _ = writeln!(
         out,
         "Defender for Endpoint → Defender for Cloud: servers (plan {})",
-        a.plan
+        plan_text(a)
     );
     let _ = writeln!(out, "{}", headline(a));
     if a.summary.legacy_to_unified > 0 {
@@ -183,7 +192,17 @@ pub fn render_text(a: &Assessment) -> String {
     if !with_open.is_empty() {
         let _ = writeln!(out, "\nWhat blocks or needs action");
         for m in with_open {
-            let _ = writeln!(out, "  {} ({})", m.name, m.verdict.as_str());
+            if m.manual_steps.is_empty() {
+                let _ = writeln!(out, "  {} ({})", m.name, m.verdict.as_str());
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}: {})",
+                    m.name,
+                    m.verdict.as_str(),
+                    m.manual_steps.join(", ")
+                );
+            }
             for r in m.reasons.iter().filter(|r| r.severity >= Severity::Action) {
                 let tag = if r.severity == Severity::Blocker {
                     "blocker"
@@ -238,7 +257,11 @@ pub fn render_markdown(a: &Assessment) -> String {
         out,
         "# Servers: Defender for Endpoint → Defender for Cloud\n"
     );
-    let _ = writeln!(out, "Required plan: Defender for Servers **{}**.\n", a.plan);
+    let _ = writeln!(
+        out,
+        "Required plan: Defender for Servers **{}**.\n",
+        plan_text(a)
+    );
     let _ = writeln!(out, "{}.\n", headline(a));
     let _ = writeln!(out, "## Prerequisites\n");
     let _ = writeln!(

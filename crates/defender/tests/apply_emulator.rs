@@ -194,7 +194,7 @@ async fn start_with(em: Emulator, divert: Option<&'static str>) -> Harness {
 
 fn opts(validate_only: bool) -> ApplyOptions {
     ApplyOptions {
-        plan: ServersPlan::P2,
+        plan: Some(ServersPlan::P2),
         vulnerability_management: true,
         validate_only,
     }
@@ -266,6 +266,23 @@ async fn apply_puts_exactly_the_missing_settings_and_a_second_run_puts_nothing()
     let h = start().await;
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(&dir.path().join("journal.sqlite")).unwrap();
+    // Before: the machines that only need the subscription's settings are
+    // ready once apply has run.
+    let p2 = azrelo_defender::AssessOptions {
+        plan: Some(ServersPlan::P2),
+    };
+    let fleet_before = azrelo_defender::live::fleet(&h.client, &[SUB.to_string()])
+        .await
+        .unwrap();
+    let before = azrelo_defender::assess(&fleet_before, &p2);
+    let after_apply: Vec<String> = before
+        .machines
+        .iter()
+        .filter(|m| m.verdict == azrelo_defender::Verdict::ReadyAfterApply)
+        .map(|m| m.name.clone())
+        .collect();
+    assert!(!after_apply.is_empty(), "{:#?}", before.machines);
+    assert_eq!(before.summary.ready, 0, "{:#?}", before.machines);
 
     let (report, _) = apply(&h.client, SUB, &opts(false), Some(&journal), "run-1")
         .await
@@ -372,7 +389,7 @@ async fn apply_puts_exactly_the_missing_settings_and_a_second_run_puts_nothing()
     let a = azrelo_defender::assess(
         &fleet,
         &azrelo_defender::AssessOptions {
-            plan: ServersPlan::P2,
+            plan: Some(ServersPlan::P2),
         },
     );
     assert!(
@@ -385,6 +402,16 @@ async fn apply_puts_exactly_the_missing_settings_and_a_second_run_puts_nothing()
         a.prerequisites
     );
     assert_eq!(a.summary.ready, 3, "{:#?}", a.machines);
+    // Every machine that only needed prerequisites is ready now.
+    for name in &after_apply {
+        let m = a.machines.iter().find(|m| &m.name == name).unwrap();
+        assert_eq!(
+            m.verdict,
+            azrelo_defender::Verdict::Ready,
+            "{name}: {:#?}",
+            m.reasons
+        );
+    }
     // The emulator has the Arc resource providers registered (read live).
     let providers = a
         .prerequisites
@@ -430,7 +457,7 @@ async fn validate_only_changes_nothing_and_lists_the_changes() {
 async fn plan_1_without_vulnerability_management_changes_less() {
     let h = start().await;
     let o = ApplyOptions {
-        plan: ServersPlan::P1,
+        plan: Some(ServersPlan::P1),
         vulnerability_management: false,
         validate_only: false,
     };

@@ -97,6 +97,10 @@ fn servers_offering(ty: &str, arc: bool, mde: bool, va: bool) -> Value {
 
 /// Write the rows (and optional extra files) and assess them.
 fn run(rows: Vec<Value>, extra: &[(&str, &str)], plan: ServersPlan) -> Assessment {
+    run_with(rows, extra, Some(plan))
+}
+
+fn run_with(rows: Vec<Value>, extra: &[(&str, &str)], plan: Option<ServersPlan>) -> Assessment {
     let dir = tempfile::tempdir().unwrap();
     let mut paths: Vec<PathBuf> = Vec::new();
     let p = dir.path().join("arg.json");
@@ -176,7 +180,7 @@ fn aws_machine_without_a_connector_is_blocked_gcp_with_a_ready_one_is_ready() {
 }
 
 #[test]
-fn aws_connector_with_auto_provisioning_off_needs_action() {
+fn aws_connector_with_auto_provisioning_off_is_ready_after_apply() {
     let mut rows = good_settings();
     rows.push(arc(
         "i-0fedcba9876543210",
@@ -197,14 +201,15 @@ fn aws_connector_with_auto_provisioning_off_needs_action() {
     ));
     let a = run(rows, &[], ServersPlan::P2);
     let m = machine(&a, "i-0fedcba9876543210");
-    assert_eq!(m.verdict, Verdict::NeedsAction);
+    // apply switches the connector's auto-provisioning on.
+    assert_eq!(m.verdict, Verdict::ReadyAfterApply);
     assert_eq!(codes(m, Severity::Action), ["connector-auto-provisioning"]);
     assert!(
         m.reasons[0]
             .message
             .contains("Defender for Endpoint extension, vulnerability assessment")
     );
-    assert_eq!(a.connectors[0].verdict, Verdict::NeedsAction);
+    assert_eq!(a.connectors[0].verdict, Verdict::ReadyAfterApply);
 }
 
 #[test]
@@ -215,10 +220,12 @@ fn settings_missing_from_the_inputs_are_unknown_not_off() {
         ServersPlan::P2,
     );
     let m = machine(&a, "vm-1");
-    assert_eq!(m.verdict, Verdict::NeedsAction);
+    // Unknown settings are set by apply; the unified-solution opt-in does
+    // not matter to Windows Server 2022.
+    assert_eq!(m.verdict, Verdict::ReadyAfterApply);
     assert_eq!(
         codes(m, Severity::Action),
-        ["servers-plan", "mde-integration", "mde-unified-solution"]
+        ["servers-plan", "mde-integration"]
     );
     assert!(
         m.reasons
@@ -304,7 +311,7 @@ fn machines_api_devices_match_by_azure_resource_id() {
 }
 
 #[test]
-fn connected_arc_machine_on_an_unsupported_os_needs_action_not_blocked() {
+fn connected_arc_machine_on_an_unsupported_os_needs_a_manual_step_not_blocked() {
     let mut rows = good_settings();
     rows.push(arc(
         "old-ubuntu",
@@ -322,7 +329,7 @@ fn connected_arc_machine_on_an_unsupported_os_needs_action_not_blocked() {
     ));
     let a = run(rows, &[], ServersPlan::P2);
     let u = machine(&a, "old-ubuntu");
-    assert_eq!(u.verdict, Verdict::NeedsAction);
+    assert_eq!(u.verdict, Verdict::NeedsManual);
     assert_eq!(codes(u, Severity::Action), ["arc-os-unsupported"]);
     // Windows Server 2012 (not R2) is outside the integration altogether.
     let w = machine(&a, "ws2012");
@@ -364,4 +371,79 @@ fn a_single_subscription_is_where_device_only_machines_are_onboarded() {
     );
     // 2016 without the Log Analytics agent in sight: not flagged as legacy.
     assert!(!m.legacy_to_unified);
+}
+
+/// Seed 004: Plan 1 and Plan 2 both include the integration; without
+/// `--plan` the enabled plan is kept, and a subscription with the plan off
+/// is told to enable Plan 2 (the recommendation) — apply does it.
+#[test]
+fn without_a_plan_choice_the_enabled_plan_counts_and_free_means_p2() {
+    let mut rows = good_settings();
+    rows[0] = sec(
+        "pricings/VirtualMachines",
+        "",
+        json!({"pricingTier": "Standard", "subPlan": "P1"}),
+    );
+    rows.push(vm("vm-1", "WindowsServer", "2022-datacenter", "Windows"));
+    let a = run_with(rows.clone(), &[], None);
+    assert_eq!(machine(&a, "vm-1").verdict, Verdict::Ready);
+    // With --plan p2 the same machine waits for apply.
+    let a = run_with(rows.clone(), &[], Some(ServersPlan::P2));
+    assert_eq!(machine(&a, "vm-1").verdict, Verdict::ReadyAfterApply);
+    // Plan off: P2 recommended, apply sets it.
+    rows[0] = sec(
+        "pricings/VirtualMachines",
+        "",
+        json!({"pricingTier": "Free"}),
+    );
+    let a = run_with(rows, &[], None);
+    let m = machine(&a, "vm-1");
+    assert_eq!(m.verdict, Verdict::ReadyAfterApply);
+    assert_eq!(codes(m, Severity::Action), ["servers-plan"]);
+    let p = a
+        .prerequisites
+        .iter()
+        .find(|p| p.check == "servers-plan")
+        .unwrap();
+    assert!(p.required.contains("P2 (recommended"), "{}", p.required);
+}
+
+/// Seed 004: the unified-solution opt-in matters to Windows Server 2012 R2
+/// and 2016 only; the Linux opt-in to Linux machines only.
+#[test]
+fn an_opt_in_counts_only_for_the_machines_it_changes() {
+    let mut rows = good_settings();
+    rows[2] = sec(
+        "settings/WDATP_UNIFIED_SOLUTION",
+        "DataExportSettings",
+        json!({"enabled": false}),
+    );
+    rows.push(sec(
+        "settings/WDATP_EXCLUDE_LINUX_PUBLIC_PREVIEW",
+        "DataExportSettings",
+        json!({"enabled": true}),
+    ));
+    rows.push(vm("ws2016", "WindowsServer", "2016-Datacenter", "Windows"));
+    rows.push(vm("ws2022", "WindowsServer", "2022-datacenter", "Windows"));
+    rows.push(vm(
+        "ubuntu",
+        "0001-com-ubuntu-server-jammy",
+        "22_04-lts",
+        "Linux",
+    ));
+    let a = run(rows, &[], ServersPlan::P2);
+    assert_eq!(
+        codes(machine(&a, "ws2016"), Severity::Action),
+        ["mde-unified-solution"]
+    );
+    assert_eq!(
+        codes(machine(&a, "ws2022"), Severity::Action),
+        Vec::<&str>::new()
+    );
+    assert_eq!(machine(&a, "ws2022").verdict, Verdict::Ready);
+    assert_eq!(
+        codes(machine(&a, "ubuntu"), Severity::Action),
+        ["mde-linux"]
+    );
+    assert_eq!(machine(&a, "ubuntu").verdict, Verdict::ReadyAfterApply);
 }

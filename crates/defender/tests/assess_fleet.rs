@@ -18,7 +18,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn contoso(plan: ServersPlan) -> Assessment {
+fn contoso(plan: Option<ServersPlan>) -> Assessment {
     let fleet = files::load(&[fixture("contoso-fleet")]).expect("fixture loads");
     assess(&fleet, &AssessOptions { plan })
 }
@@ -40,34 +40,43 @@ fn codes(m: &MachineAssessment, min: Severity) -> Vec<&str> {
 
 #[test]
 fn every_machine_gets_its_path_and_verdict() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     let expect: &[(&str, MigrationPath, Verdict)] = &[
         // Azure VMs: automatic once the subscription's prerequisites hold.
         ("vm-app-01", MigrationPath::AzureVm, Verdict::Ready),
         ("vm-app-02", MigrationPath::AzureVm, Verdict::Ready),
-        ("vm-web-01", MigrationPath::AzureVm, Verdict::NeedsAction),
-        ("vm-sql-01", MigrationPath::AzureVm, Verdict::NeedsAction),
-        ("vm-ghost-01", MigrationPath::AzureVm, Verdict::NeedsAction),
+        // Plan 1 on its subscription, P2 required: apply upgrades it.
+        (
+            "vm-web-01",
+            MigrationPath::AzureVm,
+            Verdict::ReadyAfterApply,
+        ),
+        (
+            "vm-sql-01",
+            MigrationPath::AzureVm,
+            Verdict::ReadyAfterApply,
+        ),
+        ("vm-ghost-01", MigrationPath::AzureVm, Verdict::NeedsManual),
         // On-premises through Arc.
         ("arc-dc-01", MigrationPath::ArcOnPrem, Verdict::Ready),
         (
             "ARC-ONPREM-FS01",
             MigrationPath::ArcOnPrem,
-            Verdict::NeedsAction,
+            Verdict::ReadyAfterApply,
         ),
-        ("arc-lnx-02", MigrationPath::ArcOnPrem, Verdict::NeedsAction),
+        ("arc-lnx-02", MigrationPath::ArcOnPrem, Verdict::NeedsManual),
         ("arc-old-03", MigrationPath::ArcOnPrem, Verdict::Blocked),
         ("arc-expired-04", MigrationPath::ArcOnPrem, Verdict::Blocked),
         (
             "onprem-print-01.contoso.local",
             MigrationPath::ArcOnPrem,
-            Verdict::NeedsAction,
+            Verdict::NeedsManual,
         ),
         ("onprem-nas-02", MigrationPath::ArcOnPrem, Verdict::Blocked),
         // Multicloud.
         ("i-0a1b2c3d4e5f60718", MigrationPath::Aws, Verdict::Ready),
         ("ec2-legacy-02", MigrationPath::Aws, Verdict::Blocked),
-        ("gce-etl-01", MigrationPath::Gcp, Verdict::NeedsAction),
+        ("gce-etl-01", MigrationPath::Gcp, Verdict::ReadyAfterApply),
     ];
     assert_eq!(a.machines.len(), expect.len());
     for (name, path, verdict) in expect {
@@ -79,21 +88,79 @@ fn every_machine_gets_its_path_and_verdict() {
             m.reasons
         );
     }
+    let s = &a.summary;
     assert_eq!(
-        (a.summary.ready, a.summary.needs_action, a.summary.blocked),
-        (4, 7, 4)
+        (s.ready, s.ready_after_apply, s.needs_manual, s.blocked),
+        (4, 4, 3, 4)
     );
+    // A machine that needs a person names the steps.
+    assert_eq!(
+        machine(&a, "vm-ghost-01").manual_steps,
+        ["azure-vms-onboard"]
+    );
+    assert_eq!(
+        machine(&a, "arc-lnx-02").manual_steps,
+        ["check-arc-readiness"]
+    );
+    assert_eq!(
+        machine(&a, "onprem-print-01.contoso.local").manual_steps,
+        ["onprem-connect-arc"]
+    );
+    assert!(machine(&a, "vm-web-01").manual_steps.is_empty());
     assert!(a.has_blockers());
 }
 
 #[test]
+fn by_default_the_enabled_plan_is_kept_and_only_what_matters_counts() {
+    // Subscription A has Plan 1: kept, so its machines need no plan change
+    // and its workspace no Plan 2; the unified-solution opt-in still counts
+    // for its Windows Server 2012 R2 / 2016 machines, and only for them.
+    let a = contoso(None);
+    assert_eq!(a.plan, None);
+    let plan = a
+        .prerequisites
+        .iter()
+        .find(|p| p.check == "servers-plan" && p.subscription == A)
+        .unwrap();
+    assert_eq!(plan.status, PrereqStatus::Ok);
+    assert!(
+        plan.required.contains("P1 (the enabled plan, kept)"),
+        "{}",
+        plan.required
+    );
+    assert!(
+        !a.prerequisites
+            .iter()
+            .any(|p| p.check == "workspace-plan2" && p.subscription == A)
+    );
+    assert_eq!(machine(&a, "vm-web-01").verdict, Verdict::Ready);
+    for name in ["vm-sql-01", "ARC-ONPREM-FS01"] {
+        let m = machine(&a, name);
+        assert_eq!(m.verdict, Verdict::ReadyAfterApply, "{name}");
+        assert_eq!(
+            codes(m, Severity::Action),
+            ["mde-unified-solution"],
+            "{name}"
+        );
+    }
+    let s = &a.summary;
+    assert_eq!(
+        (s.ready, s.ready_after_apply, s.needs_manual, s.blocked),
+        (5, 3, 3, 4)
+    );
+}
+
+#[test]
 fn reasons_say_what_blocks_and_who_fixes_it() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     // Subscription prerequisites: fixable by apply.
     let web = machine(&a, "vm-web-01");
+    // Windows Server 2022: the unified-solution opt-in changes nothing for
+    // it (only 2012 R2 and 2016 get the unified solution through it).
+    assert_eq!(codes(web, Severity::Action), ["servers-plan"]);
     assert_eq!(
-        codes(web, Severity::Action),
-        ["servers-plan", "mde-unified-solution"]
+        codes(machine(&a, "vm-sql-01"), Severity::Action),
+        ["servers-plan", "mde-unified-solution", "workspace-plan2"]
     );
     assert!(
         web.reasons
@@ -147,7 +214,7 @@ fn reasons_say_what_blocks_and_who_fixes_it() {
 
 #[test]
 fn what_defender_for_cloud_deploys() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     assert_eq!(
         machine(&a, "vm-app-01").deploy.as_deref(),
         Some("MDE.Linux")
@@ -167,7 +234,7 @@ fn what_defender_for_cloud_deploys() {
 
 #[test]
 fn legacy_2012_r2_and_2016_machines_move_to_the_unified_solution() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     let legacy: Vec<&str> = a
         .machines
         .iter()
@@ -198,7 +265,7 @@ fn legacy_2012_r2_and_2016_machines_move_to_the_unified_solution() {
 
 #[test]
 fn device_list_cross_check() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     assert!(a.device_list_provided);
     assert_eq!(
         a.devices_without_machine,
@@ -227,7 +294,7 @@ fn device_list_cross_check() {
 
 #[test]
 fn prerequisites_per_subscription_and_workspace() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     let status = |sub: &str, check: &str| {
         a.prerequisites
             .iter()
@@ -254,9 +321,14 @@ fn prerequisites_per_subscription_and_workspace() {
 
 #[test]
 fn plan_1_needs_neither_the_upgrade_nor_the_workspace() {
-    let a = contoso(ServersPlan::P1);
+    let a = contoso(Some(ServersPlan::P1));
+    // Windows Server 2022 on Plan 1: nothing left to do.
     let web = machine(&a, "vm-web-01");
-    assert_eq!(codes(web, Severity::Action), ["mde-unified-solution"]);
+    assert_eq!(codes(web, Severity::Action), Vec::<&str>::new());
+    assert_eq!(web.verdict, Verdict::Ready);
+    // Windows Server 2016 still needs the unified-solution opt-in.
+    let sql = machine(&a, "vm-sql-01");
+    assert_eq!(codes(sql, Severity::Action), ["mde-unified-solution"]);
     assert!(!a.prerequisites.iter().any(|p| p.check == "workspace-plan2"));
     // The GCP connector's P1 is enough now.
     assert_eq!(
@@ -271,7 +343,7 @@ fn every_reason_names_a_step_of_the_catalog_scenario() {
         .scenario(azrelo_defender::assess::SCENARIO)
         .expect("catalog scenario");
     let steps: Vec<&str> = scenario.steps.iter().map(|s| s.id.as_str()).collect();
-    for plan in [ServersPlan::P1, ServersPlan::P2] {
+    for plan in [None, Some(ServersPlan::P1), Some(ServersPlan::P2)] {
         let a = contoso(plan);
         for r in a
             .machines
@@ -313,9 +385,9 @@ fn the_catalog_knows_the_settings_apply_writes() {
 
 #[test]
 fn json_report_has_the_schema_and_stable_names() {
-    let a = contoso(ServersPlan::P2);
+    let a = contoso(Some(ServersPlan::P2));
     let v = serde_json::to_value(&a).unwrap();
-    assert_eq!(v["schema"], "azrelo.defender-servers/v1");
+    assert_eq!(v["schema"], "azrelo.defender-servers/v2");
     assert_eq!(v["plan"], "P2");
     let m = v["machines"]
         .as_array()
@@ -336,7 +408,7 @@ fn json_report_has_the_schema_and_stable_names() {
 fn text_report_snapshot() {
     insta::assert_snapshot!(
         "contoso_text",
-        report::render_text(&contoso(ServersPlan::P2))
+        report::render_text(&contoso(Some(ServersPlan::P2)))
     );
 }
 
@@ -344,7 +416,7 @@ fn text_report_snapshot() {
 fn markdown_report_snapshot() {
     insta::assert_snapshot!(
         "contoso_markdown",
-        report::render_markdown(&contoso(ServersPlan::P2))
+        report::render_markdown(&contoso(Some(ServersPlan::P2)))
     );
 }
 
@@ -364,7 +436,7 @@ fn an_estate_file_from_discover_gives_the_same_assessment() {
     let from_estate = files::load(&[estate_file, dir.join("devices.csv")]).unwrap();
     let from_exports = files::load(&[dir]).unwrap();
     let opts = AssessOptions {
-        plan: ServersPlan::P2,
+        plan: Some(ServersPlan::P2),
     };
     let (a, b) = (assess(&from_estate, &opts), assess(&from_exports, &opts));
     assert_eq!(a.machines, b.machines);

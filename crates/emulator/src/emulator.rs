@@ -24,6 +24,8 @@ pub struct Emulator {
     pub(crate) token: Option<Arc<str>>,
     /// Linked-template content served locally: (URL prefix, directory).
     pub(crate) artifacts: Arc<Vec<(String, std::path::PathBuf)>>,
+    /// Quota limits and SKU restrictions per region.
+    pub(crate) capacity: Arc<crate::api::capacity::Capacity>,
 }
 
 impl Emulator {
@@ -84,6 +86,32 @@ impl Emulator {
         let mut a = self.artifacts.as_ref().clone();
         a.push((url_prefix.to_string(), dir.to_path_buf()));
         self.artifacts = Arc::new(a);
+        self
+    }
+
+    /// The subscription's quota `limit` for the usage `name` (`cores`, a
+    /// VM family such as `standardDSv5Family`, `PublicIPAddresses`, …) in
+    /// `region` (default: 100 vCPUs in total and per family, 1000 public IP
+    /// addresses).
+    pub fn with_quota_limit(mut self, region: &str, name: &str, limit: u64) -> Emulator {
+        let mut c = self.capacity.as_ref().clone();
+        c.limits.push((
+            azrelo_arm::region::normalize(region),
+            name.to_string(),
+            limit,
+        ));
+        self.capacity = Arc::new(c);
+        self
+    }
+
+    /// The VM size `sku` is not available to the subscription in `region`
+    /// (a `NotAvailableForSubscription` restriction, as for a region that
+    /// needs an access request).
+    pub fn with_sku_restriction(mut self, region: &str, sku: &str) -> Emulator {
+        let mut c = self.capacity.as_ref().clone();
+        c.restrictions
+            .push((azrelo_arm::region::normalize(region), sku.to_string()));
+        self.capacity = Arc::new(c);
         self
     }
 

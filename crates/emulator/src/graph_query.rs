@@ -1,6 +1,11 @@
 //! The Azure Resource Graph subset azrelo's discovery uses:
-//! `resources` / `resourcecontainers` tables, `where` with `==`, `!=`, `=~`,
-//! `!~`, `in`, `in~`, `has`, `contains`, `startswith` combined with `and` /
+//! `resources` / `resourcecontainers` tables, `securityresources`
+//! (Microsoft.Security records) and `authorizationresources` (role
+//! assignments at every scope, management groups included: rows without a
+//! subscription are returned to a query that names no subscription, as at
+//! tenant scope), `where` with `==`, `!=`, `=~`,
+//! `!~`, `in`, `in~`, `has`, `contains`, `startswith` on a column or a
+//! member of one (`properties.principalId`), combined with `and` /
 //! `or` (and binds tighter), `project`, `limit` / `take` / `top N`, and paging
 //! with `$top` / `$skipToken`, and the endpoint that answers it
 //! (`POST /providers/Microsoft.ResourceGraph/resources`).
@@ -41,6 +46,14 @@ struct Cmp {
 
 /// `or` of `and`s of comparisons.
 type Filter = Vec<Vec<Cmp>>;
+
+/// The tables the emulator answers.
+const TABLES: [&str; 4] = [
+    "resources",
+    "resourcecontainers",
+    "securityresources",
+    "authorizationresources",
+];
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,9 +158,11 @@ fn parse_where(s: &str) -> Result<Filter, QueryError> {
         };
         i += 2;
         let mut values = Vec::new();
+        let mut op = op;
         if matches!(op, Op::In | Op::InCi) {
-            // `in~` may come tokenized as `in` `~`.
+            // `in~` may come tokenized as `in` `~`: case-insensitive.
             if t.get(i).is_some_and(|x| x.0 == "~") {
+                op = Op::InCi;
                 i += 1;
             }
             if t.get(i).map(|x| x.0.as_str()) != Some("(") {
@@ -190,10 +205,11 @@ impl Query {
     pub fn parse(q: &str) -> Result<Query, QueryError> {
         let parts = split_pipes(q);
         let table = parts[0].to_ascii_lowercase();
-        if table != "resources" && table != "resourcecontainers" {
+        if !TABLES.contains(&table.as_str()) {
             return Err(QueryError(format!(
-                "table '{}' is not supported (resources, resourcecontainers)",
-                parts[0]
+                "table '{}' is not supported ({})",
+                parts[0],
+                TABLES.join(", ")
             )));
         }
         let mut query = Query {
@@ -237,10 +253,25 @@ impl Query {
         self.filters.iter().all(|f| {
             f.iter().any(|and| {
                 and.iter().all(|c| {
-                    let v = row
+                    // `properties.principalId`: a member of a column.
+                    let mut parts = c.column.split('.');
+                    let head = parts.next().unwrap_or_default();
+                    let found = row
                         .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(&c.column))
-                        .map(|(_, v)| match v {
+                        .find(|(k, _)| k.eq_ignore_ascii_case(head))
+                        .map(|(_, v)| v)
+                        .and_then(|mut v| {
+                            for p in parts {
+                                v = v
+                                    .as_object()?
+                                    .iter()
+                                    .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                                    .map(|(_, x)| x)?;
+                            }
+                            Some(v)
+                        });
+                    let v = found
+                        .map(|v| match v {
                             Value::String(s) => s.clone(),
                             Value::Null => String::new(),
                             other => other.to_string(),
@@ -333,6 +364,15 @@ pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
         .values()
         .filter_map(|s| {
             let id = ResourceId::parse(&s.id).ok()?;
+            let ty_of = || {
+                s.body["type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            };
+            if query.table == "authorizationresources" {
+                return authorization_row(&id, &s.body, &subs);
+            }
             let sub = id.subscription_id()?.to_string();
             if !subs.is_empty() && !subs.contains(&sub.to_ascii_lowercase()) {
                 return None;
@@ -341,6 +381,7 @@ pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
             // resources and the child types it documents, not every child.
             let wanted = match query.table.as_str() {
                 "resourcecontainers" => id.kind() == IdKind::ResourceGroup,
+                "securityresources" => ty_of().starts_with("microsoft.security/"),
                 _ => azrelo_arm::resource_graph::indexes(&id),
             };
             if !wanted || s.body["type"] == "Microsoft.Resources/deployments" {
@@ -413,6 +454,49 @@ pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
     (StatusCode::OK, axum::Json(resp)).into_response()
 }
 
+/// A role assignment as `authorizationresources` shows it: the scope,
+/// principal and role in `properties`; one at a management group has no
+/// subscription and is seen only by a query at tenant scope.
+fn authorization_row(
+    id: &ResourceId,
+    body: &Value,
+    subs: &[String],
+) -> Option<serde_json::Map<String, Value>> {
+    let ty = body["type"].as_str().unwrap_or_default();
+    if !ty.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments") {
+        return None;
+    }
+    let sub = id.subscription_id().map(str::to_ascii_lowercase);
+    match &sub {
+        Some(s) if !subs.is_empty() && !subs.contains(s) => return None,
+        None if !subs.is_empty() => return None,
+        _ => {}
+    }
+    let scope = id.scope().map(|s| s.to_string()).unwrap_or_default();
+    let mut props = body.get("properties").cloned().unwrap_or(json!({}));
+    if props.get("scope").is_none() {
+        props["scope"] = json!(scope);
+    }
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), json!(id.as_str()));
+    m.insert(
+        "name".into(),
+        body.get("name").cloned().unwrap_or(Value::Null),
+    );
+    m.insert(
+        "type".into(),
+        json!("microsoft.authorization/roleassignments"),
+    );
+    m.insert("tenantId".into(), json!(TENANT));
+    m.insert("subscriptionId".into(), json!(sub.unwrap_or_default()));
+    m.insert(
+        "resourceGroup".into(),
+        json!(id.resource_group().unwrap_or_default().to_ascii_lowercase()),
+    );
+    m.insert("properties".into(), props);
+    Some(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,7 +518,18 @@ mod tests {
         assert_eq!(q.run(rows.iter()).len(), 1);
         let q = Query::parse("resources | where name startswith 'st' or name has 'vne'").unwrap();
         assert_eq!(q.run(rows.iter()).len(), 2);
+        let ra: Vec<Map<String, Value>> =
+            [json!({"id": "/r", "properties": {"principalId": "ABC"}})]
+                .into_iter()
+                .map(|v| v.as_object().unwrap().clone())
+                .collect();
+        let q = Query::parse(
+            "authorizationresources | where properties.principalId in~ ('abc', 'def')",
+        )
+        .unwrap();
+        assert_eq!(q.run(ra.iter()).len(), 1);
         assert!(Query::parse("resources | summarize count()").is_err());
-        assert!(Query::parse("securityresources").is_err());
+        assert!(Query::parse("securityresources").is_ok());
+        assert!(Query::parse("advisorresources").is_err());
     }
 }

@@ -36,6 +36,10 @@ pub enum PutAnswer {
     /// 202 without a body on create, 200 with the resource on update
     /// (storage accounts).
     AcceptedEmptyOnCreate,
+    /// 202 without a body, create or update (Azure Backup protected items
+    /// and containers: `AzureIaasVm/StopProtection.json`,
+    /// `AzureStorage/ProtectionContainers_Register.json`).
+    AcceptedEmpty,
 }
 
 impl PutAnswer {
@@ -44,6 +48,7 @@ impl PutAnswer {
         match (self, existed) {
             (PutAnswer::Accepted, _) => (StatusCode::ACCEPTED, true),
             (PutAnswer::AcceptedEmptyOnCreate, false) => (StatusCode::ACCEPTED, false),
+            (PutAnswer::AcceptedEmpty, _) => (StatusCode::ACCEPTED, false),
             (_, true) => (StatusCode::OK, true),
             (_, false) => (StatusCode::CREATED, true),
         }
@@ -112,6 +117,49 @@ pub enum Builtin {
     WorkflowTrigger,
 }
 
+/// Azure Backup's protected items.
+pub const PROTECTED_ITEMS: &str =
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems";
+/// Azure Backup's protection containers.
+pub const CONTAINERS: &str = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers";
+
+/// What a PUT of the type does beyond storing the body (handlers in
+/// `api/behaviours.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// An Azure Backup protected item: the protected resource and (unless
+    /// protection is being stopped) the policy must exist, a file share or
+    /// a database needs its container registered first; the properties
+    /// merge into the stored item (a stop keeps its policy, as the REST
+    /// example shows) and the service's read-only fields are set.
+    BackupProtectedItem,
+    /// An Azure Backup container registration (`registrationStatus`).
+    BackupContainer,
+    /// `vaults/accessPolicies/{add|replace|remove}`: an action on the
+    /// vault's `accessPolicies`, not a resource of its own.
+    KeyVaultAccessPolicies,
+    /// A Cosmos DB SQL role assignment: its role definition must exist in
+    /// the account and its scope lie within it.
+    CosmosSqlRoleAssignment,
+}
+
+/// The body ARM answers a GET of a resource nobody created with (settings
+/// every vault or subscription has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultBody {
+    /// A vault's built-in backup policies.
+    BackupPolicy,
+    /// `backupstorageconfig/vaultstorageconfig`: geo-redundant, no
+    /// cross-region restore.
+    VaultStorageConfig,
+    /// `backupconfig/vaultconfig`: soft delete on.
+    VaultConfig,
+    /// A Defender plan of a subscription: Free until enabled.
+    SecurityPricing,
+    /// `autoProvisioningSettings/default`: off.
+    AutoProvisioning,
+}
+
 /// Resources Azure creates on its own when a resource of the type is
 /// created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +198,8 @@ pub struct Entry {
     /// `list*()` actions (lower-case function name) and their answers.
     pub list: &'static [(&'static str, ListShape)],
     pub builtin: Option<Builtin>,
+    pub behaviour: Option<Behaviour>,
+    pub default_body: Option<DefaultBody>,
 }
 
 const E: Entry = Entry {
@@ -164,6 +214,8 @@ const E: Entry = Entry {
     on_create: None,
     list: &[],
     builtin: None,
+    behaviour: None,
+    default_body: None,
 };
 
 /// An entry with typical (create, delete) seconds.
@@ -372,6 +424,14 @@ pub const TABLE: &[Entry] = &[
         ]),
     ),
     Entry {
+        behaviour: Some(Behaviour::CosmosSqlRoleAssignment),
+        ..secs(
+            "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments",
+            5.0,
+            5.0,
+        )
+    },
+    Entry {
         seconds: Some((1200.0, 600.0)),
         list: &[("listkeys", L::PrimarySecondary)],
         ..E.with("Microsoft.Cache/redis")
@@ -404,14 +464,62 @@ pub const TABLE: &[Entry] = &[
         "Microsoft.RecoveryServices/vaults/backupFabrics",
         Names(&["azure"]),
     ),
-    builtin(
-        "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
-        Any,
-    ),
-    builtin(
-        "Microsoft.RecoveryServices/vaults/backupPolicies",
-        Names(&["defaultpolicy", "enhancedpolicy", "hourlylogbackup"]),
-    ),
+    Entry {
+        put: Some(PutAnswer::AcceptedEmpty),
+        behaviour: Some(Behaviour::BackupContainer),
+        builtin: Some(Any),
+        ..secs(
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+            30.0,
+            10.0,
+        )
+    },
+    Entry {
+        put: Some(PutAnswer::AcceptedEmpty),
+        behaviour: Some(Behaviour::BackupProtectedItem),
+        ..secs(
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+            20.0,
+            20.0,
+        )
+    },
+    Entry {
+        builtin: Some(Names(&[
+            "defaultpolicy",
+            "enhancedpolicy",
+            "hourlylogbackup",
+        ])),
+        default_body: Some(DefaultBody::BackupPolicy),
+        ..instant("Microsoft.RecoveryServices/vaults/backupPolicies")
+    },
+    Entry {
+        builtin: Some(Names(&["vaultstorageconfig"])),
+        default_body: Some(DefaultBody::VaultStorageConfig),
+        ..instant("Microsoft.RecoveryServices/vaults/backupstorageconfig")
+    },
+    Entry {
+        builtin: Some(Names(&["vaultconfig"])),
+        default_body: Some(DefaultBody::VaultConfig),
+        ..instant("Microsoft.RecoveryServices/vaults/backupconfig")
+    },
+    // Key Vault access policy actions.
+    Entry {
+        behaviour: Some(Behaviour::KeyVaultAccessPolicies),
+        ..instant("Microsoft.KeyVault/vaults/accessPolicies")
+    },
+    // Defender for Cloud settings of a subscription (synchronous).
+    Entry {
+        default_body: Some(DefaultBody::SecurityPricing),
+        ..instant("Microsoft.Security/pricings")
+    },
+    Entry {
+        default_body: Some(DefaultBody::AutoProvisioning),
+        ..instant("Microsoft.Security/autoProvisioningSettings")
+    },
+    instant("Microsoft.Security/settings"),
+    instant("Microsoft.Security/workspaceSettings"),
+    instant("Microsoft.Security/securityContacts"),
+    secs("Microsoft.OperationsManagement/solutions", 10.0, 10.0),
     // Messaging: every authorization rule answers listKeys alike.
     lists(
         "*/authorizationRules",
@@ -589,6 +697,8 @@ pub struct Facts {
     pub on_create: Option<OnCreate>,
     list: [&'static [(&'static str, ListShape)]; 3],
     pub builtin: Option<Builtin>,
+    pub behaviour: Option<Behaviour>,
+    pub default_body: Option<DefaultBody>,
 }
 
 impl Facts {
@@ -604,6 +714,8 @@ impl Facts {
         on_create: None,
         list: [&[], &[], &[]],
         builtin: None,
+        behaviour: None,
+        default_body: None,
     };
 
     /// The shape of the answer of `function` (any case), if the type has
@@ -661,6 +773,8 @@ pub fn facts(resource_type: &str) -> Facts {
         on_create: chain.iter().flatten().find_map(|e| e.on_create),
         list: chain.map(|e| e.map_or(&[][..], |e| e.list)),
         builtin: chain.iter().flatten().find_map(|e| e.builtin),
+        behaviour: exact.and_then(|e| e.behaviour),
+        default_body: exact.and_then(|e| e.default_body),
     }
 }
 

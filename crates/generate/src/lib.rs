@@ -61,6 +61,10 @@ pub use build::{
 };
 pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 
+/// The executor of the catalog (`executors.toml`) `azrelo generate`
+/// performs; the labels test checks every automated label against it.
+pub const EXECUTORS: &[&str] = &["template-generation"];
+
 /// Property flags by type: what must not be written back. The embedded
 /// bicep-types-az snapshot implements it (`azrelo_arm::schema`); tests can
 /// supply their own.

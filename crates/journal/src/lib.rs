@@ -33,6 +33,12 @@ pub enum JournalError {
         seq: i64,
         message: String,
     },
+    /// The file exists but holds no journal (emptied, truncated, replaced):
+    /// the run's progress is lost, which is never read as "not started".
+    #[error(
+        "journal {path}: {message}. The journal is the only record of what the run did; restore it from a backup (journal.db with its -wal file), or, if it is lost, check which targets exist (`azrelo status`) and start again from a fresh plan directory"
+    )]
+    Unreadable { path: PathBuf, message: String },
 }
 
 /// How a step ended.
@@ -157,12 +163,35 @@ impl Journal {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
+        // An existing file must be a journal: an emptied or foreign file
+        // would otherwise read as "no run has started" and lose progress.
+        // (In WAL mode the main file may be empty while its `-wal` holds
+        // every record: a process killed before a checkpoint.)
+        let wal_len = {
+            let mut w = path.as_os_str().to_owned();
+            w.push("-wal");
+            std::fs::metadata(PathBuf::from(w)).map_or(0, |m| m.len())
+        };
+        let existed = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && m.len() == 0 && wal_len == 0 => {
+                return Err(JournalError::Unreadable {
+                    path: path.to_path_buf(),
+                    message: "the file is empty".into(),
+                });
+            }
+            Ok(m) => m.len() > 0,
+            Err(_) => false,
+        };
+        let unreadable = |e: rusqlite::Error| JournalError::Unreadable {
+            path: path.to_path_buf(),
+            message: format!("not a readable journal ({e})"),
+        };
         let db = Connection::open(path).map_err(err)?;
         db.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
         let mode: String = db
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(err)?;
+            .map_err(|e| if existed { unreadable(e) } else { err(e) })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(JournalError::Sqlite {
                 path: path.to_path_buf(),
@@ -170,7 +199,28 @@ impl Journal {
             });
         }
         db.execute_batch("PRAGMA synchronous=FULL;").map_err(err)?;
+        if existed {
+            let tables: i64 = db
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('records', 'meta')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(unreadable)?;
+            if tables != 2 {
+                return Err(JournalError::Unreadable {
+                    path: path.to_path_buf(),
+                    message: "the file is not an azrelo journal (no records table)".into(),
+                });
+            }
+        }
         db.execute_batch(SCHEMA).map_err(err)?;
+        // Operator data: readable by its owner only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         Ok(Journal {
             path: path.to_path_buf(),
             db: Mutex::new(db),
@@ -448,5 +498,51 @@ mod tests {
     fn journal_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Journal>();
+    }
+}
+
+#[cfg(test)]
+mod unreadable {
+    use super::*;
+
+    /// Issue #18: an emptied or foreign journal is an error with a recovery
+    /// hint, never "no run has started"; the file is owner-only.
+    #[test]
+    fn an_emptied_or_foreign_journal_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("journal.db");
+        let j = Journal::open(&p).unwrap();
+        j.record_intent("run", "a#move", &serde_json::json!({}))
+            .unwrap();
+        drop(j);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        assert_eq!(Journal::open(&p).unwrap().steps("run").unwrap().len(), 1);
+        // Emptied (and its -wal gone).
+        std::fs::write(&p, b"").unwrap();
+        let mut wal = p.as_os_str().to_owned();
+        wal.push("-wal");
+        let _ = std::fs::remove_file(PathBuf::from(wal));
+        let e = Journal::open(&p).err().unwrap().to_string();
+        assert!(
+            e.contains("empty") && e.contains("restore it from a backup"),
+            "{e}"
+        );
+        // Garbage.
+        std::fs::write(&p, b"not a database at all, just some text here").unwrap();
+        let e = Journal::open(&p).err().unwrap().to_string();
+        assert!(e.contains("not a readable journal"), "{e}");
+        // Another SQLite file.
+        std::fs::remove_file(&p).unwrap();
+        rusqlite::Connection::open(&p)
+            .unwrap()
+            .execute_batch("CREATE TABLE other (x);")
+            .unwrap();
+        let e = Journal::open(&p).err().unwrap().to_string();
+        assert!(e.contains("not an azrelo journal"), "{e}");
     }
 }

@@ -6,7 +6,11 @@
 //! non-preview api-version the provider advertises for the type), the
 //! diagnostic settings of each resource, the Defender for Cloud plans
 //! (`securityresources`), and the role assignments, locks and policy
-//! exemptions of each subscription — with bounded concurrency, through
+//! exemptions of each subscription, and what the guidance's procedures
+//! need (backup items, containers and policies; the subscription's Defender
+//! settings whatever the group filter; every role assignment of each
+//! identity at every scope, through `authorizationresources`; see
+//! `procedures.rs`) — with bounded concurrency, through
 //! [`azrelo_client::ArmClient`] (retries, throttling). Parsing and merging
 //! are `azrelo-estate`'s ([`azrelo_estate::ingest`]), so a live estate has
 //! exactly the shape of a file-discovered one.
@@ -15,6 +19,15 @@
 //! fails after the client's retries becomes a [`Failure`] (and an estate
 //! warning naming the call and the request id); everything else is kept.
 //! Only a failing Resource Graph query for the resources themselves is fatal.
+
+pub mod capacity;
+
+/// The executors of the catalog (`executors.toml`) live reads perform: the
+/// role assignments of the identities at every scope (`procedures.rs`,
+/// `azrelo discover`) and the target's capacity ([`capacity`], read for
+/// `azrelo assess --live`). The labels test checks the labels against it.
+pub const EXECUTORS: &[&str] = &["role-assignment-inventory", "quota-check"];
+mod procedures;
 
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_client::{ArmClient, ClientError};
@@ -570,6 +583,14 @@ pub async fn discover(
     }
     extension_lists.sort_by(|a, b| a.0.cmp(&b.0));
 
+    // 5b. What the procedures need: backup items, containers and policies
+    // of each vault, Defender settings of each subscription, the
+    // identities' role assignments at every scope, Cosmos DB SQL role
+    // assignments.
+    let (procedure_records, more) =
+        procedures::read(client, &opts.subscriptions, &rows, concurrency).await;
+    failures.extend(more);
+
     // 6. Build the estate with azrelo-estate's readers.
     let prov = |path: String, kind: InputKind| Provenance {
         file: origin.clone(),
@@ -668,6 +689,24 @@ pub async fn discover(
         }
         estate.sources.push(Source {
             file: format!("{origin} GET {path}"),
+            kind: InputKind::ArmGet,
+            records: estate.len() - before,
+        });
+    }
+    let before = estate.len();
+    for (call, v) in &procedure_records {
+        azrelo_estate::ingest(
+            &mut estate,
+            v,
+            prov(
+                format!("{call} {}", v["id"].as_str().unwrap_or_default()),
+                InputKind::ArmGet,
+            ),
+        );
+    }
+    if !procedure_records.is_empty() {
+        estate.sources.push(Source {
+            file: format!("{origin} backup items and policies, Defender settings, role assignments at every scope"),
             kind: InputKind::ArmGet,
             records: estate.len() - before,
         });

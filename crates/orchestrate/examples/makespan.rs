@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 
 use azrelo_emulator::Emulator;
 use azrelo_emulator::latency::LatencyProfile;
-use azrelo_orchestrate::{CrashHook, Engine, Options, RunPlan, Schedule, UnitKind, close_gates};
+use azrelo_orchestrate::{
+    CrashHook, Engine, GateClosing, GateSelection, Options, RunPlan, Schedule, UnitKind,
+    close_gates_with,
+};
 
 /// ARM's write refill rate per subscription and principal (tokens/s).
 const WRITE_REFILL: f64 = 10.0;
@@ -54,8 +57,9 @@ fn duration(
                 + profile.create(&u.resource_type)
         }
         UnitKind::Reconfigure => profile.update(&u.resource_type),
-        // Created with the owner: a GET or two.
-        UnitKind::Manual | UnitKind::Owned => Duration::ZERO,
+        // Actions are a few reads and writes of settings; owned resources
+        // are created with their owner: a GET or two.
+        UnitKind::Manual | UnitKind::Action(_) | UnitKind::Owned => Duration::ZERO,
     }
 }
 
@@ -103,8 +107,15 @@ async fn run(
         .collect();
     let cp = critical_path(&plan, &d);
     let journal = azrelo_orchestrate::open_journal(&dir).unwrap();
-    let gates: Vec<String> = plan.gates().iter().map(|(g, _, _)| g.id.clone()).collect();
-    close_gates(&plan, &journal, &gates).unwrap();
+    // The gates before a move (the rest wait for their unit to move and do
+    // not hold the run up).
+    close_gates_with(
+        &plan,
+        &journal,
+        &GateSelection::All,
+        &GateClosing::default(),
+    )
+    .unwrap();
     let opts = Options {
         parallelism,
         schedule,

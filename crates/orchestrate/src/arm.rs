@@ -30,6 +30,11 @@ pub struct ArmError {
     /// Whether trying again later may succeed (throttling, 5xx, transport,
     /// a failed long-running operation whose PUT can be re-sent).
     pub retryable: bool,
+    /// Whether every later call would fail alike (an untrusted TLS
+    /// certificate, a credential that gives no token, a refused token): the
+    /// run stops at once instead of failing unit after unit. The message
+    /// says how to fix it.
+    pub fatal: bool,
 }
 
 impl ArmError {
@@ -41,6 +46,7 @@ impl ArmError {
             message: message.into(),
             request_id: None,
             retryable,
+            fatal: false,
         }
     }
 
@@ -52,7 +58,26 @@ impl ArmError {
             message: "the process stopped (crash test hook)".into(),
             request_id: None,
             retryable: false,
+            fatal: false,
         }
+    }
+
+    /// ARM refused the call because an operation on the same resource is
+    /// still running — work in flight, typically from a run that was
+    /// interrupted: `409 DeploymentActive`, `AnotherOperationInProgress`,
+    /// and a disk's "another incremental snapshot … is being copied"
+    /// (`OperationNotAllowed`). The caller waits for it instead of failing.
+    pub fn is_in_progress(&self) -> bool {
+        if self.status != Some(409) {
+            return false;
+        }
+        let code = self.code.to_ascii_lowercase();
+        let m = self.message.to_ascii_lowercase();
+        code == "deploymentactive"
+            || code == "anotheroperationinprogress"
+            || code == "operationinprogress"
+            || m.contains("being copied")
+            || m.contains("in progress")
     }
 
     pub fn is_crash(&self) -> bool {

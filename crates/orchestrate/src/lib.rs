@@ -26,5 +26,8 @@ pub use engine::{
     Schedule, open_journal,
 };
 pub use model::{Mover, RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
-pub use report::{GateRow, StatusReport, StatusRow, close_gates, status};
+pub use report::{
+    GateClosing, GateRow, GateSelection, StatusReport, StatusRow, close_gates, close_gates_with,
+    status,
+};
 pub use state::{State, Step};

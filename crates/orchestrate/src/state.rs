@@ -180,6 +180,8 @@ pub struct UnitView {
     pub verified: bool,
     pub open_gates_before: Vec<String>,
     pub open_gates_after: Vec<String>,
+    /// Open gates that hold the unit's source cleanup.
+    pub open_gates_cleanup: Vec<String>,
     /// The latest error, when the state is a failed one.
     pub error: Option<String>,
     /// The latest note (e.g. why a source was kept).
@@ -206,6 +208,37 @@ impl Snapshot {
         self.steps
             .get(&gate_step(id))
             .is_some_and(StepRecord::is_done)
+    }
+
+    /// Whether a gate after `unit`'s move can be closed: an after-move
+    /// gate is a step on the target, so the unit must have moved; for a
+    /// unit azrelo does not automate the gate *is* the move, once the gates
+    /// before it are closed (or are in `closing`, closed together with it).
+    /// `Err` says why not.
+    pub fn after_move_ready(&self, unit: &Unit, closing: &[String]) -> Result<(), String> {
+        let v = self.view(unit);
+        if unit.kind == UnitKind::Manual {
+            let open: Vec<&str> = v
+                .open_gates_before
+                .iter()
+                .filter(|g| !closing.iter().any(|c| c.eq_ignore_ascii_case(g)))
+                .map(String::as_str)
+                .collect();
+            return if open.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("close {} first", open.join(", ")))
+            };
+        }
+        if v.target_exists {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} has not moved yet ({}); `azrelo resume` moves it and stops at this gate",
+                unit.label(),
+                v.state.as_str()
+            ))
+        }
     }
 
     /// Derive a unit's state.
@@ -246,6 +279,19 @@ impl Snapshot {
             .filter(|g| !self.gate_closed(&g.id))
             .map(|g| g.id.clone())
             .collect();
+        let open_cleanup: Vec<String> = unit
+            .gates_cleanup
+            .iter()
+            .filter(|g| !self.gate_closed(&g.id))
+            .map(|g| g.id.clone())
+            .collect();
+        // A manual unit is relocated once its own gates are closed (gates of
+        // the whole run hold its commit, not its existence).
+        let own_open = unit
+            .gates_before
+            .iter()
+            .chain(unit.gates_after.iter())
+            .any(|g| !g.shared && !self.gate_closed(&g.id));
         // The current move is the latest one after the latest discard.
         let discarded_after_move = seq(discard) > seq(mv);
         let move_done = mv.is_some_and(StepRecord::is_done) && !discarded_after_move;
@@ -257,13 +303,13 @@ impl Snapshot {
             verified,
             open_gates_before: open_before,
             open_gates_after: open_after,
+            open_gates_cleanup: open_cleanup,
             error: None,
             note: None,
         };
         if unit.kind == UnitKind::Manual {
-            let closed = view.open_gates_after.is_empty() && view.open_gates_before.is_empty();
-            view.target_exists = closed;
-            view.verified = closed;
+            view.target_exists = !own_open;
+            view.verified = !own_open;
         } else {
             view.target_exists = move_done;
         }
@@ -384,7 +430,11 @@ mod tests {
             gates_after: vec![Gate {
                 id: "final-sync:t".into(),
                 title: "t".into(),
+                stage: azrelo_plan::GateStage::Commit,
+                shared: false,
             }],
+            gates_cleanup: vec![],
+            procedure: None,
             deploy: None,
             estate_body: None,
             note: None,

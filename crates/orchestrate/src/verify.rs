@@ -62,6 +62,25 @@ fn skipped(ty: &str, ptr: &str) -> bool {
         .is_some_and(|f| f.is_read_only(ptr) || f.is_write_only(ptr) || f.is_sensitive(ptr))
 }
 
+/// Collections of a resource that other ARM calls add entries to — by the
+/// run itself: `identity-grants` gives a recreated identity the access
+/// policy its predecessor had with `PUT {vault}/accessPolicies/add` (REST
+/// "Vaults - Update Access Policy") after the vault is deployed — compared
+/// by the key of their entries: what was deployed must be there, more may
+/// be.
+const GROWING: &[(&str, &str, &str)] = &[(
+    "microsoft.keyvault/vaults",
+    "/properties/accessPolicies",
+    "objectId",
+)];
+
+fn growing(ty: &str, ptr: &str) -> Option<&'static str> {
+    GROWING
+        .iter()
+        .find(|(t, p, _)| t.eq_ignore_ascii_case(ty) && p.eq_ignore_ascii_case(ptr))
+        .map(|(_, _, k)| *k)
+}
+
 fn show(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 200 {
@@ -135,6 +154,21 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
                 walk(ty, &format!("{ptr}/{k}"), v, find(a, k), out);
             }
         }
+        (Value::Array(e), Value::Array(a)) if growing(ty, ptr).is_some() => {
+            // A collection other APIs add to (the run's own grants): every
+            // deployed entry must be there, matched by its key; more may be.
+            let key = growing(ty, ptr).unwrap_or_default();
+            for (i, ev) in e.iter().enumerate() {
+                let k = ev.get(key).and_then(Value::as_str);
+                let found = a.iter().find(|x| {
+                    x.get(key)
+                        .and_then(Value::as_str)
+                        .zip(k)
+                        .is_some_and(|(x, k)| x.eq_ignore_ascii_case(k))
+                });
+                walk(ty, &format!("{ptr}/{i}"), ev, found, out);
+            }
+        }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
                 out.push(Difference {
@@ -188,6 +222,26 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn key_vault_access_policies_may_gain_entries_but_not_lose_or_change_them() {
+        let ty = "Microsoft.KeyVault/vaults";
+        let policy = |o: &str, secrets: &[&str]| json!({"tenantId": "t", "objectId": o, "permissions": {"secrets": secrets}});
+        let deployed = json!({"properties": {"accessPolicies": [policy("a", &["get"])]}});
+        // identity-grants added the new principal's entry.
+        let grown = json!({"properties": {"accessPolicies": [policy("B", &["get", "list"]), policy("A", &["get"])]}});
+        assert!(compare(ty, &deployed, &grown).is_empty());
+        let lost = json!({"properties": {"accessPolicies": [policy("b", &["get"])]}});
+        assert_eq!(
+            compare(ty, &deployed, &lost)[0].path,
+            "/properties/accessPolicies/0"
+        );
+        let changed = json!({"properties": {"accessPolicies": [policy("a", &["list"])]}});
+        assert!(!compare(ty, &deployed, &changed).is_empty());
+        // Elsewhere an array keeps its length.
+        let nsg = "Microsoft.Network/networkSecurityGroups";
+        assert!(!compare(nsg, &deployed, &grown).is_empty());
+    }
 
     #[test]
     fn server_fields_are_ignored_and_changes_are_found() {

@@ -18,10 +18,23 @@ fn the_example_becomes_units_with_the_dependencies_arm_needs() {
         "the four managed disks use the snapshot mover"
     );
     assert!(count(UnitKind::Reconfigure) >= 10);
+    // Backup items are no units of their own: the plan's actions relocate
+    // them (stop protection, re-protect), so nothing of them is manual.
     assert!(
-        count(UnitKind::Manual) >= 3,
-        "backup items are not generated"
+        !plan
+            .units
+            .iter()
+            .any(|u| u.kind == UnitKind::Manual && u.resource_type.ends_with("protectedItems")),
+        "backup items are relocated by actions"
     );
+    let action = |executor: &str, name: &str| {
+        plan.units
+            .iter()
+            .position(|u| {
+                u.kind.as_str() == executor && u.key.as_str().to_ascii_lowercase().contains(name)
+            })
+            .unwrap_or_else(|| panic!("no {executor} action for {name}"))
+    };
     let unit = |suffix: &str| {
         plan.units
             .iter()
@@ -47,6 +60,23 @@ fn the_example_becomes_units_with_the_dependencies_arm_needs() {
         "virtualMachines/vm-shop-app-01",
         "userAssignedIdentities/id-shop-app"
     ));
+    // Protection stops before the VM moves and comes back after it, once
+    // the target vault exists; the baseline is captured before any stop and
+    // compared after every re-protection.
+    let vm = unit("virtualMachines/vm-shop-app-01");
+    let stop = action("backup-stop-protection", "vm-shop-app-01");
+    let reprotect = action("backup-reprotect", "vm-shop-app-01");
+    let capture = action("backup-baseline-capture", "rsv-shop-weu");
+    let compare = action("backup-baseline-compare", "rsv-shop-weu");
+    assert!(plan.units[vm].deps.contains(&stop));
+    assert!(plan.units[reprotect].deps.contains(&vm));
+    assert!(
+        plan.units[reprotect]
+            .deps
+            .contains(&unit("vaults/rsv-shop-weu"))
+    );
+    assert!(plan.units[stop].deps.contains(&capture));
+    assert!(plan.units[compare].deps.contains(&reprotect));
     // A NIC needs the virtual network of its subnet (an ancestor of the id).
     assert!(depends(
         "networkInterfaces/nic-vm-shop-app-01",

@@ -2,7 +2,7 @@
 //! at more than one catalog rule — type availability (snapshot: unknown is
 //! not unavailable), availability zones, resources that stay behind but
 //! depend on moved ones, cross-subscription and cross-tenant references,
-//! quota. Catalog rules and global names are evaluated while planning each
+//! quota (live facts when given: [`crate::capacity`]). Catalog rules and global names are evaluated while planning each
 //! resource (see `build.rs`).
 
 use std::collections::{HashMap, HashSet};
@@ -230,19 +230,47 @@ pub(crate) fn assess(b: &mut Builder<'_, '_>, resources: &[PlannedResource]) {
         }
     }
 
-    // Quota: never known offline.
+    // Defender for Cloud's default workspaces stay (seed 000, "keep the
+    // Defender default workspace"): cleanup-source never deletes one.
+    for r in resources {
+        if r.resource_type
+            .eq_ignore_ascii_case("Microsoft.OperationalInsights/workspaces")
+            && r.action != Action::Keep
+            && crate::procedures::is_default_workspace(&r.name)
+        {
+            findings.push(Finding {
+                severity: Severity::Info,
+                code: "default-workspace-kept".into(),
+                resource: Some(r.source_id.to_string()),
+                message: format!(
+                    "{} is a Defender for Cloud default workspace: cleanup-source keeps it in the source region",
+                    r.name
+                ),
+                remediation: "Defender for Cloud collects VM security data into it; deleting it loses recommendations and alerts until the agents are removed and Defender creates a new one. Delete it yourself only once no machine reports to it.".into(),
+            });
+        }
+    }
+
+    // Quota: read live (`assess --live`), never known offline.
     let creating = resources
         .iter()
         .filter(|r| r.action.creates_target() && r.carried_by.is_none())
         .count();
-    if creating > 0 {
-        findings.push(Finding {
+    match &inp.opts.capacity {
+        Some(facts) => {
+            let body = |p: &PlannedResource| -> Option<&azrelo_estate::Resource> {
+                inp.graph.node(&p.source_id).and_then(|n| inp.resource(n))
+            };
+            findings.extend(crate::capacity::assess(facts, resources, body, &target));
+        }
+        None if creating > 0 => findings.push(Finding {
             severity: Severity::Info,
             code: "quota-unknown".into(),
             resource: None,
             message: format!("quota in {target} is not known offline ({creating} resources will be created)"),
-            remediation: "Check regional vCPU, public IP, storage account and service quotas in the target subscription before the move (`az vm list-usage -l REGION`).".into(),
-        });
+            remediation: "Read it live: `azrelo assess --live` compares the target subscription's VM sizes, vCPU and public IP quotas and provider registrations with what the plan creates (or check `az vm list-usage -l REGION`).".into(),
+        }),
+        None => {}
     }
     b.findings.extend(findings);
 }

@@ -26,6 +26,13 @@
 //! 5. **Waves** — see the `waves` module: the guidance's phase order,
 //!    raised by dependencies, cycles broken explicitly.
 //! 6. **Steps, checklists, scenarios, phases, findings**.
+//! 7. **Procedures** — the scenarios that apply, narrowed per step; the
+//!    actions the run's executors perform for their automated steps (stop
+//!    backup protection before a VM moves, re-protect after it, mirror
+//!    Defender for Cloud to a new subscription, grants for new principals)
+//!    with their order relative to the resource units; and the run's gates
+//!    ([`gates`]: resource steps, manual resources, manual scenario steps),
+//!    recorded in `plan.json` for the orchestrator and the reports.
 //!
 //! Invariants (checked by [`check_invariants`] and the tests):
 //! every dependency between two created resources of different units points
@@ -40,12 +47,15 @@
 
 mod assess;
 mod build;
+pub mod capacity;
 pub mod estimate;
+pub mod gates;
 mod id_map;
 mod invariants;
 pub mod model;
 pub mod options;
 mod phases;
+mod procedures;
 pub mod report;
 mod waves;
 
@@ -54,4 +64,20 @@ pub use id_map::{IdMap, Mapped};
 pub use invariants::check_invariants;
 pub use model::*;
 pub use options::{Filter, NamingRule, OptionsError, PlanOptions, parse_mapping};
+pub use procedures::is_default_workspace;
 pub use waves::phase_title;
+
+/// The executors of the catalog (`crates/catalog/catalog/executors.toml`)
+/// `azrelo plan` and `azrelo assess` perform: the availability check
+/// (`assess.rs`), the catalog's rules and the naming rules (`build/`), the
+/// dependency graph, move set and waves, the Backup tracks
+/// (`procedures/relations.rs`) and, with live facts, the quota check
+/// ([`capacity`]). The labels test checks every automated label against it.
+pub const EXECUTORS: &[&str] = &[
+    "availability-check",
+    "catalog-rules",
+    "name-rules",
+    "dependency-graph",
+    "backup-tracks",
+    "quota-check",
+];

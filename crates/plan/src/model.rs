@@ -9,11 +9,15 @@ use azrelo_arm::id::ResourceId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Schema tag of the plan document.
-pub const SCHEMA: &str = "azrelo.plan/v1";
+/// Schema tag of the plan document. v2: the run's gates (`gates`) and the
+/// executors' actions (`actions`) are decided by the plan, and scenario
+/// steps name their executor; a v1 plan has neither and is refused by the
+/// orchestrator (re-run `azrelo plan`).
+pub const SCHEMA: &str = "azrelo.plan/v2";
 
 pub use azrelo_catalog::{
-    Downtime, Names, Phase, ProcessPhase, Relation, ResourceMoverSupport, Severity, Strategy,
+    Downtime, GateStage, Names, Phase, ProcessPhase, Relation, ResourceMoverSupport, Severity,
+    Strategy,
 };
 
 /// A relocation plan.
@@ -55,6 +59,17 @@ pub struct Plan {
     pub checklist: Vec<ChecklistEntry>,
     /// The guidance's scenario procedures that apply, instantiated.
     pub scenarios: Vec<ScenarioPlan>,
+    /// What the run does besides deploying templates: each automated
+    /// scenario step an executor of `azrelo apply` performs, as a unit with
+    /// its order relative to the resource units (capture the backup
+    /// baseline, stop protection before a VM moves, re-protect after, …).
+    #[serde(default)]
+    pub actions: Vec<ActionPlan>,
+    /// Every gate the run stops at (resource steps, manual resources and
+    /// manual scenario steps), with where it stops the run; the
+    /// orchestrator and the reports read them from here.
+    #[serde(default)]
+    pub gates: Vec<GatePlan>,
     /// Assessment findings, most severe first.
     pub findings: Vec<Finding>,
 }
@@ -564,6 +579,93 @@ pub struct ScenarioStepPlan {
     /// The first of them by id (at most `MAX_LISTED`).
     pub resources: Vec<String>,
     pub checklist: Vec<String>,
+    /// The executor that performs an automated step (catalog
+    /// `executors.toml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
+    /// What azrelo does instead of the guidance's method, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// The actions of `actions` that carry it out, and the gates of `gates`
+    /// it became (ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<String>,
+}
+
+/// Something an executor of the run does that is not a template
+/// deployment, as a unit of the run: journaled, verified, idempotent,
+/// `--validate-only` aware like every unit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionPlan {
+    /// The unit's key (journal steps are `KEY#step`): deterministic and
+    /// unique, in ARM id form.
+    pub key: ResourceId,
+    /// The executor (catalog `executors.toml`, performed by `apply`).
+    pub executor: String,
+    /// What it does, for people.
+    pub title: String,
+    /// The scenario step it carries out (`scenario/step`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Units that must exist first (target ids, or keys of other actions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ResourceId>,
+    /// Units that wait for it (target ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<ResourceId>,
+    /// Planned resources (source ids) this action relocates: no unit of
+    /// their own, no manual gate (a backup item re-protected by it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<ResourceId>,
+    /// What the executor needs: ids, names and settings from the estate;
+    /// never a secret.
+    pub params: serde_json::Value,
+    pub wave: u32,
+}
+
+/// Where a gate comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum GateOrigin {
+    /// A manual per-resource step (a data copy azrelo does not run, a final
+    /// sync, a manual relocation).
+    ResourceStep { step: StepKind },
+    /// A resource nothing relocates automatically (the plan marks it
+    /// manual, the generator never emits its type, or its body is missing).
+    ManualResource,
+    /// A manual step of a scenario procedure.
+    ScenarioStep { scenario: String, step: String },
+}
+
+/// A gate of the run: a manual step the operator does, then closes with
+/// `azrelo gate done DIR ID`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatePlan {
+    /// The id `azrelo gate done` takes (`start-data-copy:kv-shop-weu-01`).
+    pub id: String,
+    pub origin: GateOrigin,
+    /// What it holds back: the move, the commit or the source cleanup.
+    pub stage: GateStage,
+    /// The units it holds (target ids); empty: every unit of the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<ResourceId>,
+    /// The resource it is about (source id), if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceId>,
+    /// What the operator does.
+    pub instruction: String,
+    pub wave: u32,
+}
+
+impl GatePlan {
+    /// Before its unit's move (else after it).
+    pub fn before_move(&self) -> bool {
+        self.stage == GateStage::Move
+    }
 }
 
 /// An assessment finding.

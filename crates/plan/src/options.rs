@@ -130,6 +130,13 @@ pub struct PlanOptions {
     /// region newer than the catalog); pairing, zones and availability are
     /// then unknown and reported as such.
     pub allow_unknown_region: bool,
+    /// Delete the source vault's backup data when protection of a moving
+    /// resource is stopped (default: retain the recovery points, which stay
+    /// restorable and billed).
+    pub delete_backup_data: bool,
+    /// Quota and SKU facts of the target subscriptions, read live
+    /// (`assess --live`); without them quota is reported as unknown.
+    pub capacity: Option<crate::capacity::CapacityFacts>,
 }
 
 impl PlanOptions {
@@ -148,6 +155,8 @@ impl PlanOptions {
             existing_targets: Vec::new(),
             naming: NamingRule::default(),
             allow_unknown_region: false,
+            delete_backup_data: false,
+            capacity: None,
         }
     }
 }

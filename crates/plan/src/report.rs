@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use azrelo_catalog::{Automation, Catalog, Severity};
 
-use crate::estimate::{downtime_estimates, format_minutes, run_gates, wave_estimates};
+use crate::estimate::{downtime_estimates, format_minutes, wave_estimates};
 use crate::model::*;
 
 /// Rows per table before the rest is summarized.
@@ -69,8 +69,8 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
         None => plan.target.region.clone(),
     };
     let s = &plan.summary;
-    let gates = run_gates(plan, catalog);
-    let before = gates.iter().filter(|g| g.before_move).count();
+    let gates = &plan.gates;
+    let before = gates.iter().filter(|g| g.before_move()).count();
     let _ = writeln!(o, "# Relocation plan: {src} → {target}\n");
     let _ = writeln!(
         o,
@@ -125,9 +125,16 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
         (
             "Gates the run stops at",
             format!(
-                "{} ({before} before a move, {} after)",
+                "{} ({before} before a move, {} before a commit, {} before the source cleanup)",
                 gates.len(),
-                gates.len() - before
+                gates
+                    .iter()
+                    .filter(|g| g.stage == GateStage::Commit)
+                    .count(),
+                gates
+                    .iter()
+                    .filter(|g| g.stage == GateStage::Cleanup)
+                    .count()
             ),
         ),
         (
@@ -235,7 +242,7 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
     let planned: std::collections::HashMap<u32, u32> =
         est.iter().map(|e| (e.number, e.minutes)).collect();
     let mut gates_per_wave: std::collections::HashMap<u32, usize> = Default::default();
-    for g in &gates {
+    for g in gates {
         *gates_per_wave.entry(g.wave).or_default() += 1;
     }
     let _ = writeln!(
@@ -282,15 +289,33 @@ pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
                 "| {} | `{}` | {} | {} |",
                 g.wave,
                 g.id,
-                if g.before_move {
-                    "before the move"
-                } else {
-                    "after the move"
-                },
+                gate_when(g),
                 esc(&g.instruction)
             );
         }
         more(&mut o, gates.len(), "gates");
+    }
+
+    // What the run's executors do besides deploying templates.
+    if !plan.actions.is_empty() {
+        let _ = writeln!(o, "\n## Automated procedure steps\n");
+        let _ = writeln!(
+            o,
+            "Units of the run besides the deployments, each journaled and verified like them.\n"
+        );
+        let _ = writeln!(o, "| Wave | Executor | What | Step |");
+        let _ = writeln!(o, "|---|---|---|---|");
+        for a in plan.actions.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                a.wave,
+                a.executor,
+                esc(&a.title),
+                a.step.as_deref().unwrap_or("")
+            );
+        }
+        more(&mut o, plan.actions.len(), "actions");
     }
 
     // Role assignments.
@@ -471,4 +496,16 @@ pub fn reasons(ra: &RoleAssignmentPlan) -> String {
 /// GUID for a custom role.
 pub fn role_name(role_definition_id: &str) -> String {
     azrelo_arm::roles::role_display_name(role_definition_id)
+}
+
+/// When a gate stops the run, for a table cell.
+pub fn gate_when(g: &GatePlan) -> &'static str {
+    match (g.stage, !g.units.is_empty()) {
+        (GateStage::Move, true) => "before the move",
+        (GateStage::Move, false) => "before any move",
+        (GateStage::Commit, true) => "after the move, before the commit",
+        (GateStage::Commit, false) => "before any commit",
+        (GateStage::Cleanup, true) => "before its source cleanup",
+        (GateStage::Cleanup, false) => "before the source cleanup",
+    }
 }

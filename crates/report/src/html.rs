@@ -713,11 +713,7 @@ fn gates(o: &mut String, r: &Report) {
             g.state,
             g.wave,
             esc(&g.id),
-            if g.before_move {
-                "before the move"
-            } else {
-                "after the move"
-            },
+            g.when,
             esc(&g.owner),
             esc(&short(&g.owner)),
             esc(&g.instruction),

@@ -131,6 +131,9 @@ pub struct GateView {
     /// The resource (unit) whose gate it is: source id when known.
     pub owner: String,
     pub before_move: bool,
+    /// When it stops the run (`before the move`, `after the move, before
+    /// the commit`, `before the source cleanup`, …).
+    pub when: &'static str,
     pub instruction: String,
     /// `closed`, `open` (a run exists), `not started`.
     pub state: &'static str,
@@ -395,26 +398,38 @@ fn unit_graph(plan: &Plan, estate: Option<&Estate>) -> ReportGraph {
 fn gates_and_run(
     dir: &Path,
     plan: &Plan,
-    catalog: &Catalog,
+    _catalog: &Catalog,
 ) -> Result<(Vec<GateView>, bool, Option<RunView>), ReportError> {
     let has_templates = dir.join("templates").join("manifest.json").exists();
     let has_journal = dir.join("journal.db").exists();
     let events = std::fs::read_to_string(dir.join("events.jsonl"))
         .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
         .unwrap_or(0);
-    if !has_templates {
-        let gates = estimate::run_gates(plan, catalog)
-            .into_iter()
+    // The gates are the plan's (`plan.json`); a run only adds their state.
+    let view = |closed: Option<&HashSet<String>>| -> Vec<GateView> {
+        plan.gates
+            .iter()
             .map(|g| GateView {
-                id: g.id,
+                id: g.id.clone(),
                 wave: g.wave,
-                owner: g.resource,
-                before_move: g.before_move,
-                instruction: g.instruction,
-                state: "not started",
+                owner: g
+                    .resource
+                    .as_ref()
+                    .or(g.units.first())
+                    .map_or_else(|| "the whole run".to_string(), |r| r.to_string()),
+                before_move: g.before_move(),
+                when: azrelo_plan::report::gate_when(g),
+                instruction: g.instruction.clone(),
+                state: match closed {
+                    None => "not started",
+                    Some(c) if c.contains(&g.id.to_ascii_lowercase()) => "closed",
+                    Some(_) => "open",
+                },
             })
-            .collect();
-        return Ok((gates, false, None));
+            .collect()
+    };
+    if !has_templates {
+        return Ok((view(None), false, None));
     }
     let run_err = |message: String| ReportError::Run {
         dir: dir.to_path_buf(),
@@ -430,31 +445,14 @@ fn gates_and_run(
     } else {
         None
     };
-    let closed: HashSet<String> = status
-        .iter()
-        .flat_map(|s| s.gates.iter())
-        .filter(|g| g.closed)
-        .map(|g| g.id.to_ascii_lowercase())
-        .collect();
-    let mut gates: Vec<GateView> = rp
-        .gates()
-        .into_iter()
-        .map(|(g, i, before)| {
-            let u = &rp.units[i];
-            GateView {
-                id: g.id.clone(),
-                wave: u.wave,
-                owner: u.source_id.as_ref().unwrap_or(&u.key).to_string(),
-                before_move: before,
-                instruction: g.title.clone(),
-                state: match (&status, closed.contains(&g.id.to_ascii_lowercase())) {
-                    (None, _) => "not started",
-                    (Some(_), true) => "closed",
-                    (Some(_), false) => "open",
-                },
-            }
-        })
-        .collect();
+    let closed: Option<HashSet<String>> = status.as_ref().map(|s| {
+        s.gates
+            .iter()
+            .filter(|g| g.closed)
+            .map(|g| g.id.to_ascii_lowercase())
+            .collect()
+    });
+    let mut gates = view(closed.as_ref());
     gates.sort_by_key(|g| g.wave);
     let run = status.map(|s| RunView {
         states: s

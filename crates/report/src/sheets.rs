@@ -219,11 +219,7 @@ pub fn sheets(r: &Report) -> Vec<Sheet> {
                 vec![
                     n(g.wave),
                     t(&g.id),
-                    t(if g.before_move {
-                        "before the move"
-                    } else {
-                        "after the move"
-                    }),
+                    t(g.when),
                     t(short(&g.owner)),
                     t(&g.instruction),
                     t(g.state),

@@ -39,9 +39,12 @@ fn the_example_report_has_every_section() {
     ] {
         assert!(html.contains(role), "{role}");
     }
-    // The gates the run stops at (as the orchestrator counts them), not
-    // every manual step text of the plan.
-    assert!(html.contains("<h2>Gates (13)</h2>"));
+    // The gates the run stops at (the plan's, as the orchestrator reads
+    // them): per-resource manual steps and the manual scenario steps.
+    assert!(html.contains("<h2>Gates (33)</h2>"));
+    assert!(
+        html.contains("vm-running-disks-attached") || html.contains("keep-or-delete-source-vault")
+    );
     assert!(html.contains("start-data-copy:kv-shop-weu-northeurope"));
     // Downtime in minutes with its basis.
     assert!(html.contains("15–35 min"), "key vault workload downtime");

@@ -20,6 +20,8 @@ impl ClientArm {
 /// idempotently).
 fn conv(e: ClientError) -> ArmError {
     let retryable = e.is_retryable() || matches!(e, ClientError::OperationFailed { .. });
+    let fatal = e.is_fatal_for_run();
+    let hint = e.hint();
     match e {
         ClientError::Arm {
             status,
@@ -30,9 +32,10 @@ fn conv(e: ClientError) -> ArmError {
         } => ArmError {
             status: Some(status),
             code,
-            message,
+            message: with_hint(message, fatal, hint),
             request_id: Some(request_id),
             retryable,
+            fatal,
         },
         ClientError::OperationFailed {
             code,
@@ -44,14 +47,24 @@ fn conv(e: ClientError) -> ArmError {
             message,
             request_id: Some(request_id),
             retryable,
+            fatal,
         },
         other => ArmError {
             status: other.status(),
             code: "ClientError".into(),
-            message: other.to_string(),
+            message: with_hint(other.to_string(), fatal, hint),
             request_id: None,
             retryable,
+            fatal,
         },
+    }
+}
+
+/// A run-stopping error's message carries how to fix it.
+fn with_hint(message: String, fatal: bool, hint: Option<&str>) -> String {
+    match (fatal, hint) {
+        (true, Some(h)) => format!("{message} — {h}"),
+        _ => message,
     }
 }
 

@@ -8,6 +8,7 @@
 //! DIR/templates/manifest.json the generator's manifest (azrelo.manifest/v1)
 //! DIR/templates/NAME.json     a deployment's template …
 //! DIR/templates/NAME.parameters.json  … and its parameters
+//! DIR/templates/SHA256SUMS    SHA-256 of the manifest and of every file it names
 //! DIR/journal.db              the run's journal (azrelo-journal)
 //! DIR/events.jsonl            the run's event log
 //! ```
@@ -48,7 +49,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or("azrelo-output");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        // Plans, templates and estates are operator data: owner only.
+        let mut f = azrelo_estate::create_private(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -57,6 +59,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The hashes file in the templates directory.
+pub const SUMS: &str = "SHA256SUMS";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Pretty JSON with a final newline.
@@ -205,7 +218,81 @@ impl PlanDir {
         let manifest = generated.manifest();
         let p = dir.join("manifest.json");
         written(&p, write_atomic(&p, &pretty(&manifest)?))?;
+        // What a run may deploy: the manifest and the files it names,
+        // each with its hash (checked before every run).
+        let mut sums = String::new();
+        let mut names = vec!["manifest.json".to_string()];
+        for d in &manifest.deployments {
+            names.push(d.template_file.clone());
+            names.push(d.parameters_file.clone());
+        }
+        for n in names {
+            let bytes = std::fs::read(dir.join(&n))
+                .map_err(|e| RunError::failure(format!("cannot read back {n}: {e}")))?;
+            sums.push_str(&format!("{}  {n}\n", sha256_hex(&bytes)));
+        }
+        let p = dir.join(SUMS);
+        written(&p, write_atomic(&p, sums.as_bytes()))?;
         Ok(manifest)
+    }
+
+    /// Check the templates directory against `SHA256SUMS` (written by
+    /// `generate`): a changed file, a missing one, or a JSON file nobody
+    /// generated (a foreign template) is refused, naming it.
+    pub fn verify_templates(&self) -> Result<(), ModelError> {
+        let tdir = self.templates();
+        let sums_path = tdir.join(SUMS);
+        let text = std::fs::read_to_string(&sums_path).map_err(|e| {
+            model_file(
+                sums_path.clone(),
+                format!(
+                    "{e}: without the hashes `azrelo generate` writes, the templates cannot be checked — run `azrelo generate {}` again",
+                    self.root.display()
+                ),
+            )
+        })?;
+        let mut listed = std::collections::HashSet::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let Some((hash, name)) = line.split_once("  ") else {
+                return Err(model_file(
+                    sums_path.clone(),
+                    format!("line {} is not 'HASH  NAME'", i + 1),
+                ));
+            };
+            if name.contains('/') || name.contains('\\') || name.starts_with('.') {
+                return Err(model_file(
+                    sums_path.clone(),
+                    format!("line {} names a file outside the directory: {name}", i + 1),
+                ));
+            }
+            let path = tdir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| model_file(path.clone(), e))?;
+            if sha256_hex(&bytes) != hash {
+                return Err(model_file(
+                    path,
+                    "changed since `azrelo generate` wrote it: a run deploys only what was generated and reviewed (run `azrelo generate` again, or restore the file)",
+                ));
+            }
+            listed.insert(name.to_string());
+        }
+        let mut foreign: Vec<String> = std::fs::read_dir(&tdir)
+            .map_err(|e| model_file(tdir.clone(), e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && !listed.contains(n))
+            .collect();
+        foreign.sort();
+        if let Some(f) = foreign.first() {
+            return Err(model_file(
+                tdir.join(f),
+                "not generated for this plan (a foreign template): remove it, or run `azrelo generate` again",
+            ));
+        }
+        Ok(())
     }
 
     /// Everything a run is built from: plan, manifest, every template and
@@ -221,6 +308,11 @@ impl PlanDir {
         let (plan_bytes, plan_v) = read(self.plan_json())?;
         let plan: Plan = serde_json::from_value(plan_v)
             .map_err(|e| model_file(self.plan_json(), format!("not an azrelo plan: {e}")))?;
+        // Before the manifest and templates are read: only what `generate`
+        // wrote (and hashed) is deployed.
+        if self.manifest_json().exists() {
+            self.verify_templates()?;
+        }
         let (manifest_bytes, manifest_v) = read(self.manifest_json()).map_err(|e| {
             ModelError::Plan(format!(
                 "{e} — run `azrelo generate {}` first",

@@ -22,7 +22,25 @@ pub fn plan_estate(
         "graph built"
     );
     let plan = azrelo_plan::plan(estate, &graph, catalog, opts).map_err(|e| {
-        RunError::bad_input(e.to_string(), "run `azrelo regions` to list region names")
+        // "Did you mean" for a misspelt --target.
+        let close: Vec<String> = azrelo_arm::Regions::embedded()
+            .suggest(&opts.target_region)
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
+        let help = if close.is_empty()
+            || azrelo_arm::Regions::embedded()
+                .get(&opts.target_region)
+                .is_some()
+        {
+            "run `azrelo regions` to list region names".to_string()
+        } else {
+            format!(
+                "did you mean {}? (`azrelo regions` lists them all)",
+                close.join(", ")
+            )
+        };
+        RunError::bad_input(e.to_string(), help)
     })?;
     let violations = check_invariants(&plan, estate, &graph);
     if !violations.is_empty() {

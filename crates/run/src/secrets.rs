@@ -91,22 +91,49 @@ fn read_file(f: &Path) -> Result<HashMap<String, Value>, RunError> {
             "use {\"name\": value} or an ARM parameters file",
         )
     })?;
-    let obj = v
-        .get("parameters")
-        .and_then(Value::as_object)
-        .or_else(|| v.as_object())
-        .cloned()
-        .unwrap_or_default();
+    let shape = |what: String| {
+        RunError::bad_input(
+            format!("{}: {what}", f.display()),
+            "use {\"name\": value} or an ARM parameters file {\"parameters\": {\"name\": {\"value\": …}}}",
+        )
+    };
+    let Some(top) = v.as_object() else {
+        return Err(shape("not a JSON object".into()));
+    };
     let mut out = HashMap::new();
-    for (k, v) in obj {
-        if k == "$schema" || k == "contentVersion" {
-            continue;
+    match top.get("parameters") {
+        // An ARM parameters file: every entry is {"value": …}.
+        Some(p) => {
+            let Some(entries) = p.as_object() else {
+                return Err(shape("'parameters' is not an object".into()));
+            };
+            for (k, e) in entries {
+                match e.as_object().and_then(|m| m.get("value")) {
+                    Some(x) => {
+                        out.insert(k.clone(), x.clone());
+                    }
+                    None if e.get("reference").is_some() => {
+                        return Err(shape(format!(
+                            "parameter '{k}' is a Key Vault reference: give its value here (azrelo sends secure values to ARM itself)"
+                        )));
+                    }
+                    None => {
+                        return Err(shape(format!(
+                            "parameter '{k}' has no 'value' (write \"{k}\": {{\"value\": …}})"
+                        )));
+                    }
+                }
+            }
         }
-        let value = match v.get("value") {
-            Some(x) if v.as_object().is_some_and(|m| m.len() == 1) => x.clone(),
-            _ => v,
-        };
-        out.insert(k, value);
+        // A plain {"name": value} object.
+        None => {
+            for (k, v) in top {
+                if k == "$schema" || k == "contentVersion" {
+                    continue;
+                }
+                out.insert(k.clone(), v.clone());
+            }
+        }
     }
     Ok(out)
 }
@@ -127,7 +154,7 @@ mod tests {
         .unwrap();
         let m = read_file(&arm).unwrap();
         assert_eq!(m["a"], "s3cret");
-        assert_eq!(m["b"], serde_json::json!({"value": 1, "x": 2}));
+        assert_eq!(m["b"], serde_json::json!(1));
         assert_eq!(m.len(), 2);
         let plain = dir.path().join("q.json");
         std::fs::write(&plain, r#"{"c": "v"}"#).unwrap();
@@ -136,5 +163,22 @@ mod tests {
         std::fs::write(&bad, r#"{"c": "top-secret"#).unwrap();
         let e = read_file(&bad).unwrap_err().to_string();
         assert!(e.contains("line 1") && !e.contains("top-secret"), "{e}");
+        // Issue #18: wrong shapes are errors naming the entry.
+        for (text, want) in [
+            (r#"[1, 2, 3]"#, "not a JSON object"),
+            (r#"{"parameters": [1]}"#, "'parameters' is not an object"),
+            (
+                r#"{"parameters": {"a": "s3cret"}}"#,
+                "parameter 'a' has no 'value'",
+            ),
+            (
+                r#"{"parameters": {"a": {"reference": {"keyVault": {"id": "x"}, "secretName": "s"}}}}"#,
+                "Key Vault reference",
+            ),
+        ] {
+            std::fs::write(&bad, text).unwrap();
+            let e = read_file(&bad).unwrap_err().to_string();
+            assert!(e.contains(want) && !e.contains("s3cret"), "{text}: {e}");
+        }
     }
 }

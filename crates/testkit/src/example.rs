@@ -18,27 +18,32 @@ pub fn example_dir() -> PathBuf {
 /// `azrelo plan` + `azrelo generate` of the example into `dir` (same files
 /// the CLI writes).
 pub fn make_plan_dir(dir: &Path, target: &str) {
+    make_plan_dir_with(dir, &azrelo_plan::PlanOptions::new(target), &[]);
+}
+
+/// [`make_plan_dir`] with plan options of the test's own (a target
+/// subscription, …) and input files added to the example's.
+pub fn make_plan_dir_with(dir: &Path, opts: &azrelo_plan::PlanOptions, extra: &[PathBuf]) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(example_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    make_plan_dir_from(dir, &files, target);
+    files.extend(extra.iter().cloned());
+    plan_dir_of(dir, &files, opts);
 }
 
 /// [`make_plan_dir`] for any input files (a fixture estate's:
 /// [`crate::estate_fixture`]).
 pub fn make_plan_dir_from(dir: &Path, files: &[PathBuf], target: &str) {
+    plan_dir_of(dir, files, &azrelo_plan::PlanOptions::new(target));
+}
+
+fn plan_dir_of(dir: &Path, files: &[PathBuf], opts: &azrelo_plan::PlanOptions) {
     let estate = azrelo_estate::load_inputs(files, &azrelo_estate::LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&estate);
-    let p = azrelo_plan::plan(
-        &estate,
-        &g,
-        azrelo_catalog::Catalog::embedded(),
-        &azrelo_plan::PlanOptions::new(target),
-    )
-    .unwrap();
+    let p = azrelo_plan::plan(&estate, &g, azrelo_catalog::Catalog::embedded(), opts).unwrap();
     let out = azrelo_generate::generate(
         &p,
         &estate,

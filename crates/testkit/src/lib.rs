@@ -24,6 +24,7 @@ pub mod corpus;
 pub mod example;
 pub mod fixtures;
 pub mod params;
+pub mod procedures;
 #[cfg(feature = "emulator")]
 pub mod quickstart;
 #[cfg(feature = "emulator")]

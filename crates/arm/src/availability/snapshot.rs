@@ -246,40 +246,45 @@ impl Availability {
     }
 }
 
-pub(super) const ESCAPED: &[char] = &['%', '\t', '\r', '\n', ',', ';', '='];
+/// What the snapshot format escapes as `%XX`: its separators, line breaks
+/// and `%` itself (percent-encoding; other bytes, ASCII or not, as they are).
+const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::AsciiSet::EMPTY
+    .add(b'%')
+    .add(b'\t')
+    .add(b'\r')
+    .add(b'\n')
+    .add(b',')
+    .add(b';')
+    .add(b'=');
 
 pub(super) fn escape(s: &str) -> String {
-    if !s.contains(ESCAPED) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if ESCAPED.contains(&c) {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
+    // `utf8_percent_encode` also escapes every non-ASCII byte; the format
+    // keeps those as they are, so only ASCII runs go through the set.
+    let mut out = String::with_capacity(s.len());
+    for part in s.split_inclusive(|c: char| !c.is_ascii()) {
+        let (ascii, rest) = match part.char_indices().last() {
+            Some((at, c)) if !c.is_ascii() => (&part[..at], &part[at..]),
+            _ => (part, ""),
+        };
+        out.extend(percent_encoding::utf8_percent_encode(ascii, ESCAPED));
+        out.push_str(rest);
     }
     out
 }
 
+/// The inverse of [`escape`]; a `%` not followed by two hex digits, or an
+/// escape of a non-ASCII byte, is an error (the format writes neither).
 pub(super) fn unescape(s: &str) -> Result<String, String> {
-    if !s.contains('%') {
-        return Ok(s.to_string());
+    let b = s.as_bytes();
+    let bad = |i: usize| {
+        !b.get(i + 1..i + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit) && h[0] < b'8')
+    };
+    if let Some(j) = (0..b.len()).find(|&j| b[j] == b'%' && bad(j)) {
+        let hex: String = s[j + 1..].chars().take(2).collect();
+        return Err(format!("bad escape '%{hex}'"));
     }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let hex: String = chars.by_ref().take(2).collect();
-        let b = u8::from_str_radix(&hex, 16)
-            .ok()
-            .filter(|b| b.is_ascii())
-            .ok_or_else(|| format!("bad escape '%{hex}'"))?;
-        out.push(b as char);
-    }
-    Ok(out)
+    Ok(percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned())
 }

@@ -79,15 +79,19 @@ pub enum ServersCommand {
 /// `--plan` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanArg {
+    /// Keep the plan each subscription has enabled (Plan 1 or Plan 2 both
+    /// include the Defender for Endpoint integration); Plan 2 where it is off.
+    Keep,
     P1,
     P2,
 }
 
-impl From<PlanArg> for ServersPlan {
+impl From<PlanArg> for Option<ServersPlan> {
     fn from(p: PlanArg) -> Self {
         match p {
-            PlanArg::P1 => ServersPlan::P1,
-            PlanArg::P2 => ServersPlan::P2,
+            PlanArg::Keep => None,
+            PlanArg::P1 => Some(ServersPlan::P1),
+            PlanArg::P2 => Some(ServersPlan::P2),
         }
     }
 }
@@ -112,8 +116,9 @@ pub struct AssessArgs {
     /// through ARM.
     #[arg(long, value_name = "NAME|ID")]
     pub subscription: Vec<String>,
-    /// The Defender for Servers plan the fleet must have.
-    #[arg(long, value_enum, default_value_t = PlanArg::P2)]
+    /// The Defender for Servers plan the fleet must have (default: keep what
+    /// each subscription has enabled, Plan 2 where it is off).
+    #[arg(long, value_enum, default_value_t = PlanArg::Keep)]
     pub plan: PlanArg,
     /// Print the assessment as a Markdown document instead of the result
     /// (not with -o or --query).
@@ -135,8 +140,9 @@ pub struct ApplyArgs {
     /// AZURE_SUBSCRIPTION_ID, else az's current subscription).
     #[arg(long, value_name = "NAME|ID")]
     pub subscription: Option<String>,
-    /// The Defender for Servers plan to enable.
-    #[arg(long, value_enum, default_value_t = PlanArg::P2)]
+    /// The Defender for Servers plan to enable (default: keep the enabled
+    /// plan, Plan 1 or 2; Plan 2 where it is off).
+    #[arg(long, value_enum, default_value_t = PlanArg::Keep)]
     pub plan: PlanArg,
     /// Compute and print the changes; change nothing (no PUT, no journal).
     #[arg(long)]
@@ -331,8 +337,11 @@ fn run_apply(args: ApplyArgs, out: &Output) -> Result<(), CliError> {
         || {
             let mut text = azrelo_defender::apply::render_text(&report);
             text.push_str(&format!(
-                "machines: {} ready, {} needs-action, {} blocked (before Defender for Cloud deploys the extensions)\n",
-                a.summary.ready, a.summary.needs_action, a.summary.blocked
+                "machines: {} ready, {} ready after apply, {} need a manual step, {} blocked (before Defender for Cloud deploys the extensions)\n",
+                a.summary.ready,
+                a.summary.ready_after_apply,
+                a.summary.needs_manual,
+                a.summary.blocked
             ));
             text
         },

@@ -70,6 +70,11 @@ pub struct Selection {
     /// (zones, pairing and availability are then reported as unknown).
     #[arg(long)]
     pub allow_unknown_region: bool,
+    /// Azure Backup: when protection of a moving resource is stopped in the
+    /// source vault, delete its backup data too (default: retain the
+    /// recovery points, which stay restorable and billed until deleted).
+    #[arg(long)]
+    pub delete_backup_data: bool,
     /// Use a relocation catalog directory instead of the built-in one (same
     /// layout as crates/catalog/catalog).
     #[arg(long, value_name = "DIR")]
@@ -93,18 +98,28 @@ pub enum Deps {
 /// unsupported configurations Microsoft's relocation guidance names (Key
 /// Vault backup across geographies, public IP changes, NetApp pairs, Trusted
 /// Launch VMs, …), references to resources outside the inputs, cross-
-/// subscription and cross-tenant references, quota (unknown offline).
+/// subscription and cross-tenant references, quota (unknown offline; with
+/// --live read from ARM: VM sizes offered, restricted or missing a zone in
+/// the target region, vCPU and public IP quotas against what the plan
+/// creates, provider registrations).
 ///
 /// Exit code 4 when there are blockers, 0 otherwise.
 ///
 /// Examples:
 ///   azrelo assess examples/contoso-shop --target swedencentral
 ///   azrelo assess estate.json -t "Sweden Central" -o json
+///   azrelo assess estate.json -t swedencentral --live
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct AssessArgs {
     #[command(flatten)]
     pub selection: Selection,
+    /// Read the target subscriptions' SKUs, quotas and provider
+    /// registrations in the target region from ARM (executor quota-check).
+    #[arg(long)]
+    pub live: bool,
+    #[command(flatten)]
+    pub arm: crate::cmd::arm_args::ArmArgs,
 }
 
 /// Plan the relocation to a target region: waves, steps, checklists, plan.json + plan.md
@@ -188,10 +203,20 @@ pub(crate) fn options(sel: &Selection) -> Result<PlanOptions, CliError> {
         o.subscription_map.push(parse_mapping(m).map_err(bad)?);
     }
     for m in &sel.resource_group_map {
-        o.resource_group_map.push(parse_mapping(m).map_err(bad)?);
+        let (from, to) = parse_mapping(m).map_err(bad)?;
+        // ARM's group name rules: `a=../../x/EVIL` is refused here, not
+        // turned into ids that generate then skips.
+        azrelo_arm::names::check_resource_group_name(&to).map_err(|e| {
+            CliError::bad_input(
+                format!("--resource-group-map {m}: {e}"),
+                "map to a valid resource group name",
+            )
+        })?;
+        o.resource_group_map.push((from, to));
     }
     o.resource_group_pattern = sel.resource_group_pattern.clone();
     o.allow_unknown_region = sel.allow_unknown_region;
+    o.delete_backup_data = sel.delete_backup_data;
     if let Some(s) = &sel.name_suffix {
         o.naming = NamingRule::Suffix(s.clone());
     } else if let Some(t) = &sel.region_token {
@@ -255,7 +280,14 @@ pub(crate) fn group_scopes(
 /// The plan of an estate already in hand (read from files or discovered
 /// live) for the selection's target, scopes, filters and naming.
 fn build_from(sel: &Selection, estate: &azrelo_estate::Estate) -> Result<Plan, CliError> {
-    let mut opts = options(sel)?;
+    build_with(sel, estate, options(sel)?)
+}
+
+fn build_with(
+    sel: &Selection,
+    estate: &azrelo_estate::Estate,
+    mut opts: PlanOptions,
+) -> Result<Plan, CliError> {
     opts.scopes
         .extend(group_scopes(estate, &sel.resource_groups)?);
     let owned;
@@ -327,7 +359,12 @@ pub(crate) fn assessment_json(plan: &Plan) -> serde_json::Value {
 }
 
 pub fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
-    let (_, plan) = build(&args.selection)?;
+    let (estate, mut plan) = build(&args.selection)?;
+    if args.live {
+        let mut opts = options(&args.selection)?;
+        opts.capacity = Some(capacity(&args.arm, &plan)?);
+        plan = build_with(&args.selection, &estate, opts)?;
+    }
     out.print(&assessment_json(&plan), || {
         let summary = format!(
             "{} resources assessed for {}: {} blocker(s), {} warning(s), {} info.",
@@ -344,6 +381,70 @@ pub fn run_assess(args: AssessArgs, out: &Output) -> Result<(), CliError> {
         }
     })?;
     blockers(&plan)
+}
+
+/// The capacity of each target subscription the plan creates resources in,
+/// in the target region, read from ARM (executor `quota-check`); calls that
+/// fail are warned about and their figures reported as not known.
+fn capacity(
+    arm: &crate::cmd::arm_args::ArmArgs,
+    plan: &Plan,
+) -> Result<azrelo_plan::capacity::CapacityFacts, CliError> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut subs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &plan.resources {
+        if !r.action.creates_target() || r.carried_by.is_some() {
+            continue;
+        }
+        let Some(sub) = r.target_id.subscription_id() else {
+            continue;
+        };
+        let ns = r.resource_type.split('/').next().unwrap_or_default();
+        let e = subs.entry(sub.to_ascii_lowercase()).or_default();
+        if !ns.eq_ignore_ascii_case("Microsoft.Resources") {
+            e.insert(ns.to_string());
+        }
+    }
+    let client = arm.client()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    let region = plan.target.region.clone();
+    let mut facts = azrelo_plan::capacity::CapacityFacts::default();
+    for (sub, namespaces) in subs {
+        let namespaces: Vec<String> = namespaces.into_iter().collect();
+        let (a, failures) = rt.block_on(azrelo_live::capacity::capacity(
+            &client,
+            &sub,
+            &region,
+            &namespaces,
+        ));
+        for f in &failures {
+            eprintln!(
+                "warning: {}: {} (its figures are not known)",
+                f.call, f.error
+            );
+        }
+        // Without the SKU list nothing can be said about sizes: the
+        // subscription's quota is reported as not read.
+        if failures
+            .iter()
+            .any(|f| f.call.ends_with("/Microsoft.Compute/skus"))
+        {
+            continue;
+        }
+        facts
+            .subscriptions
+            .push(azrelo_plan::capacity::SubscriptionCapacity::from_arm(
+                &sub,
+                &region,
+                &a.skus,
+                &a.usages,
+                &a.providers,
+            ));
+    }
+    Ok(facts)
 }
 
 /// Write `DIR/report.html` (the change board's page) next to a plan

@@ -131,7 +131,10 @@ impl azrelo_run::Progress for Say {
         self.print(text);
     }
     fn run_started(&self, units: usize) {
-        let _ = self.bars.set(Bars::new(units as u64, self.hidden_bars));
+        // The rehearsal prints its own lines: no second set.
+        let _ = self
+            .bars
+            .set(Bars::new(units as u64, self.hidden_bars, true));
     }
     fn run_finished(&self) {
         if let Some(b) = self.bars.get() {

@@ -19,6 +19,8 @@ pub(super) struct Ctx<'a> {
     /// Workspace prerequisites by workspace id, lower case.
     pub(super) workspace_prereqs: HashMap<String, &'a Prerequisite>,
     pub(super) connectors: &'a [ConnectorAssessment],
+    /// The plan each subscription must have (lower-case id).
+    pub(super) plans: HashMap<String, ServersPlan>,
 }
 
 pub(super) fn assess_connector(c: &Connector, opts: &AssessOptions) -> ConnectorAssessment {
@@ -71,16 +73,16 @@ pub(super) fn assess_connector(c: &Connector, opts: &AssessOptions) -> Connector
                 ));
             }
             let plan = o.sub_plan.as_deref().and_then(ServersPlan::parse);
-            if plan.is_some_and(|p| p < opts.plan) {
+            if let (Some(p), Some(required)) = (plan, opts.plan)
+                && p < required
+            {
                 reasons.push(reason(
                     Severity::Action,
                     "connector-plan",
                     Fix::Apply,
                     "multicloud-enable-servers-plan",
                     format!(
-                        "the connector's Defender for Servers plan is {}, {} is required",
-                        o.sub_plan.as_deref().unwrap_or_default(),
-                        opts.plan
+                        "the connector's Defender for Servers plan is {p}, {required} is required"
                     ),
                 ));
             }
@@ -157,6 +159,11 @@ pub(super) fn assess_machine(
         }
     }
 
+    // The plan that subscription must have.
+    let plan = settings_sub
+        .as_deref()
+        .and_then(|s| ctx.plans.get(&s.to_ascii_lowercase()).copied())
+        .unwrap_or_else(|| opts.plan_for(None));
     // Shared prerequisites of that subscription.
     if let Some(sub) = &settings_sub {
         for p in ctx
@@ -171,6 +178,16 @@ pub(super) fn assess_machine(
             if p.check == "mde-linux" && m.os.os_type != OsType::Linux {
                 continue;
             }
+            // The unified-solution opt-in changes only Windows Server 2012
+            // R2 and 2016 (seed 004: the other releases get the unified
+            // solution anyway); an unrecognised Windows release may be one.
+            if p.check == "mde-unified-solution"
+                && (m.os.os_type == OsType::Linux
+                    || (m.os.product.is_some()
+                        && !os::is_unified_solution_release(m.os.product.as_ref())))
+            {
+                continue;
+            }
             // Files never hold provider registrations: only a known gap counts.
             if p.check == "arc-resource-providers"
                 && (m.hosting == Hosting::Azure || p.status == PrereqStatus::Unknown)
@@ -179,7 +196,7 @@ pub(super) fn assess_machine(
             }
             let what = match p.check.as_str() {
                 "servers-plan" => {
-                    format!("Defender for Servers {} on subscription {sub}", opts.plan)
+                    format!("Defender for Servers {plan} on subscription {sub}")
                 }
                 "mde-integration" => {
                     format!("the Defender for Endpoint integration (WDATP) on subscription {sub}")
@@ -213,7 +230,7 @@ pub(super) fn assess_machine(
         ));
     }
     // Plan 2 on the workspaces it reports to.
-    if opts.plan == ServersPlan::P2 {
+    if plan == ServersPlan::P2 {
         for ws in ctx.workspaces.reported(m) {
             if let Some(p) = ctx.workspace_prereqs.get(&ws.id.to_ascii_lowercase())
                 && p.status != PrereqStatus::Ok
@@ -413,6 +430,7 @@ pub(super) fn assess_machine(
         os: os_name,
         os_type: m.os.os_type,
         verdict: verdict_of(&reasons),
+        manual_steps: manual_steps(&reasons),
         deploy,
         legacy_to_unified,
         subscription: settings_sub,

@@ -19,31 +19,43 @@ pub(crate) use prereqs::WorkspaceIndex;
 use prereqs::*;
 
 /// Schema tag of the JSON report.
-pub const SCHEMA: &str = "azrelo.defender-servers/v1";
+pub const SCHEMA: &str = "azrelo.defender-servers/v2";
 /// The catalog scenario this assessment follows.
 pub const SCENARIO: &str = "defender-endpoint-to-cloud";
 
 /// What the assessment requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AssessOptions {
     /// The Defender for Servers plan the fleet must be protected with.
-    pub plan: ServersPlan,
+    /// `None` (the default) keeps what each subscription has enabled — Plan
+    /// 1 and Plan 2 both include the Defender for Endpoint integration the
+    /// migration needs (seed 004, "Prerequisites") — and recommends Plan 2
+    /// where the plan is off.
+    pub plan: Option<ServersPlan>,
 }
 
-impl Default for AssessOptions {
-    fn default() -> Self {
-        AssessOptions {
-            plan: ServersPlan::P2,
-        }
+impl AssessOptions {
+    /// The plan a subscription must have: the chosen one, or the one it has
+    /// enabled, or Plan 2 where none is.
+    pub fn plan_for(&self, s: Option<&SubscriptionSettings>) -> ServersPlan {
+        self.plan
+            .or_else(|| {
+                s.and_then(|s| s.servers_pricing.as_ref())
+                    .and_then(|p| p.plan())
+            })
+            .unwrap_or(ServersPlan::P2)
     }
 }
 
-/// A machine's readiness, worst reason first.
+/// A machine's readiness, best first: ready now; ready once `azrelo
+/// defender servers apply` has set the subscription's settings; needing a
+/// manual step (named in `manualSteps`); blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Ready,
-    NeedsAction,
+    ReadyAfterApply,
+    NeedsManual,
     Blocked,
 }
 
@@ -51,7 +63,8 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Ready => "ready",
-            Verdict::NeedsAction => "needs-action",
+            Verdict::ReadyAfterApply => "ready-after-apply",
+            Verdict::NeedsManual => "needs-manual",
             Verdict::Blocked => "blocked",
         }
     }
@@ -191,6 +204,9 @@ pub struct MachineAssessment {
     pub os: String,
     pub os_type: OsType,
     pub verdict: Verdict,
+    /// With `needs-manual`: the catalog steps a person has to do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_steps: Vec<String>,
     /// `MDE.Windows` / `MDE.Linux` when Defender for Cloud will deploy it
     /// (`None` when it is already there or the OS type is unknown).
     pub deploy: Option<String>,
@@ -217,7 +233,8 @@ pub struct MachineAssessment {
 pub struct Summary {
     pub machines: usize,
     pub ready: usize,
-    pub needs_action: usize,
+    pub ready_after_apply: usize,
+    pub needs_manual: usize,
     pub blocked: usize,
     pub by_path: BTreeMap<String, usize>,
     pub prerequisites_missing: usize,
@@ -246,7 +263,10 @@ pub struct ProcedureStep {
 #[serde(rename_all = "camelCase")]
 pub struct Assessment {
     pub schema: String,
-    pub plan: ServersPlan,
+    /// The plan chosen (`--plan`); `null`: keep what each subscription has
+    /// enabled, Plan 2 where it is off (each `servers-plan` prerequisite
+    /// says what its subscription needs).
+    pub plan: Option<ServersPlan>,
     pub summary: Summary,
     pub prerequisites: Vec<Prerequisite>,
     pub connectors: Vec<ConnectorAssessment>,
@@ -271,11 +291,31 @@ impl Assessment {
 }
 
 fn verdict_of(reasons: &[Reason]) -> Verdict {
-    match reasons.iter().map(|r| r.severity).max() {
-        Some(Severity::Blocker) => Verdict::Blocked,
-        Some(Severity::Action) => Verdict::NeedsAction,
-        _ => Verdict::Ready,
+    let open = || reasons.iter().filter(|r| r.severity == Severity::Action);
+    if reasons.iter().any(|r| r.severity == Severity::Blocker) {
+        Verdict::Blocked
+    } else if open().any(|r| r.fix != Fix::Apply) {
+        Verdict::NeedsManual
+    } else if open().next().is_some() {
+        Verdict::ReadyAfterApply
+    } else {
+        Verdict::Ready
     }
+}
+
+/// The steps of the catalog scenario a person has to do for a machine (its
+/// open reasons no `apply` resolves), each once, in reason order.
+fn manual_steps(reasons: &[Reason]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in reasons
+        .iter()
+        .filter(|r| r.severity >= Severity::Action && r.fix != Fix::Apply)
+    {
+        if !out.contains(&r.step) {
+            out.push(r.step.clone());
+        }
+    }
+    out
 }
 
 /// Assess a fleet.
@@ -310,24 +350,32 @@ pub fn assess(fleet: &Fleet, opts: &AssessOptions) -> Assessment {
     let needs_linux = machines.iter().any(|(m, _)| m.os.os_type == OsType::Linux);
     let non_azure = machines.iter().any(|(m, _)| m.hosting != Hosting::Azure);
     let mut prerequisites = Vec::new();
+    let mut plans: HashMap<String, ServersPlan> = HashMap::new();
     for s in fleet.subscriptions.values() {
+        plans.insert(s.subscription.to_ascii_lowercase(), opts.plan_for(Some(s)));
         prerequisites.extend(subscription_prereqs(s, opts, needs_linux, non_azure));
     }
-    // Workspace Plan 2 (only the workspaces machines report to).
+    // Workspace Plan 2 (only the workspaces machines on Plan 2 report to).
     let ws_index = WorkspaceIndex::new(fleet);
     let mut workspace_prereq: HashMap<String, Prerequisite> = HashMap::new();
-    if opts.plan == ServersPlan::P2 {
-        for (m, _) in &machines {
-            for ws in ws_index.reported(m) {
-                workspace_prereq
-                    .entry(ws.id.to_ascii_lowercase())
-                    .or_insert_with(|| workspace_prereq_of(ws));
-            }
+    for (m, _) in &machines {
+        let plan = m
+            .subscription
+            .as_deref()
+            .and_then(|s| plans.get(&s.to_ascii_lowercase()).copied())
+            .unwrap_or_else(|| opts.plan_for(None));
+        if plan != ServersPlan::P2 {
+            continue;
         }
-        let mut ws: Vec<&Prerequisite> = workspace_prereq.values().collect();
-        ws.sort_by(|a, b| a.resource.cmp(&b.resource));
-        prerequisites.extend(ws.into_iter().cloned());
+        for ws in ws_index.reported(m) {
+            workspace_prereq
+                .entry(ws.id.to_ascii_lowercase())
+                .or_insert_with(|| workspace_prereq_of(ws));
+        }
     }
+    let mut ws: Vec<&Prerequisite> = workspace_prereq.values().collect();
+    ws.sort_by(|a, b| a.resource.cmp(&b.resource));
+    prerequisites.extend(ws.into_iter().cloned());
     // Grouped by subscription (stable: the check order within stays).
     prerequisites.sort_by(|a, b| {
         a.subscription
@@ -348,6 +396,7 @@ pub fn assess(fleet: &Fleet, opts: &AssessOptions) -> Assessment {
         workspaces: ws_index,
         prereqs_by_sub: HashMap::new(),
         workspace_prereqs: HashMap::new(),
+        plans,
         connectors: &connectors,
     };
     for p in &prerequisites {
@@ -381,7 +430,8 @@ pub fn assess(fleet: &Fleet, opts: &AssessOptions) -> Assessment {
     for m in &out {
         match m.verdict {
             Verdict::Ready => summary.ready += 1,
-            Verdict::NeedsAction => summary.needs_action += 1,
+            Verdict::ReadyAfterApply => summary.ready_after_apply += 1,
+            Verdict::NeedsManual => summary.needs_manual += 1,
             Verdict::Blocked => summary.blocked += 1,
         }
         *summary

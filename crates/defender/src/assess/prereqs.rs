@@ -36,8 +36,15 @@ pub(super) fn subscription_prereqs(
         step: step.to_string(),
     };
     let mut out = Vec::new();
-    // Defender for Servers at the required plan.
-    let required_plan = format!("Standard, sub-plan {}", opts.plan);
+    // Defender for Servers at the required plan: the chosen one, or the
+    // enabled one kept (Plan 1 or 2), or Plan 2 where it is off.
+    let plan = opts.plan_for(Some(s));
+    let enabled = s.servers_pricing.as_ref().and_then(|p| p.plan());
+    let required_plan = match (opts.plan, enabled) {
+        (Some(p), _) => format!("Standard, sub-plan {p}"),
+        (None, Some(p)) => format!("Standard, sub-plan {p} (the enabled plan, kept)"),
+        (None, None) => "Standard, sub-plan P2 (recommended: the plan is off)".to_string(),
+    };
     let (status, current) = match &s.servers_pricing {
         None => (PrereqStatus::Unknown, "not in the inputs".to_string()),
         Some(p) => {
@@ -45,7 +52,7 @@ pub(super) fn subscription_prereqs(
                 (Some(sp), true) => format!("{}, sub-plan {sp}", p.pricing_tier),
                 _ => p.pricing_tier.clone(),
             };
-            let ok = p.plan().is_some_and(|pl| pl >= opts.plan);
+            let ok = p.plan().is_some_and(|pl| pl >= plan);
             (
                 if ok {
                     PrereqStatus::Ok

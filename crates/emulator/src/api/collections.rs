@@ -115,5 +115,18 @@ pub(crate) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
             }));
         }
     }
+    // Settings every parent has without anyone creating them (a vault's
+    // built-in policies, a subscription's Defender plans), once each.
+    for d in super::behaviours::listed_defaults(&inner, &container, ty.as_str()) {
+        let same = |v: &Value| {
+            v["id"]
+                .as_str()
+                .zip(d["id"].as_str())
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if !value.iter().any(same) {
+            value.push(d);
+        }
+    }
     Some((StatusCode::OK, axum::Json(json!({"value": value}))).into_response())
 }

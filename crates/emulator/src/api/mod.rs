@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::Emulator;
 
+pub(crate) mod behaviours;
+pub(crate) mod capacity;
 pub(crate) mod collections;
 pub(crate) mod metadata;
 pub(crate) mod operations;

@@ -193,6 +193,15 @@ pub(crate) fn put_with(
     if let Err(r) = integrity::check_references(&inner, id, &ty_s, &body) {
         return *r;
     }
+    // What the type does beyond storing the body (an action answered here,
+    // checks and fields of its own).
+    if let Some(b) = facts.behaviour {
+        match super::behaviours::before_put(&mut inner, id, &mut body, b) {
+            Ok(Some(answer)) => return answer,
+            Ok(None) => {}
+            Err(r) => return *r,
+        }
+    }
     // Identities.
     if let Some(ident) = body.get_mut("identity").and_then(|i| i.as_object_mut()) {
         let kind = ident

@@ -18,7 +18,10 @@ pub(crate) fn get(em: &Emulator, id: &ResourceId) -> Response {
     let k = key(id.as_str());
     match inner.resources.get(&k) {
         Some(s) => (StatusCode::OK, axum::Json(inner.view(&k, &s.body, now))).into_response(),
-        None => match inner.sub_resource(id) {
+        None => match inner
+            .sub_resource(id)
+            .or_else(|| super::behaviours::default_body(&inner, id))
+        {
             Some(v) => (StatusCode::OK, axum::Json(v)).into_response(),
             None => not_found(&inner, id),
         },

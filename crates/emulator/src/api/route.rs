@@ -96,6 +96,23 @@ pub(crate) async fn handle_inner(
             return deploy(em, &did, value, mode).await;
         }
     }
+    // Azure Backup's vault-wide lists and actions.
+    if method == Method::GET
+        && let Some(r) = super::behaviours::vault_list(em, path)
+    {
+        return r;
+    }
+    if method == Method::POST
+        && let Some(r) = super::behaviours::vault_action(em, path)
+    {
+        return r;
+    }
+    // Compute SKUs and the usages of a region (quota).
+    if method == Method::GET
+        && let Some(r) = super::capacity::endpoint(em, path, uri)
+    {
+        return r;
+    }
     // Collections: GET {scope}/providers/{ns}/{type}, GET {parent}/{child type}.
     if method == Method::GET
         && ResourceId::parse(path).is_err()

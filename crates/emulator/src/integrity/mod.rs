@@ -83,9 +83,18 @@ pub(crate) fn usage_references(body: &Value) -> std::collections::BTreeSet<Strin
         return Default::default();
     };
     let flags = azrelo_arm::schema::SchemaFlags::embedded().get(ty);
+    // What Azure Backup protects or registers is not in use by it: ARM
+    // deletes a protected VM (its backups then fail) — only the policy an
+    // item follows is.
+    let backup = ty.eq_ignore_ascii_case(crate::types::PROTECTED_ITEMS)
+        || ty.eq_ignore_ascii_case(crate::types::CONTAINERS);
     let mut path = vec![Seg::Key("properties")];
     for (name, v) in p {
-        if name.eq_ignore_ascii_case("creationData") {
+        if name.eq_ignore_ascii_case("creationData")
+            || (backup
+                && (name.eq_ignore_ascii_case("sourceResourceId")
+                    || name.eq_ignore_ascii_case("virtualMachineId")))
+        {
             continue;
         }
         path.push(Seg::Key(name));

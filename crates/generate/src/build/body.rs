@@ -419,7 +419,11 @@ fn clean_in(
                     _ if reference => None,
                     Value::String(s) if s.is_empty() => None,
                     Value::String(_)
-                        if sensitive || write_only || pair_value || is_secret_name(&k) =>
+                        if sensitive
+                            || write_only
+                            || pair_value
+                            || is_secret_name(&k)
+                            || azrelo_arm::secrets::is_type_secret(ty, &p) =>
                     {
                         Some(ParamKind::SecureString)
                     }

@@ -359,7 +359,12 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
         let Ok(scope) = ResourceId::parse(&ra.target_scope) else {
             continue;
         };
-        let sub = scope.subscription_id().unwrap_or_default().to_string();
+        // At a management group (or the tenant) no deployment of the plan
+        // can hold it: the run creates it directly (the plan's
+        // `role-assignments` action).
+        let Some(sub) = scope.subscription_id().map(str::to_string) else {
+            continue;
+        };
         let rg = scope.resource_group().map(str::to_string);
         ra_groups.entry((ra.wave, sub, rg)).or_default().push(ra);
     }

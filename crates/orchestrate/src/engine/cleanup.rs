@@ -105,6 +105,24 @@ impl<A: Arm> Engine<A> {
                 if n > 10 { ", …" } else { "" }
             )));
         }
+        // A gate of the whole run that holds the source cleanup (a manual
+        // step of a procedure: switch the clients over, keep the default
+        // workspace, …) must be closed first.
+        let open_shared: Vec<String> = {
+            let snap = Snapshot::new(self.journal.steps(RUN)?);
+            self.plan
+                .shared_gates()
+                .into_iter()
+                .filter(|g| g.stage == azrelo_plan::GateStage::Cleanup && !snap.gate_closed(&g.id))
+                .map(|g| g.id.clone())
+                .collect()
+        };
+        if !open_shared.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "gate(s) {} hold the source cleanup: do what they say, close them with `azrelo gate done`, then run cleanup-source again",
+                open_shared.join(", ")
+            )));
+        }
         let locks = self.live_locks().await.map_err(step_to_engine)?;
         let n = self.plan.units.len();
         // Why each source of the scope stays, before anything is deleted.
@@ -115,7 +133,27 @@ impl<A: Arm> Engine<A> {
             let Some(src) = u.source_id.as_ref().map(ResourceId::as_str) else {
                 continue;
             };
-            reason[i] = if u.kind == UnitKind::Reconfigure {
+            let own_open: Vec<&str> = views[i]
+                .open_gates_cleanup
+                .iter()
+                .map(String::as_str)
+                .collect();
+            reason[i] = if !own_open.is_empty() {
+                Some(format!(
+                    "gate(s) {} hold its cleanup: close them with `azrelo gate done` first",
+                    own_open.join(", ")
+                ))
+            } else if vocab::is(&u.resource_type, "Microsoft.OperationalInsights/workspaces")
+                && u.source_id
+                    .as_ref()
+                    .and_then(|s| s.name())
+                    .is_some_and(azrelo_plan::is_default_workspace)
+            {
+                // Seed 000: "It's recommended that you don't delete the
+                // default workspace for Defender": Defender for Cloud stores
+                // the VMs' security data there.
+                Some("Defender for Cloud's default workspace: never deleted (without it Defender cannot collect the machines' security data and some recommendations and alerts disappear)".into())
+            } else if u.kind == UnitKind::Reconfigure {
                 Some("re-configured in place: it is the target".into())
             } else if u.kind == UnitKind::Owned {
                 // Checked after the deletions: its owner's (or its parent's)
@@ -188,6 +226,11 @@ impl<A: Arm> Engine<A> {
         let mut owned: Vec<(usize, String)> = Vec::new();
         // Groups go last: one is deleted only when nothing is left in it.
         let mut groups: Vec<(usize, String)> = Vec::new();
+        // The preview walks the same decisions, in the same order, as the
+        // confirmed run (kept and already-gone sources as met, then the
+        // deletions, then the groups): what it lists is what `--confirm`
+        // does, barring changes in between.
+        let mut would_delete: Vec<(usize, ActionRow)> = Vec::new();
         for &i in self.plan.order.iter().rev() {
             if !sel.contains(&i) || views[i].state == State::Done {
                 continue;
@@ -202,17 +245,32 @@ impl<A: Arm> Engine<A> {
                 None
             };
             if !confirm {
-                let owned_note = (why.is_none() && u.kind == UnitKind::Owned)
-                    .then(|| "goes with its owner's deletion; azrelo never deletes it".to_string());
-                rows.push(ActionRow {
-                    unit: src.clone(),
-                    outcome: if why.is_some() {
-                        RowOutcome::WouldKeep
-                    } else {
-                        RowOutcome::WouldDelete
-                    },
-                    detail: why.or(owned_note),
-                });
+                if why.is_some() {
+                    rows.push(ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldKeep,
+                        detail: why,
+                    });
+                } else if gone.contains(&i) {
+                    rows.push(ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldDelete,
+                        detail: Some("already gone".into()),
+                    });
+                } else if u.kind == UnitKind::Owned {
+                    owned.push((i, src));
+                } else if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+                    groups.push((i, src));
+                } else {
+                    would_delete.push((
+                        i,
+                        ActionRow {
+                            unit: src,
+                            outcome: RowOutcome::WouldDelete,
+                            detail: None,
+                        },
+                    ));
+                }
                 continue;
             }
             if why.is_none() && u.kind == UnitKind::Owned {
@@ -264,6 +322,89 @@ impl<A: Arm> Engine<A> {
             } else {
                 to_delete.push((i, src));
             }
+        }
+        if !confirm {
+            // What the deletions take with them: the sources, the disk
+            // mover's snapshots, and whatever lies below them.
+            let mut deleted: Vec<String> = Vec::new();
+            for (i, r) in would_delete {
+                deleted.push(r.unit.to_ascii_lowercase());
+                deleted.extend(
+                    self.mover_snapshots(&self.plan.units[i], &r.unit)
+                        .into_iter()
+                        .map(|s| s.to_ascii_lowercase()),
+                );
+                rows.push(r);
+            }
+            // Owned sources, as the confirmed run finds them after the
+            // deletions: gone when they lie below a deleted source or their
+            // owner's source is deleted (or are gone already), else kept.
+            for (i, src) in owned {
+                let u = &self.plan.units[i];
+                let lower = src.to_ascii_lowercase();
+                let below = |d: &String| lower == *d || lower.starts_with(&format!("{d}/"));
+                let owner_source = u
+                    .owned
+                    .as_ref()
+                    .and_then(|o| o.owner_target.as_ref())
+                    .and_then(|t| self.plan.units.iter().find(|o| o.target_id == *t))
+                    .and_then(|o| o.source_id.as_ref())
+                    .map(|s| s.as_str().to_ascii_lowercase());
+                let present = self
+                    .arm
+                    .get(&src, owned_api(u))
+                    .await
+                    .map_err(|e| step_to_engine(e.into()))?
+                    .is_some();
+                let goes = !present
+                    || deleted.iter().any(below)
+                    || owner_source.is_some_and(|o| deleted.contains(&o));
+                let by = owned_by(u);
+                rows.push(if goes {
+                    deleted.push(lower);
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldDelete,
+                        detail: Some(format!("{by}: gone with its owner")),
+                    }
+                } else {
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldKeep,
+                        detail: Some(owned_kept(&by)),
+                    }
+                });
+            }
+            for (_, src) in groups {
+                let left = self
+                    .arm
+                    .list(&format!("{src}/resources"), api::RESOURCE_GROUPS)
+                    .await
+                    .map_err(|e| step_to_engine(e.into()))?
+                    .iter()
+                    .filter_map(|b| b.get("id").and_then(Value::as_str))
+                    .filter(|id| {
+                        let id = id.to_ascii_lowercase();
+                        !deleted
+                            .iter()
+                            .any(|d| id == *d || id.starts_with(&format!("{d}/")))
+                    })
+                    .count();
+                rows.push(if left > 0 {
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldKeep,
+                        detail: Some(group_kept(left)),
+                    }
+                } else {
+                    ActionRow {
+                        unit: src,
+                        outcome: RowOutcome::WouldDelete,
+                        detail: None,
+                    }
+                });
+            }
+            return Ok(rows);
         }
         // Dependents first; a delete refused because something still uses
         // the source (409: an order the target graph does not show) is
@@ -327,12 +468,7 @@ impl<A: Arm> Engine<A> {
         let name = step_name(u, step::CLEANUP);
         self.write_intent(&name, &json!({"op": "owned-source", "source": src}))
             .map_err(step_to_engine)?;
-        let api = if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
-            api::RESOURCE_GROUPS
-        } else {
-            u.api_version.as_str()
-        };
-        let present = match self.arm.get(src, api).await {
+        let present = match self.arm.get(src, owned_api(u)).await {
             Ok(b) => b.is_some(),
             Err(e) if e.is_crash() => return Err(EngineError::Crashed),
             Err(e) => {
@@ -346,19 +482,9 @@ impl<A: Arm> Engine<A> {
                 });
             }
         };
-        let by = u
-            .owned
-            .as_ref()
-            .map(|o| match o.relation {
-                azrelo_plan::Relation::InstalledByService => {
-                    format!("installed by {}", o.service)
-                }
-                _ => format!("owned by {}", o.service),
-            })
-            .unwrap_or_else(|| "owned".into());
+        let by = owned_by(u);
         if present {
-            let note =
-                format!("{by}: left to its owner's deletion (azrelo never deletes it on its own)");
+            let note = owned_kept(&by);
             self.write_result(&name, StepOutcome::Skipped, &json!({"note": note}))
                 .map_err(step_to_engine)?;
             Ok(ActionRow {
@@ -426,30 +552,70 @@ impl<A: Arm> Engine<A> {
             if !left.is_empty() {
                 return Ok((
                     StepOutcome::Skipped,
-                    json!({"note": format!("{} resource(s) are still in the group (outside the plan, or kept): the group is kept", left.len())}),
+                    json!({"note": group_kept(left.len())}),
                 ));
             }
             let deleted = self.arm.delete(src, api::RESOURCE_GROUPS).await?;
             return Ok((StepOutcome::Succeeded, json!({"deleted": deleted})));
         }
         let deleted = self.arm.delete(src, &u.api_version).await?;
+        for snap in self.mover_snapshots(u, src) {
+            self.arm.delete(&snap, api::SNAPSHOTS).await?;
+        }
+        Ok((StepOutcome::Succeeded, json!({"deleted": deleted})))
+    }
+
+    /// The disk mover's artifacts deleted with a disk's source: the seed
+    /// and final snapshots, in the source group and the target scope.
+    fn mover_snapshots(&self, u: &Unit, src: &str) -> Vec<String> {
+        let mut out = Vec::new();
         if u.kind == UnitKind::DiskCopy
             && let (Some((src_rg, _)), Some(d)) = (src.rsplit_once("/providers/"), &u.deploy)
         {
-            // The mover's artifacts: source and target snapshots.
             let disk = src.rsplit('/').next().unwrap_or("disk");
             let short: String = disk.chars().take(60).collect();
             for phase in ["seed", "final"] {
                 for scope in [src_rg, d.scope.as_str()] {
-                    let snap = vocab::provider_id(
+                    out.push(vocab::provider_id(
                         scope,
                         vocab::SNAPSHOTS,
                         &format!("{short}-azrelo-{phase}"),
-                    );
-                    self.arm.delete(&snap, api::SNAPSHOTS).await?;
+                    ));
                 }
             }
         }
-        Ok((StepOutcome::Succeeded, json!({"deleted": deleted})))
+        out
     }
+}
+
+/// Why a source resource group stays.
+fn group_kept(left: usize) -> String {
+    format!(
+        "{left} resource(s) are still in the group (outside the plan, or kept): the group is kept"
+    )
+}
+
+/// The api-version to read an owned source with.
+fn owned_api(u: &Unit) -> &str {
+    if vocab::is(&u.resource_type, vocab::RESOURCE_GROUPS) {
+        api::RESOURCE_GROUPS
+    } else {
+        u.api_version.as_str()
+    }
+}
+
+/// Who owns (or installed) an owned source, for its row.
+fn owned_by(u: &Unit) -> String {
+    u.owned
+        .as_ref()
+        .map(|o| match o.relation {
+            azrelo_plan::Relation::InstalledByService => format!("installed by {}", o.service),
+            _ => format!("owned by {}", o.service),
+        })
+        .unwrap_or_else(|| "owned".into())
+}
+
+/// Why an owned source that is still there stays.
+fn owned_kept(by: &str) -> String {
+    format!("{by}: left to its owner's deletion (azrelo never deletes it on its own)")
 }

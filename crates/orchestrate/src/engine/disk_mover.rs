@@ -45,22 +45,26 @@ impl<A: Arm> Engine<A> {
                 .and_then(Value::as_str)
                 .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
         };
-        match self.arm.get(&src_snap, api::SNAPSHOTS).await? {
+        // A snapshot an interrupted run started may still be in flight: its
+        // PUT waits out a 409 instead of failing.
+        let current = self.arm.get(&src_snap, api::SNAPSHOTS).await?;
+        match current {
             Some(b) if ok(&b) => {}
             _ => {
-                self.arm
-                    .put(
-                        &src_snap,
-                        api::SNAPSHOTS,
-                        &json!({
-                            "location": src_loc,
-                            "properties": {
-                                "creationData": {"createOption": "Copy", "sourceResourceId": src},
-                                "incremental": true
-                            }
-                        }),
-                    )
-                    .await?;
+                self.put_waiting(
+                    &src_snap,
+                    api::SNAPSHOTS,
+                    &json!({
+                        "location": src_loc,
+                        "properties": {
+                            "creationData": {"createOption": "Copy", "sourceResourceId": src},
+                            "incremental": true
+                        }
+                    }),
+                    &src_snap,
+                    api::SNAPSHOTS,
+                )
+                .await?;
             }
         }
         let existing = self.arm.get(&tgt_snap, api::SNAPSHOTS).await?;
@@ -74,19 +78,22 @@ impl<A: Arm> Engine<A> {
             self.arm.delete(&tgt_snap, api::SNAPSHOTS).await?;
         }
         if existing.is_none() || failed {
-            self.arm
-                .put(
-                    &tgt_snap,
-                    api::SNAPSHOTS,
-                    &json!({
-                        "location": self.plan.target_region,
-                        "properties": {
-                            "creationData": {"createOption": "CopyStart", "sourceResourceId": src_snap},
-                            "incremental": true
-                        }
-                    }),
-                )
-                .await?;
+            // "Another incremental snapshot of the same disk is being
+            // copied" (409) while an earlier copy winds down: wait, retry.
+            self.put_waiting(
+                &tgt_snap,
+                api::SNAPSHOTS,
+                &json!({
+                    "location": self.plan.target_region,
+                    "properties": {
+                        "creationData": {"createOption": "CopyStart", "sourceResourceId": src_snap},
+                        "incremental": true
+                    }
+                }),
+                &src_snap,
+                api::SNAPSHOTS,
+            )
+            .await?;
         }
         let started = Instant::now();
         loop {

@@ -42,11 +42,15 @@ pub(crate) struct EventLog {
 
 impl EventLog {
     pub(super) fn open(path: &Path) -> EventLog {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .ok();
+        let mut o = std::fs::OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        {
+            // Operator data: readable by its owner only.
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let file = o.open(path).ok();
         EventLog {
             file: Mutex::new(file),
         }

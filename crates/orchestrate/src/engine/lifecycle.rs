@@ -1,5 +1,5 @@
-//! After (or instead of) the move: ARM's validate, commit (re-verify, then
-//! record) and discard (delete the uncommitted target).
+//! After (or instead of) the move: ARM's validate and what-if, commit
+//! (re-verify, then record) and discard (delete the uncommitted target).
 use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
@@ -10,12 +10,43 @@ use azrelo_journal::StepOutcome;
 use super::*;
 
 impl<A: Arm> Engine<A> {
-    /// `--validate-only`: ARM validate of every deployment; nothing changes
-    /// and nothing is journaled.
+    /// `--validate-only`: ARM validate of every deployment, and the read-only
+    /// checks of every action with what it would do; nothing changes and
+    /// nothing is journaled.
     pub async fn validate(&self) -> Result<Vec<ActionRow>, EngineError> {
+        self.preview(false).await
+    }
+
+    /// `--what-if`: ARM what-if of every deployment — per deployment, how
+    /// many resources it would create, modify or leave unchanged (the
+    /// `changeType`s of the what-if result, learn.microsoft.com/azure/
+    /// azure-resource-manager/templates/deploy-what-if); nothing changes
+    /// and nothing is journaled.
+    pub async fn what_if(&self) -> Result<Vec<ActionRow>, EngineError> {
+        self.preview(true).await
+    }
+
+    async fn preview(&self, what_if: bool) -> Result<Vec<ActionRow>, EngineError> {
+        let op = if what_if { "whatIf" } else { "validate" };
         let mut rows = Vec::new();
         for &i in &self.plan.order {
             let u = &self.plan.units[i];
+            if matches!(u.kind, UnitKind::Action(_)) {
+                rows.push(match self.action_validate(i).await {
+                    Ok(what) => ActionRow {
+                        unit: u.key.to_string(),
+                        outcome: RowOutcome::Valid,
+                        detail: Some(what),
+                    },
+                    Err(StepError::Crashed) => return Err(EngineError::Crashed),
+                    Err(e) => ActionRow {
+                        unit: u.key.to_string(),
+                        outcome: RowOutcome::Invalid,
+                        detail: Some(e.message()),
+                    },
+                });
+                continue;
+            }
             let Some(d) = &u.deploy else { continue };
             if let Err(e) = self.check_secrets(u) {
                 rows.push(ActionRow {
@@ -51,7 +82,7 @@ impl<A: Arm> Engine<A> {
             // group. A group the plan creates does not exist yet: validate
             // at subscription scope, the group and a nested deployment into
             // it (inner expression scope), as one template.
-            let mut path = format!("{}/validate", d.path());
+            let mut path = format!("{}/{op}", d.path());
             if let Some((sub, rg)) = d.scope.split_once("/resourceGroups/") {
                 let exists = match self.arm.get(&d.scope, api::RESOURCE_GROUPS).await {
                     Ok(b) => b.is_some(),
@@ -78,17 +109,17 @@ impl<A: Arm> Engine<A> {
                         }}
                     });
                     path = format!(
-                        "{}/validate",
+                        "{}/{op}",
                         vocab::provider_id(sub, vocab::DEPLOYMENTS, &d.name)
                     );
                 }
             }
             let r = self.arm.post(&path, api::DEPLOYMENTS, Some(&body)).await;
             rows.push(match r {
-                Ok(_) => ActionRow {
+                Ok(body) => ActionRow {
                     unit: u.key.to_string(),
                     outcome: RowOutcome::Valid,
-                    detail: None,
+                    detail: what_if.then(|| changes_summary(body.as_ref())),
                 },
                 Err(e) if e.is_crash() => return Err(EngineError::Crashed),
                 Err(e) => ActionRow {
@@ -299,6 +330,7 @@ impl<A: Arm> Engine<A> {
         let u = &self.plan.units[i];
         match u.kind {
             UnitKind::Manual => Ok(json!({"note": "not automated: undo it yourself"})),
+            UnitKind::Action(_) => self.action_discard(i).await,
             // Its owner's discard removes it (or the service's, later).
             UnitKind::Owned => Ok(json!({"note": "created by its owner: discarded with it"})),
             UnitKind::Reconfigure => {
@@ -345,4 +377,36 @@ impl<A: Arm> Engine<A> {
             }
         }
     }
+}
+
+/// A what-if result as `create 2, modify 1, no change 3` (the resource
+/// group of a new group's nested form counts too).
+fn changes_summary(body: Option<&Value>) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let changes = body
+        .and_then(|b| b.pointer("/properties/changes"))
+        .and_then(Value::as_array);
+    for c in changes.into_iter().flatten() {
+        let kind = c
+            .get("changeType")
+            .and_then(Value::as_str)
+            .unwrap_or("Unknown");
+        // ARM's change types are PascalCase: NoChange → "no change".
+        let mut words = String::new();
+        for (i, ch) in kind.chars().enumerate() {
+            if ch.is_ascii_uppercase() && i > 0 {
+                words.push(' ');
+            }
+            words.push(ch.to_ascii_lowercase());
+        }
+        *counts.entry(words).or_insert(0) += 1;
+    }
+    if counts.is_empty() {
+        return "no change reported".into();
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -26,8 +26,10 @@ use crate::model::{DeploySpec, ModelError, RunPlan, Unit, UnitKind, within};
 mod cleanup;
 mod disk_mover;
 mod events;
+mod inflight;
 mod lifecycle;
 mod owned;
+mod procedures;
 mod schedule;
 mod steps;
 
@@ -57,6 +59,10 @@ pub enum EngineError {
     },
     #[error("{0}")]
     Refused(String),
+    /// A call failed in a way every later call would too (TLS trust,
+    /// credentials): the run stopped at once.
+    #[error("the run stopped: {0}")]
+    Stopped(String),
     #[error("{0}")]
     Io(String),
 }
@@ -88,6 +94,10 @@ pub struct Options {
     pub retry_backoff: Duration,
     /// Give up waiting for a cross-region copy after this long.
     pub copy_timeout: Duration,
+    /// Give up waiting for an operation already in flight (a deployment
+    /// started by an interrupted run, another operation on the same
+    /// resource) after this long.
+    pub wait_timeout: Duration,
 }
 
 impl Default for Options {
@@ -100,6 +110,7 @@ impl Default for Options {
             step_attempts: 4,
             retry_backoff: Duration::from_secs(2),
             copy_timeout: Duration::from_secs(48 * 3600),
+            wait_timeout: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -132,7 +143,9 @@ pub struct ApplyReport {
     /// Units whose target exists and is verified.
     pub available: usize,
     pub total: usize,
-    /// Gates that must be closed for the run to continue.
+    /// Gates that must be closed for the run to continue: those before a
+    /// move, and those after one whose resource has moved (the others are
+    /// listed once it has).
     pub open_gates: Vec<String>,
     /// (unit, error).
     pub failed: Vec<(String, String)>,
@@ -233,7 +246,7 @@ enum StepError {
 
 impl StepError {
     fn retryable(&self) -> bool {
-        matches!(self, StepError::Arm(e) if e.retryable)
+        matches!(self, StepError::Arm(e) if (e.retryable || e.is_in_progress()) && !e.fatal)
     }
     fn detail(&self) -> Value {
         match self {
@@ -463,7 +476,13 @@ impl<A: Arm> Engine<A> {
                 self.check_secrets(u)?;
                 // With the final-sync gate already closed (the source is
                 // stopped), this copy is the final one: no second copy.
-                let stopped = self.gates_closed(&u.gates_before)?;
+                let own: Vec<crate::model::Gate> = u
+                    .gates_before
+                    .iter()
+                    .filter(|g| !g.shared)
+                    .cloned()
+                    .collect();
+                let stopped = self.gates_closed(&own)?;
                 let snap = self.copy_disk(u, "seed").await?;
                 Ok((
                     StepOutcome::Succeeded,
@@ -480,6 +499,7 @@ impl<A: Arm> Engine<A> {
             }
             (step::MOVE, UnitKind::Deploy | UnitKind::DiskCopy) => self.deploy(i).await,
             (step::MOVE, UnitKind::Reconfigure) => self.reconfigure(u).await,
+            (step::PREPARE | step::MOVE, UnitKind::Action(_)) => self.action_step(i, s).await,
             (step::PREPARE, UnitKind::Owned) => Ok((StepOutcome::Succeeded, json!({}))),
             (step::MOVE, UnitKind::Owned) => self.locate(i).await,
             (step::VERIFY, _) => self.verify(i).await,

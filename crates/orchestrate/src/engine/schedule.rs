@@ -55,8 +55,14 @@ impl<A: Arm> Engine<A> {
         report.available = done.iter().filter(|d| **d).count();
         report.blocked = (0..n).filter(|&i| !settled[i]).count();
         let snap = Snapshot::new(self.journal.steps(RUN)?);
-        for (g, _, _) in self.plan.gates() {
-            if !snap.gate_closed(&g.id) {
+        for (g, i, before) in self.plan.gates() {
+            // A gate after a move is listed once it can be closed.
+            if !snap.gate_closed(&g.id)
+                && (before
+                    || snap
+                        .after_move_ready(&self.plan.units[i], &report.open_gates)
+                        .is_ok())
+            {
                 report.open_gates.push(g.id.clone());
             }
         }
@@ -118,6 +124,11 @@ impl<A: Arm> Engine<A> {
                 Err(StepError::Journal(e)) => {
                     tasks.abort_all();
                     return Err(EngineError::Journal(e));
+                }
+                // Every other unit would fail the same way: stop once.
+                Err(StepError::Arm(e)) if e.fatal => {
+                    tasks.abort_all();
+                    return Err(EngineError::Stopped(e.to_string()));
                 }
                 Err(e) => report
                     .failed

@@ -105,7 +105,7 @@ impl<A: Arm> Engine<A> {
         self.check_secrets(u)?;
         let copy = if u.kind == UnitKind::DiskCopy {
             let prepared = self.detail_of(i, step::PREPARE);
-            let seed_is_final = u.gates_before.is_empty()
+            let seed_is_final = !u.gates_before.iter().any(|g| !g.shared)
                 || prepared.get("final").and_then(Value::as_bool) == Some(true);
             if seed_is_final {
                 match prepared.get("copy").and_then(Value::as_str) {
@@ -144,7 +144,19 @@ impl<A: Arm> Engine<A> {
         if let Some(l) = &d.location {
             body["location"] = json!(l);
         }
-        let out = match self.arm.put(&d.path(), api::DEPLOYMENTS, &body).await {
+        // A deployment an interrupted run started is still running in ARM:
+        // the PUT answers `409 DeploymentActive`, and the engine waits for
+        // it to end, then sends the same (idempotent) body again.
+        let path = d.path();
+        let put = match self
+            .put_waiting(&path, api::DEPLOYMENTS, &body, &path, api::DEPLOYMENTS)
+            .await
+        {
+            Ok(v) => Ok(v),
+            Err(StepError::Arm(e)) => Err(e),
+            Err(other) => return Err(other),
+        };
+        let out = match put {
             Ok(out) => out,
             Err(mut e) if !e.is_crash() && e.status.is_none() => {
                 // A failed deployment: the failing operations' own errors
@@ -277,12 +289,15 @@ impl<A: Arm> Engine<A> {
                 Some(r)
             }
             UnitKind::Reconfigure => mv.get("body").cloned(),
-            UnitKind::Manual | UnitKind::Owned => None,
+            UnitKind::Manual | UnitKind::Action(_) | UnitKind::Owned => None,
         }
     }
 
     pub(super) async fn verify(&self, i: usize) -> Result<(StepOutcome, Value), StepError> {
         let u = &self.plan.units[i];
+        if matches!(u.kind, UnitKind::Action(_)) {
+            return self.action_step(i, step::VERIFY).await;
+        }
         if u.kind == UnitKind::Owned {
             return self.verify_owned(i).await;
         }
@@ -336,6 +351,7 @@ impl<A: Arm> Engine<A> {
             .is_some_and(|r| r.is_done());
         if !prepare_done {
             let intent = json!({"op": "prepare", "kind": u.kind.as_str(), "target": u.target_id});
+
             if let Err(e) = self.run_step(i, step::PREPARE, intent).await {
                 return fail(e);
             }
@@ -350,12 +366,16 @@ impl<A: Arm> Engine<A> {
                 );
                 return Ok(Outcome::Waiting);
             }
-            let intent = match &u.deploy {
-                Some(d) => json!({
+            let intent = match (&u.deploy, &u.procedure) {
+                (Some(d), _) => json!({
                     "op": "deploy", "deployment": d.path(), "target": u.target_id,
                     "secureParameters": d.secure_params,
                 }),
-                None => json!({"op": "reconfigure", "target": u.target_id}),
+                (None, Some(p)) => json!({
+                    "op": "action", "executor": p.executor.id(), "target": u.target_id,
+                    "step": p.step, "title": p.title,
+                }),
+                (None, None) => json!({"op": "reconfigure", "target": u.target_id}),
             };
             if let Err(e) = self.run_step(i, step::MOVE, intent).await {
                 return fail(e);
@@ -454,6 +474,7 @@ pub(super) fn redact(ty: &str, body: &Value) -> Value {
     let mut v = body.clone();
     remove_members(&mut v, "", &|p, k, x| {
         flags.is_some_and(|f| f.is_sensitive(p) || f.is_write_only(p))
+            || azrelo_arm::secrets::is_type_secret(ty, p)
             || azrelo_arm::secrets::mentions_secret(k)
             || x.as_str().is_some_and(azrelo_arm::secrets::looks_secret)
     });

@@ -1,7 +1,8 @@
 //! Building a run from a plan directory's contents, pass by pass: units
 //! from the generated templates, units for re-configured and manual
-//! resources, gates from the plan's manual steps, dependencies kept where
-//! the wave order allows them, the templates checked for source ids,
+//! resources, units for the plan's actions, the plan's gates on the units
+//! they hold, dependencies kept where the wave order allows them plus the
+//! order the plan gives each action, the templates checked for source ids,
 //! source references (what a kept source still uses) and known locks.
 
 use std::collections::HashSet;
@@ -29,7 +30,6 @@ pub(super) struct PendingUnit {
 /// Lookups over the plan and the estate, built once.
 pub(super) struct Lookups<'a> {
     pub by_target: IdIndex<&'a PlannedResource>,
-    pub by_source_plan: IdIndex<&'a PlannedResource>,
     pub ra_by_target: IdIndex<&'a RoleAssignmentPlan>,
     pub id_map: IdMap,
     pub estate_bodies: IdIndex<&'a Value>,
@@ -49,11 +49,6 @@ impl<'a> Lookups<'a> {
             .resources
             .iter()
             .map(|r| (r.target_id.clone(), r))
-            .collect();
-        let by_source_plan = plan
-            .resources
-            .iter()
-            .map(|r| (r.source_id.clone(), r))
             .collect();
         let ra_by_target = plan
             .role_assignments
@@ -96,7 +91,6 @@ impl<'a> Lookups<'a> {
         .collect();
         Lookups {
             by_target,
-            by_source_plan,
             ra_by_target,
             id_map: IdMap::of(plan),
             estate_bodies,
@@ -289,6 +283,8 @@ pub(super) fn template_units(
                     deps: Vec::new(),
                     gates_before: Vec::new(),
                     gates_after: Vec::new(),
+                    gates_cleanup: Vec::new(),
+                    procedure: None,
                     deploy: Some(DeploySpec {
                         scope: scope.clone(),
                         location: location.clone(),
@@ -330,9 +326,17 @@ pub(super) fn plan_units(
         .iter()
         .filter_map(|s| parsed(&s.resource, s.reason.as_str()))
         .collect();
+    // Resources an action of the plan relocates (a backup item re-protected
+    // by its executor) are no unit of their own.
+    let replaced: IdIndex<()> = plan
+        .actions
+        .iter()
+        .flat_map(|a| a.replaces.iter().cloned())
+        .map(|id| (id, ()))
+        .collect();
     for p in &plan.resources {
         let target = p.target_id.clone();
-        if seen.contains(target.as_str()) {
+        if seen.contains(target.as_str()) || replaced.contains(p.source_id.as_str()) {
             continue;
         }
         let (kind, note) = match p.action {
@@ -428,6 +432,8 @@ pub(super) fn plan_units(
                 deps: Vec::new(),
                 gates_before: Vec::new(),
                 gates_after: Vec::new(),
+                gates_cleanup: Vec::new(),
+                procedure: None,
                 deploy: None,
                 estate_body,
                 note,
@@ -441,81 +447,137 @@ pub(super) fn plan_units(
     }
 }
 
-/// Pass 3: Gates from the plan's manual steps (delete-source is the
-/// operator's `cleanup-source --confirm`).
+/// Pass 3: The actions of the plan (`plan.json` `actions`) as units: each
+/// performed by its executor, keyed by the action's key.
+pub(super) fn action_units(
+    plan: &Plan,
+    seen: &mut IdIndex<()>,
+    pending: &mut Vec<PendingUnit>,
+) -> Result<(), ModelError> {
+    for a in &plan.actions {
+        let Some(executor) = Executor::from_id(&a.executor) else {
+            return Err(ModelError::Plan(format!(
+                "plan.json: action {} names executor '{}', which this azrelo does not run; re-plan with this version",
+                a.key, a.executor
+            )));
+        };
+        if seen.insert(a.key.clone(), ()).is_some() {
+            return Err(ModelError::Plan(format!(
+                "plan.json: action {} is listed twice",
+                a.key
+            )));
+        }
+        let ty = a
+            .key
+            .resource_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_else(|| executor.id().to_string());
+        let target_name = a.key.name().unwrap_or(executor.id()).to_string();
+        pending.push(PendingUnit {
+            unit: Unit {
+                key: a.key.clone(),
+                kind: UnitKind::Action(executor),
+                resource_type: ty,
+                api_version: String::new(),
+                source_id: None,
+                source_location: None,
+                target_id: a.key.clone(),
+                target_name,
+                wave: a.wave,
+                action: if executor == Executor::RoleAssignments {
+                    Action::Recreate
+                } else {
+                    Action::Move
+                },
+                strategy: None,
+                deps: Vec::new(),
+                gates_before: Vec::new(),
+                gates_after: Vec::new(),
+                gates_cleanup: Vec::new(),
+                procedure: Some(Procedure {
+                    executor,
+                    title: a.title.clone(),
+                    step: a.step.clone(),
+                    params: a.params.clone(),
+                }),
+                deploy: None,
+                owned: None,
+                estate_body: None,
+                note: None,
+                source_refs: Vec::new(),
+            },
+            refs: Vec::new(),
+            same_template_refs: Vec::new(),
+            template: None,
+        });
+    }
+    Ok(())
+}
+
+/// Pass 4: The plan's gates (`plan.json` `gates`) on the units they hold:
+/// before the move, before the commit (after the move) or before the
+/// source cleanup; a gate of the whole run on every unit. A manual unit
+/// the plan gave no gate (it did not foresee it) gets one, and a warning.
 pub(super) fn attach_gates(
-    l: &Lookups<'_>,
     plan: &Plan,
     index: &IdIndex<usize>,
     pending: &mut [PendingUnit],
+    warnings: &mut Vec<String>,
 ) {
+    use azrelo_plan::GateStage;
     let mut gate_ids: HashSet<String> = HashSet::new();
-    for p in &plan.resources {
-        let owner = index.get(&p.target_id).copied().or_else(|| {
-            let carrier = p.carried_by.as_ref()?;
-            let c = l.by_source_plan.get(carrier)?;
-            index.get(&c.target_id).copied()
-        });
-        let Some(owner) = owner else { continue };
-        let unit_kind = pending[owner].unit.kind;
-        for s in p.steps.iter() {
-            let before = match s.kind {
-                StepKind::StartDataCopy | StepKind::ExportConfiguration => true,
-                // A disk's final sync is its last incremental copy, taken
-                // after the operator stopped the source: before the move.
-                StepKind::FinalSync => unit_kind == UnitKind::DiskCopy,
-                StepKind::ManualRelocation => false,
-                _ => continue,
-            };
-            let automated = s.mode == StepMode::Automated;
-            let title = match (s.kind, automated) {
-                (StepKind::StartDataCopy, true) if unit_kind == UnitKind::DiskCopy => continue,
-                (StepKind::StartDataCopy, true) => format!(
-                    "copy the data of {} ({}): azrelo does not automate this data mover; run it, then close the gate",
-                    p.name,
-                    p.data_mover.as_deref().unwrap_or("data mover")
-                ),
-                (_, true) => continue,
-                (k, false) => {
-                    let what = serde_json::to_value(k)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    if s.detail.is_empty() {
-                        format!("{what} of {}", p.name)
-                    } else {
-                        format!("{what} of {}: {}", p.name, s.detail)
-                    }
-                }
-            };
-            let kind = serde_json::to_value(s.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "gate".into());
-            let base = format!("{kind}:{}", p.target_name);
-            let mut id = base.clone();
-            let mut n = 2;
-            while !gate_ids.insert(id.to_ascii_lowercase()) {
-                id = format!("{base}-{n}");
-                n += 1;
+    for g in &plan.gates {
+        gate_ids.insert(g.id.to_ascii_lowercase());
+        let mut owners: Vec<usize> = Vec::new();
+        for u in &g.units {
+            match index.get(u).copied() {
+                Some(i) => owners.push(i),
+                None => warnings.push(format!(
+                    "gate {} holds {u}, which is no unit of this run",
+                    g.id
+                )),
             }
-            let g = Gate { id, title };
-            if before {
-                pending[owner].unit.gates_before.push(g);
-            } else {
-                pending[owner].unit.gates_after.push(g);
+        }
+        let shared = owners.is_empty();
+        if shared && !g.units.is_empty() {
+            warnings.push(format!(
+                "gate {} holds none of this run's units: it holds the whole run instead",
+                g.id
+            ));
+        }
+        let gate = Gate {
+            id: g.id.clone(),
+            title: g.instruction.clone(),
+            stage: g.stage,
+            shared,
+        };
+        if shared {
+            owners = (0..pending.len()).collect();
+        }
+        for i in owners {
+            let u = &mut pending[i].unit;
+            match g.stage {
+                GateStage::Move => u.gates_before.push(gate.clone()),
+                GateStage::Commit => u.gates_after.push(gate.clone()),
+                GateStage::Cleanup => u.gates_cleanup.push(gate.clone()),
             }
         }
     }
     for p in pending.iter_mut() {
-        if p.unit.kind == UnitKind::Manual && p.unit.gates_after.is_empty() {
-            let base = format!("manual:{}", p.unit.target_name);
+        let own = p.unit.all_gates().any(|g| !g.shared);
+        if p.unit.kind == UnitKind::Manual && !own {
+            let base = azrelo_plan::gates::gate_id("manual", Some(&p.unit.target_name));
             let mut id = base.clone();
             let mut n = 2;
             while !gate_ids.insert(id.to_ascii_lowercase()) {
                 id = format!("{base}-{n}");
                 n += 1;
             }
+            warnings.push(format!(
+                "{} is relocated by hand ({}), but the plan has no gate for it: gate {id} was added; re-plan so plan.json lists it",
+                p.unit.key,
+                p.unit.note.as_deref().unwrap_or("not automated")
+            ));
             p.unit.gates_after.push(Gate {
                 id,
                 title: format!(
@@ -523,12 +585,57 @@ pub(super) fn attach_gates(
                     p.unit.target_name,
                     p.unit.note.as_deref().unwrap_or("not automated")
                 ),
+                stage: GateStage::Commit,
+                shared: false,
             });
         }
     }
 }
 
-/// Pass 4: Dependencies, kept only where the wave order allows them.
+/// Pass 6: The order the plan gives each action: it waits for the units
+/// of its `after` and holds the units of its `before`.
+pub(super) fn link_actions(
+    plan: &Plan,
+    index: &IdIndex<usize>,
+    pending: &mut [PendingUnit],
+) -> Result<(), ModelError> {
+    for a in &plan.actions {
+        let Some(&me) = index.get(&a.key) else {
+            continue;
+        };
+        for (list, outgoing) in [(&a.after, false), (&a.before, true)] {
+            for id in list.iter() {
+                // The unit of the id, or of its nearest ancestor.
+                let hit = std::iter::successors(Some(id.clone()), |c| c.parent())
+                    .find_map(|c| index.get(c.as_str()).copied());
+                let Some(j) = hit.filter(|&j| j != me) else {
+                    continue;
+                };
+                if outgoing {
+                    pending[j].unit.deps.push(me);
+                } else {
+                    pending[me].unit.deps.push(j);
+                }
+            }
+        }
+    }
+    for p in pending.iter_mut() {
+        p.unit.deps.sort_unstable();
+        p.unit.deps.dedup();
+    }
+    // An action runs in a wave no earlier than what it waits for.
+    let waves: Vec<u32> = pending.iter().map(|p| p.unit.wave).collect();
+    for p in pending.iter_mut() {
+        if matches!(p.unit.kind, UnitKind::Action(_))
+            && let Some(w) = p.unit.deps.iter().map(|&d| waves[d]).max()
+        {
+            p.unit.wave = p.unit.wave.max(w);
+        }
+    }
+    Ok(())
+}
+
+/// Pass 5: Dependencies, kept only where the wave order allows them.
 pub(super) fn link_dependencies(index: &IdIndex<usize>, pending: &mut [PendingUnit]) {
     let waves: Vec<u32> = pending.iter().map(|p| p.unit.wave).collect();
     let templates: Vec<Option<String>> = pending.iter().map(|p| p.template.clone()).collect();

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 mod build;
+mod executor;
 mod order;
 mod template;
 
@@ -44,8 +45,7 @@ pub enum ModelError {
 }
 
 /// How a unit is executed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnitKind {
     /// Deploy the generated template resource (redeploy, recreate).
     Deploy,
@@ -56,6 +56,8 @@ pub enum UnitKind {
     Reconfigure,
     /// Not automated: the operator does it and closes the unit's gate.
     Manual,
+    /// An action of the plan (`plan.json` `actions`) its executor performs.
+    Action(Executor),
     /// Created by its owner's move or installed by a platform service:
     /// located once the owner moved (known id, read from the moved owner,
     /// or found in its new managed group) and verified; never deployed,
@@ -64,16 +66,26 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    /// As shown and serialized: the kind, or an action's executor id.
     pub fn as_str(self) -> &'static str {
         match self {
             UnitKind::Deploy => "deploy",
             UnitKind::DiskCopy => "disk-copy",
             UnitKind::Reconfigure => "reconfigure",
             UnitKind::Manual => "manual",
+            UnitKind::Action(e) => e.id(),
             UnitKind::Owned => "owned",
         }
     }
 }
+
+impl serde::Serialize for UnitKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+pub use executor::{EXECUTORS, Executor};
 
 /// The data movers the orchestrator runs itself, by the catalog's mover id
 /// (`crates/catalog/catalog/data-movers.toml`); every other mover is a
@@ -121,11 +133,17 @@ pub struct OwnedSpec {
     pub source_name: String,
 }
 
-/// A manual step the operator closes with `azrelo gate done ID`.
+/// A manual step the operator closes with `azrelo gate done ID` (the
+/// plan's gates, `plan.json` `gates`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Gate {
     pub id: String,
     pub title: String,
+    /// What it holds back: the move, the commit or the source cleanup.
+    pub stage: azrelo_plan::GateStage,
+    /// A gate of the whole run, held by every unit (not the unit's own; a
+    /// gate holding several named units is each one's own).
+    pub shared: bool,
 }
 
 /// One generated deployment, reduced to a single resource.
@@ -190,8 +208,12 @@ pub struct Unit {
     /// Gates that must be closed before the move (e.g. a data copy azrelo
     /// does not automate).
     pub gates_before: Vec<Gate>,
-    /// Gates after the move (final sync / cut-over).
+    /// Gates after the move (final sync / cut-over): they hold the commit.
     pub gates_after: Vec<Gate>,
+    /// Gates that hold the source cleanup.
+    pub gates_cleanup: Vec<Gate>,
+    /// For an action: what its executor does, with its parameters.
+    pub procedure: Option<Procedure>,
     pub deploy: Option<DeploySpec>,
     /// For reconfigure: the estate body (source of the re-pointed PUT).
     pub estate_body: Option<Value>,
@@ -212,8 +234,22 @@ impl Unit {
     }
 
     pub fn all_gates(&self) -> impl Iterator<Item = &Gate> {
-        self.gates_before.iter().chain(self.gates_after.iter())
+        self.gates_before
+            .iter()
+            .chain(self.gates_after.iter())
+            .chain(self.gates_cleanup.iter())
     }
+}
+
+/// What an action unit's executor does.
+#[derive(Debug, Clone)]
+pub struct Procedure {
+    pub executor: Executor,
+    pub title: String,
+    /// The scenario step it carries out (`scenario/step`).
+    pub step: Option<String>,
+    /// The plan's parameters (ids, names, settings; no secrets).
+    pub params: Value,
 }
 
 /// A management lock known from the estate.
@@ -299,9 +335,17 @@ impl RunPlan {
             estate,
             digest,
         } = inputs;
+        if plan.schema != azrelo_plan::SCHEMA {
+            return Err(ModelError::Plan(format!(
+                "plan.json is schema {}, this azrelo runs {}: its gates and actions are not in it; re-run `azrelo plan` (and `azrelo generate`)",
+                plan.schema,
+                azrelo_plan::SCHEMA
+            )));
+        }
         let l = build::Lookups::new(&plan, &estate);
         let mut pending = Vec::new();
         let mut seen = IdIndex::new();
+        let mut warnings = Vec::new();
         build::template_units(
             &l,
             &manifest,
@@ -311,13 +355,15 @@ impl RunPlan {
             &mut pending,
         )?;
         build::plan_units(&l, &plan, &manifest, &mut seen, &mut pending);
+        build::action_units(&plan, &mut seen, &mut pending)?;
         let index: IdIndex<usize> = pending
             .iter()
             .enumerate()
             .map(|(i, p)| (p.unit.target_id.clone(), i))
             .collect();
-        build::attach_gates(&l, &plan, &index, &mut pending);
+        build::attach_gates(&plan, &index, &mut pending, &mut warnings);
         build::link_dependencies(&index, &mut pending);
+        build::link_actions(&plan, &index, &mut pending)?;
         let mut units: Vec<Unit> = pending.into_iter().map(|p| p.unit).collect();
         build::check_no_source_ids(&l, &units, &dir)?;
         let order = order::topo_order(&units)?;
@@ -336,8 +382,18 @@ impl RunPlan {
             id_map,
             digest,
             order,
-            warnings: Vec::new(),
+            warnings,
         })
+    }
+
+    /// Gates of the whole run (held by every unit), once each.
+    pub fn shared_gates(&self) -> Vec<&Gate> {
+        let mut seen = std::collections::HashSet::new();
+        self.units
+            .iter()
+            .flat_map(|u| u.all_gates())
+            .filter(|g| g.shared && seen.insert(g.id.to_ascii_lowercase()))
+            .collect()
     }
 
     /// The unit whose key or target id is `s` (case-insensitive), or whose
@@ -365,12 +421,19 @@ impl RunPlan {
         out
     }
 
-    /// Every gate of the run: (gate, unit index, before the move?).
+    /// Every gate of the run once: (gate, unit index, before the move?). A
+    /// gate that holds several units (or the whole run) is listed with the
+    /// first unit that holds it.
     pub fn gates(&self) -> Vec<(&Gate, usize, bool)> {
         let mut v = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (i, u) in self.units.iter().enumerate() {
-            v.extend(u.gates_before.iter().map(|g| (g, i, true)));
-            v.extend(u.gates_after.iter().map(|g| (g, i, false)));
+            for g in u.all_gates() {
+                if !seen.insert(g.id.to_ascii_lowercase()) {
+                    continue;
+                }
+                v.push((g, i, g.stage == azrelo_plan::GateStage::Move));
+            }
         }
         v
     }

@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::waves;
 
 use super::steps::{TypeCache, View, attach_steps, owned_steps, steps_for};
-use super::summary::{scenarios, summarize, workloads};
+use super::summary::{summarize, workloads};
 use super::*;
 
 impl Builder<'_, '_> {
@@ -341,8 +341,23 @@ impl Builder<'_, '_> {
                 });
             }
         }
-        let scenarios = scenarios(inp.catalog, &resources);
-        clock.done("checklist and scenarios");
+        // Procedures: scenarios, the run's actions and its gates.
+        let (scenarios, actions, gates) = {
+            let ctx = crate::procedures::Ctx::new(
+                inp.estate,
+                inp.catalog,
+                inp.opts,
+                &inp.target,
+                &resources,
+                &ras,
+                &id_map,
+            );
+            let actions = crate::procedures::actions(&ctx);
+            let mut scenarios = crate::procedures::scenarios(&ctx, &actions);
+            let gates = crate::gates::derive(&ctx, &mut scenarios, &actions);
+            (scenarios, actions, gates)
+        };
+        clock.done("checklist, scenarios, actions and gates");
         let workloads = workloads(&resources);
         let mut findings = std::mem::take(&mut self.findings);
         findings.sort_by(|a, b| {
@@ -355,7 +370,10 @@ impl Builder<'_, '_> {
         let mut external = std::mem::take(&mut self.external);
         external.sort_by(|a, b| (&a.from, &a.to, &a.path).cmp(&(&b.from, &b.to, &b.path)));
         external.dedup_by(|a, b| a.from == b.from && a.to == b.to && a.path == b.path);
-        let waves = waves::wave_list(&w, &resources, &ras);
+        let mut waves = waves::wave_list(&w, &resources, &ras);
+        for wv in &mut waves {
+            wv.manual_gates = gates.iter().filter(|g| g.wave == wv.number).count();
+        }
         let phases = crate::phases::phases(
             &resources,
             &waves,
@@ -372,8 +390,7 @@ impl Builder<'_, '_> {
             &ras,
             &waves,
             &findings,
-            &checklist,
-            &scenarios,
+            &gates,
             &w,
             &external,
             uncatalogued.len(),
@@ -420,6 +437,8 @@ impl Builder<'_, '_> {
             workloads,
             checklist,
             scenarios,
+            actions,
+            gates,
             findings,
         }
     }

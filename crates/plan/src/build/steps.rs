@@ -112,12 +112,9 @@ pub(super) fn steps_for(action: Action, strategy: Strategy, lk: &Lookup<'_>) -> 
     use azrelo_catalog::ProcessPhase as P;
     let mover = lk.data_mover();
     let mover_title = mover.map(|m| m.title.clone()).unwrap_or_default();
-    let manual_mover = mover.is_some_and(|m| {
-        matches!(
-            m.kind,
-            azrelo_catalog::DataMoverKind::Rebuild | azrelo_catalog::DataMoverKind::ExportImport
-        )
-    });
+    // A data copy is automated only when azrelo runs the mover (it names
+    // an executor in the catalog): every other mover is a gate of the run.
+    let manual_mover = mover.is_none_or(|m| m.executor.is_none());
     let mut s = Vec::new();
     match action {
         Action::Keep => {}

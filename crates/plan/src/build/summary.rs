@@ -1,9 +1,9 @@
-//! Workloads, scenarios and the summary counts of a plan.
+//! Workloads and the summary counts of a plan.
 
 use std::collections::HashMap;
 
 use azrelo_arm::id::ResourceId;
-use azrelo_catalog::{Automation, Catalog, Severity, StepMode};
+use azrelo_catalog::Severity;
 
 use crate::waves;
 
@@ -58,66 +58,13 @@ pub(super) fn workloads(resources: &[PlannedResource]) -> Vec<Workload> {
     out
 }
 
-pub(super) fn scenarios(catalog: &Catalog, resources: &[PlannedResource]) -> Vec<ScenarioPlan> {
-    let mut by_type: HashMap<String, Vec<&str>> = HashMap::new();
-    for r in resources {
-        if r.action == Action::Keep {
-            continue;
-        }
-        by_type
-            .entry(r.resource_type.to_ascii_lowercase())
-            .or_default()
-            .push(r.source_id.as_str());
-    }
-    let types: Vec<&str> = by_type.keys().map(String::as_str).collect();
-    let mut out = Vec::new();
-    for sc in catalog.scenarios_for(types.iter().copied()) {
-        let steps = sc
-            .steps
-            .iter()
-            .filter_map(|st| {
-                let mut res: Vec<&str> = Vec::new();
-                for t in &st.applies_to {
-                    if let Some(v) = by_type.get(&t.to_ascii_lowercase()) {
-                        res.extend(v.iter().copied());
-                    }
-                }
-                if !st.applies_to.is_empty() && res.is_empty() {
-                    return None;
-                }
-                let count = res.len();
-                res.sort_unstable();
-                res.truncate(MAX_LISTED);
-                Some(ScenarioStepPlan {
-                    id: st.id.clone(),
-                    title: st.title.clone(),
-                    phase: st.phase,
-                    mode: st.mode,
-                    instruction: st.instruction.clone(),
-                    count,
-                    resources: res.into_iter().map(str::to_owned).collect(),
-                    checklist: st.checklist.clone(),
-                })
-            })
-            .collect();
-        out.push(ScenarioPlan {
-            id: sc.id.clone(),
-            title: sc.title.clone(),
-            summary: sc.summary.clone(),
-            steps,
-        });
-    }
-    out
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(super) fn summarize(
     resources: &[PlannedResource],
     ras: &[RoleAssignmentPlan],
     waves: &[Wave],
     findings: &[Finding],
-    checklist: &[ChecklistEntry],
-    scenarios: &[ScenarioPlan],
+    gates: &[GatePlan],
     w: &waves::Waves,
     external: &[ExternalReference],
     uncatalogued: usize,
@@ -149,21 +96,10 @@ pub(super) fn summarize(
             Action::Keep => s.kept += 1,
             Action::Owned => s.owned += 1,
         }
-        s.manual_gates += r
-            .steps
-            .iter()
-            .filter(|st| st.mode == StepMode::ManualGate)
-            .count();
     }
-    s.manual_gates += checklist
-        .iter()
-        .filter(|c| c.automation == Automation::Manual)
-        .count();
-    s.manual_gates += scenarios
-        .iter()
-        .flat_map(|sc| &sc.steps)
-        .filter(|st| st.mode == StepMode::ManualGate)
-        .count();
+    // The gates the run stops at (manual checklist items are work, not
+    // gates: the checklist lists them).
+    s.manual_gates = gates.len();
     for f in findings {
         match f.severity {
             Severity::Blocker => s.blockers += 1,

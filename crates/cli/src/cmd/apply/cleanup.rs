@@ -14,7 +14,7 @@ use super::*;
 /// verified). A source under a CanNotDelete/ReadOnly lock is reported and
 /// kept, and so is whatever it still uses; a resource group is deleted only
 /// when nothing is left in it; nothing outside the plan is touched. Without
-/// --confirm it shows what it would do.
+/// --confirm it shows what it would do and exits 0.
 ///
 /// Examples:
 ///   azrelo cleanup-source plan            # what it would delete
@@ -58,10 +58,9 @@ pub fn run_cleanup(args: CleanupArgs, out: &Output) -> Result<(), CliError> {
                 count(RowOutcome::WouldKeep)
             ),
         )?;
-        return Err(CliError::bad_input(
-            "cleanup-source deletes source resources: nothing was deleted",
-            "review the list, then re-run with --confirm",
-        ));
+        // A preview is a success: it did what was asked.
+        eprintln!("preview only: review the list, then re-run with --confirm to delete");
+        return Ok(());
     }
     print_rows(
         &rows,

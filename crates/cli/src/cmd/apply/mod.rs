@@ -42,11 +42,16 @@ call, result after) and logged to PLAN_DIR/events.jsonl; after a crash or
 a kill, `azrelo resume PLAN_DIR` finishes the run. The run stops at manual
 gates (exit code 5): close them with `azrelo gate done`, then resume.
 Secure template parameters come from --parameters FILE or
-AZRELO_PARAM_<name> and are never journaled. The endpoint is az's active
-cloud unless --arm-endpoint says otherwise.
+AZRELO_PARAM_<name> and are never journaled. Before the first write a
+pre-flight checks that every secure parameter has a value (else exit 5,
+naming them) and that each target subscription answers (credentials, TLS
+trust); --validate-only and --what-if ask ARM about every deployment and
+change nothing. The endpoint is az's active cloud unless --arm-endpoint
+says otherwise.
 
 Examples:
   azrelo apply plan --validate-only
+  azrelo apply plan --what-if --parameters secrets.json
   azrelo apply plan --parameters secrets.json
   azrelo apply plan --arm-endpoint https://127.0.0.1:8443 --auth token --ca-cert emulator-ca.pem
   azrelo apply plan --parallelism 32 -o json --query openGates";
@@ -138,19 +143,29 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
     }
 }
 
-/// Progress bars per phase and overall (hidden when stderr is not a
-/// terminal, or when stdout is for a program: -o json, yaml, tsv, none,
-/// --query).
+/// Progress bars per phase and overall on a terminal (hidden when stdout is
+/// for a program: -o json, yaml, tsv, none, --query); when stderr is not a
+/// terminal, a line per finished, failed or retried step and a heartbeat
+/// instead (`crate::progress`), unless -q.
 pub(crate) struct Bars {
     pub(crate) multi: indicatif::MultiProgress,
     phases: HashMap<&'static str, indicatif::ProgressBar>,
     overall: indicatif::ProgressBar,
     seen: Mutex<std::collections::HashSet<(String, Step)>>,
+    plain: Option<crate::progress::Progress>,
+    total: u64,
+    moved: std::sync::atomic::AtomicU64,
 }
 
 impl Bars {
-    pub(crate) fn new(total: u64, hidden: bool) -> Bars {
-        let target = if hidden {
+    pub(crate) fn new(total: u64, hidden: bool, quiet: bool) -> Bars {
+        use std::io::IsTerminal;
+        let plain = (!quiet && !std::io::stderr().is_terminal()).then(|| {
+            let p = crate::progress::Progress::new("apply", false);
+            p.set("running", 0, total);
+            p
+        });
+        let target = if hidden || plain.is_some() {
             indicatif::ProgressDrawTarget::hidden()
         } else {
             indicatif::ProgressDrawTarget::stderr()
@@ -180,10 +195,16 @@ impl Bars {
             phases,
             overall,
             seen: Mutex::new(Default::default()),
+            plain,
+            total,
+            moved: Default::default(),
         }
     }
 
     pub(crate) fn finish(&self) {
+        if let Some(p) = &self.plain {
+            p.finish();
+        }
         for b in self.phases.values() {
             b.finish_and_clear();
         }
@@ -206,6 +227,39 @@ impl Observer for Bars {
             b.inc(1);
             if e.step == Step::Verify {
                 self.overall.inc(1);
+            }
+        }
+        if let Some(p) = &self.plain {
+            let verified = done && e.step == Step::Verify;
+            let n = if verified {
+                self.moved
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1
+            } else {
+                self.moved.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            let line = match e.status {
+                EventStatus::Succeeded if e.step != Step::Prepare => Some(format!(
+                    "{} {} done ({n}/{} verified)",
+                    e.label, e.step, self.total
+                )),
+                EventStatus::Failed | EventStatus::Retrying | EventStatus::Waiting => {
+                    Some(format!(
+                        "{} {} {}: {}",
+                        e.label,
+                        e.step,
+                        serde_json::to_value(e.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        e.message.as_deref().unwrap_or("")
+                    ))
+                }
+                _ => None,
+            };
+            p.set("running", n, self.total);
+            if let Some(l) = line {
+                p.step(&l);
             }
         }
         if e.status == EventStatus::Failed || e.status == EventStatus::Retrying {

@@ -30,6 +30,10 @@ pub struct ApplyArgs {
     /// Run ARM's validate on every deployment; change nothing.
     #[arg(long)]
     pub validate_only: bool,
+    /// Run ARM's what-if on every deployment and show what each would
+    /// create or modify; change nothing.
+    #[arg(long, conflicts_with = "validate_only")]
+    pub what_if: bool,
     /// Scheduling: pipelined over the dependency graph, or wave by wave.
     #[arg(long, value_enum, default_value_t = ScheduleArg::Pipelined)]
     pub schedule: ScheduleArg,
@@ -41,7 +45,7 @@ pub struct ApplyArgs {
 }
 
 /// `azrelo apply` and `azrelo resume`.
-pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool) -> Result<(), CliError> {
+pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool, quiet: bool) -> Result<(), CliError> {
     let plan = load(&args.plan_dir)?;
     if resume {
         let j = azrelo_orchestrate::open_journal(&args.plan_dir).map_err(engine_error)?;
@@ -75,20 +79,33 @@ pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool) -> Result<(), CliE
         ..Options::default()
     };
     let total = plan.units.len() as u64;
+    let rt = runtime()?;
+    if !args.validate_only {
+        preflight(&plan, &opts.secrets, &client, &rt)?;
+    }
     let engine =
         Engine::new(plan, ClientArm(client), opts, CrashHook::from_env()).map_err(engine_error)?;
-    let rt = runtime()?;
-    if args.validate_only {
-        let rows = rt.block_on(engine.validate()).map_err(engine_error)?;
+    if args.validate_only || args.what_if {
+        let rows = if args.what_if {
+            rt.block_on(engine.what_if())
+        } else {
+            rt.block_on(engine.validate())
+        }
+        .map_err(engine_error)?;
         let invalid = rows
             .iter()
             .filter(|r| r.outcome != RowOutcome::Valid)
             .count();
         out.print(&rows, || {
             format!(
-                "{}\n{} deployment(s) validated, {invalid} invalid; nothing was changed.",
+                "{}\n{} deployment(s) {}, {invalid} invalid; nothing was changed.",
                 rows_table(&rows),
-                rows.len()
+                rows.len(),
+                if args.what_if {
+                    "previewed (what-if)"
+                } else {
+                    "validated"
+                }
             )
         })?;
         return if invalid == 0 {
@@ -99,7 +116,7 @@ pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool) -> Result<(), CliE
             )))
         };
     }
-    let bars = Arc::new(Bars::new(total, !out.is_human()));
+    let bars = Arc::new(Bars::new(total, !out.is_human(), quiet));
     let engine = Arc::new(engine.with_observer(bars.clone()));
     let report = rt.block_on(engine.apply());
     bars.finish();
@@ -137,6 +154,74 @@ pub fn run_apply(args: ApplyArgs, out: &Output, resume: bool) -> Result<(), CliE
                 report.open_gates.len()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Checks before the first write, so a run does not stop minutes in: every
+/// secure parameter has a value (else exit 5, as for any step the operator
+/// owes), and each target subscription answers — which also proves the
+/// credentials and the endpoint's TLS trust (else the error once, with how
+/// to fix it).
+fn preflight(
+    plan: &azrelo_orchestrate::RunPlan,
+    secrets: &std::collections::HashMap<String, serde_json::Value>,
+    client: &ArmClient,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(), CliError> {
+    let mut missing: Vec<&str> = plan
+        .units
+        .iter()
+        .flat_map(|u| u.deploy.iter().flat_map(|d| d.secure_params.iter()))
+        .map(String::as_str)
+        .filter(|p| !secrets.contains_key(*p))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        return Err(CliError::new(
+            ExitCode::Pending,
+            miette::miette!(
+                help = format!(
+                    "supply them with --parameters FILE ({{\"name\": value}}) or {}<name>, then run the command again",
+                    azrelo_run::ENV_PREFIX
+                ),
+                "secure parameter(s) without a value: {}; nothing was changed",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let mut subs: Vec<String> = plan
+        .units
+        .iter()
+        .filter_map(|u| u.target_id.subscription_id().map(str::to_ascii_lowercase))
+        .collect();
+    subs.sort_unstable();
+    subs.dedup();
+    for sub in subs {
+        let path = format!("/subscriptions/{sub}");
+        match rt.block_on(client.get(&path, "2022-12-01")) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(CliError::bad_input(
+                    format!(
+                        "the target subscription {sub} was not found at {}",
+                        client.endpoint()
+                    ),
+                    "check --target-subscription / --subscription-map in the plan, and that the credential can see it",
+                ));
+            }
+            Err(e) => {
+                let hint = e
+                    .hint()
+                    .unwrap_or("check --arm-endpoint, --auth and --ca-cert")
+                    .to_string();
+                return Err(CliError::new(
+                    ExitCode::Failure,
+                    miette::miette!(help = hint, "pre-flight: GET {path} failed: {e}"),
+                ));
+            }
+        }
     }
     Ok(())
 }
