@@ -204,11 +204,7 @@ fn option_list(o: &mut String, id: &str, name: &str, label: &str, values: &[(Str
 pub fn render(r: &Report) -> String {
     let plan = &r.plan;
     let mut o = String::with_capacity(64 * 1024 + plan.resources.len() * 900);
-    let src = if plan.source_regions.is_empty() {
-        "(no regional resources)".to_string()
-    } else {
-        plan.source_regions.join(", ")
-    };
+    let src = azrelo_plan::report::regions_label(&plan.source_regions, "(no regional resources)");
     let target = plan
         .target
         .display_name
