@@ -47,6 +47,7 @@ pub mod scan;
 pub mod schema;
 pub mod secrets;
 mod suggest;
+pub mod uri;
 pub mod vocab;
 
 pub use availability::{Answer, SnapshotDate};

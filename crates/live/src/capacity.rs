@@ -54,7 +54,7 @@ pub async fn capacity(
     let sub = format!("/subscriptions/{subscription}");
     let skus = format!(
         "{sub}/providers/Microsoft.Compute/skus?$filter={}",
-        urlencode(&format!("location eq '{region}'"))
+        azrelo_arm::uri::escape_data_string(&format!("location eq '{region}'"))
     );
     let mut fail = |call: String, e: azrelo_client::ClientError| {
         failures.push(Failure {
@@ -89,25 +89,12 @@ pub async fn capacity(
     (out, failures)
 }
 
-/// Percent-encodes a query value (space and quote are what a `$filter` has).
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn filter_is_encoded() {
         assert_eq!(
-            super::urlencode("location eq 'swedencentral'"),
+            azrelo_arm::uri::escape_data_string("location eq 'swedencentral'"),
             "location%20eq%20%27swedencentral%27"
         );
     }

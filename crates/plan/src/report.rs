@@ -59,11 +59,7 @@ pub fn render_markdown(plan: &Plan) -> String {
 /// minutes, wave durations).
 pub fn render_markdown_with(plan: &Plan, catalog: &Catalog) -> String {
     let mut o = String::new();
-    let src = if plan.source_regions.is_empty() {
-        "(no regional resources)".to_string()
-    } else {
-        plan.source_regions.join(", ")
-    };
+    let src = regions_label(&plan.source_regions, "(no regional resources)");
     let target = match &plan.target.display_name {
         Some(d) => format!("{} ({d})", plan.target.region),
         None => plan.target.region.clone(),
@@ -507,5 +503,15 @@ pub fn gate_when(g: &GatePlan) -> &'static str {
         (GateStage::Commit, false) => "before any commit",
         (GateStage::Cleanup, true) => "before its source cleanup",
         (GateStage::Cleanup, false) => "before the source cleanup",
+    }
+}
+
+/// Source regions as people read them: joined with commas, or `none` when
+/// the plan moves no regional resource.
+pub fn regions_label(regions: &[String], none: &str) -> String {
+    if regions.is_empty() {
+        none.to_string()
+    } else {
+        regions.join(", ")
     }
 }

@@ -289,12 +289,7 @@ pub fn build(
 
 /// The unit root of a resource (following `carried_by`), as an index.
 fn roots(plan: &Plan) -> Vec<usize> {
-    let by_source: HashMap<String, usize> = plan
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.source_id.as_str().to_ascii_lowercase(), i))
-        .collect();
+    let by_source = index_by_source(plan);
     (0..plan.resources.len())
         .map(|i| {
             let mut at = i;
@@ -354,12 +349,7 @@ fn unit_graph(plan: &Plan, estate: Option<&Estate>) -> ReportGraph {
     }
     let Some(estate) = estate else { return g };
     let eg = azrelo_graph::build(estate);
-    let by_source: HashMap<String, usize> = plan
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.source_id.as_str().to_ascii_lowercase(), i))
-        .collect();
+    let by_source = index_by_source(plan);
     let node_for = |n: u32| -> Option<usize> {
         let id = eg.nodes[n as usize].id.to_string().to_ascii_lowercase();
         let i = by_source.get(&id)?;
@@ -604,4 +594,27 @@ fn kept_in_source(
 /// The planned resource a node stands for.
 pub fn node_resource<'r>(report: &'r Report, node: &GraphNode) -> &'r PlannedResource {
     &report.plan.resources[node.resource]
+}
+
+/// Each planned resource's index by its source id (lower-case).
+fn index_by_source(plan: &Plan) -> HashMap<String, usize> {
+    plan.resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.source_id.as_str().to_ascii_lowercase(), i))
+        .collect()
+}
+
+/// Each planned resource's service (catalog name) by its source id
+/// (lower-case), for the findings' service column and filter.
+pub(crate) fn service_of(plan: &Plan) -> HashMap<String, String> {
+    plan.resources
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.source_id.as_str().to_ascii_lowercase(),
+                p.service.as_deref()?.to_string(),
+            ))
+        })
+        .collect()
 }

@@ -58,16 +58,7 @@ impl Sheet {
 /// Every sheet of the report, in order.
 pub fn sheets(r: &Report) -> Vec<Sheet> {
     let plan = &r.plan;
-    let service_of: std::collections::HashMap<String, String> = plan
-        .resources
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.source_id.as_str().to_ascii_lowercase(),
-                p.service.as_deref()?.to_string(),
-            ))
-        })
-        .collect();
+    let service_of = crate::model::service_of(plan);
     let findings = Sheet {
         name: "Findings",
         header: vec![

@@ -50,11 +50,7 @@ pub fn markdown(s: &Summary) -> String {
     let mut md = String::new();
     md.push_str(&format!(
         "# Relocation rehearsal: {} → {}\n\n",
-        if s.source_regions.is_empty() {
-            "-".to_string()
-        } else {
-            s.source_regions.join(", ")
-        },
+        azrelo_plan::report::regions_label(&s.source_regions, "-"),
         s.target
     ));
     md.push_str(

@@ -232,6 +232,22 @@ struct Core {
     types: Vec<TypeEntry>,
 }
 
+impl Core {
+    /// No namespaces yet, as of `as_of`.
+    fn empty(as_of: SnapshotDate) -> Core {
+        Core {
+            as_of,
+            source: None,
+            spellings: vec![],
+            versions: vec![],
+            location_lists: vec![],
+            version_lists: vec![],
+            namespaces: vec![],
+            types: vec![],
+        }
+    }
+}
+
 /// Interns strings and lists while parsing.
 #[derive(Default)]
 struct Interner {

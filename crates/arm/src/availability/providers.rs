@@ -46,16 +46,7 @@ impl Availability {
             .get("value")
             .and_then(|x| x.as_array())
             .ok_or(AvailabilityError::Shape)?;
-        let mut core = Core {
-            as_of,
-            source: None,
-            spellings: vec![],
-            versions: vec![],
-            location_lists: vec![],
-            version_lists: vec![],
-            namespaces: vec![],
-            types: vec![],
-        };
+        let mut core = Core::empty(as_of);
         let mut int = Interner::default();
         for (i, p) in list.iter().enumerate() {
             let ppath = || format!("value[{i}]");

@@ -115,16 +115,7 @@ impl Availability {
             }
         }
         let mut as_of = None;
-        let mut core = Core {
-            as_of: SnapshotDate::ym(1970, 1).expect("valid"),
-            source: None,
-            spellings: vec![],
-            versions: vec![],
-            location_lists: vec![],
-            version_lists: vec![],
-            namespaces: vec![],
-            types: vec![],
-        };
+        let mut core = Core::empty(SnapshotDate::ym(1970, 1).expect("valid"));
         // Namespaces are recorded in order of appearance; `ns-empty` lines put
         // type-less namespaces back at their original index.
         let mut namespaces: Vec<(usize, String)> = vec![];

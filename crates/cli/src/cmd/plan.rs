@@ -492,11 +492,7 @@ pub fn run_plan(args: PlanArgs, out: &Output) -> Result<(), CliError> {
         let s = &plan.summary;
         let mut lines = vec![t.to_string(), format!(
             "Plan {} → {}: {} resources ({} moved, {} recreated, {} re-configured, {} manual, {} carried with a parent), {} role assignment(s), {} wave(s), {} manual gate(s).",
-            if plan.source_regions.is_empty() {
-                "-".to_string()
-            } else {
-                plan.source_regions.join(", ")
-            },
+            azrelo_plan::report::regions_label(&plan.source_regions, "-"),
             plan.target.region,
             s.resources,
             s.moved,

@@ -292,11 +292,7 @@ fn human(s: &Summary, report_html: Option<&str>) -> String {
     ]);
     let mut text = format!(
         "Rehearsal of the relocation {} → {} on the local ARM emulator (nothing left this machine)\n{t}",
-        if s.source_regions.is_empty() {
-            "-".to_string()
-        } else {
-            s.source_regions.join(", ")
-        },
+        azrelo_plan::report::regions_label(&s.source_regions, "-"),
         s.target
     );
     if !s.kept.is_empty() {

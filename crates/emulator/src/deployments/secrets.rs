@@ -63,7 +63,7 @@ pub(crate) fn list_result(
     let sas = |what: &str| {
         format!(
             "sv=2022-11-02&ss=bfqt&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig={}",
-            uri_escape(&secret(&format!("{id}#{what}"), 32))
+            azrelo_arm::uri::escape_data_string(&secret(&format!("{id}#{what}"), 32))
         )
     };
     let shape = crate::types::facts(&ty).list(function)?;
@@ -220,7 +220,7 @@ pub(crate) fn list_result(
         }
         // Logic Apps: Workflows_ListCallbackUrl.
         L::WorkflowCallbackUrl => {
-            let sig = uri_escape(&secret(&format!("{id}#sig"), 32));
+            let sig = azrelo_arm::uri::escape_data_string(&secret(&format!("{id}#sig"), 32));
             let base = format!(
                 "https://prod-00.westeurope.logic.azure.com:443/workflows/{}",
                 crate_hash(&name)
@@ -234,7 +234,7 @@ pub(crate) fn list_result(
         }
         // Logic Apps: WorkflowTriggers_ListCallbackUrl.
         L::TriggerCallbackUrl => {
-            let sig = uri_escape(&secret(&format!("{id}#sig"), 32));
+            let sig = azrelo_arm::uri::escape_data_string(&secret(&format!("{id}#sig"), 32));
             let wf = id.rsplit('/').nth(2).unwrap_or("");
             let base = format!(
                 "https://prod-00.{}.logic.azure.com:443/workflows/{}/triggers/{}/paths/invoke",
@@ -274,7 +274,7 @@ pub(crate) fn list_result(
             "value": format!(
                 "https://prod-00.westeurope.logic.azure.com:443/integrationAccounts/{}?api-version=2015-08-01-preview&sp=%2F%2F%2A&sv=1.0&sig={}",
                 crate_hash(id),
-                uri_escape(&secret(&format!("{id}#sig"), 32))
+                azrelo_arm::uri::escape_data_string(&secret(&format!("{id}#sig"), 32))
             ),
         }),
         L::IotHubKey => json!({
@@ -290,19 +290,6 @@ pub(crate) fn list_result(
 /// A stable short hex string for a name (ids inside generated URLs).
 pub(crate) fn crate_hash(s: &str) -> String {
     format!("{:016x}", azrelo_template::hash::murmur64(s.as_bytes()))
-}
-
-/// Percent-encoding for a query value.
-pub(crate) fn uri_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -42,36 +42,14 @@ pub(super) fn b64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `Uri.EscapeDataString`: everything but RFC 3986 unreserved characters.
+/// `Uri.EscapeDataString` (`uriComponent`).
 pub(super) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    azrelo_arm::uri::escape_data_string(s)
 }
 
+/// `uriComponentToString`.
 pub(super) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    azrelo_arm::uri::unescape_data_string(s)
 }
 
 /// `uri(base, relative)` with .NET `Uri` resolution for the common cases.
