@@ -15,6 +15,9 @@
 //! * [`schema`] — per-type read-only, write-only and sensitive property paths
 //!   from the bicep-types-az schemas (what a generated template must not write
 //!   or must not copy).
+//! * [`resource_graph`] — which types Azure Resource Graph's `resources`
+//!   table lists (top-level resources and a documented set of children),
+//!   and the child types live discovery must read from their parent.
 //! * [`roles`] — Azure's built-in role definitions (GUID → name,
 //!   description) from an embedded table, so role assignments read as
 //!   `Key Vault Secrets User` rather than a GUID.
@@ -38,6 +41,7 @@ pub mod id;
 pub mod id_index;
 pub mod names;
 pub mod region;
+pub mod resource_graph;
 pub mod roles;
 pub mod scan;
 pub mod schema;

@@ -192,8 +192,10 @@ fn any_covers(patterns: &[String], pointer: &str) -> bool {
     patterns.iter().any(|p| covers(p, pointer))
 }
 
-/// Whether `pattern` matches `pointer` or an ancestor of it.
-fn covers(pattern: &str, pointer: &str) -> bool {
+/// Whether `pattern` (a JSON pointer, `*` for any one segment) matches
+/// `pointer` or an ancestor of it, segment names compared ASCII
+/// case-insensitively.
+pub fn covers(pattern: &str, pointer: &str) -> bool {
     // Both are "" (the whole document) or start with '/'.
     let (Some(pattern), Some(pointer)) = (
         pattern

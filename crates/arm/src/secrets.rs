@@ -90,6 +90,9 @@ const SUFFIXES: &[&str] = &[
     "secretkey",
     "masterkey",
     "sharedkey",
+    // Abbreviations templates use (`backendCertPw`, `DB_PWD`).
+    "pwd",
+    "pw",
 ];
 
 /// A property name as the rules compare it: lower-case ASCII letters and
@@ -496,7 +499,18 @@ fn patterns(expression: bool) -> &'static [Regex] {
                 r#"(?i)[?&](?:sig|signature|code|client_secret|access_token|api[-_]?key|subscription-key|password|token)=(?P<s>[^&#\s"<>{stop}]+)"#
             ),
             // A password in URL user info: `https://user:PASSWORD@host`.
-            format!(r#"(?i)[a-z][a-z0-9+.-]*://[^/\s:@"{stop}]+:(?P<s>[^/\s@"{stop}]+)@"#),
+            // The user may hold `@` (Azure Database single servers' logins
+            // are `user@server`) and so may the password: it runs to the
+            // last `@` before the host, which holds none.
+            format!(
+                r#"(?i)[a-z][a-z0-9+.-]*://[^/\s:"{stop}]+:(?P<s>[^/\s"{stop}]+)@[^@/\s"{stop}]*"#
+            ),
+            // A credential-named variable assigned in a script (a run
+            // command, a custom script, cloud-init):
+            // `GITLAB_ROOT_PASSWORD="…"`, `export DB_PWD=…`.
+            format!(
+                r#"(?:^|[\s;&|("'])[A-Za-z_][A-Za-z0-9_]*(?:PASSWORD|PASSWD|_PWD|_SECRET|_TOKEN|API_KEY)=\\?["]?(?P<s>[^"\s;&|\\{stop}]+)"#
+            ),
             // PEM private keys.
             r"-----BEGIN[A-Z ]*PRIVATE KEY-----(?P<s>[\s\S]*?)-----END[A-Z ]*PRIVATE KEY-----"
                 .to_string(),
@@ -571,10 +585,153 @@ fn redact_with(s: &str, expression: bool) -> Option<String> {
     Some(out)
 }
 
+/// Properties ARM never returns that neither the schema snapshot nor
+/// [`TYPE_RULES`] flag: `(lower-cased type, JSON pointer)`. (A Key Vault
+/// secret's value is a [`TYPE_RULES`] entry; its REST specification adds
+/// "NOTE: 'value' will never be returned from the service".)
+const UNFLAGGED_HIDDEN: &[(&str, &str)] = &[
+    // Extension protected settings are encrypted for the machine and
+    // decrypted only there ("Settings in the protectedSettings section are
+    // encrypted", learn.microsoft.com/azure/virtual-machines/extensions/
+    // features-windows); ARM's GET answers never carry them.
+    (
+        "microsoft.compute/virtualmachines/extensions",
+        "/properties/protectedSettings",
+    ),
+    (
+        "microsoft.compute/virtualmachinescalesets/extensions",
+        "/properties/protectedSettings",
+    ),
+    (
+        "microsoft.compute/virtualmachinescalesets",
+        "/properties/virtualMachineProfile/extensionProfile/extensions/*/properties/protectedSettings",
+    ),
+    (
+        "microsoft.hybridcompute/machines/extensions",
+        "/properties/protectedSettings",
+    ),
+    // An API Management host name's certificate (a PFX with its private
+    // key) is sent, never returned: GET answers `"encodedCertificate":
+    // null` and describes the certificate in `certificate` instead
+    // (github.com/Azure/azure-rest-api-specs/issues/9267).
+    (
+        "microsoft.apimanagement/service",
+        "/properties/hostnameConfigurations/*/encodedCertificate",
+    ),
+];
+
+/// Whether ARM leaves the property at `pointer` of a `resource_type` body
+/// out of everything it returns (GET, lists, Resource Graph rows, PUT
+/// answers): write-only and sensitive (`x-ms-secret`) properties of the
+/// schema snapshot, and the few the snapshot does not flag
+/// (the private `UNFLAGGED_HIDDEN` table). Such a value can only come from its owner, never
+/// from discovery: the generator makes it a secure parameter.
+pub fn never_returned(resource_type: &str, pointer: &str) -> bool {
+    is_unflagged_hidden(resource_type, pointer)
+        || crate::schema::SchemaFlags::embedded()
+            .get(resource_type)
+            .is_some_and(|f| f.is_write_only(pointer) || f.is_sensitive(pointer))
+}
+
+/// Whether `pointer` is a hidden property the schema snapshot does not
+/// flag: a [`TYPE_RULES`] secret or an `UNFLAGGED_HIDDEN` entry (see
+/// [`never_returned`]).
+pub fn is_unflagged_hidden(resource_type: &str, pointer: &str) -> bool {
+    TYPE_RULES
+        .iter()
+        .chain(UNFLAGGED_HIDDEN)
+        .any(|(t, p)| t.eq_ignore_ascii_case(resource_type) && crate::schema::covers(p, pointer))
+}
+
+/// Remove from `body` (a `resource_type` body as stored) every property ARM
+/// never returns ([`never_returned`]): what a GET of it answers.
+pub fn strip_never_returned(resource_type: &str, body: &mut serde_json::Value) {
+    fn walk(ty: &str, v: &mut serde_json::Value, pointer: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let keys: Vec<String> = m.keys().cloned().collect();
+                for k in keys {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    if never_returned(ty, pointer) {
+                        m.shift_remove(&k);
+                    } else if let Some(x) = m.get_mut(&k) {
+                        walk(ty, x, pointer);
+                    }
+                    pointer.truncate(len);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter_mut().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    walk(ty, x, pointer);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let flagged = crate::schema::SchemaFlags::embedded()
+        .get(resource_type)
+        .is_some_and(|f| !f.write_only.is_empty() || !f.sensitive.is_empty());
+    let unflagged = TYPE_RULES
+        .iter()
+        .chain(UNFLAGGED_HIDDEN)
+        .any(|(t, _)| t.eq_ignore_ascii_case(resource_type));
+    if flagged || unflagged {
+        walk(resource_type, body, &mut String::new());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn what_arm_never_returns_is_stripped_from_a_body() {
+        // Sensitive in the schema (x-ms-secret): a VM's admin password.
+        let mut vm = serde_json::json!({"properties": {"osProfile": {
+            "computerName": "vm1", "adminUsername": "u", "adminPassword": "p"}}});
+        strip_never_returned("Microsoft.Compute/virtualMachines", &mut vm);
+        assert_eq!(
+            vm,
+            serde_json::json!({"properties": {"osProfile": {"computerName": "vm1", "adminUsername": "u"}}})
+        );
+        // Not flagged by the schema, documented as never returned.
+        let mut secret =
+            serde_json::json!({"properties": {"value": "s3cret", "attributes": {"enabled": true}}});
+        strip_never_returned("Microsoft.KeyVault/vaults/secrets", &mut secret);
+        assert_eq!(
+            secret,
+            serde_json::json!({"properties": {"attributes": {"enabled": true}}})
+        );
+        assert!(never_returned(
+            "microsoft.keyvault/vaults/secrets",
+            "/properties/value"
+        ));
+        assert!(!never_returned(
+            "microsoft.keyvault/vaults/secrets",
+            "/properties/valueX"
+        ));
+        assert!(!never_returned(
+            "Microsoft.Storage/storageAccounts",
+            "/properties/value"
+        ));
+        // An API Management GET answers as issue 9267 of the REST specs
+        // shows: the host name's certificate is not in it.
+        let mut apim = serde_json::json!({"properties": {"hostnameConfigurations": [
+            {"type": "Proxy", "hostName": "api.contoso.com", "encodedCertificate": "MIIKcQ..."}]}});
+        strip_never_returned("Microsoft.ApiManagement/service", &mut apim);
+        assert_eq!(
+            apim,
+            serde_json::json!({"properties": {"hostnameConfigurations": [
+                {"type": "Proxy", "hostName": "api.contoso.com"}]}})
+        );
+    }
 
     #[test]
     fn names_and_values() {
@@ -658,6 +815,21 @@ mod tests {
             r("https://f.azurewebsites.net/api/h?code=k3y==&x=1").unwrap(),
             "https://f.azurewebsites.net/api/h?code=***&x=1"
         );
+        assert_eq!(
+            r("postgresql://admin1@pg-weu:P@ss-w0rd@pg-weu.postgres.database.azure.com:5432/airflow").unwrap(),
+            "postgresql://admin1@pg-weu:***@pg-weu.postgres.database.azure.com:5432/airflow"
+        );
+        assert_eq!(r("https://user@host.example.com:8443/path@x"), None);
+        assert_eq!(
+            r(r#"sudo GITLAB_ROOT_EMAIL="a@b.c" GITLAB_ROOT_PASSWORD="Hunter2!x" apt-get install -y gitlab-ee"#).unwrap(),
+            r#"sudo GITLAB_ROOT_EMAIL="a@b.c" GITLAB_ROOT_PASSWORD="***" apt-get install -y gitlab-ee"#
+        );
+        assert_eq!(
+            r("export DB_PWD=s3cr3t; run"),
+            Some("export DB_PWD=***; run".into())
+        );
+        assert_eq!(r("PASSWORD_MIN_LENGTH_HINT is documented"), None);
+        assert!(is_secret_name("backendCertPw") && is_secret_name("DB_PWD"));
         assert_eq!(
             r("https://user:hunter2@git.example.com/repo").unwrap(),
             "https://user:***@git.example.com/repo"

@@ -215,6 +215,43 @@ impl Emulator {
                 n += 1;
             }
         }
+        // A child implies its parents (an export may list a file share but
+        // not its `fileServices/default`): ARM has them, so the seeded
+        // cloud has them too, with the bodies ARM shows for an untouched
+        // default.
+        let ids: Vec<String> = inner.resources.values().map(|s| s.id.clone()).collect();
+        for id in ids {
+            let Ok(rid) = ResourceId::parse(&id) else {
+                continue;
+            };
+            // Children only: an extension's scope is not implied by it.
+            if rid.kind() != azrelo_arm::id::IdKind::Resource {
+                continue;
+            }
+            let mut cur = rid.parent();
+            while let Some(p) = cur {
+                if p.kind() != azrelo_arm::id::IdKind::Resource {
+                    break;
+                }
+                let k = key(p.as_str());
+                if !inner.resources.contains_key(&k) {
+                    let body = json!({
+                        "id": p.as_str(),
+                        "name": p.name().unwrap_or_default(),
+                        "type": p.type_or_scope_type().as_str(),
+                        "properties": {},
+                    });
+                    let _ = inner.store(
+                        k,
+                        Stored {
+                            id: p.to_string(),
+                            body,
+                        },
+                    );
+                }
+                cur = p.parent();
+            }
+        }
         n
     }
 
@@ -226,5 +263,16 @@ impl Emulator {
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The ids of every stored resource and resource group (deployment
+    /// records included), sorted case-insensitively: what a test compares
+    /// before and after a relocation, whatever the list APIs show.
+    pub fn resource_ids(&self) -> Vec<String> {
+        self.state()
+            .resources
+            .values()
+            .map(|s| s.id.clone())
+            .collect()
     }
 }

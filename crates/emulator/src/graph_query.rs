@@ -358,6 +358,7 @@ pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
         })
         .unwrap_or_default();
     let inner = em.lock();
+    let now = em.clock.now();
     let rows: Vec<serde_json::Map<String, Value>> = inner
         .resources
         .values()
@@ -376,15 +377,18 @@ pub(crate) fn resource_graph(em: &Emulator, body: &Bytes) -> Response {
             if !subs.is_empty() && !subs.contains(&sub.to_ascii_lowercase()) {
                 return None;
             }
+            // As Azure's graph: the `resources` table lists top-level
+            // resources and the child types it documents, not every child.
             let wanted = match query.table.as_str() {
                 "resourcecontainers" => id.kind() == IdKind::ResourceGroup,
                 "securityresources" => ty_of().starts_with("microsoft.security/"),
-                _ => id.kind() == IdKind::Resource,
+                _ => azrelo_arm::resource_graph::indexes(&id),
             };
             if !wanted || s.body["type"] == "Microsoft.Resources/deployments" {
                 return None;
             }
-            let b = &s.body;
+            // The graph indexes what a GET returns (no secrets).
+            let b = &inner.view(&crate::state::key(&s.id), &s.body, now);
             let ty = if id.kind() == IdKind::ResourceGroup {
                 "microsoft.resources/subscriptions/resourcegroups".to_string()
             } else {

@@ -410,6 +410,11 @@ impl Inner {
     /// A stored body as a reader sees it at `now` (a copy's progress).
     pub(crate) fn view(&self, k: &str, body: &Value, now: Duration) -> Value {
         let mut v = body.clone();
+        // What ARM never returns (write-only, x-ms-secret, documented
+        // hidden values such as a Key Vault secret's value) is not shown.
+        if let Some(ty) = v.get("type").and_then(Value::as_str).map(str::to_string) {
+            azrelo_arm::secrets::strip_never_returned(&ty, &mut v);
+        }
         if let Some(c) = self.copies.get(k)
             && v.get("properties").is_some_and(|p| p.is_object())
         {

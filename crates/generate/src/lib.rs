@@ -20,9 +20,14 @@
 //!   endpoint connections, an extension on it) gets its nearest moved
 //!   ancestor's target id with the rest of its path kept. Ids of resources
 //!   that stay are left alone. Each rewrite is a `reference` change;
-//! * every sensitive value (schema flag, well-known secret names, values that
-//!   look like connection strings or SAS tokens) becomes a `secureString`
-//!   parameter **without a value**: no source secret reaches a generated file;
+//! * every secret becomes a parameter **without a value** at its leaf — a
+//!   sensitive or hidden property (schema flag, `azrelo_arm::secrets`), a
+//!   write-only string, a well-known secret name, the value of a
+//!   `{name, value}` pair whose name is a secret's (app settings), a value
+//!   that looks like a connection string or SAS token: `secureString` for a
+//!   string, `secureObject` for an object; the rest of an object around it
+//!   (a `siteConfig`) keeps its values. No source secret reaches a
+//!   generated file;
 //! * references that are not ids (the graph's settings edges: a host name,
 //!   `AccountName=`, an identity-based setting, a Key Vault reference) are
 //!   rewritten to the target's names; a value only the moved resource knows
@@ -41,7 +46,8 @@
 //!
 //! Role assignments for new scopes or new principals are generated as
 //! extension resources; the principal of a recreated identity is a
-//! parameter filled in once that identity exists.
+//! parameter azrelo fills once that identity exists, recorded as such in
+//! the manifest ([`RunParameter`]), which is what the orchestrator reads.
 //!
 //! It must not read files or talk to Azure: the CLI reads `plan.json` and
 //! `estate.json` and writes what this crate returns.
@@ -50,7 +56,9 @@ mod build;
 pub mod manifest;
 
 pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
-pub use build::{Change, ChangeKind, Deployment, Generated, ReadParameter, generate};
+pub use build::{
+    Change, ChangeKind, Deployment, Generated, ReadParameter, RunParameter, RunValue, generate,
+};
 pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 
 /// The executor of the catalog (`executors.toml`) `azrelo generate`
@@ -63,14 +71,24 @@ pub const EXECUTORS: &[&str] = &["template-generation"];
 pub trait Flags {
     /// Whether the JSON pointer (from the resource body) is read-only.
     fn is_read_only(&self, resource_type: &str, pointer: &str) -> bool;
-    /// Whether the value is a secret (sensitive, or write-only unless it is a
-    /// creation-time directive such as `createMode`).
+    /// Whether the value is a secret ARM never returns: sensitive in the
+    /// schema (`x-ms-secret`), or one of the hidden values the schema does
+    /// not flag (`azrelo_arm::secrets::is_unflagged_hidden`). A string
+    /// becomes a `secureString` parameter, an object a `secureObject`.
     fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool;
+    /// Whether the property is write-only (ARM accepts it but does not
+    /// return it) and not a creation-time directive such as `createMode`.
+    /// A write-only *string* is treated as a secret; a write-only object
+    /// (an App Service `siteConfig`) is not: only its secret leaves are.
+    fn is_write_only(&self, _resource_type: &str, _pointer: &str) -> bool {
+        false
+    }
 }
 
 /// The embedded schema snapshot (`azrelo_arm::schema`): read-only paths are
-/// stripped, sensitive and write-only ones become secure parameters (except
-/// write-only creation directives such as `createMode`, kept as values).
+/// stripped, sensitive ones become secure parameters at that leaf, write-only
+/// strings too (except creation directives such as `createMode`, kept as
+/// values); write-only objects keep their values except their secret leaves.
 pub struct SchemaFlagsAdapter(&'static azrelo_arm::schema::SchemaFlags);
 
 impl Flags for SchemaFlagsAdapter {
@@ -80,10 +98,15 @@ impl Flags for SchemaFlagsAdapter {
             .is_some_and(|t| t.is_read_only(pointer))
     }
     fn is_sensitive(&self, resource_type: &str, pointer: &str) -> bool {
+        azrelo_arm::secrets::is_unflagged_hidden(resource_type, pointer)
+            || self
+                .0
+                .get(resource_type)
+                .is_some_and(|t| t.is_sensitive(pointer))
+    }
+    fn is_write_only(&self, resource_type: &str, pointer: &str) -> bool {
         self.0.get(resource_type).is_some_and(|t| {
-            t.is_sensitive(pointer)
-                || (t.is_write_only(pointer)
-                    && !azrelo_arm::secrets::is_creation_directive(pointer))
+            t.is_write_only(pointer) && !azrelo_arm::secrets::is_creation_directive(pointer)
         })
     }
 }

@@ -42,6 +42,12 @@ pub struct ManifestEntry {
     /// How many resources it creates.
     pub resources: usize,
     pub secure_parameters: Vec<String>,
+    /// Parameters azrelo fills at run time (principal ids of recreated
+    /// identities), each with what fills it: the orchestrator reads this
+    /// record, never a parameter's name. Someone deploying the template by
+    /// hand supplies them (the template's parameter description says what).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_parameters: Vec<crate::RunParameter>,
     /// The `az` command that deploys it.
     pub command: String,
 }
@@ -129,6 +135,7 @@ impl Generated {
                     parameters_file: p,
                     resources: d.resources.len(),
                     secure_parameters: d.secure_parameters.clone(),
+                    run_parameters: d.run_parameters.clone(),
                     command,
                 }
             })
@@ -171,6 +178,12 @@ mod tests {
                 parameters_file: "w01-rg.parameters.json".into(),
                 resources: 2,
                 secure_parameters: vec!["p".into()],
+                run_parameters: vec![crate::RunParameter {
+                    name: "principalId_id1".into(),
+                    value: crate::RunValue::PrincipalId {
+                        identity: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1".into(),
+                    },
+                }],
                 command: "az deployment group create".into(),
             }],
             skipped: vec![Skipped {
@@ -182,6 +195,7 @@ mod tests {
         let text = serde_json::to_string(&m).unwrap();
         assert!(text.contains(r#""kind":"resourceGroup""#), "{text}");
         assert!(text.contains(r#""templateFile":"w01-rg.json""#), "{text}");
+        assert!(text.contains(r#""kind":"principalId""#), "{text}");
         let back: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(

@@ -58,14 +58,31 @@ async fn generated_example_deploys_on_the_emulator() {
     for d in &out.deployments {
         let mut parameters = serde_json::Map::new();
         for name in &d.secure_parameters {
-            // Principal ids of recreated identities are known once those
-            // identities exist; any GUID-shaped value stands in here.
-            let v = if name.starts_with("principalId") {
-                json!("11111111-2222-3333-4444-555555555555")
+            // An object for a secureObject, a string otherwise.
+            let object = d.template["parameters"][name]["type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case("secureObject"));
+            let v = if object {
+                json!({"supplied": "at-deployment"})
             } else {
                 json!("supplied-at-deployment")
             };
             parameters.insert(name.clone(), json!({ "value": v }));
+        }
+        // Principal ids of recreated identities (the deployment records
+        // them as parameters azrelo fills) are known once those identities
+        // exist; any GUID-shaped value stands in here.
+        for p in &d.run_parameters {
+            assert!(
+                !d.secure_parameters.contains(&p.name),
+                "{}: {} is filled by azrelo, not by the operator",
+                d.name,
+                p.name
+            );
+            parameters.insert(
+                p.name.clone(),
+                json!({ "value": "11111111-2222-3333-4444-555555555555" }),
+            );
         }
         let (path, mut body) = match &d.scope {
             DeploymentScope::Subscription {

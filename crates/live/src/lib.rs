@@ -65,6 +65,10 @@ pub struct LiveOptions {
     pub get_all: bool,
     /// Fetch diagnostic settings per resource.
     pub diagnostic_settings: bool,
+    /// List the child collections the Resource Graph does not index (event
+    /// hubs, queues, blob containers, databases, …) from each resource
+    /// ([`azrelo_arm::resource_graph::unindexed_child_types`]).
+    pub children: bool,
 }
 
 impl Default for LiveOptions {
@@ -75,6 +79,7 @@ impl Default for LiveOptions {
             concurrency: 8,
             get_all: false,
             diagnostic_settings: true,
+            children: true,
         }
     }
 }
@@ -308,7 +313,12 @@ pub async fn discover(
         .filter(|&i| opts.get_all || lacks_detail(&rows[i].1))
         .collect();
     let mut namespaces: BTreeMap<(String, String), ()> = BTreeMap::new();
-    for &i in &needs_get {
+    let versioned: Vec<usize> = if opts.children {
+        (0..rows.len()).collect()
+    } else {
+        needs_get.clone()
+    };
+    for &i in &versioned {
         let id = &rows[i].0;
         if let (Some(sub), Some(ns)) = (id.subscription_id(), id.provider_namespace()) {
             namespaces.insert((sub.to_ascii_lowercase(), ns.to_ascii_lowercase()), ());
@@ -454,6 +464,80 @@ pub async fn discover(
     }
     diagnostics.sort_by_key(|(row, _)| *row);
 
+    // 4b. Children the graph does not index, listed from their parents
+    // (with their own GET-shaped bodies), level by level.
+    let mut children: Vec<(ResourceId, Value, String)> = Vec::new();
+    if opts.children {
+        let mut seen: HashSet<String> = rows
+            .iter()
+            .map(|(id, _)| id.as_str().to_ascii_lowercase())
+            .collect();
+        let mut frontier: Vec<(ResourceId, Value)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, _))| id.kind() == IdKind::Resource)
+            .map(|(i, (id, row))| (id.clone(), bodies.get(&i).unwrap_or(row).clone()))
+            .collect();
+        for _level in 0..MAX_CHILD_DEPTH {
+            let lists = child_lists(&frontier, &versions);
+            if lists.is_empty() {
+                break;
+            }
+            let total = lists.len();
+            let done = Arc::new(AtomicUsize::new(0));
+            let results: Vec<(String, String, Result<Vec<Value>, ClientError>)> =
+                futures::stream::iter(lists.into_iter().map(|(path, api)| {
+                    let done = done.clone();
+                    async move {
+                        let r = client.list(&path, &api).await;
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if let Some(p) = progress {
+                            p(Progress {
+                                phase: "children",
+                                done: n,
+                                total,
+                            });
+                        }
+                        (path, api, r)
+                    }
+                }))
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            let mut next = Vec::new();
+            let mut results = results;
+            results.sort_by(|a, b| a.0.cmp(&b.0));
+            for (path, api, r) in results {
+                match r {
+                    Ok(items) => {
+                        for item in items {
+                            let Some(id) = item
+                                .get("id")
+                                .and_then(Value::as_str)
+                                .and_then(|s| ResourceId::parse(s).ok())
+                            else {
+                                continue;
+                            };
+                            if id.kind() != IdKind::Resource
+                                || !seen.insert(id.as_str().to_ascii_lowercase())
+                            {
+                                continue;
+                            }
+                            next.push((id.clone(), item.clone()));
+                            children.push((id, item, path.clone()));
+                        }
+                    }
+                    Err(e) if child_list_unsupported(&e) => {}
+                    Err(e) => failures.push(Failure {
+                        call: format!("GET {path}?api-version={api}"),
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            frontier = next;
+        }
+    }
+
     // 5. Role assignments, locks and policy exemptions per subscription.
     let mut extension_lists: Vec<(String, Vec<Value>)> = Vec::new();
     let calls: Vec<(String, &str)> = opts
@@ -549,6 +633,21 @@ pub async fn discover(
         kind: InputKind::ResourceGraph,
         records: estate.len() - before,
     });
+    if opts.children {
+        let before = estate.len();
+        for (id, body, path) in &children {
+            azrelo_estate::ingest(
+                &mut estate,
+                body,
+                prov(format!("GET {path} {id}"), InputKind::ArmGet),
+            );
+        }
+        estate.sources.push(Source {
+            file: format!("{origin} child collections the Resource Graph does not index"),
+            kind: InputKind::ArmGet,
+            records: estate.len() - before,
+        });
+    }
     let before = estate.len();
     for (row, list) in &diagnostics {
         for (j, d) in list.iter().enumerate() {
@@ -671,6 +770,55 @@ impl Breaker {
             Err(_) => {}
         }
     }
+}
+
+/// How many levels of children below a graph row are listed (a namespace's
+/// event hubs' consumer groups, a storage account's blob service's
+/// containers' immutability policies).
+const MAX_CHILD_DEPTH: usize = 3;
+
+/// The child collections to list below `parents`: `(path, api-version)`
+/// for each child type the graph does not index
+/// ([`azrelo_arm::resource_graph::unindexed_child_types`]) and the parent's
+/// body does not already hold inline (a virtual network's `subnets`, a
+/// security group's `securityRules`: `properties.<collection>` as an
+/// array), with the provider's api-version for the child type.
+fn child_lists(
+    parents: &[(ResourceId, Value)],
+    versions: &HashMap<(String, String), HashMap<String, String>>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (id, body) in parents {
+        let Some(ty) = id.resource_type() else {
+            continue;
+        };
+        for child in azrelo_arm::resource_graph::unindexed_child_types(ty.as_str()) {
+            let inline = body
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| {
+                    p.iter()
+                        .any(|(k, v)| k.eq_ignore_ascii_case(child) && v.is_array())
+                });
+            if inline {
+                continue;
+            }
+            let path = format!("{}/{child}", id.as_str());
+            let Ok(probe) = ResourceId::parse(&format!("{path}/x")) else {
+                continue;
+            };
+            if let Some(api) = api_version_for(versions, &probe) {
+                out.push((path, api));
+            }
+        }
+    }
+    out
+}
+
+/// A child collection that cannot be listed (the type has no list
+/// operation, the provider does not know it here) is "none", not a failure.
+fn child_list_unsupported(e: &ClientError) -> bool {
+    matches!(e.status(), Some(400 | 404 | 405))
 }
 
 /// The Defender for Cloud plans, from the graph's `securityresources` table.

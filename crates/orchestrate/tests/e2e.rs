@@ -206,6 +206,110 @@ async fn a_changed_target_blocks_its_commit_and_discard_returns_it_to_prepared()
     );
 }
 
+/// A deployment that fails is reported as `az deployment … create` reports
+/// it: with the failing operation's own error (its code, message and
+/// target resource), not only ARM's envelope `DeploymentFailed: At least
+/// one resource deployment operation failed` (issue #13).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_deployment_names_its_failing_operation_and_error() {
+    use azrelo_orchestrate::{Options, close_gates};
+    let tmp = tempfile::tempdir().unwrap();
+    let (_em, arm) = setup(tmp.path(), None);
+    let dir = tmp.path().join("plan");
+    // A generated storage account now names a subnet that does not exist
+    // (in a group that does: ARM checks references into existing groups).
+    let gone = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-shop-net/providers/Microsoft.Network/virtualNetworks/vnet-gone/subnets/snet-gone"
+    );
+    let mut sabotaged = None;
+    for f in std::fs::read_dir(dir.join("templates")).unwrap() {
+        let p = f.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".json") || name.ends_with(".parameters.json") || name == "manifest.json"
+        {
+            continue;
+        }
+        let mut t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let Some(r) = t["resources"].as_array_mut().and_then(|rs| {
+            rs.iter_mut()
+                .find(|r| r["type"] == "Microsoft.Storage/storageAccounts")
+        }) else {
+            continue;
+        };
+        r["properties"]["networkAcls"] = serde_json::json!({
+            "defaultAction": "Deny",
+            "virtualNetworkRules": [{"id": gone, "action": "Allow"}]
+        });
+        sabotaged = Some(r["name"].as_str().unwrap_or_default().to_string());
+        let text = serde_json::to_string_pretty(&t).unwrap();
+        std::fs::write(&p, &text).unwrap();
+        // As if `azrelo generate` had written it: its checksum too.
+        use sha2::Digest;
+        let sum: String = sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let sums = dir.join("templates/SHA256SUMS");
+        let listed = std::fs::read_to_string(&sums).unwrap();
+        let fixed: String = listed
+            .lines()
+            .map(|l| match l.split_once("  ") {
+                Some((_, n)) if n == name => format!("{sum}  {n}\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(&sums, fixed).unwrap();
+        break;
+    }
+    let account = sabotaged.expect("the example generates a storage account");
+    let plan = azrelo_run::PlanDir::new(&dir).load_run().unwrap();
+    let opts = Options {
+        secrets: secrets(),
+        poll: std::time::Duration::from_millis(2),
+        retry_backoff: std::time::Duration::from_millis(2),
+        ..Options::default()
+    };
+    let engine = std::sync::Arc::new(
+        azrelo_orchestrate::Engine::new(plan, arm.clone(), opts, CrashHook::none()).unwrap(),
+    );
+    // The gates before a move (gates after one close once it moved).
+    let gates: Vec<String> = engine
+        .plan
+        .gates()
+        .iter()
+        .filter(|(_, _, before)| *before)
+        .map(|(g, _, _)| g.id.clone())
+        .collect();
+    close_gates(&engine.plan, engine.journal(), &gates).unwrap();
+    let summary = engine.apply().await.unwrap();
+    assert!(!summary.complete());
+    let st = azrelo_orchestrate::status(&engine.plan, engine.journal()).unwrap();
+    let failed: Vec<String> = st
+        .units
+        .iter()
+        .filter(|r| r.unit.contains(&account))
+        .filter_map(|r| r.error.clone())
+        .collect();
+    let e = failed
+        .first()
+        .unwrap_or_else(|| panic!("{account} did not fail: {:?}", st.units));
+    assert!(!e.starts_with("DeploymentFailed"), "{e}");
+    assert!(
+        e.contains("InvalidResourceReference") || e.contains("NotFound"),
+        "{e}"
+    );
+    assert!(
+        e.contains("snet-gone"),
+        "the operation's message is missing: {e}"
+    );
+    assert!(
+        e.to_ascii_lowercase()
+            .contains(&account.to_ascii_lowercase()),
+        "{e}"
+    );
+}
+
 /// A gate after a move (a final sync, a cut-over) is a step on the target:
 /// `gate done ID` refuses it until its resource has moved (naming why, and
 /// closing nothing), `--all` leaves it open; once moved it closes, and the

@@ -450,6 +450,12 @@ pub struct RoleAssignmentPlan {
     pub source_principal_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_type: Option<String>,
+    /// The source assignment's ABAC condition, carried as is: dropping it
+    /// would grant the role without the restriction it expresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Who the target assignment names.
     pub target_principal: TargetPrincipal,
     /// New assignment name: `guid(targetScope, principal, roleDefinitionId)`

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::report::markdown;
-use crate::{ClientArm, PlanDir, RunError, secure_parameters, write_atomic};
+use crate::{ClientArm, PlanDir, RunError, secure_parameters_from, write_atomic};
 
 /// The bearer token the rehearsal's client presents (the in-process emulator
 /// runs in test mode and accepts any token; this is not a credential).
@@ -366,6 +366,16 @@ pub fn discover_live(
     Ok(live.estate)
 }
 
+/// Where a rehearsal finds the source estate.
+struct Source<'a> {
+    client: &'a ArmClient,
+    discovery: &'a azrelo_live::LiveOptions,
+    /// Resources and records the rehearsal seeded (0: the caller filled it).
+    seeded: usize,
+    /// The operator's environment (`AZRELO_PARAM_<name>`).
+    operator: &'a dyn Fn(&str) -> Option<String>,
+}
+
 impl Rehearsal<'_> {
     /// Make the output directory ready (created; a previous rehearsal's
     /// output replaced; anything else refused). [`Rehearsal::run`] does it
@@ -375,11 +385,14 @@ impl Rehearsal<'_> {
         prepare_out_dir(&self.out, progress)
     }
 
-    /// Rehearse the relocation of `estate` (the source region's contents).
+    /// Rehearse the relocation of `estate` (the source region's contents):
+    /// an in-process emulator is seeded with it and served on a loopback
+    /// port, then [`Rehearsal::run_live`]'s chain runs against it. Secure
+    /// parameters come from `AZRELO_PARAM_<name>`; the others get
+    /// placeholder values.
     pub fn run(&self, estate: &Estate, progress: Arc<dyn Progress>) -> Result<Outcome, RunError> {
         let started = Instant::now();
         let say = |s: String| progress.line(&s);
-        let dir = PlanDir::new(&self.out);
         self.prepare(&*progress)?;
 
         // 1. The source region: the emulator, seeded with the estate.
@@ -407,15 +420,65 @@ impl Rehearsal<'_> {
             "emulator: in-process on {endpoint} (latency {}), seeded with {n} resource(s) and {m} other record(s)",
             self.latency.as_str()
         ));
-
-        // 2. Live discovery, as `azrelo discover --subscription`.
         let client = ArmClient::new(ClientOptions::emulator(&endpoint, REHEARSAL_TOKEN, None))
             .map_err(|e| RunError::failure(format!("cannot build the ARM client: {e}")))?;
         let live_opts = azrelo_live::LiveOptions {
-            subscriptions: subs.clone(),
+            subscriptions: subs,
             ..azrelo_live::LiveOptions::default()
         };
-        let discovered = discover_live(&rt, &client, &live_opts, &*progress)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let source = Source {
+            client: &client,
+            discovery: &live_opts,
+            seeded: n + m,
+            operator: &env,
+        };
+        self.relocate(&rt, source, started, progress)
+    }
+
+    /// Rehearse the relocation of what an ARM endpoint already holds (an
+    /// emulator the caller serves and filled, e.g. by deploying templates
+    /// through its deployments API): live discovery of `discovery`'s scope
+    /// through `client`, then plan, generate, apply with the gate policy,
+    /// commit and source cleanup, exactly as [`Rehearsal::run`] after its
+    /// seeding. `operator` answers `AZRELO_PARAM_<name>` as the operator's
+    /// environment would (secure parameter values); parameters it leaves
+    /// unanswered get placeholder values. Call it outside `rt` (it blocks
+    /// on it).
+    pub fn run_live(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        client: &ArmClient,
+        discovery: &azrelo_live::LiveOptions,
+        operator: &dyn Fn(&str) -> Option<String>,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Outcome, RunError> {
+        let started = Instant::now();
+        self.prepare(&*progress)?;
+        let source = Source {
+            client,
+            discovery,
+            seeded: 0,
+            operator,
+        };
+        self.relocate(rt, source, started, progress)
+    }
+
+    /// Discovery to source cleanup against `source`'s endpoint.
+    fn relocate(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        source: Source<'_>,
+        started: Instant,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Outcome, RunError> {
+        let say = |s: String| progress.line(&s);
+        let dir = PlanDir::new(&self.out);
+        let (rt, client, live_opts) = (rt, source.client, source.discovery);
+        let subs = &live_opts.subscriptions;
+
+        // 2. Live discovery, as `azrelo discover --subscription`.
+        let discovered = discover_live(rt, client, live_opts, &*progress)?;
         say(format!(
             "discover: {} resource(s) in {} subscription(s), live through ARM and Resource Graph",
             discovered.resources.len(),
@@ -466,22 +529,22 @@ impl Rehearsal<'_> {
         for w in &run_plan.warnings {
             tracing::warn!("{w}");
         }
-        let mut values = secure_parameters(&run_plan, None)?;
+        let mut values = secure_parameters_from(&run_plan, None, source.operator)?;
         let mut placeholders = BTreeSet::new();
         for u in &run_plan.units {
             let Some(d) = &u.deploy else { continue };
             for p in &d.secure_params {
                 let filled_by_run = d.principal_params.iter().any(|(q, _)| q == p);
                 if !filled_by_run && !values.contains_key(p) {
+                    let v = if crate::secrets::is_object_param(d, p) {
+                        serde_json::json!({"rehearsalPlaceholder": p})
+                    } else {
+                        Value::String(format!("rehearsal-placeholder-{p}"))
+                    };
+                    values.insert(p.clone(), v);
                     placeholders.insert(p.clone());
                 }
             }
-        }
-        for p in &placeholders {
-            values.insert(
-                p.clone(),
-                Value::String(format!("rehearsal-placeholder-{p}")),
-            );
         }
         if !placeholders.is_empty() {
             say(format!(
@@ -497,13 +560,13 @@ impl Rehearsal<'_> {
             ..Options::default()
         };
         let total_units = run_plan.units.len();
-        let engine_ =
-            Engine::new(run_plan, ClientArm(client), opts, CrashHook::none()).map_err(engine)?;
+        let engine_ = Engine::new(run_plan, ClientArm(client.clone()), opts, CrashHook::none())
+            .map_err(engine)?;
         progress.run_started(total_units);
         let observer: Arc<dyn Observer> = Arc::new(Forward(progress.clone()));
         let engine_ = Arc::new(engine_.with_observer(observer));
         let (report, closed, rounds, makespan) =
-            match self.apply_closing_gates(&rt, &engine_, &*progress) {
+            match self.apply_closing_gates(rt, &engine_, &*progress) {
                 Ok(r) => {
                     progress.run_finished();
                     r
@@ -619,7 +682,7 @@ impl Rehearsal<'_> {
             target: plan.target.region.clone(),
             source_regions: plan.source_regions.clone(),
             latency: self.latency.as_str(),
-            seeded: n + m,
+            seeded: source.seeded,
             discovered: discovered.resources.len(),
             deployments: generated.deployments.len(),
             resources: counts,

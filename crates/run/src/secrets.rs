@@ -33,14 +33,41 @@ pub fn secure_parameters_from(
         Some(f) => read_file(f)?,
         None => HashMap::new(),
     };
-    for u in &plan.units {
-        for p in u.deploy.iter().flat_map(|d| d.secure_params.iter()) {
-            if let Some(v) = env(&format!("{ENV_PREFIX}{p}")) {
-                out.insert(p.clone(), Value::String(v));
-            }
+    for d in plan.units.iter().filter_map(|u| u.deploy.as_ref()) {
+        for p in &d.secure_params {
+            let var = format!("{ENV_PREFIX}{p}");
+            let Some(v) = env(&var) else { continue };
+            let value = if is_object_param(d, p) {
+                // A secureObject's value is JSON; the text is not shown.
+                match serde_json::from_str::<Value>(&v) {
+                    Ok(o @ Value::Object(_)) => o,
+                    _ => {
+                        return Err(RunError::bad_input(
+                            format!(
+                                "{var} is not a JSON object, and {p} is a secureObject parameter"
+                            ),
+                            format!(
+                                "set {var} to the object's JSON text, e.g. '{{\"key\": \"value\"}}'"
+                            ),
+                        ));
+                    }
+                }
+            } else {
+                Value::String(v)
+            };
+            out.insert(p.clone(), value);
         }
     }
     Ok(out)
+}
+
+/// Whether a deployment declares `name` as a `secureObject`.
+pub fn is_object_param(d: &azrelo_orchestrate::model::DeploySpec, name: &str) -> bool {
+    d.param_decls
+        .get(name)
+        .and_then(|decl| decl.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("secureObject"))
 }
 
 /// `{"name": value}` or an ARM parameters file (`{"parameters": {"name":

@@ -93,6 +93,11 @@ pub struct Args {
         conflicts_with_all = ["from", "template_uris"]
     )]
     pub no_diagnostic_settings: bool,
+    /// Live discovery: do not list the child collections Resource Graph does
+    /// not index (event hubs, queues, blob containers, databases, …; a few
+    /// calls per resource).
+    #[arg(long = "no-children", requires = "subscriptions")]
+    pub no_children: bool,
     /// Write the estate here (atomically). Without it the estate goes to stdout with -o json.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -210,6 +215,7 @@ fn live(args: &Args, quiet: bool) -> Result<azrelo_estate::Estate, CliError> {
         concurrency: args.concurrency.max(1),
         get_all: args.get_all,
         diagnostic_settings: !args.no_diagnostic_settings,
+        children: !args.no_children,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

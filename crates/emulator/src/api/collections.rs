@@ -78,12 +78,55 @@ pub(crate) fn list_collection(em: &Emulator, path: &str) -> Option<Response> {
             }
         }
     }
+    // A child implies its parent: a stored blob container whose
+    // `blobServices/default` was never stored itself (seeded estates hold
+    // only what an export listed) still has that parent in ARM, which
+    // lists it.
+    if !deep && !probe.is_extension() {
+        let mut implied: Vec<ResourceId> = Vec::new();
+        for (_, s) in inner
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            let Ok(id) = ResourceId::parse(&s.id) else {
+                continue;
+            };
+            let mut cur = id.parent();
+            while let Some(p) = cur {
+                if p.parent().as_ref() == Some(&container) {
+                    if p.resource_type().is_some_and(|t| t.is(ty.as_str()))
+                        && !inner.resources.contains_key(&key(p.as_str()))
+                        && !implied.contains(&p)
+                    {
+                        implied.push(p);
+                    }
+                    break;
+                }
+                cur = p.parent();
+            }
+        }
+        for p in implied {
+            value.push(json!({
+                "id": p.as_str(),
+                "name": p.name().unwrap_or_default(),
+                "type": p.type_or_scope_type().as_str(),
+                "properties": {},
+            }));
+        }
+    }
     // Settings every parent has without anyone creating them (a vault's
-    // built-in policies, a subscription's Defender plans).
-    value.extend(super::behaviours::listed_defaults(
-        &inner,
-        &container,
-        ty.as_str(),
-    ));
+    // built-in policies, a subscription's Defender plans), once each.
+    for d in super::behaviours::listed_defaults(&inner, &container, ty.as_str()) {
+        let same = |v: &Value| {
+            v["id"]
+                .as_str()
+                .zip(d["id"].as_str())
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if !value.iter().any(same) {
+            value.push(d);
+        }
+    }
     Some((StatusCode::OK, axum::Json(json!({"value": value}))).into_response())
 }

@@ -294,10 +294,15 @@ pub(super) fn role_assignment_body(
     let principal = match &ra.target_principal {
         TargetPrincipal::Same { principal_id } => Value::String(principal_id.clone()),
         TargetPrincipal::NewPrincipalOf { identity } => {
-            let p = params.add(&format!(
-                "principalId_{}",
-                identity.rsplit('/').next().unwrap_or("identity")
-            ));
+            let p = params.add_kind(
+                &format!(
+                    "principalId_{}",
+                    identity.rsplit('/').next().unwrap_or("identity")
+                ),
+                ParamKind::Run(RunValue::PrincipalId {
+                    identity: identity.clone(),
+                }),
+            );
             Value::String(format!("[parameters('{p}')]"))
         }
     };
@@ -336,12 +341,21 @@ pub(super) fn role_assignment_body(
     if let Some(t) = &ra.principal_type {
         props.insert("principalType".into(), Value::String(t.clone()));
     }
+    if let Some(d) = &ra.description {
+        props.insert("description".into(), Value::String(d.clone()));
+    }
+    // ARM accepts a condition only with its language version, and "2.0" is
+    // the only one (REST API Role Assignments - Create: conditionVersion).
+    if let Some(c) = &ra.condition {
+        props.insert("condition".into(), Value::String(c.clone()));
+        props.insert("conditionVersion".into(), Value::String("2.0".into()));
+    }
     m.insert("properties".into(), Value::Object(props));
     Value::Object(m)
 }
 
 /// Strip read-only/server fields, rewrite ids and source locations, and turn
-/// secrets into parameters, recursively.
+/// secrets into parameters at their leaf, recursively.
 pub(super) fn clean(
     ctx: &Ctx<'_>,
     ty: &str,
@@ -351,8 +365,31 @@ pub(super) fn clean(
     params: &mut Params,
     changes: &mut Vec<Change>,
 ) {
+    clean_in(ctx, ty, rec, v, pointer, params, changes, false)
+}
+
+/// [`clean`]; `in_write_only`: below a write-only object, whose leaves are
+/// not secrets merely for being below it.
+#[allow(clippy::too_many_arguments)]
+fn clean_in(
+    ctx: &Ctx<'_>,
+    ty: &str,
+    rec: Option<&settings::RecordEdits>,
+    v: &mut Value,
+    pointer: &str,
+    params: &mut Params,
+    changes: &mut Vec<Change>,
+    in_write_only: bool,
+) {
     match v {
         Value::Object(m) => {
+            // `{name, value}` pairs (app settings, environment variables):
+            // the value is a secret when the name is a secret's.
+            let pair_name = m
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|n| is_secret_name(n))
+                .map(str::to_string);
             let keys: Vec<String> = m.keys().cloned().collect();
             for k in keys {
                 let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
@@ -367,6 +404,9 @@ pub(super) fn clean(
                     });
                     continue;
                 }
+                let sensitive = ctx.flags.is_sensitive(ty, &p);
+                let write_only = !in_write_only && ctx.flags.is_write_only(ty, &p);
+                let pair_value = k.eq_ignore_ascii_case("value") && pair_name.is_some();
                 let child = m.get_mut(&k).expect("key exists");
                 // A setting with edits (a connection string naming a moved
                 // resource) or a Key Vault reference is not secret as a
@@ -375,33 +415,61 @@ pub(super) fn clean(
                     settings::is_key_vault_reference(s)
                         || rec.is_some_and(|r| r.strings.contains_key(&p))
                 });
-                // The secret policy (azrelo_arm::secrets): names, schema
-                // flags, and the type rules the schemas miss (a Key Vault
-                // secret's value).
-                let secret_name = !reference
-                    && (is_secret_name(&k)
-                        || ctx.flags.is_sensitive(ty, &p)
-                        || azrelo_arm::secrets::is_type_secret(ty, &p));
-                let is_scalar_secret = secret_name
-                    && matches!(child, Value::String(_) | Value::Object(_))
-                    && !child.as_str().is_some_and(|s| s.is_empty());
-                if is_scalar_secret {
-                    let name = params.add(&k);
+                let kind = match child {
+                    _ if reference => None,
+                    Value::String(s) if s.is_empty() => None,
+                    Value::String(_)
+                        if sensitive
+                            || write_only
+                            || pair_value
+                            || is_secret_name(&k)
+                            || azrelo_arm::secrets::is_type_secret(ty, &p) =>
+                    {
+                        Some(ParamKind::SecureString)
+                    }
+                    Value::Object(o) if sensitive && !o.is_empty() => Some(ParamKind::SecureObject),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    let base = match (&pair_name, pair_value) {
+                        (Some(n), true) => n.as_str(),
+                        _ => k.as_str(),
+                    };
+                    let object = kind == ParamKind::SecureObject;
+                    let name = params.add_kind(base, kind);
                     *child = Value::String(format!("[parameters('{name}')]"));
                     changes.push(Change {
                         pointer: p,
                         kind: ChangeKind::Secret,
-                        detail: format!("secure parameter '{name}' (value not copied)"),
+                        detail: format!(
+                            "secure parameter '{name}' ({}; value not copied)",
+                            if object {
+                                "secureObject"
+                            } else {
+                                "secureString"
+                            }
+                        ),
                     });
                     continue;
                 }
-                clean(ctx, ty, rec, child, &p, params, changes);
+                let below =
+                    in_write_only || (write_only && (child.is_object() || child.is_array()));
+                clean_in(ctx, ty, rec, child, &p, params, changes, below);
             }
             repoint_keys(ctx, m, pointer, changes);
         }
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {
-                clean(ctx, ty, rec, x, &format!("{pointer}/{i}"), params, changes);
+                clean_in(
+                    ctx,
+                    ty,
+                    rec,
+                    x,
+                    &format!("{pointer}/{i}"),
+                    params,
+                    changes,
+                    in_write_only,
+                );
             }
         }
         Value::String(s) => {

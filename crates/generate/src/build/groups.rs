@@ -90,6 +90,7 @@ pub(super) fn add_missing_resource_groups(out: &mut Generated, plan: &Plan) {
                 resources: Vec::new(),
                 inlined: Vec::new(),
                 secure_parameters: Vec::new(),
+                run_parameters: Vec::new(),
                 read_parameters: Vec::new(),
             },
         );

@@ -49,11 +49,61 @@ pub struct Deployment {
     pub inlined: Vec<String>,
     /// Secure parameters the operator must supply (never given a value).
     pub secure_parameters: Vec<String>,
+    /// Parameters azrelo fills itself at run time, each with what fills it
+    /// (the manifest records them; the orchestrator reads the record, never
+    /// a parameter's name).
+    pub run_parameters: Vec<RunParameter>,
     /// Parameters read from moved resources when the deployment runs (a
     /// new component's connection string, a recreated identity's client
     /// id, a moved cluster's OIDC issuer).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub read_parameters: Vec<ReadParameter>,
+}
+
+/// A parameter azrelo fills at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunParameter {
+    pub name: String,
+    pub value: RunValue,
+}
+
+/// What fills a [`RunParameter`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum RunValue {
+    /// The principal id of a recreated identity once it exists in the
+    /// target: a user-assigned identity's `properties.principalId`, a
+    /// resource's system-assigned `identity.principalId`. `identity` is its
+    /// target id.
+    PrincipalId { identity: String },
+}
+
+/// How a generated parameter is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ParamKind {
+    /// A secret string the operator supplies.
+    SecureString,
+    /// A secret object (a sensitive property whose value is an object).
+    SecureObject,
+    /// Filled by azrelo at run time.
+    Run(RunValue),
+}
+
+impl ParamKind {
+    fn declaration(&self) -> Value {
+        match self {
+            ParamKind::SecureString => {
+                json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}})
+            }
+            ParamKind::SecureObject => {
+                json!({"type": "secureObject", "metadata": {"description": "Secret object for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}})
+            }
+            ParamKind::Run(RunValue::PrincipalId { identity }) => {
+                json!({"type": "string", "metadata": {"description": format!("Filled by azrelo at run time: the principal id of {identity} once it exists in the target.")}})
+            }
+        }
+    }
 }
 
 /// Everything generated for a plan.
@@ -171,6 +221,7 @@ pub(super) struct Params {
     /// The read parameters used since last taken (one body's).
     used: Vec<ReadParameter>,
     taken: HashSet<String>,
+    kinds: std::collections::HashMap<String, ParamKind>,
 }
 
 impl Params {
@@ -199,10 +250,17 @@ impl Params {
         name
     }
 
-    /// A secure parameter.
+    /// A secure string parameter named after `base`.
     fn add(&mut self, base: &str) -> String {
+        self.add_kind(base, ParamKind::SecureString)
+    }
+
+    /// A parameter named after `base` (made a valid, unique name), declared
+    /// as `kind`.
+    fn add_kind(&mut self, base: &str, kind: ParamKind) -> String {
         let name = self.fresh(base);
         self.names.push(name.clone());
+        self.kinds.insert(name.clone(), kind);
         name
     }
 
@@ -221,6 +279,17 @@ impl Params {
             k += 1;
         }
         name
+    }
+
+    /// Take `names` (collected in `from`) into this deployment's set.
+    fn take(&mut self, names: Vec<String>, from: &Params) {
+        for n in names {
+            self.taken.insert(n.to_ascii_lowercase());
+            if let Some(k) = from.kinds.get(&n) {
+                self.kinds.insert(n.clone(), k.clone());
+            }
+            self.names.push(n);
+        }
     }
 }
 
@@ -353,11 +422,22 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
             };
             let mut p = Map::new();
+            let mut secure = Vec::new();
+            let mut run = Vec::new();
             for n in &params.names {
-                p.insert(
-                    n.clone(),
-                    json!({"type": "secureString", "metadata": {"description": "Secret value for the target (not copied from the source): supply it at deployment, e.g. from Key Vault."}}),
-                );
+                let kind = params
+                    .kinds
+                    .get(n)
+                    .cloned()
+                    .unwrap_or(ParamKind::SecureString);
+                p.insert(n.clone(), kind.declaration());
+                match kind {
+                    ParamKind::Run(value) => run.push(RunParameter {
+                        name: n.clone(),
+                        value,
+                    }),
+                    _ => secure.push(n.clone()),
+                }
             }
             for r in &params.reads {
                 p.insert(
@@ -368,6 +448,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                     }}),
                 );
             }
+            params.names.clear();
             let template = json!({
                 "$schema": schema,
                 "contentVersion": "1.0.0.0",
@@ -392,10 +473,12 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 parameters,
                 resources: std::mem::take(chunk_sources),
                 inlined: std::mem::take(chunk_inlined),
-                secure_parameters: std::mem::take(&mut params.names),
+                secure_parameters: secure,
+                run_parameters: run,
                 read_parameters: std::mem::take(&mut params.reads),
             });
             params.taken.clear();
+            params.kinds.clear();
             *part += 1;
         };
         // Build every body of the group first (parameter names unique across
@@ -454,10 +537,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
                 bytes = 0;
             }
             bytes += size;
-            params
-                .taken
-                .extend(b.params.iter().map(|n| n.to_ascii_lowercase()));
-            params.names.extend(b.params);
+            params.take(b.params, &all);
             for r in b.reads {
                 if !params.reads.contains(&r) {
                     params.taken.insert(r.name.to_ascii_lowercase());
@@ -481,6 +561,7 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             }
             params.taken = local.taken;
             params.names.extend(local.names);
+            params.kinds.extend(local.kinds);
             chunk.push(body);
             chunk_sources.push(ra.source_id.clone());
         }

@@ -10,6 +10,19 @@ use serde_json::json;
 /// Expand a generated deployment with azrelo's engine as ARM would run it in
 /// `region` (at its resource group or subscription scope), every secure
 /// parameter given a value. The error says which step failed.
+/// What an operator supplies for a secure parameter: an object for a
+/// `secureObject`, a string otherwise.
+pub fn supplied(d: &Deployment, name: &str) -> serde_json::Value {
+    let ty = d.template["parameters"][name]["type"]
+        .as_str()
+        .unwrap_or_default();
+    if ty.eq_ignore_ascii_case("secureObject") {
+        json!({"supplied": "at-deployment"})
+    } else {
+        json!("supplied-at-deployment")
+    }
+}
+
 pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, String> {
     let text = serde_json::to_string_pretty(&d.template).map_err(|e| e.to_string())?;
     let t = Template::parse(&text, &format!("{}.json", d.name))
@@ -37,8 +50,14 @@ pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, Strin
         }
     }
     for name in &d.secure_parameters {
-        o.parameters
-            .insert(name.clone(), json!("supplied-at-deployment"));
+        o.parameters.insert(name.clone(), supplied(d, name));
+    }
+    // What azrelo fills at run time (principal ids of recreated identities).
+    for p in &d.run_parameters {
+        o.parameters.insert(
+            p.name.clone(),
+            json!("11111111-2222-3333-4444-555555555555"),
+        );
     }
     for r in &d.read_parameters {
         o.parameters

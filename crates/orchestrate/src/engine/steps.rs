@@ -159,12 +159,11 @@ impl<A: Arm> Engine<A> {
         let out = match put {
             Ok(out) => out,
             Err(mut e) if !e.is_crash() && e.status.is_none() => {
-                // A failed deployment: ARM's own error says which resource
-                // failed and why.
-                if let Ok(Some(dep)) = self.arm.get(&d.path(), api::DEPLOYMENTS).await
-                    && let Some(err) = dep.pointer("/properties/error")
-                {
-                    e.message = format!("{} — {}", e.message, err);
+                // A failed deployment: the failing operations' own errors
+                // say which resource failed and why.
+                if let Some((code, text)) = self.deployment_failure(d).await {
+                    e.message = format!("{}{text}", e.message);
+                    e.code = code;
                 }
                 return Err(e.into());
             }
@@ -176,20 +175,69 @@ impl<A: Arm> Engine<A> {
             .unwrap_or("Succeeded")
             .to_string();
         if !state.eq_ignore_ascii_case("Succeeded") {
-            let err = out
-                .pointer("/properties/error")
-                .map(Value::to_string)
-                .unwrap_or_default();
+            let (code, text) = self
+                .deployment_failure(d)
+                .await
+                .unwrap_or_else(|| ("DeploymentFailed".into(), String::new()));
             return Err(StepError::Arm(ArmError::new(
                 None,
-                "DeploymentFailed",
-                format!("deployment {} ended {state} {err}", d.name),
+                &code,
+                format!("deployment {} ended {state}{text}", d.name),
             )));
         }
         Ok((
             StepOutcome::Succeeded,
             json!({"deployment": d.path(), "copy": copy, "principals": principals}),
         ))
+    }
+
+    /// Why a deployment failed, as `az deployment … create` reports it:
+    /// each failed deployment operation's error (code, message, target),
+    /// its details below it, read from `{deployment}/operations`; the
+    /// deployment record's error details when no operation failed (a
+    /// template the deployment rejected). The first failing operation's
+    /// code (`InvalidResourceReference`, not the envelope's
+    /// `DeploymentFailed`) and the text to append; `None` when ARM says
+    /// nothing more.
+    pub(super) async fn deployment_failure(&self, d: &DeploySpec) -> Option<(String, String)> {
+        let mut errors: Vec<(Option<String>, Value)> = Vec::new();
+        let ops = self
+            .arm
+            .list(&format!("{}/operations", d.path()), api::DEPLOYMENTS)
+            .await
+            .unwrap_or_default();
+        for op in &ops {
+            let failed = op
+                .pointer("/properties/provisioningState")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("Failed"));
+            if let (true, Some(e)) = (failed, op.pointer("/properties/statusMessage/error")) {
+                let target = op
+                    .pointer("/properties/targetResource/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                errors.push((target, e.clone()));
+            }
+        }
+        if errors.is_empty()
+            && let Ok(Some(dep)) = self.arm.get(&d.path(), api::DEPLOYMENTS).await
+            && let Some(e) = dep.pointer("/properties/error")
+        {
+            match e.get("details").and_then(Value::as_array) {
+                Some(details) if !details.is_empty() => {
+                    errors.extend(details.iter().map(|x| (None, x.clone())))
+                }
+                _ => errors.push((None, e.clone())),
+            }
+        }
+        let code = errors
+            .iter()
+            .find_map(|(_, e)| e.get("code").and_then(Value::as_str).map(str::to_string))?;
+        let mut text = String::new();
+        for (target, e) in &errors {
+            describe_error(e, target.as_deref(), 1, &mut text);
+        }
+        Some((code, text))
     }
 
     pub(super) async fn reconfigure(&self, u: &Unit) -> Result<(StepOutcome, Value), StepError> {
@@ -431,4 +479,33 @@ pub(super) fn redact(ty: &str, body: &Value) -> Value {
             || x.as_str().is_some_and(azrelo_arm::secrets::looks_secret)
     });
     v
+}
+
+/// One ARM error as `az` prints it: `code: message (target: …)` on its own
+/// indented line, its `details` below it; bounded in depth and length.
+fn describe_error(e: &Value, target: Option<&str>, depth: usize, out: &mut String) {
+    if depth > 4 || out.len() > 8_000 {
+        return;
+    }
+    let code = e.get("code").and_then(Value::as_str).unwrap_or("Error");
+    let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+    let target = e.get("target").and_then(Value::as_str).or(target);
+    out.push('\n');
+    out.push_str(&"  ".repeat(depth));
+    out.push_str(code);
+    if !message.is_empty() {
+        out.push_str(": ");
+        out.push_str(message.trim());
+    }
+    if let Some(t) = target {
+        out.push_str(&format!(" (target: {t})"));
+    }
+    for d in e
+        .get("details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        describe_error(d, None, depth + 1, out);
+    }
 }

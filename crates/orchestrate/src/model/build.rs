@@ -15,7 +15,7 @@ use azrelo_plan::{
 };
 use serde_json::{Map, Value};
 
-use super::template::{deployment_name, principal_param, template_resource_id, used_parameters};
+use super::template::{deployment_name, template_resource_id, used_parameters};
 use super::*;
 
 pub(super) struct PendingUnit {
@@ -184,21 +184,22 @@ pub(super) fn template_units(
             let mut secure = Vec::new();
             let mut principal_params = Vec::new();
             let mut read_params = Vec::new();
-            let principal_of = ra.and_then(|ra| match &ra.target_principal {
-                azrelo_plan::TargetPrincipal::NewPrincipalOf { identity } => {
-                    Some(identity.to_string())
-                }
-                _ => None,
-            });
             for p in &used {
                 let Some(decl) = decls.get(p) else { continue };
                 param_decls.insert(p.clone(), decl.clone());
-                if let Some(identity) = principal_of
-                    .as_ref()
-                    .filter(|i| principal_param(i).eq_ignore_ascii_case(p))
+                // Parameters azrelo fills: what the manifest records for
+                // them, never a guess from their names.
+                if let Some(run) = d
+                    .run_parameters
+                    .iter()
+                    .find(|r| r.name.eq_ignore_ascii_case(p))
                 {
-                    principal_params.push((p.clone(), identity.clone()));
-                    refs.push(identity.clone());
+                    match &run.value {
+                        azrelo_generate::RunValue::PrincipalId { identity } => {
+                            principal_params.push((p.clone(), identity.clone()));
+                            refs.push(identity.clone());
+                        }
+                    }
                     continue;
                 }
                 if let Some(from) = decl
@@ -390,11 +391,17 @@ pub(super) fn plan_units(
                 refs.push(group.to_string());
             }
         }
-        if let Some(b) = &estate_body {
-            let text = b
-                .get("properties")
-                .map(Value::to_string)
-                .unwrap_or_default();
+        // What it names: a resource's properties, or an extension record
+        // (a diagnostic setting on a re-configured global names the
+        // workspace it sends to, which must exist in the target first).
+        let text = match &estate_body {
+            Some(b) => b.get("properties").map(Value::to_string),
+            None if kind != UnitKind::Owned => {
+                l.extension_records.get(&p.source_id).map(Value::to_string)
+            }
+            None => None,
+        };
+        if let Some(text) = text {
             for m in azrelo_arm::scan::find_resource_ids(&text) {
                 // Through the id map (or an ancestor's mapping).
                 let mapped = l.id_map.map(m.text).map(|m| m.target);

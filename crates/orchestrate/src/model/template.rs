@@ -1,21 +1,10 @@
 //! How the orchestrator reads a generated template: the target id of a
-//! template resource, the parameters it uses, the principal parameters the
-//! generator names, and deterministic deployment names.
+//! template resource, the parameters it uses, and deterministic deployment
+//! names.
 
 use azrelo_arm::vocab;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-/// Sanitised as the generator names principal parameters
-/// (`principalId_<last id segment>` with non-alphanumerics as `_`).
-pub(super) fn principal_param(identity: &str) -> String {
-    let last = identity.rsplit('/').next().unwrap_or("identity");
-    let s: String = last
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("principalId_{s}")
-}
 
 /// The target id of a template resource deployed at `scope`.
 pub fn template_resource_id(scope: &str, resource: &Value) -> Option<String> {
@@ -124,7 +113,6 @@ mod tests {
             used_parameters("[parameters('a')] x [Parameters('b')] [parameters('a')]"),
             ["a", "b"]
         );
-        assert_eq!(principal_param("/x/id-shop-app"), "principalId_id_shop_app");
         assert!(crate::model::within(
             "/SUBSCRIPTIONS/s/resourceGroups/RG/providers/A.B/c/d",
             "/subscriptions/S/resourceGroups/rg"

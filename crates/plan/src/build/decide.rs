@@ -76,7 +76,11 @@ impl Builder<'_, '_> {
         }
         // An extension (diagnostic setting, lock, exemption, …) on a resource
         // that is not recreated in the target stays where it is; its settings
-        // are re-pointed in place.
+        // are re-pointed in place. Its scope is the nearest resource at or
+        // above the id it names that the estate knows, whatever the depth: a
+        // diagnostic setting on `storageAccounts/x/blobServices/default`
+        // follows the account when the inputs do not list the blob service
+        // (the id map re-points it the same way).
         for &n in &order {
             let id = self.inp.node_id(n);
             if id.kind() != IdKind::Extension {
@@ -86,10 +90,20 @@ impl Builder<'_, '_> {
             if !matches!(scope.kind(), IdKind::Resource | IdKind::Extension) {
                 continue;
             }
-            let scope_creates = self
-                .inp
-                .graph
-                .node(&scope)
+            let mut known = Some(scope);
+            let scope_node = loop {
+                let Some(s) = known else { break None };
+                if !matches!(s.kind(), IdKind::Resource | IdKind::Extension) {
+                    break None;
+                }
+                if let Some(node) = self.inp.graph.node(&s)
+                    && self.slots[node as usize].is_some()
+                {
+                    break Some(node);
+                }
+                known = s.parent();
+            };
+            let scope_creates = scope_node
                 .and_then(|s| self.slots[s as usize].as_ref())
                 .is_some_and(|s| s.action.creates_target());
             let slot = self.slots[n as usize].as_mut().expect("in move set");

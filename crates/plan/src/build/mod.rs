@@ -228,6 +228,7 @@ pub fn plan_with(
     b.select();
     clock.done("select");
     b.close();
+    b.unseen_children();
     clock.done("move set");
     b.decide();
     clock.done("decisions");

@@ -164,6 +164,82 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// References to a child of a moved resource that the inputs do not
+    /// hold (an Event Hub of a moved namespace, named by a continuous
+    /// export): Resource Graph does not list such children
+    /// (`azrelo_arm::resource_graph::unindexed_child_types`) and the
+    /// parent's body does not carry them inline, so nothing would create
+    /// the child in the target while the reference is re-pointed there.
+    /// Each such child is a warning naming it, with the remedy (issue #13).
+    pub(super) fn unseen_children(&mut self) {
+        let g = self.inp.graph;
+        let mut seen: HashSet<String> = HashSet::new();
+        for e in &g.edges {
+            if !e.kind.is_dependency()
+                || self.slots[e.from as usize].is_none()
+                || self.slots[e.to as usize].is_none()
+            {
+                continue;
+            }
+            let Some(detail) = e.target_detail.as_deref() else {
+                continue;
+            };
+            let Ok(child) = azrelo_arm::id::ResourceId::parse(detail) else {
+                continue;
+            };
+            let parent = self.inp.node_id(e.to);
+            // The first child segment below the moved parent.
+            let Some(first) = std::iter::successors(Some(child.clone()), |c| c.parent())
+                .take_while(|c| c.is_within(parent) && c != parent)
+                .last()
+            else {
+                continue;
+            };
+            if first.kind() != IdKind::Resource {
+                continue;
+            }
+            let Some(segment) = first
+                .resource_type()
+                .and_then(|t| t.type_segments().last().map(str::to_ascii_lowercase))
+            else {
+                continue;
+            };
+            let parent_type = self.inp.node_type(e.to);
+            if !azrelo_arm::resource_graph::unindexed_child_types(parent_type)
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&segment))
+            {
+                continue;
+            }
+            let inline = self.inp.resource(e.to).is_some_and(|r| {
+                r.properties.as_object().is_some_and(|p| {
+                    p.iter()
+                        .any(|(k, v)| k.eq_ignore_ascii_case(&segment) && v.is_array())
+                })
+            });
+            // A child the inputs hold is a node of its own, not a detail.
+            if inline || g.node(&first).is_some() {
+                continue;
+            }
+            if !seen.insert(first.as_str().to_ascii_lowercase()) {
+                continue;
+            }
+            let from = self.inp.node_id(e.from).as_str().to_owned();
+            self.findings.push(Finding {
+                severity: Severity::Warning,
+                code: "child-not-in-inputs".into(),
+                resource: Some(from),
+                message: format!(
+                    "references {first} (at {}), a child of the moved {parent} that the inputs do not contain (Resource Graph does not list {parent_type}/{segment}); the reference is re-pointed to the target {parent_type}, where nothing creates it",
+                    e.path
+                ),
+                remediation: format!(
+                    "Discover live (azrelo discover lists the child collections of each moved resource), or add the parent's child list to the inputs (az rest --method get --url '{parent}/{segment}?api-version=…'), or create the child in the target before apply."
+                ),
+            });
+        }
+    }
+
     pub(super) fn keep_external(&mut self, n: u32, t: u32, kind: EdgeKind, path: &str) {
         let from = self.inp.node_id(n).as_str().to_owned();
         let to = self.inp.node_id(t).as_str().to_owned();

@@ -107,6 +107,8 @@ impl Builder<'_, '_> {
                 target_scope,
                 source_principal_id: ra.principal_id.clone(),
                 principal_type: ra.principal_type.clone(),
+                condition: ra.condition.clone(),
+                description: ra.description.clone(),
                 target_principal,
                 target_name,
                 wave: 0,
