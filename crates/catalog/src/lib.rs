@@ -80,6 +80,6 @@ pub use ownership::{
     NameMatch, Names, OwnedTarget, OwnerMatch, OwnerProperty, OwnershipRule, Relation, TargetHow,
 };
 pub use references::{
-    Cloud, Compare, Endpoint, HostPattern, KeyPattern, Label, ReferenceKind, References, Syntax,
-    TypePath,
+    Cloud, Compare, Endpoint, HostPattern, KeyPattern, Label, NamePattern, ReferenceKind,
+    References, Syntax, TypePath,
 };

@@ -179,6 +179,51 @@ pub struct KeyPattern {
     pub sources: Vec<String>,
 }
 
+/// Properties whose whole value is a resource's name: not a host, not a
+/// `key=value` pair, not an id (a deployment script's environment
+/// variable, a Dapr component's metadata, a VM extension's settings, a
+/// backup instance's data source name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamePattern {
+    /// Stable id.
+    pub id: String,
+    /// Where referrers hold the name: a type and a JSON pointer pattern
+    /// (`*` any one member or index; a last `**` anything below).
+    pub paths: Vec<TypePath>,
+    /// The types the name may be of; empty: any top-level resource or
+    /// resource group of the estate (free-form inputs a handler or script
+    /// reads: a script's environment, an extension's settings).
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// What it means for a move.
+    pub note: String,
+    /// Documentation.
+    pub sources: Vec<String>,
+}
+
+impl NamePattern {
+    /// Whether a pointer's segments (below the resource, `properties`
+    /// first) fit a path pattern's segments, case-insensitively.
+    pub fn fits(pattern: &str, segments: &[&str]) -> bool {
+        let pat: Vec<&str> = pattern.trim_start_matches('/').split('/').collect();
+        let mut i = 0;
+        for (j, p) in pat.iter().enumerate() {
+            if *p == "**" && j + 1 == pat.len() {
+                return true;
+            }
+            let Some(seg) = segments.get(i) else {
+                return false;
+            };
+            if *p != "*" && !p.eq_ignore_ascii_case(seg) {
+                return false;
+            }
+            i += 1;
+        }
+        i == segments.len()
+    }
+}
+
 /// The `references.toml` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,6 +238,9 @@ pub struct References {
     /// Resources found by a published value.
     #[serde(default)]
     pub keys: Vec<KeyPattern>,
+    /// Properties whose whole value is a resource's name.
+    #[serde(default)]
+    pub names: Vec<NamePattern>,
 }
 
 impl References {
@@ -610,6 +658,43 @@ pub(crate) fn validate(
             check_url(file, &format!("{key}.sources[{j}]"), u)?;
         }
     }
+    for (i, n) in r.names.iter().enumerate() {
+        let key = format!("names[{i}]");
+        check_unique_id(&format!("{key}.id"), &n.id)?;
+        if n.paths.is_empty() {
+            return Err(invalid(file, format!("{key}.paths"), "at least one path"));
+        }
+        for (j, p) in n.paths.iter().enumerate() {
+            check_type(file, &format!("{key}.paths[{j}].type"), &p.resource_type)?;
+            let segs: Vec<&str> = p.path.split('/').skip(1).collect();
+            let ok = p.path.starts_with("/properties/")
+                && segs.iter().all(|s| !s.is_empty())
+                && segs
+                    .iter()
+                    .enumerate()
+                    .all(|(k, s)| *s != "**" || k + 1 == segs.len());
+            if !ok {
+                return Err(invalid(
+                    file,
+                    format!("{key}.paths[{j}].path"),
+                    "a JSON pointer below /properties/, `*` for any one segment and `**` only last",
+                ));
+            }
+        }
+        for (j, t) in n.types.iter().enumerate() {
+            check_type(file, &format!("{key}.types[{j}]"), t)?;
+        }
+        if n.note.trim().is_empty() || n.sources.is_empty() {
+            return Err(invalid(
+                file,
+                key,
+                "a name pattern needs a note and sources",
+            ));
+        }
+        for (j, u) in n.sources.iter().enumerate() {
+            check_url(file, &format!("{key}.sources[{j}]"), u)?;
+        }
+    }
     Ok(())
 }
 
@@ -631,6 +716,31 @@ fn what_key(file: &str, what: &str, key: &str) -> Result<String, CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_paths_fit_segment_by_segment() {
+        let segs = ["properties", "environmentVariables", "0", "value"];
+        assert!(NamePattern::fits(
+            "/properties/environmentVariables/*/value",
+            &segs
+        ));
+        assert!(NamePattern::fits(
+            "/properties/environmentvariables/**",
+            &segs
+        ));
+        assert!(!NamePattern::fits(
+            "/properties/environmentVariables/*/secureValue",
+            &segs
+        ));
+        assert!(!NamePattern::fits(
+            "/properties/environmentVariables/*",
+            &segs
+        ));
+        assert!(!NamePattern::fits(
+            "/properties/environmentVariables/*/value/x",
+            &segs
+        ));
+    }
 
     #[test]
     fn host_patterns_match_and_render() {

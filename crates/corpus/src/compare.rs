@@ -213,14 +213,20 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             _ => None,
         })
         .collect();
-    // Renamed resources: source name → target name.
-    let renamed: Vec<(String, String)> = cx
+    // Renamed resources: source name → target name, and whether the name
+    // can lead a host name (a resource group's never does).
+    let renamed: Vec<(String, String, bool)> = cx
         .plan
         .resources
         .iter()
         .filter(|r| matches!(r.action, Action::Move | Action::Recreate))
         .filter(|r| !r.name.eq_ignore_ascii_case(&r.target_name))
-        .map(|r| (r.name.to_string(), r.target_name.to_string()))
+        .map(|r| {
+            let group = r
+                .resource_type
+                .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups");
+            (r.name.to_string(), r.target_name.to_string(), !group)
+        })
         .collect();
     let target_region = cx.plan.target.region.clone();
     let map = Mapper {
@@ -449,7 +455,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
 /// Source strings as they should read in the target.
 struct Mapper<'a, 'b> {
     cx: &'a Context<'b>,
-    renamed: &'a [(String, String)],
+    renamed: &'a [(String, String, bool)],
     target_region: &'a str,
 }
 
@@ -469,12 +475,25 @@ impl Mapper<'_, '_> {
         {
             out = self.target_region.to_string();
         }
-        for (from, to) in self.renamed {
-            if out.eq_ignore_ascii_case(from) {
-                out = to.clone();
-            } else if is_endpoint(&out) && has_label(&out, from) {
-                out = replace_label(&out, from, to);
-            }
+        // One rename per value: the value is a renamed resource's name, or
+        // a host name led by one (`{name}.vault.azure.net`); a name that
+        // is only part of a label (`app` in `app-sql.database.windows.net`)
+        // or a resource group's name is not a reference to it.
+        if let Some((_, to, _)) = self
+            .renamed
+            .iter()
+            .find(|(f, ..)| out.eq_ignore_ascii_case(f))
+        {
+            return to.clone();
+        }
+        if is_endpoint(&out)
+            && let Some((from, to, _)) = self
+                .renamed
+                .iter()
+                .filter(|(f, _, host)| *host && find_host_label(&out, f).is_some())
+                .max_by_key(|(f, ..)| f.len())
+        {
+            out = replace_host_label(&out, from, to);
         }
         out
     }
@@ -547,9 +566,26 @@ fn with_inline_children(
 ///   nor the metrics' obsolete `timeGrain`;
 /// * a role assignment has the properties of its API only
 ///   (RoleAssignmentProperties in the Authorization REST specification):
-///   others a template sent are dropped by Azure, not stored.
+///   others a template sent are dropped by Azure, not stored;
+/// * a user-assigned identity's `principalId` and `clientId` under
+///   `identity.userAssignedIdentities` are the identity's, which Azure
+///   fills in (read-only in the common `UserAssignedIdentity` definition,
+///   azure-rest-api-specs specification/common-types/resource-management/
+///   v5/managedidentity.json), even where a service's own spec forgets to
+///   say so (API Management's `UserIdentityProperties`); a recreated
+///   identity has new ones.
 fn normalized(ty: &str, body: &Value) -> Value {
     let mut b = body.clone();
+    if let Some(ua) = b
+        .pointer_mut("/identity/userAssignedIdentities")
+        .and_then(Value::as_object_mut)
+    {
+        for v in ua.values_mut().filter_map(Value::as_object_mut) {
+            v.retain(|k, _| {
+                !k.eq_ignore_ascii_case("principalId") && !k.eq_ignore_ascii_case("clientId")
+            });
+        }
+    }
     if let Some(tags) = b.get_mut("tags").and_then(Value::as_object_mut) {
         for v in tags.values_mut() {
             if let Value::Bool(_) | Value::Number(_) = v {
@@ -775,8 +811,25 @@ fn find_label(s: &str, label: &str) -> Option<usize> {
     None
 }
 
-fn replace_label(s: &str, from: &str, to: &str) -> String {
-    match find_label(s, from) {
+/// Where `name` is the first label of a host name in `s`: after the start
+/// or a character no host holds (`/`, `@`, `:`), and followed by `.`.
+fn find_host_label(s: &str, name: &str) -> Option<usize> {
+    if name.is_empty() {
+        return None;
+    }
+    let ls = s.to_ascii_lowercase();
+    let ln = name.to_ascii_lowercase();
+    let b = ls.as_bytes();
+    ls.match_indices(&ln).map(|(at, _)| at).find(|&at| {
+        let end = at + ln.len();
+        let before_ok =
+            at == 0 || !(b[at - 1].is_ascii_alphanumeric() || b"-._".contains(&b[at - 1]));
+        before_ok && b.get(end) == Some(&b'.')
+    })
+}
+
+fn replace_host_label(s: &str, from: &str, to: &str) -> String {
+    match find_host_label(s, from) {
         Some(at) => format!("{}{to}{}", &s[..at], &s[at + from.len()..]),
         None => s.to_string(),
     }
@@ -803,8 +856,35 @@ mod tests {
         assert!(is_endpoint("myapp.westeurope.cloudapp.azure.com"));
         assert!(!is_endpoint("/subscriptions/s/resourceGroups/rg"));
         assert_eq!(
-            replace_label("st1.blob.core.windows.net", "st1", "st1ne"),
+            replace_host_label("st1.blob.core.windows.net", "st1", "st1ne"),
             "st1ne.blob.core.windows.net"
+        );
+    }
+
+    /// A renamed name leads a host name only as its whole first label: the
+    /// web app `app` is not named by `app-sql.database.windows.net` (its
+    /// SQL server's host), and an already renamed host is not renamed
+    /// again by a shorter name it starts with.
+    #[test]
+    fn renamed_names_are_matched_as_a_host_names_first_label_only() {
+        assert_eq!(
+            find_host_label("jdbc:sqlserver://app-sql.database.windows.net:1433", "app"),
+            None
+        );
+        assert!(
+            find_host_label(
+                "jdbc:sqlserver://app-sql.database.windows.net:1433",
+                "app-sql"
+            )
+            .is_some()
+        );
+        assert_eq!(
+            replace_host_label("https://kv1.vault.azure.net/", "kv1", "kv1-ne"),
+            "https://kv1-ne.vault.azure.net/"
+        );
+        assert_eq!(
+            find_host_label("https://x.kv1.vault.azure.net/", "kv1"),
+            None
         );
     }
 

@@ -262,7 +262,7 @@ fn service_computed_values_the_schema_does_not_flag_are_left_out() {
     let farm = json!({
         "id": plan_id, "name": "asp-web-01", "type": "Microsoft.Web/serverfarms", "location": "West Europe",
         "kind": "linux", "sku": {"name": "P1v3", "tier": "PremiumV3", "size": "P1v3", "family": "Pv3", "capacity": 1},
-        "properties": {"reserved": true, "status": "Ready", "numberOfSites": 1, "webSpace": "rg-app-WestEuropewebspace-Linux",
+        "properties": {"name": "asp-web-01", "reserved": true, "status": "Ready", "numberOfSites": 1, "webSpace": "rg-app-WestEuropewebspace-Linux",
                        "provisioningState": "Succeeded"}
     });
     let site = json!({
@@ -311,6 +311,17 @@ fn service_computed_values_the_schema_does_not_flag_are_left_out() {
         "{}",
         sites[0]
     );
+    // A plan's GET repeats its own name and web space the same way
+    // (functions-managed-identity in the corpus).
+    let farms = of_type(&g, "Microsoft.Web/serverfarms");
+    assert_eq!(farms.len(), 1);
+    for gone in ["name", "webSpace"] {
+        assert!(
+            farms[0]["properties"].get(gone).is_none(),
+            "{gone} is left: {}",
+            farms[0]
+        );
+    }
 }
 
 /// Two role assignments for one recreated identity: each gets its own

@@ -264,10 +264,21 @@ fn round_trip(dir: &Path, i: usize) -> Result<Option<String>, String> {
         let name = target.name.to_ascii_lowercase();
         let mut strings = Vec::new();
         collect(body, &mut strings);
-        if let Some(s) = strings.iter().find(|s| {
-            let l = s.to_ascii_lowercase();
-            l.contains(&format!("{name}.")) || l.contains(&format!("={name};")) || l == name
-        }) {
+        // A host or `key=name` anywhere; a whole-value name only at the
+        // edge's own path (a backup instance's friendlyName may be its
+        // data source's name without naming it).
+        let whole = at_path(body, &e.path)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| s.eq_ignore_ascii_case(&name));
+        if let Some(s) = strings
+            .iter()
+            .copied()
+            .find(|s| {
+                let l = s.to_ascii_lowercase();
+                l.contains(&format!("{name}.")) || l.contains(&format!("={name};"))
+            })
+            .or(whole)
+        {
             return Ok(Some(format!(
                 "{from}: '{s}' still names {name} ({})",
                 e.path
@@ -378,6 +389,39 @@ fn compare(
         _ if explained(ptr) => None,
         _ => Some(format!("{ptr} changed without a reason")),
     }
+}
+
+/// The value at a graph edge path (`$.properties.a[0]['b c']`) in a
+/// generated body (keys case-insensitive).
+fn at_path<'a>(body: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut v = body;
+    let mut rest = path.strip_prefix('$')?;
+    let key = |v: &'a serde_json::Value, k: &str| -> Option<&'a serde_json::Value> {
+        let m = v.as_object()?;
+        m.get(k).or_else(|| {
+            m.iter()
+                .find(|(x, _)| x.eq_ignore_ascii_case(k))
+                .map(|(_, x)| x)
+        })
+    };
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("['") {
+            let end = r.find("']")?;
+            v = key(v, &r[..end])?;
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            v = v.get(r[..end].parse::<usize>().ok()?)?;
+            rest = &r[end + 1..];
+        } else if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            v = key(v, &r[..end])?;
+            rest = &r[end..];
+        } else {
+            return None;
+        }
+    }
+    Some(v)
 }
 
 fn collect<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {

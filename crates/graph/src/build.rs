@@ -460,6 +460,49 @@ impl<'c> Builder<'c> {
         }
     }
 
+    /// The edge of a string at a name pattern's path that is a resource's
+    /// whole name (`references.toml` `[[names]]`).
+    fn scan_name(&mut self, from: u32, src_type: &str, s: &str, prefix: &str, segs: &[Seg<'_>]) {
+        let paths = self.refs.name_paths(src_type);
+        if paths.is_empty() {
+            return;
+        }
+        let idx: Vec<String> = segs
+            .iter()
+            .map(|g| match g {
+                Seg::Key(k) => (*k).to_string(),
+                Seg::Index(i) => i.to_string(),
+            })
+            .collect();
+        let mut pointer: Vec<&str> = vec!["properties"];
+        pointer.extend(idx.iter().map(String::as_str));
+        let Some(&(k, _)) = paths
+            .iter()
+            .find(|(_, p)| azrelo_catalog::NamePattern::fits(p, &pointer))
+        else {
+            return;
+        };
+        let group = self.g.nodes[from as usize].id.resource_group_id();
+        let nodes = &self.g.nodes;
+        let near = |n: u32| nodes[n as usize].id.resource_group_id() == group;
+        if let Some((to, rule)) = self.refs.lookup_name(k, s, from, near) {
+            let evidence = Evidence {
+                matched: s.into(),
+                rule: rule.into(),
+                owner_path: None,
+            };
+            let path = render(prefix, segs);
+            self.edge_with(
+                from,
+                to,
+                EdgeKind::NameReference,
+                path,
+                None,
+                Some(evidence),
+            );
+        }
+    }
+
     /// Walk a JSON value; every embedded id and every reference the
     /// catalog's patterns find becomes an edge. `setting` is the name of
     /// the setting a string value sits in (its key, or the sibling `name`
@@ -494,6 +537,11 @@ impl<'c> Builder<'c> {
                         kind => kind,
                     };
                     self.edge(from, to, kind, path, detail);
+                }
+                // A whole value that is a resource's name, where the
+                // catalog says such a property holds one.
+                if prefix == "$.properties" {
+                    self.scan_name(from, src_type, s, prefix, segs);
                 }
                 if !self.refs.is_empty() {
                     let mut found = std::mem::take(&mut self.found);

@@ -86,6 +86,11 @@ pub(crate) struct Refs<'c> {
     /// Lower-case referrer type → (key pattern, JSON pointer).
     key_paths: HashMap<String, Vec<(usize, &'c str)>>,
     syntaxes: Vec<(&'c str, EdgeKind, &'c str)>,
+    /// Lower-case referrer type → (name pattern, JSON pointer pattern).
+    name_paths: HashMap<String, Vec<(usize, &'c str)>>,
+    /// Lower-case name → (node, lower-case type) of every top-level
+    /// resource and resource group, when some name pattern exists.
+    all_names: HashMap<String, Vec<(u32, String)>>,
     /// Whether any named or publishing resource was added.
     any: bool,
 }
@@ -156,8 +161,19 @@ impl<'c> Refs<'c> {
             .iter()
             .map(|s| (s.prefix.as_str(), edge_kind(s.kind), s.id.as_str()))
             .collect();
+        let mut name_paths: HashMap<String, Vec<(usize, &str)>> = HashMap::new();
+        for (i, n) in refs.names.iter().enumerate() {
+            for p in &n.paths {
+                name_paths
+                    .entry(p.resource_type.to_ascii_lowercase())
+                    .or_default()
+                    .push((i, p.path.as_str()));
+            }
+        }
         Refs {
             refs,
+            name_paths,
+            all_names: HashMap::new(),
             endpoint_of_type,
             names: vec![HashMap::new(); refs.endpoints.len()],
             keys: vec![HashMap::new(); refs.keys.len()],
@@ -176,6 +192,14 @@ impl<'c> Refs<'c> {
 
     /// Index a resource that may be named or publish a value.
     pub fn add_resource(&mut self, r: &Resource, lower_type: &str, n: u32) {
+        // Top-level resources and resource groups (one `/` in the type):
+        // what a whole-value name can stand for.
+        if !self.name_paths.is_empty() && lower_type.matches('/').count() == 1 {
+            self.all_names
+                .entry(r.name.to_ascii_lowercase())
+                .or_default()
+                .push((n, lower_type.to_string()));
+        }
         if let Some(&e) = self.endpoint_of_type.get(lower_type) {
             self.names[e].insert(r.name.to_ascii_lowercase(), n);
             self.any = true;
@@ -214,6 +238,56 @@ impl<'c> Refs<'c> {
             .get(lower_type)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// The name patterns of a (lower-case) referrer type: (pattern, JSON
+    /// pointer pattern).
+    pub fn name_paths(&self, lower_type: &str) -> &[(usize, &'c str)] {
+        self.name_paths
+            .get(lower_type)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The resource a whole value names under a name pattern: the one
+    /// top-level resource or group of that name (of the pattern's types),
+    /// preferring one for which `near` holds (the referrer's group) when
+    /// several have it; none when it stays ambiguous, when the value is
+    /// `from` itself, or when it is too short to be a deliberate name.
+    pub fn lookup_name(
+        &self,
+        k: usize,
+        value: &str,
+        from: u32,
+        near: impl Fn(u32) -> bool,
+    ) -> Option<(u32, &'c str)> {
+        let v = value.trim();
+        if v.len() < 3 || v != value {
+            return None;
+        }
+        let pat = &self.refs.names[k];
+        let cands: Vec<u32> = self
+            .all_names
+            .get(&v.to_ascii_lowercase())?
+            .iter()
+            .filter(|(n, t)| {
+                *n != from
+                    && (pat.types.is_empty() || pat.types.iter().any(|x| x.eq_ignore_ascii_case(t)))
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        let pick = match cands.as_slice() {
+            [one] => Some(*one),
+            [] => None,
+            many => {
+                let close: Vec<u32> = many.iter().copied().filter(|&n| near(n)).collect();
+                match close.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
+            }
+        }?;
+        Some((pick, pat.id.as_str()))
     }
 
     /// The publisher of a value for a key pattern.

@@ -191,6 +191,13 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
             }
         }
         (Value::String(e), Value::String(a)) => {
+            // A template literal that starts with `[` is written `[[`; ARM
+            // stores it with one bracket (learn.microsoft.com/azure/
+            // azure-resource-manager/templates/template-expressions#escape-characters).
+            let e = match e.strip_prefix('[') {
+                Some(rest) if rest.starts_with('[') => rest,
+                _ => e.as_str(),
+            };
             if !e.eq_ignore_ascii_case(a) {
                 out.push(Difference {
                     path: ptr.to_string(),
@@ -222,6 +229,26 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The generator escapes literals that start with `[` (a Service Bus
+    /// SQL filter `[prop] = 'v'`, a Data Factory table name `[dbo].[emp]`,
+    /// a template spec's own template); ARM stores them unescaped.
+    #[test]
+    fn an_escaped_literal_matches_what_arm_stores() {
+        let ty = "Microsoft.ServiceBus/namespaces/topics/subscriptions/rules";
+        let deployed =
+            json!({"properties": {"filter": {"sqlExpression": "[[property-name] = 'value'"}}});
+        let stored =
+            json!({"properties": {"filter": {"sqlExpression": "[property-name] = 'value'"}}});
+        assert!(compare(ty, &deployed, &stored).is_empty());
+        let other =
+            json!({"properties": {"filter": {"sqlExpression": "[[property-name] = 'value'"}}});
+        assert_eq!(
+            compare(ty, &deployed, &other).len(),
+            1,
+            "the escape is ARM's, not a second bracket kept"
+        );
+    }
 
     #[test]
     fn key_vault_access_policies_may_gain_entries_but_not_lose_or_change_them() {

@@ -497,7 +497,7 @@ fn clean_in(
                 changes.push(reference_change(pointer.to_string(), below));
                 *s = n;
             } else if ctx.source_regions.contains(&s.to_ascii_lowercase())
-                && pointer.to_ascii_lowercase().ends_with("location")
+                && names_a_region(pointer)
             {
                 *s = ctx.plan.target.region.clone();
                 changes.push(Change {
@@ -515,4 +515,16 @@ fn clean_in(
         }
         _ => {}
     }
+}
+
+/// Whether the property at `pointer` names a region: `location` and
+/// `…Location` members, and the `locationName` of a region list (a Cosmos
+/// DB account's `locations[]`, whose GET returns the display name, "West
+/// Europe"; <https://learn.microsoft.com/rest/api/cosmos-db-resource-provider/database-accounts/get>).
+/// A source region there becomes the target region: the resource is
+/// created anew in the target, so its region list names the target.
+fn names_a_region(pointer: &str) -> bool {
+    let last = pointer.rsplit('/').next().unwrap_or_default();
+    let l = last.to_ascii_lowercase();
+    l.ends_with("location") || l == "locationname"
 }
