@@ -81,5 +81,5 @@ pub use ownership::{
 };
 pub use references::{
     Cloud, Compare, Endpoint, HostPattern, KeyPattern, Label, NamePattern, ReferenceKind,
-    References, Syntax, TypePath,
+    References, RegionalHost, Syntax, TypePath,
 };

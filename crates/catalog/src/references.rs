@@ -224,6 +224,55 @@ impl NamePattern {
     }
 }
 
+/// A service's regional host that a resource holds as an input, not derived
+/// from any resource's name (a Logic App definition's managed-API runtime
+/// URL, `logic-apis-westeurope.azure-apim.net`): in the target the host of
+/// the target region is meant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionalHost {
+    /// Stable id.
+    pub id: String,
+    /// The host, `{region}` standing for a region's programmatic name.
+    pub host: String,
+    /// What it means for a move.
+    pub note: String,
+    /// Documentation.
+    pub sources: Vec<String>,
+}
+
+impl RegionalHost {
+    /// `s` with every whole occurrence of the host of region `from`
+    /// (case-insensitive, not part of a longer host) written as the host
+    /// of region `to`; `None` when there is none.
+    pub fn rewrite(&self, s: &str, from: &str, to: &str) -> Option<String> {
+        let src = self.host.replace("{region}", from).to_ascii_lowercase();
+        let dst = self.host.replace("{region}", to);
+        let lower = s.to_ascii_lowercase();
+        let b = lower.as_bytes();
+        let host_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        let mut out = String::new();
+        let mut last = 0;
+        for (at, _) in lower.match_indices(&src) {
+            let end = at + src.len();
+            if at < last
+                || (at > 0 && host_char(b[at - 1]))
+                || b.get(end).is_some_and(|&c| host_char(c))
+            {
+                continue;
+            }
+            out.push_str(&s[last..at]);
+            out.push_str(&dst);
+            last = end;
+        }
+        if last == 0 {
+            return None;
+        }
+        out.push_str(&s[last..]);
+        Some(out)
+    }
+}
+
 /// The `references.toml` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -241,6 +290,9 @@ pub struct References {
     /// Properties whose whole value is a resource's name.
     #[serde(default)]
     pub names: Vec<NamePattern>,
+    /// Regional service hosts held as inputs.
+    #[serde(default)]
+    pub regional_hosts: Vec<RegionalHost>,
 }
 
 impl References {
@@ -695,6 +747,33 @@ pub(crate) fn validate(
             check_url(file, &format!("{key}.sources[{j}]"), u)?;
         }
     }
+    for (i, h) in r.regional_hosts.iter().enumerate() {
+        let key = format!("regional_hosts[{i}]");
+        check_unique_id(&format!("{key}.id"), &h.id)?;
+        let ok = h.host.matches("{region}").count() == 1
+            && h.host
+                .replace("{region}", "r")
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+            && h.host.contains('.');
+        if !ok {
+            return Err(invalid(
+                file,
+                format!("{key}.host"),
+                "a lower-case host name holding `{region}` exactly once",
+            ));
+        }
+        if h.note.trim().is_empty() || h.sources.is_empty() {
+            return Err(invalid(
+                file,
+                key,
+                "a regional host needs a note and sources",
+            ));
+        }
+        for (j, u) in h.sources.iter().enumerate() {
+            check_url(file, &format!("{key}.sources[{j}]"), u)?;
+        }
+    }
     Ok(())
 }
 
@@ -716,6 +795,42 @@ fn what_key(file: &str, what: &str, key: &str) -> Result<String, CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regional_hosts_are_rewritten_only_as_whole_hosts() {
+        let h = RegionalHost {
+            id: "x".into(),
+            host: "logic-apis-{region}.azure-apim.net".into(),
+            note: String::new(),
+            sources: Vec::new(),
+        };
+        assert_eq!(
+            h.rewrite(
+                "https://Logic-Apis-WestEurope.azure-apim.net/apim/sql",
+                "westeurope",
+                "northeurope"
+            )
+            .as_deref(),
+            Some("https://logic-apis-northeurope.azure-apim.net/apim/sql")
+        );
+        assert_eq!(
+            h.rewrite(
+                "https://x.logic-apis-westeurope.azure-apim.net/",
+                "westeurope",
+                "eastus"
+            ),
+            None
+        );
+        assert_eq!(
+            h.rewrite(
+                "https://logic-apis-westeurope.azure-apim.network/",
+                "westeurope",
+                "eastus"
+            ),
+            None
+        );
+        assert_eq!(h.rewrite("no host here", "westeurope", "eastus"), None);
+    }
 
     #[test]
     fn name_paths_fit_segment_by_segment() {

@@ -392,7 +392,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
                     class: "source-region".into(),
                     detail: format!("{t} ({ty}) has the source region '{s}' at {pointer}"),
                 });
-            } else if is_endpoint(s) && has_label(s, SOURCE_REGION) {
+            } else if host_names(s).any(|h| has_label(h, SOURCE_REGION)) {
                 report.findings.push(Finding {
                     class: "source-endpoint".into(),
                     detail: format!("{t} ({ty}) has a source-region endpoint at {pointer}: {s}"),
@@ -775,6 +775,17 @@ fn collect_strings(v: &Value, p: String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The host names in a string (runs of host characters with at least
+/// three labels): a URL's host, a bare host, the hosts inside a JSON text
+/// (a workbook's `serializedData`), never the words around them (a
+/// workbook parameter whose saved value is a region is the owner's choice,
+/// not an endpoint).
+fn host_names(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .map(|t| t.trim_matches('.'))
+        .filter(|t| t.split('.').filter(|l| !l.is_empty()).count() >= 3)
+}
+
 /// A URL or a host name.
 fn is_endpoint(s: &str) -> bool {
     s.contains("://")
@@ -859,6 +870,19 @@ mod tests {
             replace_host_label("st1.blob.core.windows.net", "st1", "st1ne"),
             "st1ne.blob.core.windows.net"
         );
+    }
+
+    /// A region is a source-region endpoint only inside a host name.
+    #[test]
+    fn source_region_endpoints_are_host_names_that_carry_the_region() {
+        let has = |s: &str| host_names(s).any(|h| has_label(h, "westeurope"));
+        assert!(has("https://logic-apis-westeurope.azure-apim.net/apim/sql"));
+        assert!(has(
+            "https://westeurope.servicefabric.azure.com/runtime/clusters/x"
+        ));
+        assert!(!has(
+            r#"{"items":[{"name":"Location","value":"westeurope"}],"link":"https://portal.azure.com/x"}"#
+        ));
     }
 
     /// A renamed name leads a host name only as its whole first label: the

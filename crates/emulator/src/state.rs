@@ -164,7 +164,11 @@ impl Inner {
             self.index(&old, false);
         }
         self.index(&s, true);
+        let inline = inline_item(&s);
         self.resources.insert(k, s);
+        if let Some((parent, name, (collection, item))) = inline {
+            self.write_inline(&parent, &collection, &name, Some(item))?;
+        }
         Ok(())
     }
 
@@ -175,7 +179,72 @@ impl Inner {
         }
         if let Some(old) = self.resources.remove(k) {
             self.index(&old, false);
+            if let Some((parent, name, (collection, _))) = inline_item(&old) {
+                self.write_inline(&parent, &collection, &name, None)?;
+            }
         }
+        Ok(())
+    }
+
+    /// A network resource lists its child collections inline, however each
+    /// child was created: ARM's GET of a virtual network lists a subnet PUT
+    /// on its own (with the security group a later PUT gave it), a load
+    /// balancer its backend pools with their addresses, a security group
+    /// its rules. Write a child PUT or DELETE on its own into its parent's
+    /// collection (`{parent}/{collection}/{name}`), matched by name.
+    fn write_inline(
+        &mut self,
+        parent: &str,
+        collection: &str,
+        name: &str,
+        item: Option<Value>,
+    ) -> Result<(), String> {
+        let pk = key(parent);
+        let Some(p) = self.resources.get(&pk) else {
+            return Ok(());
+        };
+        let mut body = p.body.clone();
+        let Some(props) = body
+            .as_object_mut()
+            .map(|m| m.entry("properties").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+        else {
+            return Ok(());
+        };
+        let member = props
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(collection))
+            .cloned()
+            .unwrap_or_else(|| collection.to_string());
+        let list = props.entry(member).or_insert_with(|| json!([]));
+        let Some(list) = list.as_array_mut() else {
+            return Ok(());
+        };
+        let at = list.iter().position(|x| {
+            x.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
+        match (item, at) {
+            (Some(v), Some(i)) => list[i] = v,
+            (Some(v), None) => list.push(v),
+            (None, Some(i)) => {
+                list.remove(i);
+            }
+            (None, None) => return Ok(()),
+        }
+        let stored = Stored {
+            id: p.id.clone(),
+            body,
+        };
+        if let Some(db) = &self.db {
+            db.put(&pk, &stored)?;
+        }
+        if let Some(old) = self.resources.remove(&pk) {
+            self.index(&old, false);
+        }
+        self.index(&stored, true);
+        self.resources.insert(pk, stored);
         Ok(())
     }
 
@@ -425,6 +494,57 @@ impl Inner {
         }
         v
     }
+}
+
+/// Child types whose parent's GET lists them inline in
+/// `properties.{collection}`, however they were created (the Microsoft.Network
+/// REST specification: `VirtualNetworkPropertiesFormat.subnets`,
+/// `SecurityGroupPropertiesFormat.securityRules`,
+/// `RouteTablePropertiesFormat.routes`,
+/// `LoadBalancerPropertiesFormat.backendAddressPools` and
+/// `.inboundNatRules`). Not every child is (a private DNS zone's virtual
+/// network links and record sets are only their own resources). A virtual
+/// network's peerings are listed inline by ARM too, but a peering names
+/// the remote network, which the emulator's in-use index would then count
+/// as a use of it; they are left out until that index knows peerings.
+const INLINE_COLLECTIONS: &[&str] = &[
+    "Microsoft.Network/virtualNetworks/subnets",
+    "Microsoft.Network/networkSecurityGroups/securityRules",
+    "Microsoft.Network/routeTables/routes",
+    "Microsoft.Network/loadBalancers/backendAddressPools",
+    "Microsoft.Network/loadBalancers/inboundNatRules",
+];
+
+/// For a child of a network resource (`Microsoft.Network/{type}/{collection}`
+/// at `{parent}/{collection}/{name}`): its parent's id, its name, and the
+/// item its parent lists inline (collection, `{name, type, properties}`).
+fn inline_item(s: &Stored) -> Option<(String, String, (String, Value))> {
+    let ty = s.body.get("type").and_then(Value::as_str)?;
+    if !INLINE_COLLECTIONS
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(ty))
+    {
+        return None;
+    }
+    let segs: Vec<&str> = ty.split('/').collect();
+    let (head, name) = s.id.rsplit_once('/')?;
+    let (parent, collection) = head.rsplit_once('/')?;
+    if !collection.eq_ignore_ascii_case(segs[2]) {
+        return None;
+    }
+    let mut item = serde_json::Map::new();
+    // Without its `id`: the parent would count as a user of its own child
+    // (the referential-integrity index reads ids in bodies).
+    item.insert("name".into(), json!(name));
+    item.insert("type".into(), json!(ty));
+    if let Some(p) = s.body.get("properties") {
+        item.insert("properties".into(), p.clone());
+    }
+    Some((
+        parent.to_string(),
+        name.to_string(),
+        (collection.to_string(), Value::Object(item)),
+    ))
 }
 
 pub(crate) fn key(id: &str) -> String {

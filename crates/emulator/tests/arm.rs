@@ -685,3 +685,80 @@ async fn deployments_validate_what_if_and_deploy() {
         (StatusCode::BAD_REQUEST, Some("InvalidTemplate"))
     );
 }
+
+/// A network resource lists its child collections inline however each
+/// child was created (ARM's GET of a virtual network lists a subnet PUT on
+/// its own, with the security group that PUT gave it — what
+/// nsg-add-to-existing-subnet does through a nested deployment; a load
+/// balancer its backend pools with their addresses), and a deleted child
+/// leaves the list.
+#[tokio::test]
+async fn a_network_resource_lists_children_put_on_their_own_inline() {
+    let em = Emulator::new();
+    call(
+        &em,
+        "PUT",
+        &rg("net"),
+        Some(json!({"location": "westeurope"})),
+    )
+    .await;
+    let vnet = format!(
+        "{}/providers/Microsoft.Network/virtualNetworks/v",
+        rg("net")
+    );
+    let nsg = format!(
+        "{}/providers/Microsoft.Network/networkSecurityGroups/g",
+        rg("net")
+    );
+    call(
+        &em,
+        "PUT",
+        &vnet,
+        Some(json!({"location": "westeurope", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}})),
+    )
+    .await;
+    call(
+        &em,
+        "PUT",
+        &nsg,
+        Some(json!({"location": "westeurope", "properties": {}})),
+    )
+    .await;
+    let c = call(
+        &em,
+        "PUT",
+        &format!("{vnet}/subnets/default"),
+        Some(json!({"properties": {"addressPrefix": "10.0.0.0/24", "networkSecurityGroup": {"id": nsg}}})),
+    )
+    .await;
+    assert!(c.status.is_success(), "{}", c.body);
+    let c = call(
+        &em,
+        "PUT",
+        &format!("{vnet}/subnets/more"),
+        Some(json!({"properties": {"addressPrefix": "10.0.1.0/24"}})),
+    )
+    .await;
+    assert!(c.status.is_success(), "{}", c.body);
+    let v = call(&em, "GET", &vnet, None).await.body;
+    let subnets = v["properties"]["subnets"].as_array().unwrap();
+    assert_eq!(subnets.len(), 2, "{v}");
+    assert_eq!(
+        subnets[0]["properties"]["networkSecurityGroup"]["id"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(nsg.to_ascii_lowercase()),
+        "{v}"
+    );
+    assert_eq!(subnets[1]["name"], "more");
+    let c = call(&em, "DELETE", &format!("{vnet}/subnets/more"), None).await;
+    assert!(c.status.is_success(), "{}", c.body);
+    let v = call(&em, "GET", &vnet, None).await.body;
+    assert_eq!(
+        v["properties"]["subnets"].as_array().unwrap().len(),
+        1,
+        "{v}"
+    );
+}

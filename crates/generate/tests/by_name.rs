@@ -4,7 +4,8 @@
 //! script's environment, a VM extension's settings, a backup instance's
 //! data source, a Dapr component's metadata: `references.toml` `[[names]]`),
 //! and the region list of a resource created anew (a Cosmos DB account's
-//! `locations[].locationName`).
+//! `locations[].locationName`), and a regional service host a definition
+//! holds as an input (a Logic App's managed-connector runtime URL).
 
 use azrelo_catalog::Catalog;
 use azrelo_estate::{Estate, InputText, LoadOptions};
@@ -305,10 +306,81 @@ fn a_cosmos_db_account_created_anew_lists_the_target_region() {
     });
     let (p, out) = run(&[acct], "northeurope");
     assert_ne!(target_name(&p, &id), "cosmos01");
+    // What the plan says is what happens: a new account and a data copy
+    // into it, not the in-place add-region/failover path.
+    let planned = p
+        .resources
+        .iter()
+        .find(|r| r.source_id.as_str().eq_ignore_ascii_case(&id))
+        .unwrap();
+    assert_eq!(planned.strategy.as_str(), "redeploy+data");
+    assert_eq!(planned.data_mover.as_deref(), Some("cosmos-container-copy"));
     let a = of_type(&out, "Microsoft.DocumentDB/databaseAccounts");
     assert_eq!(a.len(), 1);
     let locs = a[0]["properties"]["locations"].as_array().unwrap();
     assert_eq!(locs.len(), 1);
     assert_eq!(locs[0]["locationName"], json!("northeurope"), "{locs:?}");
     assert_eq!(locs[0]["failoverPriority"], json!(0));
+}
+
+/// A Logic App (Consumption) whose definition calls a managed connector
+/// through its regional runtime URL (GET of Microsoft.Logic/workflows as
+/// logic-app-sql-proc leaves it): relocated, it calls the target region's
+/// connector host (`references.toml` `[[regional_hosts]]`); a host that
+/// only contains the pattern is left alone.
+#[test]
+fn a_regional_connector_host_in_a_workflow_definition_is_the_target_regions() {
+    let id = format!(
+        "{}/providers/Microsoft.Logic/workflows/orders",
+        rg("rg-app")
+    );
+    let wf = json!({
+        "id": id,
+        "name": "orders",
+        "type": "Microsoft.Logic/workflows",
+        "location": "westeurope",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "createdTime": "2025-03-04T10:11:12.1234567Z",
+            "changedTime": "2025-03-04T10:11:12.1234567Z",
+            "state": "Enabled",
+            "version": "08585000000000000000",
+            "accessEndpoint": "https://prod-00.westeurope.logic.azure.com:443/workflows/0123456789abcdef",
+            "definition": {
+                "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#",
+                "contentVersion": "1.0.0.0",
+                "triggers": {"Recurrence": {"type": "Recurrence", "recurrence": {"frequency": "Hour", "interval": 1}}},
+                "actions": {
+                    "Execute_stored_procedure": {
+                        "type": "ApiConnection",
+                        "inputs": {
+                            "host": {
+                                "api": {"runtimeUrl": "https://logic-apis-westeurope.azure-apim.net/apim/sql"},
+                                "connection": {"name": "@parameters('$connections')['sql']['connectionId']"}
+                            },
+                            "method": "post",
+                            "path": "/datasets/default/procedures/@{encodeURIComponent(encodeURIComponent('[dbo].[Proc]'))}"
+                        }
+                    },
+                    "Notify": {
+                        "type": "Http",
+                        "inputs": {"method": "GET", "uri": "https://mirror.logic-apis-westeurope.azure-apim.net.example.org/x"}
+                    }
+                }
+            },
+            "parameters": {}
+        }
+    });
+    let (_p, out) = run(&[wf], "northeurope");
+    let w = of_type(&out, "Microsoft.Logic/workflows");
+    assert_eq!(w.len(), 1);
+    let actions = &w[0]["properties"]["definition"]["actions"];
+    assert_eq!(
+        actions["Execute_stored_procedure"]["inputs"]["host"]["api"]["runtimeUrl"],
+        json!("https://logic-apis-northeurope.azure-apim.net/apim/sql")
+    );
+    assert_eq!(
+        actions["Notify"]["inputs"]["uri"],
+        json!("https://mirror.logic-apis-westeurope.azure-apim.net.example.org/x")
+    );
 }

@@ -179,13 +179,14 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
                 return;
             }
             for (i, ev) in e.iter().enumerate() {
-                // Named items match by name (ARM may reorder them).
+                // Named items match by name (ARM may reorder them); the item
+                // at the same index first, since names need not be unique (a
+                // Backup vault policy's operational and vault retention
+                // rules are both called "Default").
+                let name_of = |x: &Value| x.get("name").and_then(Value::as_str).map(str::to_string);
                 let by_name = ev.get("name").and_then(Value::as_str).and_then(|n| {
-                    a.iter().find(|x| {
-                        x.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|xn| xn.eq_ignore_ascii_case(n))
-                    })
+                    let same = |x: &&Value| name_of(x).is_some_and(|xn| xn.eq_ignore_ascii_case(n));
+                    a.get(i).filter(same).or_else(|| a.iter().find(same))
                 });
                 walk(ty, &format!("{ptr}/{i}"), ev, by_name.or(a.get(i)), out);
             }
@@ -229,6 +230,21 @@ fn walk(ty: &str, ptr: &str, expected: &Value, actual: Option<&Value>, out: &mut
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Items of one name are matched in order: a Backup vault policy has
+    /// two retention rules called "Default" (operational store, vault
+    /// store), as backup-create-storage-account-enable-protection writes.
+    #[test]
+    fn items_sharing_a_name_match_by_position() {
+        let ty = "Microsoft.DataProtection/backupVaults/backupPolicies";
+        let rule = |store: &str| json!({"name": "Default", "lifecycles": [{"sourceDataStore": {"dataStoreType": store}}]});
+        let deployed =
+            json!({"properties": {"policyRules": [rule("OperationalStore"), rule("VaultStore")]}});
+        assert!(compare(ty, &deployed, &deployed.clone()).is_empty());
+        let swapped =
+            json!({"properties": {"policyRules": [rule("VaultStore"), rule("OperationalStore")]}});
+        assert_eq!(compare(ty, &deployed, &swapped).len(), 2);
+    }
 
     /// The generator escapes literals that start with `[` (a Service Bus
     /// SQL filter `[prop] = 'v'`, a Data Factory table name `[dbo].[emp]`,

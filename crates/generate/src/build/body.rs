@@ -505,6 +505,13 @@ fn clean_in(
                     kind: ChangeKind::Location,
                     detail: "source region → target region".into(),
                 });
+            } else if let Some((n, id)) = regional_host(ctx, s) {
+                *s = n;
+                changes.push(Change {
+                    pointer: pointer.to_string(),
+                    kind: ChangeKind::Location,
+                    detail: format!("the source region's {id} host → the target region's"),
+                });
             }
             // A literal starting with '[' would be read as an expression
             // (source values are literals; the parameter references this
@@ -515,6 +522,23 @@ fn clean_in(
         }
         _ => {}
     }
+}
+
+/// A string holding a regional service host of a source region
+/// (`references.toml` `[[regional_hosts]]`), with the target region's
+/// host instead, and the pattern's id.
+fn regional_host<'c>(ctx: &Ctx<'c>, s: &str) -> Option<(String, &'c str)> {
+    let target = &ctx.plan.target.region;
+    ctx.catalog
+        .references()
+        .regional_hosts
+        .iter()
+        .find_map(|h| {
+            ctx.plan.source_regions.iter().find_map(|from| {
+                h.rewrite(s, &from.to_ascii_lowercase(), target)
+                    .map(|n| (n, h.id.as_str()))
+            })
+        })
 }
 
 /// Whether the property at `pointer` names a region: `location` and
