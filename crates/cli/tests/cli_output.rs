@@ -2,17 +2,13 @@
 //! on every command and `--query` (JMESPath) applied to a command's JSON
 //! before it is formatted (knack `output.py` / `query.py`, what `az` runs).
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
-fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    // Colour is decided by the test, not by the environment it runs in.
-    c.env_remove("CLICOLOR_FORCE").env_remove("NO_COLOR");
-    c
-}
+use common::azrelo;
 
 /// stdout of a command with its exit code.
 fn run(args: &[&str]) -> (i32, String) {

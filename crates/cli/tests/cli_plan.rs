@@ -2,13 +2,11 @@
 //! snapshots of the human-facing output (assessment table, plan.md), the
 //! plan.json contract, determinism, exit codes and bad input.
 
-use assert_cmd::Command;
+mod common;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
-fn azrelo() -> Command {
-    Command::cargo_bin("azrelo").unwrap()
-}
+use common::azrelo;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = azrelo().args(args).output().unwrap();

@@ -5,25 +5,14 @@
 //! artifacts a real run leaves are written, and that blockers stop the
 //! rehearsal before anything moves (exit 4, like `azrelo plan`).
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
-fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    for v in [
-        "AZRELO_ARM_ENDPOINT",
-        "AZRELO_AUTH",
-        "AZRELO_TOKEN",
-        "AZRELO_CRASH_AFTER",
-        "RUST_LOG",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+use common::azrelo;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = azrelo().args(args).output().unwrap();

@@ -10,9 +10,7 @@ use std::collections::HashSet;
 use azrelo_arm::IdIndex;
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::vocab;
-use azrelo_plan::{
-    Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, StepKind, StepMode, Strategy,
-};
+use azrelo_plan::{Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, Strategy};
 use serde_json::{Map, Value};
 
 use super::template::{deployment_name, template_resource_id, used_parameters};
@@ -253,12 +251,9 @@ pub(super) fn template_units(
                     res["name"].as_str().unwrap_or_default().to_string(),
                 ),
             };
+            // One rule, the plan's: its gates are derived from the same answer.
             let disk_copy = planned.is_some_and(|p| {
-                p.data_mover.as_deref().and_then(Mover::from_id) == Some(Mover::DiskSnapshotCopy)
-                    && vocab::is(&ty, Mover::DiskSnapshotCopy.resource_type())
-                    && p.steps
-                        .iter()
-                        .any(|s| s.kind == StepKind::StartDataCopy && s.mode == StepMode::Automated)
+                azrelo_plan::gates::is_disk_copy(p, azrelo_catalog::Catalog::embedded())
             });
             let name = deployment_name(d.wave, &target_name, &target_id);
             let target_id = parsed_target;

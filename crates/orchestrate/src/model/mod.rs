@@ -87,38 +87,6 @@ impl serde::Serialize for UnitKind {
 
 pub use executor::{EXECUTORS, Executor};
 
-/// The data movers the orchestrator runs itself, by the catalog's mover id
-/// (`crates/catalog/catalog/data-movers.toml`); every other mover is a
-/// manual gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mover {
-    /// Incremental snapshot, cross-region CopyStart, disk from the copy.
-    DiskSnapshotCopy,
-}
-
-impl Mover {
-    pub const ALL: [Mover; 1] = [Mover::DiskSnapshotCopy];
-
-    /// The catalog's id of the mover.
-    pub fn id(self) -> &'static str {
-        match self {
-            Mover::DiskSnapshotCopy => "disk-snapshot-copy",
-        }
-    }
-
-    /// The mover with this catalog id, if the orchestrator runs it.
-    pub fn from_id(id: &str) -> Option<Mover> {
-        Mover::ALL.into_iter().find(|m| m.id() == id)
-    }
-
-    /// The resource type whose data it moves.
-    pub fn resource_type(self) -> &'static str {
-        match self {
-            Mover::DiskSnapshotCopy => vocab::DISKS,
-        }
-    }
-}
-
 /// What the run needs to find an owned resource's target.
 #[derive(Debug, Clone)]
 pub struct OwnedSpec {
