@@ -78,23 +78,6 @@ pub async fn drive_with(
             !r.open_gates.is_empty(),
             "stuck without an open gate: {r:?}"
         );
-        // The operator's part of a manual relocation of a backup item:
-        // stop protection in the source vault (the plan's instruction).
-        for u in engine
-            .plan
-            .units
-            .iter()
-            .filter(|u| u.kind == UnitKind::Manual)
-        {
-            if u.gates_after.iter().any(|g| r.open_gates.contains(&g.id))
-                && u.resource_type.ends_with("protectedItems")
-            {
-                let src = u.source_id.as_ref().unwrap().as_str();
-                azrelo_orchestrate::Arm::delete(&arm, src, "2023-04-01")
-                    .await
-                    .map_err(|e| EngineError::Refused(e.to_string()))?;
-            }
-        }
         close_gates(&engine.plan, engine.journal(), &r.open_gates)?;
     }
     let rows = engine.commit(&[]).await?;
