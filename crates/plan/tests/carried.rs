@@ -128,3 +128,44 @@ fn a_child_naming_a_sibling_is_not_carried_with_its_parent_but_deployed_after_th
         p.deferred_references
     );
 }
+
+/// The `azurepolicy-assign-builtinpolicy-resourcegroup` quickstart's shape:
+/// a policy assignment on a resource group (an extension resource). The
+/// graph has no parent edge from an extension to its scope, so the
+/// assignment landed in the group's wave, in another template, and was
+/// deployed before the group existed (`ResourceGroupNotFound`). An
+/// extension waits for its scope.
+#[test]
+fn an_extension_resource_is_deployed_after_its_scope() {
+    let rg = format!("/subscriptions/{SUB_ID}/resourceGroups/rg-sql");
+    let pa =
+        format!("{rg}/providers/Microsoft.Authorization/policyAssignments/audit-vm-managed-disks");
+    let p = plan_of(&[(
+        "resources.json",
+        json!({"value": [
+            {"id": rg, "name": "rg-sql", "type": "Microsoft.Resources/resourceGroups",
+             "location": "westeurope", "properties": {"provisioningState": "Succeeded"}},
+            {"id": pa, "name": "audit-vm-managed-disks",
+             "type": "Microsoft.Authorization/policyAssignments",
+             "properties": {
+                 "displayName": "Audit VMs that do not use managed disks",
+                 "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/06a78e20-9358-41c9-923c-fb736d382a4d",
+                 "scope": rg,
+                 "enforcementMode": "Default"
+             }}
+        ]}),
+    )]);
+    let group = p
+        .resources
+        .iter()
+        .find(|r| r.source_id.as_str().eq_ignore_ascii_case(&rg))
+        .expect("the group is planned");
+    let assignment = res(&p, "/policyAssignments/audit-vm-managed-disks");
+    assert!(group.action.creates_target() && assignment.action.creates_target());
+    assert!(
+        assignment.wave > group.wave,
+        "assignment wave {} ≤ group wave {}",
+        assignment.wave,
+        group.wave
+    );
+}

@@ -869,8 +869,55 @@ impl Rehearsal<'_> {
             }
             stand.sort_by_key(|s| s.2);
             let mut stood: HashMap<String, String> = HashMap::new();
+            // A type the target region does not offer (the plan's
+            // type-availability warning: the provider snapshot does not list
+            // the region) cannot be stood in for; the gate closes without it,
+            // as before, and the rehearsal says so.
+            let refused_before = op.stand_ins.refused.clone();
+            let mut refused: HashSet<usize> = HashSet::new();
+            for (_, i, d) in &stand {
+                if refused.contains(d) {
+                    continue;
+                }
+                // What it needs could not be stood in for: neither can it.
+                let needs_refused = (0..plan.units.len())
+                    .filter(|&j| {
+                        plan.units[*i].deps.contains(&j) || needed_by(j, *d, &*op.stand_ins)
+                    })
+                    .filter_map(|j| plan.units[j].source_id.as_ref())
+                    .filter_map(|s| op.stand_ins.deployment_for(s.as_str()))
+                    .any(|k| k != *d && (refused.contains(&k) || refused_before.contains(&k)));
+                if needs_refused {
+                    progress.warning(&format!(
+                        "the rehearsal cannot stand in for the operator ({}): what it needs could not be stood in for; its gate closes without it",
+                        op.stand_ins.name(*d)
+                    ));
+                    refused.insert(*d);
+                    continue;
+                }
+                match rt.block_on(op.stand_ins.deploy(*d, op.client, plan, op.secrets, op.env)) {
+                    Ok(()) => {}
+                    Err(e) if e.message.contains("LocationNotAvailableForResourceType") => {
+                        progress.warning(&format!(
+                            "the rehearsal cannot stand in for the operator ({}): {}; its gate closes without it — check the type's regions before the move (the plan's type-availability warning)",
+                            op.stand_ins.name(*d),
+                            e.message
+                        ));
+                        refused.insert(*d);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            op.stand_ins.refused.extend(refused.iter().copied());
+            stand.retain(|(id, _, d)| {
+                if refused.contains(d) {
+                    plain.push(id.clone());
+                    false
+                } else {
+                    true
+                }
+            });
             for (id, _, d) in &stand {
-                rt.block_on(op.stand_ins.deploy(*d, op.client, plan, op.secrets, op.env))?;
                 stood.insert(id.to_ascii_lowercase(), op.stand_ins.name(*d));
             }
             let mut done =

@@ -38,6 +38,9 @@ pub(crate) struct StandIns {
     deployed: HashSet<usize>,
     /// Secure parameters of stand-ins given placeholder values.
     pub placeholders: BTreeSet<String>,
+    /// Deployments the rehearsal could not stand in for (the type is not
+    /// offered in the target region, or what they need was refused).
+    pub refused: HashSet<usize>,
 }
 
 impl StandIns {
@@ -59,6 +62,7 @@ impl StandIns {
             by_source,
             deployed: HashSet::new(),
             placeholders: BTreeSet::new(),
+            refused: HashSet::new(),
         }
     }
 
