@@ -837,7 +837,7 @@ impl Rehearsal<'_> {
             // A resource is created once what it needs exists (or is
             // created with it); the others wait for a later round.
             let asked = stand.len() + plain.len();
-            let mut waiting: Vec<String> = Vec::new();
+            let mut waiting: Vec<(String, usize)> = Vec::new();
             loop {
                 let with: HashSet<usize> = stand.iter().map(|s| s.1).collect();
                 let n = stand.len();
@@ -852,7 +852,7 @@ impl Rehearsal<'_> {
                                     .contains(&plan.units[j].key.as_str().to_ascii_lowercase())
                         });
                     if !ready {
-                        waiting.push(id.clone());
+                        waiting.push((id.clone(), *d));
                     }
                     ready
                 });
@@ -860,12 +860,19 @@ impl Rehearsal<'_> {
                     break;
                 }
             }
+            // Nothing else can move until these close: what they name
+            // waits for them (a cycle through a resource relocated by hand).
+            // They close without a stand-in, as a rehearsal did before, and
+            // the rehearsal says so.
             if asked > 0 && stand.is_empty() && plain.is_empty() {
-                return Err(RunError::failure(format!(
-                    "the rehearsal cannot stand in for the operator at gate(s) {}: what those resources need does not exist yet (`azrelo status {}` shows where each stands)",
-                    waiting.join(", "),
-                    plan.dir.display()
-                )));
+                progress.warning(&format!(
+                    "the rehearsal cannot stand in for the operator at gate(s) {}: what those resources name waits for them; the gates close without them",
+                    waiting.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                for (id, d) in waiting.drain(..) {
+                    op.stand_ins.refused.insert(d);
+                    plain.push(id);
+                }
             }
             stand.sort_by_key(|s| s.2);
             let mut stood: HashMap<String, String> = HashMap::new();
