@@ -25,6 +25,7 @@ use azrelo_arm::IdIndex;
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::scan::find_resource_ids;
 use azrelo_arm::schema::SchemaFlags;
+use azrelo_arm::vocab;
 use azrelo_emulator::Emulator;
 use azrelo_generate::{ChangeKind, Manifest};
 use azrelo_plan::{Action, IdMap, Plan};
@@ -160,6 +161,50 @@ fn encode_path(id: &str) -> String {
     out
 }
 
+/// Whether a source role assignment's scope (or an ancestor of it) or its
+/// principal's identity (a user-assigned identity, a resource's
+/// system-assigned identity) is relocated.
+fn role_assignment_moves(
+    ra: &Value,
+    planned: &IdIndex<&azrelo_plan::PlannedResource>,
+    source: &IdIndex<Value>,
+) -> bool {
+    let creates = |id: &str| {
+        planned
+            .get(id)
+            .is_some_and(|p| matches!(p.action, Action::Move | Action::Recreate))
+    };
+    let scope_moves = ra
+        .pointer("/properties/scope")
+        .and_then(Value::as_str)
+        .and_then(|s| ResourceId::parse(s).ok())
+        .is_some_and(|s| {
+            std::iter::successors(Some(s), ResourceId::parent).any(|a| creates(a.as_str()))
+        });
+    let Some(principal) = ra
+        .pointer("/properties/principalId")
+        .and_then(Value::as_str)
+    else {
+        return scope_moves;
+    };
+    let principal_moves = source.iter().any(|(id, b)| {
+        [
+            b.pointer("/identity/principalId"),
+            b.pointer("/properties/principalId"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|p| p.eq_ignore_ascii_case(principal))
+            && !vocab::is(
+                b["type"].as_str().unwrap_or_default(),
+                vocab::ROLE_ASSIGNMENTS,
+            )
+            && creates(id.as_str())
+    });
+    scope_moves || principal_moves
+}
+
 /// Run every check.
 pub async fn compare(cx: &Context<'_>) -> Report {
     let mut report = Report::default();
@@ -241,6 +286,17 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             Some(p) => (None, Some(format!("planned as {}", p.action.as_str()))),
             None => match role_targets.get(sid.as_str()) {
                 Some(t) => (Some(t.clone()), None),
+                // A role assignment is no regional resource: when neither
+                // its scope nor its principal's identity is relocated, it
+                // stays valid where it is and the plan rightly leaves it.
+                None if vocab::is(&ty, vocab::ROLE_ASSIGNMENTS)
+                    && !role_assignment_moves(sbody, &planned, &cx.source) =>
+                {
+                    (
+                        None,
+                        Some("neither its scope nor its principal is relocated".into()),
+                    )
+                }
                 // A child the plan does not list follows its nearest
                 // planned ancestor's fate: below a manual or kept
                 // resource, it is relocated with it (or not) by that.
@@ -785,6 +841,78 @@ fn replace_label(s: &str, from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `newrelic` quickstart across geographies: the New Relic monitor
+    /// is already in the target region (eastus), so the plan keeps it, and
+    /// its system identity's "Monitoring Reader" assignment on the
+    /// subscription stays valid where it is. The plan rightly does not
+    /// recreate it; the comparison must not call it a source without a
+    /// target. When the identity is relocated, the assignment must have a
+    /// target.
+    #[test]
+    fn a_role_assignment_whose_scope_and_principal_stay_needs_no_target() {
+        let sub = "/subscriptions/0b7e6a51-3c2d-4e8f-9a1b-2c3d4e5f6a7b";
+        let principal = "e019b3d1-f16d-5c1b-8bfb-77a30a62904a";
+        let estate_with = |location: &str| {
+            let monitor = serde_json::json!({
+                "id": format!("{sub}/resourceGroups/rg-obs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-newrelic"),
+                "name": "id-newrelic",
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": location,
+                "properties": {"principalId": principal, "clientId": "5b2c7e1a-9d3f-4a6b-8c0e-1f2a3b4c5d6e",
+                               "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+            });
+            let text = serde_json::json!({"value": [monitor]}).to_string();
+            let opts = azrelo_estate::LoadOptions {
+                subscription: sub.trim_start_matches("/subscriptions/").into(),
+                resource_group: "rg-obs".into(),
+                location: location.into(),
+                ..azrelo_estate::LoadOptions::default()
+            };
+            let inputs = vec![azrelo_estate::InputText {
+                name: "resources.json".into(),
+                text,
+                path: None,
+                explicit: true,
+            }];
+            azrelo_estate::load_texts(inputs, &opts, true).estate
+        };
+        let ra = serde_json::json!({
+            "id": format!("{sub}/providers/Microsoft.Authorization/roleAssignments/37c54f08-fc1f-501a-af13-7ef4dafd16d1"),
+            "type": "Microsoft.Authorization/roleAssignments",
+            "name": "37c54f08-fc1f-501a-af13-7ef4dafd16d1",
+            "properties": {
+                "roleDefinitionId": format!("{sub}/providers/Microsoft.Authorization/roleDefinitions/43d0d8ad-25c7-4714-9337-8ba259a9fe05"),
+                "principalId": principal,
+                "principalType": "ServicePrincipal",
+                "scope": sub
+            }
+        });
+        for (location, moves) in [("eastus", false), ("westeurope", true)] {
+            let estate = estate_with(location);
+            let plan = azrelo_run::plan_estate(
+                &estate,
+                azrelo_catalog::Catalog::embedded(),
+                &azrelo_plan::PlanOptions::new("eastus"),
+            )
+            .unwrap();
+            let planned: IdIndex<&azrelo_plan::PlannedResource> = plan
+                .resources
+                .iter()
+                .map(|r| (r.source_id.clone(), r))
+                .collect();
+            let source: IdIndex<Value> = estate
+                .resources
+                .iter()
+                .map(|r| (r.id.clone(), serde_json::to_value(r).unwrap()))
+                .collect();
+            assert_eq!(
+                role_assignment_moves(&ra, &planned, &source),
+                moves,
+                "identity in {location}"
+            );
+        }
+    }
 
     #[test]
     fn region_labels_are_found_in_host_names_only_as_whole_labels() {

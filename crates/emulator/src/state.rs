@@ -415,6 +415,7 @@ impl Inner {
         if let Some(ty) = v.get("type").and_then(Value::as_str).map(str::to_string) {
             azrelo_arm::secrets::strip_never_returned(&ty, &mut v);
         }
+        self.inline_stored_children(k, &mut v);
         if let Some(c) = self.copies.get(k)
             && v.get("properties").is_some_and(|p| p.is_object())
         {
@@ -432,6 +433,69 @@ pub(crate) fn key(id: &str) -> String {
 }
 
 impl Inner {
+    /// ARM lists a parent's sub-resources inline in its GET whether they
+    /// were written in the parent's body or created on their own: a virtual
+    /// network's `subnets` (Virtual Networks - Get returns every subnet),
+    /// a security group's `securityRules`, a route table's `routes`. A
+    /// child stored on its own (`{parent}/{collection}/{name}`, of type
+    /// `{parent type}/{collection}`) that the parent's array of named
+    /// sub-resources lacks is added to it.
+    fn inline_stored_children(&self, k: &str, v: &mut Value) {
+        let Some(parent_type) = v.get("type").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) else {
+            return;
+        };
+        for (seg, items) in props.iter_mut() {
+            let Some(items) = items.as_array_mut() else {
+                continue;
+            };
+            if !items
+                .iter()
+                .all(|x| x.get("name").and_then(Value::as_str).is_some())
+            {
+                continue;
+            }
+            let child_type = format!("{parent_type}/{seg}");
+            let prefix = format!("{k}/{}/", seg.to_ascii_lowercase());
+            for (ck, c) in self.resources.range(prefix.clone()..) {
+                if !ck.starts_with(&prefix) {
+                    break;
+                }
+                let name = &ck[prefix.len()..];
+                if name.contains('/')
+                    || !c
+                        .body
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&child_type))
+                {
+                    continue;
+                }
+                let listed = items.iter().any(|x| {
+                    x.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                });
+                if listed {
+                    continue;
+                }
+                let short = c
+                    .body
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or(name, |n| n.rsplit('/').next().unwrap_or(n));
+                items.push(json!({
+                    "id": c.body.get("id").cloned().unwrap_or(Value::Null),
+                    "name": short,
+                    "type": c.body.get("type").cloned().unwrap_or(Value::Null),
+                    "properties": c.body.get("properties").cloned().unwrap_or(json!({})),
+                }));
+            }
+        }
+    }
+
     /// A child written inline in its parent's properties (a subnet in a virtual
     /// network, a rule in a security group, a backend pool in a load balancer):
     /// ARM addresses it as `{parent}/{collection}/{name}`.
