@@ -499,8 +499,10 @@ impl<A: Arm> Engine<A> {
     }
 
     /// The resource an ARM "in use" refusal of `src` names, when it stays:
-    /// no unit of the plan covers it, or it lies below a source that is
-    /// kept (`reason`).
+    /// no unit of the plan covers it, it lies below a source that is kept
+    /// (`reason`), or it is an owned resource (azrelo never deletes one)
+    /// its owner's deletion did not take along — an App Service managed
+    /// certificate on its plan, which the operator deletes after the move.
     fn user_that_stays(
         &self,
         src: &str,
@@ -512,7 +514,7 @@ impl<A: Arm> Engine<A> {
             .filter(|id| !id.as_str().eq_ignore_ascii_case(src))
             .find(|id| match self.plan.by_source.get_within(id) {
                 None => true,
-                Some((_, &j)) => reason[j].is_some(),
+                Some((_, &j)) => reason[j].is_some() || self.plan.units[j].kind == UnitKind::Owned,
             })
             .map(|id| id.to_string())
     }
