@@ -316,6 +316,13 @@ pub struct TypeEntry {
     /// for `redeploy+data` and `replicate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_mover: Option<String>,
+    /// Data movers used instead of `data_mover` where its path does not
+    /// exist (e.g. Key Vault backups restore only in the same geography and
+    /// subscription): tried in order, the first whose condition holds — or
+    /// cannot be decided, as for conditional checklist items and fixes —
+    /// replaces the default for that resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_mover_when: Vec<ConditionalMover>,
     /// Azure Resource Mover support.
     pub resource_mover: ResourceMoverSupport,
     /// Expected outage shape.
@@ -359,6 +366,16 @@ pub struct TypeEntry {
     /// parent's `properties`, so a redeploy never removes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline_as: Option<String>,
+}
+
+/// A data mover that applies to a resource when a condition holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionalMover {
+    /// Data mover id (`data-movers.toml`).
+    pub id: String,
+    /// Condition on the resource and the move (the rule vocabulary).
+    pub when: Condition,
 }
 
 /// One service's data file.

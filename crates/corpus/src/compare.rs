@@ -258,6 +258,26 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             _ => None,
         })
         .collect();
+    // Key Vault access policies the plan re-grants to a recreated
+    // identity's new principal (`identity-grants`): source principal id →
+    // the identity's target id, per target vault.
+    let mut regranted: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for a in
+        cx.plan.actions.iter().filter(|a| {
+            a.executor == "identity-grants" && a.params["kind"] == "keyVaultAccessPolicy"
+        })
+    {
+        if let (Some(v), Some(p), Some(i)) = (
+            a.params["vault"].as_str(),
+            a.params["sourcePrincipalId"].as_str(),
+            a.params["identity"].as_str(),
+        ) {
+            regranted
+                .entry(v.to_ascii_lowercase())
+                .or_default()
+                .push((p.to_ascii_lowercase(), i.to_string()));
+        }
+    }
     // Renamed resources: source name → target name.
     let renamed: Vec<(String, String)> = cx
         .plan
@@ -380,6 +400,15 @@ pub async fn compare(cx: &Context<'_>) -> Report {
                     .any(|d| p == d || p.starts_with(&format!("{d}/")))
                 || tflags
                     .is_some_and(|f| f.is_read_only(p) || f.is_write_only(p) || f.is_sensitive(p))
+        };
+        // A re-granted access policy names the identity's new principal.
+        let regranted_body;
+        let sbody = match regranted.get(&t.to_ascii_lowercase()) {
+            Some(g) => {
+                regranted_body = with_new_principals(cx.em, sbody, g).await;
+                &regranted_body
+            }
+            None => sbody,
         };
         let sbody = &with_inline_children(sid, &normalized(&ty, sbody), &tbody, &cx.source);
         let s_raw = leaves(sbody, &skip, None);
@@ -627,6 +656,27 @@ fn normalized(ty: &str, body: &Value) -> Value {
             }
         }
     }
+    // Key Vault access policies are a set keyed by tenant and object id
+    // (`PUT {vault}/accessPolicies/{add|replace|remove}` match entries by
+    // them; `add` appends), so their order carries no meaning.
+    if ty.eq_ignore_ascii_case("Microsoft.KeyVault/vaults")
+        && let Some(a) = b
+            .pointer_mut("/properties/accessPolicies")
+            .and_then(Value::as_array_mut)
+    {
+        a.sort_by_cached_key(|e| {
+            (
+                e["objectId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                e["applicationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+            )
+        });
+    }
     if ty.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
         && let Some(p) = b.get_mut("properties").and_then(Value::as_object_mut)
     {
@@ -764,6 +814,29 @@ fn differences(
         }
     }
     out
+}
+
+/// A vault body whose access policies for re-granted source principals
+/// name the principal the recreated identity has now.
+async fn with_new_principals(em: &Emulator, body: &Value, regranted: &[(String, String)]) -> Value {
+    let mut b = body.clone();
+    if let Some(list) = b
+        .pointer_mut("/properties/accessPolicies")
+        .and_then(Value::as_array_mut)
+    {
+        for e in list.iter_mut() {
+            let oid = e["objectId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if let Some((_, identity)) = regranted.iter().find(|(p, _)| *p == oid)
+                && let Some(now) = principal_of(em, identity).await
+            {
+                e["objectId"] = Value::String(now);
+            }
+        }
+    }
+    b
 }
 
 /// The principal id an identity (user-assigned, or a resource's

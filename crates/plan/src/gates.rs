@@ -162,10 +162,18 @@ pub(crate) fn derive(
             };
             let kind = kind_name(s.kind);
             let instruction = match (s.kind, p.data_mover.as_deref()) {
-                (StepKind::StartDataCopy, Some(m)) => format!(
-                    "copy the data of {} ({m}): azrelo does not run this data mover; run it, then close the gate",
-                    p.name
-                ),
+                (StepKind::StartDataCopy, Some(m)) => match catalog.data_mover(m) {
+                    // The mover this resource's move uses (the plan chose it
+                    // per resource), with what it does, step by step.
+                    Some(d) => format!(
+                        "copy the data of {} with {} ({m}): {} azrelo does not run this data mover; run it, then close the gate",
+                        p.name, d.title, d.description
+                    ),
+                    None => format!(
+                        "copy the data of {} ({m}): azrelo does not run this data mover; run it, then close the gate",
+                        p.name
+                    ),
+                },
                 _ if s.detail.is_empty() => format!("{kind} of {}", p.name),
                 _ => format!("{kind} of {}: {}", p.name, s.detail),
             };

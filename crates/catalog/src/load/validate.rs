@@ -512,6 +512,27 @@ pub(super) fn check_entry(
         }
         _ => {}
     }
+    for (i, c) in t.data_mover_when.iter().enumerate() {
+        let k = format!("{key}.data_mover_when[{i}]");
+        if t.data_mover.is_none() {
+            return Err(invalid(
+                file,
+                k,
+                "a conditional data mover needs a default data_mover".to_string(),
+            ));
+        }
+        if !movers.contains_key(&c.id) {
+            return Err(invalid(
+                file,
+                format!("{k}.id"),
+                format!(
+                    "unknown data mover '{}' (define it in data-movers.toml)",
+                    c.id
+                ),
+            ));
+        }
+        check_condition(file, &format!("{k}.when"), &c.when)?;
+    }
     if let Some(n) = &t.name {
         n.validate()
             .map_err(|m| invalid(file, format!("{key}.name"), m))?;

@@ -136,6 +136,10 @@ pub(super) fn resource_body(
             m.shift_remove(k);
         }
     }
+    // Access policies of recreated principals: re-granted to the new ones.
+    changes.extend(super::grants::drop_regranted_access_policies(
+        ctx.plan, r, &mut body,
+    ));
     // References an owner manages (its kubelet identity, the route table
     // it put on a subnet): the owner's move sets them again. Before the
     // catalog fixes, while the graph's paths still hold.

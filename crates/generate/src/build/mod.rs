@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::Flags;
 
 mod body;
+mod grants;
 mod groups;
 mod paths;
 mod rewrite;

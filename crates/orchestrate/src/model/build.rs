@@ -738,6 +738,51 @@ pub(super) fn link_source_refs(l: &Lookups<'_>, units: &mut [Unit]) -> IdIndex<u
     by_source
 }
 
+/// Estate resources no unit stands for — resources the plan keeps, children
+/// carried below a unit — that name a unit's source: each with the unit it
+/// lies below (none when the plan keeps it), and the units its body names.
+/// When it stays (its covering unit's source stays, or there is none), what
+/// it names stays in use: ARM refuses to delete a VPN gateway a connection
+/// uses, and a kept workspace would lose its key vault.
+pub(super) fn estate_users(
+    l: &Lookups<'_>,
+    units: &[Unit],
+    by_source: &IdIndex<usize>,
+) -> Vec<EstateUser> {
+    // Re-configured resources (and what lies below them) are re-pointed at
+    // the targets: they no longer use the sources.
+    let reconfigured: IdIndex<()> = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Reconfigure)
+        .filter_map(|u| Some((u.source_id.clone()?, ())))
+        .collect();
+    let mut out = Vec::new();
+    for (id, body) in l.estate_bodies.iter() {
+        if by_source.contains(id) || reconfigured.contains_within(id) {
+            continue;
+        }
+        let below = by_source.get_within(id).map(|(_, &j)| j);
+        let Some(text) = body.get("properties").map(Value::to_string) else {
+            continue;
+        };
+        let mut uses: Vec<usize> = azrelo_arm::scan::find_resource_ids(&text)
+            .filter_map(|m| by_source.get_within(&m.id()).map(|(_, &j)| j))
+            .filter(|&j| Some(j) != below)
+            .collect();
+        uses.sort_unstable();
+        uses.dedup();
+        if !uses.is_empty() {
+            out.push(EstateUser {
+                id: id.clone(),
+                below,
+                uses,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    out
+}
+
 /// Every source id the plan names (resources and role assignments):
 /// nothing else is ever deleted.
 pub(super) fn planned_sources(plan: &Plan) -> IdIndex<()> {

@@ -228,6 +228,18 @@ pub struct KnownLock {
     pub level: String,
 }
 
+/// An estate resource no unit stands for (the plan keeps it, or it lies
+/// below a unit) whose body names units' sources.
+#[derive(Debug, Clone)]
+pub struct EstateUser {
+    pub id: ResourceId,
+    /// The unit it lies below, if any: it stays when that unit's source
+    /// stays; with none, the plan leaves it in place.
+    pub below: Option<usize>,
+    /// The units whose sources it names.
+    pub uses: Vec<usize>,
+}
+
 /// Everything a run needs, loaded once.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
@@ -239,6 +251,8 @@ pub struct RunPlan {
     /// Source id → unit (re-configured globals, whose source is their
     /// target, excluded).
     pub by_source: IdIndex<usize>,
+    /// Estate resources no unit stands for that use a unit's source.
+    pub estate_users: Vec<EstateUser>,
     /// Every source id the plan names: nothing else is ever deleted.
     pub planned_sources: IdIndex<()>,
     pub locks: Vec<KnownLock>,
@@ -336,6 +350,7 @@ impl RunPlan {
         build::check_no_source_ids(&l, &units, &dir)?;
         let order = order::topo_order(&units)?;
         let by_source = build::link_source_refs(&l, &mut units);
+        let estate_users = build::estate_users(&l, &units, &by_source);
         let planned_sources = build::planned_sources(&plan);
         let locks = build::known_locks(&estate);
         let id_map = l.id_map;
@@ -345,6 +360,7 @@ impl RunPlan {
             units,
             index,
             by_source,
+            estate_users,
             planned_sources,
             locks,
             id_map,

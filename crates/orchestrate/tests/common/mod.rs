@@ -55,6 +55,18 @@ pub async fn drive_with(
     hook: Arc<CrashHook>,
     parallelism: usize,
 ) -> Result<(), EngineError> {
+    drive_checked(dir, arm, hook, parallelism, true).await
+}
+
+/// [`drive_with`]; `preview_knows` false when the source holds what the
+/// inputs do not (the preview cannot foresee ARM's refusals then).
+pub async fn drive_checked(
+    dir: &Path,
+    arm: EmulatorArm,
+    hook: Arc<CrashHook>,
+    parallelism: usize,
+    preview_knows: bool,
+) -> Result<(), EngineError> {
     let plan = azrelo_run::PlanDir::new(dir).load_run()?;
     let opts = Options {
         parallelism,
@@ -103,7 +115,9 @@ pub async fn drive_with(
         .collect();
     expected.sort();
     got.sort();
-    assert_eq!(got, expected, "the preview differs from the confirmed run");
+    if preview_knows {
+        assert_eq!(got, expected, "the preview differs from the confirmed run");
+    }
     if std::env::var("AZRELO_TEST_DEBUG").is_ok() {
         for r in &rows {
             eprintln!("{} {} {:?}", r.outcome.as_str(), r.unit, r.detail);

@@ -139,7 +139,8 @@ impl Builder<'_, '_> {
                         .collect();
                     let needs_view = !lk.rules().is_empty()
                         || checklist.iter().any(|(c, _)| c.when.is_some())
-                        || fixes.iter().any(|(f, _)| f.when.is_some());
+                        || fixes.iter().any(|(f, _)| f.when.is_some())
+                        || lk.data_mover_is_conditional();
                     TypeCache {
                         checklist,
                         fixes,
@@ -190,6 +191,17 @@ impl Builder<'_, '_> {
                     (Some(v), Some(ctx)) => c.evaluate_view(v, ctx),
                     _ => Truth::Unknown,
                 }
+            };
+            // The data mover of this resource: the type's default, or the
+            // catalog's conditional one for this move (`data_mover_when`).
+            let mover = if lk.data_mover_is_conditional() {
+                lk.data_mover_for(eval)
+            } else {
+                lk.data_mover()
+            };
+            let data_mover = match (mover, &tc.data_mover) {
+                (Some(m), Some(d)) if m.id == **d => Some(d.clone()),
+                (m, _) => m.map(|m| Arc::from(m.id.as_str())),
             };
             // Checklist (not for carried children: their unit root's list covers them).
             let mut checklist = Vec::new();
@@ -280,8 +292,8 @@ impl Builder<'_, '_> {
             } else {
                 let typed = tc
                     .steps
-                    .entry((slot.action, slot.strategy))
-                    .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk)))
+                    .entry((slot.action, slot.strategy, data_mover.clone()))
+                    .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk, mover)))
                     .clone();
                 match &ownership {
                     Some(o) if slot.action == Action::Owned => {
@@ -316,7 +328,7 @@ impl Builder<'_, '_> {
                 phase: entry.phase,
                 downtime: entry.downtime,
                 resource_mover: entry.resource_mover,
-                data_mover: tc.data_mover.clone(),
+                data_mover,
                 steps,
                 checklist,
                 template_fixes,
