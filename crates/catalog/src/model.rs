@@ -315,6 +315,11 @@ pub enum UpgradeAction {
     Map,
     /// Delete the member: the successor rejects it.
     Remove,
+    /// The value is a resource id: replace it by the id of the one resource
+    /// of a `referrers` type that references that resource (an NSG flow
+    /// log's NSG → the subnet or NIC the NSG is associated with). None or
+    /// several cannot be upgraded.
+    Referrer,
 }
 
 impl UpgradeAction {
@@ -324,6 +329,7 @@ impl UpgradeAction {
             UpgradeAction::Set => "set",
             UpgradeAction::Map => "map",
             UpgradeAction::Remove => "remove",
+            UpgradeAction::Referrer => "referrer",
         }
     }
 }
@@ -343,6 +349,10 @@ pub struct UpgradeEdit {
     /// Source value → successor value, for `map`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub map: BTreeMap<String, serde_json::Value>,
+    /// For `referrer`: the types whose reference to the resource named at
+    /// `path` makes them its successor target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referrers: Vec<String>,
     /// Why (the successor's rule this edit follows).
     pub reason: String,
 }

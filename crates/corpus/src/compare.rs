@@ -321,7 +321,14 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             .unwrap_or_default();
         report
             .findings
-            .extend(upgrade_findings(&t, &ty, &tbody, &upgraded));
+            .extend(upgrade_findings(&t, &ty, &tbody, &upgraded, &|v| {
+                // A successor value naming a source resource (the subnet an
+                // NSG flow log's successor targets) names its target.
+                match v.as_str().and_then(|s| cx.id_map.rewrite(s)) {
+                    Some((t, _)) => Value::String(t),
+                    None => v.clone(),
+                }
+            }));
         let upgraded: Vec<String> = upgraded
             .iter()
             .map(|e| e.path.to_ascii_lowercase())
@@ -463,17 +470,20 @@ pub async fn compare(cx: &Context<'_>) -> Report {
 }
 
 /// The declared upgrade edits the target body does not hold: each path
-/// must have the successor value the plan declares (absent for a removal).
+/// must have the successor value the plan declares (absent for a removal),
+/// ids in it mapped to their targets by `map`.
 fn upgrade_findings(
     t: &str,
     ty: &str,
     tbody: &Value,
     edits: &[&azrelo_plan::UpgradeChange],
+    map: &dyn Fn(&Value) -> Value,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in edits {
         let now = value_at_ci(tbody, &e.path);
-        let as_declared = match (now, e.to.as_ref()) {
+        let to = e.to.as_ref().map(map);
+        let as_declared = match (now, to.as_ref()) {
             (Some(Value::String(a)), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
             (a, b) => a == b,
         };
@@ -483,7 +493,7 @@ fn upgrade_findings(
                 detail: format!(
                     "{t} ({ty}) at {}: the plan declares the upgrade to {} but the target holds {}",
                     e.path,
-                    e.to.as_ref()
+                    to.as_ref()
                         .map_or_else(|| "nothing".to_string(), |v| v.to_string()),
                     now.map_or_else(|| "nothing".to_string(), |v| v.to_string())
                 ),
@@ -925,16 +935,19 @@ mod tests {
             "sku": { "name": "Standard", "tier": "Regional" },
             "properties": { "publicIPAllocationMethod": "static" }
         });
-        assert!(upgrade_findings("t", "ty", &upgraded, &edits).is_empty());
+        assert!(upgrade_findings("t", "ty", &upgraded, &edits, &Value::clone).is_empty());
         let kept = serde_json::json!({
             "sku": { "name": "Basic" },
             "properties": { "publicIPAllocationMethod": "Static" }
         });
-        let f = upgrade_findings("t", "ty", &kept, &edits);
+        let f = upgrade_findings("t", "ty", &kept, &edits, &Value::clone);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].class, "body:upgrade");
         assert!(f[0].detail.contains("/sku/name"), "{f:?}");
         let missing = serde_json::json!({ "sku": { "name": "Standard" } });
-        assert_eq!(upgrade_findings("t", "ty", &missing, &edits).len(), 1);
+        assert_eq!(
+            upgrade_findings("t", "ty", &missing, &edits, &Value::clone).len(),
+            1
+        );
     }
 }

@@ -3,14 +3,16 @@
 //! Basic public IP (retired 30 September 2025) becomes a Standard static
 //! address, a Basic load balancer (same date) a Standard one, and an
 //! Application Gateway v1 (retired 28 April 2026) a v2 gateway of the same
-//! tier — each shown as a warning with its behaviour changes, held at an
+//! tier, and an NSG flow log (no new ones since 30 June 2025) a virtual
+//! network flow log on the subnet its NSG protects — each shown as a
+//! warning with its behaviour changes, held at an
 //! approve-upgrade gate before the move, and declared in the plan so the
 //! generated body carries exactly the declared edits.
 //!
 //! Sources: learn.microsoft.com/azure/virtual-network/ip-services/
 //! public-ip-basic-upgrade-guidance, …/load-balancer/
 //! load-balancer-basic-upgrade-guidance, …/application-gateway/
-//! v1-retirement and migrate-v1-v2.
+//! v1-retirement and migrate-v1-v2, …/network-watcher/nsg-flow-logs-overview.
 
 use azrelo_catalog::{Catalog, GateStage, Severity};
 use azrelo_estate::{Estate, InputText, LoadOptions};
@@ -360,4 +362,111 @@ fn an_unknown_v1_size_is_a_blocker_naming_it() {
     assert_eq!(f.severity, Severity::Blocker);
     assert!(f.message.contains("Standard_Huge"), "{}", f.message);
     assert!(p.resources.iter().all(|r| r.upgrades.is_empty()));
+}
+
+/// An NSG flow log (`networkwatcher-flowLogs-create`) as ARM returns it,
+/// with the NSG it logs, the network whose subnet uses that NSG (when
+/// `associated`) and the storage account it writes to.
+fn nsg_flow_log_estate(associated: bool) -> Vec<Value> {
+    let nsg = format!("{RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-app");
+    let sa = format!("{RG}/providers/Microsoft.Storage/storageAccounts/stflowlogs01");
+    let watcher = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_westeurope";
+    let mut subnet = json!({
+        "id": format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet-app/subnets/app"),
+        "name": "app",
+        "properties": { "addressPrefix": "10.1.0.0/24", "provisioningState": "Succeeded" }
+    });
+    if associated {
+        subnet["properties"]["networkSecurityGroup"] = json!({ "id": nsg });
+    }
+    vec![
+        json!({
+            "id": nsg, "name": "nsg-app", "type": "Microsoft.Network/networkSecurityGroups",
+            "location": "westeurope",
+            "properties": { "provisioningState": "Succeeded", "securityRules": [] }
+        }),
+        json!({
+            "id": format!("{RG}/providers/Microsoft.Network/virtualNetworks/vnet-app"),
+            "name": "vnet-app", "type": "Microsoft.Network/virtualNetworks",
+            "location": "westeurope",
+            "properties": {
+                "provisioningState": "Succeeded",
+                "addressSpace": { "addressPrefixes": ["10.1.0.0/16"] },
+                "subnets": [subnet]
+            }
+        }),
+        json!({
+            "id": sa, "name": "stflowlogs01", "type": "Microsoft.Storage/storageAccounts",
+            "location": "westeurope", "kind": "StorageV2", "sku": { "name": "Standard_LRS" },
+            "properties": { "provisioningState": "Succeeded" }
+        }),
+        json!({
+            "id": watcher, "name": "NetworkWatcher_westeurope",
+            "type": "Microsoft.Network/networkWatchers", "location": "westeurope",
+            "properties": { "provisioningState": "Succeeded" }
+        }),
+        json!({
+            "id": format!("{watcher}/flowLogs/fl-nsg-app"),
+            "name": "fl-nsg-app",
+            "type": "Microsoft.Network/networkWatchers/flowLogs",
+            "location": "westeurope",
+            "properties": {
+                "provisioningState": "Succeeded",
+                "targetResourceId": nsg,
+                "targetResourceGuid": "4f5e6d7c-8b9a-4c3d-2e1f-0a9b8c7d6e5f",
+                "storageId": sa,
+                "enabled": true,
+                "retentionPolicy": { "days": 7, "enabled": true },
+                "format": { "type": "JSON", "version": 2 }
+            }
+        }),
+    ]
+}
+
+/// New NSG flow logs cannot be created since 30 June 2025
+/// (learn.microsoft.com/azure/network-watcher/nsg-flow-logs-overview): the
+/// flow log relocates as a VNet flow log on the subnet the NSG protects.
+#[test]
+fn an_nsg_flow_log_relocates_as_a_vnet_flow_log_on_the_nsg_subnet() {
+    let (p, out) = run(nsg_flow_log_estate(true));
+    let f = finding(&p, "nsg-flow-log-to-vnet-flow-log");
+    assert_eq!(f.severity, Severity::Warning, "{f:?}");
+    assert!(f.message.contains("30 June 2025"), "{}", f.message);
+    let r = p
+        .resources
+        .iter()
+        .find(|r| r.name.as_ref() == "fl-nsg-app")
+        .unwrap();
+    let e = &r.upgrades[0].edits[0];
+    assert_eq!(e.path, "/properties/targetResourceId");
+    assert!(
+        e.to.as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.ends_with("/virtualNetworks/vnet-app/subnets/app")),
+        "{e:?}"
+    );
+    let b = generated(&out, "Microsoft.Network/networkWatchers/flowLogs");
+    let target = b["properties"]["targetResourceId"].as_str().unwrap();
+    assert!(
+        target.ends_with("/virtualNetworks/vnet-app/subnets/app"),
+        "{b}"
+    );
+    assert!(
+        !target.contains("/resourceGroups/rg-web/"),
+        "still the source subnet: {target}"
+    );
+}
+
+/// An NSG associated with nothing gives a VNet flow log nothing to log:
+/// a blocker that says so.
+#[test]
+fn an_nsg_flow_log_of_an_unassociated_nsg_is_a_blocker() {
+    let (p, _) = run(nsg_flow_log_estate(false));
+    let f = finding(&p, "nsg-flow-log-to-vnet-flow-log");
+    assert_eq!(f.severity, Severity::Blocker, "{f:?}");
+    assert!(
+        f.message.contains("nothing for the successor"),
+        "{}",
+        f.message
+    );
 }

@@ -477,11 +477,14 @@ pub(super) fn check_upgrade_edit(
             ),
         ));
     }
-    let ok = match e.action {
-        UpgradeAction::Set => e.value.is_some() && e.map.is_empty(),
-        UpgradeAction::Map => e.value.is_none() && !e.map.is_empty(),
-        UpgradeAction::Remove => e.value.is_none() && e.map.is_empty(),
-    };
+    let ok = e.referrers.is_empty() == (e.action != UpgradeAction::Referrer)
+        && match e.action {
+            UpgradeAction::Set => e.value.is_some() && e.map.is_empty(),
+            UpgradeAction::Map => e.value.is_none() && !e.map.is_empty(),
+            UpgradeAction::Remove | UpgradeAction::Referrer => {
+                e.value.is_none() && e.map.is_empty()
+            }
+        };
     if !ok {
         return Err(invalid(
             file,
@@ -490,9 +493,10 @@ pub(super) fn check_upgrade_edit(
                 "action '{}' takes {}",
                 e.action.as_str(),
                 match e.action {
-                    UpgradeAction::Set => "a value and no map",
-                    UpgradeAction::Map => "a non-empty map and no value",
-                    UpgradeAction::Remove => "neither a value nor a map",
+                    UpgradeAction::Set => "a value and nothing else",
+                    UpgradeAction::Map => "a non-empty map and nothing else",
+                    UpgradeAction::Remove => "no value, map or referrers",
+                    UpgradeAction::Referrer => "non-empty referrers and nothing else",
                 }
             ),
         ));
@@ -625,6 +629,9 @@ pub(super) fn check_entry(
         }
         for (j, e) in up.edits.iter().enumerate() {
             check_upgrade_edit(file, &format!("{k}.edits[{j}]"), e)?;
+            for (n, t) in e.referrers.iter().enumerate() {
+                check_type(file, &format!("{k}.edits[{j}].referrers[{n}]"), t)?;
+            }
         }
     }
     for u in &t.sources {

@@ -251,9 +251,24 @@ impl Builder<'_, '_> {
                 for up in lk.upgrades() {
                     match eval(&up.when) {
                         Truth::True => {
+                            let referrers = |id: &str, types: &[String]| -> Vec<String> {
+                                let g = inp.graph;
+                                let Some(m) = ResourceId::parse(id).ok().and_then(|r| g.node(&r))
+                                else {
+                                    return Vec::new();
+                                };
+                                g.incoming(m)
+                                    .filter(|e| e.kind.is_dependency())
+                                    .map(|e| &g.nodes[e.from as usize])
+                                    .filter(|n| {
+                                        types.iter().any(|t| t.eq_ignore_ascii_case(&n.resource_type))
+                                    })
+                                    .map(|n| n.id.as_str().to_string())
+                                    .collect()
+                            };
                             let resolved = view
                                 .as_ref()
-                                .map(|v| super::upgrades::resolve(up, v))
+                                .map(|v| super::upgrades::resolve(up, v, &referrers))
                                 .unwrap_or_else(|| Err("the source body is unknown".into()));
                             match resolved {
                                 Ok(p) => {

@@ -28,13 +28,44 @@ fn value_at<'v>(view: &'v dyn ResourceView, path: &str) -> Option<&'v Value> {
 /// value and successor value; edits that change nothing (an address that
 /// is already static) are left out. An error names a source value the
 /// catalog has no successor for.
-pub(super) fn resolve(up: &Upgrade, view: &dyn ResourceView) -> Result<PlannedUpgrade, String> {
+///
+/// `referrers(id, types)`: the ids of the resources of those types that
+/// reference `id` (for `referrer` edits).
+pub(super) fn resolve(
+    up: &Upgrade,
+    view: &dyn ResourceView,
+    referrers: &dyn Fn(&str, &[String]) -> Vec<String>,
+) -> Result<PlannedUpgrade, String> {
     let mut edits = Vec::new();
     for e in &up.edits {
         let from = value_at(view, &e.path).cloned();
         let to = match e.action {
             UpgradeAction::Set => e.value.clone(),
             UpgradeAction::Remove => None,
+            UpgradeAction::Referrer => {
+                let Some(id) = from.as_ref().and_then(Value::as_str) else {
+                    return Err(format!("{} names no resource", e.path));
+                };
+                let mut found = referrers(id, &e.referrers);
+                found.sort();
+                found.dedup();
+                match found.as_slice() {
+                    [one] => Some(Value::String(one.clone())),
+                    [] => {
+                        return Err(format!(
+                            "no {} in the inputs references {id}, so there is nothing for the successor to target",
+                            e.referrers.join(" or ")
+                        ));
+                    }
+                    many => {
+                        return Err(format!(
+                            "{} resources reference {id} ({}); the successor targets one each: create one per resource",
+                            many.len(),
+                            many.join(", ")
+                        ));
+                    }
+                }
+            }
             UpgradeAction::Map => {
                 let Some(src) = from.as_ref() else {
                     // Nothing to map: the successor's default applies.
