@@ -145,9 +145,22 @@ pub(super) fn resource_body(
         changes.extend(settings::rename_owned_groups(&mut body, &rec.names_owned));
         changes.extend(settings::bind_tls_later(&mut body, &rec.tls_later));
     }
-    // Catalog template fixes for the type (universal ones included).
+    // Catalog template fixes for the type (universal ones included). A
+    // type's fix with a condition applies only where the plan found it to
+    // hold (`PlannedResource::template_fixes`, by id or `action path`): a
+    // zonal resource keeps its zones in a target region that has zones.
     let lk = ctx.catalog.entry(ty);
-    for fix in lk.template_fixes() {
+    let universal = ctx.catalog.defaults().universal_template_fixes.len();
+    for (i, fix) in lk.template_fixes().into_iter().enumerate() {
+        if i >= universal && fix.when.is_some() {
+            let label = fix
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", fix.action.as_str(), fix.path));
+            if !r.template_fixes.iter().any(|l| **l == *label) {
+                continue;
+            }
+        }
         match fix.action {
             FixAction::Remove => {
                 for p in remove_at(&mut body, &fix.path) {
