@@ -11,7 +11,7 @@ use crate::durations::Durations;
 use crate::load::{self, CatalogError};
 use crate::model::{
     ChecklistItem, ChecklistRef, DataMover, Defaults, Executor, FixRef, Rule, Scenario, Service,
-    Strategy, TemplateFix, TypeEntry,
+    Strategy, TemplateFix, TypeEntry, Upgrade,
 };
 use crate::names::{NameRule, NameScope};
 use crate::ownership::OwnershipRule;
@@ -193,6 +193,15 @@ impl<'c> Lookup<'c> {
             &[]
         } else {
             &self.entry.rules
+        }
+    }
+
+    /// Upgrades of retired SKUs/features (none for inherited children).
+    pub fn upgrades(&self) -> &'c [Upgrade] {
+        if matches!(self.resolution, Resolution::Inherited { .. }) {
+            &[]
+        } else {
+            &self.entry.upgrades
         }
     }
 

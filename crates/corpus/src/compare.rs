@@ -384,8 +384,30 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             })
             .into_iter()
             .flatten()
-            .filter(|c| c.kind != ChangeKind::Reference)
+            .filter(|c| !matches!(c.kind, ChangeKind::Reference | ChangeKind::Upgrade))
             .map(|c| c.pointer.to_ascii_lowercase())
+            .collect();
+        // A retired SKU/feature relocated as its successor: the plan
+        // declares each edit (path, source value, successor value). Exactly
+        // those differences are accepted: the target must hold the
+        // declared successor value there.
+        let upgraded: Vec<&azrelo_plan::UpgradeChange> = planned
+            .get(sid.as_str())
+            .map(|p| p.upgrades.iter().flat_map(|u| u.edits.iter()).collect())
+            .unwrap_or_default();
+        report
+            .findings
+            .extend(upgrade_findings(&t, &ty, &tbody, &upgraded, &|v| {
+                // A successor value naming a source resource (the subnet an
+                // NSG flow log's successor targets) names its target.
+                match v.as_str().and_then(|s| cx.id_map.rewrite(s)) {
+                    Some((t, _)) => Value::String(t),
+                    None => v.clone(),
+                }
+            }));
+        let upgraded: Vec<String> = upgraded
+            .iter()
+            .map(|e| e.path.to_ascii_lowercase())
             .collect();
         let tflags = flags.get(&ty);
         // A disk the orchestrator copies is created from the copy: its
@@ -397,6 +419,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             (copied && p.starts_with("/properties/creationdata"))
                 || declared
                     .iter()
+                    .chain(upgraded.iter())
                     .any(|d| p == d || p.starts_with(&format!("{d}/")))
                 || tflags
                     .is_some_and(|f| f.is_read_only(p) || f.is_write_only(p) || f.is_sensitive(p))
@@ -529,6 +552,58 @@ pub async fn compare(cx: &Context<'_>) -> Report {
         .findings
         .sort_by(|a, b| (&a.class, &a.detail).cmp(&(&b.class, &b.detail)));
     report
+}
+
+/// The declared upgrade edits the target body does not hold: each path
+/// must have the successor value the plan declares (absent for a removal),
+/// ids in it mapped to their targets by `map`.
+fn upgrade_findings(
+    t: &str,
+    ty: &str,
+    tbody: &Value,
+    edits: &[&azrelo_plan::UpgradeChange],
+    map: &dyn Fn(&Value) -> Value,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in edits {
+        let now = value_at_ci(tbody, &e.path);
+        let to = e.to.as_ref().map(map);
+        let as_declared = match (now, to.as_ref()) {
+            (Some(Value::String(a)), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        };
+        if !as_declared {
+            out.push(Finding {
+                class: "body:upgrade".into(),
+                detail: format!(
+                    "{t} ({ty}) at {}: the plan declares the upgrade to {} but the target holds {}",
+                    e.path,
+                    to.as_ref()
+                        .map_or_else(|| "nothing".to_string(), |v| v.to_string()),
+                    now.map_or_else(|| "nothing".to_string(), |v| v.to_string())
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// The value at a plain JSON pointer, members matched case-insensitively.
+fn value_at_ci<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut cur = v;
+    for s in path.split('/').skip(1) {
+        let s = s.replace("~1", "/").replace("~0", "~");
+        cur = match cur {
+            Value::Object(m) => m.get(&s).or_else(|| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&s))
+                    .map(|(_, v)| v)
+            })?,
+            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// Source strings as they should read in the target.
@@ -1035,5 +1110,45 @@ mod tests {
         );
         assert_eq!(d[1].0, "added");
         assert!(d[1].1.contains("(secret)"), "{d:?}");
+    }
+
+    /// The comparison accepts exactly the upgrade the plan declares: a
+    /// target with the successor value passes, one that kept the retired
+    /// SKU (or holds another value) is a `body:upgrade` finding.
+    #[test]
+    fn only_the_declared_upgrade_values_are_accepted() {
+        let edits = [
+            azrelo_plan::UpgradeChange {
+                path: "/sku/name".into(),
+                from: Some(Value::from("Basic")),
+                to: Some(Value::from("Standard")),
+                reason: "Basic public IPs were retired on 30 September 2025".into(),
+            },
+            azrelo_plan::UpgradeChange {
+                path: "/properties/publicIPAllocationMethod".into(),
+                from: Some(Value::from("Dynamic")),
+                to: Some(Value::from("Static")),
+                reason: "Standard is static only".into(),
+            },
+        ];
+        let edits: Vec<&azrelo_plan::UpgradeChange> = edits.iter().collect();
+        let upgraded = serde_json::json!({
+            "sku": { "name": "Standard", "tier": "Regional" },
+            "properties": { "publicIPAllocationMethod": "static" }
+        });
+        assert!(upgrade_findings("t", "ty", &upgraded, &edits, &Value::clone).is_empty());
+        let kept = serde_json::json!({
+            "sku": { "name": "Basic" },
+            "properties": { "publicIPAllocationMethod": "Static" }
+        });
+        let f = upgrade_findings("t", "ty", &kept, &edits, &Value::clone);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].class, "body:upgrade");
+        assert!(f[0].detail.contains("/sku/name"), "{f:?}");
+        let missing = serde_json::json!({ "sku": { "name": "Standard" } });
+        assert_eq!(
+            upgrade_findings("t", "ty", &missing, &edits, &Value::clone).len(),
+            1
+        );
     }
 }

@@ -140,6 +140,9 @@ pub enum ChangeKind {
     Dropped,
     Set,
     Secret,
+    /// A retired SKU/feature relocated as its successor: an edit the plan
+    /// resolved and declares (`PlannedResource::upgrades`).
+    Upgrade,
 }
 
 /// Top-level members that are never written back.

@@ -138,6 +138,7 @@ impl Builder<'_, '_> {
                         })
                         .collect();
                     let needs_view = !lk.rules().is_empty()
+                        || !lk.upgrades().is_empty()
                         || checklist.iter().any(|(c, _)| c.when.is_some())
                         || fixes.iter().any(|(f, _)| f.when.is_some())
                         || lk.data_mover_is_conditional();
@@ -256,6 +257,60 @@ impl Builder<'_, '_> {
                     }
                 }
             }
+            // Retired SKUs/features relocated as their successor.
+            let mut upgrades = Vec::new();
+            if !covered_by_owner {
+                for up in lk.upgrades() {
+                    match eval(&up.when) {
+                        Truth::True => {
+                            let referrers = |id: &str, types: &[String]| -> Vec<String> {
+                                let g = inp.graph;
+                                let Some(m) = ResourceId::parse(id).ok().and_then(|r| g.node(&r))
+                                else {
+                                    return Vec::new();
+                                };
+                                g.incoming(m)
+                                    .filter(|e| e.kind.is_dependency())
+                                    .map(|e| &g.nodes[e.from as usize])
+                                    .filter(|n| {
+                                        types.iter().any(|t| t.eq_ignore_ascii_case(&n.resource_type))
+                                    })
+                                    .map(|n| n.id.as_str().to_string())
+                                    .collect()
+                            };
+                            let resolved = view
+                                .as_ref()
+                                .map(|v| super::upgrades::resolve(up, v, &referrers))
+                                .unwrap_or_else(|| Err("the source body is unknown".into()));
+                            match resolved {
+                                Ok(p) => {
+                                    self.findings
+                                        .push(super::upgrades::finding(up, id.as_str(), None));
+                                    if slot.action.creates_target() {
+                                        upgrades.push(p);
+                                    }
+                                }
+                                Err(why) => self.findings.push(super::upgrades::finding(
+                                    up,
+                                    id.as_str(),
+                                    Some(&why),
+                                )),
+                            }
+                        }
+                        Truth::Unknown => self.findings.push(Finding {
+                            severity: Severity::Warning,
+                            code: up.id.clone(),
+                            resource: Some(id.as_str().to_owned()),
+                            message: format!(
+                                "could not be checked offline (a value is unknown): {} If it applies, the target cannot be created as the source is.",
+                                up.message
+                            ),
+                            remediation: up.remediation.clone(),
+                        }),
+                        Truth::False => {}
+                    }
+                }
+            }
             // What a person still does after the move of something azrelo
             // never deploys (catalog ownership rule `after_move`).
             if slot.action == Action::Owned
@@ -332,6 +387,7 @@ impl Builder<'_, '_> {
                 steps,
                 checklist,
                 template_fixes,
+                upgrades,
                 ownership,
             });
         }
