@@ -161,48 +161,60 @@ fn encode_path(id: &str) -> String {
     out
 }
 
+/// The principal ids of the identities the plan relocates (a user-assigned
+/// identity's, a resource's system-assigned one): one pass over the source.
+fn relocated_principals(
+    planned: &IdIndex<&azrelo_plan::PlannedResource>,
+    source: &IdIndex<Value>,
+) -> HashSet<String> {
+    source
+        .iter()
+        .filter(|(id, b)| {
+            !vocab::is(
+                b["type"].as_str().unwrap_or_default(),
+                vocab::ROLE_ASSIGNMENTS,
+            ) && creates_target(planned, id.as_str())
+        })
+        .flat_map(|(_, b)| {
+            [
+                b.pointer("/identity/principalId"),
+                b.pointer("/properties/principalId"),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn creates_target(planned: &IdIndex<&azrelo_plan::PlannedResource>, id: &str) -> bool {
+    planned
+        .get(id)
+        .is_some_and(|p| matches!(p.action, Action::Move | Action::Recreate))
+}
+
 /// Whether a source role assignment's scope (or an ancestor of it) or its
-/// principal's identity (a user-assigned identity, a resource's
-/// system-assigned identity) is relocated.
+/// principal's identity ([`relocated_principals`]) is relocated.
 fn role_assignment_moves(
     ra: &Value,
     planned: &IdIndex<&azrelo_plan::PlannedResource>,
-    source: &IdIndex<Value>,
+    principals: &HashSet<String>,
 ) -> bool {
-    let creates = |id: &str| {
-        planned
-            .get(id)
-            .is_some_and(|p| matches!(p.action, Action::Move | Action::Recreate))
-    };
     let scope_moves = ra
         .pointer("/properties/scope")
         .and_then(Value::as_str)
         .and_then(|s| ResourceId::parse(s).ok())
         .is_some_and(|s| {
-            std::iter::successors(Some(s), ResourceId::parent).any(|a| creates(a.as_str()))
+            std::iter::successors(Some(s), ResourceId::parent)
+                .any(|a| creates_target(planned, a.as_str()))
         });
-    let Some(principal) = ra
-        .pointer("/properties/principalId")
-        .and_then(Value::as_str)
-    else {
-        return scope_moves;
-    };
-    let principal_moves = source.iter().any(|(id, b)| {
-        [
-            b.pointer("/identity/principalId"),
-            b.pointer("/properties/principalId"),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .any(|p| p.eq_ignore_ascii_case(principal))
-            && !vocab::is(
-                b["type"].as_str().unwrap_or_default(),
-                vocab::ROLE_ASSIGNMENTS,
-            )
-            && creates(id.as_str())
-    });
-    scope_moves || principal_moves
+    scope_moves
+        || ra
+            .pointer("/properties/principalId")
+            .and_then(Value::as_str)
+            .is_some_and(|p| principals.contains(&p.to_ascii_lowercase()))
 }
 
 /// Run every check.
@@ -243,6 +255,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             ))
         })
         .collect();
+    let principals = relocated_principals(&planned, &cx.source);
     // Role assignments for the new principal of a recreated identity.
     let new_principal_of: IdIndex<String> = cx
         .plan
@@ -310,7 +323,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
                 // its scope nor its principal's identity is relocated, it
                 // stays valid where it is and the plan rightly leaves it.
                 None if vocab::is(&ty, vocab::ROLE_ASSIGNMENTS)
-                    && !role_assignment_moves(sbody, &planned, &cx.source) =>
+                    && !role_assignment_moves(sbody, &planned, &principals) =>
                 {
                     (
                         None,
@@ -1055,7 +1068,7 @@ mod tests {
                 .map(|r| (r.id.clone(), serde_json::to_value(r).unwrap()))
                 .collect();
             assert_eq!(
-                role_assignment_moves(&ra, &planned, &source),
+                role_assignment_moves(&ra, &planned, &relocated_principals(&planned, &source)),
                 moves,
                 "identity in {location}"
             );
