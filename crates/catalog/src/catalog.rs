@@ -6,12 +6,12 @@ use std::sync::OnceLock;
 
 use azrelo_arm::ResourceType;
 
-use crate::condition::Condition;
+use crate::condition::{Condition, Truth};
 use crate::durations::Durations;
 use crate::load::{self, CatalogError};
 use crate::model::{
     ChecklistItem, ChecklistRef, DataMover, Defaults, Executor, FixRef, Rule, Scenario, Service,
-    Strategy, TemplateFix, TypeEntry,
+    Strategy, TemplateFix, TypeEntry, Upgrade,
 };
 use crate::names::{NameRule, NameScope};
 use crate::ownership::OwnershipRule;
@@ -196,10 +196,43 @@ impl<'c> Lookup<'c> {
         }
     }
 
-    /// The data mover, if the strategy has one.
+    /// Upgrades of retired SKUs/features (none for inherited children).
+    pub fn upgrades(&self) -> &'c [Upgrade] {
+        if matches!(self.resolution, Resolution::Inherited { .. }) {
+            &[]
+        } else {
+            &self.entry.upgrades
+        }
+    }
+
+    /// The type's default data mover, if the strategy has one (a resource
+    /// may get another: [`Lookup::data_mover_for`]).
     pub fn data_mover(&self) -> Option<&'c DataMover> {
         let id = self.entry.data_mover.as_deref()?;
         self.catalog.movers.iter().find(|m| m.id == id)
+    }
+
+    /// Whether the data mover depends on the resource or the move
+    /// (`data_mover_when`).
+    pub fn data_mover_is_conditional(&self) -> bool {
+        self.entry.data_mover.is_some() && !self.entry.data_mover_when.is_empty()
+    }
+
+    /// The data mover of one resource: the first `data_mover_when` entry
+    /// whose condition `eval` does not find false (a condition that cannot
+    /// be decided counts, as for conditional checklist items and template
+    /// fixes), else the default [`Lookup::data_mover`].
+    pub fn data_mover_for(&self, eval: impl Fn(&Condition) -> Truth) -> Option<&'c DataMover> {
+        self.entry.data_mover.as_ref()?;
+        match self
+            .entry
+            .data_mover_when
+            .iter()
+            .find(|c| eval(&c.when) != Truth::False)
+        {
+            Some(c) => self.catalog.movers.iter().find(|m| m.id == c.id),
+            None => self.data_mover(),
+        }
     }
 }
 

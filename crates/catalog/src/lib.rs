@@ -70,10 +70,10 @@ pub use condition::{Condition, ResourceView, RuleContext, Truth};
 pub use durations::{ClassOutage, Durations, MoverDuration};
 pub use load::CatalogError;
 pub use model::{
-    Automation, ChecklistItem, ChecklistRef, DataMover, DataMoverKind, Defaults, Downtime,
-    Executor, FixAction, FixRef, GateScope, GateStage, PerformedBy, Phase, ProcessPhase,
+    Automation, ChecklistItem, ChecklistRef, ConditionalMover, DataMover, DataMoverKind, Defaults,
+    Downtime, Executor, FixAction, FixRef, GateScope, GateStage, PerformedBy, Phase, ProcessPhase,
     ResourceMoverSupport, Rule, Scenario, ScenarioStep, Service, Severity, StepMode, StepOnly,
-    Strategy, TemplateFix, Trigger, TypeEntry,
+    Strategy, TemplateFix, Trigger, TypeEntry, Upgrade, UpgradeAction, UpgradeEdit,
 };
 pub use names::{CharClass, NameRule, NameScope, SuffixRule};
 pub use ownership::{

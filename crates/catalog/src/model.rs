@@ -3,6 +3,8 @@
 //! Every struct denies unknown fields, so a misspelt key in a data file is a
 //! load error naming the file and line rather than a silently ignored line.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::condition::Condition;
@@ -302,6 +304,85 @@ pub struct Rule {
     pub sources: Vec<String>,
 }
 
+/// What one edit of an [`Upgrade`] does at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpgradeAction {
+    /// Write `value` (created if missing).
+    Set,
+    /// Replace the source value by its entry in `map` (keys matched
+    /// case-insensitively); a value the map lacks cannot be upgraded.
+    Map,
+    /// Delete the member: the successor rejects it.
+    Remove,
+    /// The value is a resource id: replace it by the id of the one resource
+    /// of a `referrers` type that references that resource (an NSG flow
+    /// log's NSG → the subnet or NIC the NSG is associated with). None or
+    /// several cannot be upgraded.
+    Referrer,
+}
+
+impl UpgradeAction {
+    /// The spelling used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpgradeAction::Set => "set",
+            UpgradeAction::Map => "map",
+            UpgradeAction::Remove => "remove",
+            UpgradeAction::Referrer => "referrer",
+        }
+    }
+}
+
+/// One edit of an [`Upgrade`], at a plain JSON pointer (no `*`) into the
+/// resource body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeEdit {
+    /// JSON pointer into the resource object (`/sku/name`).
+    pub path: String,
+    /// What to do there.
+    pub action: UpgradeAction,
+    /// The value for `set`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Source value → successor value, for `map`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub map: BTreeMap<String, serde_json::Value>,
+    /// For `referrer`: the types whose reference to the resource named at
+    /// `path` makes them its successor target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referrers: Vec<String>,
+    /// Why (the successor's rule this edit follows).
+    pub reason: String,
+}
+
+/// A retired SKU or feature the target region can no longer create,
+/// relocated as its successor: the edits turn the source body into the
+/// successor's (Microsoft's upgrade guidance), the plan shows the upgrade
+/// as a warning with the behaviour changes and holds the move at a gate
+/// until the operator approves the upgraded design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    /// Stable id, unique across the catalog (rule ids included).
+    pub id: String,
+    /// When the source is the retired SKU/feature.
+    pub when: Condition,
+    /// What it relocates as (`Standard SKU public IP`).
+    pub to: String,
+    /// Why the source cannot be recreated (the retirement, with its date).
+    pub message: String,
+    /// What behaves differently after the upgrade, one fact each.
+    pub behaviour_changes: Vec<String>,
+    /// What the operator checks or does before approving.
+    pub remediation: String,
+    /// The edits, applied in order to the generated body.
+    pub edits: Vec<UpgradeEdit>,
+    /// Microsoft's retirement notice and upgrade guidance.
+    pub sources: Vec<String>,
+}
+
 /// The relocation recipe of one ARM resource type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -316,6 +397,13 @@ pub struct TypeEntry {
     /// for `redeploy+data` and `replicate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_mover: Option<String>,
+    /// Data movers used instead of `data_mover` where its path does not
+    /// exist (e.g. Key Vault backups restore only in the same geography and
+    /// subscription): tried in order, the first whose condition holds — or
+    /// cannot be decided, as for conditional checklist items and fixes —
+    /// replaces the default for that resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_mover_when: Vec<ConditionalMover>,
     /// Azure Resource Mover support.
     pub resource_mover: ResourceMoverSupport,
     /// Expected outage shape.
@@ -342,6 +430,9 @@ pub struct TypeEntry {
     /// Assessment rules.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Retired SKUs/features relocated as their successor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upgrades: Vec<Upgrade>,
     /// Free-form notes (the project's own words).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notes: String,
@@ -359,6 +450,16 @@ pub struct TypeEntry {
     /// parent's `properties`, so a redeploy never removes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inline_as: Option<String>,
+}
+
+/// A data mover that applies to a resource when a condition holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionalMover {
+    /// Data mover id (`data-movers.toml`).
+    pub id: String,
+    /// Condition on the resource and the move (the rule vocabulary).
+    pub when: Condition,
 }
 
 /// One service's data file.

@@ -31,17 +31,27 @@ fn azrelo(endpoint: &str) -> Command {
     c
 }
 
+/// `azrelo plan` of the example to North Europe and `azrelo generate`,
+/// into `plan`.
+fn plan_and_generate(ep: &str, plan: &Path) {
+    azrelo(ep)
+        .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
+        .arg(plan)
+        .assert()
+        .success();
+    azrelo(ep)
+        .args(["-q", "generate"])
+        .arg(plan)
+        .assert()
+        .success();
+}
+
 /// The example as the source region's state: resources (as ARM returns
 /// them, read-only back-references included), locks, role assignments,
 /// diagnostic settings, policy exemptions; plus two resources outside the
 /// plan.
 fn seed(em: &Emulator, extensions: bool) {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
     // As ARM returns them (read-only back-references included); the
@@ -460,16 +470,7 @@ fn apply_killed_at_twenty_points_resumes_to_the_uninterrupted_state() {
         let served = emulator(&tmp.join("em"), true);
         let ep = served.endpoint.clone();
         let plan = tmp.join("plan");
-        azrelo(&ep)
-            .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
-            .arg(&plan)
-            .assert()
-            .success();
-        azrelo(&ep)
-            .args(["-q", "generate"])
-            .arg(&plan)
-            .assert()
-            .success();
+        plan_and_generate(&ep, &plan);
         // `resume` needs a started run: the first apply starts it (and runs
         // to the first gates).
         (served, ep, plan)
@@ -578,16 +579,7 @@ fn apply_killed_with_work_in_flight_converges_in_one_resume() {
         let served = emulator_with_latency(&tmp.join("em"));
         let ep = served.endpoint.clone();
         let plan = tmp.join("plan");
-        azrelo(&ep)
-            .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
-            .arg(&plan)
-            .assert()
-            .success();
-        azrelo(&ep)
-            .args(["-q", "generate"])
-            .arg(&plan)
-            .assert()
-            .success();
+        plan_and_generate(&ep, &plan);
         let s = secrets(tmp);
         (served, ep, plan, s)
     };
@@ -662,16 +654,7 @@ fn apply_without_a_terminal_prints_progress_lines() {
     let served = emulator(&tmp.path().join("em"), true);
     let ep = served.endpoint.clone();
     let plan = tmp.path().join("plan");
-    azrelo(&ep)
-        .args(["-q", "plan", EXAMPLE, "--target", "northeurope", "--out"])
-        .arg(&plan)
-        .assert()
-        .success();
-    azrelo(&ep)
-        .args(["-q", "generate"])
-        .arg(&plan)
-        .assert()
-        .success();
+    plan_and_generate(&ep, &plan);
     let s = secrets(tmp.path());
     let out = azrelo(&ep)
         .args(["apply"])

@@ -3,34 +3,17 @@
 //! (the emulator, with a quota limit and a restricted size configured)
 //! replace "quota unknown" with figures and blockers.
 
-use assert_cmd::Command;
+mod common;
+
 use azrelo_emulator::Emulator;
 use azrelo_testkit::{Background, Transport};
-use std::path::PathBuf;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
-fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    for v in [
-        "AZRELO_TOKEN",
-        "AZRELO_AUTH",
-        "AZRELO_ARM_ENDPOINT",
-        "AZRELO_CA_CERT",
-        "AZURE_CLIENT_SECRET",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+use common::azrelo;
 
 fn emulator(em: Emulator) -> Background {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
     em.seed(azrelo_estate::arm_shape::arm_bodies(&estate));

@@ -2,13 +2,12 @@
 //! against the in-process emulator (first run changes, second run and
 //! validate-only change nothing).
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-fn azrelo() -> Command {
-    Command::cargo_bin("azrelo").unwrap()
-}
+use common::azrelo;
 
 fn fleet() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,13 +1,11 @@
 //! `azrelo discover` and `azrelo graph` on the built-in example estate.
 
-use assert_cmd::Command;
+mod common;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 const HUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../graph/tests/ground_truth");
 
-fn azrelo() -> Command {
-    Command::cargo_bin("azrelo").unwrap()
-}
+use common::azrelo;
 
 fn stdout(args: &[&str]) -> String {
     String::from_utf8(

@@ -2,37 +2,20 @@
 //! (served in-process, seeded with the example estate as `azrelo emulator
 //! serve --seed` does) writes the same estate as file discovery.
 
-use assert_cmd::Command;
+mod common;
+
 use azrelo_emulator::Emulator;
 use azrelo_testkit::{Background, Transport};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 const SUB: &str = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";
 
-fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    for v in [
-        "AZRELO_TOKEN",
-        "AZRELO_AUTH",
-        "AZRELO_ARM_ENDPOINT",
-        "AZRELO_CA_CERT",
-        "AZURE_CLIENT_SECRET",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+use common::azrelo;
 
 /// Serve an emulator seeded with the example on a background runtime.
 fn emulator(em: Emulator) -> Background {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(EXAMPLE)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let estate =
         azrelo_estate::load_inputs(&files, &azrelo_estate::LoadOptions::default()).unwrap();
     em.seed(azrelo_estate::arm_shape::arm_bodies(&estate));

@@ -1,10 +1,8 @@
 //! `azrelo expand`: table and JSON output, secrets redacted, errors with positions.
 
-use assert_cmd::Command;
+mod common;
 
-fn azrelo() -> Command {
-    Command::cargo_bin("azrelo").unwrap()
-}
+use common::azrelo;
 
 /// The diagnostic text without miette's line wrapping and frame characters.
 fn flat(stderr: &[u8]) -> String {

@@ -3,16 +3,15 @@
 //! group mapping, a misspelt target — and gates close with who, when and
 //! why; a cleanup preview is a success.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
 fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    for v in ["AZRELO_CA_CERT", "AZRELO_CRASH_AFTER", "RUST_LOG"] {
-        c.env_remove(v);
-    }
+    let mut c = common::azrelo();
     c.env("AZRELO_ARM_ENDPOINT", "http://127.0.0.1:9")
         .env("AZRELO_AUTH", "token")
         .env("AZRELO_TOKEN", "t");

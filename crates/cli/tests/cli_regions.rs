@@ -1,10 +1,8 @@
 //! `azrelo regions`, `azrelo types availability` and the CLI's error/exit-code contract.
 
-use assert_cmd::Command;
+mod common;
 
-fn azrelo() -> Command {
-    Command::cargo_bin("azrelo").unwrap()
-}
+use common::azrelo;
 
 fn stdout(args: &[&str]) -> String {
     let out = azrelo()

@@ -5,25 +5,14 @@
 //! artifacts a real run leaves are written, and that blockers stop the
 //! rehearsal before anything moves (exit 4, like `azrelo plan`).
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contoso-shop");
 
-fn azrelo() -> Command {
-    let mut c = Command::cargo_bin("azrelo").unwrap();
-    for v in [
-        "AZRELO_ARM_ENDPOINT",
-        "AZRELO_AUTH",
-        "AZRELO_TOKEN",
-        "AZRELO_CRASH_AFTER",
-        "RUST_LOG",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+use common::azrelo;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = azrelo().args(args).output().unwrap();
@@ -290,13 +279,14 @@ fn rehearse_json_keep_source_leaves_every_source() {
 
 #[test]
 fn rehearse_stops_at_blockers_with_exit_4_before_moving_anything() {
-    // Sweden Central is outside West Europe's geography: Key Vault
-    // backup/restore cannot cross it (a blocker, as `azrelo plan` reports).
+    // A PostgreSQL Single Server is retired: no region accepts a new one
+    // (a blocker, as `azrelo plan` reports).
+    let retired_pg = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/retired-pg");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("r");
     let (code, stdout, stderr) = run(&[
         "rehearse",
-        EXAMPLE,
+        retired_pg,
         "--target",
         "swedencentral",
         "--out",
@@ -305,7 +295,7 @@ fn rehearse_stops_at_blockers_with_exit_4_before_moving_anything() {
     assert_eq!(code, 4, "{stdout}\n{stderr}");
     assert!(
         // The findings table (the Code column wraps at 30 characters).
-        stdout.contains("keyvault-backup-cross-geogra") && stdout.contains("blocker"),
+        stdout.contains("pg-single-server-retired") && stdout.contains("blocker"),
         "{stdout}"
     );
     // miette wraps long lines: compare the words.

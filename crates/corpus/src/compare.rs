@@ -25,6 +25,7 @@ use azrelo_arm::IdIndex;
 use azrelo_arm::id::{IdKind, ResourceId};
 use azrelo_arm::scan::find_resource_ids;
 use azrelo_arm::schema::SchemaFlags;
+use azrelo_arm::vocab;
 use azrelo_emulator::Emulator;
 use azrelo_generate::{ChangeKind, Manifest};
 use azrelo_plan::{Action, IdMap, Plan};
@@ -160,6 +161,62 @@ fn encode_path(id: &str) -> String {
     out
 }
 
+/// The principal ids of the identities the plan relocates (a user-assigned
+/// identity's, a resource's system-assigned one): one pass over the source.
+fn relocated_principals(
+    planned: &IdIndex<&azrelo_plan::PlannedResource>,
+    source: &IdIndex<Value>,
+) -> HashSet<String> {
+    source
+        .iter()
+        .filter(|(id, b)| {
+            !vocab::is(
+                b["type"].as_str().unwrap_or_default(),
+                vocab::ROLE_ASSIGNMENTS,
+            ) && creates_target(planned, id.as_str())
+        })
+        .flat_map(|(_, b)| {
+            [
+                b.pointer("/identity/principalId"),
+                b.pointer("/properties/principalId"),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn creates_target(planned: &IdIndex<&azrelo_plan::PlannedResource>, id: &str) -> bool {
+    planned
+        .get(id)
+        .is_some_and(|p| matches!(p.action, Action::Move | Action::Recreate))
+}
+
+/// Whether a source role assignment's scope (or an ancestor of it) or its
+/// principal's identity ([`relocated_principals`]) is relocated.
+fn role_assignment_moves(
+    ra: &Value,
+    planned: &IdIndex<&azrelo_plan::PlannedResource>,
+    principals: &HashSet<String>,
+) -> bool {
+    let scope_moves = ra
+        .pointer("/properties/scope")
+        .and_then(Value::as_str)
+        .and_then(|s| ResourceId::parse(s).ok())
+        .is_some_and(|s| {
+            std::iter::successors(Some(s), ResourceId::parent)
+                .any(|a| creates_target(planned, a.as_str()))
+        });
+    scope_moves
+        || ra
+            .pointer("/properties/principalId")
+            .and_then(Value::as_str)
+            .is_some_and(|p| principals.contains(&p.to_ascii_lowercase()))
+}
+
 /// Run every check.
 pub async fn compare(cx: &Context<'_>) -> Report {
     let mut report = Report::default();
@@ -198,6 +255,7 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             ))
         })
         .collect();
+    let principals = relocated_principals(&planned, &cx.source);
     // Role assignments for the new principal of a recreated identity.
     let new_principal_of: IdIndex<String> = cx
         .plan
@@ -213,6 +271,26 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             _ => None,
         })
         .collect();
+    // Key Vault access policies the plan re-grants to a recreated
+    // identity's new principal (`identity-grants`): source principal id →
+    // the identity's target id, per target vault.
+    let mut regranted: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for a in
+        cx.plan.actions.iter().filter(|a| {
+            a.executor == "identity-grants" && a.params["kind"] == "keyVaultAccessPolicy"
+        })
+    {
+        if let (Some(v), Some(p), Some(i)) = (
+            a.params["vault"].as_str(),
+            a.params["sourcePrincipalId"].as_str(),
+            a.params["identity"].as_str(),
+        ) {
+            regranted
+                .entry(v.to_ascii_lowercase())
+                .or_default()
+                .push((p.to_ascii_lowercase(), i.to_string()));
+        }
+    }
     // Renamed resources: source name → target name, and whether the name
     // can lead a host name (a resource group's never does).
     let renamed: Vec<(String, String, bool)> = cx
@@ -247,6 +325,17 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             Some(p) => (None, Some(format!("planned as {}", p.action.as_str()))),
             None => match role_targets.get(sid.as_str()) {
                 Some(t) => (Some(t.clone()), None),
+                // A role assignment is no regional resource: when neither
+                // its scope nor its principal's identity is relocated, it
+                // stays valid where it is and the plan rightly leaves it.
+                None if vocab::is(&ty, vocab::ROLE_ASSIGNMENTS)
+                    && !role_assignment_moves(sbody, &planned, &principals) =>
+                {
+                    (
+                        None,
+                        Some("neither its scope nor its principal is relocated".into()),
+                    )
+                }
                 // A child the plan does not list follows its nearest
                 // planned ancestor's fate: below a manual or kept
                 // resource, it is relocated with it (or not) by that.
@@ -314,8 +403,30 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             })
             .into_iter()
             .flatten()
-            .filter(|c| c.kind != ChangeKind::Reference)
+            .filter(|c| !matches!(c.kind, ChangeKind::Reference | ChangeKind::Upgrade))
             .map(|c| c.pointer.to_ascii_lowercase())
+            .collect();
+        // A retired SKU/feature relocated as its successor: the plan
+        // declares each edit (path, source value, successor value). Exactly
+        // those differences are accepted: the target must hold the
+        // declared successor value there.
+        let upgraded: Vec<&azrelo_plan::UpgradeChange> = planned
+            .get(sid.as_str())
+            .map(|p| p.upgrades.iter().flat_map(|u| u.edits.iter()).collect())
+            .unwrap_or_default();
+        report
+            .findings
+            .extend(upgrade_findings(&t, &ty, &tbody, &upgraded, &|v| {
+                // A successor value naming a source resource (the subnet an
+                // NSG flow log's successor targets) names its target.
+                match v.as_str().and_then(|s| cx.id_map.rewrite(s)) {
+                    Some((t, _)) => Value::String(t),
+                    None => v.clone(),
+                }
+            }));
+        let upgraded: Vec<String> = upgraded
+            .iter()
+            .map(|e| e.path.to_ascii_lowercase())
             .collect();
         let tflags = flags.get(&ty);
         // A disk the orchestrator copies is created from the copy: its
@@ -327,9 +438,19 @@ pub async fn compare(cx: &Context<'_>) -> Report {
             (copied && p.starts_with("/properties/creationdata"))
                 || declared
                     .iter()
+                    .chain(upgraded.iter())
                     .any(|d| p == d || p.starts_with(&format!("{d}/")))
                 || tflags
                     .is_some_and(|f| f.is_read_only(p) || f.is_write_only(p) || f.is_sensitive(p))
+        };
+        // A re-granted access policy names the identity's new principal.
+        let regranted_body;
+        let sbody = match regranted.get(&t.to_ascii_lowercase()) {
+            Some(g) => {
+                regranted_body = with_new_principals(cx.em, sbody, g).await;
+                &regranted_body
+            }
+            None => sbody,
         };
         let sbody = &with_inline_children(sid, &normalized(&ty, sbody), &tbody, &cx.source);
         let s_raw = leaves(sbody, &skip, None);
@@ -450,6 +571,58 @@ pub async fn compare(cx: &Context<'_>) -> Report {
         .findings
         .sort_by(|a, b| (&a.class, &a.detail).cmp(&(&b.class, &b.detail)));
     report
+}
+
+/// The declared upgrade edits the target body does not hold: each path
+/// must have the successor value the plan declares (absent for a removal),
+/// ids in it mapped to their targets by `map`.
+fn upgrade_findings(
+    t: &str,
+    ty: &str,
+    tbody: &Value,
+    edits: &[&azrelo_plan::UpgradeChange],
+    map: &dyn Fn(&Value) -> Value,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in edits {
+        let now = value_at_ci(tbody, &e.path);
+        let to = e.to.as_ref().map(map);
+        let as_declared = match (now, to.as_ref()) {
+            (Some(Value::String(a)), Some(Value::String(b))) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        };
+        if !as_declared {
+            out.push(Finding {
+                class: "body:upgrade".into(),
+                detail: format!(
+                    "{t} ({ty}) at {}: the plan declares the upgrade to {} but the target holds {}",
+                    e.path,
+                    to.as_ref()
+                        .map_or_else(|| "nothing".to_string(), |v| v.to_string()),
+                    now.map_or_else(|| "nothing".to_string(), |v| v.to_string())
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// The value at a plain JSON pointer, members matched case-insensitively.
+fn value_at_ci<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut cur = v;
+    for s in path.split('/').skip(1) {
+        let s = s.replace("~1", "/").replace("~0", "~");
+        cur = match cur {
+            Value::Object(m) => m.get(&s).or_else(|| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&s))
+                    .map(|(_, v)| v)
+            })?,
+            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// Source strings as they should read in the target.
@@ -607,6 +780,27 @@ fn normalized(ty: &str, body: &Value) -> Value {
             }
         }
     }
+    // Key Vault access policies are a set keyed by tenant and object id
+    // (`PUT {vault}/accessPolicies/{add|replace|remove}` match entries by
+    // them; `add` appends), so their order carries no meaning.
+    if ty.eq_ignore_ascii_case("Microsoft.KeyVault/vaults")
+        && let Some(a) = b
+            .pointer_mut("/properties/accessPolicies")
+            .and_then(Value::as_array_mut)
+    {
+        a.sort_by_cached_key(|e| {
+            (
+                e["objectId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                e["applicationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+            )
+        });
+    }
     if ty.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
         && let Some(p) = b.get_mut("properties").and_then(Value::as_object_mut)
     {
@@ -746,6 +940,29 @@ fn differences(
     out
 }
 
+/// A vault body whose access policies for re-granted source principals
+/// name the principal the recreated identity has now.
+async fn with_new_principals(em: &Emulator, body: &Value, regranted: &[(String, String)]) -> Value {
+    let mut b = body.clone();
+    if let Some(list) = b
+        .pointer_mut("/properties/accessPolicies")
+        .and_then(Value::as_array_mut)
+    {
+        for e in list.iter_mut() {
+            let oid = e["objectId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if let Some((_, identity)) = regranted.iter().find(|(p, _)| *p == oid)
+                && let Some(now) = principal_of(em, identity).await
+            {
+                e["objectId"] = Value::String(now);
+            }
+        }
+    }
+    b
+}
+
 /// The principal id an identity (user-assigned, or a resource's
 /// system-assigned identity) has now.
 async fn principal_of(em: &Emulator, identity: &str) -> Option<String> {
@@ -850,6 +1067,78 @@ fn replace_host_label(s: &str, from: &str, to: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The `newrelic` quickstart across geographies: the New Relic monitor
+    /// is already in the target region (eastus), so the plan keeps it, and
+    /// its system identity's "Monitoring Reader" assignment on the
+    /// subscription stays valid where it is. The plan rightly does not
+    /// recreate it; the comparison must not call it a source without a
+    /// target. When the identity is relocated, the assignment must have a
+    /// target.
+    #[test]
+    fn a_role_assignment_whose_scope_and_principal_stay_needs_no_target() {
+        let sub = "/subscriptions/0b7e6a51-3c2d-4e8f-9a1b-2c3d4e5f6a7b";
+        let principal = "e019b3d1-f16d-5c1b-8bfb-77a30a62904a";
+        let estate_with = |location: &str| {
+            let monitor = serde_json::json!({
+                "id": format!("{sub}/resourceGroups/rg-obs/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-newrelic"),
+                "name": "id-newrelic",
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": location,
+                "properties": {"principalId": principal, "clientId": "5b2c7e1a-9d3f-4a6b-8c0e-1f2a3b4c5d6e",
+                               "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+            });
+            let text = serde_json::json!({"value": [monitor]}).to_string();
+            let opts = azrelo_estate::LoadOptions {
+                subscription: sub.trim_start_matches("/subscriptions/").into(),
+                resource_group: "rg-obs".into(),
+                location: location.into(),
+                ..azrelo_estate::LoadOptions::default()
+            };
+            let inputs = vec![azrelo_estate::InputText {
+                name: "resources.json".into(),
+                text,
+                path: None,
+                explicit: true,
+            }];
+            azrelo_estate::load_texts(inputs, &opts, true).estate
+        };
+        let ra = serde_json::json!({
+            "id": format!("{sub}/providers/Microsoft.Authorization/roleAssignments/37c54f08-fc1f-501a-af13-7ef4dafd16d1"),
+            "type": "Microsoft.Authorization/roleAssignments",
+            "name": "37c54f08-fc1f-501a-af13-7ef4dafd16d1",
+            "properties": {
+                "roleDefinitionId": format!("{sub}/providers/Microsoft.Authorization/roleDefinitions/43d0d8ad-25c7-4714-9337-8ba259a9fe05"),
+                "principalId": principal,
+                "principalType": "ServicePrincipal",
+                "scope": sub
+            }
+        });
+        for (location, moves) in [("eastus", false), ("westeurope", true)] {
+            let estate = estate_with(location);
+            let plan = azrelo_run::plan_estate(
+                &estate,
+                azrelo_catalog::Catalog::embedded(),
+                &azrelo_plan::PlanOptions::new("eastus"),
+            )
+            .unwrap();
+            let planned: IdIndex<&azrelo_plan::PlannedResource> = plan
+                .resources
+                .iter()
+                .map(|r| (r.source_id.clone(), r))
+                .collect();
+            let source: IdIndex<Value> = estate
+                .resources
+                .iter()
+                .map(|r| (r.id.clone(), serde_json::to_value(r).unwrap()))
+                .collect();
+            assert_eq!(
+                role_assignment_moves(&ra, &planned, &relocated_principals(&planned, &source)),
+                moves,
+                "identity in {location}"
+            );
+        }
+    }
+
     #[test]
     fn region_labels_are_found_in_host_names_only_as_whole_labels() {
         assert!(has_label(
@@ -938,5 +1227,45 @@ mod tests {
         );
         assert_eq!(d[1].0, "added");
         assert!(d[1].1.contains("(secret)"), "{d:?}");
+    }
+
+    /// The comparison accepts exactly the upgrade the plan declares: a
+    /// target with the successor value passes, one that kept the retired
+    /// SKU (or holds another value) is a `body:upgrade` finding.
+    #[test]
+    fn only_the_declared_upgrade_values_are_accepted() {
+        let edits = [
+            azrelo_plan::UpgradeChange {
+                path: "/sku/name".into(),
+                from: Some(Value::from("Basic")),
+                to: Some(Value::from("Standard")),
+                reason: "Basic public IPs were retired on 30 September 2025".into(),
+            },
+            azrelo_plan::UpgradeChange {
+                path: "/properties/publicIPAllocationMethod".into(),
+                from: Some(Value::from("Dynamic")),
+                to: Some(Value::from("Static")),
+                reason: "Standard is static only".into(),
+            },
+        ];
+        let edits: Vec<&azrelo_plan::UpgradeChange> = edits.iter().collect();
+        let upgraded = serde_json::json!({
+            "sku": { "name": "Standard", "tier": "Regional" },
+            "properties": { "publicIPAllocationMethod": "static" }
+        });
+        assert!(upgrade_findings("t", "ty", &upgraded, &edits, &Value::clone).is_empty());
+        let kept = serde_json::json!({
+            "sku": { "name": "Basic" },
+            "properties": { "publicIPAllocationMethod": "Static" }
+        });
+        let f = upgrade_findings("t", "ty", &kept, &edits, &Value::clone);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].class, "body:upgrade");
+        assert!(f[0].detail.contains("/sku/name"), "{f:?}");
+        let missing = serde_json::json!({ "sku": { "name": "Standard" } });
+        assert_eq!(
+            upgrade_findings("t", "ty", &missing, &edits, &Value::clone).len(),
+            1
+        );
     }
 }

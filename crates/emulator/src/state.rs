@@ -483,6 +483,7 @@ impl Inner {
         // hidden values such as a Key Vault secret's value) is not shown.
         if let Some(ty) = v.get("type").and_then(Value::as_str).map(str::to_string) {
             azrelo_arm::secrets::strip_never_returned(&ty, &mut v);
+            inline_ids(&ty, &mut v);
         }
         if let Some(c) = self.copies.get(k)
             && v.get("properties").is_some_and(|p| p.is_object())
@@ -514,6 +515,38 @@ const INLINE_COLLECTIONS: &[&str] = &[
     "Microsoft.Network/loadBalancers/backendAddressPools",
     "Microsoft.Network/loadBalancers/inboundNatRules",
 ];
+
+/// ARM's GET gives each item of an inline collection its id
+/// (`{parent}/{collection}/{name}`); the stored parent keeps them without
+/// one (see [`inline_item`]), so they are added for the reader.
+fn inline_ids(ty: &str, v: &mut Value) {
+    let Some(parent) = v.get("id").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    for child in INLINE_COLLECTIONS {
+        let Some((parent_ty, collection)) = child.rsplit_once('/') else {
+            continue;
+        };
+        if !parent_ty.eq_ignore_ascii_case(ty) {
+            continue;
+        }
+        let Some(items) = v
+            .pointer_mut(&format!("/properties/{collection}"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            if item.contains_key("id") {
+                continue;
+            }
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                let id = format!("{parent}/{collection}/{name}");
+                item.insert("id".into(), json!(id));
+            }
+        }
+    }
+}
 
 /// For a child of a network resource (`Microsoft.Network/{type}/{collection}`
 /// at `{parent}/{collection}/{name}`): its parent's id, its name, and the

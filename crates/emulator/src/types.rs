@@ -158,6 +158,10 @@ pub enum DefaultBody {
     SecurityPricing,
     /// `autoProvisioningSettings/default`: off.
     AutoProvisioning,
+    /// A logical SQL server's `master` database (a system database every
+    /// server has; `Databases_ListByServer` lists it with kind
+    /// `v12.0,system`, SKU `System` and the server as `managedBy`).
+    SqlMasterDatabase,
 }
 
 /// Resources Azure creates on its own when a resource of the type is
@@ -399,6 +403,7 @@ pub const TABLE: &[Entry] = &[
     Entry {
         seconds: Some((120.0, 30.0)),
         builtin: Some(Names(&["master"])),
+        default_body: Some(DefaultBody::SqlMasterDatabase),
         ..E.with("Microsoft.Sql/servers/databases")
     },
     secs("Microsoft.DBforPostgreSQL/flexibleServers", 600.0, 300.0),

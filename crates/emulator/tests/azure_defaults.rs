@@ -282,3 +282,56 @@ async fn an_app_comes_with_the_binding_of_its_default_host_name() {
     assert_eq!(b.status, StatusCode::OK, "{}", b.body);
     assert_eq!(b.body["type"], "Microsoft.Web/sites/slots/hostNameBindings");
 }
+
+/// Every logical SQL server has a `master` database from its creation: the
+/// REST API's `Databases_ListByServer` example lists it (kind
+/// `v12.0,system`, SKU `System`, the server as `managedBy`) beside the
+/// user databases, and a GET of it answers without anyone having PUT it.
+#[tokio::test]
+async fn a_sql_server_has_its_master_database() {
+    let em = Emulator::new();
+    let rg = group(&em, "rg-sql", "westeurope").await;
+    let server = format!("{rg}/providers/Microsoft.Sql/servers/sql-defaults-1");
+    let master = format!("{server}/databases/master");
+    assert_eq!(
+        call(&em, "GET", &master, None).await.status,
+        StatusCode::NOT_FOUND,
+        "no server, no master"
+    );
+    let r = call(
+        &em,
+        "PUT",
+        &server,
+        Some(json!({"location": "westeurope", "properties": {
+            "administratorLogin": "sqladmin", "administratorLoginPassword": "P@ssw0rd-not-real-1"}})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let g = call(&em, "GET", &master, None).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    assert_eq!(g.body["kind"], "v12.0,system");
+    assert_eq!(g.body["sku"]["tier"], "System");
+    assert_eq!(g.body["location"], "westeurope");
+    assert!(
+        g.body["managedBy"]
+            .as_str()
+            .is_some_and(|m| m.eq_ignore_ascii_case(&server)),
+        "{}",
+        g.body
+    );
+    let list = call(&em, "GET", &format!("{server}/databases"), None).await;
+    let names: Vec<&str> = list.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    assert_eq!(names, ["master"], "{}", list.body);
+    // Only `master`: another database exists once it is created.
+    assert_eq!(
+        call(&em, "GET", &format!("{server}/databases/orders"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -138,3 +138,46 @@ async fn extension_and_child_collections_list_like_arm() {
     .await;
     assert_eq!((s, names(&v).len()), (StatusCode::OK, 0));
 }
+
+/// Virtual Networks - Get lists every subnet of the network in
+/// `properties.subnets`, also one created on its own
+/// (`Microsoft.Network/virtualNetworks/subnets`, as the
+/// `subnet-add-vnet-existing` quickstart does): live discovery reads the
+/// network's body and must see it (issue #13: the corpus found the subnet
+/// missing from the estate, so nothing relocated it).
+#[tokio::test]
+async fn a_subnet_created_on_its_own_is_listed_in_its_network() {
+    let em = Emulator::without_throttling();
+    let rg = format!("{SUB}/resourceGroups/net");
+    put(&em, &rg, json!({"location": "westeurope"})).await;
+    let vnet = format!("{rg}/providers/Microsoft.Network/virtualNetworks/vnet-01");
+    put(
+        &em,
+        &format!("{vnet}?api-version=2023-09-01"),
+        json!({"location": "westeurope", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]
+        }}),
+    )
+    .await;
+    put(
+        &em,
+        &format!("{vnet}/subnets/newSubnet?api-version=2023-09-01"),
+        json!({"properties": {"addressPrefix": "10.0.1.0/24"}}),
+    )
+    .await;
+    let (status, body) = call(&em, "GET", &format!("{vnet}?api-version=2023-09-01"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let subnets = body["properties"]["subnets"].as_array().expect("subnets");
+    let mut names: Vec<&str> = subnets.iter().filter_map(|s| s["name"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["default", "newSubnet"], "{body}");
+    let added = subnets.iter().find(|s| s["name"] == "newSubnet").unwrap();
+    assert_eq!(added["properties"]["addressPrefix"], "10.0.1.0/24");
+    assert!(
+        added["id"]
+            .as_str()
+            .is_some_and(|i| i.eq_ignore_ascii_case(&format!("{vnet}/subnets/newSubnet"))),
+        "{added}"
+    );
+}

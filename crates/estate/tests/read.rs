@@ -152,13 +152,7 @@ fn merge_across_all_four_input_kinds() {
 
 #[test]
 fn typed_records_from_arg_and_get_lists() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let e = load_inputs(&files, &LoadOptions::default()).unwrap();
     assert!(e.warnings.is_empty(), "{:?}", e.warnings);
     assert_eq!(e.role_assignments.len(), 7);
@@ -222,13 +216,7 @@ fn bad_input_names_file_and_position() {
 
 #[test]
 fn estate_files_round_trip_and_are_written_atomically() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let e = load_inputs(&files, &LoadOptions::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("estate.json");

@@ -58,6 +58,7 @@ pub mod manifest;
 pub use azrelo_arm::secrets::{is_secret_name, looks_secret};
 pub use build::{
     Change, ChangeKind, Deployment, Generated, ReadParameter, RunParameter, RunValue, generate,
+    stand_ins,
 };
 pub use manifest::{DeploymentScope, Manifest, ManifestEntry, Skipped};
 

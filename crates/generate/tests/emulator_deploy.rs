@@ -2,8 +2,6 @@
 //! through the emulator's deployments API, and every created target resource
 //! then exists in the emulator at its planned id.
 
-use std::path::{Path, PathBuf};
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use azrelo_catalog::Catalog;
@@ -37,13 +35,7 @@ async fn call(em: &Emulator, method: &str, path: &str, body: Option<Value>) -> (
 
 #[tokio::test]
 async fn generated_example_deploys_on_the_emulator() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let estate = load_inputs(&files, &LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&estate);
     let p = plan(

@@ -272,3 +272,84 @@ fn sub_resources_of_moved_resources_follow_their_parent() {
         "{text}"
     );
 }
+
+/// `stand_ins` writes exactly what the plan relocates by hand — here an
+/// Azure Data Explorer cluster (`az resource show` body; no catalog entry,
+/// so the plan's conservative default is a manual relocation) — with the
+/// generator's body rules (target name and region, no read-only values),
+/// and nothing `generate` writes: the rehearsal creates it for the
+/// operator, `apply` never does (issue #13).
+#[test]
+fn stand_ins_are_the_manual_relocations_only_with_the_generators_body_rules() {
+    let sub = "11111111-2222-3333-4444-555555555555";
+    let rg = format!("/subscriptions/{sub}/resourceGroups/rg-adx");
+    let cluster = json!({
+        "id": format!("{rg}/providers/Microsoft.Kusto/Clusters/adx7qcluster"),
+        "name": "adx7qcluster",
+        "type": "Microsoft.Kusto/Clusters",
+        "location": "westeurope",
+        "sku": {"name": "Dev(No SLA)_Standard_E2a_v4", "tier": "Basic", "capacity": 1},
+        "identity": {"type": "SystemAssigned",
+                     "principalId": "6f1f2a4b-9c0d-4e2f-8a3b-5c6d7e8f9a0b",
+                     "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"},
+        "properties": {"provisioningState": "Succeeded", "state": "Running",
+                       "uri": "https://adx7qcluster.westeurope.kusto.windows.net",
+                       "enableStreamingIngest": false, "engineType": "V3"}
+    });
+    let account = json!({
+        "id": format!("{rg}/providers/Microsoft.Storage/storageAccounts/adxingest7q"),
+        "name": "adxingest7q", "type": "Microsoft.Storage/storageAccounts",
+        "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+        "properties": {"accessTier": "Hot", "minimumTlsVersion": "TLS1_2"}
+    });
+    let opts = LoadOptions {
+        subscription: sub.into(),
+        resource_group: "rg-adx".into(),
+        location: "westeurope".into(),
+        ..LoadOptions::default()
+    };
+    let inputs = vec![azrelo_estate::InputText {
+        name: "resources.json".into(),
+        text: json!({"value": [cluster, account]}).to_string(),
+        path: None,
+        explicit: true,
+    }];
+    let loaded = azrelo_estate::load_texts(inputs, &opts, true);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let (p, generated) = run(&loaded.estate, "northeurope");
+    let stand =
+        azrelo_generate::stand_ins(&p, &loaded.estate, Catalog::embedded(), embedded_flags());
+    let manual: Vec<String> = p
+        .resources
+        .iter()
+        .filter(|r| r.action == azrelo_plan::Action::Manual && r.carried_by.is_none())
+        .map(|r| r.source_id.to_string())
+        .collect();
+    assert_eq!(manual.len(), 1, "{manual:?}");
+    let written: Vec<&String> = stand
+        .deployments
+        .iter()
+        .flat_map(|d| &d.resources)
+        .collect();
+    assert_eq!(written, manual.iter().collect::<Vec<_>>());
+    // `generate` skips it (a manual relocation) and writes the account.
+    assert!(generated.skipped.iter().any(|(s, _)| *s == manual[0]));
+    assert!(
+        !generated
+            .deployments
+            .iter()
+            .any(|d| d.resources.contains(&manual[0]))
+    );
+    let body = &stand.deployments[0].template["resources"][0];
+    assert_eq!(body["type"], "Microsoft.Kusto/Clusters", "{body}");
+    assert_eq!(body["location"], "northeurope", "{body}");
+    assert!(
+        body["properties"].get("provisioningState").is_none(),
+        "{body}"
+    );
+    assert!(body["properties"].get("uri").is_none(), "{body}");
+    // No role assignment, no resource group: the run creates those.
+    let text = stand.deployments[0].template.to_string();
+    assert!(!text.contains("Microsoft.Authorization/roleAssignments"));
+    assert!(!text.contains("Microsoft.Resources/resourceGroups"));
+}

@@ -9,7 +9,7 @@ use azrelo_catalog::Catalog;
 use azrelo_estate::{Estate, LoadOptions, load_inputs};
 use azrelo_generate::{Deployment, Generated, embedded_flags, generate};
 use azrelo_graph::EdgeKind;
-use azrelo_plan::{Action, Plan, PlanOptions, plan};
+use azrelo_plan::{Action, Plan, PlanOptions, PlannedResource, plan};
 use serde_json::Value;
 
 mod common;
@@ -66,6 +66,14 @@ fn body<'g>(p: &Plan, out: &'g Generated, suffix: &str) -> (&'g Deployment, &'g 
         }
     }
     panic!("{suffix} ({name}) is not generated")
+}
+
+/// The planned resource with this source name.
+fn named<'p>(p: &'p Plan, name: &str) -> &'p PlannedResource {
+    p.resources
+        .iter()
+        .find(|r| r.name.as_ref() == name)
+        .unwrap_or_else(|| panic!("{name} not in the plan"))
 }
 
 /// The parameter an expression `[parameters('p')]` names.
@@ -221,11 +229,7 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
 
     let (d, settings) = body(&p, &out, "func-orders-weu/config/appsettings");
     let s = &settings["properties"];
-    let storage = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "stfuncordersweu")
-        .unwrap();
+    let storage = named(&p, "stfuncordersweu");
     assert_eq!(
         s["AzureWebJobsStorage__accountName"],
         storage.target_name.as_ref()
@@ -256,11 +260,7 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
         "{redis}"
     );
     // Key Vault references name the target vault.
-    let kv = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "kv-orders-weu")
-        .unwrap();
+    let kv = named(&p, "kv-orders-weu");
     assert_eq!(
         s["Smtp__Password"],
         format!(
@@ -303,11 +303,7 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
     // password as parameters, the rest in clear.
     let (d, cs) = body(&p, &out, "func-orders-weu/config/connectionstrings");
     let orders = cs["properties"]["OrdersDb"]["value"].as_str().unwrap();
-    let sql = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "sql-orders-weu")
-        .unwrap();
+    let sql = named(&p, "sql-orders-weu");
     assert_eq!(
         orders,
         format!(
@@ -333,31 +329,19 @@ fn function_app_settings_name_the_targets_and_copy_no_secret() {
         read_from(d, param(&env[2]["value"])).1,
         "/properties/clientId"
     );
-    let cr = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "crordersweu")
-        .unwrap();
+    let cr = named(&p, "crordersweu");
     assert_eq!(
         ca["properties"]["template"]["containers"][0]["image"],
         format!("{}.azurecr.io/orders-worker:1.4.2", cr.target_name).as_str()
     );
     let (_, logic) = body(&p, &out, "workflows/logic-orders-notify");
-    let site = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "func-orders-weu")
-        .unwrap();
+    let site = named(&p, "func-orders-weu");
     assert_eq!(
         logic["properties"]["parameters"]["notifyFunctionUrl"]["value"],
         format!("https://{}.azurewebsites.net/api/notify", site.target_name).as_str()
     );
     // API Management names itself by its default proxy host name.
-    let apim = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "apim-orders-weu")
-        .unwrap();
+    let apim = named(&p, "apim-orders-weu");
     assert_ne!(apim.name, apim.target_name);
     let (_, apim_body) = body(&p, &out, "service/apim-orders-weu");
     assert_eq!(
@@ -627,11 +611,7 @@ fn app_service_certificates_and_host_name_bindings() {
     assert!(v.is_empty(), "{v:?}");
     // The managed certificate: issued by App Service, never deployed, and
     // the plan says what a person does after the cut-over.
-    let managed = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "www.contoso.com-app-web-weu")
-        .unwrap();
+    let managed = named(&p, "www.contoso.com-app-web-weu");
     assert_eq!(managed.action, Action::Owned);
     let o = managed.ownership.as_ref().unwrap();
     assert_eq!(o.relation, azrelo_plan::Relation::InstalledByService);
@@ -651,17 +631,9 @@ fn app_service_certificates_and_host_name_bindings() {
     assert!(f.remediation.contains("cut-over"), "{}", f.remediation);
     // The imported certificate is deployed, before the app whose template
     // carries the binding.
-    let imported = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "api-contoso-com")
-        .unwrap();
+    let imported = named(&p, "api-contoso-com");
     assert_eq!(imported.action, Action::Move);
-    let app = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "app-web-weu")
-        .unwrap();
+    let app = named(&p, "app-web-weu");
     assert!(imported.wave < app.wave, "{} < {}", imported.wave, app.wave);
     // The managed certificate's target: same name in the app's target group.
     let target_rg = app.target_id.resource_group_id().unwrap().to_string();
@@ -671,11 +643,7 @@ fn app_service_certificates_and_host_name_bindings() {
     );
 
     // The default host-name binding comes with the (renamed) target app.
-    let default = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "app-web-weu.azurewebsites.net")
-        .unwrap();
+    let default = named(&p, "app-web-weu.azurewebsites.net");
     assert_eq!(default.action, Action::Owned);
     assert_ne!(app.target_name, app.name);
     assert_eq!(
@@ -686,11 +654,7 @@ fn app_service_certificates_and_host_name_bindings() {
         )
     );
     // A slot's (<app>-<slot>) too.
-    let slot_default = p
-        .resources
-        .iter()
-        .find(|r| r.name.as_ref() == "app-web-weu-staging.azurewebsites.net")
-        .unwrap();
+    let slot_default = named(&p, "app-web-weu-staging.azurewebsites.net");
     assert_eq!(slot_default.action, Action::Owned);
     assert_eq!(
         slot_default.target_id.as_str(),

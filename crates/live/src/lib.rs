@@ -54,6 +54,7 @@ pub mod api {
     pub const LOCKS: &str = "2020-05-01";
     /// Policy exemptions have preview versions only.
     pub const POLICY_EXEMPTIONS: &str = "2022-07-01-preview";
+    pub const POLICY_ASSIGNMENTS: &str = "2022-06-01";
 }
 
 /// What to discover.
@@ -565,6 +566,14 @@ pub async fn discover(
                     ),
                     api::POLICY_EXEMPTIONS,
                 ),
+                // Assignments at the subscription and below (resource
+                // groups, resources): Policy Assignments - List.
+                (
+                    format!(
+                        "/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments"
+                    ),
+                    api::POLICY_ASSIGNMENTS,
+                ),
             ]
         })
         .collect();
@@ -579,6 +588,41 @@ pub async fn discover(
     for (path, api, r) in ext_results {
         match r {
             Ok(list) => extension_lists.push((path, list)),
+            Err(e) => failures.push(Failure {
+                call: format!("GET {path}?api-version={api}"),
+                error: e.to_string(),
+            }),
+        }
+    }
+    // 5a. Extension resources Resource Graph does not hold, on each
+    // resource that carries them (event subscriptions, Sentinel rules, …).
+    let ext_reads = extension_reads(&rows);
+    let ext_results: Vec<_> =
+        futures::stream::iter(ext_reads.into_iter().map(|(path, api, one)| async move {
+            let r = if one {
+                client
+                    .get(&path, api)
+                    .await
+                    .map(|b| b.into_iter().collect::<Vec<_>>())
+            } else {
+                client.list(&path, api).await
+            };
+            (path, api, r)
+        }))
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (path, api, r) in ext_results {
+        match r {
+            Ok(list) => {
+                let list: Vec<Value> = list.into_iter().filter(extension_configured).collect();
+                if !list.is_empty() {
+                    extension_lists.push((path, list));
+                }
+            }
+            // Not there: the provider, the setting or the feature (Sentinel
+            // not onboarded) is absent on this resource.
+            Err(e) if child_list_unsupported(&e) => {}
             Err(e) => failures.push(Failure {
                 call: format!("GET {path}?api-version={api}"),
                 error: e.to_string(),

@@ -88,6 +88,95 @@ pub(crate) fn child_lists(
     out
 }
 
+/// Extension resources that Resource Graph's `resources` table does not
+/// hold, read on each discovered resource of the type that carries them:
+/// (resource type, extension path below `{id}/providers/`, api-version,
+/// whether the path names one resource rather than a list). Each is
+/// something the resource's relocation must carry or name:
+/// * Event Grid event subscriptions on a custom topic or domain (an
+///   extension resource; "recreate the event subscriptions on the new
+///   topic": learn.microsoft.com/azure/event-grid/relocate-event-grid-custom-topics);
+/// * Microsoft Sentinel's onboarding state, analytics and automation rules
+///   on a workspace (extension resources of the workspace, REST API
+///   2023-02-01);
+/// * a storage account's classic Microsoft Defender for Storage setting
+///   (`advancedThreatProtectionSettings/current`, 2019-01-01; only an
+///   enabled one is kept — every account answers the default);
+/// * guest configuration assignments on a virtual machine (2022-01-25).
+pub(crate) const EXTENSION_READS: &[(&str, &str, &str, bool)] = &[
+    (
+        "Microsoft.EventGrid/topics",
+        "Microsoft.EventGrid/eventSubscriptions",
+        "2022-06-15",
+        false,
+    ),
+    (
+        "Microsoft.EventGrid/domains",
+        "Microsoft.EventGrid/eventSubscriptions",
+        "2022-06-15",
+        false,
+    ),
+    (
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.SecurityInsights/onboardingStates",
+        "2023-02-01",
+        false,
+    ),
+    (
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.SecurityInsights/alertRules",
+        "2023-02-01",
+        false,
+    ),
+    (
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.SecurityInsights/automationRules",
+        "2023-02-01",
+        false,
+    ),
+    (
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Security/advancedThreatProtectionSettings/current",
+        "2019-01-01",
+        true,
+    ),
+    (
+        "Microsoft.Compute/virtualMachines",
+        "Microsoft.GuestConfiguration/guestConfigurationAssignments",
+        "2022-01-25",
+        false,
+    ),
+];
+
+/// The [`EXTENSION_READS`] of `rows`: (path, api-version, one resource).
+pub(crate) fn extension_reads(rows: &[(ResourceId, Value)]) -> Vec<(String, &'static str, bool)> {
+    let mut out = Vec::new();
+    for (id, _) in rows {
+        if id.kind() != IdKind::Resource {
+            continue;
+        }
+        let Some(ty) = id.resource_type() else {
+            continue;
+        };
+        for (parent, path, api, one) in EXTENSION_READS {
+            if ty.as_str().eq_ignore_ascii_case(parent) {
+                out.push((format!("{}/providers/{path}", id.as_str()), *api, *one));
+            }
+        }
+    }
+    out
+}
+
+/// Whether an extension read's answer is configuration to relocate: a
+/// Defender for Storage (classic) setting only when enabled.
+pub(crate) fn extension_configured(v: &Value) -> bool {
+    let ty = v.get("type").and_then(Value::as_str).unwrap_or_default();
+    if ty.eq_ignore_ascii_case("Microsoft.Security/advancedThreatProtectionSettings") {
+        return v.pointer("/properties/isEnabled").and_then(Value::as_bool) == Some(true);
+    }
+    true
+}
+
 /// A child collection that cannot be listed (the type has no list
 /// operation, the provider does not know it here) is "none", not a failure.
 pub(crate) fn child_list_unsupported(e: &ClientError) -> bool {

@@ -25,7 +25,7 @@ pub use engine::{
     ActionRow, ApplyReport, Engine, EngineError, Event, EventStatus, Observer, Options, RowOutcome,
     Schedule, open_journal,
 };
-pub use model::{Mover, RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
+pub use model::{RunInputs, RunPlan, TemplateFiles, Unit, UnitKind};
 pub use report::{
     GateClosing, GateRow, GateSelection, StatusReport, StatusRow, close_gates, close_gates_with,
     status,

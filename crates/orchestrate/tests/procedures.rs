@@ -37,6 +37,21 @@ fn setup(tmp: &Path) -> EmulatorArm {
     EmulatorArm::new(&em)
 }
 
+/// The target id of the unit whose source id ends with `suffix` (lower
+/// case).
+fn target_of(plan: &azrelo_orchestrate::RunPlan, suffix: &str) -> azrelo_arm::ResourceId {
+    plan.units
+        .iter()
+        .find(|u| {
+            u.source_id
+                .as_ref()
+                .is_some_and(|s| s.as_str().to_ascii_lowercase().ends_with(suffix))
+        })
+        .unwrap_or_else(|| panic!("no unit relocates a source ending {suffix}"))
+        .target_id
+        .clone()
+}
+
 fn get<'a>(state: &'a std::collections::BTreeMap<String, Value>, id: &str) -> Option<&'a Value> {
     state.get(&id.to_ascii_lowercase())
 }
@@ -255,19 +270,7 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
 
     // Seed 000: the storage account's Defender for Storage override is on
     // the relocated account.
-    let account = plan
-        .units
-        .iter()
-        .find(|u| {
-            u.source_id.as_ref().is_some_and(|s| {
-                s.as_str()
-                    .to_ascii_lowercase()
-                    .ends_with("/storageaccounts/stshopweu01")
-            })
-        })
-        .expect("stshopweu01 relocated")
-        .target_id
-        .clone();
+    let account = target_of(&plan, "/storageaccounts/stshopweu01");
     let dfs = get(
         &state,
         &format!("{account}/providers/Microsoft.Security/defenderForStorageSettings/current"),
@@ -321,19 +324,7 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
         );
     }
     // Seed 003: the relocated vault's access policy names the new principal.
-    let target_vault = plan
-        .units
-        .iter()
-        .find(|u| {
-            u.source_id.as_ref().is_some_and(|s| {
-                s.as_str()
-                    .to_ascii_lowercase()
-                    .ends_with("/vaults/kv-shop-legacy-01")
-            })
-        })
-        .expect("kv-shop-legacy-01 relocated")
-        .target_id
-        .clone();
+    let target_vault = target_of(&plan, "/vaults/kv-shop-legacy-01");
     assert!(
         target_vault
             .as_str()
@@ -352,19 +343,7 @@ async fn a_cross_subscription_relocation_runs_the_procedures() {
     );
     // Seed 003: the relocated Cosmos DB account grants the new principal the
     // relocated custom SQL role, at the account.
-    let cosmos = plan
-        .units
-        .iter()
-        .find(|u| {
-            u.source_id.as_ref().is_some_and(|s| {
-                s.as_str()
-                    .to_ascii_lowercase()
-                    .ends_with("/databaseaccounts/cosmos-shop-weu")
-            })
-        })
-        .expect("cosmos-shop-weu relocated")
-        .target_id
-        .clone();
+    let cosmos = target_of(&plan, "/databaseaccounts/cosmos-shop-weu");
     let prefix = format!("{cosmos}/sqlroleassignments/").to_ascii_lowercase();
     let grant = state
         .iter()

@@ -13,6 +13,10 @@
 //!   emits its type (`not_generated`), or the inputs hold no body for it —
 //!   unless it already has an after-move gate, or an action of the run
 //!   relocates it (a backup item re-protected by `backup-reprotect`).
+//! * **Upgrades.** One gate before the move for each resource relocated as
+//!   the successor of a retired SKU/feature (catalog `upgrades`): the
+//!   operator approves the upgraded design (its behaviour changes are the
+//!   plan's finding of the same code) before it is deployed.
 //! * **Manual scenario steps** (of procedures run by `apply`: not those with
 //!   a command of their own): where their phase or `gate` puts them — the
 //!   move, the commit or the source cleanup. A step of the prerequisites or
@@ -162,10 +166,18 @@ pub(crate) fn derive(
             };
             let kind = kind_name(s.kind);
             let instruction = match (s.kind, p.data_mover.as_deref()) {
-                (StepKind::StartDataCopy, Some(m)) => format!(
-                    "copy the data of {} ({m}): azrelo does not run this data mover; run it, then close the gate",
-                    p.name
-                ),
+                (StepKind::StartDataCopy, Some(m)) => match catalog.data_mover(m) {
+                    // The mover this resource's move uses (the plan chose it
+                    // per resource), with what it does, step by step.
+                    Some(d) => format!(
+                        "copy the data of {} with {} ({m}): {} azrelo does not run this data mover; run it, then close the gate",
+                        p.name, d.title, d.description
+                    ),
+                    None => format!(
+                        "copy the data of {} ({m}): azrelo does not run this data mover; run it, then close the gate",
+                        p.name
+                    ),
+                },
                 _ if s.detail.is_empty() => format!("{kind} of {}", p.name),
                 _ => format!("{kind} of {}: {}", p.name, s.detail),
             };
@@ -206,6 +218,50 @@ pub(crate) fn derive(
             instruction: format!(
                 "relocate {} yourself ({note}), then close the gate",
                 p.target_name
+            ),
+            wave: p.wave,
+        });
+    }
+    // Upgrades: the operator approves the successor's design before the move.
+    for p in ctx.resources {
+        if p.upgrades.is_empty() {
+            continue;
+        }
+        let Some(unit) = owner(p, not_generated(p).is_some()) else {
+            continue;
+        };
+        out.push(GatePlan {
+            id: ids.unique(gate_id("approve-upgrade", Some(&p.target_name))),
+            origin: GateOrigin::Upgrade {
+                upgrades: p.upgrades.iter().map(|u| u.id.clone()).collect(),
+            },
+            stage: GateStage::Move,
+            units: vec![unit],
+            resource: Some(p.source_id.clone()),
+            instruction: format!(
+                "approve the upgraded design of {}: it is relocated as {} ({}), with the behaviour changes the plan's finding {} lists; check them (NSG rules, outbound path, sizing), then close the gate",
+                p.target_name,
+                p.upgrades
+                    .iter()
+                    .map(|u| u.to.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                p.upgrades
+                    .iter()
+                    .flat_map(|u| u.edits.iter())
+                    .map(|e| format!(
+                        "{} {} → {}",
+                        e.path,
+                        e.from.as_ref().map_or_else(|| "absent".to_string(), |v| v.to_string()),
+                        e.to.as_ref().map_or_else(|| "removed".to_string(), |v| v.to_string())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.upgrades
+                    .iter()
+                    .map(|u| u.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             wave: p.wave,
         });

@@ -142,11 +142,19 @@ pub fn check_invariants(plan: &Plan, estate: &Estate, graph: &Graph) -> Vec<Stri
             ));
         }
     }
-    // 3. Role assignments naming a recreated principal are in the list.
+    // 3. Role assignments naming a recreated principal are in the list
+    // (or a finding says which listed one stands for them: ARM keeps one
+    // assignment per principal, role and scope).
     let listed: HashSet<String> = plan
         .role_assignments
         .iter()
         .map(|r| r.source_id.to_ascii_lowercase())
+        .chain(
+            plan.findings
+                .iter()
+                .filter(|f| f.code == "role-assignment-duplicate")
+                .filter_map(|f| f.resource.as_deref().map(str::to_ascii_lowercase)),
+        )
         .collect();
     for ra in &estate.role_assignments {
         let Some(n) = graph.node(&ra.id) else {

@@ -316,10 +316,42 @@ pub struct PlannedResource {
     /// properties, location, identities) apply to every created resource in
     /// addition.
     pub template_fixes: Vec<Arc<str>>,
+    /// Retired SKUs/features relocated as their successor (catalog
+    /// `upgrades`): the edits the generator applies and the comparison of
+    /// source and target accepts, each resolved against the source body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upgrades: Vec<PlannedUpgrade>,
     /// Whom the resource belongs to, for owned resources (action `owned`)
     /// and resources that attach to another after it moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership: Option<PlannedOwnership>,
+}
+
+/// An upgrade of a retired SKU/feature, resolved for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedUpgrade {
+    /// The catalog upgrade's id (also the code of its plan finding).
+    pub id: String,
+    /// What the resource relocates as.
+    pub to: String,
+    /// The edits, in order.
+    pub edits: Vec<UpgradeChange>,
+}
+
+/// One edit of a [`PlannedUpgrade`]: the value at `path` goes from `from`
+/// (the source's; `None`: absent) to `to` (`None`: removed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeChange {
+    /// JSON pointer into the resource body (`/sku/name`).
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<serde_json::Value>,
+    /// Why (the successor's rule).
+    pub reason: String,
 }
 
 /// The owner of a resource and how its target counterpart is known.
@@ -638,6 +670,9 @@ pub enum GateOrigin {
     ManualResource,
     /// A manual step of a scenario procedure.
     ScenarioStep { scenario: String, step: String },
+    /// The operator approves a retired SKU/feature relocated as its
+    /// successor (catalog `upgrades`) before the move.
+    Upgrade { upgrades: Vec<String> },
 }
 
 /// A gate of the run: a manual step the operator does, then closes with

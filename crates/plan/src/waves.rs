@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 
+use azrelo_arm::id::IdKind;
 use azrelo_catalog::Phase;
 use azrelo_graph::EdgeKind;
 use petgraph::algo::tarjan_scc;
@@ -129,6 +130,35 @@ pub(crate) fn assign(inp: &Inputs<'_>, slots: &[Option<Slot>], ras: &[RaNode]) -
                 path: e.path.clone(),
             });
         }
+    }
+    // An extension resource (a policy assignment on a resource group, an
+    // event subscription on a topic) needs its scope to exist first; the
+    // graph has no parent edge for it.
+    for (n, s) in slots.iter().enumerate() {
+        if s.is_none() {
+            continue;
+        }
+        let n = n as u32;
+        let id = inp.node_id(n);
+        if id.kind() != IdKind::Extension {
+            continue;
+        }
+        let Some(scope) = id.scope() else { continue };
+        let (Some(u), Some(sn)) = (unit_of(n), g.node(&scope)) else {
+            continue;
+        };
+        let Some(v) = unit_of(sn) else { continue };
+        if u == v || exists_already(units[v as usize]) {
+            continue;
+        }
+        edges.push(UEdge {
+            from: u,
+            to: v,
+            kind: EdgeKind::Parent,
+            from_node: n,
+            to_node: sn,
+            path: "$.id".into(),
+        });
     }
     for (i, ra) in ras.iter().enumerate() {
         let u = (ra_base + i) as u32;

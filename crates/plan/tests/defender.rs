@@ -2,21 +2,13 @@
 //! in the move set gets a finding saying cleanup-source keeps it and why;
 //! the procedure belongs to every selection of a subscription with Defender.
 
-use std::path::{Path, PathBuf};
-
 use azrelo_catalog::{Catalog, Severity};
 use azrelo_estate::{LoadOptions, load_inputs};
 use azrelo_plan::*;
 
 #[test]
 fn a_default_workspace_is_kept_with_a_finding() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let mut files = azrelo_testkit::example_files();
     // A file of this test's own (no temp-dir crate among the plan's
     // dev-dependencies); removed at the end.
     let extra = std::env::temp_dir().join(format!(
@@ -77,13 +69,7 @@ fn a_default_workspace_is_kept_with_a_finding() {
 /// selection, since they are settings of the subscription.
 #[test]
 fn the_defender_procedure_is_in_every_selection_of_a_subscription_with_defender() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contoso-shop");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = azrelo_testkit::example_files();
     let e = load_inputs(&files, &LoadOptions::default()).unwrap();
     let g = azrelo_graph::build(&e);
     let sub = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";

@@ -191,11 +191,18 @@ fn private_endpoint_nics_are_their_endpoints_and_the_regions_watcher_is_azures()
         );
         assert!(nic.wave > pe.wave);
     }
-    // NetworkWatcher_<region>: Azure's, in the target region's watcher;
-    // the flow log under it is recreated there.
+    // NetworkWatcher_<region>: Azure's, created with the first network of
+    // the region, so owned by the region's network and located after it
+    // moved (the target region's watcher exists only then); the flow log
+    // under it is recreated there.
     let nw = res(&p, "networkWatchers/NetworkWatcher_westeurope");
     assert_eq!(nw.action, Action::Owned);
-    assert!(nw.ownership.as_ref().unwrap().owner.is_none());
+    let vnet = res(&p, "virtualNetworks/vnet-data-weu");
+    assert_eq!(
+        nw.ownership.as_ref().unwrap().owner.as_ref(),
+        Some(&vnet.source_id)
+    );
+    assert!(nw.wave > vnet.wave, "{} <= {}", nw.wave, vnet.wave);
     assert!(
         nw.target_id
             .as_str()

@@ -27,6 +27,7 @@ mod planning;
 pub mod rehearsal;
 pub mod report;
 mod secrets;
+mod stand_in;
 
 pub use arm::ClientArm;
 pub use error::{ErrorKind, RunError};
@@ -34,3 +35,4 @@ pub use plan_dir::{PlanDir, write_atomic};
 pub use planning::{blockers, plan_estate};
 pub use rehearsal::{Latency, Outcome, Progress, Rehearsal, Silent, Summary, seed_emulator};
 pub use secrets::{ENV_PREFIX, secure_parameters, secure_parameters_from};
+pub use stand_in::STAND_IN_LABEL;

@@ -8,7 +8,7 @@
 //! operator does at that point in a real run) and is resumed, and secure
 //! parameters nobody supplied get placeholder values (named in the report).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::report::markdown;
+use crate::stand_in::{STAND_IN_LABEL, StandIns};
 use crate::{ClientArm, PlanDir, RunError, secure_parameters_from, write_atomic};
 
 /// The bearer token the rehearsal's client presents (the in-process emulator
@@ -116,6 +117,10 @@ pub struct ClosedGate {
     pub when: &'static str,
     /// What the operator does in a real run.
     pub instruction: String,
+    /// The rehearsal created the resource before closing the gate, as the
+    /// operator would ([`STAND_IN_LABEL`]): the deployment that did it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stand_in: Option<String>,
 }
 
 /// A source that stays, and why.
@@ -514,8 +519,17 @@ impl Rehearsal<'_> {
 
         // 4. Templates, as `azrelo generate DIR`.
         let templates = dir.templates();
-        let (_, generated) = dir.generate(self.catalog)?;
+        let (written_plan, generated) = dir.generate(self.catalog)?;
         dir.write_templates(&generated, &templates)?;
+        // What the operator creates at each manual relocation's gate, for
+        // the rehearsal to stand in (never written into the plan directory:
+        // `apply` does not deploy it).
+        let mut stand_ins = StandIns::new(azrelo_generate::stand_ins(
+            &written_plan,
+            &dir.read_estate()?,
+            self.catalog,
+            azrelo_generate::embedded_flags(),
+        ));
         say(format!(
             "generate: {} deployment(s) in {}",
             generated.deployments.len(),
@@ -552,6 +566,7 @@ impl Rehearsal<'_> {
                 placeholders.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
+        let stand_in_secrets = values.clone();
         let opts = Options {
             parallelism: self.parallelism.max(1),
             schedule: Schedule::Pipelined,
@@ -565,17 +580,26 @@ impl Rehearsal<'_> {
         progress.run_started(total_units);
         let observer: Arc<dyn Observer> = Arc::new(Forward(progress.clone()));
         let engine_ = Arc::new(engine_.with_observer(observer));
-        let (report, closed, rounds, makespan) =
-            match self.apply_closing_gates(rt, &engine_, &*progress) {
-                Ok(r) => {
-                    progress.run_finished();
-                    r
-                }
-                Err(e) => {
-                    progress.run_finished();
-                    return Err(e);
-                }
-            };
+        let (report, closed, rounds, makespan) = match self.apply_closing_gates(
+            rt,
+            &engine_,
+            &*progress,
+            Operator {
+                client,
+                stand_ins: &mut stand_ins,
+                secrets: &stand_in_secrets,
+                env: source.operator,
+            },
+        ) {
+            Ok(r) => {
+                progress.run_finished();
+                r
+            }
+            Err(e) => {
+                progress.run_finished();
+                return Err(e);
+            }
+        };
         say(format!(
             "apply: {}/{} resource(s) moved and verified in {:.1}s over {rounds} round(s); {} gate(s) closed by the rehearsal",
             report.available,
@@ -583,6 +607,13 @@ impl Rehearsal<'_> {
             makespan.as_secs_f64(),
             closed.len()
         ));
+        let stood_in = closed.iter().filter(|g| g.stand_in.is_some()).count();
+        if stood_in > 0 {
+            say(format!(
+                "{STAND_IN_LABEL}: {stood_in} resource(s) relocated by hand were created at their gates (a real run leaves them to the operator)"
+            ));
+        }
+        placeholders.extend(std::mem::take(&mut stand_ins.placeholders));
 
         // 6. Commit, as `azrelo commit DIR`.
         let rows = rt.block_on(engine_.commit(&[])).map_err(engine)?;
@@ -719,6 +750,7 @@ impl Rehearsal<'_> {
         rt: &tokio::runtime::Runtime,
         engine_: &Arc<Engine<ClientArm>>,
         progress: &dyn Progress,
+        mut op: Operator<'_>,
     ) -> Result<
         (
             azrelo_orchestrate::ApplyReport,
@@ -739,23 +771,199 @@ impl Rehearsal<'_> {
                 )
             })
             .collect();
+        // The gate whose closing completes a manual relocation (its own
+        // gate after the move, else before it): the rehearsal creates the
+        // resource first, as the operator would.
+        let completes: HashMap<String, usize> = plan
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind == UnitKind::Manual)
+            .filter_map(|(i, u)| {
+                let g = u
+                    .gates_after
+                    .iter()
+                    .find(|g| !g.shared)
+                    .or_else(|| u.gates_before.iter().find(|g| !g.shared))?;
+                Some((g.id.to_ascii_lowercase(), i))
+            })
+            .collect();
+        // Whether stand-in deployment `d` needs unit `j`'s target: it names
+        // it, and neither creates it nor anything above it.
+        let needed_by = |j: usize, d: usize, stand_ins: &StandIns| -> bool {
+            let u = &plan.units[j];
+            let mine = |k: &azrelo_orchestrate::Unit| {
+                k.source_id
+                    .as_ref()
+                    .and_then(|s| stand_ins.deployment_for(s.as_str()))
+                    == Some(d)
+            };
+            if mine(u)
+                || plan
+                    .units
+                    .iter()
+                    .any(|k| mine(k) && u.target_id.is_within(&k.target_id))
+            {
+                return false;
+            }
+            stand_ins.needs(d, u.target_id.as_str())
+        };
         let mut closed: Vec<ClosedGate> = Vec::new();
-        let close = |ids: Vec<String>, closed: &mut Vec<ClosedGate>| -> Result<(), RunError> {
-            let done =
-                azrelo_orchestrate::close_gates(plan, engine_.journal(), &ids).map_err(engine)?;
+        let close = |ids: Vec<String>,
+                     closed: &mut Vec<ClosedGate>,
+                     op: &mut Operator<'_>|
+         -> Result<(), RunError> {
+            let st = azrelo_orchestrate::status(plan, engine_.journal()).map_err(engine)?;
+            let available: HashSet<String> = st
+                .units
+                .iter()
+                .filter(|r| r.verified || r.state.is_committed())
+                .map(|r| r.unit.to_ascii_lowercase())
+                .collect();
+            // (gate, unit, stand-in deployment); a manual resource without
+            // a body in the inputs has none: its gate just closes.
+            let mut stand: Vec<(String, usize, usize)> = Vec::new();
+            let mut plain: Vec<String> = Vec::new();
+            for id in ids {
+                let deployment = completes.get(&id.to_ascii_lowercase()).and_then(|&i| {
+                    let src = plan.units[i].source_id.as_ref()?;
+                    Some((i, op.stand_ins.deployment_for(src.as_str())?))
+                });
+                match deployment {
+                    Some((i, d)) => stand.push((id, i, d)),
+                    None => plain.push(id),
+                }
+            }
+            // A resource is created once what it needs exists (or is
+            // created with it); the others wait for a later round.
+            let asked = stand.len() + plain.len();
+            let mut waiting: Vec<(String, usize)> = Vec::new();
+            loop {
+                let with: HashSet<usize> = stand.iter().map(|s| s.1).collect();
+                let n = stand.len();
+                stand.retain(|(id, i, d)| {
+                    let ready = (0..plan.units.len())
+                        .filter(|&j| {
+                            plan.units[*i].deps.contains(&j) || needed_by(j, *d, &*op.stand_ins)
+                        })
+                        .all(|j| {
+                            with.contains(&j)
+                                || available
+                                    .contains(&plan.units[j].key.as_str().to_ascii_lowercase())
+                        });
+                    if !ready {
+                        waiting.push((id.clone(), *d));
+                    }
+                    ready
+                });
+                if stand.len() == n {
+                    break;
+                }
+            }
+            // Nothing else can move until these close: what they name
+            // waits for them (a cycle through a resource relocated by hand).
+            // They close without a stand-in, as a rehearsal did before, and
+            // the rehearsal says so.
+            if asked > 0 && stand.is_empty() && plain.is_empty() {
+                progress.warning(&format!(
+                    "the rehearsal cannot stand in for the operator at gate(s) {}: what those resources name waits for them; the gates close without them",
+                    waiting.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                for (id, d) in waiting.drain(..) {
+                    op.stand_ins.refused.insert(d);
+                    plain.push(id);
+                }
+            }
+            stand.sort_by_key(|s| s.2);
+            let mut stood: HashMap<String, String> = HashMap::new();
+            // A type the target region does not offer (the plan's
+            // type-availability warning: the provider snapshot does not list
+            // the region) cannot be stood in for; the gate closes without it,
+            // as before, and the rehearsal says so.
+            let refused_before = op.stand_ins.refused.clone();
+            let mut refused: HashSet<usize> = HashSet::new();
+            for (_, i, d) in &stand {
+                if refused.contains(d) {
+                    continue;
+                }
+                // What it needs could not be stood in for: neither can it.
+                let needs_refused = (0..plan.units.len())
+                    .filter(|&j| {
+                        plan.units[*i].deps.contains(&j) || needed_by(j, *d, &*op.stand_ins)
+                    })
+                    .filter_map(|j| plan.units[j].source_id.as_ref())
+                    .filter_map(|s| op.stand_ins.deployment_for(s.as_str()))
+                    .any(|k| k != *d && (refused.contains(&k) || refused_before.contains(&k)));
+                if needs_refused {
+                    progress.warning(&format!(
+                        "the rehearsal cannot stand in for the operator ({}): what it needs could not be stood in for; its gate closes without it",
+                        op.stand_ins.name(*d)
+                    ));
+                    refused.insert(*d);
+                    continue;
+                }
+                match rt.block_on(op.stand_ins.deploy(*d, op.client, plan, op.secrets, op.env)) {
+                    Ok(()) => {}
+                    Err(e) if e.message.contains("LocationNotAvailableForResourceType") => {
+                        progress.warning(&format!(
+                            "the rehearsal cannot stand in for the operator ({}): {}; its gate closes without it — check the type's regions before the move (the plan's type-availability warning)",
+                            op.stand_ins.name(*d),
+                            e.message
+                        ));
+                        refused.insert(*d);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            op.stand_ins.refused.extend(refused.iter().copied());
+            stand.retain(|(id, _, d)| {
+                if refused.contains(d) {
+                    plain.push(id.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            for (id, _, d) in &stand {
+                stood.insert(id.to_ascii_lowercase(), op.stand_ins.name(*d));
+            }
+            let mut done =
+                azrelo_orchestrate::close_gates(plan, engine_.journal(), &plain).map_err(engine)?;
+            for (id, _, d) in &stand {
+                let note = format!("{STAND_IN_LABEL} (deployment {})", op.stand_ins.name(*d));
+                done.extend(
+                    azrelo_orchestrate::close_gates_with(
+                        plan,
+                        engine_.journal(),
+                        &azrelo_orchestrate::GateSelection::Ids(vec![id.clone()]),
+                        &azrelo_orchestrate::GateClosing {
+                            by: Some("azrelo rehearsal".into()),
+                            note: Some(note),
+                        },
+                    )
+                    .map_err(engine)?,
+                );
+            }
             for id in done {
                 let (resource, before, instruction) = gates
                     .get(&id.to_ascii_lowercase())
                     .cloned()
                     .unwrap_or_default();
-                progress.line(&format!(
-                    "gate {id} ({resource}): closed by the rehearsal; in a real run the operator does this: {instruction}"
-                ));
+                let stand_in = stood.get(&id.to_ascii_lowercase()).cloned();
+                match &stand_in {
+                    Some(d) => progress.line(&format!(
+                        "gate {id} ({resource}): {STAND_IN_LABEL} (deployment {d}), then closed; in a real run the operator does this: {instruction}"
+                    )),
+                    None => progress.line(&format!(
+                        "gate {id} ({resource}): closed by the rehearsal; in a real run the operator does this: {instruction}"
+                    )),
+                }
                 closed.push(ClosedGate {
                     id,
                     resource,
                     when: if before { "before move" } else { "after move" },
                     instruction,
+                    stand_in,
                 });
             }
             Ok(())
@@ -799,7 +1007,7 @@ impl Rehearsal<'_> {
                     report.open_gates.join(", ")
                 )));
             }
-            close(report.open_gates.clone(), &mut closed)?;
+            close(report.open_gates.clone(), &mut closed, &mut op)?;
         };
         let st = azrelo_orchestrate::status(plan, engine_.journal()).map_err(engine)?;
         let still_open: Vec<String> = st
@@ -809,10 +1017,21 @@ impl Rehearsal<'_> {
             .map(|g| g.id.clone())
             .collect();
         if !still_open.is_empty() {
-            close(still_open, &mut closed)?;
+            close(still_open, &mut closed, &mut op)?;
         }
         Ok((report, closed, rounds, makespan))
     }
+}
+
+/// What the rehearsal needs to stand in for the operator at a manual
+/// relocation's gate ([`crate::stand_in`]).
+struct Operator<'a> {
+    client: &'a ArmClient,
+    stand_ins: &'a mut StandIns,
+    /// The secure parameter values of the run (the operator's).
+    secrets: &'a HashMap<String, Value>,
+    /// The operator's environment (`AZRELO_PARAM_<name>`).
+    env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// The engine's events to the caller's [`Progress`].

@@ -110,8 +110,13 @@ pub fn markdown(s: &Summary) -> String {
     } else {
         md.push_str("| Gate | Resource | When | In a real run the operator does this |\n|---|---|---|---|\n");
         for g in &s.gates_closed {
+            let stand_in = g
+                .stand_in
+                .as_ref()
+                .map(|d| format!(" — *{}* (deployment `{d}`)", crate::STAND_IN_LABEL))
+                .unwrap_or_default();
             md.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {}{stand_in} |\n",
                 g.id,
                 g.resource,
                 g.when,

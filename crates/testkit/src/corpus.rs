@@ -11,6 +11,25 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The repository's example estate, `examples/contoso-shop`.
+pub fn example_dir() -> PathBuf {
+    repo_root().join("examples/contoso-shop")
+}
+
+/// The example estate's input files (every `*.json` of
+/// [`example_dir`]), sorted: what `azrelo discover examples/contoso-shop`
+/// reads.
+pub fn example_files() -> Vec<PathBuf> {
+    let dir = example_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// `../shared/corpus/{sub}` from the repository root. Panics, saying
 /// where it looked and why, when the corpus is not there.
 pub fn corpus(sub: &str) -> PathBuf {

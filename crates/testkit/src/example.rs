@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 /// The subscription the example estate lives in.
 pub const EXAMPLE_SUB: &str = "3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11";
 
-pub fn example_dir() -> PathBuf {
-    crate::repo_root().join("examples/contoso-shop")
-}
+pub use crate::corpus::{example_dir, example_files};
 
 /// `azrelo plan` + `azrelo generate` of the example into `dir` (same files
 /// the CLI writes).
@@ -24,12 +22,7 @@ pub fn make_plan_dir(dir: &Path, target: &str) {
 /// [`make_plan_dir`] with plan options of the test's own (a target
 /// subscription, …) and input files added to the example's.
 pub fn make_plan_dir_with(dir: &Path, opts: &azrelo_plan::PlanOptions, extra: &[PathBuf]) {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(example_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let mut files = example_files();
     files.extend(extra.iter().cloned());
     plan_dir_of(dir, &files, opts);
 }

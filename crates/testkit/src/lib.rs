@@ -35,7 +35,8 @@ pub use arm::InProcessArm;
 #[cfg(feature = "emulator")]
 pub use call::{Call, SUB, call, call_as, rg};
 pub use corpus::{
-    corpus, expectation_mismatch, expectations, files_named, quickstart_dirs, repo_root,
+    corpus, example_dir, example_files, expectation_mismatch, expectations, files_named,
+    quickstart_dirs, repo_root,
 };
 pub use fixtures::{estate_fixture, estate_fixtures};
 pub use params::{

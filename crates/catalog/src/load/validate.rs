@@ -299,6 +299,15 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
                     ));
                 }
             }
+            for (j, u) in t.upgrades.iter().enumerate() {
+                if let Some(prev) = rule_ids.insert(u.id.clone(), f.to_string()) {
+                    return Err(invalid(
+                        f,
+                        format!("{key}.upgrades[{j}]"),
+                        format!("upgrade id '{}' is already used in {prev}", u.id),
+                    ));
+                }
+            }
         }
     }
     // A `with_parent` type's parent must be listed somewhere.
@@ -450,6 +459,51 @@ pub(crate) fn validate(p: &mut Parts) -> Result<Indexes, CatalogError> {
     Ok((checklist, fixes))
 }
 
+/// An upgrade edit: a plain pointer (one value, no `*`), `set` with a
+/// value, `map` with a non-empty map, `remove` with neither.
+pub(super) fn check_upgrade_edit(
+    file: &str,
+    key: &str,
+    e: &crate::model::UpgradeEdit,
+) -> Result<(), CatalogError> {
+    use crate::model::UpgradeAction;
+    if !e.path.starts_with('/') || e.path.len() < 2 || e.path.contains('*') {
+        return Err(invalid(
+            file,
+            format!("{key}.path"),
+            format!(
+                "path '{}' must be a JSON pointer starting with '/' naming one value (no '*')",
+                e.path
+            ),
+        ));
+    }
+    let ok = e.referrers.is_empty() == (e.action != UpgradeAction::Referrer)
+        && match e.action {
+            UpgradeAction::Set => e.value.is_some() && e.map.is_empty(),
+            UpgradeAction::Map => e.value.is_none() && !e.map.is_empty(),
+            UpgradeAction::Remove | UpgradeAction::Referrer => {
+                e.value.is_none() && e.map.is_empty()
+            }
+        };
+    if !ok {
+        return Err(invalid(
+            file,
+            key,
+            format!(
+                "action '{}' takes {}",
+                e.action.as_str(),
+                match e.action {
+                    UpgradeAction::Set => "a value and nothing else",
+                    UpgradeAction::Map => "a non-empty map and nothing else",
+                    UpgradeAction::Remove => "no value, map or referrers",
+                    UpgradeAction::Referrer => "non-empty referrers and nothing else",
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn check_fix(file: &str, key: &str, f: &TemplateFix) -> Result<(), CatalogError> {
     if !f.path.starts_with('/') || f.path.len() < 2 {
         return Err(invalid(
@@ -512,6 +566,27 @@ pub(super) fn check_entry(
         }
         _ => {}
     }
+    for (i, c) in t.data_mover_when.iter().enumerate() {
+        let k = format!("{key}.data_mover_when[{i}]");
+        if t.data_mover.is_none() {
+            return Err(invalid(
+                file,
+                k,
+                "a conditional data mover needs a default data_mover".to_string(),
+            ));
+        }
+        if !movers.contains_key(&c.id) {
+            return Err(invalid(
+                file,
+                format!("{k}.id"),
+                format!(
+                    "unknown data mover '{}' (define it in data-movers.toml)",
+                    c.id
+                ),
+            ));
+        }
+        check_condition(file, &format!("{k}.when"), &c.when)?;
+    }
     if let Some(n) = &t.name {
         n.validate()
             .map_err(|m| invalid(file, format!("{key}.name"), m))?;
@@ -554,6 +629,30 @@ pub(super) fn check_entry(
         check_condition(file, &format!("{k}.when"), &r.when)?;
         for u in &r.sources {
             check_url(file, &k, u)?;
+        }
+    }
+    for (i, up) in t.upgrades.iter().enumerate() {
+        let k = format!("{key}.upgrades[{i}]");
+        check_id(file, &format!("{k}.id"), &up.id)?;
+        check_condition(file, &format!("{k}.when"), &up.when)?;
+        if up.edits.is_empty() {
+            return Err(invalid(file, &k, "an upgrade needs at least one edit"));
+        }
+        if up.sources.is_empty() {
+            return Err(invalid(
+                file,
+                &k,
+                "an upgrade needs its sources (the retirement notice, the upgrade guidance)",
+            ));
+        }
+        for u in &up.sources {
+            check_url(file, &k, u)?;
+        }
+        for (j, e) in up.edits.iter().enumerate() {
+            check_upgrade_edit(file, &format!("{k}.edits[{j}]"), e)?;
+            for (n, t) in e.referrers.iter().enumerate() {
+                check_type(file, &format!("{k}.edits[{j}].referrers[{n}]"), t)?;
+            }
         }
     }
     for u in &t.sources {

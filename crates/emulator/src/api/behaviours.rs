@@ -438,12 +438,49 @@ pub(crate) fn default_body(inner: &Inner, id: &ResourceId) -> Option<Value> {
             }
             json!({"autoProvision": "Off"})
         }
+        DefaultBody::SqlMasterDatabase => return sql_master_database(inner, id),
     };
     Some(json!({
         "id": id.as_str(),
         "name": name,
         "type": ty.as_str(),
         "properties": props,
+    }))
+}
+
+/// A server's `master` database as ARM returns it (the REST API's
+/// `Databases_ListByServer` example: kind `v12.0,system`, SKU `System`
+/// capacity 0, service objective `System0`, the server as `managedBy`, the
+/// server's location).
+fn sql_master_database(inner: &Inner, id: &ResourceId) -> Option<Value> {
+    if !crate::deployments::builtin_child(inner, id) {
+        return None;
+    }
+    let server = id.parent()?;
+    let location = inner
+        .resources
+        .get(&key(server.as_str()))
+        .and_then(|s| s.body["location"].as_str().map(str::to_string))?;
+    let sku = json!({"name": "System", "tier": "System", "capacity": 0});
+    Some(json!({
+        "id": id.as_str(),
+        "name": "master",
+        "type": "Microsoft.Sql/servers/databases",
+        "location": location,
+        "kind": "v12.0,system",
+        "managedBy": server.as_str(),
+        "sku": sku,
+        "properties": {
+            "collation": "SQL_Latin1_General_CP1_CI_AS",
+            "maxSizeBytes": 32212254720u64,
+            "status": "Online",
+            "catalogCollation": "SQL_Latin1_General_CP1_CI_AS",
+            "zoneRedundant": false,
+            "readScale": "Disabled",
+            "currentServiceObjectiveName": "System0",
+            "requestedServiceObjectiveName": "System0",
+            "currentSku": sku,
+        },
     }))
 }
 
@@ -454,6 +491,7 @@ pub(crate) fn listed_defaults(inner: &Inner, container: &ResourceId, ty: &str) -
         Some(DefaultBody::BackupPolicy) => &["DefaultPolicy", "EnhancedPolicy", "HourlyLogBackup"],
         Some(DefaultBody::SecurityPricing) => PRICINGS,
         Some(DefaultBody::AutoProvisioning) => &["default"],
+        Some(DefaultBody::SqlMasterDatabase) => &["master"],
         _ => &[],
     };
     let segment = ty.rsplit('/').next().unwrap_or_default();

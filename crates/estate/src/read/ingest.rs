@@ -42,6 +42,31 @@ pub(super) fn s(v: &Value, k: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A resource group's scope in its canonical form: a template's
+/// `subscriptionResourceId('Microsoft.Resources/resourceGroups', name)`
+/// is `/subscriptions/S/providers/Microsoft.Resources/resourceGroups/NAME`,
+/// which ARM accepts as the group `/subscriptions/S/resourceGroups/NAME`
+/// (and names the assignment below the latter). Any other text is kept.
+pub(crate) fn canonical_group_scope(scope: &str) -> String {
+    const FORM: &str = "/providers/microsoft.resources/resourcegroups/";
+    let lower = scope.to_ascii_lowercase();
+    match lower.find(FORM) {
+        Some(at)
+            if lower.starts_with("/subscriptions/")
+                && !lower[..at]
+                    .trim_start_matches("/subscriptions/")
+                    .contains('/') =>
+        {
+            format!(
+                "{}/resourceGroups/{}",
+                &scope[..at],
+                &scope[at + FORM.len()..]
+            )
+        }
+        _ => scope.to_string(),
+    }
+}
+
 /// Read one record (a resource row or body) into the estate.
 pub fn ingest(estate: &mut Estate, v: &Value, provenance: Provenance) {
     let (pfile, ppath) = (provenance.file.clone(), provenance.path.clone());
@@ -69,7 +94,9 @@ pub fn ingest(estate: &mut Estate, v: &Value, provenance: Provenance) {
     match rtype.to_ascii_lowercase().as_str() {
         "microsoft.authorization/roleassignments" => {
             let ra = RoleAssignment {
-                scope: s(&props, "scope").unwrap_or_else(|| scope_of(&id)),
+                scope: s(&props, "scope")
+                    .map(|x| canonical_group_scope(&x))
+                    .unwrap_or_else(|| scope_of(&id)),
                 role_definition_id: s(&props, "roleDefinitionId").unwrap_or_default(),
                 principal_id: s(&props, "principalId").unwrap_or_default(),
                 principal_type: s(&props, "principalType"),
@@ -334,4 +361,27 @@ pub fn insert_resource(estate: &mut Estate, r: Resource) {
         }
     }
     old.provenance = provenance;
+}
+
+#[cfg(test)]
+mod group_scope_tests {
+    use super::canonical_group_scope;
+
+    /// The `vm-msi-linux-terraform` quickstart assigns a role with the
+    /// scope `subscriptionResourceId('Microsoft.Resources/resourceGroups',
+    /// …)`; the plan must see the resource group to re-point it.
+    #[test]
+    fn a_resource_group_scope_in_provider_form_is_the_group() {
+        let sub = "/subscriptions/00000000-0000-0000-0000-0000000000e2";
+        assert_eq!(
+            canonical_group_scope(&format!(
+                "{sub}/providers/Microsoft.Resources/resourceGroups/rg-qs"
+            )),
+            format!("{sub}/resourceGroups/rg-qs")
+        );
+        let other =
+            format!("{sub}/resourceGroups/rg-qs/providers/Microsoft.Storage/storageAccounts/sa");
+        assert_eq!(canonical_group_scope(&other), other);
+        assert_eq!(canonical_group_scope(sub), sub);
+    }
 }

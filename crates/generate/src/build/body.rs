@@ -136,6 +136,10 @@ pub(super) fn resource_body(
             m.shift_remove(k);
         }
     }
+    // Access policies of recreated principals: re-granted to the new ones.
+    changes.extend(super::grants::drop_regranted_access_policies(
+        ctx.plan, r, &mut body,
+    ));
     // References an owner manages (its kubelet identity, the route table
     // it put on a subnet): the owner's move sets them again. Before the
     // catalog fixes, while the graph's paths still hold.
@@ -145,9 +149,22 @@ pub(super) fn resource_body(
         changes.extend(settings::rename_owned_groups(&mut body, &rec.names_owned));
         changes.extend(settings::bind_tls_later(&mut body, &rec.tls_later));
     }
-    // Catalog template fixes for the type (universal ones included).
+    // Catalog template fixes for the type (universal ones included). A
+    // type's fix with a condition applies only where the plan found it to
+    // hold (`PlannedResource::template_fixes`, by id or `action path`): a
+    // zonal resource keeps its zones in a target region that has zones.
     let lk = ctx.catalog.entry(ty);
-    for fix in lk.template_fixes() {
+    let universal = ctx.catalog.defaults().universal_template_fixes.len();
+    for (i, fix) in lk.template_fixes().into_iter().enumerate() {
+        if i >= universal && fix.when.is_some() {
+            let label = fix
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", fix.action.as_str(), fix.path));
+            if !r.template_fixes.iter().any(|l| **l == *label) {
+                continue;
+            }
+        }
         match fix.action {
             FixAction::Remove => {
                 for p in remove_at(&mut body, &fix.path) {
@@ -182,6 +199,21 @@ pub(super) fn resource_body(
                 }
             }
             FixAction::RepointIds | FixAction::NeedsInput => {}
+        }
+    }
+    // Retired SKUs/features relocated as their successor: the edits the
+    // plan resolved against this source (catalog `upgrades`).
+    for up in &r.upgrades {
+        for e in &up.edits {
+            let pointer = match &e.to {
+                Some(v) => set_ci(&mut body, &e.path, v.clone()),
+                None => remove_ci(&mut body, &e.path),
+            };
+            changes.push(Change {
+                pointer,
+                kind: ChangeKind::Upgrade,
+                detail: format!("upgrade {} (as {}): {}", up.id, up.to, e.reason),
+            });
         }
     }
     // Top-level members the schema marks read-only (e.g. the whole
@@ -551,4 +583,72 @@ fn names_a_region(pointer: &str) -> bool {
     let last = pointer.rsplit('/').next().unwrap_or_default();
     let l = last.to_ascii_lowercase();
     l.ends_with("location") || l == "locationname"
+}
+
+/// The member of `m` named `key`, matched case-insensitively as ARM does
+/// (the source's spelling kept).
+fn key_ci(m: &Map<String, Value>, key: &str) -> String {
+    m.keys()
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// A pointer segment of a member name.
+fn escape(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+/// Write `value` at a plain JSON pointer, members matched
+/// case-insensitively, objects created on the way; the pointer as the body
+/// spells it.
+fn set_ci(v: &mut Value, path: &str, value: Value) -> String {
+    let segs: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut at = String::new();
+    let mut cur = v;
+    for (i, s) in segs.iter().enumerate() {
+        let Value::Object(m) = cur else { break };
+        let k = key_ci(m, s);
+        at.push('/');
+        at.push_str(&escape(&k));
+        if i + 1 == segs.len() {
+            m.insert(k, value);
+            break;
+        }
+        cur = m.entry(k).or_insert_with(|| Value::Object(Map::new()));
+    }
+    at
+}
+
+/// Delete the member at a plain JSON pointer, matched case-insensitively;
+/// the pointer as the body spells it.
+fn remove_ci(v: &mut Value, path: &str) -> String {
+    let segs: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut at = String::new();
+    let mut cur = Some(v);
+    for (i, s) in segs.iter().enumerate() {
+        let k = match cur.as_deref() {
+            Some(Value::Object(m)) => key_ci(m, s),
+            _ => s.clone(),
+        };
+        at.push('/');
+        at.push_str(&escape(&k));
+        cur = match cur {
+            Some(Value::Object(m)) if i + 1 == segs.len() => {
+                m.shift_remove(&k);
+                None
+            }
+            Some(Value::Object(m)) => m.get_mut(&k),
+            _ => None,
+        };
+    }
+    at
 }

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::Flags;
 
 mod body;
+mod grants;
 mod groups;
 mod paths;
 mod rewrite;
@@ -139,6 +140,9 @@ pub enum ChangeKind {
     Dropped,
     Set,
     Secret,
+    /// A retired SKU/feature relocated as its successor: an edit the plan
+    /// resolved and declares (`PlannedResource::upgrades`).
+    Upgrade,
 }
 
 /// Top-level members that are never written back.
@@ -295,6 +299,39 @@ impl Params {
 
 /// Generate the deployments of a plan.
 pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
+    generate_selected(plan, estate, catalog, flags, Selection::Plan)
+}
+
+/// The target bodies of the resources the plan relocates by hand (action
+/// `manual`), as the
+/// generator would write them for a move: same body rules, same id map,
+/// one deployment per wave × scope, no role assignments (the plan's
+/// templates carry those). `generate` never writes these: a real run stops
+/// at each one's gate and the operator creates it. The rehearsal uses them
+/// to stand in for the operator (`azrelo_run::Rehearsal`), so what follows
+/// the gate (a role assignment for the resource's new principal) is
+/// rehearsed for real. A resource without a body in the inputs is listed
+/// in `skipped`.
+pub fn stand_ins(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Flags) -> Generated {
+    generate_selected(plan, estate, catalog, flags, Selection::HandRelocated)
+}
+
+/// Which resources [`generate_selected`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selection {
+    /// What the plan creates (`move`, `recreate`) and its role assignments.
+    Plan,
+    /// Only what the plan leaves to the operator ([`stand_ins`]).
+    HandRelocated,
+}
+
+fn generate_selected(
+    plan: &Plan,
+    estate: &Estate,
+    catalog: &Catalog,
+    flags: &dyn Flags,
+    selection: Selection,
+) -> Generated {
     let regions = azrelo_arm::Regions::embedded();
     let ctx = Ctx {
         edits: settings::edits(plan, estate, catalog),
@@ -326,17 +363,22 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
     type Key = (u32, String, Option<String>);
     let mut groups: IndexMap<Key, Vec<&PlannedResource>> = IndexMap::new();
     for r in &plan.resources {
-        if let Some(why) = catalog
+        let not_generated = catalog
             .entry(&r.resource_type)
             .entry()
             .not_generated
             .as_ref()
-            && matches!(r.action, Action::Move | Action::Recreate)
-        {
+            .filter(|_| matches!(r.action, Action::Move | Action::Recreate));
+        if selection == Selection::HandRelocated {
+            // A type the catalog never generates (private endpoint
+            // connections, backup items) is not created by hand either.
+            if r.action != Action::Manual || r.carried_by.is_some() {
+                continue;
+            }
+        } else if let Some(why) = not_generated {
             out.skipped.push((r.source_id.to_string(), why.clone()));
             continue;
-        }
-        if !matches!(r.action, Action::Move | Action::Recreate) {
+        } else if !matches!(r.action, Action::Move | Action::Recreate) {
             if r.action == Action::Manual && r.carried_by.is_none() {
                 out.skipped.push((
                     r.source_id.to_string(),
@@ -355,7 +397,11 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
     }
     // Role assignments join the group of their target scope's resource group.
     let mut ra_groups: IndexMap<Key, Vec<&azrelo_plan::RoleAssignmentPlan>> = IndexMap::new();
-    for ra in &plan.role_assignments {
+    for ra in plan
+        .role_assignments
+        .iter()
+        .filter(|_| selection == Selection::Plan)
+    {
         let Ok(scope) = ResourceId::parse(&ra.target_scope) else {
             continue;
         };
@@ -574,6 +620,8 @@ pub fn generate(plan: &Plan, estate: &Estate, catalog: &Catalog, flags: &dyn Fla
             &mut out,
         );
     }
-    add_missing_resource_groups(&mut out, plan);
+    if selection == Selection::Plan {
+        add_missing_resource_groups(&mut out, plan);
+    }
     out
 }

@@ -195,6 +195,23 @@ impl<A: Arm> Engine<A> {
             }
             uses[j].extend(u.source_refs.iter().copied());
         }
+        // So does an estate resource no unit stands for: one the plan keeps
+        // in place (a VPN connection, a workspace the target region does
+        // not offer), or a child below a source that stays.
+        for e in &self.plan.estate_users {
+            if let Some(b) = e.below {
+                uses[b].extend(e.uses.iter().copied());
+                continue;
+            }
+            for &i in &e.uses {
+                if reason[i].is_none() && !gone.contains(&i) {
+                    reason[i] = Some(format!(
+                        "still used by {}, which the plan leaves in place",
+                        e.id
+                    ));
+                }
+            }
+        }
         // An owned source goes with its owner: keeping it keeps nothing.
         let mut work: Vec<usize> = (0..n)
             .filter(|&i| {
@@ -433,12 +450,33 @@ impl<A: Arm> Engine<A> {
                 break;
             }
             if !progress {
-                for (_, src, m) in deferred {
-                    rows.push(ActionRow {
-                        unit: src,
-                        outcome: RowOutcome::DeleteFailed,
-                        detail: Some(m),
-                    });
+                for (i, src, m) in deferred {
+                    // ARM names what still uses it: when that stays (the
+                    // plan leaves it in place, or it lies below a source
+                    // that is kept — a child the inputs did not list), the
+                    // source stays with it, as if the plan had known.
+                    match self.user_that_stays(&src, &m, &reason) {
+                        Some(user) => {
+                            let why = format!(
+                                "still used by {user}, which stays (ARM refuses the deletion: {m})"
+                            );
+                            let name = step_name(&self.plan.units[i], step::CLEANUP);
+                            self.write_intent(&name, &json!({"op": "keep-source", "source": src}))
+                                .map_err(step_to_engine)?;
+                            self.write_result(&name, StepOutcome::Skipped, &json!({"note": why}))
+                                .map_err(step_to_engine)?;
+                            rows.push(ActionRow {
+                                unit: src,
+                                outcome: RowOutcome::Kept,
+                                detail: Some(why),
+                            });
+                        }
+                        None => rows.push(ActionRow {
+                            unit: src,
+                            outcome: RowOutcome::DeleteFailed,
+                            detail: Some(m),
+                        }),
+                    }
                 }
                 break;
             }
@@ -458,6 +496,27 @@ impl<A: Arm> Engine<A> {
             }
         }
         Ok(rows)
+    }
+
+    /// The resource an ARM "in use" refusal of `src` names, when it stays:
+    /// no unit of the plan covers it, it lies below a source that is kept
+    /// (`reason`), or it is an owned resource (azrelo never deletes one)
+    /// its owner's deletion did not take along — an App Service managed
+    /// certificate on its plan, which the operator deletes after the move.
+    fn user_that_stays(
+        &self,
+        src: &str,
+        message: &str,
+        reason: &[Option<String>],
+    ) -> Option<String> {
+        azrelo_arm::scan::find_resource_ids(message)
+            .map(|m| m.id())
+            .filter(|id| !id.as_str().eq_ignore_ascii_case(src))
+            .find(|id| match self.plan.by_source.get_within(id) {
+                None => true,
+                Some((_, &j)) => reason[j].is_some() || self.plan.units[j].kind == UnitKind::Owned,
+            })
+            .map(|id| id.to_string())
     }
 
     /// An owned source after the deletions: gone with its owner (or the

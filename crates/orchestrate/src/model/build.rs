@@ -10,9 +10,7 @@ use std::collections::HashSet;
 use azrelo_arm::IdIndex;
 use azrelo_arm::id::ResourceId;
 use azrelo_arm::vocab;
-use azrelo_plan::{
-    Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, StepKind, StepMode, Strategy,
-};
+use azrelo_plan::{Action, IdMap, Plan, PlannedResource, RoleAssignmentPlan, Strategy};
 use serde_json::{Map, Value};
 
 use super::template::{deployment_name, template_resource_id, used_parameters};
@@ -253,12 +251,9 @@ pub(super) fn template_units(
                     res["name"].as_str().unwrap_or_default().to_string(),
                 ),
             };
+            // One rule, the plan's: its gates are derived from the same answer.
             let disk_copy = planned.is_some_and(|p| {
-                p.data_mover.as_deref().and_then(Mover::from_id) == Some(Mover::DiskSnapshotCopy)
-                    && vocab::is(&ty, Mover::DiskSnapshotCopy.resource_type())
-                    && p.steps
-                        .iter()
-                        .any(|s| s.kind == StepKind::StartDataCopy && s.mode == StepMode::Automated)
+                azrelo_plan::gates::is_disk_copy(p, azrelo_catalog::Catalog::embedded())
             });
             let name = deployment_name(d.wave, &target_name, &target_id);
             let target_id = parsed_target;
@@ -741,6 +736,51 @@ pub(super) fn link_source_refs(l: &Lookups<'_>, units: &mut [Unit]) -> IdIndex<u
         unit.source_refs = refs;
     }
     by_source
+}
+
+/// Estate resources no unit stands for — resources the plan keeps, children
+/// carried below a unit — that name a unit's source: each with the unit it
+/// lies below (none when the plan keeps it), and the units its body names.
+/// When it stays (its covering unit's source stays, or there is none), what
+/// it names stays in use: ARM refuses to delete a VPN gateway a connection
+/// uses, and a kept workspace would lose its key vault.
+pub(super) fn estate_users(
+    l: &Lookups<'_>,
+    units: &[Unit],
+    by_source: &IdIndex<usize>,
+) -> Vec<EstateUser> {
+    // Re-configured resources (and what lies below them) are re-pointed at
+    // the targets: they no longer use the sources.
+    let reconfigured: IdIndex<()> = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Reconfigure)
+        .filter_map(|u| Some((u.source_id.clone()?, ())))
+        .collect();
+    let mut out = Vec::new();
+    for (id, body) in l.estate_bodies.iter() {
+        if by_source.contains(id) || reconfigured.contains_within(id) {
+            continue;
+        }
+        let below = by_source.get_within(id).map(|(_, &j)| j);
+        let Some(text) = body.get("properties").map(Value::to_string) else {
+            continue;
+        };
+        let mut uses: Vec<usize> = azrelo_arm::scan::find_resource_ids(&text)
+            .filter_map(|m| by_source.get_within(&m.id()).map(|(_, &j)| j))
+            .filter(|&j| Some(j) != below)
+            .collect();
+        uses.sort_unstable();
+        uses.dedup();
+        if !uses.is_empty() {
+            out.push(EstateUser {
+                id: id.clone(),
+                below,
+                uses,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    out
 }
 
 /// Every source id the plan names (resources and role assignments):

@@ -87,38 +87,6 @@ impl serde::Serialize for UnitKind {
 
 pub use executor::{EXECUTORS, Executor};
 
-/// The data movers the orchestrator runs itself, by the catalog's mover id
-/// (`crates/catalog/catalog/data-movers.toml`); every other mover is a
-/// manual gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mover {
-    /// Incremental snapshot, cross-region CopyStart, disk from the copy.
-    DiskSnapshotCopy,
-}
-
-impl Mover {
-    pub const ALL: [Mover; 1] = [Mover::DiskSnapshotCopy];
-
-    /// The catalog's id of the mover.
-    pub fn id(self) -> &'static str {
-        match self {
-            Mover::DiskSnapshotCopy => "disk-snapshot-copy",
-        }
-    }
-
-    /// The mover with this catalog id, if the orchestrator runs it.
-    pub fn from_id(id: &str) -> Option<Mover> {
-        Mover::ALL.into_iter().find(|m| m.id() == id)
-    }
-
-    /// The resource type whose data it moves.
-    pub fn resource_type(self) -> &'static str {
-        match self {
-            Mover::DiskSnapshotCopy => vocab::DISKS,
-        }
-    }
-}
-
 /// What the run needs to find an owned resource's target.
 #[derive(Debug, Clone)]
 pub struct OwnedSpec {
@@ -260,6 +228,18 @@ pub struct KnownLock {
     pub level: String,
 }
 
+/// An estate resource no unit stands for (the plan keeps it, or it lies
+/// below a unit) whose body names units' sources.
+#[derive(Debug, Clone)]
+pub struct EstateUser {
+    pub id: ResourceId,
+    /// The unit it lies below, if any: it stays when that unit's source
+    /// stays; with none, the plan leaves it in place.
+    pub below: Option<usize>,
+    /// The units whose sources it names.
+    pub uses: Vec<usize>,
+}
+
 /// Everything a run needs, loaded once.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
@@ -271,6 +251,8 @@ pub struct RunPlan {
     /// Source id → unit (re-configured globals, whose source is their
     /// target, excluded).
     pub by_source: IdIndex<usize>,
+    /// Estate resources no unit stands for that use a unit's source.
+    pub estate_users: Vec<EstateUser>,
     /// Every source id the plan names: nothing else is ever deleted.
     pub planned_sources: IdIndex<()>,
     pub locks: Vec<KnownLock>,
@@ -368,6 +350,7 @@ impl RunPlan {
         build::check_no_source_ids(&l, &units, &dir)?;
         let order = order::topo_order(&units)?;
         let by_source = build::link_source_refs(&l, &mut units);
+        let estate_users = build::estate_users(&l, &units, &by_source);
         let planned_sources = build::planned_sources(&plan);
         let locks = build::known_locks(&estate);
         let id_map = l.id_map;
@@ -377,6 +360,7 @@ impl RunPlan {
             units,
             index,
             by_source,
+            estate_users,
             planned_sources,
             locks,
             id_map,

@@ -129,6 +129,18 @@ impl Builder<'_, '_> {
     }
 
     pub(super) fn carried(&self, n: u32) -> bool {
+        self.carried_at(n, 0)
+    }
+
+    /// Whether `n` travels in its parent's unit. A `with_parent` child that
+    /// names a sibling (or anything else below its parent) deployed on its
+    /// own does not: that sibling needs the parent first, so carrying the
+    /// child with the parent would be a cycle the plan can only break by
+    /// deferring the reference — a failover group listing its server's
+    /// databases would be deployed before them (`InvalidResourceReference`).
+    /// It becomes a unit of its own, after what it names. `depth` stops the
+    /// recursion when two children name each other.
+    fn carried_at(&self, n: u32, depth: u32) -> bool {
         // An owned resource is nobody's template content: nothing deploys it.
         if self.slots[n as usize]
             .as_ref()
@@ -138,9 +150,42 @@ impl Builder<'_, '_> {
         }
         match self.inp.recs[n as usize] {
             Rec::Inline => true,
-            Rec::Resource(_) => self.inp.lookup(n).travels_with_parent(),
+            Rec::Resource(_) => {
+                self.inp.lookup(n).travels_with_parent()
+                    && (depth > 0 || !self.names_a_separate_sibling(n, depth))
+            }
             _ => false,
         }
+    }
+
+    /// Whether `n` references (`dependsOn`, an id in its properties) a
+    /// resource of the move set below its own parent that is not carried.
+    fn names_a_separate_sibling(&self, n: u32, depth: u32) -> bool {
+        let Some(parent) = self.parent_in_set(n) else {
+            return false;
+        };
+        let below_parent = |m: u32| {
+            let mut cur = m;
+            for _ in 0..64 {
+                match self.parent_in_set(cur) {
+                    Some(p) if p == parent => return true,
+                    Some(p) => cur = p,
+                    None => return false,
+                }
+            }
+            false
+        };
+        self.inp
+            .graph
+            .outgoing(n)
+            .filter(|e| matches!(e.kind, EdgeKind::DependsOn | EdgeKind::PropertyReference))
+            .map(|e| e.to)
+            .any(|m| {
+                m != n
+                    && self.slots[m as usize].is_some()
+                    && below_parent(m)
+                    && !self.carried_at(m, depth + 1)
+            })
     }
 
     pub(super) fn parent_in_set(&self, n: u32) -> Option<u32> {

@@ -138,8 +138,10 @@ impl Builder<'_, '_> {
                         })
                         .collect();
                     let needs_view = !lk.rules().is_empty()
+                        || !lk.upgrades().is_empty()
                         || checklist.iter().any(|(c, _)| c.when.is_some())
-                        || fixes.iter().any(|(f, _)| f.when.is_some());
+                        || fixes.iter().any(|(f, _)| f.when.is_some())
+                        || lk.data_mover_is_conditional();
                     TypeCache {
                         checklist,
                         fixes,
@@ -190,6 +192,17 @@ impl Builder<'_, '_> {
                     (Some(v), Some(ctx)) => c.evaluate_view(v, ctx),
                     _ => Truth::Unknown,
                 }
+            };
+            // The data mover of this resource: the type's default, or the
+            // catalog's conditional one for this move (`data_mover_when`).
+            let mover = if lk.data_mover_is_conditional() {
+                lk.data_mover_for(eval)
+            } else {
+                lk.data_mover()
+            };
+            let data_mover = match (mover, &tc.data_mover) {
+                (Some(m), Some(d)) if m.id == **d => Some(d.clone()),
+                (m, _) => m.map(|m| Arc::from(m.id.as_str())),
             };
             // Checklist (not for carried children: their unit root's list covers them).
             let mut checklist = Vec::new();
@@ -244,6 +257,60 @@ impl Builder<'_, '_> {
                     }
                 }
             }
+            // Retired SKUs/features relocated as their successor.
+            let mut upgrades = Vec::new();
+            if !covered_by_owner {
+                for up in lk.upgrades() {
+                    match eval(&up.when) {
+                        Truth::True => {
+                            let referrers = |id: &str, types: &[String]| -> Vec<String> {
+                                let g = inp.graph;
+                                let Some(m) = ResourceId::parse(id).ok().and_then(|r| g.node(&r))
+                                else {
+                                    return Vec::new();
+                                };
+                                g.incoming(m)
+                                    .filter(|e| e.kind.is_dependency())
+                                    .map(|e| &g.nodes[e.from as usize])
+                                    .filter(|n| {
+                                        types.iter().any(|t| t.eq_ignore_ascii_case(&n.resource_type))
+                                    })
+                                    .map(|n| n.id.as_str().to_string())
+                                    .collect()
+                            };
+                            let resolved = view
+                                .as_ref()
+                                .map(|v| super::upgrades::resolve(up, v, &referrers))
+                                .unwrap_or_else(|| Err("the source body is unknown".into()));
+                            match resolved {
+                                Ok(p) => {
+                                    self.findings
+                                        .push(super::upgrades::finding(up, id.as_str(), None));
+                                    if slot.action.creates_target() {
+                                        upgrades.push(p);
+                                    }
+                                }
+                                Err(why) => self.findings.push(super::upgrades::finding(
+                                    up,
+                                    id.as_str(),
+                                    Some(&why),
+                                )),
+                            }
+                        }
+                        Truth::Unknown => self.findings.push(Finding {
+                            severity: Severity::Warning,
+                            code: up.id.clone(),
+                            resource: Some(id.as_str().to_owned()),
+                            message: format!(
+                                "could not be checked offline (a value is unknown): {} If it applies, the target cannot be created as the source is.",
+                                up.message
+                            ),
+                            remediation: up.remediation.clone(),
+                        }),
+                        Truth::False => {}
+                    }
+                }
+            }
             // What a person still does after the move of something azrelo
             // never deploys (catalog ownership rule `after_move`).
             if slot.action == Action::Owned
@@ -280,8 +347,8 @@ impl Builder<'_, '_> {
             } else {
                 let typed = tc
                     .steps
-                    .entry((slot.action, slot.strategy))
-                    .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk)))
+                    .entry((slot.action, slot.strategy, data_mover.clone()))
+                    .or_insert_with(|| Arc::from(steps_for(slot.action, slot.strategy, lk, mover)))
                     .clone();
                 match &ownership {
                     Some(o) if slot.action == Action::Owned => {
@@ -316,10 +383,11 @@ impl Builder<'_, '_> {
                 phase: entry.phase,
                 downtime: entry.downtime,
                 resource_mover: entry.resource_mover,
-                data_mover: tc.data_mover.clone(),
+                data_mover,
                 steps,
                 checklist,
                 template_fixes,
+                upgrades,
                 ownership,
             });
         }

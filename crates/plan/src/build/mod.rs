@@ -25,6 +25,7 @@ mod select;
 mod steps;
 mod summary;
 mod target_ids;
+mod upgrades;
 
 /// How many resource ids a checklist entry or scenario step lists (the
 /// complete mapping is on each planned resource).

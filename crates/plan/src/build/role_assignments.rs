@@ -19,6 +19,8 @@ impl Builder<'_, '_> {
         let mut ras = self.ra_nodes.clone();
         ras.sort_by_cached_key(|n| self.inp.node_id(*n).as_str().to_ascii_lowercase());
         let mut memo = HashMap::new();
+        // Target name (lower case) → the source assignment it recreates.
+        let mut by_target: HashMap<String, (String, Option<String>)> = HashMap::new();
         for m in ras {
             let Rec::RoleAssignment(i) = self.inp.recs[m as usize] else {
                 continue;
@@ -94,6 +96,49 @@ impl Builder<'_, '_> {
                 &principal_key,
                 &ra.role_definition_id,
             ]);
+            // ARM keeps one assignment per principal, role and scope: a
+            // second one under another name is refused
+            // (`RoleAssignmentExists`; Azure/bicep discussion #19690: "the
+            // resource provider does not allow having a role assignment
+            // with the same properties - service principal, role
+            // definition and scope - deployed more than once with a
+            // different name"). Two source assignments that map to the
+            // same target (the name is derived from exactly those) are one
+            // target assignment; the plan says so for the second.
+            match by_target.get(&target_name.to_ascii_lowercase()) {
+                Some((first, condition)) => {
+                    let same_condition = *condition == ra.condition;
+                    self.findings.push(Finding {
+                        severity: if same_condition {
+                            Severity::Info
+                        } else {
+                            Severity::Warning
+                        },
+                        code: "role-assignment-duplicate".into(),
+                        resource: Some(ra.id.as_str().to_owned()),
+                        message: format!(
+                            "grants the same role at the same scope to the same principal as {first}; Azure keeps one assignment per principal, role and scope, so the target has one ({target_name}) for both{}",
+                            if same_condition {
+                                ""
+                            } else {
+                                ", with the first one's condition"
+                            }
+                        ),
+                        remediation: if same_condition {
+                            "Nothing to do: the access is the same. Remove the duplicate from the templates that deploy the source, if any.".into()
+                        } else {
+                            "The two assignments have different conditions: after the move, check that the target assignment's condition is the one you want.".into()
+                        },
+                    });
+                    continue;
+                }
+                None => {
+                    by_target.insert(
+                        target_name.to_ascii_lowercase(),
+                        (ra.id.as_str().to_owned(), ra.condition.clone()),
+                    );
+                }
+            }
             nodes.push(waves::RaNode {
                 node: m,
                 index: out.len(),

@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use super::*;
 
+/// Steps by action, strategy and the resource's data mover.
+pub(super) type StepsByMover = HashMap<(Action, Strategy, Option<Arc<str>>), Arc<[Step]>>;
+
 /// Per-type facts, computed once per distinct type; the strings every
 /// resource of the type shares are reference-counted, not copied.
 pub(super) struct TypeCache<'c> {
@@ -17,8 +20,9 @@ pub(super) struct TypeCache<'c> {
     /// The type's own fixes (the universal ones apply to every resource).
     pub(super) fixes: Vec<(&'c azrelo_catalog::TemplateFix, Arc<str>)>,
     pub(super) needs_view: bool,
-    pub(super) steps: HashMap<(Action, Strategy), Arc<[Step]>>,
+    pub(super) steps: StepsByMover,
     pub(super) service: Option<Arc<str>>,
+    /// The type's default data mover.
     pub(super) data_mover: Option<Arc<str>>,
     pub(super) empty_steps: Arc<[Step]>,
 }
@@ -106,11 +110,16 @@ pub(super) fn step(
     }
 }
 
-/// Per-resource steps by action and strategy.
-pub(super) fn steps_for(action: Action, strategy: Strategy, lk: &Lookup<'_>) -> Vec<Step> {
+/// Per-resource steps by action, strategy and the resource's data mover
+/// (the type's default or a conditional one, see `Lookup::data_mover_for`).
+pub(super) fn steps_for(
+    action: Action,
+    strategy: Strategy,
+    lk: &Lookup<'_>,
+    mover: Option<&azrelo_catalog::DataMover>,
+) -> Vec<Step> {
     use StepMode::{Automated as A, ManualGate as M};
     use azrelo_catalog::ProcessPhase as P;
-    let mover = lk.data_mover();
     let mover_title = mover.map(|m| m.title.clone()).unwrap_or_default();
     // A data copy is automated only when azrelo runs the mover (it names
     // an executor in the catalog): every other mover is a gate of the run.
