@@ -384,3 +384,47 @@ fn a_regional_connector_host_in_a_workflow_definition_is_the_target_regions() {
         json!("https://mirror.logic-apis-westeurope.azure-apim.net.example.org/x")
     );
 }
+
+/// A subnet's service endpoint lists the regions it serves, its network's
+/// own region among them (REST "Virtual Networks - Get":
+/// `serviceEndpoints[].locations`, e.g. `["westeurope"]` as
+/// network-secured-agent deploys it). The network is created anew in the
+/// target, so the list names the target region; other regions stay.
+#[test]
+fn a_service_endpoint_lists_the_target_region() {
+    let id = format!(
+        "{}/providers/Microsoft.Network/virtualNetworks/vnet01",
+        rg("rg-app")
+    );
+    let vnet = json!({
+        "id": id,
+        "name": "vnet01",
+        "type": "Microsoft.Network/virtualNetworks",
+        "location": "westeurope",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{
+                "name": "app",
+                "id": format!("{id}/subnets/app"),
+                "properties": {
+                    "addressPrefix": "10.0.0.0/24",
+                    "serviceEndpoints": [
+                        {"service": "Microsoft.Storage", "locations": ["westeurope", "eastus2"], "provisioningState": "Succeeded"},
+                        {"service": "Microsoft.KeyVault", "locations": ["*"], "provisioningState": "Succeeded"}
+                    ]
+                }
+            }]
+        }
+    });
+    let (_, out) = run(&[vnet], "northeurope");
+    let v = of_type(&out, "Microsoft.Network/virtualNetworks");
+    assert_eq!(v.len(), 1);
+    let eps = &v[0]["properties"]["subnets"][0]["properties"]["serviceEndpoints"];
+    assert_eq!(
+        eps[0]["locations"],
+        json!(["northeurope", "eastus2"]),
+        "{eps}"
+    );
+    assert_eq!(eps[1]["locations"], json!(["*"]), "{eps}");
+}

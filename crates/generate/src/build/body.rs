@@ -577,12 +577,20 @@ fn regional_host<'c>(ctx: &Ctx<'c>, s: &str) -> Option<(String, &'c str)> {
 /// `…Location` members, and the `locationName` of a region list (a Cosmos
 /// DB account's `locations[]`, whose GET returns the display name, "West
 /// Europe"; <https://learn.microsoft.com/rest/api/cosmos-db-resource-provider/database-accounts/get>).
+/// An item of a `locations` list of region names counts too (a subnet's
+/// service endpoint, `ServiceEndpointPropertiesFormat.locations`, which
+/// must include the network's own region:
+/// <https://learn.microsoft.com/azure/virtual-network/virtual-network-service-endpoints-overview>).
 /// A source region there becomes the target region: the resource is
 /// created anew in the target, so its region list names the target.
 fn names_a_region(pointer: &str) -> bool {
-    let last = pointer.rsplit('/').next().unwrap_or_default();
-    let l = last.to_ascii_lowercase();
-    l.ends_with("location") || l == "locationname"
+    let mut segs = pointer.rsplit('/');
+    let last = segs.next().unwrap_or_default().to_ascii_lowercase();
+    let item_of_locations = last.parse::<usize>().is_ok()
+        && segs
+            .next()
+            .is_some_and(|p| p.eq_ignore_ascii_case("locations"));
+    last.ends_with("location") || last == "locationname" || item_of_locations
 }
 
 /// The member of `m` named `key`, matched case-insensitively as ARM does
