@@ -544,3 +544,60 @@ fn a_reconfigured_extension_waits_for_the_targets_it_names() {
     assert_eq!(run.units[d].action, Action::Reconfigure);
     assert!(run.units[d].deps.contains(&w), "{:?}", run.units[d].deps);
 }
+
+/// A diagnostic setting's `logs` and `metrics` entries are carried as ARM
+/// returns them (REST "Diagnostic Settings - Get", api-version
+/// 2021-05-01-preview: `LogSettings` {category | categoryGroup, enabled,
+/// retentionPolicy}, `MetricSettings` {category, timeGrain, enabled,
+/// retentionPolicy}): a category group stays a `categoryGroup`, the
+/// `AllMetrics` entry and a metric entry without a category (every metric,
+/// as the redis-premium-* quickstarts deploy it) keep their shape, and
+/// `logAnalyticsDestinationType` is kept. Reducing them to names lost the
+/// category-less metric (corpus: compare/body:dropped on
+/// redis-premium-cluster-diagnostics, redis-premium-persistence and
+/// log-analytics-with-solutions-and-diagnostics).
+#[test]
+fn a_diagnostic_setting_keeps_its_entries_as_arm_returns_them() {
+    let ws = workspace("log-ops-01");
+    let ws_id = ws["id"].as_str().unwrap().to_string();
+    let retention = json!({"enabled": false, "days": 0});
+    let logs = json!([
+        {"category": null, "categoryGroup": "audit", "enabled": true, "retentionPolicy": retention},
+        {"category": null, "categoryGroup": "allLogs", "enabled": false, "retentionPolicy": retention}
+    ]);
+    let metrics = json!([
+        {"category": "AllMetrics", "enabled": true, "retentionPolicy": retention, "timeGrain": null},
+        {"enabled": true, "retentionPolicy": retention, "timeGrain": null}
+    ]);
+    let diag = json!({
+        "id": format!("{ws_id}/providers/microsoft.insights/diagnosticSettings/ws-self"),
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "name": "ws-self",
+        "location": null,
+        "properties": {
+            "workspaceId": ws_id,
+            "logs": logs,
+            "metrics": metrics,
+            "logAnalyticsDestinationType": "Dedicated"
+        }
+    });
+    let e = estate(&[
+        ("resources.json", json!({"value": [ws]})),
+        ("diagnostic-settings.json", json!({"value": [diag]})),
+    ]);
+    assert_eq!(e.diagnostic_settings.len(), 1);
+    let d = &e.diagnostic_settings[0];
+    assert_eq!(d.logs[0].category_group_name(), Some("audit"));
+    assert!(!d.logs[1].enabled());
+    assert_eq!(d.metrics[0].category_name(), Some("AllMetrics"));
+    assert_eq!(d.metrics[1].category_name(), None);
+    let (_, g) = plan_and_generate(&e, "northeurope");
+    let settings = of_type(&g, "Microsoft.Insights/diagnosticSettings");
+    assert_eq!(settings.len(), 1, "{settings:?}");
+    let p = &settings[0]["properties"];
+    assert_eq!(p["logs"], logs, "{p}");
+    assert_eq!(p["metrics"], metrics, "{p}");
+    assert_eq!(p["logAnalyticsDestinationType"], "Dedicated", "{p}");
+    let text = p["workspaceId"].to_string().to_ascii_lowercase();
+    assert!(text.contains("rg-app-northeurope"), "{p}");
+}

@@ -76,28 +76,20 @@ pub fn extension_bodies(estate: &Estate) -> Vec<(ResourceId, Value)> {
             ("eventHubName", &d.event_hub_name),
             ("storageAccountId", &d.storage_account_id),
             ("marketplacePartnerId", &d.marketplace_partner_id),
+            (
+                "logAnalyticsDestinationType",
+                &d.log_analytics_destination_type,
+            ),
+            ("serviceBusRuleId", &d.service_bus_rule_id),
         ] {
             if let Some(v) = v {
                 p.insert(k.into(), Value::String(v.clone()));
             }
         }
-        let logs: Vec<Value> = d
-            .logs
-            .iter()
-            .map(|c| {
-                // Category groups (allLogs, audit) versus single categories.
-                if c.eq_ignore_ascii_case("allLogs") || c.eq_ignore_ascii_case("audit") {
-                    json!({"categoryGroup": c, "enabled": true})
-                } else {
-                    json!({"category": c, "enabled": true})
-                }
-            })
-            .collect();
-        let metrics: Vec<Value> = d
-            .metrics
-            .iter()
-            .map(|c| json!({"category": c, "enabled": true}))
-            .collect();
+        let entries = |l: &[crate::DiagnosticEntry]| -> Vec<Value> {
+            l.iter().map(|e| Value::Object(e.0.clone())).collect()
+        };
+        let (logs, metrics) = (entries(&d.logs), entries(&d.metrics));
         p.insert("logs".into(), Value::Array(logs));
         p.insert("metrics".into(), Value::Array(metrics));
         out.push((

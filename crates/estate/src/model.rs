@@ -135,14 +135,94 @@ pub struct DiagnosticSetting {
     pub storage_account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marketplace_partner_id: Option<String>,
-    /// Log categories and category groups that are enabled.
+    /// `Dedicated` (resource-specific tables) or absent (AzureDiagnostics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_analytics_destination_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_bus_rule_id: Option<String>,
+    /// The `logs` entries as ARM returns them, enabled or not.
     #[serde(default)]
-    pub logs: Vec<String>,
-    /// Metric categories that are enabled.
+    pub logs: Vec<DiagnosticEntry>,
+    /// The `metrics` entries as ARM returns them, enabled or not.
     #[serde(default)]
-    pub metrics: Vec<String>,
+    pub metrics: Vec<DiagnosticEntry>,
     #[serde(default)]
     pub provenance: Vec<Provenance>,
+}
+
+/// One entry of a diagnostic setting's `logs` or `metrics`, kept as ARM
+/// returns it (REST "Diagnostic Settings - Get", api-version
+/// 2021-05-01-preview, learn.microsoft.com/rest/api/monitor/diagnostic-settings/get;
+/// types in Azure/bicep-types-az generated/monitor/microsoft.insights/
+/// 2021-05-01-preview/types.md: `LogSettings` {category | categoryGroup,
+/// enabled, retentionPolicy}, `MetricSettings` {category, timeGrain,
+/// enabled, retentionPolicy}). A metric entry may
+/// have no category at all (`{"timeGrain": null, "enabled": true}` means
+/// every metric), and `category` and `categoryGroup` ("allLogs", "audit")
+/// are different things, so the entry is not reduced to a name.
+///
+/// Reads the older estate form too: a bare name is an enabled entry, a
+/// category group when it is one of the groups Azure Monitor defines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct DiagnosticEntry(pub serde_json::Map<String, Value>);
+
+impl DiagnosticEntry {
+    /// An enabled entry for one category (`"AllMetrics"`, `"AuditEvent"`).
+    pub fn category(name: &str) -> Self {
+        Self::with("category", name)
+    }
+
+    /// An enabled entry for a category group (`"allLogs"`, `"audit"`).
+    pub fn category_group(name: &str) -> Self {
+        Self::with("categoryGroup", name)
+    }
+
+    fn with(key: &str, name: &str) -> Self {
+        let mut m = serde_json::Map::new();
+        m.insert(key.into(), Value::String(name.into()));
+        m.insert("enabled".into(), Value::Bool(true));
+        Self(m)
+    }
+
+    /// `category`, when the entry names one.
+    pub fn category_name(&self) -> Option<&str> {
+        self.0.get("category").and_then(Value::as_str)
+    }
+
+    /// `categoryGroup`, when the entry names one.
+    pub fn category_group_name(&self) -> Option<&str> {
+        self.0.get("categoryGroup").and_then(Value::as_str)
+    }
+
+    /// Whether it routes anything (`enabled` is required by the API; an
+    /// entry without it is read as enabled).
+    pub fn enabled(&self) -> bool {
+        self.0
+            .get("enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for DiagnosticEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Entry(serde_json::Map<String, Value>),
+            Name(String),
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::Entry(m) => Self(m),
+            Form::Name(n)
+                if n.eq_ignore_ascii_case("allLogs") || n.eq_ignore_ascii_case("audit") =>
+            {
+                Self::category_group(&n)
+            }
+            Form::Name(n) => Self::category(&n),
+        })
+    }
 }
 
 /// A management lock.

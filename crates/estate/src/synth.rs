@@ -195,8 +195,10 @@ pub fn estate(resources: usize) -> Estate {
             event_hub_name: None,
             storage_account_id: None,
             marketplace_partner_id: None,
-            logs: vec!["audit".into()],
-            metrics: vec!["AllMetrics".into()],
+            log_analytics_destination_type: None,
+            service_bus_rule_id: None,
+            logs: vec![DiagnosticEntry::category_group("audit")],
+            metrics: vec![DiagnosticEntry::category("AllMetrics")],
             provenance: prov(),
         });
         e.locks.push(Lock {

@@ -165,7 +165,10 @@ fn typed_records_from_arg_and_get_lists() {
         .find(|d| d.id.name() == Some("kv-audit-to-eventhub"))
         .unwrap();
     assert!(kv_diag.resource_id.ends_with("/vaults/kv-shop-weu-01"));
-    assert_eq!(kv_diag.logs, ["audit"]);
+    assert_eq!(
+        kv_diag.logs,
+        [azrelo_estate::DiagnosticEntry::category_group("audit")]
+    );
     let vm = e.resource(&ResourceId::parse("/subscriptions/3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11/resourceGroups/rg-shop-app/providers/Microsoft.Compute/virtualMachines/vm-shop-app-01").unwrap()).unwrap();
     let ident = vm.identity.as_ref().unwrap();
     assert_eq!(
@@ -302,4 +305,28 @@ fn managed_by_survives_every_input_and_merge() {
         assert_eq!(db.managed_by.as_deref(), Some(server.as_str()));
         assert_eq!(db.kind.as_deref(), Some("v12.0,system"));
     }
+}
+
+/// An estate written before diagnostic settings kept their entries (logs
+/// and metrics as bare names) still reads: a name is an enabled entry, a
+/// category group when it is one ("allLogs", "audit").
+#[test]
+fn an_older_estate_s_diagnostic_names_read_as_entries() {
+    let d: azrelo_estate::DiagnosticSetting = serde_json::from_value(serde_json::json!({
+        "id": "/subscriptions/3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/d",
+        "resourceId": "/subscriptions/3f8a1c52-6b0e-4d1a-9c77-2e5b8d0f4a11/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+        "logs": ["audit", "AuditEvent"],
+        "metrics": ["AllMetrics"]
+    }))
+    .unwrap();
+    use azrelo_estate::DiagnosticEntry as E;
+    assert_eq!(
+        d.logs,
+        [E::category_group("audit"), E::category("AuditEvent")]
+    );
+    assert_eq!(d.metrics, [E::category("AllMetrics")]);
+    assert_eq!(
+        serde_json::to_value(&d.logs).unwrap(),
+        serde_json::json!([{"categoryGroup": "audit", "enabled": true}, {"category": "AuditEvent", "enabled": true}])
+    );
 }

@@ -391,7 +391,12 @@ async fn diagnostic_settings_role_assignments_locks_and_exemptions_match_file_di
             .collect()
     };
     assert_eq!(ra(&file), ra(e));
-    type DiagKey = (String, Option<String>, Vec<String>, Vec<String>);
+    type DiagKey = (
+        String,
+        Option<String>,
+        Vec<azrelo_estate::DiagnosticEntry>,
+        Vec<azrelo_estate::DiagnosticEntry>,
+    );
     let ds = |x: &Estate| -> BTreeMap<String, DiagKey> {
         x.diagnostic_settings
             .iter()

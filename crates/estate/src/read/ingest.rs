@@ -111,14 +111,16 @@ pub fn ingest(estate: &mut Estate, v: &Value, provenance: Provenance) {
             estate.role_assignments.push(ra);
         }
         "microsoft.insights/diagnosticsettings" => {
-            let enabled = |k: &str, field: &[&str]| -> Vec<String> {
+            // The entries as ARM returns them (see `DiagnosticEntry`); az CLI
+            // lists (`az monitor diagnostic-settings list`) have the same
+            // objects under `properties`.
+            let entries = |k: &str| -> Vec<DiagnosticEntry> {
                 props
                     .get(k)
                     .and_then(|x| x.as_array())
                     .into_iter()
                     .flatten()
-                    .filter(|e| e.get("enabled").and_then(|b| b.as_bool()).unwrap_or(true))
-                    .filter_map(|e| field.iter().find_map(|f| s(e, f)))
+                    .filter_map(|e| serde_json::from_value(e.clone()).ok())
                     .collect()
             };
             estate.diagnostic_settings.push(DiagnosticSetting {
@@ -128,8 +130,10 @@ pub fn ingest(estate: &mut Estate, v: &Value, provenance: Provenance) {
                 event_hub_name: s(&props, "eventHubName"),
                 storage_account_id: s(&props, "storageAccountId"),
                 marketplace_partner_id: s(&props, "marketplacePartnerId"),
-                logs: enabled("logs", &["category", "categoryGroup"]),
-                metrics: enabled("metrics", &["category"]),
+                log_analytics_destination_type: s(&props, "logAnalyticsDestinationType"),
+                service_bus_rule_id: s(&props, "serviceBusRuleId"),
+                logs: entries("logs"),
+                metrics: entries("metrics"),
                 id,
                 provenance: vec![provenance],
             });
