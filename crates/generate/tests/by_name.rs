@@ -428,3 +428,97 @@ fn a_service_endpoint_lists_the_target_region() {
     );
     assert_eq!(eps[1]["locations"], json!(["*"]), "{eps}");
 }
+
+/// A portal dashboard (GET of Microsoft.Portal/dashboards, as the
+/// microservice-apps-enterprise-plan quickstart leaves it) names the
+/// Application Insights component each part shows by an input whose value
+/// is `{Name, SubscriptionId, ResourceGroup}` (the part's `ComponentId`;
+/// https://learn.microsoft.com/azure/azure-portal/azure-portal-dashboards-structure):
+/// the relocated group is named by its target name (`{rg}-{region}`), so
+/// the target dashboard shows the target component, not the source's.
+#[test]
+fn a_dashboard_part_names_the_relocated_resource_group_of_its_component() {
+    let ai_id = format!(
+        "{}/providers/Microsoft.Insights/components/ai-app",
+        rg("rg-app")
+    );
+    let ai = json!({
+        "id": ai_id,
+        "name": "ai-app",
+        "type": "microsoft.insights/components",
+        "location": "westeurope",
+        "kind": "web",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "Application_Type": "web",
+            "Ver": "v2",
+            "ApplicationId": "ai-app",
+            "AppId": "3b4a6f52-1f0c-4f4e-9a57-0d4a3b2c1e0f",
+            "IngestionMode": "ApplicationInsights",
+            "publicNetworkAccessForIngestion": "Enabled",
+            "publicNetworkAccessForQuery": "Enabled"
+        }
+    });
+    let input = json!({
+        "name": "ComponentId",
+        "value": {
+            "Name": "ai-app",
+            "SubscriptionId": "11111111-2222-3333-4444-555555555555",
+            "ResourceGroup": "rg-app"
+        }
+    });
+    let dash = json!({
+        "id": format!("{}/providers/Microsoft.Portal/dashboards/dash-app", rg("rg-app")),
+        "name": "dash-app",
+        "type": "Microsoft.Portal/dashboards",
+        "location": "westeurope",
+        "tags": {"hidden-title": "App dashboard"},
+        "properties": {
+            "lenses": [{
+                "order": 0,
+                "parts": [
+                    {
+                        "position": {"x": 0, "y": 0, "colSpan": 2, "rowSpan": 1},
+                        "metadata": {
+                            "inputs": [input.clone(), {"name": "Version", "value": "1.0"}],
+                            "type": "Extension/AppInsightsExtension/PartType/ProactiveDetectionAsyncPart",
+                            "asset": {"idInputName": "ComponentId", "type": "ApplicationInsights"},
+                            "defaultMenuItemId": "ProactiveDetection"
+                        }
+                    },
+                    {
+                        "position": {"x": 2, "y": 0, "colSpan": 1, "rowSpan": 1},
+                        "metadata": {
+                            "inputs": [input, {"name": "ResourceIds", "value": [ai_id]}],
+                            "type": "Extension/AppInsightsExtension/PartType/QuickPulseButtonSmallPart",
+                            "asset": {"idInputName": "ComponentId", "type": "ApplicationInsights"}
+                        }
+                    }
+                ]
+            }],
+            "metadata": {"model": {"timeRange": {"value": {"relative": {"duration": 24, "timeUnit": 1}}, "type": "MsPortalFx.Composition.Configuration.ValueTypes.TimeRange"}}}
+        }
+    });
+    let group = json!({
+        "id": rg("rg-app"),
+        "name": "rg-app",
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": "westeurope",
+        "properties": {"provisioningState": "Succeeded"}
+    });
+    let (_, out) = run(&[group, ai, dash], "northeurope");
+    let d = of_type(&out, "Microsoft.Portal/dashboards");
+    for part in d[0]["properties"]["lenses"][0]["parts"].as_array().unwrap() {
+        let value = &part["metadata"]["inputs"][0]["value"];
+        assert_eq!(
+            value["ResourceGroup"],
+            json!("rg-app-northeurope"),
+            "{value}"
+        );
+        assert_eq!(
+            value["Name"],
+            json!("ai-app"),
+            "the component keeps its name"
+        );
+    }
+}

@@ -361,4 +361,58 @@ mod tests {
         let (status, _) = call(&em, "GET", RG, None).await;
         assert_eq!(status, StatusCode::OK);
     }
+
+    /// ARM routes and keys a request on its percent-decoded path: a
+    /// diagnostic setting named `Send to all locations` (the
+    /// sqlmi-new-vnet-w-diagnostic-settings quickstart's) is written and
+    /// read as `.../diagnosticSettings/Send%20to%20all%20locations` and its
+    /// body's `id` and `name` carry the name unencoded (the REST reference's
+    /// DiagnosticSettings_Get example, monitor/resource-manager/
+    /// Microsoft.Insights/.../examples/getDiagnosticSetting.json, URL-encodes
+    /// the `{name}` path parameter as every ARM path parameter).
+    #[tokio::test]
+    async fn a_name_that_needs_escaping_is_read_back_by_its_encoded_path() {
+        let em = Emulator::new();
+        let (status, _) = call(&em, "PUT", RG, Some(json!({"location": "westeurope"}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let nsg = format!("{RG}/providers/Microsoft.Network/networkSecurityGroups/nsg");
+        let (status, _) = call(&em, "PUT", &nsg, Some(json!({"location": "westeurope"}))).await;
+        assert!(status.is_success(), "{status}");
+        let ws = format!("{RG}/providers/Microsoft.OperationalInsights/workspaces/w");
+        let (status, _) = call(&em, "PUT", &ws, Some(json!({"location": "westeurope"}))).await;
+        assert!(status.is_success(), "{status}");
+        let setting = "providers/Microsoft.Insights/diagnosticSettings";
+        let encoded = format!("{nsg}/{setting}/Send%20to%20all%20locations");
+        let body = json!({"properties": {"logs": [], "metrics": [],
+            "workspaceId": ws}});
+        let (status, put) = call(&em, "PUT", &encoded, Some(body)).await;
+        assert!(status.is_success(), "{status} {put}");
+        let (status, got) = call(&em, "GET", &encoded, None).await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        assert_eq!(got["name"], "Send to all locations");
+        assert_eq!(
+            got["id"].as_str().unwrap(),
+            format!("{nsg}/{setting}/Send to all locations")
+        );
+    }
+
+    /// `zones` is `string[]` in the providers' API specs (e.g.
+    /// network/resource-manager/Microsoft.Network/.../publicIpAddress.json,
+    /// compute's Disk `zones`); an `int` zone a template writes (the
+    /// sql-vm-new-storage-ultrassd quickstart's `"zone": {"type": "Int"}`)
+    /// is read back as a string, as Azure does, so discovery keeps it.
+    #[tokio::test]
+    async fn an_int_zone_is_read_back_as_a_string() {
+        let em = Emulator::new();
+        let (status, _) = call(&em, "PUT", RG, Some(json!({"location": "westeurope"}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let pip = format!("{RG}/providers/Microsoft.Network/publicIPAddresses/pip");
+        let body = json!({"location": "westeurope", "sku": {"name": "Standard"}, "zones": [2],
+            "properties": {"publicIPAllocationMethod": "Static"}});
+        let (status, put) = call(&em, "PUT", &pip, Some(body)).await;
+        assert!(status.is_success(), "{status} {put}");
+        let (status, got) = call(&em, "GET", &pip, None).await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        assert_eq!(got["zones"], json!(["2"]));
+    }
 }

@@ -238,6 +238,18 @@ pub(crate) fn put_with(
     obj.insert("id".into(), json!(id.as_str()));
     obj.insert("name".into(), json!(name));
     obj.insert("type".into(), json!(ty_s));
+    // `zones` is a string array in every provider's API (Compute, Network,
+    // Storage...); a template that writes an `int` zone parameter
+    // (`"zones": ["[parameters('zone')]"]` with `"type": "Int"`, as the
+    // sql-vm-new-storage-ultrassd quickstart does) is accepted and read
+    // back as `["2"]`.
+    if let Some(Value::Array(zones)) = obj.get_mut("zones") {
+        for z in zones.iter_mut() {
+            if let Value::Number(n) = z {
+                *z = Value::String(n.to_string());
+            }
+        }
+    }
     let props = obj.entry("properties").or_insert_with(|| json!({}));
     if props.is_null() {
         *props = json!({});

@@ -23,7 +23,14 @@ pub(crate) async fn handle_inner(
     body: Bytes,
     fail_operation: bool,
 ) -> Response {
-    let path = uri.path().trim_end_matches('/');
+    // ARM decodes the percent-encoding of the path before it routes and
+    // keys a request: a resource named `Send to all locations` (a
+    // diagnostic setting, say) is GET as `.../Send%20to%20all%20locations`
+    // and its body's `id` carries the name unencoded. Keying on the raw
+    // path would make every name with a character that needs escaping
+    // unreachable after its PUT.
+    let decoded = azrelo_arm::uri::unescape_data_string(uri.path());
+    let path = decoded.trim_end_matches('/');
     if api_version(uri).is_none() {
         return error(
             StatusCode::BAD_REQUEST,
