@@ -22,13 +22,15 @@ use azrelo_corpus::{TargetKind, Verdict, cases, default_jobs, key, run_all, samp
 const STRIDE: usize = 4;
 
 /// The share of deployable quickstarts that must relocate end to end, per
-/// target kind. Issue #13 asks for 95%; the corpus is not there yet (the
-/// README states today's figure, and every failure is listed with its
-/// reason in the expectations file, which is the exact guard). This floor
-/// is a ratchet below today's figure (94.1% in both kinds; the sample
-/// of every 4th quickstart may be a little lower): raise it as classes are
-/// fixed, up to 95.
-const FLOOR: f64 = 90.0;
+/// target kind, in a full run: issue #13's 95% (today 95.2% in both
+/// kinds; every failure is listed with its reason in the expectations
+/// file, which is the exact guard).
+const FLOOR: f64 = 95.0;
+
+/// The floor of the sample (`AZRELO_CORPUS=sample`, every 4th
+/// quickstart): a quarter of the corpus does not hold the whole corpus's
+/// share exactly, so the sample guards against a collapse only.
+const SAMPLE_FLOOR: f64 = 90.0;
 
 #[test]
 fn quickstarts_relocate_end_to_end_in_both_target_kinds() {
@@ -66,10 +68,11 @@ fn quickstarts_relocate_end_to_end_in_both_target_kinds() {
                 || !failures.iter().any(|(k, _)| *k == r.key())),
         "a case cannot both be skipped and fail"
     );
+    let floor = if sampled { SAMPLE_FLOOR } else { FLOOR };
     for (kind, t) in table::tally(&results) {
         assert!(
-            t.rate() >= FLOOR,
-            "{}: {}/{} relocated ({:.1}%) < {FLOOR}%",
+            t.rate() >= floor,
+            "{}: {}/{} relocated ({:.1}%) < {floor}%",
             kind.label(),
             t.relocated,
             t.counted,
