@@ -17,57 +17,18 @@
 //! azure-quickstart-templates' fw-docs-qs (Microsoft.Network/azureFirewalls
 //! 2023-09-01).
 
-use azrelo_catalog::{Catalog, Severity};
-use azrelo_estate::{Estate, InputText, LoadOptions};
-use azrelo_generate::{Generated, embedded_flags, generate};
-use azrelo_plan::{Plan, PlanOptions, plan};
+use azrelo_catalog::Severity;
+use azrelo_generate::Generated;
+use azrelo_plan::Plan;
 use serde_json::{Value, json};
+
+mod common;
+use common::generated;
 
 const RG: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-fw";
 
-fn estate(resources: Vec<Value>) -> Estate {
-    let inputs = vec![InputText {
-        name: "resources.json".into(),
-        text: serde_json::to_string_pretty(&json!({ "value": resources })).unwrap(),
-        path: None,
-        explicit: true,
-    }];
-    let opts = LoadOptions {
-        subscription: "11111111-2222-3333-4444-555555555555".into(),
-        resource_group: "rg-fw".into(),
-        location: "westeurope".into(),
-        ..LoadOptions::default()
-    };
-    let loaded = azrelo_estate::load_texts(inputs, &opts, true);
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    loaded.estate
-}
-
 fn run(resources: Vec<Value>, target: &str) -> (Plan, Generated) {
-    let e = estate(resources);
-    let g = azrelo_graph::build(&e);
-    let p = plan(&e, &g, Catalog::embedded(), &PlanOptions::new(target)).unwrap();
-    let out = generate(&p, &e, Catalog::embedded(), embedded_flags());
-    (p, out)
-}
-
-fn generated<'g>(out: &'g Generated, ty: &str) -> &'g Value {
-    fn walk<'a>(v: &'a Value, ty: &str) -> Option<&'a Value> {
-        v.as_array()?.iter().find_map(|r| {
-            if r["type"]
-                .as_str()
-                .is_some_and(|t| t.eq_ignore_ascii_case(ty))
-            {
-                Some(r)
-            } else {
-                walk(&r["resources"], ty)
-            }
-        })
-    }
-    out.deployments
-        .iter()
-        .find_map(|d| walk(&d.template["resources"], ty))
-        .unwrap_or_else(|| panic!("no generated {ty}"))
+    common::plan_and_generate(&common::export_estate("rg-fw", resources), target)
 }
 
 fn vnet() -> Value {

@@ -14,64 +14,18 @@
 //! load-balancer-basic-upgrade-guidance, …/application-gateway/
 //! v1-retirement and migrate-v1-v2, …/network-watcher/nsg-flow-logs-overview.
 
-use azrelo_catalog::{Catalog, GateStage, Severity};
-use azrelo_estate::{Estate, InputText, LoadOptions};
-use azrelo_generate::{ChangeKind, Generated, embedded_flags, generate};
-use azrelo_plan::{GateOrigin, Plan, PlanOptions, plan};
+use azrelo_catalog::{GateStage, Severity};
+use azrelo_generate::{ChangeKind, Generated};
+use azrelo_plan::{GateOrigin, Plan};
 use serde_json::{Value, json};
+
+mod common;
+use common::generated;
 
 const RG: &str = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-web";
 
-fn estate(resources: Vec<Value>) -> Estate {
-    let inputs = vec![InputText {
-        name: "resources.json".into(),
-        text: serde_json::to_string_pretty(&json!({ "value": resources })).unwrap(),
-        path: None,
-        explicit: true,
-    }];
-    let opts = LoadOptions {
-        subscription: "11111111-2222-3333-4444-555555555555".into(),
-        resource_group: "rg-web".into(),
-        location: "westeurope".into(),
-        ..LoadOptions::default()
-    };
-    let loaded = azrelo_estate::load_texts(inputs, &opts, true);
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    loaded.estate
-}
-
 fn run(resources: Vec<Value>) -> (Plan, Generated) {
-    let e = estate(resources);
-    let g = azrelo_graph::build(&e);
-    let p = plan(
-        &e,
-        &g,
-        Catalog::embedded(),
-        &PlanOptions::new("northeurope"),
-    )
-    .unwrap();
-    let out = generate(&p, &e, Catalog::embedded(), embedded_flags());
-    (p, out)
-}
-
-/// The generated body of a type (nested resources included).
-fn generated<'g>(out: &'g Generated, ty: &str) -> &'g Value {
-    fn walk<'a>(v: &'a Value, ty: &str) -> Option<&'a Value> {
-        v.as_array()?.iter().find_map(|r| {
-            if r["type"]
-                .as_str()
-                .is_some_and(|t| t.eq_ignore_ascii_case(ty))
-            {
-                Some(r)
-            } else {
-                walk(&r["resources"], ty)
-            }
-        })
-    }
-    out.deployments
-        .iter()
-        .find_map(|d| walk(&d.template["resources"], ty))
-        .unwrap_or_else(|| panic!("no generated {ty}"))
+    common::plan_and_generate(&common::export_estate("rg-web", resources), "northeurope")
 }
 
 /// A Basic dynamic public IP as ARM returns it (vm-simple-linux's

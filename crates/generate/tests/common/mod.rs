@@ -5,11 +5,64 @@ use azrelo_generate::{Deployment, DeploymentScope};
 use azrelo_template::{
     DeploymentContext, ExpandOptions, Expanded, Template, TemplateScope, expand,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
-/// Expand a generated deployment with azrelo's engine as ARM would run it in
-/// `region` (at its resource group or subscription scope), every secure
-/// parameter given a value. The error says which step failed.
+/// The subscription of [`export_estate`]'s resources.
+pub const EXPORT_SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+/// ARM GET bodies of resources in one West Europe group of
+/// [`EXPORT_SUB`], read as `azrelo discover` reads an `az resource list`
+/// export (`{"value": [...]}`).
+pub fn export_estate(resource_group: &str, resources: Vec<Value>) -> azrelo_estate::Estate {
+    let inputs = vec![azrelo_estate::InputText {
+        name: "resources.json".into(),
+        text: serde_json::to_string_pretty(&json!({ "value": resources })).unwrap(),
+        path: None,
+        explicit: true,
+    }];
+    let opts = azrelo_estate::LoadOptions {
+        subscription: EXPORT_SUB.into(),
+        resource_group: resource_group.into(),
+        location: "westeurope".into(),
+        ..azrelo_estate::LoadOptions::default()
+    };
+    let loaded = azrelo_estate::load_texts(inputs, &opts, true);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.estate
+}
+
+/// Plan an estate to `target` with the embedded catalog and generate it.
+pub fn plan_and_generate(
+    e: &azrelo_estate::Estate,
+    target: &str,
+) -> (azrelo_plan::Plan, azrelo_generate::Generated) {
+    let catalog = azrelo_catalog::Catalog::embedded();
+    let g = azrelo_graph::build(e);
+    let p = azrelo_plan::plan(e, &g, catalog, &azrelo_plan::PlanOptions::new(target)).unwrap();
+    let out = azrelo_generate::generate(&p, e, catalog, azrelo_generate::embedded_flags());
+    (p, out)
+}
+
+/// The first generated body of a type (nested resources included).
+pub fn generated<'g>(out: &'g azrelo_generate::Generated, ty: &str) -> &'g Value {
+    fn walk<'a>(v: &'a Value, ty: &str) -> Option<&'a Value> {
+        v.as_array()?.iter().find_map(|r| {
+            if r["type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(ty))
+            {
+                Some(r)
+            } else {
+                walk(&r["resources"], ty)
+            }
+        })
+    }
+    out.deployments
+        .iter()
+        .find_map(|d| walk(&d.template["resources"], ty))
+        .unwrap_or_else(|| panic!("no generated {ty}"))
+}
+
 /// What an operator supplies for a secure parameter: an object for a
 /// `secureObject`, a string otherwise.
 pub fn supplied(d: &Deployment, name: &str) -> serde_json::Value {
@@ -23,6 +76,9 @@ pub fn supplied(d: &Deployment, name: &str) -> serde_json::Value {
     }
 }
 
+/// Expand a generated deployment with azrelo's engine as ARM would run it in
+/// `region` (at its resource group or subscription scope), every secure
+/// parameter given a value. The error says which step failed.
 pub fn expand_deployment(d: &Deployment, region: &str) -> Result<Expanded, String> {
     let text = serde_json::to_string_pretty(&d.template).map_err(|e| e.to_string())?;
     let t = Template::parse(&text, &format!("{}.json", d.name))
