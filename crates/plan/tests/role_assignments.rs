@@ -1,43 +1,14 @@
 //! Role assignments to recreate, on realistic exports (`az resource show`
 //! bodies and `az role assignment list` rows).
 
-use azrelo_catalog::Catalog;
-use azrelo_estate::{InputText, LoadOptions};
 use azrelo_plan::*;
 use serde_json::{Value, json};
 
-const SUB_ID: &str = "11111111-2222-3333-4444-555555555555";
+mod common;
+use common::SUB_ID;
 
 fn plan_of(files: &[(&str, Value)]) -> Plan {
-    let inputs = files
-        .iter()
-        .map(|(name, v)| InputText {
-            name: (*name).to_string(),
-            text: serde_json::to_string_pretty(v).unwrap(),
-            path: None,
-            explicit: true,
-        })
-        .collect();
-    let opts = LoadOptions {
-        subscription: SUB_ID.into(),
-        resource_group: "rg-agent".into(),
-        location: "westeurope".into(),
-        ..LoadOptions::default()
-    };
-    let loaded = azrelo_estate::load_texts(inputs, &opts, true);
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let e = loaded.estate;
-    let g = azrelo_graph::build(&e);
-    let p = plan(
-        &e,
-        &g,
-        Catalog::embedded(),
-        &PlanOptions::new("northeurope"),
-    )
-    .unwrap();
-    let v = check_invariants(&p, &e, &g);
-    assert!(v.is_empty(), "invariants violated:\n{}", v.join("\n"));
-    p
+    common::plan_of_exports("rg-agent", files)
 }
 
 /// The `network-secured-agent` quickstart's shape: its template assigns
